@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "labsh",
+    products: [
+        .executable(name: "labsh", targets: ["labsh"]),
+    ],
+    targets: [
+        // System libraries, found with pkg-config where they ship a .pc file.
+        .systemLibrary(name: "CLua", pkgConfig: "lua5.4",
+                       providers: [.apt(["liblua5.4-dev"])]),
+        .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        // The little C that Swift must not do itself (see DESIGN.md, "one rule for errors").
+        .target(name: "CLuaShim", dependencies: ["CLua"]),
+        // readline driven from a poll loop so Ctrl-C can clear a line or stop code.
+        .target(name: "CLineEdit", dependencies: ["CReadline"]),
+
+        .target(name: "LuaHost", dependencies: ["CLua", "CLuaShim"],
+                linkerSettings: [.linkedLibrary("m")]),
+        .target(name: "LabBindings", dependencies: ["LuaHost"],
+                plugins: ["EmbedFiles"]),
+        .target(name: "Shell", dependencies: ["LuaHost", "LabBindings", "CLineEdit", "CLuaShim"]),
+        .executableTarget(name: "labsh", dependencies: ["Shell"]),
+
+        // Build-time embedding of stdlib/ and scripts/ into the binary.
+        .executableTarget(name: "EmbedTool", path: "Sources/EmbedTool"),
+        .plugin(name: "EmbedFiles", capability: .buildTool(), dependencies: ["EmbedTool"]),
+
+        .testTarget(name: "LuaHostTests", dependencies: ["LuaHost", "CLuaShim"]),
+        .testTarget(name: "ShellTests", dependencies: ["Shell", "LabBindings", "LuaHost"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,2 @@
+import LuaHost
+public enum Shell { public static func main() { } }
