@@ -15,13 +15,15 @@ let package = Package(
                        providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // The little C that Swift must not do itself (see DESIGN.md, "one rule for errors").
-        .target(name: "CLuaShim", dependencies: ["CLua"]),
+        .target(name: "CLuaShim", dependencies: ["CLua"],
+                linkerSettings: [.linkedLibrary("lua5.4")]),
         // readline driven from a poll loop so Ctrl-C can clear a line or stop code.
-        .target(name: "CLineEdit", dependencies: ["CReadline"]),
+        .target(name: "CLineEdit", dependencies: ["CReadline"],
+                linkerSettings: [.linkedLibrary("readline")]),
 
         .target(name: "LuaHost", dependencies: ["CLua", "CLuaShim"],
                 linkerSettings: [.linkedLibrary("m")]),
-        .target(name: "LabBindings", dependencies: ["LuaHost"],
+        .target(name: "LabBindings", dependencies: ["LuaHost", "CLua", "CLuaShim"],
                 plugins: ["EmbedFiles"]),
         .target(name: "Shell", dependencies: ["LuaHost", "LabBindings", "CLineEdit", "CLuaShim"]),
         .executableTarget(name: "labsh", dependencies: ["Shell"]),

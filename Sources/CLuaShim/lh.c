@@ -114,6 +114,9 @@ static int lh_trampoline(lua_State *L) {
     m->host_depth--;
     if (m->mem_pending && m->host_depth == 0) {
         m->mem_pending = 0;
+        // Ask for more than the limit: Lua raises its own memory error,
+        // exactly as if the allocation had failed in Lua code.
+        if (m->limit) lua_newuserdatauv(L, m->limit + 1, 0);
         lua_pushliteral(L, "not enough memory");
         return lua_error(L);
     }

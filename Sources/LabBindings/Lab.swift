@@ -1,1 +1,143 @@
+import CLua
+import CLuaShim
 import LuaHost
+
+/// The `lab` namespace: one global whose submodules load on first use, from
+/// a registered Swift module or the embedded stdlib (`stdlib/lab/NAME.lua`).
+public enum Lab {
+    public static let version = "0.1.0"
+
+    /// Swift modules by name: each pushes its module table.
+    static let swiftModules: [String: (LuaState) throws -> Void] = [
+        "sys": SysModule.push,
+    ]
+
+    /// Names of the lazily loaded submodules, without loading any.
+    public static var moduleNames: [String] {
+        var names = Set(swiftModules.keys)
+        for path in EmbeddedFiles.paths where path.hasPrefix("stdlib/lab/") {
+            var rest = path.dropFirst("stdlib/lab/".count)
+            if rest.hasSuffix("/init.lua") { rest = rest.dropLast("/init.lua".count) }
+            else if rest.hasSuffix(".lua") { rest = rest.dropLast(4) }
+            if !rest.contains("/") { names.insert(String(rest)) }
+        }
+        return names.sorted()
+    }
+
+    /// Installs `require` support for the script path and the `lab` global.
+    public static func install(in state: LuaState, path: ScriptPath, options: LabOptions) throws {
+        try installSearcher(in: state, path: path)
+        let L = state.L
+        lua_createtable(L, 0, 4)
+        version.push(L)
+        lua_rawsetfield(L, -2, "version")
+        options.table.push(L)
+        lua_rawsetfield(L, -2, "options")
+
+        lua_createtable(L, 0, 2)
+        moduleNames.push(L)
+        lua_rawsetfield(L, -2, "__modules")  // for completion: names, not modules
+        state.pushFunction(loadSubmodule)
+        lua_rawsetfield(L, -2, "__index")
+        lua_setmetatable(L, -2)
+
+        lh_pushglobaltable(L)
+        lh_insert(L, -2)
+        lua_rawsetfield(L, -2, "lab")
+        lh_pop(L, 1)
+    }
+
+    /// `lab.NAME` on first access: `require "lab.NAME"`, then cached in `lab`.
+    /// Unknown names are nil, so `if lab.x then` works.
+    static func loadSubmodule(_ call: LuaCall) throws -> Int32 {
+        guard call.type(2) == LUA_TSTRING, let name = LuaState.string(call.L, 2),
+              moduleNames.contains(name) || existsOnOverridePath(name) else { return 0 }
+        let state = call.state
+        state.pushGlobal("require")
+        let results = try state.call(LuaRef(state: state, L: call.L), ["lab." + name])
+        let module = results.first ?? .nil
+        lua_pushvalue(call.L, 1)
+        name.push(call.L)
+        module.push(call.L)
+        lua_rawset(call.L, -3)
+        module.push(call.L)
+        return 1
+    }
+
+    static var overrideDirs: [String] = []
+
+    static func existsOnOverridePath(_ name: String) -> Bool {
+        var tried: [String] = []
+        let path = ScriptPath(overrides: overrideDirs, system: [])
+        if case .file = path.find("lab/" + name, embeddedRoot: "-", tried: &tried) { return true }
+        return false
+    }
+
+    /// A searcher placed right after `package.preload`: the script path, and
+    /// the Swift modules in place of the embedded files.
+    static func installSearcher(in state: LuaState, path: ScriptPath) throws {
+        overrideDirs = path.overrides
+        let searcher = state.function { call in
+            let name = try call.string(1)
+            if name.hasPrefix("lab."), let push = swiftModules[String(name.dropFirst(4))], !existsOnOverridePath(String(name.dropFirst(4))) {
+                call.state.pushFunction { inner in
+                    try push(inner.state)
+                    return 1
+                }
+                return call.push(":swift:" + name) + 1
+            }
+            var tried: [String] = []
+            let relative = name.split(separator: ".", omittingEmptySubsequences: false).joined(separator: "/")
+            switch path.find(relative, embeddedRoot: "stdlib", tried: &tried) {
+            case .file(let file)?:
+                let status = lh_loadfile(call.L, file)
+                if status != LUA_OK {
+                    let msg = LuaState.string(call.L, -1) ?? "?"
+                    throw LuaRaise.message("error loading module '\(name)' from file '\(file)':\n\t\(msg)")
+                }
+                return call.push(file) + 1
+            case .embedded(let file)?:
+                try loadEmbedded(call.L, file)
+                return call.push(file) + 1
+            case nil:
+                return call.push(tried.map { "\n\t" + $0 }.joined().dropFirst(2).description)
+            }
+        }
+        // table.insert(package.searchers, 2, searcher), raw
+        state.pushGlobal("package")
+        defer { lh_pop(state.L, 1) }
+        guard lua_type(state.L, -1) == LUA_TTABLE,
+              lua_rawgetfield(state.L, -1, "searchers") == LUA_TTABLE else {
+            lh_pop(state.L, 1)
+            throw LuaError(kind: .runtime, message: "package.searchers is missing")
+        }
+        let L = state.L
+        let n = lua_rawlen(L, -1)
+        var i = lua_Integer(n)
+        while i >= 2 {
+            lua_rawgeti(L, -1, i)
+            lua_rawseti(L, -2, i + 1)
+            i -= 1
+        }
+        searcher.push(L)
+        lua_rawseti(L, -2, 2)
+        lh_pop(L, 1)
+    }
+
+    /// Compiles an embedded file; its chunk name is the path inside labsh.
+    public static func loadEmbedded(_ L: OpaquePointer, _ path: String) throws {
+        guard let text = EmbeddedFiles.text(path) else {
+            throw LuaRaise.message("no embedded file '\(path)'")
+        }
+        let status = lh_loadbuffer(L, UnsafeRawPointer(text.utf8Start).assumingMemoryBound(to: CChar.self),
+                                   text.utf8CodeUnitCount, "@" + embeddedChunkPrefix + path, "t")
+        if status != LUA_OK {
+            let msg = LuaState.string(L, -1) ?? "?"
+            lh_pop(L, 1)
+            throw LuaRaise.message("error loading embedded '\(path)': \(msg)")
+        }
+    }
+
+    /// Tracebacks show embedded files as "labsh:stdlib/lab/x.lua:3:".
+    public static let embeddedChunkPrefix = "labsh:"
+}

@@ -191,3 +191,14 @@ public func lua_rawgetfield(_ L: OpaquePointer, _ idx: Int32, _ key: String) -> 
     key.push(L)
     return lua_rawget(L, abs)
 }
+
+extension LuaState {
+    /// Pops the top of the stack into global `name` (raw).
+    public func setGlobalFromStack(_ name: String) {
+        lh_pushglobaltable(L)
+        name.push(L)
+        lua_rotate(L, -3, -1)
+        lua_rawset(L, -3)
+        lh_pop(L, 1)
+    }
+}

@@ -115,6 +115,13 @@ static inline int lh_getmetatable_named(lua_State *L, const char *tname) { lua_p
 static inline const char *lh_typename(lua_State *L, int idx) { return lua_typename(L, lua_type(L, idx)); }
 static inline int lh_loadbuffer(lua_State *L, const char *buf, size_t size, const char *name, const char *mode) { return luaL_loadbufferx(L, buf, size, name, mode); }
 static inline void **lh_extraspace(lua_State *L) { return (void **)lua_getextraspace(L); }
+// lua_gc is variadic, which Swift cannot call.
+static inline void lh_gc_stop(lua_State *L) { lua_gc(L, LUA_GCSTOP); }
+static inline void lh_gc_generational(lua_State *L) { lua_gc(L, LUA_GCRESTART); lua_gc(L, LUA_GCGEN, 0, 0); }
+static inline void lh_gc_collect(lua_State *L) { lua_gc(L, LUA_GCCOLLECT); }
+static inline int lh_loadfile(lua_State *L, const char *path) { return luaL_loadfilex(L, path, NULL); }
+static inline const char *lh_copyright(void) { return LUA_COPYRIGHT; }
+static inline const char *lh_release(void) { return LUA_RELEASE; }
 static inline int lh_yield(lua_State *L, int n) { return lua_yieldk(L, n, 0, NULL); }
 
 #endif

@@ -1,0 +1,31 @@
+import Glibc
+import CLua
+import LuaHost
+
+/// `lab.sys`: facts about this process and host.
+enum SysModule {
+    static let pid = Int64(getpid())
+
+    static func push(_ state: LuaState) throws {
+        let L = state.L
+        lua_createtable(L, 0, 4)
+        state.pushFunction { call in call.push(pid) }
+        lua_rawsetfield(L, -2, "pid")
+        state.pushFunction { call in
+            var buf = [CChar](repeating: 0, count: 256)
+            guard gethostname(&buf, buf.count) == 0 else { throw LuaRaise.message("gethostname failed") }
+            return call.push(String(cString: buf))
+        }
+        lua_rawsetfield(L, -2, "hostname")
+        state.pushFunction { call in call.push(clockSeconds(CLOCK_REALTIME)) }
+        lua_rawsetfield(L, -2, "now")
+        state.pushFunction { call in call.push(clockSeconds(CLOCK_MONOTONIC)) }
+        lua_rawsetfield(L, -2, "monotonic")
+    }
+
+    static func clockSeconds(_ clock: clockid_t) -> Double {
+        var ts = timespec()
+        clock_gettime(clock, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}

@@ -1,0 +1,416 @@
+-- labsh.pretty: turn Lua values into text for people.
+--
+-- The REPL prints every result through this module, so it favours what an
+-- operator wants to read: Lua-like syntax that could be pasted back, keys in
+-- a stable order, short tables on one line, and lists of records (the shape
+-- most `lab.*` queries return) as an aligned table.
+--
+-- Printing never follows __index or __pairs: looking at a value must not load
+-- lazy modules or run user code, except a __tostring the value asks for.
+
+local pretty = {}
+
+-- Options a caller does not give come from here; an operator may change them
+-- in init.lua, e.g. `require("labsh.pretty").defaults.depth = 6`.
+pretty.defaults = {
+  depth = 4,        -- tables nested deeper print as {...}
+  max_lines = 200,  -- longer output is cut with "... (N more lines)"
+  indent = "  ",
+  color = false,    -- ANSI colours; the REPL turns them on for a terminal
+  width = 120,      -- a record table row is cut to fit this many columns
+}
+
+local LINE_WIDTH = 80   -- a table goes on one line only if it fits in this
+local MIN_COLUMN = 3    -- record table columns never shrink below this
+local MAX_MISSING = 2   -- a record may lack this many of the common keys
+
+local COLORS = { string = "32", number = "33", key = "36" }
+
+local KEYWORDS = {}
+for word in ([[and break do else elseif end false for function goto if in
+  local nil not or repeat return then true until while]]):gmatch("%a+") do
+  KEYWORDS[word] = true
+end
+
+local function paint(text, kind, opts)
+  if not opts.color then return text end
+  return "\27[" .. COLORS[kind] .. "m" .. text .. "\27[0m"
+end
+
+-- Columns a text takes on a terminal: colour codes take none, and each UTF-8
+-- character one (wide East Asian characters are rare in a homelab).
+local function text_width(text)
+  local plain = text:gsub("\27%[[%d;]*m", "")
+  return utf8.len(plain) or #plain
+end
+
+----------------------------------------------------------------------------
+-- Strings
+
+local ESCAPES = { ["\\"] = "\\\\", ['"'] = '\\"', ["\n"] = "\\n",
+                  ["\r"] = "\\r", ["\t"] = "\\t" }
+
+-- Length of the valid UTF-8 character starting at byte i, or nil.
+local function utf8_length_at(s, i)
+  local lead = s:byte(i)
+  local n = lead >= 0xF0 and 4 or lead >= 0xE0 and 3 or lead >= 0xC2 and 2
+  if not n or i + n - 1 > #s then return nil end
+  if utf8.len(s, i, i + n - 1) ~= 1 then return nil end
+  return n
+end
+
+-- Escape a byte as Lua does: \ddd, with three digits only when a digit
+-- follows, so that "\0" then "1" cannot be misread as "\01".
+local function escape_byte(s, i)
+  local next_byte = s:sub(i + 1, i + 1)
+  local format = next_byte:match("%d") and "\\%03d" or "\\%d"
+  return format:format(s:byte(i))
+end
+
+-- The inside of a quoted string: like %q, but on one line, and UTF-8 text
+-- stays readable; control bytes and broken UTF-8 become escapes.
+local function escape_text(s, quote)
+  local parts, i = {}, 1
+  local special = quote and '[%c"\\\128-\255]' or "[%c\128-\255]"
+  while i <= #s do
+    local at = s:find(special, i)
+    if not at then
+      parts[#parts + 1] = s:sub(i)
+      break
+    end
+    parts[#parts + 1] = s:sub(i, at - 1)
+    local char = s:sub(at, at)
+    local n = char:byte() >= 0x80 and utf8_length_at(s, at)
+    if n then
+      parts[#parts + 1] = s:sub(at, at + n - 1)
+      i = at + n
+    else
+      parts[#parts + 1] = ESCAPES[char] or escape_byte(s, at)
+      i = at + 1
+    end
+  end
+  return table.concat(parts)
+end
+
+local function quote(s)
+  return '"' .. escape_text(s, true) .. '"'
+end
+
+----------------------------------------------------------------------------
+-- Values that print on their own (everything but a plain table)
+
+local function has_tostring(value)
+  local mt = getmetatable(value)
+  return type(mt) == "table" and rawget(mt, "__tostring") ~= nil
+end
+
+local function is_leaf(value)
+  return type(value) ~= "table" or has_tostring(value)
+end
+
+-- tostring, but a broken __tostring must not break printing.
+local function safe_tostring(value)
+  local ok, text = pcall(tostring, value)
+  if ok and type(text) == "string" then return text end
+  return "<" .. type(value) .. ": __tostring failed>"
+end
+
+local function leaf_text(value, opts)
+  local kind = type(value)
+  if kind == "string" then return paint(quote(value), "string", opts) end
+  if kind == "number" then return paint(tostring(value), "number", opts) end
+  return safe_tostring(value)
+end
+
+----------------------------------------------------------------------------
+-- Table fields, in the order they print
+
+local TYPE_RANK = { number = 1, string = 2 }
+
+-- Numbers ascending, then strings alphabetically, then the rest by text.
+local function key_before(a, b)
+  local rank_a, rank_b = TYPE_RANK[type(a)] or 3, TYPE_RANK[type(b)] or 3
+  if rank_a ~= rank_b then return rank_a < rank_b end
+  if rank_a == 3 then return safe_tostring(a) < safe_tostring(b) end
+  return a < b
+end
+
+local function is_identifier(key)
+  return type(key) == "string" and key:match("^[%a_][%w_]*$") ~= nil
+     and not KEYWORDS[key]
+end
+
+local function key_prefix(key, opts)
+  if is_identifier(key) then return paint(key, "key", opts) .. " = " end
+  return "[" .. leaf_text(key, opts) .. "] = "
+end
+
+-- Length of the array part: 1..n with no holes.
+local function sequence_length(t)
+  local n = 0
+  while rawget(t, n + 1) ~= nil do n = n + 1 end
+  return n
+end
+
+-- Fields as { prefix = "key = " or "", value = v }: the array part first
+-- without keys, then the other keys sorted.
+local function table_fields(t, opts)
+  local fields, n = {}, sequence_length(t)
+  for i = 1, n do
+    fields[i] = { prefix = "", value = rawget(t, i) }
+  end
+  local keys = {}
+  for key in next, t do
+    local in_array = math.type(key) == "integer" and key >= 1 and key <= n
+    if not in_array then keys[#keys + 1] = key end
+  end
+  table.sort(keys, key_before)
+  for _, key in ipairs(keys) do
+    fields[#fields + 1] = { prefix = key_prefix(key, opts), value = rawget(t, key) }
+  end
+  return fields
+end
+
+----------------------------------------------------------------------------
+-- Lua-like layout
+
+-- `state` carries the options and the tables on the current path, which is
+-- what tells a cycle (print <cycle>) from a table seen twice (print again).
+
+-- What a table prints as without looking inside, or nil if it needs a look.
+local function short_form(t, state, level)
+  if state.path[t] then return "<cycle>" end
+  if next(t) == nil then return "{}" end
+  if level > state.opts.depth then return "{...}" end
+  return nil
+end
+
+local inline  -- defined below; inline and inline_table call each other
+
+-- "{ a, b = 1 }" for a table being visited, or nil when wider than `budget`.
+local function inline_table(t, state, level, budget)
+  local parts, used = {}, 4  -- "{ " and " }"
+  for i, field in ipairs(table_fields(t, state.opts)) do
+    if i > 1 then used = used + 2 end  -- ", "
+    used = used + text_width(field.prefix)
+    local text = used < budget and inline(field.value, state, level + 1, budget - used)
+    if not text then return nil end
+    used = used + text_width(text)
+    if used > budget then return nil end
+    parts[i] = field.prefix .. text
+  end
+  return "{ " .. table.concat(parts, ", ") .. " }"
+end
+
+-- One-line text for a value, or nil when it would be wider than `budget`.
+function inline(value, state, level, budget)
+  if is_leaf(value) then return leaf_text(value, state.opts) end
+  local short = short_form(value, state, level)
+  if short then return short end
+  state.path[value] = true
+  local text = inline_table(value, state, level, budget)
+  state.path[value] = nil
+  return text
+end
+
+-- Lines for a value whose first line starts at column `used` (after its
+-- indentation and key). Later lines carry their own indentation.
+local function render(value, state, level, used)
+  if is_leaf(value) then return { leaf_text(value, state.opts) } end
+  local short = short_form(value, state, level)
+  if short then return { short } end
+
+  -- A nested table keeps room for the comma that may follow it.
+  local comma = level > 1 and 1 or 0
+  local one_line = inline(value, state, level, LINE_WIDTH - used - comma)
+  if one_line then return { one_line } end
+
+  local indent = state.opts.indent
+  local pad = indent:rep(level)
+  local fields = table_fields(value, state.opts)
+  local lines = { "{" }
+  state.path[value] = true
+  for i, field in ipairs(fields) do
+    local head = pad .. field.prefix
+    local child = render(field.value, state, level + 1, text_width(head))
+    child[1] = head .. child[1]
+    if i < #fields then child[#child] = child[#child] .. "," end
+    table.move(child, 1, #child, #lines + 1, lines)
+  end
+  state.path[value] = nil
+  lines[#lines + 1] = indent:rep(level - 1) .. "}"
+  return lines
+end
+
+----------------------------------------------------------------------------
+-- Lists of records as aligned tables
+
+local function is_scalar(value)
+  local kind = type(value)
+  return kind == "string" or kind == "number" or kind == "boolean"
+end
+
+-- Number of keys if `t` is a record (string keys, scalar values), else nil.
+local function record_size(t)
+  if type(t) ~= "table" or has_tostring(t) then return nil end
+  local count = 0
+  for key, value in next, t do
+    if type(key) ~= "string" or not is_scalar(value) then return nil end
+    count = count + 1
+  end
+  return count > 0 and count or nil
+end
+
+local function key_count(t)
+  local count = 0
+  for _ in next, t do count = count + 1 end
+  return count
+end
+
+-- Sorted, but `id` and `name` lead: they are how people find a row.
+local function order_columns(keys)
+  local rank = { id = 1, name = 2 }
+  table.sort(keys, function(a, b)
+    local rank_a, rank_b = rank[a] or 3, rank[b] or 3
+    if rank_a ~= rank_b then return rank_a < rank_b end
+    return a < b
+  end)
+  return keys
+end
+
+-- Column names if `list` is a non-empty sequence of records that share
+-- their keys (each may miss a few), else nil.
+local function record_columns(list)
+  if is_leaf(list) then return nil end
+  local n = sequence_length(list)
+  if n == 0 or key_count(list) ~= n then return nil end
+  local sizes, seen, keys = {}, {}, {}
+  for i = 1, n do
+    sizes[i] = record_size(rawget(list, i))
+    if not sizes[i] then return nil end
+    for key in next, rawget(list, i) do
+      if not seen[key] then seen[key], keys[#keys + 1] = true, key end
+    end
+  end
+  for i = 1, n do
+    if sizes[i] < #keys - MAX_MISSING then return nil end
+  end
+  return order_columns(keys)
+end
+
+-- Cut text to `width` columns, marking the cut with an ellipsis.
+local function truncate(text, width)
+  if text_width(text) <= width then return text end
+  local cut = utf8.offset(text, width) or width
+  return text:sub(1, cut - 1) .. "…"
+end
+
+local function cell_text(value)
+  if value == nil then return "" end
+  if type(value) == "string" then return escape_text(value, false) end
+  return tostring(value)
+end
+
+-- Shrink the widest columns until a row fits in `width`.
+local function fit_widths(widths, width)
+  local total = 2 * (#widths - 1)
+  for _, w in ipairs(widths) do total = total + w end
+  while total > width do
+    local widest = 1
+    for i, w in ipairs(widths) do
+      if w > widths[widest] then widest = i end
+    end
+    if widths[widest] <= MIN_COLUMN then return end
+    widths[widest] = widths[widest] - 1
+    total = total - 1
+  end
+end
+
+local function format_row(cells, widths, right_aligned)
+  local parts = {}
+  for i, text in ipairs(cells) do
+    text = truncate(text, widths[i])
+    local gap = (" "):rep(widths[i] - text_width(text))
+    parts[i] = right_aligned[i] and gap .. text or text .. gap
+  end
+  return (table.concat(parts, "  "):gsub("%s+$", ""))
+end
+
+local function record_table(list, columns, opts)
+  local rows, widths, right_aligned = {}, {}, {}
+  for c, key in ipairs(columns) do
+    widths[c] = text_width(key)
+    right_aligned[c] = true
+  end
+  for r = 1, sequence_length(list) do
+    local record, row = rawget(list, r), {}
+    for c, key in ipairs(columns) do
+      local value = rawget(record, key)
+      row[c] = cell_text(value)
+      widths[c] = math.max(widths[c], text_width(row[c]))
+      -- A column is right-aligned when every value present is a number.
+      if value ~= nil and type(value) ~= "number" then right_aligned[c] = false end
+    end
+    rows[r] = row
+  end
+  fit_widths(widths, opts.width)
+
+  local rules = {}
+  for c, w in ipairs(widths) do rules[c] = ("-"):rep(w) end
+  local header = format_row(columns, widths, right_aligned)
+  local lines = { paint(header, "key", opts), table.concat(rules, "  ") }
+  for r, row in ipairs(rows) do
+    lines[r + 2] = format_row(row, widths, right_aligned)
+  end
+  return lines
+end
+
+----------------------------------------------------------------------------
+-- Public API
+
+local function with_defaults(opts)
+  local merged = {}
+  for key, value in pairs(pretty.defaults) do merged[key] = value end
+  for key, value in pairs(opts or {}) do merged[key] = value end
+  return merged
+end
+
+local function limit_lines(lines, max_lines)
+  local extra = #lines - max_lines
+  if extra <= 0 then return lines end
+  local kept = table.move(lines, 1, max_lines, 1, {})
+  kept[#kept + 1] = ("... (%d more lines)"):format(extra)
+  return kept
+end
+
+--- Text for any Lua value.
+--- opts: depth, max_lines, indent, color, width (see pretty.defaults).
+function pretty.format(value, opts)
+  opts = with_defaults(opts)
+  local columns = record_columns(value)
+  local lines
+  if columns then
+    lines = record_table(value, columns, opts)
+  else
+    lines = render(value, { opts = opts, path = {} }, 1, 0)
+  end
+  return table.concat(limit_lines(lines, opts.max_lines), "\n")
+end
+
+--- Text for the n values that follow, as the REPL shows results: on one line
+--- separated by tabs when each fits on one line, else one after another.
+function pretty.results_with(opts, n, ...)
+  local texts, one_line = {}, true
+  for i = 1, n do
+    texts[i] = pretty.format((select(i, ...)), opts)
+    if texts[i]:find("\n", 1, true) then one_line = false end
+  end
+  return table.concat(texts, one_line and "\t" or "\n")
+end
+
+--- pretty.results_with with the default options.
+function pretty.results(n, ...)
+  return pretty.results_with(nil, n, ...)
+end
+
+return pretty
