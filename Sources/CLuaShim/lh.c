@@ -203,6 +203,7 @@ static int indexer(lua_State *L) {  // (object, key)
 
 void lh_pushindexer(lua_State *L, int methods, int getter) {
     methods = lua_absindex(L, methods);
+    if (getter) getter = lua_absindex(L, getter);
     lua_pushvalue(L, methods);
     if (getter) lua_pushvalue(L, getter); else lua_pushnil(L);
     lua_pushcclosure(L, indexer, 2);

@@ -54,7 +54,8 @@ public enum Lab {
               moduleNames.contains(name) || existsOnOverridePath(name) else { return 0 }
         let state = call.state
         state.pushGlobal("require")
-        let results = try state.call(LuaRef(state: state, L: call.L), ["lab." + name])
+        lua_xmove(state.L, call.L, 1)
+        let results = try call.call(LuaRef(state: state, L: call.L), ["lab." + name])
         let module = results.first ?? .nil
         lua_pushvalue(call.L, 1)
         name.push(call.L)

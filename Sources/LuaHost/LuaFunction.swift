@@ -159,6 +159,12 @@ public struct LuaCall {
         return Unmanaged<T>.fromOpaque(box).takeUnretainedValue()
     }
 
+    /// Calls a Lua function from Swift, on this call's thread.
+    @discardableResult
+    public func call(_ function: LuaPushable, _ args: [LuaPushable] = []) throws -> [LuaValue] {
+        try state.call(on: L, function, args)
+    }
+
     /// Pushes results; returns how many, for `return call.push(...)`.
     @discardableResult
     public func push(_ values: LuaPushable...) -> Int32 {

@@ -87,18 +87,53 @@ public final class LuaState {
     /// Calls `function` with `args` and returns all its results.
     @discardableResult
     public func call(_ function: LuaPushable, _ args: [LuaPushable] = []) throws -> [LuaValue] {
-        let base = lua_gettop(L)
-        defer { lua_settop(L, base) }
-        lh_pushcfunction(L, lh_errcapture)
-        function.push(L)
-        for a in args { a.push(L) }
-        try check(lh_pcall(L, Int32(args.count), LH_MULTRET, base + 1))
+        try call(on: L, function, args)
+    }
+
+    /// The same on thread `L1` of this state: a Swift function called from a
+    /// coroutine calls back into Lua on that coroutine (`call.L`).
+    @discardableResult
+    public func call(on L1: OpaquePointer, _ function: LuaPushable, _ args: [LuaPushable] = []) throws -> [LuaValue] {
+        let base = try protectedCall(L1, function, args, results: LH_MULTRET)
+        defer { lua_settop(L1, base) }
         var results: [LuaValue] = []
-        let top = lua_gettop(L)
+        let top = lua_gettop(L1)
         if top >= base + 2 {
-            for i in (base + 2)...top { results.append(try LuaState.value(L, i, state: self)) }
+            for i in (base + 2)...top { results.append(try LuaState.value(L1, i, state: self)) }
         }
         return results
+    }
+
+    /// Calls `function` and keeps its first result by reference (a table
+    /// stays the same table, metatable and all).
+    public func callRef(_ function: LuaPushable, _ args: [LuaPushable] = []) throws -> LuaRef {
+        try callRef(on: L, function, args)
+    }
+
+    public func callRef(on L1: OpaquePointer, _ function: LuaPushable, _ args: [LuaPushable] = []) throws -> LuaRef {
+        let base = try protectedCall(L1, function, args, results: 1)
+        defer { lua_settop(L1, base) }
+        return LuaRef(state: self, L: L1)
+    }
+
+    /// Pushes the capture handler, the function and the arguments, calls;
+    /// returns the stack base (results start at base + 2).
+    private func protectedCall(_ L1: OpaquePointer, _ function: LuaPushable, _ args: [LuaPushable],
+                               results: Int32) throws -> Int32 {
+        let base = lua_gettop(L1)
+        guard lua_checkstack(L1, Int32(args.count) + 2) != 0 else {
+            throw LuaError(kind: .runtime, message: "stack overflow (too many arguments)")
+        }
+        lh_pushcfunction(L1, lh_errcapture)
+        function.push(L1)
+        for a in args { a.push(L1) }
+        let status = lh_pcall(L1, Int32(args.count), results, base + 1)
+        if status != LUA_OK {
+            let error = popError(L1, status: status)
+            lua_settop(L1, base)
+            throw error
+        }
+        return base
     }
 
     /// Runs a chunk of Lua source and returns its results.
@@ -110,23 +145,25 @@ public final class LuaState {
     /// Turns a non-OK status into a thrown LuaError (popping the error value).
     public func check(_ status: Int32) throws {
         guard status != LUA_OK else { return }
-        throw popError(status: status)
+        throw popError(L, status: status)
     }
 
-    /// Pops the error value on top of the stack into a LuaError.
-    public func popError(status: Int32) -> LuaError {
-        let message = errorText(at: -1)
-        lh_last_traceback(L)
-        let traceback = LuaState.string(L, -1)
-        lh_pop(L, 1)
-        lh_forget_traceback(L)  // the next error brings its own
-        let value = LuaRef(state: self, L: L)
+    /// Pops the error value on top of `L1`'s stack into a LuaError.
+    public func popError(_ L1: OpaquePointer, status: Int32) -> LuaError {
+        let message = errorText(L1, at: -1)
+        lh_last_traceback(L1)
+        let traceback = LuaState.string(L1, -1)
+        lh_pop(L1, 1)
+        lh_forget_traceback(L1)  // the next error brings its own
+        let value = LuaRef(state: self, L: L1)
         return LuaError(kind: LuaError.kind(ofStatus: status), message: message,
                         traceback: traceback, value: value)
     }
 
     /// An error value as text, the way the standalone interpreter shows it.
-    public func errorText(at idx: Int32) -> String {
+    public func errorText(at idx: Int32) -> String { errorText(L, at: idx) }
+
+    public func errorText(_ L: OpaquePointer, at idx: Int32) -> String {
         let t = lua_type(L, idx)
         if t == LUA_TSTRING || t == LUA_TNUMBER { return LuaState.string(L, idx) ?? "" }
         let abs = lua_absindex(L, idx)
@@ -200,5 +237,36 @@ extension LuaState {
         lua_rotate(L, -3, -1)
         lua_rawset(L, -3)
         lh_pop(L, 1)
+    }
+}
+
+extension LuaState {
+    /// `t[key]` with metamethods, protected: an error in `__index` throws.
+    public func index(_ table: LuaPushable, _ key: LuaPushable) throws -> LuaValue {
+        let base = lua_gettop(L)
+        defer { lua_settop(L, base) }
+        table.push(L)
+        key.push(L)
+        try check(lh_gettable(L, -2))
+        return try LuaState.value(L, -1, state: self)
+    }
+
+    /// `t[key] = value` with metamethods, protected.
+    public func setIndex(_ table: LuaPushable, _ key: LuaPushable, _ value: LuaPushable) throws {
+        let base = lua_gettop(L)
+        defer { lua_settop(L, base) }
+        table.push(L)
+        key.push(L)
+        value.push(L)
+        try check(lh_settable(L, -3))
+    }
+
+    /// `tostring(v)`, protected: `__tostring` may raise.
+    public func tostring(_ value: LuaPushable) throws -> String {
+        let base = lua_gettop(L)
+        defer { lua_settop(L, base) }
+        value.push(L)
+        try check(lh_tolstring(L, -1))
+        return LuaState.string(L, -1) ?? ""
     }
 }

@@ -147,10 +147,12 @@ extension LuaState {
     public static func bytes(_ L: OpaquePointer, _ idx: Int32) -> [UInt8]? {
         let t = lua_type(L, idx)
         guard t == LUA_TSTRING || t == LUA_TNUMBER else { return nil }
-        if t == LUA_TNUMBER {
+        if t == LUA_TNUMBER {  // convert a copy: the slot itself stays a number
             lua_pushvalue(L, idx)
             defer { lh_pop(L, 1) }
-            return bytes(L, -1)
+            var len = 0
+            guard let p = lua_tolstring(L, -1, &len) else { return nil }
+            return Array(UnsafeRawBufferPointer(start: p, count: len))
         }
         var len = 0
         guard let p = lua_tolstring(L, idx, &len) else { return nil }
@@ -164,7 +166,9 @@ extension LuaState {
         if t == LUA_TNUMBER {
             lua_pushvalue(L, idx)
             defer { lh_pop(L, 1) }
-            return string(L, -1)
+            var len = 0
+            guard let p = lua_tolstring(L, -1, &len) else { return nil }
+            return String(decoding: UnsafeRawBufferPointer(start: p, count: len), as: UTF8.self)
         }
         var len = 0
         guard let p = lua_tolstring(L, idx, &len) else { return nil }

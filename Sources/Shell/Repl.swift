@@ -106,23 +106,7 @@ final class Repl {
 
     private func require(_ name: String) throws -> LuaRef {
         state.pushGlobal("require")
-        let req = LuaRef(state: state, L: state.L)
-        guard case .reference(let ref)? = try callKeepingTables(req, name) else {
-            throw LuaError(kind: .runtime, message: "module '\(name)' is not a table")
-        }
-        return ref
-    }
-
-    /// Calls f(arg) and returns its first result as a reference (tables too).
-    private func callKeepingTables(_ f: LuaRef, _ arg: String) throws -> LuaValue? {
-        let L = state.L
-        let base = lua_gettop(L)
-        defer { lua_settop(L, base) }
-        lh_pushcfunction(L, lh_errcapture)
-        f.push(L)
-        arg.push(L)
-        try state.check(lh_pcall(L, 1, 1, base + 1))
-        return .reference(LuaRef(state: state, L: L))
+        return try state.callRef(LuaRef(state: state, L: state.L), [name])
     }
 
     private func field(_ table: LuaRef, _ name: String) throws -> LuaRef {
