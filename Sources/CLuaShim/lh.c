@@ -403,8 +403,8 @@ static void hard_exit(const char *msg, int code) {
 static void on_signal(int sig) {
     int reason = sig == SIGINT ? LH_STOP_INTERRUPT
                : sig == SIGTERM ? LH_STOP_TERMINATE : LH_STOP_TIMEOUT;
-    if (sig == SIGALRM && g_alarms++ > 0)
-        hard_exit("labsh: timeout: code did not stop, forced exit\n", 124);
+    if (sig == SIGALRM && g_alarms++ > 0)  // the hook could not stop it (C code, a coroutine)
+        hard_exit("labsh: timeout (forced exit)\n", 124);
     if (sig == SIGTERM && g_stop == LH_STOP_TERMINATE)
         hard_exit("labsh: terminated\n", 143);
     g_stop = reason;
@@ -428,6 +428,55 @@ void lh_watch_signals(lua_State *L) {
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGALRM, &sa, NULL);
+    // A parent may have left them blocked (the mask is inherited): a job
+    // that cannot be stopped is worse than one that stops.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGALRM);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
+// pcall and xpcall as the base library has them, except that while a stop
+// is pending they do not catch: a timeout or Ctrl-C must reach the top.
+static int finish_pcall(lua_State *L, int status, lua_KContext extra) {
+    if (status != LUA_OK && status != LUA_YIELD) {
+        if (g_stop != LH_STOP_NONE) return lua_error(L);
+        lua_pushboolean(L, 0);
+        lua_pushvalue(L, -2);
+        return 2;
+    }
+    return lua_gettop(L) - (int)extra;
+}
+
+static int stoppable_pcall(lua_State *L) {
+    luaL_checkany(L, 1);
+    lua_pushboolean(L, 1);
+    lua_insert(L, 1);
+    int status = lua_pcallk(L, lua_gettop(L) - 2, LUA_MULTRET, 0, 0, finish_pcall);
+    return finish_pcall(L, status, 0);
+}
+
+static int stoppable_xpcall(lua_State *L) {
+    int n = lua_gettop(L);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushboolean(L, 1);
+    lua_pushvalue(L, 1);
+    lua_rotate(L, 3, 2);  // f, handler, true, f, args...
+    int status = lua_pcallk(L, n - 2, LUA_MULTRET, 2, 2, finish_pcall);
+    return finish_pcall(L, status, 2);
+}
+
+void lh_install_stoppable_pcall(lua_State *L) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+    lua_pushliteral(L, "pcall");
+    lua_pushcfunction(L, stoppable_pcall);
+    lua_rawset(L, -3);
+    lua_pushliteral(L, "xpcall");
+    lua_pushcfunction(L, stoppable_xpcall);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
 }
 
 void lh_set_timeout(lua_State *L, double seconds) {

@@ -7,14 +7,15 @@ import LuaHost
 public enum Lab {
     public static let version = "0.1.0"
 
-    /// Swift modules by name: each pushes its module table.
+    /// Swift modules by `require` name: each pushes its module table.
     static let swiftModules: [String: (LuaState) throws -> Void] = [
-        "sys": SysModule.push,
+        "lab.sys": SysModule.push,
+        "labsh.host": HostModule.push,
     ]
 
     /// Names of the lazily loaded submodules, without loading any.
     public static var moduleNames: [String] {
-        var names = Set(swiftModules.keys)
+        var names = Set(swiftModules.keys.filter { $0.hasPrefix("lab.") }.map { String($0.dropFirst(4)) })
         for path in EmbeddedFiles.paths where path.hasPrefix("stdlib/lab/") {
             var rest = path.dropFirst("stdlib/lab/".count)
             if rest.hasSuffix("/init.lua") { rest = rest.dropLast("/init.lua".count) }
@@ -55,8 +56,7 @@ public enum Lab {
         let state = call.state
         state.pushGlobal("require")
         lua_xmove(state.L, call.L, 1)
-        let results = try call.call(LuaRef(state: state, L: call.L), ["lab." + name])
-        let module = results.first ?? .nil
+        let module = try state.callRef(on: call.L, LuaRef(state: state, L: call.L), ["lab." + name])
         lua_pushvalue(call.L, 1)
         name.push(call.L)
         module.push(call.L)
@@ -68,9 +68,16 @@ public enum Lab {
     static var overrideDirs: [String] = []
 
     static func existsOnOverridePath(_ name: String) -> Bool {
+        shadowedOnOverridePath("lab." + name)
+    }
+
+    /// A module file on LABSH_PATH replaces the built-in module of that name.
+    static func shadowedOnOverridePath(_ module: String) -> Bool {
+        guard !overrideDirs.isEmpty else { return false }
         var tried: [String] = []
         let path = ScriptPath(overrides: overrideDirs, system: [])
-        if case .file = path.find("lab/" + name, embeddedRoot: "-", tried: &tried) { return true }
+        let relative = module.split(separator: ".").joined(separator: "/")
+        if case .file = path.find(relative, embeddedRoot: "-", tried: &tried) { return true }
         return false
     }
 
@@ -80,7 +87,7 @@ public enum Lab {
         overrideDirs = path.overrides
         let searcher = state.function { call in
             let name = try call.string(1)
-            if name.hasPrefix("lab."), let push = swiftModules[String(name.dropFirst(4))], !existsOnOverridePath(String(name.dropFirst(4))) {
+            if let push = swiftModules[name], !shadowedOnOverridePath(name) {
                 call.state.pushFunction { inner in
                     try push(inner.state)
                     return 1

@@ -41,6 +41,7 @@ final class Runner {
         if let limit = args.options.memoryLimit {
             state.memoryLimit = state.memoryUsed + limit
         }
+        lh_install_stoppable_pcall(L)
         lh_watch_signals(L)
         if let seconds = args.options.timeout { lh_set_timeout(L, seconds) }
 

@@ -83,6 +83,8 @@ enum { LH_STOP_NONE = 0, LH_STOP_INTERRUPT = 1, LH_STOP_TERMINATE = 2, LH_STOP_T
 
 // Route SIGINT/SIGTERM to a hook that stops Lua code running in L.
 void lh_watch_signals(lua_State *L);
+// Replace _G.pcall/xpcall with versions that do not catch a pending stop.
+void lh_install_stoppable_pcall(lua_State *L);
 // Arm a wall-clock deadline (seconds from now); 0 disarms.
 void lh_set_timeout(lua_State *L, double seconds);
 int lh_stop_reason(void);

@@ -1,0 +1,192 @@
+import Foundation
+import Testing
+
+/// labsh's additions to batch mode: -m, long options, limits, signals.
+@Suite struct BatchTests {
+    func labsh(_ args: [String], stdin: String? = nil, env: [String: String] = [:],
+               files: [String: String] = [:]) throws -> Outcome {
+        let dir = try fixtureDirectory(files)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        return try run(labshBinary, args, stdin: stdin, env: env, in: dir)
+    }
+
+    @Test func scriptByNameFromLabshPath() throws {
+        let dir = try fixtureDirectory([
+            "lib/nightly-check.lua": "print('nightly', arg[0], arg[-1], ...)\n",
+            "lib/report/init.lua": "print('report init', select('#', ...))\n",
+        ])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let env = ["LABSH_PATH": dir.appendingPathComponent("lib").path]
+        let r = try run(labshBinary, ["-m", "nightly-check", "a", "b"], env: env, in: dir)
+        #expect(r == Outcome(stdout: "nightly\tnightly-check\t-m\ta\tb\n", stderr: "", status: 0))
+        let r2 = try run(labshBinary, ["-mreport", "x"], env: env, in: dir)
+        #expect(r2 == Outcome(stdout: "report init\t1\n", stderr: "", status: 0))
+        let missing = try run(labshBinary, ["-m", "nope"], env: env, in: dir)
+        #expect(missing.status == 1)
+        #expect(missing.stderr.hasPrefix("PROG: no script 'nope' on the script path:\n\tno file '\(dir.path)/lib/nope.lua'"))
+        let escape = try run(labshBinary, ["-m", "../etc/passwd"], env: env, in: dir)
+        #expect(escape.status == 1)
+    }
+
+    @Test func embeddedScriptRunsByName() throws {
+        let r = try labsh(["-m", "demo"])
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.contains("labsh"))
+    }
+
+    @Test func labshPathShadowsEmbeddedModules() throws {
+        let r = try labsh(["-e", "print(require('labsh.pretty').shadowed)"],
+                          env: ["LABSH_PATH": "lib"],
+                          files: ["lib/labsh/pretty.lua": "return {shadowed = 'yes'}\n"])
+        #expect(r.stdout == "yes\n")
+        let r2 = try labsh(["-e", "print(type(require('labsh.pretty').format))"])
+        #expect(r2.stdout == "function\n", "the embedded copy without LABSH_PATH")
+    }
+
+    @Test func optionsReachLua() throws {
+        let r = try labsh(["--dry-run", "--yes", "--format", "json", "--inventory=lab.lua", "--timeout", "30",
+                           "--memory-limit", "64M", "-e",
+                           "local o = lab.options print(o.dry_run, o.yes, o.format, o.inventory, o.timeout, o.memory_limit)"])
+        #expect(r == Outcome(stdout: "true\ttrue\tjson\tlab.lua\t30.0\t67108864\n", stderr: "", status: 0))
+        let d = try labsh(["-e", "local o = lab.options print(o.dry_run, o.yes, o.format, o.inventory)"])
+        #expect(d.stdout == "false\tfalse\ttext\tnil\n")
+    }
+
+    @Test func badOptionValuesAreClearErrors() throws {
+        for (args, text) in [(["--format", "xml"], "bad value for --format: 'xml' (text or json expected)"),
+                             (["--timeout", "soon"], "bad value for --timeout: 'soon' (seconds expected)"),
+                             (["--memory-limit", "lots"], "bad value for --memory-limit: 'lots' (a size like 64M or 1G expected)"),
+                             (["--timeout"], "'--timeout' needs argument")] {
+            let r = try labsh(args)
+            #expect(r.status == 1)
+            #expect(r.stderr.hasPrefix("PROG: \(text)\nusage: PROG [options] [script [args]]\n"), "\(r)")
+        }
+    }
+
+    @Test func versionAndHelp() throws {
+        let v = try labsh(["--version"])
+        #expect(v.stdout.hasPrefix("labsh 0.1.0 (Lua 5.4.4)"))
+        let h = try labsh(["--help"])
+        #expect(h.status == 0)
+        #expect(h.stdout.contains("--memory-limit SIZE"))
+        #expect(h.stdout.contains("-m NAME"))
+    }
+
+    @Test func labNamespaceLoadsLazily() throws {
+        let r = try labsh(["-e", """
+            print(rawget(lab, 'sys'), package.loaded['lab.sys'])
+            local pid = lab.sys.pid()
+            print(math.type(pid), rawget(lab, 'sys') == package.loaded['lab.sys'], lab.nothing)
+            print(require('lab.sys') == lab.sys, lab.version)
+            """])
+        #expect(r == Outcome(stdout: "nil\tnil\ninteger\ttrue\tnil\ntrue\t0.1.0\n", stderr: "", status: 0))
+    }
+
+    @Test func moduleNotFoundNamesTheScriptPath() throws {
+        let r = try labsh(["-e", "require 'no.such.module'"], env: ["LABSH_PATH": "/opt/team"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("module 'no.such.module' not found:"))
+        #expect(r.stderr.contains("no file '/opt/team/no/such/module.lua'"))
+        #expect(r.stderr.contains("no embedded file 'stdlib/no/such/module.lua'"))
+        #expect(r.stderr.contains("no field package.preload['no.such.module']"))
+    }
+
+    @Test func timeoutStopsALoop() throws {
+        let start = Date()
+        let r = try labsh(["--timeout", "0.3", "-e", "while true do end"])
+        let elapsed = Date().timeIntervalSince(start)
+        #expect(r == Outcome(stdout: "", stderr: "PROG: timeout after 0.3 s\n", status: 124))
+        #expect(elapsed < 2.0)
+    }
+
+    @Test func timeoutCannotBeSwallowedByPcall() throws {
+        let r = try labsh(["--timeout", "0.3", "-e", """
+            while true do
+                pcall(function() while true do end end)
+                pcall(error, 'x')
+            end
+            """])
+        #expect(r.status == 124, "\(r)")
+        #expect(r.stderr == "PROG: timeout after 0.3 s\n")
+    }
+
+    @Test func memoryLimitIsCatchableAndUncaughtExitsOne() throws {
+        let caught = try labsh(["--memory-limit", "16M", "-e", "print(pcall(string.rep, 'x', 64 << 20)) print('still here')"])
+        #expect(caught == Outcome(stdout: "false\tnot enough memory\nstill here\n", stderr: "", status: 0))
+        let uncaught = try labsh(["--memory-limit", "16M", "-e", "local t = {} for i = 1, 1e8 do t[i] = i end"])
+        #expect(uncaught.status == 1)
+        #expect(uncaught.stderr == "PROG: not enough memory\n")
+    }
+
+    /// SIGINT/SIGTERM: to-be-closed variables and finalizers run, then 130/143.
+    @Test(arguments: [(SIGTERM, Int32(143), "terminated"), (SIGINT, Int32(130), "interrupted")])
+    func signalsStopCleanly(_ signal: Int32, _ status: Int32, _ word: String) throws {
+        let dir = try fixtureDirectory(["job.lua": """
+            keep = setmetatable({}, {__gc = function() io.stdout:write('finalized\\n') end})
+            local lock <close> = setmetatable({}, {__close = function() io.stdout:write('lock released\\n') end})
+            io.stdout:write('ready\\n') io.stdout:flush()
+            while true do pcall(function() end) end
+            """])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: labshBinary)
+        p.arguments = ["job.lua"]
+        p.currentDirectoryURL = dir
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let ready = out.fileHandleForReading.availableDataOrWait(minBytes: 6)
+        #expect(String(decoding: ready, as: UTF8.self) == "ready\n")
+        kill(p.processIdentifier, signal)
+        let rest = out.fileHandleForReading.readDataToEndOfFile()
+        let errText = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == status)
+        #expect(String(decoding: rest, as: UTF8.self) == "lock released\nfinalized\n")
+        #expect(errText == "\(labshBinary): \(word)\n")
+    }
+
+    @Test func stdlibIsEmbeddedAsIs() throws {
+        // labsh lists what it embeds; each must equal the file in the tree, and
+        // every Lua file of stdlib/ and scripts/ must be embedded.
+        let r = try labsh(["-e", """
+            local host = require 'labsh.host'
+            for _, path in ipairs(host.embedded_paths()) do
+                io.write(path, '\\0', host.embedded(path), '\\0')
+            end
+            """])
+        #expect(r.status == 0, "\(r)")
+        var parts = r.stdout.split(separator: "\0", omittingEmptySubsequences: false).map(String.init)
+        parts.removeLast()
+        var embedded: [String: String] = [:]
+        for i in stride(from: 0, to: parts.count, by: 2) { embedded[parts[i]] = parts[i + 1] }
+        var onDisk: [String] = []
+        for dir in ["stdlib", "scripts"] {
+            let base = repoRoot.appendingPathComponent(dir)
+            let walker = FileManager.default.enumerator(at: base, includingPropertiesForKeys: nil)
+            while let url = walker?.nextObject() as? URL {
+                guard url.pathExtension == "lua" else { continue }
+                onDisk.append(dir + url.standardizedFileURL.path.dropFirst(base.standardizedFileURL.path.count))
+            }
+        }
+        #expect(Set(embedded.keys) == Set(onDisk))
+        for path in onDisk {
+            let text = try String(contentsOf: repoRoot.appendingPathComponent(path), encoding: .utf8)
+            #expect(embedded[path] == text, "\(path) differs from its embedded copy: rebuild")
+        }
+    }
+}
+
+extension FileHandle {
+    /// Reads until at least `minBytes` arrived (or end of file).
+    func availableDataOrWait(minBytes: Int) -> Data {
+        var data = Data()
+        while data.count < minBytes {
+            let chunk = availableData
+            if chunk.isEmpty { break }
+            data.append(chunk)
+        }
+        return data
+    }
+}
