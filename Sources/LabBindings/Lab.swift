@@ -8,22 +8,15 @@ public enum Lab {
     public static let version = "0.1.0"
 
     /// Swift modules by `require` name: each pushes its module table.
-    static let swiftModules: [String: (LuaState) throws -> Void] = [
+    /// Pairs, not a Dictionary: start-up stays free of hashing.
+    static let swiftModules: KeyValuePairs<String, (LuaState) throws -> Void> = [
         "lab.sys": SysModule.push,
         "labsh.host": HostModule.push,
     ]
 
-    /// Names of the lazily loaded submodules, without loading any.
-    public static var moduleNames: [String] {
-        var names = Set(swiftModules.keys.filter { $0.hasPrefix("lab.") }.map { String($0.dropFirst(4)) })
-        for path in EmbeddedFiles.paths where path.hasPrefix("stdlib/lab/") {
-            var rest = path.dropFirst("stdlib/lab/".count)
-            if rest.hasSuffix("/init.lua") { rest = rest.dropLast("/init.lua".count) }
-            else if rest.hasSuffix(".lua") { rest = rest.dropLast(4) }
-            if !rest.contains("/") { names.insert(String(rest)) }
-        }
-        return names.sorted()
-    }
+    /// Names of the lazily loaded submodules (`lab.NAME`): the Swift ones
+    /// above and the embedded stdlib/lab files, both known at build time.
+    public static let moduleNames: [String] = ["sys"] + EmbeddedFiles.labModules
 
     /// Installs `require` support for the script path and the `lab` global.
     public static func install(in state: LuaState, path: ScriptPath, options: LabOptions) throws {
@@ -32,11 +25,16 @@ public enum Lab {
         lua_createtable(L, 0, 4)
         version.push(L)
         lua_rawsetfield(L, -2, "version")
-        options.table.push(L)
+        push(options, L)
         lua_rawsetfield(L, -2, "options")
 
         lua_createtable(L, 0, 2)
-        moduleNames.push(L)
+        let names = moduleNames
+        lua_createtable(L, Int32(names.count), 0)
+        for i in 0..<names.count {  // not names.push: generic code, slow to start
+            names[i].push(L)
+            lua_rawseti(L, -2, lua_Integer(i + 1))
+        }
         lua_rawsetfield(L, -2, "__modules")  // for completion: names, not modules
         state.pushFunction(loadSubmodule)
         lua_rawsetfield(L, -2, "__index")
@@ -87,7 +85,7 @@ public enum Lab {
         overrideDirs = path.overrides
         let searcher = state.function { call in
             let name = try call.string(1)
-            if let push = swiftModules[name], !shadowedOnOverridePath(name) {
+            if let push = swiftModules.first(where: { $0.key == name })?.value, !shadowedOnOverridePath(name) {
                 call.state.pushFunction { inner in
                     try push(inner.state)
                     return 1
@@ -148,4 +146,21 @@ public enum Lab {
 
     /// Tracebacks show embedded files as "labsh:stdlib/lab/x.lua:3:".
     public static let embeddedChunkPrefix = "labsh:"
+}
+
+extension Lab {
+    /// `lab.options`, pushed field by field: no LuaTable, whose Dictionary
+    /// would cost start-up time.
+    static func push(_ options: LabOptions, _ L: OpaquePointer) {
+        lua_createtable(L, 0, 6)
+        options.dryRun.push(L)
+        lua_rawsetfield(L, -2, "dry_run")
+        options.yes.push(L)
+        lua_rawsetfield(L, -2, "yes")
+        options.format.push(L)
+        lua_rawsetfield(L, -2, "format")
+        if let v = options.inventory { v.push(L); lua_rawsetfield(L, -2, "inventory") }
+        if let v = options.timeout { v.push(L); lua_rawsetfield(L, -2, "timeout") }
+        if let v = options.memoryLimit { v.push(L); lua_rawsetfield(L, -2, "memory_limit") }
+    }
 }

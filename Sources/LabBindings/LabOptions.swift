@@ -1,4 +1,3 @@
-import LuaHost
 
 /// labsh's own command-line options, readable from Lua as `lab.options`.
 public struct LabOptions {
@@ -10,15 +9,4 @@ public struct LabOptions {
     public var memoryLimit: Int?
 
     public init() {}
-
-    var table: LuaTable {
-        var t = LuaTable()
-        t.fields[.str("dry_run")] = .boolean(dryRun)
-        t.fields[.str("yes")] = .boolean(yes)
-        t.fields[.str("format")] = .str(format)
-        if let inventory { t.fields[.str("inventory")] = .str(inventory) }
-        if let timeout { t.fields[.str("timeout")] = .number(timeout) }
-        if let memoryLimit { t.fields[.str("memory_limit")] = .integer(Int64(memoryLimit)) }
-        return t
-    }
 }

@@ -165,7 +165,15 @@ public struct LuaCall {
         try state.call(on: L, function, args)
     }
 
-    /// Pushes results; returns how many, for `return call.push(...)`.
+    /// Pushes one result; returns 1, for `return call.push(x)`. (The common
+    /// case gets its own overload: no array, no boxing, on the hot path.)
+    @inlinable @discardableResult
+    public func push<T: LuaPushable>(_ value: T) -> Int32 {
+        value.push(L)
+        return 1
+    }
+
+    /// Pushes results; returns how many, for `return call.push(a, b)`.
     @discardableResult
     public func push(_ values: LuaPushable...) -> Int32 {
         for v in values { v.push(L) }

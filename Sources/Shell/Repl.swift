@@ -22,7 +22,7 @@ final class Repl {
         runner.progname = nil  // lua's REPL reports errors without a prefix
         do {
             module = try require("labsh.repl")
-            completer = try field(require("labsh.complete"), "candidates")
+            completer = try field(module!, "complete")
             try state.call(field(module!, "install_help"), [Repl.declarations])
             if isatty(1) != 0 && getenv("NO_COLOR") == nil {
                 module!.push(state.L)
@@ -76,7 +76,9 @@ final class Repl {
             return results.first?.stringValue ?? "error"
         } catch {
             let stopped = lh_stop_reason() != Int32(LH_STOP_NONE)
-            printErr((stopped ? "interrupted" : "\(error)") + "\n")
+            // After ^C the terminal's echo leaves the cursor mid-line.
+            let lead = stopped && isatty(2) != 0 ? "\n" : ""
+            printErr(lead + (stopped ? "interrupted" : "\(error)") + "\n")
             return "error"
         }
     }
@@ -88,9 +90,7 @@ final class Repl {
     /// Candidates for the word before the cursor; never runs user code.
     func complete(_ line: String) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
         guard let completer else { return nil }
-        state.pushGlobal("_G")
-        let globals = LuaRef(state: state, L: state.L)
-        guard let results = try? state.call(completer, [line, globals, Repl.moduleNames]),
+        guard let results = try? state.call(completer, [line, Repl.moduleNames]),
               case .table(let list)? = results.first, !list.array.isEmpty else { return nil }
         let out = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: list.array.count + 1)
         var n = 0

@@ -119,3 +119,11 @@ test("require is a whole word", function()
   assert_same(candidates('prequire "labsh.c', env), {})
   assert_same(candidates('prequire "pr', env), { "prequire" }, "globals, not modules")
 end)
+
+test("declared names complete before their module loads", function()
+  local env = { lab = setmetatable({}, { __modules = { "sys" } }) }
+  local declared = { "lab", "lab.sys", "lab.sys.pid", "lab.sys.hostname", "lab.Node:start" }
+  assert_same(complete.candidates("lab.sys.", env, nil, declared), { "lab.sys.hostname", "lab.sys.pid" })
+  assert_same(complete.candidates("lab.sys.p", env, nil, declared), { "lab.sys.pid" })
+  assert_same(complete.candidates("x = lab.s", env, nil, declared), { "lab.sys" })
+end)

@@ -147,16 +147,29 @@ local function split_path(word)
   return parts, separator, prefix
 end
 
+-- Declared names (stdlib/meta) one level below `base`: they let
+-- `lab.sys.<Tab>` offer pid, hostname... before the module has loaded.
+local function add_declared(matches, declared, base, separator)
+  local lead = base .. separator
+  for _, full in ipairs(declared or {}) do
+    if starts_with(full, lead) then
+      local rest = full:sub(#lead + 1)
+      if not rest:find("[%.:]") then matches.add(rest) end
+    end
+  end
+end
+
 -- Candidates for "a.b.pre" (fields) or "a.b:pre" (methods).
-local function complete_path(word, env)
+local function complete_path(word, env, declared)
   local parts, separator, prefix = split_path(word)
   if not parts then return {} end
+  local matches = new_matches(prefix)
+  add_declared(matches, declared, table.concat(parts, "."), separator)
   local value = env
   for _, part in ipairs(parts) do
     value = raw_lookup(value, part)
-    if value == nil then return {} end
+    if value == nil then return matches.names end
   end
-  local matches = new_matches(prefix)
   add_fields(matches, value, separator == ":")
   if separator == "." then
     for _, name in ipairs(announced_modules(value)) do matches.add(name) end
@@ -184,8 +197,9 @@ end
 
 --- Replacements for the word being completed at the end of `line`, sorted.
 --- env: the global table (default _G); modules: module names the host
---- embeds, offered after `require "`.
-function complete.candidates(line, env, modules)
+--- embeds, offered after `require "`; declared: dotted names from the
+--- declaration files, offered where the value itself is not loaded yet.
+function complete.candidates(line, env, modules, declared)
   env = env or _G
   local word = line:match("[%w_%.:]*$")
   local before = line:sub(1, #line - #word)
@@ -198,7 +212,7 @@ function complete.candidates(line, env, modules)
   if not head then head, name = "", word end
   if name:find("[%.:]") then
     local path_head = name:match("^(.*[%.:])")
-    return sorted_with_head(complete_path(name, env), head .. path_head)
+    return sorted_with_head(complete_path(name, env, declared), head .. path_head)
   end
   return sorted_with_head(complete_global(name, env), head)
 end

@@ -130,15 +130,33 @@ function repl.step(source)
   return status
 end
 
---- Define the global `help`, reading the declarations (the text of
---- stdlib/meta/*.d.lua, which the host passes in) on first use.
-function repl.install_help(declarations)
+----------------------------------------------------------------------------
+-- Help and completion, both read from the declaration files
+
+local declarations_text = ""
+local parsed_declarations
+
+local function declarations()
+  parsed_declarations = parsed_declarations
+    or require("labsh.help").parse(declarations_text)
+  return parsed_declarations
+end
+
+--- Define the global `help`. `text` is the text of stdlib/meta/*.d.lua,
+--- which the host passes in; it is parsed on first use.
+function repl.install_help(text)
+  declarations_text = text
   local help = require "labsh.help"
-  local parsed
   _G.help = function(...)
-    parsed = parsed or help.parse(declarations)
-    io.stdout:write(help.help((...), parsed), "\n")
+    io.stdout:write(help.help((...), declarations()), "\n")
   end
+end
+
+--- Completion candidates for the word before the cursor: globals, fields,
+--- methods, module names, and declared names not loaded yet.
+function repl.complete(line, modules)
+  local complete = require "labsh.complete"
+  return complete.candidates(line, _G, modules, declarations().order)
 end
 
 return repl

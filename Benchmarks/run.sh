@@ -1,0 +1,49 @@
+#!/bin/sh
+# make bench: labsh against its peers, measured in one run, medians.
+#   startup     labsh -e ''                      vs lua5.4 -e ''         target <= 1.5
+#   swift call  10M calls of lab.sys.pid()       vs 10M calls of rawlen  target <= 2.0
+#   peak RSS    labsh -e ''                      vs lua5.4 -e ''         target <= 2.0
+set -eu
+labsh=${1:-.build/release/labsh}
+lua=${LUA:-lua5.4}
+runs=${RUNS:-30}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# Median wall time in ms of each command (hyperfine, no shell in between).
+median_ms() {
+    hyperfine -N --style none --warmup 3 --runs "$runs" --export-csv "$tmp/t.csv" "$@" >/dev/null 2>&1
+    awk -F, 'NR > 1 { printf "%.3f\n", $4 * 1000 }' "$tmp/t.csv"
+}
+
+# Median peak RSS in KB over $runs runs.
+median_rss() {
+    i=0
+    : > "$tmp/rss"
+    while [ $i -lt "$runs" ]; do
+        /usr/bin/time -f %M -o "$tmp/one" "$@" >/dev/null 2>&1
+        cat "$tmp/one" >> "$tmp/rss"
+        i=$((i + 1))
+    done
+    sort -n "$tmp/rss" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+row() {  # name, labsh figure, peer figure, unit, target
+    awk -v n="$1" -v a="$2" -v b="$3" -v u="$4" -v t="$5" 'BEGIN {
+        r = a / b
+        printf "%-34s %12.3f %12.3f  %-3s %7.2f   <= %-4s %s\n", n, a, b, u, r, t, (r <= t ? "ok" : "MISSED")
+    }'
+}
+
+printf "%-34s %12s %12s  %-3s %7s   %s\n" "benchmark (medians, $runs runs)" "labsh" "peer" "" "ratio" "target"
+
+set -- $(median_ms "$labsh -e ''" "$lua -e ''")
+row "startup: -e '' (peer lua5.4)" "$1" "$2" ms 1.5
+
+# The same loop around a trivial Swift-bound function and around a C builtin.
+echo 'local f = lab.sys.pid for i = 1, 10000000 do f() end' > "$tmp/swift.lua"
+echo 'local f = rawlen local t = {} for i = 1, 10000000 do f(t) end' > "$tmp/rawlen.lua"
+set -- $(median_ms "$labsh $tmp/swift.lua" "$labsh $tmp/rawlen.lua")
+row "10M calls: Swift fn (peer rawlen)" "$1" "$2" ms 2.0
+
+row "peak RSS: -e '' (peer lua5.4)" "$(median_rss "$labsh" -e '')" "$(median_rss "$lua" -e '')" KB 2.0

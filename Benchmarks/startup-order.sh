@@ -1,0 +1,39 @@
+#!/bin/sh
+# Benchmarks/startup-order.sh: rewrites Benchmarks/startup.order, the text
+# sections of the functions that labsh runs from exec to its first Lua chunk.
+# `make build` hands the file to the linker (gold's --section-ordering-file),
+# which places them side by side: start-up then touches a few pages of the
+# binary instead of pages all over the Swift runtime (less memory and time).
+# A stale name only costs that benefit. Rerun after changing the start-up path
+# or the toolchain, then `make build`. Needs valgrind. BUILD_DIR as in make.
+set -eu
+export LC_ALL=C
+cd "$(dirname "$0")/.."
+command -v valgrind >/dev/null || { echo "$0: needs valgrind (apt-get install valgrind)" >&2; exit 1; }
+build=${BUILD_DIR:-.build}
+out=Benchmarks/startup.order
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# A release build that also writes the link map: which input section holds what.
+make -s build BUILD_DIR="$build" LINK_MAP="$tmp/labsh.map" >&2
+sed -n 's/^ \(\.text\.[^ ]*\).*/\1/p' "$tmp/labsh.map" | sort -u > "$tmp/sections"
+
+# valgrind cannot read the DWARF that swiftc writes: profile a stripped copy.
+strip -g -o "$tmp/labsh" "$build/release/labsh"
+: > "$tmp/empty.lua"
+for args in "-e ''" "$tmp/empty.lua"; do
+    eval "valgrind -q --tool=callgrind --demangle=no --callgrind-out-file=$tmp/cg $tmp/labsh $args" >/dev/null
+    # "  1,234 (0.12%)  ???:NAME [/path/labsh]"; NAME'2 is a recursion of NAME
+    callgrind_annotate --threshold=100 "$tmp/cg" |
+        sed -n "s|^ *[0-9,]* ([^)]*) *[^ ]*:\([^ ]*\) \[$tmp/labsh\]\$|\1|p" |
+        sed "s/'[0-9]*\$//" >> "$tmp/names"
+done
+
+# A function's section: .text.NAME, or .text.unlikely.NAME (cold code),
+# .text.startup.NAME (static constructors); a C++ constructor or destructor
+# runs under its C1/D1 name from the C2/D2 section. Keep the ones that exist.
+sort -u "$tmp/names" | sed -e 'p; s/^\(_Z.*[CD]\)1E/\12E/' | sort -u |
+    sed -e 's/^/.text./; p; s/^\.text\./.text.unlikely./; p; s/^\.text\.unlikely\./.text.startup./' |
+    { cat; echo .text.startup; } | sort -u | comm -12 - "$tmp/sections" > "$out"
+echo "$out: $(wc -l < "$out") sections; now \`make build\`" >&2
