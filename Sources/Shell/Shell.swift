@@ -40,12 +40,8 @@ public enum Shell {
         exit(status)
     }
 
-    /// lua's usage text, naming labsh.
-    static func usage(_ progname: String, _ error: String) -> String {
-        """
-        \(progname): \(error)
-        usage: \(progname) [options] [script [args]]
-        Available options are:
+    /// The options of lua 5.4, worded as its usage text words them.
+    static let luaOptions = """
           -e stat   execute string 'stat'
           -i        enter interactive mode after executing 'script'
           -l mod    require library 'mod' into global 'mod'
@@ -55,6 +51,15 @@ public enum Shell {
           -W        turn warnings on
           --        stop handling options
           -         stop handling options and execute stdin
+        """
+
+    /// lua's usage text, naming labsh.
+    static func usage(_ progname: String, _ error: String) -> String {
+        """
+        \(progname): \(error)
+        usage: \(progname) [options] [script [args]]
+        Available options are:
+        \(luaOptions)
 
         """
     }
@@ -66,15 +71,7 @@ public enum Shell {
 
         labsh runs Lua 5.4 scripts with the homelab at hand (the global `lab`).
         It accepts everything the standard lua interpreter accepts:
-          -e stat   execute string 'stat'
-          -i        enter interactive mode after executing 'script'
-          -l mod    require library 'mod' into global 'mod'
-          -l g=mod  require library 'mod' into global 'g'
-          -v        show version information
-          -E        ignore environment variables
-          -W        turn warnings on
-          --        stop handling options
-          -         stop handling options and execute stdin
+        \(luaOptions)
         and adds:
           -m NAME               run script NAME (NAME.lua or NAME/init.lua) from the script path
           --timeout SECONDS     stop the script after SECONDS of wall time (exit 124)

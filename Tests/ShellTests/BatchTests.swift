@@ -72,6 +72,15 @@ import Testing
         #expect(h.stdout.contains("-m NAME"))
     }
 
+    @Test func interactiveAfterOptionsReadsStdin() throws {
+        let r = try labsh(["-i", "-e", "x = 41"], stdin: "print(x + 1)\n{1, 2}\nerror('no')\n")
+        #expect(r.status == 0)
+        #expect(r.stdout.hasPrefix("labsh 0.1.0 (Lua 5.4.4)"))
+        #expect(r.stdout.contains("labsh> print(x + 1)\n42\n"))
+        #expect(r.stdout.contains("{ 1, 2 }\n"))
+        #expect(r.stderr.hasPrefix("stdin:1: no\nstack traceback:"), "errors at the prompt have no program prefix, as in lua")
+    }
+
     @Test func labNamespaceLoadsLazily() throws {
         let r = try labsh(["-e", """
             print(rawget(lab, 'sys'), package.loaded['lab.sys'])
