@@ -73,7 +73,8 @@ bench: build
 
 # The bridge tests under AddressSanitizer, in a build folder of their own.
 asan: deps
-	$(SWIFT) test --scratch-path .build-asan -Xswiftc -sanitize=address --filter LuaHostTests
+	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan.supp \
+	  $(SWIFT) test --scratch-path .build-asan -Xswiftc -sanitize=address --filter LuaHostTests
 
 install: build
 	install -D -m 755 $(RELEASE_BIN) $(DESTDIR)$(PREFIX)/bin/labsh

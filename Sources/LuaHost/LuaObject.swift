@@ -36,6 +36,8 @@ extension LuaState {
             pushFunction { call in try fn(call.object(1, T.self), call) }
             lua_rawsetfield(L, -2, name)
         }
+        lua_pushvalue(L, -1)
+        lua_rawsetfield(L, mt, "__methods")  // what completion lists after `obj:`
         if spec.fields.isEmpty {
             lua_rawsetfield(L, mt, "__index")
         } else {

@@ -33,6 +33,8 @@ final class Probe: LuaObject {
                 return p:greet('ops'), p.name, tostring(p), p.nothing, type(p)
             """)
             #expect(r == [.str("hello pve1 ops"), .str("pve1"), .str("probe pve1"), .nil, .str("userdata")])
+            let methods = try lua.run("return type(rawget(getmetatable(probe('m')).__methods, 'greet'))")
+            #expect(methods == [.str("function")], "methods are listed for completion")
             let bad = try lua.run("local p = probe('x') return select(2, pcall(function() return p.greet(42, 'a') end))")
             #expect(bad.first?.stringValue == "(swift):1: bad argument #1 to 'greet' (test.Probe expected, got number)")
             let badSelf = try lua.run("local p = probe('x') local t = {greet = p.greet} return select(2, pcall(function() return t:greet('a') end))")

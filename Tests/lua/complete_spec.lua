@@ -127,3 +127,11 @@ test("declared names complete before their module loads", function()
   assert_same(complete.candidates("lab.sys.p", env, nil, declared), { "lab.sys.pid" })
   assert_same(complete.candidates("x = lab.s", env, nil, declared), { "lab.sys" })
 end)
+
+test("objects with computed fields complete methods from __methods", function()
+  local methods = { exec = function() end, guests = function() end }
+  local node = setmetatable({}, { __index = function() error("never called") end, __methods = methods })
+  local env = { node = node }
+  assert_same(complete.candidates("node:g", env), { "node:guests" })
+  assert_same(complete.candidates("node:", env), { "node:exec", "node:guests" })
+end)

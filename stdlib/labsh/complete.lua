@@ -44,10 +44,14 @@ local function meta_field(value, name)
   return rawget(mt, name)
 end
 
--- The __index of a value when it is a plain table, else nil.
+-- The __index of a value when it is a plain table, else nil. Objects whose
+-- __index is a function (fields computed by the host) list their methods in
+-- the metatable's __methods table instead.
 local function index_table(value)
   local index = meta_field(value, "__index")
   if type(index) == "table" then return index end
+  local methods = meta_field(value, "__methods")
+  if type(methods) == "table" then return methods end
   return nil
 end
 
