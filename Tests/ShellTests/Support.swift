@@ -33,9 +33,12 @@ func run(_ program: String, _ args: [String], stdin: String? = nil, env: [String
     p.standardOutput = out
     p.standardError = err
     p.standardInput = input
+    // A program may exit without reading its input (`-e` cases): writing
+    // to it then fails with EPIPE, which must not kill the test process.
+    signal(SIGPIPE, SIG_IGN)
     try p.run()
-    if let stdin { input.fileHandleForWriting.write(stdin.data(using: .utf8)!) }
-    try input.fileHandleForWriting.close()
+    if let stdin { try? input.fileHandleForWriting.write(contentsOf: stdin.data(using: .utf8)!) }
+    try? input.fileHandleForWriting.close()
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     let errData = err.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
