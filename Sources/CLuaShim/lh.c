@@ -255,20 +255,6 @@ int lh_tolstring(lua_State *L, int idx) {
     return lh_pcall(L, 1, 1, 0);
 }
 
-static int p_traceback(lua_State *L) {
-    lua_State *L1 = (lua_State *)lua_touserdata(L, 1);
-    const char *msg = lua_tostring(L, 2);
-    luaL_traceback(L, L1, msg, (int)lua_tointeger(L, 3));
-    return 1;
-}
-int lh_traceback(lua_State *L, lua_State *L1, const char *msg, int level) {
-    lua_pushcfunction(L, p_traceback);
-    lua_pushlightuserdata(L, L1);
-    if (msg) lua_pushstring(L, msg); else lua_pushnil(L);
-    lua_pushinteger(L, level);
-    return lh_pcall(L, 3, 1, 0);
-}
-
 static int p_len(lua_State *L) { lua_pushinteger(L, luaL_len(L, 1)); return 1; }
 int lh_len(lua_State *L, int idx, lua_Integer *out) {
     idx = lua_absindex(L, idx);
@@ -497,11 +483,6 @@ void lh_set_timeout(lua_State *L, double seconds) {
 int lh_stop_reason(void) { return g_stop; }
 double lh_timeout_seconds(void) { return g_timeout; }
 int lh_stop_fd(void) { return g_pipe[0]; }
-
-void lh_request_stop(int reason) {
-    g_stop = reason;
-    arm_hook();
-}
 
 void lh_clear_stop(lua_State *L) {
     g_stop = LH_STOP_NONE;

@@ -60,7 +60,6 @@ int lh_openlibs(lua_State *L);
 int lh_gettable(lua_State *L, int idx);              // key on top -> value
 int lh_settable(lua_State *L, int idx);              // key, value on top
 int lh_tolstring(lua_State *L, int idx);             // pushes luaL_tolstring
-int lh_traceback(lua_State *L, lua_State *L1, const char *msg, int level);
 int lh_len(lua_State *L, int idx, lua_Integer *out); // luaL_len
 
 // The interpreter's message handler (lua.c's): adds a traceback to string
@@ -88,7 +87,6 @@ void lh_install_stoppable_pcall(lua_State *L);
 // Arm a wall-clock deadline (seconds from now); 0 disarms.
 void lh_set_timeout(lua_State *L, double seconds);
 int lh_stop_reason(void);
-void lh_request_stop(int reason);
 void lh_clear_stop(lua_State *L);
 // Seconds of the last armed timeout, for the message.
 double lh_timeout_seconds(void);
@@ -106,7 +104,6 @@ static const int LH_ERRFILE = LUA_ERRFILE;
 static const lua_Integer LH_RIDX_GLOBALS = LUA_RIDX_GLOBALS;
 static inline int lh_upvalueindex(int i) { return lua_upvalueindex(i); }
 static inline void lh_pop(lua_State *L, int n) { lua_settop(L, -(n) - 1); }
-static inline void lh_newtable(lua_State *L) { lua_createtable(L, 0, 0); }
 static inline void lh_insert(lua_State *L, int idx) { lua_rotate(L, idx, 1); }
 static inline void lh_remove(lua_State *L, int idx) { lua_rotate(L, idx, -1); lua_settop(L, -2); }
 static inline void lh_pushcfunction(lua_State *L, lua_CFunction f) { lua_pushcclosure(L, f, 0); }
@@ -120,10 +117,8 @@ static inline void **lh_extraspace(lua_State *L) { return (void **)lua_getextras
 // lua_gc is variadic, which Swift cannot call.
 static inline void lh_gc_stop(lua_State *L) { lua_gc(L, LUA_GCSTOP); }
 static inline void lh_gc_generational(lua_State *L) { lua_gc(L, LUA_GCRESTART); lua_gc(L, LUA_GCGEN, 0, 0); }
-static inline void lh_gc_collect(lua_State *L) { lua_gc(L, LUA_GCCOLLECT); }
 static inline int lh_loadfile(lua_State *L, const char *path) { return luaL_loadfilex(L, path, NULL); }
 static inline const char *lh_copyright(void) { return LUA_COPYRIGHT; }
 static inline const char *lh_release(void) { return LUA_RELEASE; }
-static inline int lh_yield(lua_State *L, int n) { return lua_yieldk(L, n, 0, NULL); }
 
 #endif
