@@ -1,0 +1,180 @@
+---@meta
+-- The inventory file format: a Lua file that returns an `Inventory` table.
+-- Editors complete inventory files from these classes; labsh validates a
+-- loaded inventory against the same fields (unknown keys are errors).
+--
+-- Conventions:
+--   * Sizes are strings with explicit units, SI and IEC kept apart:
+--     "512GB" (10^9 bytes each), "16GiB" (2^30 bytes each), "1TB", "800MB".
+--   * Durations are strings: "30s", "15m", "4h", "7d", "2w", "1h30m".
+--   * Schedules are cron expressions ("0 2 * * 6") or macros ("@daily").
+--   * Addresses are IPv4 or IPv6 text; subnets are CIDR prefixes.
+--   * Names are lower-case identifiers with digits and "-": "pve1", "k8s-w1".
+
+---@class Inventory
+---@field site Inventory.Site
+---@field nodes Inventory.Node[] physical machines: hypervisors, workstation, gateway, switch, router
+---@field guests Inventory.Guest[]? VMs and containers placed on nodes
+---@field vlans Inventory.Vlan[]
+---@field policy Inventory.Policy zone-to-zone firewall rules
+---@field storage Inventory.Storage?
+---@field services Inventory.Service[]?
+---@field backups Inventory.Backup[]?
+---@field alerts Inventory.Alert[]?
+---@field capacity Inventory.Capacity?
+---@field maintenance Inventory.Window[]?
+---@field recovery Inventory.Recovery[]? RTO/RPO per service tier
+---@field monitoring Inventory.Monitoring? where the live systems are
+
+---@class Inventory.Site
+---@field name string
+---@field domain string internal DNS domain, e.g. "homelab.local"
+---@field timezone string IANA zone for schedules and windows, e.g. "Europe/Berlin"
+
+---@class Inventory.Node
+---@field name string
+---@field kind "hypervisor"|"workstation"|"gateway"|"switch"|"router"
+---@field vendor string?
+---@field model string?
+---@field os string? e.g. "Proxmox VE 8", "Windows 10", "OpenWrt 23.05"
+---@field cpu Inventory.Cpu?
+---@field ram string? size, e.g. "32GiB"
+---@field disks Inventory.Disk[]?
+---@field gpus Inventory.Gpu[]?
+---@field nics Inventory.Nic[]?
+---@field role string? what it does, e.g. "proxmox", "k8s-gpu-worker", "router"
+---@field cluster string? Proxmox cluster name, for cluster members
+---@field address string management address
+---@field vlans integer[]? VLAN ids the node is attached to
+---@field tags string[]?
+---@field notes string?
+
+---@class Inventory.Cpu
+---@field model string
+---@field cores integer
+---@field threads integer
+
+---@class Inventory.Disk
+---@field type "nvme"|"ssd"|"hdd"|"emmc"|"sd"
+---@field size string
+
+---@class Inventory.Gpu
+---@field model string
+---@field vram string? size
+---@field purpose string? e.g. "training", "inference"
+
+---@class Inventory.Nic
+---@field name string? e.g. "eth0", "port1"
+---@field speed string link speed: "1GbE", "2.5GbE", "10GbE"
+---@field count integer? identical ports, default 1
+
+---@class Inventory.Guest
+---@field name string
+---@field kind "vm"|"lxc"
+---@field node string the node it runs on
+---@field vcpu integer
+---@field ram string size
+---@field disk string size
+---@field role string? e.g. "k8s-master", "k8s-worker", "k8s-gpu-worker"
+---@field ha_group string? Proxmox HA group
+---@field vlan integer
+---@field address string
+---@field tags string[]?
+
+---@class Inventory.Vlan
+---@field id integer 1..4094
+---@field name string
+---@field subnet string CIDR
+---@field gateway string address inside the subnet
+---@field purpose string?
+---@field zone string firewall zone the policy names, e.g. "management"
+---@field trust "critical"|"high"|"medium"|"low"|"isolated" the plan's security zone
+
+---@class Inventory.Policy
+---@field default "deny"|"allow" what no rule matches gets (the plan: deny)
+---@field rules Inventory.Rule[] first match wins
+
+---@class Inventory.Rule
+---@field from string zone name or "*"
+---@field to string zone name, "internet" or "*"
+---@field action "allow"|"deny"
+---@field ports (integer|string)[]? 22, 443, "8000-8100"; all ports when absent
+---@field proto "tcp"|"udp"|"icmp"|"any"? default "any"
+---@field note string? why the rule exists
+
+---@class Inventory.Storage
+---@field classes Inventory.StorageClass[]? Kubernetes storage classes
+---@field tiers Inventory.StorageTier[]?
+
+---@class Inventory.StorageClass
+---@field name string "local-path", "ceph-rbd", "nfs", "local-static"
+---@field kind "local"|"replicated"|"shared"|"dedicated"
+---@field status "active"|"planned"
+---@field notes string?
+
+---@class Inventory.StorageTier
+---@field name "hot"|"warm"|"cold"
+---@field media string e.g. "nvme", "ssd", "hdd/cloud"
+---@field use string what belongs there
+
+---@class Inventory.Service
+---@field name string
+---@field tier 1|2|3
+---@field runs_on string "k8s", or a node or guest name
+---@field vlan integer
+---@field endpoint string? "dns.homelab.local:53", "https://grafana.homelab.local"
+---@field probe Inventory.Probe?
+---@field slo number? availability target in percent; default from the tier
+---@field phase integer? 1 now, 2 planned
+---@field technology string? e.g. "BIND9"
+
+---@class Inventory.Probe
+---@field kind "http"|"tcp"|"dns"|"icmp"
+---@field target string URL, host:port, name or address
+---@field expect string|integer? HTTP status, DNS answer
+
+---@class Inventory.Backup
+---@field name string
+---@field resource string what is backed up, e.g. "VM/LXC", "K8s etcd"
+---@field schedule string cron expression or macro
+---@field retention string duration kept, e.g. "30d"
+---@field keep table<string, integer>? restic/PBS-style counts: {daily = 30, monthly = 12}
+---@field target string where it goes, e.g. "Proxmox Backup Server"
+---@field rpo string? duration
+
+---@class Inventory.Alert
+---@field name string
+---@field severity "P1"|"P2"|"P3"|"P4"
+---@field expr string? PromQL on node_exporter metrics
+---@field check string? a labsh check, where no metric exists
+---@field ["for"] string? duration the condition must hold
+---@field summary string
+---@field runbook string?
+
+---@class Inventory.Capacity
+---@field target_band number[] {low, high} percent of capacity to stay in, the plan's {70, 85}
+---@field growth table<string, number> percent per 12 months: compute, memory, storage, network
+---@field baseline table<string, table>? the plan's stated figures, kept to compare with computed totals
+---@field expansion Inventory.Expansion[]?
+
+---@class Inventory.Expansion
+---@field phase integer
+---@field when string e.g. "2026-Q1"
+---@field items string[]
+
+---@class Inventory.Window
+---@field name string
+---@field schedule string? cron expression of the start, absent for "as needed"
+---@field duration string?
+---@field notes string?
+
+---@class Inventory.Recovery
+---@field tier 1|2|3
+---@field rto string duration
+---@field rpo string duration
+
+---@class Inventory.Monitoring
+---@field prometheus string? URL
+---@field alertmanager string? URL
+---@field pushgateway string? URL
+---@field textfile_dir string? node_exporter textfile collector directory
