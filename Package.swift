@@ -23,6 +23,8 @@ let package = Package(
 
         .target(name: "LuaHost", dependencies: ["CLua", "CLuaShim"],
                 linkerSettings: [.linkedLibrary("m")]),
+        // The pure Swift model of the homelab: no Lua, no Foundation.
+        .target(name: "Homelab"),
         .target(name: "LabBindings", dependencies: ["LuaHost", "CLua", "CLuaShim"],
                 plugins: ["EmbedFiles"]),
         .target(name: "Shell", dependencies: ["LuaHost", "LabBindings", "CLineEdit", "CLuaShim"]),
@@ -34,6 +36,7 @@ let package = Package(
 
         .testTarget(name: "LuaHostTests", dependencies: ["LuaHost", "CLuaShim"]),
         .testTarget(name: "ShellTests", dependencies: ["Shell", "LabBindings", "LuaHost"]),
+        .testTarget(name: "HomelabTests", dependencies: ["Homelab"]),
     ],
     swiftLanguageModes: [.v5]
 )

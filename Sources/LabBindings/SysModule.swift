@@ -4,10 +4,9 @@ import LuaHost
 
 /// `lab.sys`: facts about this process and host.
 enum SysModule {
-    static let pid = Int64(getpid())
-
     static func push(_ state: LuaState) throws {
         let L = state.L
+        let pid = Int64(getpid())
         lua_createtable(L, 0, 4)
         state.pushFunction { call in call.push(pid) }
         lua_rawsetfield(L, -2, "pid")

@@ -19,11 +19,13 @@ extension LuaState {
     /// Installed once per process: how the C trampoline reaches Swift.
     static let installCallbacks: Void = {
         lh_set_callbacks({ L, box in
-            let f = Unmanaged<FunctionBox>.fromOpaque(box!).takeUnretainedValue()
-            do {
-                return try f.fn(LuaCall(L: L!))
-            } catch {
-                return LuaState.prepareRaise(L!, error)
+            // Lua's upvalue keeps the box alive for the call: no retain needed.
+            Unmanaged<FunctionBox>.fromOpaque(box!)._withUnsafeGuaranteedRef { f in
+                do {
+                    return try f.fn(LuaCall(L: L!))
+                } catch {
+                    return LuaState.prepareRaise(L!, error)
+                }
             }
         }, { box in
             Unmanaged<AnyObject>.fromOpaque(box!).release()
@@ -165,17 +167,25 @@ public struct LuaCall {
         try state.call(on: L, function, args)
     }
 
-    /// Pushes one result; returns 1, for `return call.push(x)`. (The common
-    /// case gets its own overload: no array, no boxing, on the hot path.)
+    /// Pushes one result; returns 1, for `return call.push(x)`. Generic, not
+    /// variadic: the hot path has no array and no boxing.
     @inlinable @discardableResult
     public func push<T: LuaPushable>(_ value: T) -> Int32 {
         value.push(L)
         return 1
     }
 
-    /// Pushes results; returns how many, for `return call.push(a, b)`.
+    /// Pushes two results; returns 2.
+    @inlinable @discardableResult
+    public func push<A: LuaPushable, B: LuaPushable>(_ a: A, _ b: B) -> Int32 {
+        a.push(L)
+        b.push(L)
+        return 2
+    }
+
+    /// Pushes any number of results; returns how many.
     @discardableResult
-    public func push(_ values: LuaPushable...) -> Int32 {
+    public func push(all values: [LuaPushable]) -> Int32 {
         for v in values { v.push(L) }
         return Int32(values.count)
     }

@@ -30,6 +30,7 @@
 ---@field name string
 ---@field domain string internal DNS domain, e.g. "homelab.local"
 ---@field timezone string IANA zone for schedules and windows, e.g. "Europe/Berlin"
+---@field upstream string? CIDR of the network outside the VLANs (the ISP side), e.g. "192.168.55.0/24"
 
 ---@class Inventory.Node
 ---@field name string

@@ -1,0 +1,186 @@
+/// The homelab as an inventory describes it, validated. Plain values: the
+/// Lua bindings and the checks read them; nothing here talks to a system.
+public struct Inventory: Sendable {
+    public var site: Site
+    public var nodes: [Node]
+    public var guests: [Guest]
+    public var vlans: [Vlan]
+    public var policy: Policy
+    public var policyDefault: Policy.Action
+    public var storage: Storage
+    public var services: [Service]
+    public var backups: [Backup]
+    public var alerts: [Alert]
+    public var capacity: Capacity?
+    public var maintenance: [Window]
+    public var recovery: [Recovery]
+    public var monitoring: Monitoring
+
+    public struct Site: Sendable {
+        public var name: String
+        public var domain: String
+        public var timezone: String
+        /// The network outside the VLANs (the ISP side), if any.
+        public var upstream: IPNetwork?
+    }
+
+    public struct Node: Sendable {
+        public enum Kind: String, Sendable, CaseIterable {
+            case hypervisor, workstation, gateway, `switch`, router
+        }
+        public var name: String
+        public var kind: Kind
+        public var vendor: String?
+        public var model: String?
+        public var os: String?
+        public var cpu: Cpu?
+        public var ram: ByteSize?
+        public var disks: [Disk]
+        public var gpus: [Gpu]
+        public var nics: [Nic]
+        public var role: String?
+        public var cluster: String?
+        public var address: IPAddress
+        public var vlans: [Int]
+        public var tags: [String]
+        public var notes: String?
+
+        /// Total disk capacity.
+        public var storage: ByteSize { ByteSize(bytes: disks.reduce(0) { $0 + $1.size.bytes }) }
+    }
+
+    public struct Cpu: Sendable {
+        public var model: String
+        public var cores: Int
+        public var threads: Int
+    }
+
+    public struct Disk: Sendable {
+        public var type: String
+        public var size: ByteSize
+    }
+
+    public struct Gpu: Sendable {
+        public var model: String
+        public var vram: ByteSize?
+        public var purpose: String?
+    }
+
+    public struct Nic: Sendable {
+        public var name: String?
+        public var speed: String
+        public var count: Int
+    }
+
+    public struct Guest: Sendable {
+        public var name: String
+        public var kind: String
+        public var node: String
+        public var vcpu: Int
+        public var ram: ByteSize
+        public var disk: ByteSize
+        public var role: String?
+        public var haGroup: String?
+        public var vlan: Int
+        public var address: IPAddress
+        public var tags: [String]
+    }
+
+    public struct Vlan: Sendable {
+        public var id: Int
+        public var name: String
+        public var subnet: IPNetwork
+        public var gateway: IPAddress
+        public var purpose: String?
+        public var zone: String
+        public var trust: String
+    }
+
+    public struct Storage: Sendable {
+        public struct Class: Sendable {
+            public var name: String
+            public var kind: String
+            public var status: String
+            public var notes: String?
+        }
+        public struct Tier: Sendable {
+            public var name: String
+            public var media: String
+            public var use: String
+        }
+        public var classes: [Class] = []
+        public var tiers: [Tier] = []
+    }
+
+    public struct Service: Sendable {
+        public var name: String
+        public var tier: Int
+        public var runsOn: String
+        public var vlan: Int
+        public var endpoint: String?
+        public var probe: Probe?
+        public var slo: AvailabilityTarget
+        public var phase: Int
+        public var technology: String?
+    }
+
+    public struct Probe: Sendable {
+        public var kind: String
+        public var target: String
+        public var expect: String?
+    }
+
+    public struct Backup: Sendable {
+        public var name: String
+        public var resource: String
+        public var schedule: String
+        public var retention: Duration
+        public var keep: [String: Int]
+        public var target: String
+        public var rpo: Duration?
+    }
+
+    public struct Alert: Sendable {
+        public var name: String
+        public var severity: String
+        public var expr: String?
+        public var check: String?
+        public var holdFor: Duration?
+        public var summary: String
+        public var runbook: String?
+    }
+
+    public struct Capacity: Sendable {
+        public var targetBand: ClosedRange<Double>
+        public var growth: [String: Double]
+        /// The plan's own figures, kept as written to compare with totals.
+        public var baseline: [String: [String: String]]
+        public var expansion: [Expansion]
+    }
+
+    public struct Expansion: Sendable {
+        public var phase: Int
+        public var when: String
+        public var items: [String]
+    }
+
+    public struct Window: Sendable {
+        public var name: String
+        public var schedule: String?
+        public var duration: Duration?
+        public var notes: String?
+    }
+
+    public struct Recovery: Sendable {
+        public var tier: Int
+        public var rto: Duration
+        public var rpo: Duration
+    }
+
+    public struct Monitoring: Sendable {
+        public var prometheus: String?
+        public var alertmanager: String?
+        public var pushgateway: String?
+        public var textfileDirectory: String?
+    }
+}

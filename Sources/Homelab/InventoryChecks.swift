@@ -1,0 +1,157 @@
+/// The checks that span sections: names and addresses unique, addresses in
+/// their subnets, subnets apart, guests on known nodes, RAM not overcommitted,
+/// services reachable from monitoring. Errors stop the load; warnings do not.
+struct InventoryChecks {
+    let inventory: Inventory
+    let log: DiagnosticLog
+
+    init(_ inventory: Inventory, log: DiagnosticLog) {
+        self.inventory = inventory
+        self.log = log
+    }
+
+    func run() {
+        uniqueNames()
+        uniqueAddresses()
+        vlansApart()
+        addressesInTheirSubnets()
+        guestsOnKnownNodes()
+        ramCommitted()
+        servicesReachableFromMonitoring()
+    }
+
+    private func path(_ section: String, _ index: Int) -> FieldPath {
+        FieldPath().appending(section).appending(index: index + 1)
+    }
+
+    /// Nodes and guests share one namespace: both get DNS names.
+    func uniqueNames() {
+        var seen: [String: FieldPath] = [:]
+        let named = inventory.nodes.enumerated().map { ($0.element.name, path("nodes", $0.offset)) }
+            + inventory.guests.enumerated().map { ($0.element.name, path("guests", $0.offset)) }
+        for (name, at) in named {
+            if let first = seen[name] {
+                log.error(at.appending("name"), "duplicate name '\(name)' (also \(first))")
+            } else {
+                seen[name] = at
+            }
+        }
+        var ids: [Int: Int] = [:], names: [String: Int] = [:]
+        for (i, vlan) in inventory.vlans.enumerated() {
+            if let first = ids[vlan.id] { log.error(path("vlans", i).appending("id"), "duplicate VLAN id \(vlan.id) (also vlans[\(first + 1)])") }
+            if let first = names[vlan.name] { log.error(path("vlans", i).appending("name"), "duplicate VLAN name '\(vlan.name)' (also vlans[\(first + 1)])") }
+            ids[vlan.id] = ids[vlan.id] ?? i
+            names[vlan.name] = names[vlan.name] ?? i
+        }
+    }
+
+    func uniqueAddresses() {
+        var seen: [IPAddress: FieldPath] = [:]
+        let addressed = inventory.nodes.enumerated().map { ($0.element.address, path("nodes", $0.offset)) }
+            + inventory.guests.enumerated().map { ($0.element.address, path("guests", $0.offset)) }
+        for (address, at) in addressed {
+            if let first = seen[address] {
+                log.error(at.appending("address"), "duplicate address \(address) (also \(first))")
+            } else {
+                seen[address] = at
+            }
+        }
+        // A gateway address belongs to the router: a guest holding one breaks routing.
+        for (i, guest) in inventory.guests.enumerated() {
+            if let vlan = inventory.vlans.first(where: { $0.gateway == guest.address }) {
+                log.error(path("guests", i).appending("address"), "\(guest.address) is the gateway of VLAN \(vlan.id)")
+            }
+        }
+    }
+
+    func vlansApart() {
+        let vlans = inventory.vlans
+        for i in vlans.indices {
+            if !vlans[i].subnet.contains(vlans[i].gateway) {
+                log.error(path("vlans", i).appending("gateway"),
+                          "gateway \(vlans[i].gateway) is outside the subnet \(vlans[i].subnet)")
+            }
+            for j in vlans.indices where j > i && vlans[i].subnet.overlaps(vlans[j].subnet) {
+                log.error(path("vlans", j).appending("subnet"),
+                          "\(vlans[j].subnet) overlaps VLAN \(vlans[i].id)'s \(vlans[i].subnet)")
+            }
+        }
+    }
+
+    /// A guest's address is in its VLAN; a node's in one of its VLANs or the
+    /// upstream network.
+    func addressesInTheirSubnets() {
+        let byId = Dictionary(inventory.vlans.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        for (i, guest) in inventory.guests.enumerated() {
+            guard let vlan = byId[guest.vlan] else {
+                log.error(path("guests", i).appending("vlan"), "unknown VLAN \(guest.vlan)")
+                continue
+            }
+            if !vlan.subnet.contains(guest.address) {
+                log.error(path("guests", i).appending("address"),
+                          "\(guest.address) is outside VLAN \(vlan.id)'s subnet \(vlan.subnet)")
+            }
+        }
+        for (i, node) in inventory.nodes.enumerated() {
+            var subnets: [IPNetwork] = []
+            for id in node.vlans {
+                if let vlan = byId[id] { subnets.append(vlan.subnet) }
+                else { log.error(path("nodes", i).appending("vlans"), "unknown VLAN \(id)") }
+            }
+            if let upstream = inventory.site.upstream { subnets.append(upstream) }
+            if !subnets.isEmpty && !subnets.contains(where: { $0.contains(node.address) }) {
+                log.error(path("nodes", i).appending("address"),
+                          "\(node.address) is in none of the node's VLANs (\(node.vlans.map(String.init).joined(separator: ", "))) nor upstream")
+            }
+        }
+    }
+
+    func guestsOnKnownNodes() {
+        let names = inventory.nodes.map(\.name)
+        for (i, guest) in inventory.guests.enumerated() where !names.contains(guest.node) {
+            log.error(path("guests", i).appending("node"),
+                      "unknown node '\(guest.node)'\(Suggestion.didYouMean(guest.node, in: names))")
+        }
+    }
+
+    func ramCommitted() {
+        for (i, node) in inventory.nodes.enumerated() {
+            guard let ram = node.ram else { continue }
+            let committed = inventory.guests.filter { $0.node == node.name }.reduce(Int64(0)) { $0 + $1.ram.bytes }
+            if committed > ram.bytes {
+                log.warning(path("nodes", i).appending("ram"),
+                            "guests commit \(ByteSize(bytes: committed).formatted(.iec)) of \(node.name)'s \(ram.formatted(.iec))")
+            }
+        }
+    }
+
+    /// The zone monitoring runs in: the VLAN of the Prometheus address, else
+    /// the VLAN that hosts a service named like "prometheus" or "monitoring".
+    var monitoringZone: String? {
+        let vlanOfService = inventory.services.first { $0.name.contains("prometheus") || $0.name.contains("monitoring") }?.vlan
+        return inventory.vlans.first { $0.id == vlanOfService }?.zone
+    }
+
+    func servicesReachableFromMonitoring() {
+        guard let from = monitoringZone else { return }
+        let zones = Dictionary(inventory.vlans.map { ($0.id, $0.zone) }, uniquingKeysWith: { a, _ in a })
+        for (i, service) in inventory.services.enumerated() {
+            guard let to = zones[service.vlan], to != from else { continue }
+            let port = service.probe.flatMap { Self.port(of: $0) }
+            guard let decision = try? inventory.policy.decide(from: from, to: to, port: port), !decision.allowed else { continue }
+            log.warning(path("services", i), "monitoring (\(from)) cannot reach \(service.name) in \(to): \(decision.reason)")
+        }
+    }
+
+    /// The port a probe uses, when it names one or its kind implies one.
+    static func port(of probe: Inventory.Probe) -> Int? {
+        if let colon = probe.target.lastIndex(of: ":"), let p = Int(probe.target[probe.target.index(after: colon)...]) {
+            return p
+        }
+        switch probe.kind {
+        case "dns": return 53
+        case "http": return probe.target.hasPrefix("https") ? 443 : 80
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,311 @@
+/// Reads an inventory value into the model. The keys allowed at each level
+/// are those declared in stdlib/meta/inventory.d.lua; a test keeps the two
+/// lists equal.
+extension Inventory {
+    public static let sections = ["site", "nodes", "guests", "vlans", "policy", "storage", "services",
+                                  "backups", "alerts", "capacity", "maintenance", "recovery", "monitoring"]
+
+    /// Validates `value` (the table an inventory file returned). Throws every
+    /// error found; returns the model and the warnings.
+    public static func load(_ value: InventoryValue, file: String) throws -> (Inventory, [Diagnostic]) {
+        let log = DiagnosticLog()
+        let inventory = decode(value, log: log)
+        if let inventory, !log.hasErrors { InventoryChecks(inventory, log: log).run() }
+        guard let inventory, !log.hasErrors else {
+            throw InventoryError(file: file, diagnostics: log.items)
+        }
+        return (inventory, log.items)
+    }
+
+    static func decode(_ value: InventoryValue, log: DiagnosticLog) -> Inventory? {
+        guard let top = FieldTable(value, at: FieldPath(), log: log, allowed: sections) else { return nil }
+        let site = top.table("site", allowed: ["name", "domain", "timezone", "upstream"]).flatMap(decodeSite)
+        let nodes = decodeList(top, "nodes", decodeNode)
+        let guests = decodeList(top, "guests", required: false, decodeGuest)
+        let vlans = decodeList(top, "vlans", decodeVlan)
+        let zones = vlans.map(\.zone)
+        let policy = top.table("policy", allowed: ["default", "rules"]).flatMap { decodePolicy($0, zones: zones) }
+        let storage = top.table("storage", required: false, allowed: ["classes", "tiers"]).map(decodeStorage) ?? Storage()
+        let services = decodeList(top, "services", required: false, decodeService)
+        let backups = decodeList(top, "backups", required: false, decodeBackup)
+        let alerts = decodeList(top, "alerts", required: false, decodeAlert)
+        let capacity = top.table("capacity", required: false,
+                                 allowed: ["target_band", "growth", "baseline", "expansion"]).flatMap(decodeCapacity)
+        let maintenance = decodeList(top, "maintenance", required: false, decodeWindow)
+        let recovery = decodeList(top, "recovery", required: false, decodeRecovery)
+        let monitoring = top.table("monitoring", required: false,
+                                   allowed: ["prometheus", "alertmanager", "pushgateway", "textfile_dir"])
+            .map(decodeMonitoring) ?? Monitoring()
+        guard let site, let policy else { return nil }
+        return Inventory(site: site, nodes: nodes, guests: guests, vlans: vlans, policy: policy.0,
+                         policyDefault: policy.1, storage: storage, services: services, backups: backups,
+                         alerts: alerts, capacity: capacity, maintenance: maintenance, recovery: recovery,
+                         monitoring: monitoring)
+    }
+
+    /// Decodes each element of a list section; elements with errors are dropped
+    /// (their errors are logged), so the rest is still checked.
+    static func decodeList<T>(_ top: FieldTable, _ key: String, required: Bool = true,
+                              _ decode: (InventoryValue, FieldPath, DiagnosticLog) -> T?) -> [T] {
+        (top.list(key, required: required) ?? []).compactMap { decode($0.0, $0.1, top.log) }
+    }
+
+    static func decodeSite(_ t: FieldTable) -> Site? {
+        let name = t.string("name"), domain = t.string("domain"), timezone = t.string("timezone")
+        let upstream = t.parsed("upstream", required: false) { try IPNetwork(parsing: $0) }
+        guard let name, let domain, let timezone else { return nil }
+        return Site(name: name, domain: domain, timezone: timezone, upstream: upstream)
+    }
+
+    static let nodeKeys = ["name", "kind", "vendor", "model", "os", "cpu", "ram", "disks", "gpus", "nics",
+                           "role", "cluster", "address", "vlans", "tags", "notes"]
+
+    static func decodeNode(_ v: InventoryValue, _ path: FieldPath, _ log: DiagnosticLog) -> Node? {
+        guard let t = FieldTable(v, at: path, log: log, allowed: nodeKeys) else { return nil }
+        let name = t.string("name")
+        let kind = t.choice("kind", Node.Kind.allCases.map(\.rawValue)).flatMap(Node.Kind.init(rawValue:))
+        let cpu = t.table("cpu", required: false, allowed: ["model", "cores", "threads"]).flatMap { c -> Cpu? in
+            let model = c.string("model"), cores = c.integer("cores", in: 1...1024), threads = c.integer("threads", in: 1...4096)
+            guard let model, let cores, let threads else { return nil }
+            if threads < cores { log.error(c.path, "threads (\(threads)) fewer than cores (\(cores))") }
+            return Cpu(model: model, cores: cores, threads: threads)
+        }
+        let disks: [Disk] = (t.list("disks", required: false) ?? []).compactMap { dv, dp in
+            guard let d = FieldTable(dv, at: dp, log: log, allowed: ["type", "size"]) else { return nil }
+            let type = d.choice("type", ["nvme", "ssd", "hdd", "emmc", "sd"]), size = d.size("size")
+            guard let type, let size else { return nil }
+            return Disk(type: type, size: size)
+        }
+        let gpus: [Gpu] = (t.list("gpus", required: false) ?? []).compactMap { gv, gp in
+            guard let g = FieldTable(gv, at: gp, log: log, allowed: ["model", "vram", "purpose"]) else { return nil }
+            guard let model = g.string("model") else { return nil }
+            return Gpu(model: model, vram: g.size("vram", required: false), purpose: g.string("purpose", required: false))
+        }
+        let nics: [Nic] = (t.list("nics", required: false) ?? []).compactMap { nv, np in
+            guard let n = FieldTable(nv, at: np, log: log, allowed: ["name", "speed", "count"]) else { return nil }
+            guard let speed = n.string("speed") else { return nil }
+            return Nic(name: n.string("name", required: false), speed: speed,
+                       count: n.integer("count", required: false, in: 1...512) ?? 1)
+        }
+        let address = t.address("address")
+        let vlans = t.integers("vlans") ?? []
+        guard let name, let kind, let address else { return nil }
+        return Node(name: name, kind: kind, vendor: t.string("vendor", required: false),
+                    model: t.string("model", required: false), os: t.string("os", required: false), cpu: cpu,
+                    ram: t.size("ram", required: false), disks: disks, gpus: gpus, nics: nics,
+                    role: t.string("role", required: false), cluster: t.string("cluster", required: false),
+                    address: address, vlans: vlans, tags: t.strings("tags") ?? [],
+                    notes: t.string("notes", required: false))
+    }
+
+    static func decodeGuest(_ v: InventoryValue, _ path: FieldPath, _ log: DiagnosticLog) -> Guest? {
+        guard let t = FieldTable(v, at: path, log: log, allowed: ["name", "kind", "node", "vcpu", "ram", "disk", "role",
+                                                                  "ha_group", "vlan", "address", "tags"]) else { return nil }
+        let name = t.string("name"), kind = t.choice("kind", ["vm", "lxc"]), node = t.string("node")
+        let vcpu = t.integer("vcpu", in: 1...1024), ram = t.size("ram"), disk = t.size("disk")
+        let vlan = t.integer("vlan", in: 1...4094), address = t.address("address")
+        guard let name, let kind, let node, let vcpu, let ram, let disk, let vlan, let address else { return nil }
+        return Guest(name: name, kind: kind, node: node, vcpu: vcpu, ram: ram, disk: disk,
+                     role: t.string("role", required: false), haGroup: t.string("ha_group", required: false),
+                     vlan: vlan, address: address, tags: t.strings("tags") ?? [])
+    }
+
+    static func decodeVlan(_ v: InventoryValue, _ path: FieldPath, _ log: DiagnosticLog) -> Vlan? {
+        guard let t = FieldTable(v, at: path, log: log, allowed: ["id", "name", "subnet", "gateway", "purpose", "zone",
+                                                                  "trust"]) else { return nil }
+        let id = t.integer("id", in: 1...4094), name = t.string("name")
+        let subnet = t.parsed("subnet") { try IPNetwork(parsing: $0) }
+        let gateway = t.address("gateway"), zone = t.string("zone")
+        let trust = t.choice("trust", ["critical", "high", "medium", "low", "isolated"])
+        guard let id, let name, let subnet, let gateway, let zone, let trust else { return nil }
+        return Vlan(id: id, name: name, subnet: subnet, gateway: gateway, purpose: t.string("purpose", required: false),
+                    zone: zone, trust: trust)
+    }
+
+    static func decodePolicy(_ t: FieldTable, zones: [String]) -> (Policy, Policy.Action)? {
+        let defaultAction = t.choice("default", ["deny", "allow"]).flatMap(Policy.Action.init(rawValue:))
+        var rules: [Policy.Rule] = []
+        for (rv, rp) in t.list("rules") ?? [] {
+            guard let r = FieldTable(rv, at: rp, log: t.log, allowed: ["from", "to", "action", "ports", "proto", "note"])
+            else { continue }
+            let from = r.string("from"), to = r.string("to")
+            let action = r.choice("action", Policy.Action.allCases.map(\.rawValue)).flatMap(Policy.Action.init(rawValue:))
+            let proto = r.choice("proto", Policy.Proto.allCases.map(\.rawValue), required: false)
+                .flatMap(Policy.Proto.init(rawValue:)) ?? .any
+            var ports: [Policy.PortRange]?
+            if let items = r.list("ports", required: false) {
+                ports = items.compactMap { pv, pp in
+                    do {
+                        switch pv {
+                        case .integer(let p): return try Policy.PortRange(parsing: String(p))
+                        case .string(let s): return try Policy.PortRange(parsing: s)
+                        default: r.log.error(pp, "expected a port or a range like \"8000-8100\", got a \(pv.typeName)")
+                        }
+                    } catch {
+                        r.log.error(pp, "\(error)")
+                    }
+                    return nil
+                }
+            }
+            for (key, zone) in [("from", from), ("to", to)] {
+                guard let zone else { continue }
+                let known = zones + [Policy.anyZone] + (key == "to" ? [Policy.internet] : [])
+                if !known.contains(zone) {
+                    r.log.error(rp.appending(key), "unknown zone '\(zone)'\(Suggestion.didYouMean(zone, in: known))")
+                }
+            }
+            guard let from, let to, let action else { continue }
+            rules.append(Policy.Rule(from: from, to: to, action: action, ports: ports, proto: proto,
+                                     note: r.string("note", required: false)))
+        }
+        guard let defaultAction, !t.log.hasErrors else { return nil }
+        do {
+            return (try Policy(zones: zones, rules: rules), defaultAction)
+        } catch {
+            t.log.error(t.path, "\(error)")
+            return nil
+        }
+    }
+
+    static func decodeStorage(_ t: FieldTable) -> Storage {
+        var storage = Storage()
+        for (cv, cp) in t.list("classes", required: false) ?? [] {
+            guard let c = FieldTable(cv, at: cp, log: t.log, allowed: ["name", "kind", "status", "notes"]) else { continue }
+            let name = c.string("name"), kind = c.choice("kind", ["local", "replicated", "shared", "dedicated"])
+            let status = c.choice("status", ["active", "planned"])
+            if let name, let kind, let status {
+                storage.classes.append(.init(name: name, kind: kind, status: status, notes: c.string("notes", required: false)))
+            }
+        }
+        for (tv, tp) in t.list("tiers", required: false) ?? [] {
+            guard let s = FieldTable(tv, at: tp, log: t.log, allowed: ["name", "media", "use"]) else { continue }
+            let name = s.choice("name", ["hot", "warm", "cold"]), media = s.string("media"), use = s.string("use")
+            if let name, let media, let use { storage.tiers.append(.init(name: name, media: media, use: use)) }
+        }
+        return storage
+    }
+
+    /// Availability by tier when a service names none: the plan's §6.
+    static let tierTargets = [1: "99.5", 2: "99", 3: "95"]
+
+    static func decodeService(_ v: InventoryValue, _ path: FieldPath, _ log: DiagnosticLog) -> Service? {
+        guard let t = FieldTable(v, at: path, log: log, allowed: ["name", "tier", "runs_on", "vlan", "endpoint", "probe",
+                                                                  "slo", "phase", "technology"]) else { return nil }
+        let name = t.string("name"), tier = t.integer("tier", in: 1...3), runsOn = t.string("runs_on")
+        let vlan = t.integer("vlan", in: 1...4094)
+        let probe = t.table("probe", required: false, allowed: ["kind", "target", "expect"]).flatMap { p -> Probe? in
+            let kind = p.choice("kind", ["http", "tcp", "dns", "icmp"]), target = p.string("target")
+            var expect: String?
+            switch p.fields["expect"] {
+            case .string(let s)?: expect = s
+            case .integer(let i)?: expect = String(i)
+            case nil: break
+            case let other?: log.error(p.path.appending("expect"), "expected a string or an integer, got a \(other.typeName)")
+            }
+            guard let kind, let target else { return nil }
+            return Probe(kind: kind, target: target, expect: expect)
+        }
+        var slo: AvailabilityTarget?
+        if t.has("slo") {
+            if let percent = t.number("slo") {
+                do { slo = try AvailabilityTarget(percent: percent) } catch { log.error(path.appending("slo"), "\(error)") }
+            }
+        } else if let tier, let text = tierTargets[tier] {
+            slo = try? AvailabilityTarget(parsing: text)
+        }
+        guard let name, let tier, let runsOn, let vlan, let slo else { return nil }
+        return Service(name: name, tier: tier, runsOn: runsOn, vlan: vlan, endpoint: t.string("endpoint", required: false),
+                       probe: probe, slo: slo, phase: t.integer("phase", required: false, in: 1...9) ?? 1,
+                       technology: t.string("technology", required: false))
+    }
+
+    static func decodeBackup(_ v: InventoryValue, _ path: FieldPath, _ log: DiagnosticLog) -> Backup? {
+        guard let t = FieldTable(v, at: path, log: log, allowed: ["name", "resource", "schedule", "retention", "keep",
+                                                                  "target", "rpo"]) else { return nil }
+        let name = t.string("name"), resource = t.string("resource"), schedule = t.string("schedule")
+        let retention = t.duration("retention"), target = t.string("target")
+        var keep: [String: Int] = [:]
+        if let k = t.table("keep", required: false, allowed: ["last", "hourly", "daily", "weekly", "monthly", "yearly"]) {
+            for key in k.fields.keys.sorted() { keep[key] = k.integer(key, in: -1...1_000_000) }
+        }
+        guard let name, let resource, let schedule, let retention, let target else { return nil }
+        return Backup(name: name, resource: resource, schedule: schedule, retention: retention, keep: keep,
+                      target: target, rpo: t.duration("rpo", required: false))
+    }
+
+    static func decodeAlert(_ v: InventoryValue, _ path: FieldPath, _ log: DiagnosticLog) -> Alert? {
+        guard let t = FieldTable(v, at: path, log: log, allowed: ["name", "severity", "expr", "check", "for", "summary",
+                                                                  "runbook"]) else { return nil }
+        let name = t.string("name"), severity = t.choice("severity", ["P1", "P2", "P3", "P4"])
+        let summary = t.string("summary")
+        let expr = t.string("expr", required: false), check = t.string("check", required: false)
+        if expr == nil && check == nil { log.error(path, "needs an 'expr' (PromQL) or a 'check' (a labsh check)") }
+        guard let name, let severity, let summary else { return nil }
+        return Alert(name: name, severity: severity, expr: expr, check: check,
+                     holdFor: t.duration("for", required: false), summary: summary,
+                     runbook: t.string("runbook", required: false))
+    }
+
+    static func decodeCapacity(_ t: FieldTable) -> Capacity? {
+        var band: ClosedRange<Double>?
+        if let items = t.list("target_band") {
+            let numbers = items.compactMap { v, _ -> Double? in
+                switch v { case .integer(let i): return Double(i); case .number(let d): return d; default: return nil }
+            }
+            if numbers.count == 2, numbers[0] < numbers[1], numbers[0] >= 0, numbers[1] <= 100 {
+                band = numbers[0]...numbers[1]
+            } else {
+                t.log.error(t.path.appending("target_band"), "expected {low, high} percentages with low < high")
+            }
+        }
+        var growth: [String: Double] = [:]
+        if let g = t.table("growth", allowed: ["compute", "memory", "storage", "network"]) {
+            for key in g.fields.keys.sorted() { growth[key] = g.number(key) }
+        }
+        var baseline: [String: [String: String]] = [:]
+        if let b = t.table("baseline", required: false, allowed: ["cpu", "ram", "storage", "network"]) {
+            for key in b.fields.keys.sorted() {
+                guard let row = b.table(key, allowed: ["allocated", "available", "usage"]) else { continue }
+                var figures: [String: String] = [:]
+                for (k, v) in row.fields {
+                    switch v {
+                    case .string(let s): figures[k] = s
+                    case .integer(let i): figures[k] = String(i)
+                    case .number(let d): figures[k] = String(d)
+                    default: row.log.error(row.path.appending(k), "expected a figure, got a \(v.typeName)")
+                    }
+                }
+                baseline[key] = figures
+            }
+        }
+        let expansion: [Expansion] = (t.list("expansion", required: false) ?? []).compactMap { ev, ep in
+            guard let e = FieldTable(ev, at: ep, log: t.log, allowed: ["phase", "when", "items"]) else { return nil }
+            let phase = e.integer("phase", in: 1...99), when = e.string("when"), items = e.strings("items", required: true)
+            guard let phase, let when, let items else { return nil }
+            return Expansion(phase: phase, when: when, items: items)
+        }
+        guard let band else { return nil }
+        return Capacity(targetBand: band, growth: growth, baseline: baseline, expansion: expansion)
+    }
+
+    static func decodeWindow(_ v: InventoryValue, _ path: FieldPath, _ log: DiagnosticLog) -> Window? {
+        guard let t = FieldTable(v, at: path, log: log, allowed: ["name", "schedule", "duration", "notes"]) else { return nil }
+        guard let name = t.string("name") else { return nil }
+        return Window(name: name, schedule: t.string("schedule", required: false),
+                      duration: t.duration("duration", required: false), notes: t.string("notes", required: false))
+    }
+
+    static func decodeRecovery(_ v: InventoryValue, _ path: FieldPath, _ log: DiagnosticLog) -> Recovery? {
+        guard let t = FieldTable(v, at: path, log: log, allowed: ["tier", "rto", "rpo"]) else { return nil }
+        let tier = t.integer("tier", in: 1...3), rto = t.duration("rto"), rpo = t.duration("rpo")
+        guard let tier, let rto, let rpo else { return nil }
+        return Recovery(tier: tier, rto: rto, rpo: rpo)
+    }
+
+    static func decodeMonitoring(_ t: FieldTable) -> Monitoring {
+        Monitoring(prometheus: t.string("prometheus", required: false),
+                   alertmanager: t.string("alertmanager", required: false),
+                   pushgateway: t.string("pushgateway", required: false),
+                   textfileDirectory: t.string("textfile_dir", required: false))
+    }
+}
