@@ -25,7 +25,7 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("m")]),
         // The pure Swift model of the homelab: no Lua, no Foundation.
         .target(name: "Homelab"),
-        .target(name: "LabBindings", dependencies: ["LuaHost", "CLua", "CLuaShim"],
+        .target(name: "LabBindings", dependencies: ["LuaHost", "Homelab", "CLua", "CLuaShim"],
                 plugins: ["EmbedFiles"]),
         .target(name: "Shell", dependencies: ["LuaHost", "LabBindings", "CLineEdit", "CLuaShim"]),
         .executableTarget(name: "labsh", dependencies: ["Shell"]),

@@ -12,11 +12,23 @@ public enum Lab {
     static let swiftModules: KeyValuePairs<String, (LuaState) throws -> Void> = [
         "lab.sys": SysModule.push,
         "labsh.host": HostModule.push,
+        "labsh.model": ModelModule.push,
+    ]
+
+    /// Functions of `lab` itself that a module provides: `lab.nodes` is
+    /// `require("labsh.query").nodes`, loaded on first use like a submodule.
+    static let provided: KeyValuePairs<String, String> = [
+        "nodes": "labsh.query", "node": "labsh.query", "guests": "labsh.query",
+        "vlans": "labsh.query", "vlan": "labsh.query", "services": "labsh.query",
+        "service": "labsh.query", "totals": "labsh.query",
     ]
 
     /// Names of the lazily loaded submodules (`lab.NAME`): the Swift ones
     /// above and the embedded stdlib/lab files, both known at build time.
     public static let moduleNames: [String] = ["sys"] + EmbeddedFiles.labModules
+
+    /// Every name `lab` loads on first use, for completion.
+    static let lazyNames: [String] = moduleNames + provided.map(\.key)
 
     /// Installs `require` support for the script path and the `lab` global.
     public static func install(in state: LuaState, path: ScriptPath, options: LabOptions) throws {
@@ -29,7 +41,7 @@ public enum Lab {
         lua_rawsetfield(L, -2, "options")
 
         lua_createtable(L, 0, 2)
-        let names = moduleNames
+        let names = lazyNames
         lua_createtable(L, Int32(names.count), 0)
         for i in 0..<names.count {  // not names.push: generic code, slow to start
             names[i].push(L)
@@ -49,17 +61,25 @@ public enum Lab {
     /// `lab.NAME` on first access: `require "lab.NAME"`, then cached in `lab`.
     /// Unknown names are nil, so `if lab.x then` works.
     static func loadSubmodule(_ call: LuaCall) throws -> Int32 {
-        guard call.type(2) == LUA_TSTRING, let name = LuaState.string(call.L, 2),
-              moduleNames.contains(name) || existsOnOverridePath(name) else { return 0 }
+        guard call.type(2) == LUA_TSTRING, let name = LuaState.string(call.L, 2) else { return 0 }
+        let provider = provided.first { $0.key == name }?.value
+        guard provider != nil || moduleNames.contains(name) || existsOnOverridePath(name) else { return 0 }
         let state = call.state
         state.pushGlobal("require")
         lua_xmove(state.L, call.L, 1)
-        let module = try state.callRef(on: call.L, LuaRef(state: state, L: call.L), ["lab." + name])
+        let module = try state.callRef(on: call.L, LuaRef(state: state, L: call.L), [provider ?? "lab." + name])
+        module.push(call.L)
+        if provider != nil {  // the provider's field of that name
+            guard lua_type(call.L, -1) == LUA_TTABLE, lua_rawgetfield(call.L, -1, name) != LUA_TNIL else {
+                throw LuaRaise.message("module '\(provider!)' does not provide '\(name)'")
+            }
+            lh_remove(call.L, -2)
+        }
         lua_pushvalue(call.L, 1)
         name.push(call.L)
-        module.push(call.L)
+        lua_pushvalue(call.L, -3)
         lua_rawset(call.L, -3)
-        module.push(call.L)
+        lh_pop(call.L, 1)
         return 1
     }
 

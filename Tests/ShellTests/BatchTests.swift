@@ -81,6 +81,42 @@ import Testing
         #expect(r.stderr.hasPrefix("stdin:1: no\nstack traceback:"), "errors at the prompt have no program prefix, as in lua")
     }
 
+    @Test func inventoryComesFromOptionEnvironmentOrBuiltIn() throws {
+        let tiny = """
+            return {
+              site = { name = "tiny", domain = "tiny.local", timezone = "UTC" },
+              nodes = { { name = "solo", kind = "hypervisor", address = "10.0.0.5", vlans = { 10 } } },
+              vlans = { { id = 10, name = "m", subnet = "10.0.0.0/24", gateway = "10.0.0.1", zone = "m", trust = "high" } },
+              policy = { default = "deny", rules = {} },
+            }
+            """
+        let show = ["-e", "print(lab.inventory.summary().file, #lab.nodes())"]
+        let files = ["tiny.lua": tiny, "other.lua": tiny.replacingOccurrences(of: "solo", with: "duo")]
+        #expect(try labsh(show).stdout == "(built-in homelab)\t9\n")
+        #expect(try labsh(["--inventory", "tiny.lua"] + show, files: files).stdout == "tiny.lua\t1\n")
+        #expect(try labsh(show, env: ["LABSH_INVENTORY": "other.lua"], files: files).stdout == "other.lua\t1\n")
+        let both = try labsh(["--inventory", "tiny.lua", "-e", "print(lab.nodes()[1].name)"],
+                             env: ["LABSH_INVENTORY": "other.lua"], files: files)
+        #expect(both.stdout == "solo\n", "the option wins over the environment")
+    }
+
+    @Test func brokenInventoryExitsOneWithEveryProblem() throws {
+        let bad = """
+            return {
+              site = { name = "x", domain = "x.local" },
+              nodes = { { name = "a", kind = "server", address = "10.0.0.300" } },
+              vlans = {},
+              policy = { default = "deny", rules = {} },
+            }
+            """
+        let r = try labsh(["--inventory", "bad.lua", "-e", "print(#lab.nodes())"], files: ["bad.lua": bad])
+        #expect(r.status == 1)
+        #expect(r.stdout == "")
+        #expect(r.stderr.contains("bad.lua: site: missing required field 'timezone'"), "\(r)")
+        #expect(r.stderr.contains("bad.lua: nodes[1].kind: 'server' is not one of hypervisor, workstation, gateway, switch, router"))
+        #expect(r.stderr.contains("bad.lua: nodes[1].address: "))
+    }
+
     @Test func labNamespaceLoadsLazily() throws {
         let r = try labsh(["-e", """
             print(rawget(lab, 'sys'), package.loaded['lab.sys'])

@@ -41,16 +41,38 @@ test("every binding is declared", function()
   assert_eq(table.concat(missing, ", "), "", "bound but not declared")
 end)
 
+-- Classes (lab.Node, lab.Options) describe values, not fields of `lab`.
+local function is_class_member(name)
+  return name:match("^lab%.%u") ~= nil
+end
+
 test("every declaration is bound", function()
   local bound = bound_names()
   local extra = {}
   for _, name in ipairs(declarations().order) do
-    if name:match("^lab[%.:]") or name == "lab" then
-      if not bound[name] and not name:match("^lab%.Options") then extra[#extra + 1] = name end
+    if (name:match("^lab[%.:]") or name == "lab") and not is_class_member(name) then
+      if not bound[name] then extra[#extra + 1] = name end
     end
   end
   table.sort(extra)
   assert_eq(table.concat(extra, ", "), "", "declared but not bound")
+end)
+
+test("declared methods of lab.Node exist, and only those", function()
+  local node = lab.nodes()[1]
+  local declared, missing = {}, {}
+  for _, name in ipairs(declarations().order) do
+    local method = name:match("^lab%.Node:(.+)$")
+    if method then
+      declared[method] = true
+      if type(node[method]) ~= "function" then missing[#missing + 1] = method end
+    end
+  end
+  for method in next, getmetatable(node).__methods do
+    if not declared[method] then missing[#missing + 1] = "undeclared " .. method end
+  end
+  table.sort(missing)
+  assert_eq(table.concat(missing, ", "), "", "lab.Node methods")
 end)
 
 test("help() reads the declarations", function()

@@ -41,3 +41,108 @@ function lab.sys.now() end
 ---Seconds on a clock that never jumps (CLOCK_MONOTONIC): for measuring durations.
 ---@return number seconds
 function lab.sys.monotonic() end
+
+---The inventory labsh works on: --inventory FILE, else $LABSH_INVENTORY, else
+---$XDG_CONFIG_HOME/labsh/inventory.lua, else the plan's homelab built in.
+lab.inventory = {}
+
+---The inventory file in use, or nil for the built-in homelab.
+---@return string? path
+function lab.inventory.path() end
+
+---Loads and validates an inventory file (nil: the built-in homelab) and makes
+---it the current one. Raises an error object of kind "inventory" that lists
+---every problem with its key path, e.g. `nodes[3].ram`.
+---@param path string?
+---@return table summary file, counts and warnings
+function lab.inventory.load(path) end
+
+---The current inventory as plain data (nodes, guests, vlans, services, site),
+---loading the configured one on first use.
+---@return table model
+function lab.inventory.current() end
+
+---What is loaded: file, counts of nodes, guests, VLANs and services, warnings.
+---@return table summary
+function lab.inventory.summary() end
+
+---A node of the inventory: its facts as fields (sizes in bytes), its lists
+---and what it hosts as methods.
+---@class lab.Node
+---@field name string
+---@field kind string hypervisor, workstation, gateway, switch or router
+---@field cores integer?
+---@field threads integer?
+---@field ram integer? bytes
+---@field storage integer bytes, all disks
+---@field address string management address
+local Node = {}
+
+---The guests placed on this node.
+---@return table[] guests
+function Node:guests() end
+
+---RAM committed to this node's guests, in bytes.
+---@return integer bytes
+function Node:allocated() end
+
+---RAM left for more guests, in bytes (negative when overcommitted).
+---@return integer bytes
+function Node:free() end
+
+---VLAN ids the node is attached to.
+---@return integer[] ids
+function Node:vlans() end
+
+---The node's disks: {type =, size = bytes}.
+---@return table[] disks
+function Node:disks() end
+
+---The node's GPUs: {model =, vram = bytes, purpose =}.
+---@return table[] gpus
+function Node:gpus() end
+
+---The node's tags.
+---@return string[] tags
+function Node:tags() end
+
+---Nodes matching a filter, e.g. `lab.nodes{kind = "hypervisor"}`,
+---`lab.nodes{tag = "ha"}`, `lab.nodes{vlan = 30}`; all without one.
+---@param filter table?
+---@return lab.Node[] nodes
+function lab.nodes(filter) end
+
+---The node called `name`; an error naming the nodes there are otherwise.
+---@param name string
+---@return lab.Node node
+function lab.node(name) end
+
+---Guests (VMs, containers) matching a filter, e.g. `lab.guests{node = "pve4"}`,
+---`lab.guests{role = "k8s-master"}`.
+---@param filter table?
+---@return table[] guests
+function lab.guests(filter) end
+
+---All VLANs: id, name, subnet, gateway, purpose, zone, trust.
+---@return table[] vlans
+function lab.vlans() end
+
+---The VLAN with this id or name.
+---@param id_or_name integer|string
+---@return table vlan
+function lab.vlan(id_or_name) end
+
+---Services matching a filter, e.g. `lab.services{tier = 1}`.
+---@param filter table?
+---@return table[] services
+function lab.services(filter) end
+
+---The service called `name`.
+---@param name string
+---@return table service
+function lab.service(name) end
+
+---Totals computed from the per-node facts, per node kind and for all:
+---nodes, cores, threads, ram and storage in bytes.
+---@return table[] rows
+function lab.totals() end

@@ -1,0 +1,134 @@
+import CLua
+import Homelab
+import LuaHost
+
+/// `labsh.model`: the bridge between an inventory table and the Swift model.
+/// `validate(t, file)` checks the table and returns the model as plain Lua
+/// data (sizes in bytes, addresses as text) and the warnings; on any error
+/// it raises one error object listing them all.
+enum ModelModule {
+    static func push(_ state: LuaState) throws {
+        let L = state.L
+        lua_createtable(L, 0, 1)
+        state.pushFunction { call in
+            let file = try call.string(2)
+            let value = try inventoryValue(call.value(1), at: "", file: file)
+            do {
+                let (inventory, warnings) = try Inventory.load(value, file: file)
+                return call.push(LuaValue.table(table(inventory)),
+                                 warnings.map { LuaValue.str("\(file): \($0)") })
+            } catch let e as InventoryError {
+                let errors = e.diagnostics.filter { $0.severity == .error }.map { "\(file): \($0)" }
+                throw LuaRaise.object(kind: "inventory", message: errors.joined(separator: "\n"),
+                                      fields: ["file": .str(file),
+                                               "errors": .table(LuaTable(array: errors.map { .str($0) }))])
+            }
+        }
+        lua_rawsetfield(L, -2, "validate")
+    }
+
+    /// A Lua value as inventory data: tables are lists or maps, never both.
+    static func inventoryValue(_ v: LuaValue, at path: String, file: String) throws -> InventoryValue {
+        func fail(_ what: String) -> LuaRaise {
+            .object(kind: "inventory", message: "\(file): \(path.isEmpty ? "(top level)" : path): \(what)",
+                    fields: ["file": .str(file)])
+        }
+        switch v {
+        case .boolean(let b): return .boolean(b)
+        case .integer(let i): return .integer(i)
+        case .number(let d): return .number(d)
+        case .string(let bytes):
+            guard let s = bytes.utf8 else { throw fail("text is not valid UTF-8") }
+            return .string(s)
+        case .table(let t):
+            if t.fields.isEmpty {
+                return .list(try t.array.enumerated().map {
+                    try inventoryValue($0.element, at: "\(path)[\($0.offset + 1)]", file: file)
+                })
+            }
+            guard t.array.isEmpty else { throw fail("a table is either a list or has named fields, not both") }
+            var map: [String: InventoryValue] = [:]
+            for (key, value) in t.fields {
+                guard case .string(let k) = key, let name = k.utf8 else { throw fail("field names must be strings, got \(key)") }
+                map[name] = try inventoryValue(value, at: path.isEmpty ? name : "\(path).\(name)", file: file)
+            }
+            return .map(map)
+        case .nil: return .list([])
+        case .reference: throw fail("functions, userdata and threads cannot be inventory data")
+        }
+    }
+
+    // ---- The model as Lua data ------------------------------------------------
+
+    static func table(_ inv: Inventory) -> LuaTable {
+        var t = LuaTable()
+        t["site"] = .table(record([
+            "name": .str(inv.site.name), "domain": .str(inv.site.domain), "timezone": .str(inv.site.timezone),
+            "upstream": inv.site.upstream.map { .str($0.description) } ?? .nil,
+        ]))
+        t["nodes"] = list(inv.nodes.map(node))
+        t["guests"] = list(inv.guests.map(guest))
+        t["vlans"] = list(inv.vlans.map { v in
+            record(["id": .integer(Int64(v.id)), "name": .str(v.name), "subnet": .str(v.subnet.description),
+                    "gateway": .str(v.gateway.description), "purpose": v.purpose.map(LuaValue.str) ?? .nil,
+                    "zone": .str(v.zone), "trust": .str(v.trust)])
+        })
+        t["services"] = list(inv.services.map { s in
+            record(["name": .str(s.name), "tier": .integer(Int64(s.tier)), "runs_on": .str(s.runsOn),
+                    "vlan": .integer(Int64(s.vlan)), "endpoint": s.endpoint.map(LuaValue.str) ?? .nil,
+                    "slo": .number(s.slo.percent), "phase": .integer(Int64(s.phase)),
+                    "technology": s.technology.map(LuaValue.str) ?? .nil])
+        })
+        return t
+    }
+
+    static func node(_ n: Inventory.Node) -> LuaTable {
+        var r = record([
+            "name": .str(n.name), "kind": .str(n.kind.rawValue), "vendor": n.vendor.map(LuaValue.str) ?? .nil,
+            "model": n.model.map(LuaValue.str) ?? .nil, "os": n.os.map(LuaValue.str) ?? .nil,
+            "cpu": n.cpu.map { .str($0.model) } ?? .nil,
+            "cores": n.cpu.map { .integer(Int64($0.cores)) } ?? .nil,
+            "threads": n.cpu.map { .integer(Int64($0.threads)) } ?? .nil,
+            "ram": n.ram.map { .integer($0.bytes) } ?? .nil, "storage": .integer(n.storage.bytes),
+            "role": n.role.map(LuaValue.str) ?? .nil, "cluster": n.cluster.map(LuaValue.str) ?? .nil,
+            "address": .str(n.address.description), "notes": n.notes.map(LuaValue.str) ?? .nil,
+        ])
+        r["disks"] = list(n.disks.map { record(["type": .str($0.type), "size": .integer($0.size.bytes)]) })
+        r["gpus"] = list(n.gpus.map {
+            record(["model": .str($0.model), "vram": $0.vram.map { .integer($0.bytes) } ?? .nil,
+                    "purpose": $0.purpose.map(LuaValue.str) ?? .nil])
+        })
+        r["vlans"] = .table(LuaTable(array: n.vlans.map { .integer(Int64($0)) }))
+        r["tags"] = .table(LuaTable(array: n.tags.map(LuaValue.str)))
+        return r
+    }
+
+    static func guest(_ g: Inventory.Guest) -> LuaTable {
+        var r = record([
+            "name": .str(g.name), "kind": .str(g.kind), "node": .str(g.node), "vcpu": .integer(Int64(g.vcpu)),
+            "ram": .integer(g.ram.bytes), "disk": .integer(g.disk.bytes), "role": g.role.map(LuaValue.str) ?? .nil,
+            "ha_group": g.haGroup.map(LuaValue.str) ?? .nil, "vlan": .integer(Int64(g.vlan)),
+            "address": .str(g.address.description),
+        ])
+        r["tags"] = .table(LuaTable(array: g.tags.map(LuaValue.str)))
+        return r
+    }
+
+    static func record(_ fields: [String: LuaValue]) -> LuaTable {
+        var t = LuaTable()
+        for (k, v) in fields where v != .nil { t[k] = v }
+        return t
+    }
+
+    static func list(_ items: [LuaTable]) -> LuaValue {
+        .table(LuaTable(array: items.map { .table($0) }))
+    }
+}
+
+extension LuaTable {
+    /// A named field, for building tables in Swift.
+    subscript(name: String) -> LuaValue? {
+        get { fields[.str(name)] }
+        set { fields[.str(name)] = newValue }
+    }
+}

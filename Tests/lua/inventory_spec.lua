@@ -1,0 +1,103 @@
+-- The inventory at the prompt: the built-in homelab, queries, and loading
+-- other files. Runs under labsh only (`lab` is labsh's global).
+
+local GiB, GB = 1 << 30, 1000 * 1000 * 1000
+
+local function names(list)
+  local out = {}
+  for _, item in ipairs(list) do out[#out + 1] = item.name end
+  return table.concat(out, " ")
+end
+
+local function write_temp(text)
+  local path = os.tmpname()
+  local f = assert(io.open(path, "w"))
+  f:write(text)
+  f:close()
+  return path
+end
+
+test("the built-in homelab loads with the plan's machines", function()
+  lab.inventory.load()
+  local summary = lab.inventory.summary()
+  assert_eq(summary.file, "(built-in homelab)")
+  assert_eq(summary.nodes, 9, "5 Proxmox nodes, the Z440, gateway, switch, ISP router")
+  assert_eq(names(lab.nodes { kind = "hypervisor" }), "pve1 pve2 pve3 pve4 pve5")
+  assert_eq(#lab.node("z440"):gpus(), 2, "RTX 3060 and Tesla P4")
+end)
+
+test("totals are computed from the nodes", function()
+  local hypervisors
+  for _, row in ipairs(lab.totals()) do
+    if row.kind == "hypervisor" then hypervisors = row end
+  end
+  assert_eq(hypervisors.ram, (20 + 16 + 16 + 32 + 32) * GiB)
+  assert_eq(hypervisors.storage, (512 + 500 + 512 + 1000 + 1000) * GB)
+  assert_eq(hypervisors.cores, 4 + 6 + 6 + 8 + 8)
+end)
+
+test("nodes know their guests and what is left", function()
+  local pve4 = lab.node("pve4")
+  local guests = pve4:guests()
+  assert_eq(#guests, 2, "workers 4 and 5 per §2.1")
+  local committed = 0
+  for _, g in ipairs(guests) do committed = committed + g.ram end
+  assert_eq(pve4:allocated(), committed)
+  assert_eq(pve4:free(), pve4.ram - committed)
+  assert(pve4:free() >= 2 * GiB, "headroom for Proxmox itself")
+end)
+
+test("filters, VLANs and services", function()
+  assert_eq(#lab.guests { role = "k8s-master" }, 3)
+  assert_eq(lab.vlan(30).subnet, "192.168.30.0/24")
+  assert_eq(lab.vlan("dmz").id, 50)
+  assert_eq(#lab.nodes { vlan = 30 } > 0, true)
+  assert_eq(lab.service("dns").tier, 1)
+  for _, s in ipairs(lab.services { tier = 1 }) do assert_eq(s.slo, 99.5, s.name) end
+end)
+
+test("unknown names are clear errors", function()
+  local ok, err = pcall(lab.node, "pve9")
+  assert_eq(ok, false)
+  assert(tostring(err):find("no node 'pve9' in the inventory (there are: pve1", 1, true), err)
+end)
+
+test("a broken inventory is refused with paths, and the current one stays", function()
+  local before = lab.inventory.summary().file
+  local path = write_temp([[
+return {
+  site = { name = "x", domain = "x.local", timezone = "UTC" },
+  nodes = { { name = "a", kind = "hypervisor", address = "10.0.0.5", rma = "4GiB" } },
+  vlans = { { id = 10, name = "m", subnet = "10.0.0.0/24", gateway = "10.0.0.1", zone = "m", trust = "high" } },
+  policy = { default = "deny", rules = {} },
+}]])
+  local ok, err = pcall(lab.inventory.load, path)
+  os.remove(path)
+  assert_eq(ok, false)
+  assert_eq(err.kind, "inventory")
+  assert_eq(err.message, path .. ": nodes[1].rma: unknown key 'rma' (did you mean 'ram'?)")
+  assert_eq(lab.inventory.summary().file, before, "nothing lost")
+end)
+
+test("a valid file becomes the current inventory", function()
+  local path = write_temp([[
+return {
+  site = { name = "tiny", domain = "tiny.local", timezone = "UTC" },
+  nodes = { { name = "a", kind = "hypervisor", address = "10.0.0.5", ram = "8GiB", vlans = { 10 } } },
+  vlans = { { id = 10, name = "m", subnet = "10.0.0.0/24", gateway = "10.0.0.1", zone = "m", trust = "high" } },
+  policy = { default = "deny", rules = {} },
+}]])
+  local summary = lab.inventory.load(path)
+  os.remove(path)
+  assert_eq(summary.nodes, 1)
+  assert_eq(lab.node("a").ram, 8 * GiB)
+  lab.inventory.load()  -- back to the built-in one for the other specs
+end)
+
+test("inventory files cannot reach the system", function()
+  local path = write_temp("os.execute('true') return {}")
+  local ok, err = pcall(lab.inventory.load, path)
+  os.remove(path)
+  assert_eq(ok, false)
+  assert(tostring(err):find("attempt to index a nil value (global 'os')", 1, true), tostring(err))
+end)

@@ -1,0 +1,89 @@
+-- lab.inventory: which inventory labsh works on, and loading it.
+--
+-- The inventory is a Lua file that returns a table (stdlib/meta/inventory.d.lua
+-- declares its fields). It is found, in order, at: --inventory FILE,
+-- $LABSH_INVENTORY, $XDG_CONFIG_HOME/labsh/inventory.lua; without any of
+-- them labsh uses the plan's homelab built into it (labsh.homelab).
+
+local model = require "labsh.model"
+
+local inventory = {}
+
+local current  -- { file = ..., data = <validated model>, warnings = {...} }
+
+local function exists(path)
+  local f = io.open(path, "r")
+  if f then f:close() end
+  return f ~= nil
+end
+
+local function config_file()
+  local base = os.getenv("XDG_CONFIG_HOME")
+  if not base or base == "" then
+    local home = os.getenv("HOME")
+    if not home then return nil end
+    base = home .. "/.config"
+  end
+  return base .. "/labsh/inventory.lua"
+end
+
+--- The inventory file labsh uses, or nil for the built-in homelab.
+function inventory.path()
+  local chosen = lab.options.inventory or os.getenv("LABSH_INVENTORY")
+  if chosen and chosen ~= "" then return chosen end
+  local config = config_file()
+  if config and exists(config) then return config end
+  return nil
+end
+
+-- An inventory file is data: it runs with a few pure functions and nothing
+-- that touches the system.
+local function sandbox()
+  return {
+    string = string, table = table, math = math, utf8 = utf8,
+    ipairs = ipairs, pairs = pairs, next = next, select = select,
+    tostring = tostring, tonumber = tonumber, type = type,
+  }
+end
+
+local function read(path)
+  local chunk, err = loadfile(path, "t", sandbox())
+  if not chunk then error(err, 0) end
+  return chunk()
+end
+
+--- Loads and validates an inventory (the built-in one when `path` is nil)
+--- and makes it the current one. Raises an error object of kind "inventory"
+--- listing every problem. Returns a summary.
+function inventory.load(path)
+  local value, name
+  if path then
+    value, name = read(path), path
+  else
+    value, name = require "labsh.homelab", "(built-in homelab)"
+  end
+  local data, warnings = model.validate(value, name)
+  current = { file = name, data = data, warnings = warnings }
+  return inventory.summary()
+end
+
+--- The current inventory's model, loading the configured one on first use.
+function inventory.current()
+  if not current then inventory.load(inventory.path()) end
+  return current.data
+end
+
+--- What is loaded: file, counts and warnings.
+function inventory.summary()
+  local data = inventory.current()
+  return {
+    file = current.file,
+    nodes = #data.nodes,
+    guests = #data.guests,
+    vlans = #data.vlans,
+    services = #data.services,
+    warnings = current.warnings,
+  }
+end
+
+return inventory
