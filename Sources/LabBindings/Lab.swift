@@ -11,6 +11,7 @@ public enum Lab {
     /// Pairs, not a Dictionary: start-up stays free of hashing.
     static let swiftModules: KeyValuePairs<String, (LuaState) throws -> Void> = [
         "lab.sys": SysModule.push,
+        "lab.ipam": IpamModule.push,
         "labsh.host": HostModule.push,
         "labsh.model": ModelModule.push,
     ]
@@ -20,12 +21,12 @@ public enum Lab {
     static let provided: KeyValuePairs<String, String> = [
         "nodes": "labsh.query", "node": "labsh.query", "guests": "labsh.query",
         "vlans": "labsh.query", "vlan": "labsh.query", "services": "labsh.query",
-        "service": "labsh.query", "totals": "labsh.query",
+        "service": "labsh.query", "totals": "labsh.query", "slo": "labsh.query",
     ]
 
     /// Names of the lazily loaded submodules (`lab.NAME`): the Swift ones
     /// above and the embedded stdlib/lab files, both known at build time.
-    public static let moduleNames: [String] = ["sys"] + EmbeddedFiles.labModules
+    public static let moduleNames: [String] = ["sys", "ipam"] + EmbeddedFiles.labModules
 
     /// Every name `lab` loads on first use, for completion.
     static let lazyNames: [String] = moduleNames + provided.map(\.key)

@@ -9,14 +9,28 @@ import LuaHost
 enum ModelModule {
     static func push(_ state: LuaState) throws {
         let L = state.L
-        lua_createtable(L, 0, 1)
+        registerHandle(state)
+        lua_createtable(L, 0, 2)
+        state.pushFunction { call in
+            let text = try call.string(1)
+            do {
+                let budget = try ErrorBudget(target: AvailabilityTarget(parsing: text))
+                let seconds = budget.allowedDowntime.components.seconds
+                return call.push(seconds, DurationText.compact(budget.allowedDowntime))
+            } catch {
+                throw LuaRaise.argument(1, "\(error)")
+            }
+        }
+        lua_rawsetfield(L, -2, "error_budget")
         state.pushFunction { call in
             let file = try call.string(2)
             let value = try inventoryValue(call.value(1), at: "", file: file)
             do {
                 let (inventory, warnings) = try Inventory.load(value, file: file)
-                return call.push(LuaValue.table(table(inventory)),
-                                 warnings.map { LuaValue.str("\(file): \($0)") })
+                LuaValue.table(table(inventory)).push(call.L)
+                warnings.map { LuaValue.str("\(file): \($0)") }.push(call.L)
+                call.state.push(object: InventoryHandle(inventory))
+                return 3
             } catch let e as InventoryError {
                 let errors = e.diagnostics.filter { $0.severity == .error }.map { "\(file): \($0)" }
                 throw LuaRaise.object(kind: "inventory", message: errors.joined(separator: "\n"),
@@ -25,6 +39,54 @@ enum ModelModule {
             }
         }
         lua_rawsetfield(L, -2, "validate")
+    }
+
+    /// The validated model kept on the Swift side, for what is computed
+    /// there: policy decisions.
+    final class InventoryHandle: LuaObject {
+        static let luaTypeName = "lab.InventoryModel"
+        let inventory: Inventory
+        init(_ inventory: Inventory) { self.inventory = inventory }
+    }
+
+    static func registerHandle(_ state: LuaState) {
+        state.register(InventoryHandle.self) { t in
+            // decide(from_zone, to_zone [, port [, proto]]) -> allowed, reason, rule number
+            t.method("decide") { h, call in
+                let from = try call.string(2), to = try call.string(3)
+                let port = try call.optInteger(4).map { Int($0) }
+                var proto = Policy.Proto.any
+                if let p = try call.optString(5) {
+                    do { proto = try Policy.Proto(parsing: p) } catch { throw LuaRaise.argument(5, "\(error)") }
+                }
+                let d: Policy.Decision
+                do { d = try h.inventory.policy.decide(from: from, to: to, port: port, proto: proto) }
+                catch { throw LuaRaise.message("\(error)") }
+                var allowed = d.allowed
+                var reason = d.reason
+                if d.ruleNumber == nil && h.inventory.policyDefault == .allow && !allowed {
+                    allowed = true
+                    reason = "default allow"
+                }
+                call.push(allowed)
+                call.push(reason)
+                call.push(d.ruleNumber.map { Int64($0) })
+                return 3
+            }
+            // matrix() -> {sources = {...}, destinations = {...}, [from] = {[to] = verdict}}
+            t.method("matrix") { h, call in
+                let m = h.inventory.policy.matrix()
+                var t = LuaTable()
+                t["sources"] = .table(LuaTable(array: m.sources.map(LuaValue.str)))
+                t["destinations"] = .table(LuaTable(array: m.destinations.map(LuaValue.str)))
+                for (i, from) in m.sources.enumerated() {
+                    var row = LuaTable()
+                    for (j, to) in m.destinations.enumerated() { row[to] = .str(m.verdicts[i][j].rawValue) }
+                    t[from] = .table(row)
+                }
+                return call.push(LuaValue.table(t))
+            }
+        }
     }
 
     /// A Lua value as inventory data: tables are lists or maps, never both.

@@ -9,7 +9,7 @@ local model = require "labsh.model"
 
 local inventory = {}
 
-local current  -- { file = ..., data = <validated model>, warnings = {...} }
+local current  -- { file =, data = <validated model>, warnings =, model = <Swift side> }
 
 local function exists(path)
   local f = io.open(path, "r")
@@ -62,8 +62,8 @@ function inventory.load(path)
   else
     value, name = require "labsh.homelab", "(built-in homelab)"
   end
-  local data, warnings = model.validate(value, name)
-  current = { file = name, data = data, warnings = warnings }
+  local data, warnings, handle = model.validate(value, name)
+  current = { file = name, data = data, warnings = warnings, model = handle }
   return inventory.summary()
 end
 
@@ -71,6 +71,12 @@ end
 function inventory.current()
   if not current then inventory.load(inventory.path()) end
   return current.data
+end
+
+--- The Swift side of the current inventory (policy decisions), for lab.net.
+function inventory.model()
+  inventory.current()
+  return current.model
 end
 
 --- What is loaded: file, counts and warnings.

@@ -155,4 +155,21 @@ function query.totals()
   return rows
 end
 
+--- The error budget of an availability target over 30 days: for a tier
+--- (1-3), a service name, or a percentage ("99.5" or 99.5).
+--- Returns {target =, window = "30d", seconds =, budget = "3h 36m"}.
+function query.slo(what)
+  local target
+  if what == 1 or what == 2 or what == 3 then
+    local targets = { "99.5", "99", "95" }  -- §6: the plan's tiers
+    target = targets[what]
+  elseif type(what) == "string" and not what:match("^[%d%.]+%%?$") then
+    target = tostring(query.service(what).slo)
+  else
+    target = tostring(what)
+  end
+  local seconds, text = require("labsh.model").error_budget(target)
+  return { target = target, window = "30d", seconds = seconds, budget = text }
+end
+
 return query

@@ -146,3 +146,86 @@ function lab.service(name) end
 ---nodes, cores, threads, ram and storage in bytes.
 ---@return table[] rows
 function lab.totals() end
+
+---The Swift side of the current inventory: policy decisions (`:decide(from_zone,
+---to_zone, port, proto)`, `:matrix()`). lab.net is the friendly way to ask.
+---@return userdata model
+function lab.inventory.model() end
+
+---The error budget of an availability target over 30 days, exact: for a tier
+---(1, 2, 3), a service name, or a percentage. `lab.slo(1).budget` is "3h 36m".
+---@param what integer|string|number
+---@return table budget target, window, seconds, budget
+function lab.slo(what) end
+
+---The zero-trust policy of the current inventory. Places are zone names, VLAN
+---ids or names, node or guest names, or "internet".
+lab.net = {}
+
+---May traffic go from `from` to `to`? The first matching rule decides, else the
+---policy's default.
+---@param from string|integer
+---@param to string|integer
+---@param port integer?
+---@param proto string? "tcp", "udp", "icmp" or "any"
+---@return boolean allowed
+---@return string reason the rule that decided, or the default
+function lab.net.allows(from, to, port, proto) end
+
+---The answer of lab.net.allows as one line, e.g.
+---"k8s -> management: denied (rule 7: k8s → management denied (Isolation boundary))".
+---@param from string|integer
+---@param to string|integer
+---@param port integer?
+---@param proto string?
+---@return string
+function lab.net.why(from, to, port, proto) end
+
+---Zone × zone: a row per source zone, with "allowed", "denied" or "partly" per
+---destination.
+---@return table[] rows
+function lab.net.matrix() end
+
+---Addresses and prefixes, IPv4 and IPv6, exact.
+lab.ipam = {}
+
+---A prefix's facts: network, prefix, family, netmask, first and last host,
+---addresses and usable hosts. Host bits set are an error naming the network.
+---@param cidr string
+---@return table
+function lab.ipam.parse(cidr) end
+
+---Does the prefix contain the address (or the other prefix)?
+---@param cidr string
+---@param address_or_cidr string
+---@return boolean
+function lab.ipam.contains(cidr, address_or_cidr) end
+
+---Do two prefixes share any address?
+---@param a string
+---@param b string
+---@return boolean
+function lab.ipam.overlaps(a, b) end
+
+---Usable hosts in a prefix (IPv4: without network and broadcast; /31 is 2).
+---@param cidr string
+---@return integer|number
+function lab.ipam.hosts(cidr) end
+
+---The reverse-pointer name of an address, e.g. "5.10.168.192.in-addr.arpa.".
+---@param address string
+---@return string
+function lab.ipam.ptr(address) end
+
+---The reverse DNS zones that cover a prefix (octet or nibble aligned).
+---@param cidr string
+---@return string[]
+function lab.ipam.reverse_zones(cidr) end
+
+---The first free host address of a prefix, skipping the used addresses and
+---the gateway; nil when the prefix is full.
+---@param cidr string
+---@param used string[]?
+---@param gateway string?
+---@return string? address
+function lab.ipam.next_free(cidr, used, gateway) end
