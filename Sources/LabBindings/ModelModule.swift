@@ -1,4 +1,5 @@
 import CLua
+import CLuaShim
 import Homelab
 import LuaHost
 
@@ -24,7 +25,8 @@ enum ModelModule {
         lua_rawsetfield(L, -2, "error_budget")
         state.pushFunction { call in
             let file = try call.string(2)
-            let value = try inventoryValue(call.value(1), at: "", file: file)
+            var path: [String] = []
+            let value = try inventoryValue(call.L, 1, path: &path, file: file)
             do {
                 let (inventory, warnings) = try Inventory.load(value, file: file)
                 LuaValue.table(table(inventory)).push(call.L)
@@ -89,34 +91,62 @@ enum ModelModule {
         }
     }
 
-    /// A Lua value as inventory data: tables are lists or maps, never both.
-    static func inventoryValue(_ v: LuaValue, at path: String, file: String) throws -> InventoryValue {
+    /// The Lua value at `idx` as inventory data, read straight off the stack:
+    /// tables are lists or maps, never both; text must be UTF-8. `path`
+    /// names where we are, for the error message.
+    static func inventoryValue(_ L: OpaquePointer, _ idx: Int32, path: inout [String],
+                               file: String) throws -> InventoryValue {
         func fail(_ what: String) -> LuaRaise {
-            .object(kind: "inventory", message: "\(file): \(path.isEmpty ? "(top level)" : path): \(what)",
-                    fields: ["file": .str(file)])
+            let at = path.isEmpty ? "(top level)" : path.joined().drop { $0 == "." }
+            return .object(kind: "inventory", message: "\(file): \(at): \(what)", fields: ["file": .str(file)])
         }
-        switch v {
-        case .boolean(let b): return .boolean(b)
-        case .integer(let i): return .integer(i)
-        case .number(let d): return .number(d)
-        case .string(let bytes):
-            guard let s = bytes.utf8 else { throw fail("text is not valid UTF-8") }
-            return .string(s)
-        case .table(let t):
-            if t.fields.isEmpty {
-                return .list(try t.array.enumerated().map {
-                    try inventoryValue($0.element, at: "\(path)[\($0.offset + 1)]", file: file)
-                })
+        switch lua_type(L, idx) {
+        case LUA_TBOOLEAN:
+            return .boolean(lua_toboolean(L, idx) != 0)
+        case LUA_TNUMBER:
+            if lua_isinteger(L, idx) != 0 { return .integer(lh_tointeger(L, idx, nil)) }
+            return .number(lh_tonumber(L, idx, nil))
+        case LUA_TSTRING:
+            var len = 0
+            let p = lua_tolstring(L, idx, &len)
+            guard let text = String(validating: UnsafeRawBufferPointer(start: p, count: len), as: UTF8.self) else {
+                throw fail("text is not valid UTF-8")
             }
-            guard t.array.isEmpty else { throw fail("a table is either a list or has named fields, not both") }
+            return .string(text)
+        case LUA_TTABLE:
+            guard path.count < 64, lua_checkstack(L, 4) != 0 else { throw fail("tables nested too deep (a cycle?)") }
+            let table = lua_absindex(L, idx)
+            let count = Int(lua_rawlen(L, table))
+            var list: [InventoryValue] = []
             var map: [String: InventoryValue] = [:]
-            for (key, value) in t.fields {
-                guard case .string(let k) = key, let name = k.utf8 else { throw fail("field names must be strings, got \(key)") }
-                map[name] = try inventoryValue(value, at: path.isEmpty ? name : "\(path).\(name)", file: file)
+            lua_pushnil(L)
+            while lua_next(L, table) != 0 {
+                defer { lh_pop(L, 1) }
+                if lua_isinteger(L, -2) != 0, case let k = lh_tointeger(L, -2, nil), k >= 1, k <= count {
+                    continue  // the sequence part: read in order below
+                }
+                guard lua_type(L, -2) == LUA_TSTRING, let key = LuaState.string(L, -2) else {
+                    throw fail("field names must be strings")
+                }
+                path.append("." + key)
+                defer { path.removeLast() }
+                map[key] = try inventoryValue(L, lua_gettop(L), path: &path, file: file)
             }
-            return .map(map)
-        case .nil: return .list([])
-        case .reference: throw fail("functions, userdata and threads cannot be inventory data")
+            if count > 0 {
+                guard map.isEmpty else { throw fail("a table is either a list or has named fields, not both") }
+                list.reserveCapacity(count)
+                for i in 1...count {
+                    lua_rawgeti(L, table, lua_Integer(i))
+                    defer { lh_pop(L, 1) }
+                    path.append("[\(i)]")
+                    defer { path.removeLast() }
+                    list.append(try inventoryValue(L, lua_gettop(L), path: &path, file: file))
+                }
+                return .list(list)
+            }
+            return map.isEmpty ? .list([]) : .map(map)
+        default:
+            throw fail("\(String(cString: lh_typename(L, idx))) values cannot be inventory data")
         }
     }
 

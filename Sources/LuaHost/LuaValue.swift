@@ -7,20 +7,7 @@ public struct LuaBytes: Hashable, Sendable, CustomStringConvertible {
     public init(_ bytes: [UInt8]) { self.bytes = bytes }
     public init(_ string: String) { self.bytes = Array(string.utf8) }
     /// The bytes as a Swift string if they are valid UTF-8.
-    public var utf8: String? {
-        var iterator = bytes.makeIterator()
-        var ok = true
-        var scalars = String.UnicodeScalarView()
-        var decoder = UTF8()
-        loop: while true {
-            switch decoder.decode(&iterator) {
-            case .scalarValue(let s): scalars.append(s)
-            case .emptyInput: break loop
-            case .error: ok = false; break loop
-            }
-        }
-        return ok ? String(scalars) : nil
-    }
+    public var utf8: String? { String(validating: bytes, as: UTF8.self) }
     /// The bytes as text, invalid sequences replaced.
     public var description: String { String(decoding: bytes, as: UTF8.self) }
 }
