@@ -155,6 +155,8 @@ public struct Inventory: Sendable {
         public var growth: [String: Double]
         /// The plan's own figures, kept as written to compare with totals.
         public var baseline: [String: [String: String]]
+        /// Totals the plan states (per node kind or "all"), as written.
+        public var stated: [String: [String: String]]
         public var expansion: [Expansion]
     }
 

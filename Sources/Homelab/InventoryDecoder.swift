@@ -30,7 +30,7 @@ extension Inventory {
         let backups = decodeList(top, "backups", required: false, decodeBackup)
         let alerts = decodeList(top, "alerts", required: false, decodeAlert)
         let capacity = top.table("capacity", required: false,
-                                 allowed: ["target_band", "growth", "baseline", "expansion"]).flatMap(decodeCapacity)
+                                 allowed: ["target_band", "growth", "baseline", "stated", "expansion"]).flatMap(decodeCapacity)
         let maintenance = decodeList(top, "maintenance", required: false, decodeWindow)
         let recovery = decodeList(top, "recovery", required: false, decodeRecovery)
         let monitoring = top.table("monitoring", required: false,
@@ -262,22 +262,10 @@ extension Inventory {
         if let g = t.table("growth", allowed: ["compute", "memory", "storage", "network"]) {
             for key in g.fields.keys.sorted() { growth[key] = g.number(key) }
         }
-        var baseline: [String: [String: String]] = [:]
-        if let b = t.table("baseline", required: false, allowed: ["cpu", "ram", "storage", "network"]) {
-            for key in b.fields.keys.sorted() {
-                guard let row = b.table(key, allowed: ["allocated", "available", "usage"]) else { continue }
-                var figures: [String: String] = [:]
-                for (k, v) in row.fields {
-                    switch v {
-                    case .string(let s): figures[k] = s
-                    case .integer(let i): figures[k] = String(i)
-                    case .number(let d): figures[k] = String(d)
-                    default: row.log.error(row.path.appending(k), "expected a figure, got a \(v.typeName)")
-                    }
-                }
-                baseline[key] = figures
-            }
-        }
+        let baseline = figures(t, "baseline", rows: ["cpu", "ram", "storage", "network"],
+                               columns: ["allocated", "available", "usage"])
+        let stated = figures(t, "stated", rows: Node.Kind.allCases.map(\.rawValue) + ["all"],
+                             columns: ["cores", "threads", "ram", "storage"])
         let expansion: [Expansion] = (t.list("expansion", required: false) ?? []).compactMap { ev, ep in
             guard let e = FieldTable(ev, at: ep, log: t.log, allowed: ["phase", "when", "items"]) else { return nil }
             let phase = e.integer("phase", in: 1...99), when = e.string("when"), items = e.strings("items", required: true)
@@ -285,7 +273,27 @@ extension Inventory {
             return Expansion(phase: phase, when: when, items: items)
         }
         guard let band else { return nil }
-        return Capacity(targetBand: band, growth: growth, baseline: baseline, expansion: expansion)
+        return Capacity(targetBand: band, growth: growth, baseline: baseline, stated: stated, expansion: expansion)
+    }
+
+    /// A table of figures kept as written ("164GB", "50+", 80), row by column.
+    static func figures(_ t: FieldTable, _ key: String, rows: [String], columns: [String]) -> [String: [String: String]] {
+        var out: [String: [String: String]] = [:]
+        guard let table = t.table(key, required: false, allowed: rows) else { return out }
+        for row in table.fields.keys.sorted() {
+            guard let r = table.table(row, allowed: columns) else { continue }
+            var figures: [String: String] = [:]
+            for (k, v) in r.fields {
+                switch v {
+                case .string(let s): figures[k] = s
+                case .integer(let i): figures[k] = String(i)
+                case .number(let d): figures[k] = String(d)
+                default: r.log.error(r.path.appending(k), "expected a figure, got a \(v.typeName)")
+                }
+            }
+            out[row] = figures
+        }
+        return out
     }
 
     static func decodeWindow(_ v: InventoryValue, _ path: FieldPath, _ log: DiagnosticLog) -> Window? {

@@ -1,7 +1,9 @@
 import CLua
+import Glibc
 import LuaHost
 
-/// `labsh.host`: what the binary carries, for help(), completion and tests.
+/// `labsh.host`: what the binary carries (for help(), completion, tests and
+/// `-m inventory init`), and making directories.
 enum HostModule {
     static func push(_ state: LuaState) throws {
         let L = state.L
@@ -13,5 +15,23 @@ enum HostModule {
             return call.push(text.description)
         }
         lua_rawsetfield(L, -2, "embedded")
+        state.pushFunction { call in
+            let path = try call.string(1)
+            guard makeDirectories(path) else {
+                throw LuaRaise.message("cannot create directory '\(path)': \(String(cString: strerror(errno)))")
+            }
+            return 0
+        }
+        lua_rawsetfield(L, -2, "make_directories")
     }
+}
+
+/// mkdir -p, private to the user (history, state, config).
+public func makeDirectories(_ path: String) -> Bool {
+    var current = path.hasPrefix("/") ? "" : "."
+    for part in path.split(separator: "/") {
+        current += "/" + part
+        if mkdir(current, 0o700) != 0 && errno != EEXIST { return false }
+    }
+    return true
 }

@@ -23,6 +23,12 @@ enum ModelModule {
             }
         }
         lua_rawsetfield(L, -2, "error_budget")
+        // bytes(text) -> integer: a size with its unit, exact ("112GB", "16GiB")
+        state.pushFunction { call in
+            do { return call.push(try ByteSize(parsing: call.string(1)).bytes) }
+            catch { throw LuaRaise.argument(1, "\(error)") }
+        }
+        lua_rawsetfield(L, -2, "bytes")
         state.pushFunction { call in
             let file = try call.string(2)
             var path: [String] = []
@@ -171,6 +177,25 @@ enum ModelModule {
                     "slo": .number(s.slo.percent), "phase": .integer(Int64(s.phase)),
                     "technology": s.technology.map(LuaValue.str) ?? .nil])
         })
+        if let c = inv.capacity {
+            func figures(_ rows: [String: [String: String]]) -> LuaValue {
+                var out = LuaTable()
+                for (row, columns) in rows {
+                    var r = LuaTable()
+                    for (k, v) in columns { r[k] = .str(v) }
+                    out[row] = .table(r)
+                }
+                return .table(out)
+            }
+            var cap = LuaTable()
+            cap["target_band"] = .table(LuaTable(array: [.number(c.targetBand.lowerBound), .number(c.targetBand.upperBound)]))
+            var growth = LuaTable()
+            for (k, v) in c.growth { growth[k] = .number(v) }
+            cap["growth"] = .table(growth)
+            cap["baseline"] = figures(c.baseline)
+            cap["stated"] = figures(c.stated)
+            t["capacity"] = .table(cap)
+        }
         return t
     }
 

@@ -149,13 +149,3 @@ final class Repl {
         return dir + "/history"
     }
 }
-
-/// mkdir -p, private to the user.
-func makeDirectories(_ path: String) -> Bool {
-    var current = path.hasPrefix("/") ? "" : "."
-    for part in path.split(separator: "/") {
-        current += "/" + part
-        if mkdir(current, 0o700) != 0 && errno != EEXIST { return false }
-    }
-    return true
-}

@@ -117,6 +117,51 @@ import Testing
         #expect(r.stderr.contains("bad.lua: nodes[1].address: "))
     }
 
+    @Test func lintReportsThePlansTotalsAgainstItsNodes() throws {
+        let r = try labsh(["-m", "lint"])
+        #expect(r.status == 1, "findings")
+        let lines = r.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains("hypervisor ram: the plan says 112GB; the nodes add up to 116.0 GiB (124.6 GB)"))
+        #expect(lines.contains("hypervisor storage: the plan says 2.9TB; the nodes add up to 3282.0 GiB (3524.0 GB)"))
+        #expect(lines.contains("all cores: the plan says 50+; the nodes add up to 48"))
+        #expect(!lines.contains { $0.hasPrefix("workstation") }, "48GB and 752GB agree with the Z440")
+        let clean = """
+            return {
+              site = { name = "t", domain = "t.local", timezone = "UTC" },
+              nodes = { { name = "a", kind = "hypervisor", address = "10.0.0.5", ram = "8GiB", vlans = { 10 },
+                          disks = { { type = "ssd", size = "1TB" } } } },
+              vlans = { { id = 10, name = "m", subnet = "10.0.0.0/24", gateway = "10.0.0.1", zone = "m", trust = "high" } },
+              policy = { default = "deny", rules = {} },
+              capacity = { target_band = { 70, 85 }, growth = { compute = 20 },
+                           stated = { hypervisor = { ram = "8GB", storage = "1TB" } } },
+            }
+            """
+        let ok = try labsh(["--inventory", "t.lua", "-m", "lint"], files: ["t.lua": clean])
+        #expect(ok == Outcome(stdout: "", stderr: "", status: 0), "8GB read as 8 GiB agrees")
+        let broken = try labsh(["--inventory", "t.lua", "-m", "lint"], files: ["t.lua": "return {}"])
+        #expect(broken.status == 2)
+        #expect(broken.stderr.contains("t.lua: (top level): missing required field 'site'"), "\(broken)")
+    }
+
+    @Test func inventoryInitWritesTheDefaultOnce() throws {
+        let dir = try fixtureDirectory([:])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let env = ["XDG_CONFIG_HOME": dir.appendingPathComponent("config").path]
+        let first = try run(labshBinary, ["-m", "inventory", "init"], env: env, in: dir)
+        #expect(first.status == 0, "\(first)")
+        let written = dir.appendingPathComponent("config/labsh/inventory.lua")
+        let text = try String(contentsOf: written, encoding: .utf8)
+        let embedded = try String(contentsOf: repoRoot.appendingPathComponent("stdlib/labsh/homelab.lua"), encoding: .utf8)
+        #expect(text == embedded)
+        let used = try run(labshBinary, ["-e", "print(lab.inventory.summary().file)"], env: env, in: dir)
+        #expect(used.stdout == written.path + "\n", "labsh picks it up")
+        try "-- mine\n".write(to: written, atomically: true, encoding: .utf8)
+        let second = try run(labshBinary, ["-m", "inventory", "init"], env: env, in: dir)
+        #expect(second.status == 1)
+        #expect(second.stderr.contains("exists; labsh will not overwrite it"))
+        #expect(try String(contentsOf: written, encoding: .utf8) == "-- mine\n", "nothing lost")
+    }
+
     @Test func labNamespaceLoadsLazily() throws {
         let r = try labsh(["-e", """
             print(rawget(lab, 'sys'), package.loaded['lab.sys'])

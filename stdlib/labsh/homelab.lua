@@ -432,6 +432,13 @@ return {
       storage = { allocated = "3.9TB",  available = "3.0TB",  usage = 77 },
       network = { allocated = "2.5GbE", available = "1.5GbE", usage = 60 },
     },
+    -- §1.1 "Cluster Capabilities": the totals the plan states, as written.
+    stated = {
+      hypervisor  = { ram = "112GB", storage = "2.9TB" },
+      workstation = { ram = "48GB",  storage = "752GB" },
+      gateway     = { ram = "4GB",   storage = "128GB" },
+      all         = { cores = "50+", ram = "164GB", storage = "3.9TB+" },
+    },
     expansion = {
       -- "(if needed)"
       { phase = 1, when = "2026-Q1", items = { "Add 1-2 additional Proxmox nodes", "Upgrade to 10GbE switch", "Implement Ceph distributed storage" } },

@@ -155,7 +155,8 @@
 ---@class Inventory.Capacity
 ---@field target_band number[] {low, high} percent of capacity to stay in, the plan's {70, 85}
 ---@field growth table<string, number> percent per 12 months: compute, memory, storage, network
----@field baseline table<string, table>? the plan's stated figures, kept to compare with computed totals
+---@field baseline table<string, table>? the plan's §5.4 table as written: cpu/ram/storage/network = {allocated =, available =, usage =}
+---@field stated table<string, table>? totals the plan states, per node kind or "all": {cores =, ram =, storage =} as written ("112GB", "50+"); `labsh -m lint` compares them with the nodes
 ---@field expansion Inventory.Expansion[]?
 
 ---@class Inventory.Expansion
