@@ -3,6 +3,8 @@
 #   startup     labsh -e ''                      vs lua5.4 -e ''         target <= 1.5
 #   swift call  10M calls of lab.sys.pid()       vs 10M calls of rawlen  target <= 2.0
 #   peak RSS    labsh -e ''                      vs lua5.4 -e ''         target <= 2.0
+#   inventory   labsh -e 'return #lab.nodes()'   vs lua5.4 -e ''         target <= 2.0
+#   big load    1,000 nodes, 10,000 guests, 200 VLANs: load and validate  target < 100 ms
 set -eu
 labsh=${1:-.build/release/labsh}
 lua=${LUA:-lua5.4}
@@ -47,3 +49,18 @@ set -- $(median_ms "$labsh $tmp/swift.lua" "$labsh $tmp/rawlen.lua")
 row "10M calls: Swift fn (peer rawlen)" "$1" "$2" ms 2.0
 
 row "peak RSS: -e '' (peer lua5.4)" "$(median_rss "$labsh" -e '')" "$(median_rss "$lua" -e '')" KB 2.0
+
+echo 'return #lab.nodes()' > "$tmp/nodes.lua"
+set -- $(median_ms "$labsh $tmp/nodes.lua" "$lua -e ''")
+row "#lab.nodes(): built-in homelab" "$1" "$2" ms 2.0
+
+# Loading inside one process, so the figure is the load alone.
+"$labsh" Benchmarks/big-inventory.lua "$tmp/big.lua"
+echo 'local t = lab.sys.monotonic() lab.inventory.load(arg[1]) io.write((lab.sys.monotonic() - t) * 1000)' > "$tmp/load.lua"
+i=0
+: > "$tmp/loads"
+while [ $i -lt 10 ]; do "$labsh" "$tmp/load.lua" "$tmp/big.lua" >> "$tmp/loads"; echo >> "$tmp/loads"; i=$((i + 1)); done
+sort -n "$tmp/loads" | awk 'NF { v[++n] = $1 } END {
+    m = (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+    printf "%-34s %12.3f %12s  %-3s %7s   <  %-4s %s\n", "load 1k nodes/10k guests (10 runs)", m, "-", "ms", "-", "100", (m < 100 ? "ok" : "MISSED")
+}'

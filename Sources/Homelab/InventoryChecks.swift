@@ -108,16 +108,19 @@ struct InventoryChecks {
 
     func guestsOnKnownNodes() {
         let names = inventory.nodes.map(\.name)
-        for (i, guest) in inventory.guests.enumerated() where !names.contains(guest.node) {
+        let known = Set(names)
+        for (i, guest) in inventory.guests.enumerated() where !known.contains(guest.node) {
             log.error(path("guests", i).appending("node"),
                       "unknown node '\(guest.node)'\(Suggestion.didYouMean(guest.node, in: names))")
         }
     }
 
     func ramCommitted() {
+        var committedOn: [String: Int64] = [:]
+        for guest in inventory.guests { committedOn[guest.node, default: 0] += guest.ram.bytes }
         for (i, node) in inventory.nodes.enumerated() {
             guard let ram = node.ram else { continue }
-            let committed = inventory.guests.filter { $0.node == node.name }.reduce(Int64(0)) { $0 + $1.ram.bytes }
+            let committed = committedOn[node.name] ?? 0
             if committed > ram.bytes {
                 log.warning(path("nodes", i).appending("ram"),
                             "guests commit \(ByteSize(bytes: committed).formatted(.iec)) of \(node.name)'s \(ram.formatted(.iec))")
