@@ -35,7 +35,7 @@ enum ModelModule {
             let value = try inventoryValue(call.L, 1, path: &path, file: file)
             do {
                 let (inventory, warnings) = try Inventory.load(value, file: file)
-                LuaValue.table(table(inventory)).push(call.L)
+                push(inventory, call.L)
                 warnings.map { LuaValue.str("\(file): \($0)") }.push(call.L)
                 call.state.push(object: InventoryHandle(inventory))
                 return 3
@@ -156,96 +156,139 @@ enum ModelModule {
         }
     }
 
-    // ---- The model as Lua data ------------------------------------------------
+    // ---- The model as Lua data, written straight onto the stack ---------------
 
-    static func table(_ inv: Inventory) -> LuaTable {
-        var t = LuaTable()
-        t["site"] = .table(record([
-            "name": .str(inv.site.name), "domain": .str(inv.site.domain), "timezone": .str(inv.site.timezone),
-            "upstream": inv.site.upstream.map { .str($0.description) } ?? .nil,
-        ]))
-        t["nodes"] = list(inv.nodes.map(node))
-        t["guests"] = list(inv.guests.map(guest))
-        t["vlans"] = list(inv.vlans.map { v in
-            record(["id": .integer(Int64(v.id)), "name": .str(v.name), "subnet": .str(v.subnet.description),
-                    "gateway": .str(v.gateway.description), "purpose": v.purpose.map(LuaValue.str) ?? .nil,
-                    "zone": .str(v.zone), "trust": .str(v.trust)])
-        })
-        t["services"] = list(inv.services.map { s in
-            record(["name": .str(s.name), "tier": .integer(Int64(s.tier)), "runs_on": .str(s.runsOn),
-                    "vlan": .integer(Int64(s.vlan)), "endpoint": s.endpoint.map(LuaValue.str) ?? .nil,
-                    "slo": .number(s.slo.percent), "phase": .integer(Int64(s.phase)),
-                    "technology": s.technology.map(LuaValue.str) ?? .nil])
-        })
-        if let c = inv.capacity {
-            func figures(_ rows: [String: [String: String]]) -> LuaValue {
-                var out = LuaTable()
-                for (row, columns) in rows {
-                    var r = LuaTable()
-                    for (k, v) in columns { r[k] = .str(v) }
-                    out[row] = .table(r)
-                }
-                return .table(out)
+    static func push(_ inv: Inventory, _ L: OpaquePointer) {
+        let w = TableWriter(L: L)
+        w.record {
+            w.table("site") {
+                w.field("name", inv.site.name)
+                w.field("domain", inv.site.domain)
+                w.field("timezone", inv.site.timezone)
+                w.field("upstream", inv.site.upstream?.description)
             }
-            var cap = LuaTable()
-            cap["target_band"] = .table(LuaTable(array: [.number(c.targetBand.lowerBound), .number(c.targetBand.upperBound)]))
-            var growth = LuaTable()
-            for (k, v) in c.growth { growth[k] = .number(v) }
-            cap["growth"] = .table(growth)
-            cap["baseline"] = figures(c.baseline)
-            cap["stated"] = figures(c.stated)
-            t["capacity"] = .table(cap)
+            w.list("nodes", inv.nodes) { push($0, w) }
+            w.list("guests", inv.guests) { push($0, w) }
+            w.list("vlans", inv.vlans) { v in
+                w.record {
+                    w.field("id", v.id)
+                    w.field("name", v.name)
+                    w.field("subnet", v.subnet.description)
+                    w.field("gateway", v.gateway.description)
+                    w.field("purpose", v.purpose)
+                    w.field("zone", v.zone)
+                    w.field("trust", v.trust)
+                }
+            }
+            w.list("services", inv.services) { s in
+                w.record {
+                    w.field("name", s.name)
+                    w.field("tier", s.tier)
+                    w.field("runs_on", s.runsOn)
+                    w.field("vlan", s.vlan)
+                    w.field("endpoint", s.endpoint)
+                    w.field("slo", s.slo.percent)
+                    w.field("phase", s.phase)
+                    w.field("technology", s.technology)
+                }
+            }
+            if let c = inv.capacity {
+                w.table("capacity") {
+                    w.list("target_band", [c.targetBand.lowerBound, c.targetBand.upperBound]) { $0.push(L) }
+                    w.table("growth") { for (k, v) in c.growth { w.field(k, v) } }
+                    for (name, rows) in [("baseline", c.baseline), ("stated", c.stated)] {
+                        w.table(name) {
+                            for (row, columns) in rows {
+                                w.table(row) { for (k, v) in columns { w.field(k, v) } }
+                            }
+                        }
+                    }
+                }
+            }
         }
-        return t
     }
 
-    static func node(_ n: Inventory.Node) -> LuaTable {
-        var r = record([
-            "name": .str(n.name), "kind": .str(n.kind.rawValue), "vendor": n.vendor.map(LuaValue.str) ?? .nil,
-            "model": n.model.map(LuaValue.str) ?? .nil, "os": n.os.map(LuaValue.str) ?? .nil,
-            "cpu": n.cpu.map { .str($0.model) } ?? .nil,
-            "cores": n.cpu.map { .integer(Int64($0.cores)) } ?? .nil,
-            "threads": n.cpu.map { .integer(Int64($0.threads)) } ?? .nil,
-            "ram": n.ram.map { .integer($0.bytes) } ?? .nil, "storage": .integer(n.storage.bytes),
-            "role": n.role.map(LuaValue.str) ?? .nil, "cluster": n.cluster.map(LuaValue.str) ?? .nil,
-            "address": .str(n.address.description), "notes": n.notes.map(LuaValue.str) ?? .nil,
-        ])
-        r["disks"] = list(n.disks.map { record(["type": .str($0.type), "size": .integer($0.size.bytes)]) })
-        r["gpus"] = list(n.gpus.map {
-            record(["model": .str($0.model), "vram": $0.vram.map { .integer($0.bytes) } ?? .nil,
-                    "purpose": $0.purpose.map(LuaValue.str) ?? .nil])
-        })
-        r["vlans"] = .table(LuaTable(array: n.vlans.map { .integer(Int64($0)) }))
-        r["tags"] = .table(LuaTable(array: n.tags.map(LuaValue.str)))
-        return r
+    static func push(_ n: Inventory.Node, _ w: TableWriter) {
+        w.record {
+            w.field("name", n.name)
+            w.field("kind", n.kind.rawValue)
+            w.field("vendor", n.vendor)
+            w.field("model", n.model)
+            w.field("os", n.os)
+            w.field("cpu", n.cpu?.model)
+            w.field("cores", n.cpu?.cores)
+            w.field("threads", n.cpu?.threads)
+            w.field("ram", n.ram?.bytes)
+            w.field("storage", n.storage.bytes)
+            w.field("role", n.role)
+            w.field("cluster", n.cluster)
+            w.field("address", n.address.description)
+            w.field("notes", n.notes)
+            w.list("disks", n.disks) { d in
+                w.record {
+                    w.field("type", d.type)
+                    w.field("size", d.size.bytes)
+                }
+            }
+            w.list("gpus", n.gpus) { g in
+                w.record {
+                    w.field("model", g.model)
+                    w.field("vram", g.vram?.bytes)
+                    w.field("purpose", g.purpose)
+                }
+            }
+            w.list("vlans", n.vlans) { $0.push(w.L) }
+            w.list("tags", n.tags) { $0.push(w.L) }
+        }
     }
 
-    static func guest(_ g: Inventory.Guest) -> LuaTable {
-        var r = record([
-            "name": .str(g.name), "kind": .str(g.kind), "node": .str(g.node), "vcpu": .integer(Int64(g.vcpu)),
-            "ram": .integer(g.ram.bytes), "disk": .integer(g.disk.bytes), "role": g.role.map(LuaValue.str) ?? .nil,
-            "ha_group": g.haGroup.map(LuaValue.str) ?? .nil, "vlan": .integer(Int64(g.vlan)),
-            "address": .str(g.address.description),
-        ])
-        r["tags"] = .table(LuaTable(array: g.tags.map(LuaValue.str)))
-        return r
-    }
-
-    static func record(_ fields: [String: LuaValue]) -> LuaTable {
-        var t = LuaTable()
-        for (k, v) in fields where v != .nil { t[k] = v }
-        return t
-    }
-
-    static func list(_ items: [LuaTable]) -> LuaValue {
-        .table(LuaTable(array: items.map { .table($0) }))
+    static func push(_ g: Inventory.Guest, _ w: TableWriter) {
+        w.record {
+            w.field("name", g.name)
+            w.field("kind", g.kind)
+            w.field("node", g.node)
+            w.field("vcpu", g.vcpu)
+            w.field("ram", g.ram.bytes)
+            w.field("disk", g.disk.bytes)
+            w.field("role", g.role)
+            w.field("ha_group", g.haGroup)
+            w.field("vlan", g.vlan)
+            w.field("address", g.address.description)
+            w.list("tags", g.tags) { $0.push(w.L) }
+        }
     }
 }
 
-extension LuaTable {
-    /// A named field, for building tables in Swift.
-    subscript(name: String) -> LuaValue? {
-        get { fields[.str(name)] }
-        set { fields[.str(name)] = newValue }
+/// Writes a Lua table onto the stack field by field: no Swift dictionary in
+/// between (an inventory can hold tens of thousands of records).
+struct TableWriter {
+    let L: OpaquePointer
+
+    /// Pushes a new table and fills it.
+    func record(_ fill: () -> Void) {
+        lua_createtable(L, 0, 8)
+        fill()
+    }
+
+    /// Sets `key` in the table on top; nil values are left out.
+    func field<T: LuaPushable>(_ key: String, _ value: T?) {
+        guard let value else { return }
+        value.push(L)
+        lua_rawsetfield(L, -2, key)
+    }
+
+    func table(_ key: String, _ fill: () -> Void) {
+        record(fill)
+        lua_rawsetfield(L, -2, key)
+    }
+
+    /// Sets `key` to a list; `pushItem` pushes one element.
+    func list<T>(_ key: String, _ items: [T], _ pushItem: (T) -> Void) {
+        lua_createtable(L, Int32(items.count), 0)
+        for (i, item) in items.enumerated() {
+            pushItem(item)
+            lua_rawseti(L, -2, lua_Integer(i + 1))
+        }
+        lua_rawsetfield(L, -2, key)
     }
 }

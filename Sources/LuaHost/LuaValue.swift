@@ -20,7 +20,11 @@ public struct LuaTable: Hashable {
         self.array = array
         self.fields = fields
     }
-    public subscript(key: String) -> LuaValue? { fields[.string(LuaBytes(key))] }
+    /// A named field.
+    public subscript(key: String) -> LuaValue? {
+        get { fields[.string(LuaBytes(key))] }
+        set { fields[.string(LuaBytes(key))] = newValue }
+    }
 }
 
 /// Any Lua value. Tables are copied; functions, userdata and threads are
