@@ -9,13 +9,14 @@ SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages: build (headers), tests (the real lua, its C modules,
 # tmux for the REPL test) and benchmarks (hyperfine).
 APT_PACKAGES := pkg-config liblua5.4-dev libreadline-dev libncurses-dev libcurl4-openssl-dev \
-                lua5.4 lua-lpeg lua-cjson tmux hyperfine time
+                lua5.4 lua-lpeg lua-cjson tmux hyperfine time bind9-utils
 
 .PHONY: all deps build run test test-swift test-lua bench install asan clean
 
 all: build
 
 # Install only what is missing; apt-get update once, only if needed.
+# ansible-core (ansible-inventory, for the Ansible export test) comes from PyPI.
 deps:
 	@missing=""; \
 	for p in $(APT_PACKAGES); do \
@@ -25,6 +26,8 @@ deps:
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -q && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 	fi
+	@command -v ansible-inventory >/dev/null 2>&1 || { echo "installing: ansible-core (PyPI)"; \
+	  python3 -m pip install --quiet ansible-core && { ! command -v pyenv >/dev/null || pyenv rehash; }; }
 
 # The release binary starts about as fast and small as lua5.4 (`labsh -e ''`):
 # few shared objects to map and relocate, and the code that runs before Lua

@@ -7,6 +7,7 @@
 --
 -- Exit status: 0 done, 1 refused or invalid, 2 usage.
 
+local files = require "labsh.files"
 local host = require "labsh.host"
 
 local function fail(message, status)
@@ -22,23 +23,9 @@ local function config_file()
   return base .. "/labsh", base .. "/labsh/inventory.lua"
 end
 
--- Write `text` to `path` through a temporary file in the same directory, so
--- a failure never leaves half a file.
 local function write_new_file(path, text)
-  local temporary = ("%s.tmp-%d"):format(path, lab.sys.pid())
-  local file, err = io.open(temporary, "w")
-  if not file then fail(err) end
-  local ok, write_err = file:write(text)
-  local closed, close_err = file:close()
-  if not ok or not closed then
-    os.remove(temporary)
-    fail(("cannot write %s: %s"):format(path, tostring(write_err or close_err)))
-  end
-  local renamed, rename_err = os.rename(temporary, path)
-  if not renamed then
-    os.remove(temporary)
-    fail(rename_err)
-  end
+  local ok, err = files.write_atomically(path, text)
+  if not ok then fail(("cannot write %s: %s"):format(path, err)) end
 end
 
 local function init()

@@ -12,6 +12,8 @@ public enum Lab {
     static let swiftModules: KeyValuePairs<String, (LuaState) throws -> Void> = [
         "lab.sys": SysModule.push,
         "lab.ipam": IpamModule.push,
+        "lab.gen": GenModule.push,
+        "lab.ansible": AnsibleModule.push,
         "labsh.host": HostModule.push,
         "labsh.model": ModelModule.push,
     ]
@@ -26,7 +28,7 @@ public enum Lab {
 
     /// Names of the lazily loaded submodules (`lab.NAME`): the Swift ones
     /// above and the embedded stdlib/lab files, both known at build time.
-    public static let moduleNames: [String] = ["sys", "ipam"] + EmbeddedFiles.labModules
+    public static let moduleNames: [String] = ["sys", "ipam", "gen", "ansible"] + EmbeddedFiles.labModules
 
     /// Every name `lab` loads on first use, for completion.
     static let lazyNames: [String] = moduleNames + provided.map(\.key)

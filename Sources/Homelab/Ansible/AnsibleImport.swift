@@ -1,0 +1,595 @@
+/// An Ansible YAML inventory, read as Ansible reads it (the `yaml` inventory
+/// plugin of ansible-core): top-level keys are groups; a group has `hosts`
+/// (a mapping of host patterns to their variables), `vars` and `children`
+/// (groups defined in place, merged when a group appears twice). Host
+/// patterns expand ranges: `pve[1:3]`, `node[01:10]` (zero padded),
+/// `rack[a:c]`, `web[1:9:2]`, and `host:2222` sets ansible_port.
+///
+/// A host's variables are Ansible's: `all`'s, then each of its groups' by
+/// depth (parents before children), `ansible_group_priority` and name, the
+/// later replacing the earlier, then the host's own.
+public struct AnsibleInventory: Sendable {
+    public struct Host: Sendable {
+        public var name: String
+        /// Variables set on the host itself; a later definition of the same
+        /// host replaces a variable of the same name.
+        public var ownVars: [String: YAMLValue]
+        /// What Ansible uses: inherited from the groups, then the host's own.
+        public var vars: [String: YAMLValue]
+        /// Every group the host is in, directly or through children, sorted,
+        /// without "all" (Ansible's `group_names`).
+        public var groups: [String]
+        /// The line of the host's first mention.
+        public var line: Int
+    }
+
+    public struct Group: Sendable {
+        public var name: String
+        /// Hosts listed in this group itself, in order of first mention.
+        public var hosts: [String]
+        /// Child groups, in order of first mention.
+        public var children: [String]
+        public var vars: [String: YAMLValue]
+        public var priority: Int
+        /// Longest path from `all` (all is 0, its children 1).
+        public var depth: Int
+        /// The line of the group's first mention (nil for the implicit groups).
+        public var line: Int?
+    }
+
+    /// Hosts in order of first mention.
+    public var hosts: [Host]
+    /// Groups in order of first mention, `all` and `ungrouped` first.
+    public var groups: [Group]
+    /// What Ansible would warn about (keys it skips).
+    public var warnings: [String]
+
+    public func host(_ name: String) -> Host? { hosts.first { $0.name == name } }
+    public func group(_ name: String) -> Group? { groups.first { $0.name == name } }
+
+    /// Reads an inventory; errors name the line.
+    public static func parse(_ text: String) throws -> AnsibleInventory {
+        let root: YAMLNode
+        var warnings: [String] = []
+        do { root = try YAMLSubset.parse(text, warnings: &warnings) } catch let e as YAMLError {
+            throw AnsibleError(line: e.line, message: e.message)
+        }
+        var builder = Builder()
+        builder.warnings = warnings
+        try builder.read(root)
+        return builder.finish()
+    }
+
+    /// Expands a host pattern as Ansible does: ranges `[1:3]`, `[01:10]`,
+    /// `[a:c]`, `[0:10:5]`, and a trailing `:port`.
+    public static func expand(_ pattern: String) throws -> (hosts: [String], port: Int?) {
+        var name = pattern
+        var port: Int?
+        if let c = pattern.lastIndex(of: ":"), !pattern[..<c].isEmpty,
+           let p = Int(pattern[pattern.index(after: c)...]), pattern[pattern.index(after: c)...].allSatisfy(\.isASCII) {
+            // "db1:2222" or "web[1:3]:2222"; "pve[1:3]" has no port (its colon
+            // is inside the range), nor has an IPv6 address.
+            var depth = 0, outside = false
+            for ch in pattern[..<c] {
+                if ch == "[" { depth += 1 } else if ch == "]" { depth -= 1 } else if ch == ":" && depth == 0 { outside = true }
+            }
+            if depth == 0 && !outside {
+                name = String(pattern[..<c])
+                port = p
+            }
+        }
+        var out: [String] = []
+        try expandRanges(name, into: &out)
+        return (out, port)
+    }
+
+    static let rangeLimit = 100_000
+
+    private static func expandRanges(_ name: String, into out: inout [String]) throws {
+        guard let open = name.firstIndex(of: "["), let close = name.firstIndex(of: "]"),
+              let colonIndex = name.firstIndex(of: ":"), open < colonIndex, colonIndex < close else {
+            out.append(name)
+            return
+        }
+        let head = name[..<open], tail = name[name.index(after: close)...]
+        let body = name[name.index(after: open)..<close]
+        let bounds = body.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard bounds.count == 2 || bounds.count == 3 else {
+            throw AnsibleError(line: nil, message: "host range [\(body)] must be begin:end or begin:end:step")
+        }
+        let begin = bounds[0].isEmpty ? "0" : bounds[0], end = bounds[1]
+        guard !end.isEmpty else { throw AnsibleError(line: nil, message: "host range [\(body)] must specify an end value") }
+        var step = 1
+        if bounds.count == 3 {
+            guard let s = Int(bounds[2]), s > 0 else {
+                throw AnsibleError(line: nil, message: "host range [\(body)]: the step must be a positive integer")
+            }
+            step = s
+        }
+        var items: [String] = []
+        let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        if begin.count == 1, end.count == 1, let b = letters.firstIndex(of: begin.first!), let e = letters.firstIndex(of: end.first!) {
+            guard b <= e else { throw AnsibleError(line: nil, message: "host range [\(body)] must have begin <= end") }
+            items = stride(from: b, through: e, by: step).map { String(letters[$0]) }
+        } else {
+            guard let b = Int(begin), let e = Int(end), b >= 0, e >= 0 else {
+                throw AnsibleError(line: nil, message: "host range [\(body)] is neither numeric (1:3, 01:10) nor alphabetic (a:c)")
+            }
+            guard b <= e else { throw AnsibleError(line: nil, message: "host range [\(body)] must have begin <= end") }
+            guard (e - b) / step < rangeLimit else {
+                throw AnsibleError(line: nil, message: "host range [\(body)] is larger than \(rangeLimit) hosts")
+            }
+            let width = begin.count > 1 && begin.hasPrefix("0") ? begin.count : 0
+            if width > 0 && end.count != width {
+                throw AnsibleError(line: nil, message: "host range [\(body)] must specify equal-length begin and end formats")
+            }
+            items = stride(from: b, through: e, by: step).map { n in
+                let digits = String(n)
+                return String(repeating: "0", count: max(0, width - digits.count)) + digits
+            }
+        }
+        for item in items {
+            try expandRanges(head + item + tail, into: &out)
+            if out.count > rangeLimit {
+                throw AnsibleError(line: nil, message: "host pattern '\(name)' expands to more than \(rangeLimit) hosts")
+            }
+        }
+    }
+}
+
+/// A malformed inventory: the line (when known) and what is wrong.
+public struct AnsibleError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let line: Int?
+    public let message: String
+
+    public init(line: Int?, message: String) {
+        self.line = line
+        self.message = message
+    }
+
+    public var description: String { line.map { "line \($0): \(message)" } ?? message }
+
+    /// "FILE:LINE: message", as Lua and compilers write it.
+    public func described(file: String) -> String {
+        line.map { "\(file):\($0): \(message)" } ?? "\(file): \(message)"
+    }
+}
+
+// ---- Reading the groups --------------------------------------------------------
+
+private struct Builder {
+    struct GroupState {
+        var name: String
+        var hosts: [String] = []
+        var children: [String] = []
+        var parents: [String] = []
+        var vars: [String: YAMLValue] = [:]
+        var priority = 1
+        var line: Int?
+    }
+    struct HostState {
+        var name: String
+        var vars: [String: YAMLValue] = [:]
+        var direct: [String] = []
+        var line: Int
+    }
+
+    var groups: [String: GroupState] = [:]
+    var groupOrder: [String] = []
+    var hosts: [String: HostState] = [:]
+    var hostOrder: [String] = []
+    var warnings: [String] = []
+
+    init() {
+        addGroup("all", line: nil)
+        addGroup("ungrouped", line: nil)
+        groups["all"]!.children = ["ungrouped"]
+        groups["ungrouped"]!.parents = ["all"]
+    }
+
+    mutating func addGroup(_ name: String, line: Int?) {
+        if groups[name] == nil {
+            groups[name] = GroupState(name: name, line: line)
+            groupOrder.append(name)
+        } else if groups[name]!.line == nil {
+            groups[name]!.line = line
+        }
+    }
+
+    mutating func read(_ root: YAMLNode) throws {
+        if root.isNull { throw AnsibleError(line: root.line, message: "the inventory is empty") }
+        guard let entries = root.entries else {
+            throw AnsibleError(line: root.line, message: "an inventory is a mapping of groups (like 'all:'), not a \(root.value.typeName)")
+        }
+        if entries.isEmpty { throw AnsibleError(line: root.line, message: "the inventory is empty") }
+        if let plugin = entries.first(where: { $0.key == "plugin" }), !plugin.value.isNull {
+            throw AnsibleError(line: plugin.line, message: "this is an inventory plugin's configuration ('plugin:'), not a YAML inventory")
+        }
+        for entry in entries { _ = try readGroup(entry.key, entry.value, line: entry.line) }
+    }
+
+    /// One group definition (Ansible's _parse_group).
+    mutating func readGroup(_ name: String, _ node: YAMLNode, line: Int) throws -> String? {
+        if name.isEmpty { throw AnsibleError(line: line, message: "a group name is empty") }
+        guard node.isNull || node.entries != nil else {
+            warnings.append("line \(line): skipping '\(name)': a group is a mapping of hosts, vars and children, not a \(node.value.typeName)")
+            return nil
+        }
+        addGroup(name, line: line)
+        for entry in node.entries ?? [] {
+            var section = entry.value
+            let known = ["hosts", "vars", "children"].contains(entry.key)
+            if known, case .scalar(.string(let s)) = section.content {  // "hosts: pve1" is {pve1: null}
+                section = YAMLNode(.map([YAMLEntry(key: s, value: YAMLNode(.scalar(.null), line: entry.line), line: entry.line)]),
+                                   line: entry.line)
+            }
+            if section.isNull { continue }
+            guard let items = section.entries else {
+                if known {
+                    throw AnsibleError(line: entry.line, message: "'\(entry.key)' of group '\(name)' must be a mapping, not a \(section.value.typeName)"
+                                       + (entry.key == "hosts" ? " (write each host as 'name:' on its own line)" : ""))
+                }
+                warnings.append("line \(entry.line): skipping key '\(entry.key)' in group '\(name)': it is not a mapping")
+                continue
+            }
+            switch entry.key {
+            case "vars":
+                for v in items { setGroupVar(name, v.key, v.value.value, line: v.line) }
+            case "children":
+                for child in items {
+                    guard let childName = try readGroup(child.key, child.value, line: child.line) else { continue }
+                    try addChild(childName, to: name, line: child.line)
+                }
+            case "hosts":
+                for h in items {
+                    let expanded: (hosts: [String], port: Int?)
+                    do { expanded = try AnsibleInventory.expand(h.key) } catch let e as AnsibleError {
+                        throw AnsibleError(line: h.line, message: "host pattern '\(h.key)': \(e.message)")
+                    }
+                    var vars: [YAMLEntry] = []
+                    if !h.value.isNull {
+                        guard let v = h.value.entries else {
+                            throw AnsibleError(line: h.line, message: "the variables of host '\(h.key)' must be a mapping, not a \(h.value.value.typeName)")
+                        }
+                        vars = v
+                    }
+                    for host in expanded.hosts {
+                        if host.isEmpty { throw AnsibleError(line: h.line, message: "a host name is empty") }
+                        addHost(host, to: name, line: h.line)
+                        if let port = expanded.port { hosts[host]!.vars["ansible_port"] = .int(Int64(port)) }
+                        for v in vars { hosts[host]!.vars[v.key] = v.value.value }
+                    }
+                }
+            default:
+                warnings.append("line \(entry.line): skipping unexpected key '\(entry.key)' in group '\(name)' (only hosts, vars and children are valid)")
+            }
+        }
+        return name
+    }
+
+    mutating func setGroupVar(_ group: String, _ key: String, _ value: YAMLValue, line: Int) {
+        if key == "ansible_group_priority" {
+            switch value {
+            case .int(let p): groups[group]!.priority = Int(p)
+            case .string(let s) where Int(s) != nil: groups[group]!.priority = Int(s)!
+            default: warnings.append("line \(line): ansible_group_priority of '\(group)' is not an integer")
+            }
+            return
+        }
+        groups[group]!.vars[key] = value
+    }
+
+    mutating func addHost(_ host: String, to group: String, line: Int) {
+        if hosts[host] == nil {
+            hosts[host] = HostState(name: host, line: line)
+            hostOrder.append(host)
+        }
+        if !hosts[host]!.direct.contains(group) { hosts[host]!.direct.append(group) }
+        if !groups[group]!.hosts.contains(host) { groups[group]!.hosts.append(host) }
+    }
+
+    mutating func addChild(_ child: String, to parent: String, line: Int) throws {
+        if child == "all" {
+            throw AnsibleError(line: line, message: "group 'all' cannot be a child of '\(parent)': every group is inside all")
+        }
+        if child == parent {
+            throw AnsibleError(line: line, message: "group '\(child)' cannot be a child of itself")
+        }
+        if ancestors(of: parent).contains(child) {
+            throw AnsibleError(line: line, message: "adding group '\(child)' as a child of '\(parent)' creates a loop")
+        }
+        if !groups[parent]!.children.contains(child) { groups[parent]!.children.append(child) }
+        if !groups[child]!.parents.contains(parent) { groups[child]!.parents.append(parent) }
+    }
+
+    func ancestors(of group: String) -> Set<String> {
+        var seen = Set<String>()
+        var stack = [group]
+        while let g = stack.popLast() {
+            for p in groups[g]?.parents ?? [] where seen.insert(p).inserted { stack.append(p) }
+        }
+        return seen
+    }
+
+    mutating func finish() -> AnsibleInventory {
+        // Every group hangs under all (reconcile_inventory).
+        for name in groupOrder where name != "all" && groups[name]!.parents.isEmpty {
+            groups["all"]!.children.append(name)
+            groups[name]!.parents.append("all")
+        }
+        // Depth: the longest path from all.
+        var depth: [String: Int] = ["all": 0]
+        func depthOf(_ g: String) -> Int {
+            if let d = depth[g] { return d }
+            let d = (groups[g]!.parents.map { depthOf($0) }.max() ?? -1) + 1
+            depth[g] = d
+            return d
+        }
+        // Hosts in no group but all are in ungrouped.
+        var memberships: [String: Set<String>] = [:]
+        for name in hostOrder {
+            var set = Set(hosts[name]!.direct)
+            for g in hosts[name]!.direct { set.formUnion(ancestors(of: g)) }
+            set.insert("all")
+            if set.isSubset(of: ["all", "ungrouped"]) {
+                set.insert("ungrouped")
+                if !groups["ungrouped"]!.hosts.contains(name) { groups["ungrouped"]!.hosts.append(name) }
+            } else if set.contains("ungrouped") {
+                set.remove("ungrouped")
+                groups["ungrouped"]!.hosts.removeAll { $0 == name }
+            }
+            memberships[name] = set
+        }
+        let outGroups = groupOrder.map { name -> AnsibleInventory.Group in
+            let g = groups[name]!
+            return AnsibleInventory.Group(name: name, hosts: g.hosts, children: g.children, vars: g.vars,
+                                          priority: g.priority, depth: depthOf(name), line: g.line)
+        }
+        let outHosts = hostOrder.map { name -> AnsibleInventory.Host in
+            let h = hosts[name]!
+            let member = memberships[name]!
+            let ordered = member.sorted { a, b in
+                let ga = groups[a]!, gb = groups[b]!
+                return (depthOf(a), ga.priority, a) < (depthOf(b), gb.priority, b)
+            }
+            var vars: [String: YAMLValue] = [:]
+            for g in ordered { vars.merge(groups[g]!.vars) { _, new in new } }
+            vars.merge(h.vars) { _, new in new }
+            return AnsibleInventory.Host(name: name, ownVars: h.vars, vars: vars,
+                                         groups: member.subtracting(["all"]).sorted(), line: h.line)
+        }
+        return AnsibleInventory(hosts: outHosts, groups: outGroups, warnings: warnings)
+    }
+}
+
+// ---- Into an inventory table -----------------------------------------------------
+
+extension AnsibleInventory {
+    /// The inventory table (as the validator takes it) that these hosts
+    /// make: a host becomes a guest when its `kind` var is `vm` or `lxc`, or
+    /// it has a `node` var (the node it runs on); every other host becomes a
+    /// node. `site`, `vlans` and `policy` cannot come from Ansible: they are
+    /// taken from `base` (an inventory table, or `baseSections(of:)`).
+    ///
+    /// Per host: the address is `ansible_host` (or the host's name when that
+    /// is an address); a node's kind is its `kind` var, else the kind its
+    /// group names suggest (`proxmox`, `pve_nodes` → hypervisor; `switches`
+    /// → switch; ...). Other vars read, when present: role, cluster, vendor,
+    /// model, os, cpu_model + cores + threads, ram_bytes (or ram, e.g.
+    /// "16GiB"), vlans, host_tags (or tags), notes; for guests node, vcpu,
+    /// ram_bytes/ram, disk_bytes/disk, vlan, ha_group. A VLAN not given is
+    /// the base VLAN whose subnet holds the address. Unknown vars are ignored.
+    public func inventoryValue(base: InventoryValue) throws -> InventoryValue {
+        guard case .map(let b) = base else {
+            throw AnsibleError(line: nil, message: "the base inventory must be a table with site, vlans and policy")
+        }
+        var top: [String: InventoryValue] = [:]
+        for key in ["site", "vlans", "policy"] {
+            guard let v = b[key] else {
+                throw AnsibleError(line: nil, message: "the base inventory has no '\(key)' (Ansible inventories carry no \(key))")
+            }
+            top[key] = v
+        }
+        var subnets: [(id: Int64, net: IPNetwork)] = []
+        if case .list(let vlans)? = b["vlans"] {
+            for case .map(let v) in vlans {
+                if case .integer(let id)? = v["id"], case .string(let s)? = v["subnet"], let net = try? IPNetwork(parsing: s) {
+                    subnets.append((id, net))
+                }
+            }
+        }
+        var nodes: [InventoryValue] = [], guests: [InventoryValue] = []
+        for host in hosts {
+            let reader = HostReader(host: host)
+            let address = try reader.address()
+            let vlanOfAddress = subnets.first { $0.net.contains(address) }?.id
+            let kind = try reader.string("kind")
+            if kind == "vm" || kind == "lxc" || (host.vars["node"] != nil && !Inventory.Node.Kind.allCases.map(\.rawValue).contains(kind ?? "")) {
+                guests.append(.map(try reader.guest(address: address, kind: kind ?? "vm", vlanOfAddress: vlanOfAddress)))
+            } else {
+                nodes.append(.map(try reader.node(address: address, kind: kind, vlanOfAddress: vlanOfAddress)))
+            }
+        }
+        top["nodes"] = .list(nodes)
+        top["guests"] = .list(guests)
+        return .map(top)
+    }
+
+    /// The sections of a validated inventory that an Ansible import keeps:
+    /// site, vlans and policy, written as an inventory file writes them.
+    public static func baseSections(of inventory: Inventory) -> InventoryValue {
+        var site: [String: InventoryValue] = ["name": .string(inventory.site.name), "domain": .string(inventory.site.domain),
+                                              "timezone": .string(inventory.site.timezone)]
+        if let up = inventory.site.upstream { site["upstream"] = .string(up.description) }
+        let vlans = inventory.vlans.map { v -> InventoryValue in
+            var m: [String: InventoryValue] = ["id": .integer(Int64(v.id)), "name": .string(v.name),
+                                               "subnet": .string(v.subnet.description), "gateway": .string(v.gateway.description),
+                                               "zone": .string(v.zone), "trust": .string(v.trust)]
+            if let p = v.purpose { m["purpose"] = .string(p) }
+            return .map(m)
+        }
+        let rules = inventory.policy.rules.map { r -> InventoryValue in
+            var m: [String: InventoryValue] = ["from": .string(r.from.joined(separator: ",")), "to": .string(r.to.joined(separator: ",")),
+                                               "action": .string(r.action.rawValue)]
+            if let ports = r.ports {
+                m["ports"] = .list(ports.map { $0.lower == $0.upper ? .integer(Int64($0.lower)) : .string($0.description) })
+            }
+            if r.proto != .any { m["proto"] = .string(r.proto.rawValue) }
+            if let note = r.note { m["note"] = .string(note) }
+            return .map(m)
+        }
+        return .map(["site": .map(site), "vlans": .list(vlans),
+                     "policy": .map(["default": .string(inventory.policyDefault.rawValue), "rules": .list(rules)])])
+    }
+
+    /// Group-name words that tell a node's kind.
+    static let kindWords: [String: Inventory.Node.Kind] = [
+        "hypervisor": .hypervisor, "hypervisors": .hypervisor, "proxmox": .hypervisor, "pve": .hypervisor,
+        "kvm": .hypervisor, "esxi": .hypervisor, "xen": .hypervisor, "hyperv": .hypervisor,
+        "workstation": .workstation, "workstations": .workstation, "desktop": .workstation, "desktops": .workstation,
+        "gateway": .gateway, "gateways": .gateway, "openwrt": .gateway, "firewall": .gateway, "firewalls": .gateway,
+        "opnsense": .gateway, "pfsense": .gateway,
+        "switch": .switch, "switches": .switch,
+        "router": .router, "routers": .router,
+    ]
+}
+
+/// Reads one host's vars into inventory fields; errors name the host.
+private struct HostReader {
+    let host: AnsibleInventory.Host
+    var vars: [String: YAMLValue] { host.vars }
+
+    func fail(_ message: String) -> AnsibleError {
+        AnsibleError(line: host.line, message: "host '\(host.name)': \(message)")
+    }
+
+    func address() throws -> IPAddress {
+        guard let value = vars["ansible_host"], value != .null else {
+            if let a = try? IPAddress(parsing: host.name) { return a }
+            throw fail("no ansible_host (labsh needs every host's address)")
+        }
+        guard case .string(let text) = value, let a = try? IPAddress(parsing: text) else {
+            throw fail("ansible_host '\(value)' is not an IP address")
+        }
+        return a
+    }
+
+    func string(_ key: String) throws -> String? {
+        switch vars[key] {
+        case nil, .null?: return nil
+        case .string(let s)?: return s
+        case .int(let i)?: return String(i)
+        case .float(let d)?: return String(d)
+        case let v?: throw fail("\(key) should be text, not a \(v.typeName)")
+        }
+    }
+
+    func integer(_ key: String) throws -> Int64? {
+        switch vars[key] {
+        case nil, .null?: return nil
+        case .int(let i)?: return i
+        case .string(let s)? where Int64(s) != nil: return Int64(s)
+        case let v?: throw fail("\(key) should be an integer, not \(v.typeName == "string" ? "'\(v)'" : "a " + v.typeName)")
+        }
+    }
+
+    func strings(_ key: String) throws -> [String]? {
+        switch vars[key] {
+        case nil, .null?: return nil
+        case .list(let items)?:
+            return try items.map { item -> String in
+                switch item {
+                case .string(let s): return s
+                case .int(let i): return String(i)
+                default: throw fail("\(key) should be a list of text")
+                }
+            }
+        case .string(let s)?: return s.split(separator: ",").map { String($0.trimmingSpaces) }
+        case let v?: throw fail("\(key) should be a list, not a \(v.typeName)")
+        }
+    }
+
+    func integers(_ key: String) throws -> [Int64]? {
+        switch vars[key] {
+        case nil, .null?: return nil
+        case .list(let items)?:
+            return try items.map { item -> Int64 in
+                if case .int(let i) = item { return i }
+                if case .string(let s) = item, let i = Int64(s) { return i }
+                throw fail("\(key) should be a list of integers")
+            }
+        case .int(let i)?: return [i]
+        case let v?: throw fail("\(key) should be a list of integers, not a \(v.typeName)")
+        }
+    }
+
+    /// A size: `NAME_bytes` (an integer) or `NAME` (text with a unit, "16GiB").
+    func size(_ key: String) throws -> String? {
+        if let bytes = try integer(key + "_bytes") { return String(bytes) }
+        return try string(key)
+    }
+
+    func copy(_ keys: [String], into m: inout [String: InventoryValue]) throws {
+        for key in keys { if let s = try string(key) { m[key] = .string(s) } }
+    }
+
+    func tags() throws -> [String]? {
+        try strings("host_tags") ?? strings("tags")
+    }
+
+    func node(address: IPAddress, kind given: String?, vlanOfAddress: Int64?) throws -> [String: InventoryValue] {
+        let kinds = Inventory.Node.Kind.allCases.map(\.rawValue)
+        var kind: String
+        if let given {
+            guard kinds.contains(given) else {
+                throw fail("kind '\(given)' is not one of \(kinds.joined(separator: ", ")), vm, lxc")
+            }
+            kind = given
+        } else {
+            var hints: [(Inventory.Node.Kind, String)] = []
+            for g in host.groups {
+                let words = g.lowercased().split { $0 == "_" || $0 == "-" || $0 == "." }
+                for w in words { if let k = AnsibleInventory.kindWords[String(w)] { hints.append((k, g)) } }
+            }
+            guard let first = hints.first else {
+                throw fail("no 'kind' var and no group that names a kind; set kind to one of \(kinds.joined(separator: ", "))")
+            }
+            if let other = hints.first(where: { $0.0 != first.0 }) {
+                throw fail("its groups suggest different kinds (\(first.0.rawValue) from '\(first.1)', "
+                           + "\(other.0.rawValue) from '\(other.1)'); set a 'kind' var")
+            }
+            kind = first.0.rawValue
+        }
+        var m: [String: InventoryValue] = ["name": .string(host.name), "kind": .string(kind),
+                                           "address": .string(address.description)]
+        try copy(["role", "cluster", "vendor", "model", "os", "notes"], into: &m)
+        if let ram = try size("ram") { m["ram"] = .string(ram) }
+        if let model = try string("cpu_model"), let cores = try integer("cores"), let threads = try integer("threads") {
+            m["cpu"] = .map(["model": .string(model), "cores": .integer(cores), "threads": .integer(threads)])
+        }
+        if let vlans = try integers("vlans") {
+            m["vlans"] = .list(vlans.map { .integer($0) })
+        } else if let v = vlanOfAddress {
+            m["vlans"] = .list([.integer(v)])
+        }
+        if let tags = try tags() { m["tags"] = .list(tags.map { .string($0) }) }
+        return m
+    }
+
+    func guest(address: IPAddress, kind: String, vlanOfAddress: Int64?) throws -> [String: InventoryValue] {
+        var m: [String: InventoryValue] = ["name": .string(host.name), "kind": .string(kind),
+                                           "address": .string(address.description)]
+        var missing: [String] = []
+        if let node = try string("node") { m["node"] = .string(node) } else { missing.append("node") }
+        if let vcpu = try integer("vcpu") { m["vcpu"] = .integer(vcpu) } else { missing.append("vcpu") }
+        if let ram = try size("ram") { m["ram"] = .string(ram) } else { missing.append("ram_bytes") }
+        if let disk = try size("disk") { m["disk"] = .string(disk) } else { missing.append("disk_bytes") }
+        if let vlan = try integer("vlan") ?? vlanOfAddress { m["vlan"] = .integer(vlan) } else { missing.append("vlan") }
+        if !missing.isEmpty {
+            throw fail("a guest (kind vm or lxc, or a 'node' var) needs \(missing.joined(separator: ", "))")
+        }
+        try copy(["role", "ha_group"], into: &m)
+        if let tags = try tags() { m["tags"] = .list(tags.map { .string($0) }) }
+        return m
+    }
+}

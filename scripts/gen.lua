@@ -1,0 +1,178 @@
+-- gen: write configuration files generated from the inventory.
+--
+--   labsh -m gen bind    [--out DIR] [--serial N]
+--   labsh -m gen openwrt [--out DIR]
+--   labsh --inventory FILE -m gen ...        another inventory
+--   labsh --dry-run -m gen ...               say what would change, write nothing
+--
+-- bind      BIND9 zone files, one per zone, named db.ZONE: the forward zone of
+--           the site's domain and a reverse zone per VLAN subnet and upstream.
+-- openwrt   "network" and "firewall", for the gateway's /etc/config/.
+--
+-- Files go to DIR, by default the current directory; nothing is printed to
+-- stdout but one line per file (to look at a file without writing it:
+-- labsh -e 'print(lab.gen.openwrt().firewall)').
+--
+-- Writing is atomic: each file is written to a temporary file in DIR, flushed,
+-- closed and renamed over the old one, so a reader (named, netifd) sees the old
+-- file or the new one, never half of one. On any failure the temporary file is
+-- removed, the old file is left as it was, the error goes to stderr and the
+-- exit status is 1; files written before the failure stay written. A file whose
+-- content would not change is not touched.
+--
+-- Zone serials: a zone that changes gets serial YYYYMMDD01 for today, or its
+-- old serial + 1 if that is higher (a second change on one day), so secondaries
+-- always see it grow. A zone that does not change keeps its file and serial.
+-- --serial N gives every zone serial N instead (for reproducible output).
+--
+-- Exit status: 0 done, 1 a generator or a write failed, 2 bad usage.
+
+local files = require "labsh.files"
+
+local USAGE = [[
+usage: labsh -m gen bind [--out DIR] [--serial N]
+       labsh -m gen openwrt [--out DIR]
+]]
+
+local function usage_error(message)
+  io.stderr:write("gen: ", message, "\n", USAGE)
+  os.exit(2)
+end
+
+local function fail(message)
+  io.stderr:write("gen: ", tostring(message), "\n")
+  os.exit(1)
+end
+
+----------------------------------------------------------------------------
+-- Arguments
+
+local function parse_arguments(...)
+  local args = { out = "." }
+  local list = { ... }
+  local i = 1
+  local function value_of(option)
+    i = i + 1
+    if list[i] == nil then usage_error(option .. " needs a value") end
+    return list[i]
+  end
+  while i <= #list do
+    local word = list[i]
+    local option, inline = word:match("^(%-%-%w+)=(.*)$")
+    option = option or word
+    if option == "-h" or option == "--help" then
+      io.stdout:write(USAGE)
+      os.exit(0)
+    elseif option == "--out" then
+      args.out = inline or value_of("--out")
+    elseif option == "--serial" then
+      local text = inline or value_of("--serial")
+      args.serial = math.tointeger(tonumber(text))
+      if not args.serial or args.serial < 1 then usage_error("--serial needs a positive integer, not '" .. text .. "'") end
+    elseif word:sub(1, 1) == "-" then
+      usage_error("unknown option '" .. word .. "'")
+    elseif args.target == nil then
+      args.target = word
+    else
+      usage_error("unexpected argument '" .. word .. "'")
+    end
+    i = i + 1
+  end
+  if args.target == nil then usage_error("which files? bind or openwrt") end
+  if args.out == "" then usage_error("--out needs a directory") end
+  if args.serial and args.target ~= "bind" then usage_error("--serial is for bind only") end
+  return args
+end
+
+----------------------------------------------------------------------------
+-- Files
+
+local read_file, write_atomically = files.read, files.write_atomically
+
+local function path_in(dir, file)
+  return dir:sub(-1) == "/" and dir .. file or dir .. "/" .. file
+end
+
+--- Writes each { path =, text =, note = } that differs from what is on disk.
+local function write_all(files)
+  for _, file in ipairs(files) do
+    local note = file.note and (" (" .. file.note .. ")") or ""
+    local old = read_file(file.path)
+    if old == file.text then
+      print("unchanged " .. file.path)
+    elseif lab.options.dry_run then
+      print("would write " .. file.path .. note)
+    else
+      local ok, err = write_atomically(file.path, file.text)
+      if not ok then
+        fail(("cannot write %s: %s%s"):format(file.path, err, old and "; the old file is unchanged" or ""))
+      end
+      print("wrote " .. file.path .. note)
+    end
+  end
+end
+
+----------------------------------------------------------------------------
+-- Targets
+
+local function generate(fn, opts)
+  local ok, result = pcall(fn, opts)
+  if not ok then fail(result) end
+  return result
+end
+
+-- The serial of a zone file's SOA, and its text with the serial blanked, so
+-- two versions compare equal when only the serial differs.
+local SERIAL = "(%d+)(%s*; serial\n)"
+local function serial_of(text)
+  local serial = text and text:match(SERIAL)
+  return serial and math.tointeger(tonumber(serial))
+end
+local function without_serial(text)
+  return (text:gsub(SERIAL, "SERIAL%2", 1))
+end
+
+local targets = {}
+
+function targets.bind(args)
+  if args.serial then
+    local files = {}
+    for _, zone in ipairs(generate(lab.gen.bind, { serial = args.serial })) do
+      files[#files + 1] = { path = path_in(args.out, zone.file), text = zone.text, note = "serial " .. args.serial }
+    end
+    return write_all(files)
+  end
+  local today = math.tointeger(tonumber(os.date("%Y%m%d") .. "01"))
+  local zones = generate(lab.gen.bind, { serial = today })
+  -- Zones that need a serial other than today's, generated again with it.
+  local by_serial = { [today] = zones }
+  local files = {}
+  for i, zone in ipairs(zones) do
+    local path = path_in(args.out, zone.file)
+    local old = read_file(path)
+    local serial = today
+    if old and without_serial(old) == without_serial(zone.text) then
+      serial = serial_of(old) or today         -- unchanged: keep it as it is
+    elseif serial_of(old) and serial_of(old) >= today then
+      serial = serial_of(old) + 1              -- changed again today
+    end
+    by_serial[serial] = by_serial[serial] or generate(lab.gen.bind, { serial = serial })
+    files[i] = { path = path, text = by_serial[serial][i].text, note = "serial " .. serial }
+  end
+  return write_all(files)
+end
+
+function targets.openwrt(args)
+  local config = generate(lab.gen.openwrt)
+  return write_all {
+    { path = path_in(args.out, "network"), text = config.network },
+    { path = path_in(args.out, "firewall"), text = config.firewall },
+  }
+end
+
+----------------------------------------------------------------------------
+
+local args = parse_arguments(...)
+local target = targets[args.target]
+if not target then usage_error("unknown target '" .. args.target .. "' (bind or openwrt)") end
+target(args)

@@ -1,0 +1,29 @@
+---@meta
+-- Declarations of `lab.gen`, the configuration generators, for editors
+-- (LuaLS) and for help() at the labsh prompt.
+
+---Configuration files computed from the current inventory. The functions
+---return text and write nothing; `labsh -m gen bind|openwrt --out DIR` writes
+---the files (each atomically). A generator that cannot express the inventory
+---raises an error object of kind "gen".
+lab.gen = {}
+
+---BIND9 zone files: the forward zone of site.domain (an A/AAAA record per
+---node and guest, the gateway's address on each VLAN, a name per service whose
+---endpoint is in the domain) and a reverse zone per VLAN subnet and the
+---upstream network (a PTR per address). Forward zone first, then the reverse
+---zones in address order. The SOA serial is opts.serial, or YYYYMMDDnn from
+---opts.date ("2026-01-15") and opts.revision (default 1), else 1.
+---@param opts {serial: integer?, date: string?, revision: integer?, ttl: integer?}? ttl: $TTL in seconds (3600)
+---@return {zone: string, file: string, text: string}[] zones file is "db.ZONE"
+function lab.gen.bind(opts) end
+
+---OpenWrt 22.03+ configuration for the gateway node: /etc/config/network (a
+---DSA bridge over the trunk, a bridge-vlan and a static interface per VLAN,
+---the WAN port) and /etc/config/firewall (default REJECT, a zone per security
+---zone plus wan, a forwarding per zone pair the policy allows in full, a rule
+---per allowed port range where it allows only some). Ports are assumed:
+---opts.wan = "eth1" (the Pi 5's HAT), opts.trunk = { "eth0" } (on-board).
+---@param opts {wan: string?, trunk: string[]?}?
+---@return {network: string, firewall: string} files
+function lab.gen.openwrt(opts) end
