@@ -10,30 +10,26 @@ enum AnsibleModule {
     static func push(_ state: LuaState) throws {
         let L = state.L
         lua_createtable(L, 0, 4)
-        func define(_ name: String, _ fn: @escaping LuaFunction) {
-            state.pushFunction(fn)
-            lua_rawsetfield(L, -2, name)
-        }
         // export([model]) -> YAML text of the current inventory (or of `model`,
         // a lab.inventory.model() handle).
-        define("export") { call in
+        state.setFunction("export") { call in
             let inventory = call.isNoneOrNil(1) ? try currentInventory(call)
                 : try call.object(1, ModelModule.InventoryHandle.self).inventory
             return call.push(AnsibleExport.yaml(inventory))
         }
         // parse(text [, name]) -> {hosts =, groups =, warnings =}
-        define("parse") { call in
+        state.setFunction("parse") { call in
             let text = try call.string(1)
             let name = try call.optString(2) ?? "(text)"
             return call.push(LuaValue.table(data(try parse(text, file: name))))
         }
         // import(path) -> {hosts =, groups =, warnings =}
-        define("import") { call in
+        state.setFunction("import") { call in
             let path = try call.string(1)
             return call.push(LuaValue.table(data(try parse(try readFile(path), file: path))))
         }
         // to_inventory(path [, base]) -> an inventory table for lab.inventory's validation
-        define("to_inventory") { call in
+        state.setFunction("to_inventory") { call in
             let path = try call.string(1)
             let ansible = try parse(try readFile(path), file: path)
             let base: InventoryValue

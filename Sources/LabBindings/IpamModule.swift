@@ -7,11 +7,7 @@ enum IpamModule {
     static func push(_ state: LuaState) throws {
         let L = state.L
         lua_createtable(L, 0, 8)
-        func define(_ name: String, _ fn: @escaping LuaFunction) {
-            state.pushFunction(fn)
-            lua_rawsetfield(L, -2, name)
-        }
-        define("parse") { call in
+        state.setFunction("parse") { call in
             let net = try network(call, 1)
             var t = LuaTable()
             t["network"] = .str(net.network.description)
@@ -24,17 +20,17 @@ enum IpamModule {
             t["hosts"] = count(net.usableHostCount)
             return call.push(LuaValue.table(t))
         }
-        define("contains") { call in
+        state.setFunction("contains") { call in
             let net = try network(call, 1)
             let text = try call.string(2)
             if text.contains("/") { return call.push(net.contains(try network(call, 2))) }
             return call.push(net.contains(try address(call, 2)))
         }
-        define("overlaps") { call in call.push(try network(call, 1).overlaps(network(call, 2))) }
-        define("hosts") { call in call.push(count(try network(call, 1).usableHostCount)) }
-        define("ptr") { call in call.push(try address(call, 1).reversePointer) }
-        define("reverse_zones") { call in call.push(try network(call, 1).reverseZones) }
-        define("next_free") { call in
+        state.setFunction("overlaps") { call in call.push(try network(call, 1).overlaps(network(call, 2))) }
+        state.setFunction("hosts") { call in call.push(count(try network(call, 1).usableHostCount)) }
+        state.setFunction("ptr") { call in call.push(try address(call, 1).reversePointer) }
+        state.setFunction("reverse_zones") { call in call.push(try network(call, 1).reverseZones) }
+        state.setFunction("next_free") { call in
             let net = try network(call, 1)
             var used = Set<IPAddress>()
             if !call.isNoneOrNil(2) {

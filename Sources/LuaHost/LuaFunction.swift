@@ -67,6 +67,13 @@ extension LuaState {
         lh_pushfunction(L, box)
     }
 
+    /// Sets field `name` of the table on top of the stack to a Swift function:
+    /// how a module table is filled.
+    public func setFunction(_ name: String, _ fn: @escaping LuaFunction) {
+        pushFunction(fn)
+        lua_rawsetfield(L, -2, name)
+    }
+
     /// A Swift function as a Lua value, e.g. to store in a table.
     public func function(_ fn: @escaping LuaFunction) -> LuaRef {
         pushFunction(fn)
