@@ -23,6 +23,15 @@ enum HostModule {
             return 0
         }
         lua_rawsetfield(L, -2, "make_directories")
+        // fail(kind, message [, fields]): raise an error object, as Swift
+        // bindings do, from Lua code (it prints as its message, no traceback)
+        state.setFunction("fail") { call in
+            var fields: [String: LuaValue] = [:]
+            if !call.isNoneOrNil(3) {
+                for (k, v) in try call.table(3).fields { if let key = k.stringValue { fields[key] = v } }
+            }
+            throw LuaRaise.object(kind: try call.string(1), message: try call.string(2), fields: fields)
+        }
     }
 }
 

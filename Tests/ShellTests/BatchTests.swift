@@ -112,9 +112,12 @@ import Testing
         let r = try labsh(["--inventory", "bad.lua", "-e", "print(#lab.nodes())"], files: ["bad.lua": bad])
         #expect(r.status == 1)
         #expect(r.stdout == "")
-        #expect(r.stderr.contains("bad.lua: site: missing required field 'timezone'"), "\(r)")
-        #expect(r.stderr.contains("bad.lua: nodes[1].kind: 'server' is not one of hypervisor, workstation, gateway, switch, router"))
-        #expect(r.stderr.contains("bad.lua: nodes[1].address: "))
+        #expect(r.stderr.contains("bad.lua:2: site: missing required field 'timezone'"), "\(r)")
+        #expect(r.stderr.contains("bad.lua:3: nodes[1].kind: 'server' is not one of hypervisor, workstation, gateway, switch, router"))
+        #expect(r.stderr.contains("bad.lua:3: nodes[1].address: "))
+        #expect(!r.stderr.contains("stack traceback"), "an error object prints as its message")
+        let missing = try labsh(["--inventory", "nowhere.lua", "-e", "print(#lab.nodes())"])
+        #expect(missing == Outcome(stdout: "", stderr: "PROG: cannot read inventory nowhere.lua: No such file or directory\n", status: 1))
     }
 
     @Test func lintReportsThePlansTotalsAgainstItsNodes() throws {

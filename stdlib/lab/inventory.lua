@@ -5,6 +5,9 @@
 -- $LABSH_INVENTORY, $XDG_CONFIG_HOME/labsh/inventory.lua; without any of
 -- them labsh uses the plan's homelab built into it (labsh.homelab).
 
+local files = require "labsh.files"
+local host = require "labsh.host"
+local locate = require "labsh.locate"
 local model = require "labsh.model"
 
 local inventory = {}
@@ -46,23 +49,56 @@ local function sandbox()
   }
 end
 
-local function read(path)
-  local chunk, err = loadfile(path, "t", sandbox())
-  if not chunk then error(err, 0) end
-  return chunk()
+-- Point each error at its line in the file: "file:12: nodes[3].ram: ...".
+local function with_lines(err, path, text)
+  if type(err) ~= "table" or err.kind ~= "inventory" then return err end
+  local lines = locate.lines(text)
+  local prefix = path .. ": "
+  local function annotate(message)
+    if message:sub(1, #prefix) ~= prefix then return message end
+    local rest = message:sub(#prefix + 1)
+    local line = locate.line(lines, rest:match("^(.-): ") or "")
+    return line and ("%s:%d: %s"):format(path, line, rest) or message
+  end
+  local messages = {}
+  for i, message in ipairs(err.errors or { err.message }) do messages[i] = annotate(message) end
+  err.errors = messages
+  err.message = table.concat(messages, "\n")
+  return err
+end
+
+local function fail(message, path)
+  host.fail("inventory", message, { file = path })
+end
+
+-- Runs an inventory file and validates what it returns.
+local function load_file(path)
+  local text = files.read(path)
+  if not text then
+    local _, reason = io.open(path, "r")
+    fail(("cannot read inventory %s"):format(reason or path), path)
+  end
+  local chunk, err = load(text, "@" .. path, "t", sandbox())
+  if not chunk then fail(err, path) end
+  local ok, value = pcall(chunk)
+  if not ok then fail(tostring(value), path) end
+  local results = table.pack(pcall(model.validate, value, path))
+  if not results[1] then error(with_lines(results[2], path, text), 0) end
+  return table.unpack(results, 2, results.n)
 end
 
 --- Loads and validates an inventory (the built-in one when `path` is nil)
 --- and makes it the current one. Raises an error object of kind "inventory"
 --- listing every problem. Returns a summary.
 function inventory.load(path)
-  local value, name
+  local data, warnings, handle, name
   if path then
-    value, name = read(path), path
+    name = path
+    data, warnings, handle = load_file(path)
   else
-    value, name = require "labsh.homelab", "(built-in homelab)"
+    name = "(built-in homelab)"
+    data, warnings, handle = model.validate(require "labsh.homelab", name)
   end
-  local data, warnings, handle = model.validate(value, name)
   current = { file = name, data = data, warnings = warnings, model = handle }
   return inventory.summary()
 end

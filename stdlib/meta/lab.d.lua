@@ -52,7 +52,8 @@ function lab.inventory.path() end
 
 ---Loads and validates an inventory file (nil: the built-in homelab) and makes
 ---it the current one. Raises an error object of kind "inventory" that lists
----every problem with its key path, e.g. `nodes[3].ram`.
+---every problem with its line and key path, e.g. `lab.lua:42: nodes[3].ram: ...`;
+---the current inventory stays as it was.
 ---@param path string?
 ---@return table summary file, counts and warnings
 function lab.inventory.load(path) end
