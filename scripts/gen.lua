@@ -2,12 +2,14 @@
 --
 --   labsh -m gen bind    [--out DIR] [--serial N]
 --   labsh -m gen openwrt [--out DIR]
+--   labsh -m gen ansible [--out DIR]
 --   labsh --inventory FILE -m gen ...        another inventory
 --   labsh --dry-run -m gen ...               say what would change, write nothing
 --
 -- bind      BIND9 zone files, one per zone, named db.ZONE: the forward zone of
 --           the site's domain and a reverse zone per VLAN subnet and upstream.
 -- openwrt   "network" and "firewall", for the gateway's /etc/config/.
+-- ansible   "inventory.yml": hosts and groups for ansible-playbook -i.
 --
 -- Files go to DIR, by default the current directory; nothing is printed to
 -- stdout but one line per file (to look at a file without writing it:
@@ -32,6 +34,7 @@ local files = require "labsh.files"
 local USAGE = [[
 usage: labsh -m gen bind [--out DIR] [--serial N]
        labsh -m gen openwrt [--out DIR]
+       labsh -m gen ansible [--out DIR]
 ]]
 
 local function usage_error(message)
@@ -78,7 +81,7 @@ local function parse_arguments(...)
     end
     i = i + 1
   end
-  if args.target == nil then usage_error("which files? bind or openwrt") end
+  if args.target == nil then usage_error("which files? bind, openwrt or ansible") end
   if args.out == "" then usage_error("--out needs a directory") end
   if args.serial and args.target ~= "bind" then usage_error("--serial is for bind only") end
   return args
@@ -162,6 +165,12 @@ function targets.bind(args)
   return write_all(files)
 end
 
+function targets.ansible(args)
+  return write_all {
+    { path = path_in(args.out, "inventory.yml"), text = generate(lab.ansible.export) },
+  }
+end
+
 function targets.openwrt(args)
   local config = generate(lab.gen.openwrt)
   return write_all {
@@ -174,5 +183,5 @@ end
 
 local args = parse_arguments(...)
 local target = targets[args.target]
-if not target then usage_error("unknown target '" .. args.target .. "' (bind or openwrt)") end
+if not target then usage_error("unknown target '" .. args.target .. "' (bind, openwrt or ansible)") end
 target(args)

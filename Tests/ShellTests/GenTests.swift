@@ -140,9 +140,20 @@ import Testing
         #expect(missing.stderr.hasPrefix("gen: cannot write nowhere/network: nowhere/.network."), "\(missing)")
     }
 
+    @Test func ansibleInventoryIsWrittenAsTheExportIs() throws {
+        let (r, dir) = try labsh(["-m", "gen", "ansible", "--out", "."])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout == "wrote ./inventory.yml\n")
+        let (export, other) = try labsh(["-e", "io.write(lab.ansible.export())"])
+        defer { try? FileManager.default.removeItem(at: other) }
+        #expect(try read(dir, "inventory.yml") == export.stdout)
+        #expect(export.stdout.contains("ansible_host: \"192.168.10.11\""))
+    }
+
     @Test func badUsageExitsWithTwo() throws {
-        for (args, message) in [(["nope"], "gen: unknown target 'nope' (bind or openwrt)\n"),
-                                ([], "gen: which files? bind or openwrt\n"),
+        for (args, message) in [(["nope"], "gen: unknown target 'nope' (bind, openwrt or ansible)\n"),
+                                ([], "gen: which files? bind, openwrt or ansible\n"),
                                 (["bind", "--out"], "gen: --out needs a value\n"),
                                 (["openwrt", "--serial", "3"], "gen: --serial is for bind only\n"),
                                 (["bind", "--verbose"], "gen: unknown option '--verbose'\n")] {
@@ -150,7 +161,7 @@ import Testing
             defer { try? FileManager.default.removeItem(at: dir) }
             #expect(r.status == 2, "\(args): \(r)")
             #expect(r.stderr == message + "usage: labsh -m gen bind [--out DIR] [--serial N]\n"
-                    + "       labsh -m gen openwrt [--out DIR]\n")
+                    + "       labsh -m gen openwrt [--out DIR]\n" + "       labsh -m gen ansible [--out DIR]\n")
             #expect(try contents(dir).isEmpty, "nothing written")
         }
     }
