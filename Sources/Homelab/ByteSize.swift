@@ -32,15 +32,45 @@ public struct ByteSize: Hashable, Comparable, Sendable, CustomStringConvertible 
     public static let acceptedUnits: [String] =
         ["B"] + siUnits.map(\.symbol) + iecUnits.map(\.symbol)
 
+    /// The common case in one pass over the bytes: whole digits and a unit,
+    /// like "16GiB" or "512GB". Anything else (decimals, spaces, errors)
+    /// goes the careful way. (An inventory holds thousands of sizes.)
+    private static func fastParse(_ text: String) -> Int64? {
+        var number: Int64 = 0
+        var digits = 0
+        var unit: Substring = ""
+        var utf8 = text.utf8[...]
+        while let byte = utf8.first, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
+            let (times10, o1) = number.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(Int64(byte - UInt8(ascii: "0")))
+            guard !o1, !o2 else { return nil }
+            number = sum
+            digits += 1
+            utf8 = utf8.dropFirst()
+        }
+        guard digits > 0 else { return nil }
+        unit = Substring(utf8)
+        guard unit.utf8.allSatisfy({ ($0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z"))
+                                     || ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) }),
+              let factor = factor(of: unit) else { return nil }
+        let (bytes, overflow) = number.multipliedReportingOverflow(by: factor)
+        return overflow ? nil : bytes
+    }
+
     private static func factor(of symbol: Substring) -> Int64? {
         if symbol.isEmpty || symbol == "B" { return 1 }
-        return (siUnits + iecUnits).first { $0.symbol == symbol }?.factor
+        if let si = siUnits.first(where: { $0.symbol == symbol }) { return si.factor }
+        return iecUnits.first { $0.symbol == symbol }?.factor
     }
 
     /// Reads "16GB", "512GiB", "1.5TB", "64 MiB" or plain bytes "1024".
     /// Units are case-sensitive on purpose: "16gb" or "16G" is an error that
     /// lists the accepted units rather than a guess.
     public init(parsing text: String) throws {
+        if let bytes = Self.fastParse(text) {
+            self.bytes = bytes
+            return
+        }
         let trimmed = text.trimmingSpaces
         func fail(_ why: String) -> HomelabError {
             HomelabError(.size, "'\(text)' is not a size: \(why)")

@@ -124,7 +124,7 @@ enum ModelModule {
             let table = lua_absindex(L, idx)
             let count = Int(lua_rawlen(L, table))
             var list: [InventoryValue] = []
-            var map: [String: InventoryValue] = [:]
+            var map = [String: InventoryValue](minimumCapacity: count > 0 ? 0 : 16)  // records: one allocation
             lua_pushnil(L)
             while lua_next(L, table) != 0 {
                 defer { lh_pop(L, 1) }
