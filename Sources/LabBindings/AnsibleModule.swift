@@ -38,7 +38,7 @@ enum AnsibleModule {
             } else if call.type(2) == LUA_TUSERDATA {
                 base = AnsibleInventory.baseSections(of: try call.object(2, ModelModule.InventoryHandle.self).inventory)
             } else if call.type(2) == LUA_TTABLE {
-                var where_: [String] = []
+                var where_: [ModelModule.PathStep] = []
                 base = try ModelModule.inventoryValue(call.L, 2, path: &where_, file: "(base inventory)")
             } else {
                 throw call.typeError(2, "inventory table or model")

@@ -31,7 +31,7 @@ enum ModelModule {
         lua_rawsetfield(L, -2, "bytes")
         state.pushFunction { call in
             let file = try call.string(2)
-            var path: [String] = []
+            var path: [PathStep] = []
             let value = try inventoryValue(call.L, 1, path: &path, file: file)
             do {
                 let (inventory, warnings) = try Inventory.load(value, file: file)
@@ -100,10 +100,22 @@ enum ModelModule {
     /// The Lua value at `idx` as inventory data, read straight off the stack:
     /// tables are lists or maps, never both; text must be UTF-8. `path`
     /// names where we are, for the error message.
-    static func inventoryValue(_ L: OpaquePointer, _ idx: Int32, path: inout [String],
+    /// One step of the path to a value; the text is built only for an error.
+    enum PathStep {
+        case key(String)
+        case index(Int)
+    }
+
+    static func inventoryValue(_ L: OpaquePointer, _ idx: Int32, path: inout [PathStep],
                                file: String) throws -> InventoryValue {
         func fail(_ what: String) -> LuaRaise {
-            let at = path.isEmpty ? "(top level)" : path.joined().drop { $0 == "." }
+            let text = path.map { step -> String in
+                switch step {
+                case .key(let k): return "." + k
+                case .index(let i): return "[\(i)]"
+                }
+            }.joined()
+            let at = path.isEmpty ? "(top level)" : text.drop { $0 == "." }
             return .object(kind: "inventory", message: "\(file): \(at): \(what)", fields: ["file": .str(file)])
         }
         switch lua_type(L, idx) {
@@ -134,7 +146,7 @@ enum ModelModule {
                 guard lua_type(L, -2) == LUA_TSTRING, let key = LuaState.string(L, -2) else {
                     throw fail("field names must be strings")
                 }
-                path.append("." + key)
+                path.append(.key(key))
                 defer { path.removeLast() }
                 map[key] = try inventoryValue(L, lua_gettop(L), path: &path, file: file)
             }
@@ -144,7 +156,7 @@ enum ModelModule {
                 for i in 1...count {
                     lua_rawgeti(L, table, lua_Integer(i))
                     defer { lh_pop(L, 1) }
-                    path.append("[\(i)]")
+                    path.append(.index(i))
                     defer { path.removeLast() }
                     list.append(try inventoryValue(L, lua_gettop(L), path: &path, file: file))
                 }
