@@ -33,8 +33,11 @@ struct FieldTable {
         }
         self.path = path
         self.log = log
-        for key in fields.keys.sorted() where !allowed.contains(key) {
-            log.error(path.appending(key), "unknown key '\(key)'\(Suggestion.didYouMean(key, in: allowed))")
+        // Sorted only when something is wrong: the order of the messages.
+        if fields.keys.contains(where: { !allowed.contains($0) }) {
+            for key in fields.keys.sorted() where !allowed.contains(key) {
+                log.error(path.appending(key), "unknown key '\(key)'\(Suggestion.didYouMean(key, in: allowed))")
+            }
         }
     }
 

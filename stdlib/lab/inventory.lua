@@ -5,9 +5,6 @@
 -- $LABSH_INVENTORY, $XDG_CONFIG_HOME/labsh/inventory.lua; without any of
 -- them labsh uses the plan's homelab built into it (labsh.homelab).
 
-local files = require "labsh.files"
-local host = require "labsh.host"
-local locate = require "labsh.locate"
 local model = require "labsh.model"
 
 local inventory = {}
@@ -52,6 +49,7 @@ end
 -- Point each error at its line in the file: "file:12: nodes[3].ram: ...".
 local function with_lines(err, path, text)
   if type(err) ~= "table" or err.kind ~= "inventory" then return err end
+  local locate = require "labsh.locate"  -- only on this path: errors are rare
   local lines = locate.lines(text)
   local prefix = path .. ": "
   local function annotate(message)
@@ -68,12 +66,12 @@ local function with_lines(err, path, text)
 end
 
 local function fail(message, path)
-  host.fail("inventory", message, { file = path })
+  require("labsh.host").fail("inventory", message, { file = path })
 end
 
 -- Runs an inventory file and validates what it returns.
 local function load_file(path)
-  local text = files.read(path)
+  local text = require("labsh.files").read(path)
   if not text then
     local _, reason = io.open(path, "r")
     fail(("cannot read inventory %s"):format(reason or path), path)
