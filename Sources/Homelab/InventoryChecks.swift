@@ -24,16 +24,25 @@ struct InventoryChecks {
         FieldPath().appending(section).appending(index: index + 1)
     }
 
+    /// Where a node or guest sits: "nodes"/"guests" and its index. The
+    /// FieldPath is made only for a message (inventories can be large).
+    private typealias Place = (section: String, index: Int)
+
+    private var machines: [(name: String, address: IPAddress, place: Place)] {
+        inventory.nodes.enumerated().map { ($0.element.name, $0.element.address, ("nodes", $0.offset)) }
+            + inventory.guests.enumerated().map { ($0.element.name, $0.element.address, ("guests", $0.offset)) }
+    }
+
+    private func path(_ place: Place) -> FieldPath { path(place.section, place.index) }
+
     /// Nodes and guests share one namespace: both get DNS names.
     func uniqueNames() {
-        var seen: [String: FieldPath] = [:]
-        let named = inventory.nodes.enumerated().map { ($0.element.name, path("nodes", $0.offset)) }
-            + inventory.guests.enumerated().map { ($0.element.name, path("guests", $0.offset)) }
-        for (name, at) in named {
-            if let first = seen[name] {
-                log.error(at.appending("name"), "duplicate name '\(name)' (also \(first))")
+        var seen: [String: Place] = [:]
+        for machine in machines {
+            if let first = seen[machine.name] {
+                log.error(path(machine.place).appending("name"), "duplicate name '\(machine.name)' (also \(path(first)))")
             } else {
-                seen[name] = at
+                seen[machine.name] = machine.place
             }
         }
         var ids: [Int: Int] = [:], names: [String: Int] = [:]
@@ -46,20 +55,20 @@ struct InventoryChecks {
     }
 
     func uniqueAddresses() {
-        var seen: [IPAddress: FieldPath] = [:]
-        let addressed = inventory.nodes.enumerated().map { ($0.element.address, path("nodes", $0.offset)) }
-            + inventory.guests.enumerated().map { ($0.element.address, path("guests", $0.offset)) }
-        for (address, at) in addressed {
-            if let first = seen[address] {
-                log.error(at.appending("address"), "duplicate address \(address) (also \(first))")
+        var seen: [IPAddress: Place] = [:]
+        for machine in machines {
+            if let first = seen[machine.address] {
+                log.error(path(machine.place).appending("address"), "duplicate address \(machine.address) (also \(path(first)))")
             } else {
-                seen[address] = at
+                seen[machine.address] = machine.place
             }
         }
         // A gateway address belongs to the router: a guest holding one breaks routing.
+        var gatewayOf: [IPAddress: Int] = [:]
+        for vlan in inventory.vlans { gatewayOf[vlan.gateway] = gatewayOf[vlan.gateway] ?? vlan.id }
         for (i, guest) in inventory.guests.enumerated() {
-            if let vlan = inventory.vlans.first(where: { $0.gateway == guest.address }) {
-                log.error(path("guests", i).appending("address"), "\(guest.address) is the gateway of VLAN \(vlan.id)")
+            if let id = gatewayOf[guest.address] {
+                log.error(path("guests", i).appending("address"), "\(guest.address) is the gateway of VLAN \(id)")
             }
         }
     }
