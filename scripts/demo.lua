@@ -1,23 +1,34 @@
--- demo: what `make run` shows until the daily report arrives.
--- Run it with `labsh -m demo`; copy it to start a script of your own.
+-- demo: what `make run` shows until the daily report arrives (issue 7):
+-- a first look at the homelab labsh knows. Run it with `labsh -m demo`;
+-- copy it to start a script of your own.
 
 local pretty = require "labsh.pretty"
 
-print(("labsh %s (%s) on %s, pid %d"):format(
-  lab.version, _VERSION, lab.sys.hostname(), lab.sys.pid()))
+local GiB = 1 << 30
+
+print(("labsh %s (%s) on %s"):format(lab.version, _VERSION, lab.sys.hostname()))
+local summary = lab.inventory.summary()
+print(("inventory: %s: %d nodes, %d guests, %d VLANs, %d services"):format(
+  summary.file, summary.nodes, summary.guests, summary.vlans, summary.services))
 print()
 
--- Plain data prints as an aligned table: a list of records.
-local checks = {
-  { name = "startup", what = "labsh -e ''", note = "compare: lua5.4 -e ''" },
-  { name = "modules", what = "lab.sys", note = "loaded on first use" },
-  { name = "options", what = "lab.options.format", note = lab.options.format },
-}
-print(pretty.format(checks))
+-- Plain data prints as an aligned table: here, each hypervisor and its RAM.
+local rows = {}
+for _, node in ipairs(lab.nodes { kind = "hypervisor" }) do
+  rows[#rows + 1] = {
+    name = node.name,
+    model = node.model,
+    cores = node.cores,
+    ram_gib = node.ram // GiB,
+    guests = #node:guests(),
+    free_gib = node:free() // GiB,
+  }
+end
+print(pretty.format(rows))
 print()
 
-local started = lab.sys.monotonic()
-local sum = 0
-for i = 1, 1000000 do sum = sum + i end
-print(("counted to a million in %.1f ms (sum %d)"):format(
-  (lab.sys.monotonic() - started) * 1000, sum))
+print(lab.net.why("k8s", "management"))
+print(lab.net.why("ops", "k8s", 9100))
+print(("tier 1 error budget: %s a month"):format(lab.slo(1).budget))
+
+for _, warning in ipairs(summary.warnings) do print("warning: " .. warning) end
