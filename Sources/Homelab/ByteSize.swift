@@ -59,8 +59,10 @@ public struct ByteSize: Hashable, Comparable, Sendable, CustomStringConvertible 
 
     private static func factor(of symbol: Substring) -> Int64? {
         if symbol.isEmpty || symbol == "B" { return 1 }
-        if let si = siUnits.first(where: { $0.symbol == symbol }) { return si.factor }
-        return iecUnits.first { $0.symbol == symbol }?.factor
+        // Bytes, not String ==: unit symbols are ASCII, and this runs per size.
+        let bytes = symbol.utf8
+        return (siUnits.first { $0.symbol.utf8.elementsEqual(bytes) }
+                ?? iecUnits.first { $0.symbol.utf8.elementsEqual(bytes) })?.factor
     }
 
     /// Reads "16GB", "512GiB", "1.5TB", "64 MiB" or plain bytes "1024".

@@ -34,11 +34,19 @@ struct FieldTable {
         self.path = path
         self.log = log
         // Sorted only when something is wrong: the order of the messages.
-        if fields.keys.contains(where: { !allowed.contains($0) }) {
+        if fields.keys.contains(where: { !FieldTable.isOne(of: allowed, $0) }) {
             for key in fields.keys.sorted() where !allowed.contains(key) {
                 log.error(path.appending(key), "unknown key '\(key)'\(Suggestion.didYouMean(key, in: allowed))")
             }
         }
+    }
+
+    /// `words.contains(word)`, cheaply: most candidates differ in length,
+    /// which spares String's full (Unicode-aware) comparison. Every record
+    /// of an inventory goes through this.
+    static func isOne(of words: [String], _ word: String) -> Bool {
+        let count = word.utf8.count
+        return words.contains { $0.utf8.count == count && $0 == word }
     }
 
     func has(_ key: String) -> Bool { fields[key] != nil }
@@ -88,7 +96,7 @@ struct FieldTable {
     /// One of a fixed set of words.
     func choice(_ key: String, _ options: [String], required: Bool = true) -> String? {
         guard let s = string(key, required: required) else { return nil }
-        guard options.contains(s) else {
+        guard FieldTable.isOne(of: options, s) else {
             log.error(path.appending(key), "'\(s)' is not one of \(options.joined(separator: ", "))\(Suggestion.didYouMean(s, in: options))")
             return nil
         }
