@@ -178,3 +178,21 @@ test("results join single-line values with tabs, else newlines", function()
   local tall = { a = ("y"):rep(80) }
   assert_eq(pretty.results(2, 1, tall), '1\n{\n  a = "' .. ("y"):rep(80) .. '"\n}')
 end)
+
+test("records may declare their columns and byte formats", function()
+  local meta = { __columns = { "name", "ram" }, __formats = { ram = "bytes" } }
+  local list = {
+    setmetatable({ name = "pve1", ram = 20 * (1 << 30), notes = "hidden in the table" }, meta),
+    setmetatable({ name = "pve2", ram = 512000000000, notes = "x" }, meta),
+    setmetatable({ name = "sw1", notes = "no ram: a blank cell" }, meta),
+    setmetatable({ name = "odd", ram = 1536 * (1 << 20) + 1, notes = "y" }, meta),
+  }
+  assert_eq(pretty.format(list), table.concat({
+    "name      ram",
+    "----  -------",
+    "pve1   20 GiB",
+    "pve2   512 GB",
+    "sw1",
+    "odd   1.5 GiB",
+  }, "\n"))
+end)

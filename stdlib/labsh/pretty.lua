@@ -278,12 +278,36 @@ local function order_columns(keys)
   return keys
 end
 
+-- The columns a list of records of one kind declares in its metatable
+-- (`__columns`, e.g. nodes), present in at least one record; else nil.
+-- Other fields (lists, notes) stay out of the table.
+local function declared_columns(list, n)
+  local mt = getmetatable(rawget(list, 1))
+  local declared = type(mt) == "table" and rawget(mt, "__columns")
+  if type(declared) ~= "table" then return nil end
+  for i = 1, n do
+    local record = rawget(list, i)
+    if type(record) ~= "table" or getmetatable(record) ~= mt then return nil end
+  end
+  local shown = {}
+  for _, key in ipairs(declared) do
+    for i = 1, n do
+      local value = rawget(rawget(list, i), key)
+      if type(value) == "table" then return nil end  -- not a cell
+      if value ~= nil then shown[#shown + 1] = key break end
+    end
+  end
+  return #shown > 0 and shown or nil
+end
+
 -- Column names if `list` is a non-empty sequence of records that share
 -- their keys (each may miss a few), else nil.
 local function record_columns(list)
   if is_leaf(list) then return nil end
   local n = sequence_length(list)
   if n == 0 or key_count(list) ~= n then return nil end
+  local declared = declared_columns(list, n)
+  if declared then return declared end
   local sizes, seen, keys = {}, {}, {}
   for i = 1, n do
     sizes[i] = record_size(rawget(list, i))
@@ -296,6 +320,27 @@ local function record_columns(list)
     if sizes[i] < #keys - MAX_MISSING then return nil end
   end
   return order_columns(keys)
+end
+
+-- A byte count as people read it: exact binary or decimal units when the
+-- count is a whole number of them ("16 GiB", "512 GB"), else GiB rounded.
+local function bytes_text(n)
+  if n == 0 then return "0 B" end
+  for _, unit in ipairs { { 1 << 40, "TiB" }, { 1 << 30, "GiB" }, { 1 << 20, "MiB" },
+                          { 1000000000000, "TB" }, { 1000000000, "GB" }, { 1000000, "MB" } } do
+    if n >= unit[1] and n % unit[1] == 0 then return ("%d %s"):format(n // unit[1], unit[2]) end
+  end
+  return ("%.1f GiB"):format(n / (1 << 30))
+end
+
+-- A cell as its record's metatable asks (`__formats = {ram = "bytes"}`).
+local function formatted_cell(record, key, value)
+  local mt = getmetatable(record)
+  local formats = type(mt) == "table" and rawget(mt, "__formats")
+  if type(formats) == "table" and formats[key] == "bytes" and math.type(value) == "integer" then
+    return bytes_text(value)
+  end
+  return nil
 end
 
 -- Cut text to `width` columns, marking the cut with an ellipsis.
@@ -346,7 +391,7 @@ local function record_table(list, columns, opts)
     local record, row = rawget(list, r), {}
     for c, key in ipairs(columns) do
       local value = rawget(record, key)
-      row[c] = cell_text(value)
+      row[c] = formatted_cell(record, key, value) or cell_text(value)
       widths[c] = math.max(widths[c], text_width(row[c]))
       -- A column is right-aligned when every value present is a number.
       if value ~= nil and type(value) ~= "number" then right_aligned[c] = false end

@@ -59,7 +59,14 @@ function Node:free()
   return (self.ram or 0) - self:allocated()
 end
 
-local node_meta = { __index = Node, __name = "lab.Node", __methods = Node }
+local node_meta = {
+  __index = Node,
+  __name = "lab.Node",
+  __methods = Node,
+  -- A list of nodes prints as a table of these columns, sizes readable.
+  __columns = { "name", "kind", "model", "cores", "threads", "ram", "storage", "address", "role" },
+  __formats = { ram = "bytes", storage = "bytes" },
+}
 
 local function node_object(record)
   local node, lists = {}, {}
@@ -100,9 +107,18 @@ function query.node(name)
   unknown("node", name, model().nodes)
 end
 
+-- Guests are plain records; this metatable only shapes how a list prints.
+local guest_meta = {
+  __name = "lab.Guest",
+  __columns = { "name", "kind", "node", "role", "vcpu", "ram", "disk", "vlan", "address" },
+  __formats = { ram = "bytes", disk = "bytes" },
+}
+
 --- Guests matching a filter ({node =, role =, vlan =, kind =}).
 function query.guests(filter)
-  return select_from(model().guests, filter)
+  local found = select_from(model().guests, filter)
+  for _, guest in ipairs(found) do setmetatable(guest, guest_meta) end
+  return found
 end
 
 --- All VLANs.
