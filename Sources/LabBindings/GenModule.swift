@@ -37,15 +37,14 @@ enum GenModule {
                     settings.ttl = Int(n)
                 }
                 let zones = try BindZones.generate(try inventory(call), options: settings)
+                let w = TableWriter(L: call.L)
                 lua_createtable(call.L, Int32(zones.count), 0)
                 for (i, zone) in zones.enumerated() {
-                    lua_createtable(call.L, 0, 3)
-                    zone.zone.push(call.L)
-                    lua_rawsetfield(call.L, -2, "zone")
-                    zone.file.push(call.L)
-                    lua_rawsetfield(call.L, -2, "file")
-                    zone.text.push(call.L)
-                    lua_rawsetfield(call.L, -2, "text")
+                    w.record {
+                        w.field("zone", zone.zone)
+                        w.field("file", zone.file)
+                        w.field("text", zone.text)
+                    }
                     lua_rawseti(call.L, -2, lua_Integer(i + 1))
                 }
                 return 1
