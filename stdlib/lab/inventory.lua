@@ -101,6 +101,17 @@ function inventory.load(path)
   return inventory.summary()
 end
 
+--- Loads an Ansible YAML inventory (hosts, groups, host ranges, vars) as
+--- the current inventory: its hosts become nodes and guests; site, VLANs
+--- and policy come from `base` (an inventory table or lab.inventory.model()),
+--- by default the current inventory. Returns a summary, like load.
+function inventory.from_ansible(path, base)
+  local value = lab.ansible.to_inventory(path, base)
+  local data, warnings, handle = model.validate(value, path)
+  current = { file = path, data = data, warnings = warnings, model = handle }
+  return inventory.summary()
+end
+
 --- The current inventory's model, loading the configured one on first use.
 function inventory.current()
   if not current then inventory.load(inventory.path()) end

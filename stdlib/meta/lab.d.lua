@@ -58,6 +58,15 @@ function lab.inventory.path() end
 ---@return table summary file, counts and warnings
 function lab.inventory.load(path) end
 
+---Loads an Ansible YAML inventory as the current inventory: hosts become nodes
+---and guests (kind from a `kind` var or the group names, address from
+---`ansible_host`); site, VLANs and policy come from `base` (an inventory table
+---or lab.inventory.model()), by default the current inventory.
+---@param path string
+---@param base table|userdata?
+---@return table summary file, counts and warnings
+function lab.inventory.from_ansible(path, base) end
+
 ---The current inventory as plain data (nodes, guests, vlans, services, site),
 ---loading the configured one on first use.
 ---@return table model
