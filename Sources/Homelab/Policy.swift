@@ -11,13 +11,6 @@ public struct Policy: Sendable {
 
     public enum Action: String, Sendable, CaseIterable {
         case allow, deny
-
-        public init(parsing text: String) throws {
-            guard let action = Action(rawValue: text) else {
-                throw HomelabError(.policy, "unknown action '\(text)'; use allow or deny")
-            }
-            self = action
-        }
     }
 
     public enum Proto: String, Sendable, CaseIterable {
@@ -124,44 +117,6 @@ public struct Policy: Sendable {
         for (index, rule) in rules.enumerated() {
             do { try validate(rule) } catch let error as HomelabError { throw error.at("rule \(index + 1)") }
         }
-    }
-
-    /// A rule as an inventory writes it: all text ("allow", "tcp",
-    /// "8000-8100"), read by `Policy(zones:ruleTexts:)`.
-    public struct RuleText: Hashable, Sendable {
-        public var from: [String]
-        public var to: [String]
-        public var action: String
-        public var ports: [String]?
-        /// Nil means "any".
-        public var proto: String?
-        public var note: String?
-
-        public init(from: [String], to: [String], action: String, ports: [String]? = nil,
-                    proto: String? = nil, note: String? = nil) {
-            self.from = from
-            self.to = to
-            self.action = action
-            self.ports = ports
-            self.proto = proto
-            self.note = note
-        }
-    }
-
-    /// Reads rules written as text; an error names the rule's number
-    /// (1-based, as in the inventory's Lua list).
-    public init(zones: [String], ruleTexts: [RuleText], sameZoneAllowed: Bool = true) throws {
-        var parsed: [Rule] = []
-        for (index, text) in ruleTexts.enumerated() {
-            do {
-                parsed.append(Rule(from: text.from, to: text.to, action: try Action(parsing: text.action),
-                                   ports: try text.ports?.map { try PortRange(parsing: $0) },
-                                   proto: try text.proto.map { try Proto(parsing: $0) } ?? .any, note: text.note))
-            } catch let error as HomelabError {
-                throw error.at("rule \(index + 1)")
-            }
-        }
-        try self.init(zones: zones, rules: parsed, sameZoneAllowed: sameZoneAllowed)
     }
 
     private func validate(_ rule: Rule) throws {

@@ -167,28 +167,16 @@ let planPolicy = try! Policy(zones: planZones, rules: [
         #expect(errorMessage { try Policy(zones: ["*"], rules: []) } == "'*' is reserved and cannot name a zone")
     }
 
-    @Test func rulesWrittenAsText() throws {
-        let policy = try Policy(zones: planZones, ruleTexts: [
-            .init(from: ["ops"], to: ["dmz"], action: "allow", ports: ["9100", "8000-8100"], proto: "tcp"),
-            .init(from: ["dmz"], to: ["*"], action: "deny"),
-        ])
-        #expect(policy.rules[0].ports == [.init(9100), .init(8000, 8100)])
-        #expect(policy.rules[1].proto == .any)
-        #expect(try policy.decide(from: "ops", to: "dmz", port: 8050, proto: .tcp).allowed)
-
-        func texts(_ rules: Policy.RuleText...) -> String? {
-            errorMessage { try Policy(zones: planZones, ruleTexts: rules) }
-        }
-        #expect(texts(.init(from: ["ops"], to: ["k8s"], action: "allow"),
-                      .init(from: ["ops"], to: ["k8s"], action: "allow"),
-                      .init(from: ["ops"], to: ["k8s"], action: "allow", ports: ["22"], proto: "tcpp"))
-            == "rule 3: unknown protocol 'tcpp'; use tcp, udp, icmp or any")
-        #expect(texts(.init(from: ["ops"], to: ["k8s"], action: "permit"))
-            == "rule 1: unknown action 'permit'; use allow or deny")
-        #expect(texts(.init(from: ["ops"], to: ["k8s"], action: "allow", ports: ["80-"], proto: "tcp"))
-            == "rule 1: '80-' is not a port or port range; write 22 or 8000-8100")
-        #expect(texts(.init(from: ["ops"], to: ["k8s"], action: "allow", ports: ["100-90"], proto: "tcp"))
-            == "rule 1: port range 100-90 is reversed; write 90-100")
+    @Test func protocolsAndPortsParseFromText() throws {
+        #expect(try Policy.PortRange(parsing: "8000-8100") == .init(8000, 8100))
+        #expect(try Policy.PortRange(parsing: "9100") == .init(9100))
+        #expect(try Policy.Proto(parsing: "udp") == .udp)
+        #expect(errorMessage { try Policy.Proto(parsing: "tcpp") } == "unknown protocol 'tcpp'; use tcp, udp, icmp or any")
+        #expect(errorMessage { try Policy.PortRange(parsing: "80-") } == "'80-' is not a port or port range; write 22 or 8000-8100")
+        #expect(errorMessage {
+            try Policy(zones: planZones, rules: [.init(from: "ops", to: "k8s", action: .allow,
+                                                       ports: [try Policy.PortRange(parsing: "100-90")], proto: .tcp)])
+        } == "rule 1: port range 100-90 is reversed; write 90-100")
         #expect(errorMessage { try Policy.PortRange(parsing: "http") } != nil)
         #expect(errorMessage { try Policy.PortRange(parsing: "1-2-3") } != nil)
     }
