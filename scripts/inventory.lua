@@ -5,6 +5,8 @@
 --                               over an existing file), to edit from there
 --   labsh -m inventory check    load the inventory labsh uses and report
 --
+-- --dry-run says what init would write and writes nothing.
+--
 -- Exit status: 0 done, 1 refused or invalid, 2 usage.
 
 local files = require "labsh.files"
@@ -34,6 +36,10 @@ local function init()
   if existing then
     existing:close()
     fail(("%s exists; labsh will not overwrite it"):format(path))
+  end
+  if lab.options.dry_run then
+    print(("would write %s: the plan's homelab (--dry-run: nothing written)"):format(path))
+    return
   end
   host.make_directories(directory)
   write_new_file(path, host.embedded("stdlib/labsh/homelab.lua"))

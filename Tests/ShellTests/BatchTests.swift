@@ -150,6 +150,10 @@ import Testing
         let dir = try fixtureDirectory([:])
         defer { try? FileManager.default.removeItem(at: dir) }
         let env = ["XDG_CONFIG_HOME": dir.appendingPathComponent("config").path]
+        let dry = try run(labshBinary, ["--dry-run", "-m", "inventory", "init"], env: env, in: dir)
+        #expect(dry.status == 0)
+        #expect(dry.stdout.hasPrefix("would write "))
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("config").path), "nothing written")
         let first = try run(labshBinary, ["-m", "inventory", "init"], env: env, in: dir)
         #expect(first.status == 0, "\(first)")
         let written = dir.appendingPathComponent("config/labsh/inventory.lua")
