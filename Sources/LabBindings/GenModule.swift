@@ -12,7 +12,7 @@ enum GenModule {
         let L = state.L
         lua_createtable(L, 0, 2)
         // bind([opts]) -> { {zone=, file=, text=}, ... }
-        state.pushFunction { call in
+        state.setFunction("bind") { call in
             let opts = try options(call, 1, allowed: ["serial", "date", "revision", "ttl"])
             var settings = BindZones.Options()
             do {
@@ -52,9 +52,8 @@ enum GenModule {
                 throw generatorError("bind", error)
             }
         }
-        lua_rawsetfield(L, -2, "bind")
         // openwrt([opts]) -> { network = text, firewall = text }
-        state.pushFunction { call in
+        state.setFunction("openwrt") { call in
             let opts = try options(call, 1, allowed: ["wan", "trunk"])
             var settings = OpenWrtConfig.Options()
             if let wan = opts["wan"] {
@@ -80,7 +79,6 @@ enum GenModule {
                 throw generatorError("openwrt", error)
             }
         }
-        lua_rawsetfield(L, -2, "openwrt")
     }
 
     /// The options table at `i` (absent or nil: empty); unknown keys are errors.

@@ -8,21 +8,18 @@ enum HostModule {
     static func push(_ state: LuaState) throws {
         let L = state.L
         lua_createtable(L, 0, 2)
-        state.pushFunction { call in call.push(EmbeddedFiles.paths) }
-        lua_rawsetfield(L, -2, "embedded_paths")
-        state.pushFunction { call in
+        state.setFunction("embedded_paths") { call in call.push(EmbeddedFiles.paths) }
+        state.setFunction("embedded") { call in
             guard let text = EmbeddedFiles.text(try call.string(1)) else { return call.push(LuaValue.nil) }
             return call.push(text.description)
         }
-        lua_rawsetfield(L, -2, "embedded")
-        state.pushFunction { call in
+        state.setFunction("make_directories") { call in
             let path = try call.string(1)
             guard makeDirectories(path) else {
                 throw LuaRaise.message("cannot create directory '\(path)': \(String(cString: strerror(errno)))")
             }
             return 0
         }
-        lua_rawsetfield(L, -2, "make_directories")
         // fail(kind, message [, fields]): raise an error object, as Swift
         // bindings do, from Lua code (it prints as its message, no traceback)
         state.setFunction("fail") { call in

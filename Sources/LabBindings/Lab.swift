@@ -172,18 +172,17 @@ public enum Lab {
 }
 
 extension Lab {
-    /// `lab.options`, pushed field by field: no LuaTable, whose Dictionary
-    /// would cost start-up time.
+    /// `lab.options`, written field by field (TableWriter): no LuaTable,
+    /// whose Dictionary would cost start-up time.
     static func push(_ options: LabOptions, _ L: OpaquePointer) {
-        lua_createtable(L, 0, 6)
-        options.dryRun.push(L)
-        lua_rawsetfield(L, -2, "dry_run")
-        options.yes.push(L)
-        lua_rawsetfield(L, -2, "yes")
-        options.format.push(L)
-        lua_rawsetfield(L, -2, "format")
-        if let v = options.inventory { v.push(L); lua_rawsetfield(L, -2, "inventory") }
-        if let v = options.timeout { v.push(L); lua_rawsetfield(L, -2, "timeout") }
-        if let v = options.memoryLimit { v.push(L); lua_rawsetfield(L, -2, "memory_limit") }
+        let w = TableWriter(L: L)
+        w.record {
+            w.field("dry_run", options.dryRun)
+            w.field("yes", options.yes)
+            w.field("format", options.format)
+            w.field("inventory", options.inventory)
+            w.field("timeout", options.timeout)
+            w.field("memory_limit", options.memoryLimit)
+        }
     }
 }

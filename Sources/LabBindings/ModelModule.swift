@@ -12,7 +12,7 @@ enum ModelModule {
         let L = state.L
         registerHandle(state)
         lua_createtable(L, 0, 2)
-        state.pushFunction { call in
+        state.setFunction("error_budget") { call in
             let text = try call.string(1)
             do {
                 let budget = try ErrorBudget(target: AvailabilityTarget(parsing: text))
@@ -22,14 +22,12 @@ enum ModelModule {
                 throw LuaRaise.argument(1, "\(error)")
             }
         }
-        lua_rawsetfield(L, -2, "error_budget")
         // bytes(text) -> integer: a size with its unit, exact ("112GB", "16GiB")
-        state.pushFunction { call in
+        state.setFunction("bytes") { call in
             do { return call.push(try ByteSize(parsing: call.string(1)).bytes) }
             catch { throw LuaRaise.argument(1, "\(error)") }
         }
-        lua_rawsetfield(L, -2, "bytes")
-        state.pushFunction { call in
+        state.setFunction("validate") { call in
             let file = try call.string(2)
             var path: [PathStep] = []
             let value = try inventoryValue(call.L, 1, path: &path, file: file)
@@ -46,7 +44,6 @@ enum ModelModule {
                                                "errors": .table(LuaTable(array: errors.map { .str($0) }))])
             }
         }
-        lua_rawsetfield(L, -2, "validate")
     }
 
     /// The validated model kept on the Swift side, for what is computed

@@ -8,18 +8,14 @@ enum SysModule {
         let L = state.L
         let pid = Int64(getpid())
         lua_createtable(L, 0, 4)
-        state.pushFunction { call in call.push(pid) }
-        lua_rawsetfield(L, -2, "pid")
-        state.pushFunction { call in
+        state.setFunction("pid") { call in call.push(pid) }
+        state.setFunction("hostname") { call in
             var buf = [CChar](repeating: 0, count: 256)
             guard gethostname(&buf, buf.count) == 0 else { throw LuaRaise.message("gethostname failed") }
             return call.push(String(cString: buf))
         }
-        lua_rawsetfield(L, -2, "hostname")
-        state.pushFunction { call in call.push(clockSeconds(CLOCK_REALTIME)) }
-        lua_rawsetfield(L, -2, "now")
-        state.pushFunction { call in call.push(clockSeconds(CLOCK_MONOTONIC)) }
-        lua_rawsetfield(L, -2, "monotonic")
+        state.setFunction("now") { call in call.push(clockSeconds(CLOCK_REALTIME)) }
+        state.setFunction("monotonic") { call in call.push(clockSeconds(CLOCK_MONOTONIC)) }
     }
 
     static func clockSeconds(_ clock: clockid_t) -> Double {

@@ -33,8 +33,7 @@ extension LuaState {
 
         lua_createtable(L, 0, Int32(spec.methods.count))
         for (name, fn) in spec.methods {
-            pushFunction { call in try fn(call.object(1, T.self), call) }
-            lua_rawsetfield(L, -2, name)
+            setFunction(name) { call in try fn(call.object(1, T.self), call) }
         }
         lua_pushvalue(L, -1)
         lua_rawsetfield(L, mt, "__methods")  // what completion lists after `obj:`

@@ -13,10 +13,14 @@ final class Runner {
     /// The prefix of error messages; nil in the REPL, as in lua.
     var progname: String?
 
+    /// Where `require` and `-m` look, read from the environment once.
+    let scriptPath: ScriptPath
+
     init(_ args: Arguments, state: LuaState) {
         self.args = args
         self.state = state
         progname = args.progname
+        scriptPath = ScriptPath.fromEnvironment(ignoreEnvironment: args.ignoreEnvironment)
     }
 
     /// Runs everything the command line asks; returns the exit status.
@@ -30,7 +34,7 @@ final class Runner {
         lh_gc_stop(L)
         do {
             try state.openLibraries()
-            try Lab.install(in: state, path: ScriptPath.fromEnvironment(ignoreEnvironment: args.ignoreEnvironment),
+            try Lab.install(in: state, path: scriptPath,
                             options: args.options)
         } catch {
             message("cannot start: \(error)")
@@ -121,9 +125,8 @@ final class Runner {
     /// `-m NAME`: NAME.lua or NAME/init.lua on the script path.
     func loadByName(_ name: String) -> Int32 {
         var tried: [String] = []
-        let path = ScriptPath.fromEnvironment(ignoreEnvironment: args.ignoreEnvironment)
         guard !name.split(separator: "/").contains(".."),
-              let found = path.find(name, embeddedRoot: "scripts", tried: &tried) else {
+              let found = scriptPath.find(name, embeddedRoot: "scripts", tried: &tried) else {
             let list = tried.map { "\n\t" + $0 }.joined()
             "no script '\(name)' on the script path:\(list)".push(L)
             return LUA_ERRFILE
