@@ -31,7 +31,7 @@ let package = Package(
         .executableTarget(name: "labsh", dependencies: ["Shell"]),
 
         // Build-time embedding of stdlib/ and scripts/ into the binary.
-        .executableTarget(name: "EmbedTool", path: "Sources/EmbedTool"),
+        .executableTarget(name: "EmbedTool", dependencies: ["CLua"], path: "Sources/EmbedTool"),
         .plugin(name: "EmbedFiles", capability: .buildTool(), dependencies: ["EmbedTool"]),
 
         .testTarget(name: "LuaHostTests", dependencies: ["LuaHost", "CLuaShim"]),

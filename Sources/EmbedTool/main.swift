@@ -1,6 +1,9 @@
 // labsh-embed OUTPUT ROOT FILE...: writes a Swift source that embeds the
 // given files (paths relative to ROOT) as static strings, so one binary
-// carries stdlib/ and scripts/.
+// carries stdlib/ and scripts/. Lua files are also compiled here, with the
+// Lua labsh links, and embedded as bytecode: loading it at run time skips
+// the parser, and a syntax error in the stdlib fails the build.
+import CLua
 import Foundation
 
 let args = CommandLine.arguments
@@ -30,6 +33,44 @@ func literal(_ text: String) -> String {
     return out + "\""
 }
 
+/// A Swift string literal holding arbitrary bytes: ASCII as itself, bytes
+/// 0x80-0xFF as the scalars U+0080-U+00FF (EmbeddedFiles.bytes undoes it).
+func byteLiteral(_ bytes: [UInt8]) -> String {
+    var out = "\""
+    for byte in bytes {
+        switch byte {
+        case UInt8(ascii: "\\"): out += "\\\\"
+        case UInt8(ascii: "\""): out += "\\\""
+        case 0x20..<0x7f: out.unicodeScalars.append(Unicode.Scalar(byte))
+        default: out += "\\u{\(String(byte, radix: 16))}"
+        }
+    }
+    return out + "\""
+}
+
+/// The bytecode of a Lua chunk, debug information kept so tracebacks name
+/// "labsh:PATH:LINE". Exits with the compiler's message on a syntax error.
+func bytecode(_ data: Data, chunkName: String, file: String) -> [UInt8] {
+    guard let L = luaL_newstate() else { fatalError("labsh-embed: no memory") }
+    defer { lua_close(L) }
+    let status = data.withUnsafeBytes { raw in
+        luaL_loadbufferx(L, raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count, chunkName, "t")
+    }
+    guard status == LUA_OK else {
+        let message = lua_tolstring(L, -1, nil).map { String(cString: $0) } ?? "?"
+        FileHandle.standardError.write("labsh-embed: \(file): \(message)\n".data(using: .utf8)!)
+        exit(1)
+    }
+    var out: [UInt8] = []
+    let writer: lua_Writer = { _, p, size, ud in
+        let out = ud!.assumingMemoryBound(to: [UInt8].self)
+        out.pointee.append(contentsOf: UnsafeRawBufferPointer(start: p, count: size))
+        return 0
+    }
+    _ = withUnsafeMutablePointer(to: &out) { lua_dump(L, writer, $0, 0) }
+    return out
+}
+
 var labModules: [String] = []
 for f in files where f.hasPrefix("stdlib/lab/") {
     let rest = f.dropFirst("stdlib/lab/".count).split(separator: "/")
@@ -54,6 +95,43 @@ source += """
     /// no string work to find them.
     public static let labModules: [String] = [
 \(labModules.map { "        \(literal($0)),\n" }.joined())    ]
+
+    /// The bytecode of an embedded Lua file (not of the meta declarations,
+    /// which are read, not run), as the bytes of a string literal.
+    public static func bytecode(_ path: String) -> [UInt8]? {
+        switch path {
+
+"""
+for f in files where !f.hasPrefix("stdlib/meta/") {
+    let data = try Data(contentsOf: root.appendingPathComponent(f))
+    let code = bytecode(data, chunkName: "@labsh:" + f, file: f)
+    source += "        case \(literal(f)): return bytes(\(byteLiteral(code)), count: \(code.count))\n"
+}
+source += """
+        default: return nil
+        }
+    }
+
+    /// Undoes byteLiteral: U+0080-U+00FF stand for the bytes 0x80-0xFF.
+    static func bytes(_ literal: StaticString, count: Int) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: count) { out, written in
+            let units = UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
+            var i = 0, n = 0
+            while i < units.count, n < count {
+                let unit = units[i]
+                if unit < 0x80 {
+                    out[n] = unit
+                    i += 1
+                } else {  // 0xC2 0x80...0xBF or 0xC3 0x80...0xBF
+                    out[n] = unit == 0xC2 ? units[i + 1] : units[i + 1] + 0x40
+                    i += 2
+                }
+                n += 1
+            }
+            precondition(n == count && i == units.count, "embedded bytecode is damaged")
+            written = n
+        }
+    }
 
     /// The text of an embedded file.
     public static func text(_ path: String) -> StaticString? {

@@ -25,17 +25,19 @@ public struct AvailabilityTarget: Hashable, Sendable, CustomStringConvertible {
     /// 99.95 means 99.95%. Read through its shortest decimal text, which is
     /// what was written in the source, so no binary rounding gets in.
     public init(percent: Double) throws {
-        try self.init(Self.decimal(percent), isPercent: true, original: "\(percent)%")
+        let text = percent.description
+        try self.init(Self.decimal(percent, text), isPercent: true, original: text + "%")
     }
 
     /// 0.9995 means 99.95%.
     public init(fraction: Double) throws {
-        try self.init(Self.decimal(fraction), isPercent: false, original: "\(fraction)")
+        let text = fraction.description
+        try self.init(Self.decimal(fraction, text), isPercent: false, original: text)
     }
 
-    private static func decimal(_ value: Double) throws -> DecimalNumber {
-        guard value.isFinite, value >= 0, let number = DecimalNumber("\(value)") else {
-            throw HomelabError(.slo, "\(value) is not an availability target: expected a percentage like 99.5 or a fraction like 0.995")
+    private static func decimal(_ value: Double, _ text: String) throws -> DecimalNumber {
+        guard value.isFinite, value >= 0, let number = DecimalNumber(text) else {
+            throw HomelabError(.slo, "\(text) is not an availability target: expected a percentage like 99.5 or a fraction like 0.995")
         }
         return number
     }

@@ -140,7 +140,9 @@ struct InventoryChecks {
     /// The zone monitoring runs in: the VLAN of the Prometheus address, else
     /// the VLAN that hosts a service named like "prometheus" or "monitoring".
     var monitoringZone: String? {
-        let vlanOfService = inventory.services.first { $0.name.contains("prometheus") || $0.name.contains("monitoring") }?.vlan
+        let vlanOfService = inventory.services.first {
+            $0.name.utf8.contains(word: "prometheus") || $0.name.utf8.contains(word: "monitoring")
+        }?.vlan
         return inventory.vlans.first { $0.id == vlanOfService }?.zone
     }
 
@@ -164,6 +166,19 @@ struct InventoryChecks {
         case "dns": return 53
         case "http": return probe.target.hasPrefix("https") ? 443 : 80
         default: return nil
+        }
+    }
+}
+
+extension String.UTF8View {
+    /// Whether `word` occurs in the text. String.contains(String) would pull
+    /// in the regex machinery of _StringProcessing, slow on a cold start.
+    func contains(word: StaticString) -> Bool {
+        let needle = UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount)
+        let text = Array(self)
+        guard needle.count <= text.count else { return false }
+        return (0...(text.count - needle.count)).contains { start in
+            needle.indices.allSatisfy { text[start + $0] == needle[$0] }
         }
     }
 }

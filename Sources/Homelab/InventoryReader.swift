@@ -170,26 +170,40 @@ struct FieldTable {
 /// combined as "1h30m".
 enum InventoryDuration {
     static func parse(_ text: String) throws -> Duration {
-        let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800]
+        func notADuration() -> HomelabError {
+            HomelabError(.inventory, "'\(text)' is not a duration (like 30s, 15m, 4h, 7d, 2w or 1h30m)")
+        }
         var total: Int64 = 0
-        var digits = ""
+        var number: Int64?  // the digits read since the last unit
         var sawUnit = false
-        for ch in text {
-            if ch.isASCII && ch.isNumber {
-                digits.append(ch)
-            } else if let unit = units[ch], let n = Int64(digits) {
-                let (product, overflow) = n.multipliedReportingOverflow(by: unit)
-                guard !overflow else { throw HomelabError(.inventory, "duration '\(text)' is too long") }
-                total += product
-                digits = ""
-                sawUnit = true
-            } else {
-                throw HomelabError(.inventory, "'\(text)' is not a duration (like 30s, 15m, 4h, 7d, 2w or 1h30m)")
+        for byte in text.utf8 {
+            if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                let (tenfold, o1) = (number ?? 0).multipliedReportingOverflow(by: 10)
+                let (next, o2) = tenfold.addingReportingOverflow(Int64(byte - UInt8(ascii: "0")))
+                guard !o1, !o2 else { throw HomelabError(.inventory, "duration '\(text)' is too long") }
+                number = next
+                continue
             }
+            guard let n = number, let unit = secondsPerUnit(byte) else { throw notADuration() }
+            let (product, o1) = n.multipliedReportingOverflow(by: unit)
+            let (sum, o2) = total.addingReportingOverflow(product)
+            guard !o1, !o2 else { throw HomelabError(.inventory, "duration '\(text)' is too long") }
+            total = sum
+            number = nil
+            sawUnit = true
         }
-        guard sawUnit, digits.isEmpty else {
-            throw HomelabError(.inventory, "'\(text)' is not a duration (like 30s, 15m, 4h, 7d, 2w or 1h30m)")
-        }
+        guard sawUnit, number == nil else { throw notADuration() }
         return .seconds(total)
+    }
+
+    private static func secondsPerUnit(_ byte: UInt8) -> Int64? {
+        switch byte {
+        case UInt8(ascii: "s"): return 1
+        case UInt8(ascii: "m"): return 60
+        case UInt8(ascii: "h"): return 3600
+        case UInt8(ascii: "d"): return 86_400
+        case UInt8(ascii: "w"): return 604_800
+        default: return nil
+        }
     }
 }

@@ -1,6 +1,8 @@
 /// A value read from an inventory file, as plain data. The Lua side turns
-/// the file's table into this, so the model knows nothing of Lua.
-public indirect enum InventoryValue: Equatable, Sendable {
+/// the file's table into this, so the model knows nothing of Lua. Not
+/// `indirect`: arrays and dictionaries are references already, and a box
+/// per value would cost an allocation for every field of the inventory.
+public enum InventoryValue: Equatable, Sendable {
     case string(String)
     case integer(Int64)
     case number(Double)

@@ -103,13 +103,12 @@ public struct Policy: Sendable {
     public let sameZoneAllowed: Bool
 
     public init(zones: [String], rules: [Rule], sameZoneAllowed: Bool = true) throws {
-        var seen = Set<String>()
-        for zone in zones {
+        for (i, zone) in zones.enumerated() {  // a handful of zones: no Set needed
             if zone.isEmpty { throw HomelabError(.policy, "a zone name is empty") }
             if zone == Self.anyZone || zone == Self.internet {
                 throw HomelabError(.policy, "'\(zone)' is reserved and cannot name a zone")
             }
-            if !seen.insert(zone).inserted { throw HomelabError(.policy, "zone '\(zone)' is declared twice") }
+            if zones[..<i].contains(zone) { throw HomelabError(.policy, "zone '\(zone)' is declared twice") }
         }
         self.zones = zones
         self.rules = rules
@@ -120,12 +119,8 @@ public struct Policy: Sendable {
     }
 
     private func validate(_ rule: Rule) throws {
-        for (field, names) in [("from", rule.from), ("to", rule.to)] {
-            if names.isEmpty { throw HomelabError(.policy, "'\(field)' names no zone") }
-            for name in names where name != Self.anyZone {
-                try checkZone(name, field: field)
-            }
-        }
+        try checkZones(rule.from, field: "from")
+        try checkZones(rule.to, field: "to")
         if let ports = rule.ports {
             if ports.isEmpty {
                 throw HomelabError(.policy, "the port list is empty; leave 'ports' out to mean every port")
@@ -136,6 +131,13 @@ public struct Policy: Sendable {
             if let problem = ports.lazy.compactMap(\.problem).first {
                 throw HomelabError(.policy, problem)
             }
+        }
+    }
+
+    private func checkZones(_ names: [String], field: String) throws {
+        if names.isEmpty { throw HomelabError(.policy, "'\(field)' names no zone") }
+        for name in names where name != Self.anyZone {
+            try checkZone(name, field: field)
         }
     }
 

@@ -124,7 +124,7 @@ enum ModelModule {
         case LUA_TSTRING:
             var len = 0
             let p = lua_tolstring(L, idx, &len)
-            guard let text = String(validating: UnsafeRawBufferPointer(start: p, count: len), as: UTF8.self) else {
+            guard let text = String(strictUTF8: UnsafeRawBufferPointer(start: p, count: len)) else {
                 throw fail("text is not valid UTF-8")
             }
             return .string(text)

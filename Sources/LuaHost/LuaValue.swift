@@ -7,9 +7,22 @@ public struct LuaBytes: Hashable, Sendable, CustomStringConvertible {
     public init(_ bytes: [UInt8]) { self.bytes = bytes }
     public init(_ string: String) { self.bytes = Array(string.utf8) }
     /// The bytes as a Swift string if they are valid UTF-8.
-    public var utf8: String? { String(validating: bytes, as: UTF8.self) }
+    public var utf8: String? { bytes.withUnsafeBytes { String(strictUTF8: $0) } }
     /// The bytes as text, invalid sequences replaced.
     public var description: String { String(decoding: bytes, as: UTF8.self) }
+}
+
+extension String {
+    /// The bytes as a string if they are valid UTF-8, else nil. ASCII, the
+    /// common case, skips the generic validator, which is slow to start.
+    public init?(strictUTF8 bytes: UnsafeRawBufferPointer) {
+        if bytes.allSatisfy({ $0 < 0x80 }) {
+            self.init(decoding: bytes, as: UTF8.self)
+        } else {
+            guard let text = String(validating: bytes, as: UTF8.self) else { return nil }
+            self = text
+        }
+    }
 }
 
 /// A plain Lua table copied into Swift: the sequence 1...n and the rest.
