@@ -11,7 +11,7 @@ SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := pkg-config liblua5.4-dev libreadline-dev libncurses-dev libcurl4-openssl-dev \
                 lua5.4 lua-lpeg lua-cjson tmux hyperfine time bind9-utils
 
-.PHONY: all deps build run test test-swift test-lua bench install asan clean
+.PHONY: all deps build run test test-swift test-lua bench install asan clean homelab-model
 
 all: build
 
@@ -73,6 +73,11 @@ test: deps
 
 bench: build
 	Benchmarks/run.sh $(RELEASE_BIN)
+
+# After editing stdlib/labsh/homelab.lua: the validated copy labsh embeds
+# (make test fails while it is stale).
+homelab-model: build
+	$(RELEASE_BIN) tools/homelab-model.lua stdlib/labsh/homelab_model.lua
 
 # The bridge tests under AddressSanitizer, in a build folder of their own.
 asan: deps

@@ -115,3 +115,40 @@ test("an Ansible export loads back as the current inventory", function()
   assert_eq(#lab.guests { node = "pve4" }, 2)
   lab.inventory.load()
 end)
+
+-- The first place two values differ (types and number subtypes included),
+-- or nil when they are the same.
+local function difference(a, b, path)
+  if type(a) ~= type(b) or math.type(a) ~= math.type(b) then
+    return ("%s: %s against %s"):format(path, tostring(a), tostring(b))
+  end
+  if type(a) ~= "table" then
+    return a ~= b and ("%s: %s against %s"):format(path, tostring(a), tostring(b)) or nil
+  end
+  for key, value in pairs(a) do
+    local found = difference(value, b[key], path .. "." .. tostring(key))
+    if found then return found end
+  end
+  for key in pairs(b) do
+    if a[key] == nil then return ("%s.%s: missing"):format(path, tostring(key)) end
+  end
+end
+
+test("the embedded built-in model is what validating homelab.lua gives", function()
+  local root = os.getenv("LABSH_ROOT") or "."
+  local data, warnings = require("labsh.model").validate(
+    dofile(root .. "/stdlib/labsh/homelab.lua"), "(built-in homelab)")
+  local built = dofile(root .. "/stdlib/labsh/homelab_model.lua")()
+  local stale = difference({ data = data, warnings = warnings }, built, "model")
+  assert(not stale, "stdlib/labsh/homelab_model.lua is stale (run make homelab-model): " .. tostring(stale))
+  -- and labsh carries that file
+  assert_eq(require("labsh.host").embedded("stdlib/labsh/homelab_model.lua"),
+            require("labsh.files").read(root .. "/stdlib/labsh/homelab_model.lua"))
+end)
+
+test("the built-in homelab's policy model is made on first use", function()
+  lab.inventory.load()
+  local allowed, reason = lab.inventory.model():decide("management", "k8s", 6443, "tcp")
+  assert_eq(type(allowed), "boolean")
+  assert_eq(type(reason), "string")
+end)

@@ -94,8 +94,11 @@ function inventory.load(path)
     name = path
     data, warnings, handle = load_file(path)
   else
+    -- Validated when labsh was built (tools/homelab-model.lua); its Swift
+    -- side is made on first use, see inventory.model.
     name = "(built-in homelab)"
-    data, warnings, handle = model.validate(require "labsh.homelab", name)
+    local built = require("labsh.homelab_model")()
+    data, warnings = built.data, built.warnings
   end
   current = { file = name, data = data, warnings = warnings, model = handle }
   return inventory.summary()
@@ -121,6 +124,10 @@ end
 --- The Swift side of the current inventory (policy decisions), for lab.net.
 function inventory.model()
   inventory.current()
+  if not current.model then
+    local _, _, handle = model.validate(require "labsh.homelab", current.file)
+    current.model = handle
+  end
   return current.model
 end
 
