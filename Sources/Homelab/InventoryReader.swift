@@ -17,7 +17,7 @@ final class DiagnosticLog {
 /// A table of the inventory being read against its declared fields: unknown
 /// keys are errors (with a suggestion), and each accessor checks the type.
 struct FieldTable {
-    let fields: [String: InventoryValue]
+    let fields: InventoryFields
     let path: FieldPath
     let log: DiagnosticLog
 
@@ -34,7 +34,7 @@ struct FieldTable {
         self.path = path
         self.log = log
         // Sorted only when something is wrong: the order of the messages.
-        if fields.keys.contains(where: { !FieldTable.isOne(of: allowed, $0) }) {
+        if fields.contains(where: { !FieldTable.isOne(of: allowed, $0.key) }) {
             for key in fields.keys.sorted() where !allowed.contains(key) {
                 log.error(path.appending(key), "unknown key '\(key)'\(Suggestion.didYouMean(key, in: allowed))")
             }

@@ -8,7 +8,7 @@ public enum InventoryValue: Equatable, Sendable {
     case number(Double)
     case boolean(Bool)
     case list([InventoryValue])
-    case map([String: InventoryValue])
+    case map(InventoryFields)
 
     /// The name an error message uses for this kind of value.
     public var typeName: String {
@@ -20,6 +20,59 @@ public enum InventoryValue: Equatable, Sendable {
         case .list: return "list"
         case .map: return "table"
         }
+    }
+}
+
+/// The named fields of an inventory table. A record has a dozen fields at
+/// most, so a list searched by length, then bytes, beats a Dictionary: no
+/// hashing, one allocation per record (an inventory can hold 10,000).
+public struct InventoryFields: Equatable, Sendable, Sequence, ExpressibleByDictionaryLiteral {
+    public typealias Element = (key: String, value: InventoryValue)
+    private var entries: [Element] = []
+
+    public init() {}
+
+    public init(minimumCapacity: Int) { entries.reserveCapacity(minimumCapacity) }
+
+    public init(dictionaryLiteral elements: (String, InventoryValue)...) {
+        for (key, value) in elements { self[key] = value }
+    }
+
+    public init(_ dictionary: [String: InventoryValue]) {
+        entries = dictionary.map { (key: $0.key, value: $0.value) }
+    }
+
+    public subscript(key: String) -> InventoryValue? {
+        get { index(of: key).map { entries[$0].value } }
+        set {
+            switch (index(of: key), newValue) {
+            case let (i?, value?): entries[i].value = value
+            case let (i?, nil): entries.remove(at: i)
+            case let (nil, value?): entries.append((key: key, value: value))
+            case (nil, nil): break
+            }
+        }
+    }
+
+    /// Adds a field the caller knows is new (the keys of a Lua table are
+    /// unique), without searching for it first.
+    public mutating func appendNew(_ key: String, _ value: InventoryValue) {
+        entries.append((key: key, value: value))
+    }
+
+    public var keys: [String] { entries.map(\.key) }
+    public var isEmpty: Bool { entries.isEmpty }
+    public var count: Int { entries.count }
+    public func makeIterator() -> IndexingIterator<[Element]> { entries.makeIterator() }
+
+    private func index(of key: String) -> Int? {
+        let length = key.utf8.count
+        return entries.firstIndex { $0.key.utf8.count == length && $0.key == key }
+    }
+
+    /// The same fields with the same values, in any order.
+    public static func == (a: InventoryFields, b: InventoryFields) -> Bool {
+        a.count == b.count && a.allSatisfy { b[$0.key] == $0.value }
     }
 }
 

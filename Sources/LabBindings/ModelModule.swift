@@ -133,7 +133,7 @@ enum ModelModule {
             let table = lua_absindex(L, idx)
             let count = Int(lua_rawlen(L, table))
             var list: [InventoryValue] = []
-            var map = [String: InventoryValue](minimumCapacity: count > 0 ? 0 : 16)  // records: one allocation
+            var map = InventoryFields(minimumCapacity: count > 0 ? 0 : 16)  // records: one allocation
             lua_pushnil(L)
             while lua_next(L, table) != 0 {
                 defer { lh_pop(L, 1) }
@@ -145,7 +145,7 @@ enum ModelModule {
                 }
                 path.append(.key(key))
                 defer { path.removeLast() }
-                map[key] = try inventoryValue(L, lua_gettop(L), path: &path, file: file)
+                map.appendNew(key, try inventoryValue(L, lua_gettop(L), path: &path, file: file))
             }
             if count > 0 {
                 guard map.isEmpty else { throw fail("a table is either a list or has named fields, not both") }

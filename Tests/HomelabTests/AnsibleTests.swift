@@ -5,7 +5,7 @@ import Testing
 private func smallInventory() throws -> Inventory {
     func s(_ t: String) -> InventoryValue { .string(t) }
     func i(_ n: Int64) -> InventoryValue { .integer(n) }
-    let top: [String: InventoryValue] = [
+    let top: InventoryFields = [
         "site": .map(["name": s("lab"), "domain": s("lab.local"), "timezone": s("UTC")]),
         "nodes": .list([
             .map(["name": s("pve1"), "kind": s("hypervisor"), "role": s("proxmox"), "cluster": s("lab"),

@@ -11,7 +11,7 @@ private func list(_ texts: [String]) -> InventoryValue { .list(texts.map(s)) }
 
 private func rule(_ from: String, _ to: String, _ action: String, ports: [InventoryValue]? = nil,
                   proto: String? = nil) -> InventoryValue {
-    var r: [String: InventoryValue] = ["from": s(from), "to": s(to), "action": s(action)]
+    var r: InventoryFields = ["from": s(from), "to": s(to), "action": s(action)]
     if let ports { r["ports"] = .list(ports) }
     if let proto { r["proto"] = s(proto) }
     return .map(r)
@@ -22,7 +22,7 @@ private func vlan(_ id: Int64, _ name: String, _ subnet: String, _ gateway: Stri
 }
 
 private func service(_ name: String, runsOn: String, endpoint: String, probe: String? = nil) -> InventoryValue {
-    var t: [String: InventoryValue] = ["name": s(name), "tier": i(2), "runs_on": s(runsOn), "vlan": i(30),
+    var t: InventoryFields = ["name": s(name), "tier": i(2), "runs_on": s(runsOn), "vlan": i(30),
                                        "endpoint": s(endpoint)]
     if let probe { t["probe"] = .map(["kind": s(probe), "target": s(endpoint)]) }
     return .map(t)
@@ -30,7 +30,7 @@ private func service(_ name: String, runsOn: String, endpoint: String, probe: St
 
 /// Two VLANs, a hypervisor with two k8s guests, the gateway and the ISP
 /// router upstream, and services of every kind the zone generator tells apart.
-private func smallLab() -> [String: InventoryValue] {
+private func smallLab() -> InventoryFields {
     [
         "site": .map(["name": s("lab"), "domain": s("homelab.local"), "timezone": s("UTC"),
                       "upstream": s("192.168.55.0/24")]),
@@ -68,7 +68,7 @@ private func smallLab() -> [String: InventoryValue] {
 
 /// The plan's five VLANs (§1.2) and the §4.1 rules exactly as
 /// stdlib/labsh/homelab.lua writes them, with the gateway and one host.
-private func planLab(extraRules: [InventoryValue] = [], default action: String = "deny") -> [String: InventoryValue] {
+private func planLab(extraRules: [InventoryValue] = [], default action: String = "deny") -> InventoryFields {
     var lab = smallLab()
     lab["nodes"] = .list([
         .map(["name": s("pve1"), "kind": s("hypervisor"), "address": s("192.168.10.11"), "vlans": .list([i(10)])]),
@@ -95,7 +95,7 @@ private func planLab(extraRules: [InventoryValue] = [], default action: String =
     return lab
 }
 
-private func load(_ top: [String: InventoryValue]) throws -> Inventory {
+private func load(_ top: InventoryFields) throws -> Inventory {
     try Inventory.load(.map(top), file: "test.lua").0
 }
 

@@ -2,7 +2,7 @@ import Homelab
 import Testing
 
 /// A small inventory as the Lua side hands it over, to vary per test.
-func sampleInventory() -> [String: InventoryValue] {
+func sampleInventory() -> InventoryFields {
     func s(_ t: String) -> InventoryValue { .string(t) }
     func i(_ n: Int64) -> InventoryValue { .integer(n) }
     return [
@@ -41,7 +41,7 @@ func sampleInventory() -> [String: InventoryValue] {
 }
 
 /// The messages of a failed load, "path: message" each.
-func loadErrors(_ top: [String: InventoryValue]) -> [String] {
+func loadErrors(_ top: InventoryFields) -> [String] {
     do {
         _ = try Inventory.load(.map(top), file: "test.lua")
         return []

@@ -383,7 +383,7 @@ extension AnsibleInventory {
         guard case .map(let b) = base else {
             throw AnsibleError(line: nil, message: "the base inventory must be a table with site, vlans and policy")
         }
-        var top: [String: InventoryValue] = [:]
+        var top: InventoryFields = [:]
         for key in ["site", "vlans", "policy"] {
             guard let v = b[key] else {
                 throw AnsibleError(line: nil, message: "the base inventory has no '\(key)' (Ansible inventories carry no \(key))")
@@ -418,18 +418,18 @@ extension AnsibleInventory {
     /// The sections of a validated inventory that an Ansible import keeps:
     /// site, vlans and policy, written as an inventory file writes them.
     public static func baseSections(of inventory: Inventory) -> InventoryValue {
-        var site: [String: InventoryValue] = ["name": .string(inventory.site.name), "domain": .string(inventory.site.domain),
+        var site: InventoryFields = ["name": .string(inventory.site.name), "domain": .string(inventory.site.domain),
                                               "timezone": .string(inventory.site.timezone)]
         if let up = inventory.site.upstream { site["upstream"] = .string(up.description) }
         let vlans = inventory.vlans.map { v -> InventoryValue in
-            var m: [String: InventoryValue] = ["id": .integer(Int64(v.id)), "name": .string(v.name),
+            var m: InventoryFields = ["id": .integer(Int64(v.id)), "name": .string(v.name),
                                                "subnet": .string(v.subnet.description), "gateway": .string(v.gateway.description),
                                                "zone": .string(v.zone), "trust": .string(v.trust)]
             if let p = v.purpose { m["purpose"] = .string(p) }
             return .map(m)
         }
         let rules = inventory.policy.rules.map { r -> InventoryValue in
-            var m: [String: InventoryValue] = ["from": .string(r.from.joined(separator: ",")), "to": .string(r.to.joined(separator: ",")),
+            var m: InventoryFields = ["from": .string(r.from.joined(separator: ",")), "to": .string(r.to.joined(separator: ",")),
                                                "action": .string(r.action.rawValue)]
             if let ports = r.ports {
                 m["ports"] = .list(ports.map { $0.lower == $0.upper ? .integer(Int64($0.lower)) : .string($0.description) })
@@ -529,7 +529,7 @@ private struct HostReader {
         return try string(key)
     }
 
-    func copy(_ keys: [String], into m: inout [String: InventoryValue]) throws {
+    func copy(_ keys: [String], into m: inout InventoryFields) throws {
         for key in keys { if let s = try string(key) { m[key] = .string(s) } }
     }
 
@@ -537,7 +537,7 @@ private struct HostReader {
         try strings("host_tags") ?? strings("tags")
     }
 
-    func node(address: IPAddress, kind given: String?, vlanOfAddress: Int64?) throws -> [String: InventoryValue] {
+    func node(address: IPAddress, kind given: String?, vlanOfAddress: Int64?) throws -> InventoryFields {
         let kinds = Inventory.Node.Kind.allCases.map(\.rawValue)
         var kind: String
         if let given {
@@ -560,7 +560,7 @@ private struct HostReader {
             }
             kind = first.0.rawValue
         }
-        var m: [String: InventoryValue] = ["name": .string(host.name), "kind": .string(kind),
+        var m: InventoryFields = ["name": .string(host.name), "kind": .string(kind),
                                            "address": .string(address.description)]
         try copy(["role", "cluster", "vendor", "model", "os", "notes"], into: &m)
         if let ram = try size("ram") { m["ram"] = .string(ram) }
@@ -576,8 +576,8 @@ private struct HostReader {
         return m
     }
 
-    func guest(address: IPAddress, kind: String, vlanOfAddress: Int64?) throws -> [String: InventoryValue] {
-        var m: [String: InventoryValue] = ["name": .string(host.name), "kind": .string(kind),
+    func guest(address: IPAddress, kind: String, vlanOfAddress: Int64?) throws -> InventoryFields {
+        var m: InventoryFields = ["name": .string(host.name), "kind": .string(kind),
                                            "address": .string(address.description)]
         var missing: [String] = []
         if let node = try string("node") { m["node"] = .string(node) } else { missing.append("node") }
