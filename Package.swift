@@ -25,7 +25,9 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("m")]),
         // The pure Swift model of the homelab: no Lua, no Foundation.
         .target(name: "Homelab"),
-        .target(name: "LabBindings", dependencies: ["LuaHost", "Homelab", "CLua", "CLuaShim"],
+        // Talking to real systems (HTTP, JSON, Prometheus...): no Lua here.
+        .target(name: "Connectors"),
+        .target(name: "LabBindings", dependencies: ["LuaHost", "Homelab", "Connectors", "CLua", "CLuaShim"],
                 plugins: ["EmbedFiles"]),
         .target(name: "Shell", dependencies: ["LuaHost", "LabBindings", "CLineEdit", "CLuaShim"]),
         .executableTarget(name: "labsh", dependencies: ["Shell"]),
@@ -37,6 +39,7 @@ let package = Package(
         .testTarget(name: "LuaHostTests", dependencies: ["LuaHost", "CLuaShim"]),
         .testTarget(name: "ShellTests", dependencies: ["Shell", "LabBindings", "LuaHost"]),
         .testTarget(name: "HomelabTests", dependencies: ["Homelab"]),
+        .testTarget(name: "ConnectorsTests", dependencies: ["Connectors"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -14,6 +14,8 @@ public enum Lab {
         "lab.ipam": IpamModule.push,
         "lab.gen": GenModule.push,
         "lab.ansible": AnsibleModule.push,
+        "lab.json": JSONModule.push,
+        "lab.http": HTTPModule.push,
         "labsh.host": HostModule.push,
         "labsh.model": ModelModule.push,
     ]
@@ -28,7 +30,8 @@ public enum Lab {
 
     /// Names of the lazily loaded submodules (`lab.NAME`): the Swift ones
     /// above and the embedded stdlib/lab files, both known at build time.
-    public static let moduleNames: [String] = ["sys", "ipam", "gen", "ansible"] + EmbeddedFiles.labModules
+    public static let moduleNames: [String] = ["sys", "ipam", "gen", "ansible", "json", "http"]
+        + EmbeddedFiles.labModules
 
     /// Every name `lab` loads on first use, for completion.
     static let lazyNames: [String] = moduleNames + provided.map(\.key)
