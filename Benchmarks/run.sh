@@ -64,3 +64,9 @@ sort -n "$tmp/loads" | awk 'NF { v[++n] = $1 } END {
     m = (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
     printf "%-34s %12.3f %12s  %-3s %7s   <  %-4s %s\n", "load 1k nodes/10k guests (10 runs)", m, "-", "ms", "-", "100", (m < 100 ? "ok" : "MISSED")
 }'
+
+# Live data (issue 4): JSON against lua-cjson, HTTP fan-out against curl.
+for part in json http; do
+    [ -x "Benchmarks/$part.sh" ] && RUNS=$runs "Benchmarks/$part.sh" "$labsh"
+done
+exit 0

@@ -180,9 +180,10 @@ public struct Inventory: Sendable {
     }
 
     public struct Monitoring: Sendable {
-        public var prometheus: String?
-        public var alertmanager: String?
-        public var pushgateway: String?
+        public var prometheus: MonitoringEndpoint?
+        public var alertmanager: MonitoringEndpoint?
+        public var pushgateway: MonitoringEndpoint?
+        /// node_exporter's textfile collector directory on this host.
         public var textfileDirectory: String?
     }
 }

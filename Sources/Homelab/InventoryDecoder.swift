@@ -311,9 +311,33 @@ extension Inventory {
     }
 
     static func decodeMonitoring(_ t: FieldTable) -> Monitoring {
-        Monitoring(prometheus: t.string("prometheus", required: false),
-                   alertmanager: t.string("alertmanager", required: false),
-                   pushgateway: t.string("pushgateway", required: false),
+        Monitoring(prometheus: decodeEndpoint(t, "prometheus"),
+                   alertmanager: decodeEndpoint(t, "alertmanager"),
+                   pushgateway: decodeEndpoint(t, "pushgateway"),
                    textfileDirectory: t.string("textfile_dir", required: false))
+    }
+
+    static let endpointKeys = ["url", "ca_file", "insecure", "bearer", "user", "password"]
+
+    /// An endpoint is its URL alone, or a table with the URL and credentials.
+    static func decodeEndpoint(_ t: FieldTable, _ key: String) -> MonitoringEndpoint? {
+        let path = t.path.appending(key)
+        do {
+            switch t.fields[key] {
+            case nil:
+                return nil
+            case .string(let url)?:
+                return try MonitoringEndpoint(url: url)
+            default:
+                guard let e = t.table(key, allowed: endpointKeys), let url = e.string("url") else { return nil }
+                let secret = { (field: String) in try e.string(field, required: false).map(SecretReference.init(parsing:)) }
+                return try MonitoringEndpoint(url: url, caFile: e.string("ca_file", required: false),
+                                              insecure: e.boolean("insecure") ?? false, bearer: secret("bearer"),
+                                              user: e.string("user", required: false), password: secret("password"))
+            }
+        } catch {
+            t.log.error(path, "\(error)")
+            return nil
+        }
     }
 }

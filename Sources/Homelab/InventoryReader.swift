@@ -93,6 +93,12 @@ struct FieldTable {
         }
     }
 
+    func boolean(_ key: String, required: Bool = false) -> Bool? {
+        guard let v = value(key, required: required) else { return nil }
+        guard case .boolean(let b) = v else { wrongType(key, "true or false", v); return nil }
+        return b
+    }
+
     /// One of a fixed set of words.
     func choice(_ key: String, _ options: [String], required: Bool = true) -> String? {
         guard let s = string(key, required: required) else { return nil }

@@ -201,6 +201,22 @@ enum ModelModule {
                     w.field("technology", s.technology)
                 }
             }
+            w.table("monitoring") {
+                let m = inv.monitoring
+                for (name, endpoint) in [("prometheus", m.prometheus), ("alertmanager", m.alertmanager),
+                                         ("pushgateway", m.pushgateway)] {
+                    guard let e = endpoint else { continue }
+                    w.table(name) {
+                        w.field("url", e.url)
+                        w.field("ca_file", e.caFile)
+                        w.field("insecure", e.insecure ? true : nil)
+                        w.field("bearer", e.bearer?.description)
+                        w.field("user", e.user)
+                        w.field("password", e.password?.description)
+                    }
+                }
+                w.field("textfile_dir", m.textfileDirectory)
+            }
             if let c = inv.capacity {
                 w.table("capacity") {
                     w.list("target_band", [c.targetBand.lowerBound, c.targetBand.upperBound]) { $0.push(L) }

@@ -463,12 +463,17 @@ return {
     { tier = 3, rto = "24h", rpo = "24h" },
   },
 
-  -- Where the live systems are. assumption: addresses on the Ops VLAN 20;
-  -- the textfile directory is Debian's prometheus-node-exporter default.
-  monitoring = {
-    prometheus   = "http://192.168.20.10:9090",
-    alertmanager = "http://192.168.20.11:9093",
-    pushgateway  = "http://192.168.20.12:9091",
-    textfile_dir = "/var/lib/prometheus/node-exporter",
-  },
+  -- Where the live systems are. Left out of the built-in homelab, which
+  -- describes the plan and must not reach into a network it only models:
+  -- uncomment it in your copy (labsh -m inventory init). assumption:
+  -- addresses on the Ops VLAN 20; the textfile directory is Debian's
+  -- prometheus-node-exporter default. An endpoint is a URL, or a table
+  -- { url =, ca_file =, bearer = "env:NAME" } or { url =, user =,
+  -- password = "file:/etc/labsh/am.pass" }: secrets by reference only.
+  -- monitoring = {
+  --   prometheus   = "http://192.168.20.10:9090",
+  --   alertmanager = "http://192.168.20.11:9093",
+  --   pushgateway  = "http://192.168.20.12:9091",
+  --   textfile_dir = "/var/lib/prometheus/node-exporter",
+  -- },
 }

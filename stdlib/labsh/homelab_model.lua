@@ -44,6 +44,7 @@ return function()
           vlan = 30,
         },
       },
+      monitoring = {},
       nodes = {
         {
           address = "192.168.10.11",

@@ -176,7 +176,17 @@
 ---@field rpo string duration
 
 ---@class Inventory.Monitoring
----@field prometheus string? URL
----@field alertmanager string? URL
----@field pushgateway string? URL
+---@field prometheus (string|Inventory.Endpoint)? URL, or URL with credentials
+---@field alertmanager (string|Inventory.Endpoint)?
+---@field pushgateway (string|Inventory.Endpoint)?
 ---@field textfile_dir string? node_exporter textfile collector directory
+
+---A live system and how to reach it. Secrets are references, "env:NAME" or
+---"file:PATH" (its first line), read when labsh connects: never the secret.
+---@class Inventory.Endpoint
+---@field url string "http://..." or "https://..."
+---@field ca_file string? PEM bundle to verify the server with
+---@field insecure boolean? skip TLS verification (labsh warns)
+---@field bearer string? token reference: "env:PROM_TOKEN"
+---@field user string? basic auth user, with password
+---@field password string? password reference: "file:/etc/labsh/prom.pass"
