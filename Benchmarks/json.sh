@@ -1,0 +1,23 @@
+#!/bin/sh
+# lab.json against lua-cjson (Debian lua-cjson), one labsh process, medians:
+#   decode  a 10 MB Prometheus query_range response   target: ratio <= 1.0
+#   encode  the decoded value back to text            target: ratio <= 1.5
+#   Benchmarks/json.sh LABSH [RUNS]
+set -eu
+labsh=${1:-.build/release/labsh}
+runs=${2:-9}
+here=$(dirname "$0")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+"$labsh" "$here/json-gen.lua" "$tmp/range.json" 10
+set -- $("$labsh" "$here/json-bench.lua" "$tmp/range.json" "$runs")
+
+row() {  # name, labsh figure, peer figure, unit, target
+    awk -v n="$1" -v a="$2" -v b="$3" -v u="$4" -v t="$5" 'BEGIN {
+        r = a / b
+        printf "%-34s %12.3f %12.3f  %-3s %7.2f   <= %-4s %s\n", n, a, b, u, r, t, (r <= t ? "ok" : "MISSED")
+    }'
+}
+row "json decode 10 MB (peer cjson)" "$1" "$2" ms 1.0
+row "json encode 10 MB (peer cjson)" "$3" "$4" ms 1.5
