@@ -11,8 +11,6 @@ let package = Package(
         .systemLibrary(name: "CLua", pkgConfig: "lua5.4",
                        providers: [.apt(["liblua5.4-dev"])]),
         .systemLibrary(name: "CReadline", providers: [.apt(["libreadline-dev"])]),
-        .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
-                       providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // The little C that Swift must not do itself (see DESIGN.md, "one rule for errors").
         .target(name: "CLuaShim", dependencies: ["CLua"],
@@ -25,8 +23,10 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("m")]),
         // The pure Swift model of the homelab: no Lua, no Foundation.
         .target(name: "Homelab"),
+        // libcurl through dlopen on first use: labsh does not link it (start-up).
+        .target(name: "CCurlShim", linkerSettings: [.linkedLibrary("dl")]),
         // Talking to real systems (HTTP, JSON, Prometheus...): no Lua here.
-        .target(name: "Connectors"),
+        .target(name: "Connectors", dependencies: ["CCurlShim"]),
         .target(name: "LabBindings", dependencies: ["LuaHost", "Homelab", "Connectors", "CLua", "CLuaShim"],
                 plugins: ["EmbedFiles"]),
         .target(name: "Shell", dependencies: ["LuaHost", "LabBindings", "CLineEdit", "CLuaShim"]),

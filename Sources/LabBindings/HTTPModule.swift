@@ -1,9 +1,297 @@
 import CLua
+import CLuaShim
+import Connectors
 import LuaHost
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `lab.http`: HTTP requests over libcurl (Connectors does the transfers).
+/// Here: Lua tables to HTTPRequest, responses to lab.HTTPResponse objects,
+/// failures to error objects of kind "http".
 enum HTTPModule {
     static func push(_ state: LuaState) throws {
-        lua_createtable(state.L, 0, 4)
+        state.register(ResponseObject.self) { t in
+            t.field("status") { $0.response.status }
+            t.field("headers") { $0.response.headers }
+            t.field("body") { LuaBytes($0.response.body) }
+            t.field("elapsed") { $0.response.elapsed }
+            t.field("url") { $0.response.url }
+            t.method("json") { object, call in
+                try pushDecodedJSON(call, object.response.body)
+            }
+            t.tostring { object in
+                let r = object.response
+                return "lab.HTTPResponse: \(r.status) \(r.reason) \(r.url) (\(r.body.count) bytes)"
+            }
+        }
+        let L = state.L
+        lua_createtable(L, 0, 6)
+        state.setFunction("request") { call in
+            guard call.type(1) == LUA_TTABLE else { throw call.typeError(1, "table") }
+            return try perform(call, try request(call, 1, method: nil, url: nil))
+        }
+        for method in ["get", "post", "put", "delete"] {
+            state.setFunction(method) { call in
+                let url = try call.string(1)
+                if !call.isNoneOrNil(2), call.type(2) != LUA_TTABLE { throw call.typeError(2, "table") }
+                let r = try request(call, call.isNoneOrNil(2) ? nil : 2, method: method.uppercased(), url: url)
+                return try perform(call, r)
+            }
+        }
+        state.setFunction("parallel") { call in try parallel(call) }
+    }
+
+    /// A lab.HTTPResponse in Lua.
+    final class ResponseObject: LuaObject {
+        static let luaTypeName = "lab.HTTPResponse"
+        let response: HTTPResponse
+        init(_ response: HTTPResponse) { self.response = response }
+    }
+
+    // MARK: Performing
+
+    static func stop() -> HTTPStop {
+        HTTPStop(fd: lh_stop_fd()) { lh_stop_reason() != Int32(LH_STOP_NONE) }
+    }
+
+    /// One request: the response object, or the error raised. A stop
+    /// (Ctrl-C, --timeout) stays pending, so labsh still stops after this.
+    static func perform(_ call: LuaCall, _ request: HTTPRequest) throws -> Int32 {
+        switch HTTPClient.perform(request, stop: stop()) {
+        case .success(let response):
+            call.state.push(object: ResponseObject(response))
+            return 1
+        case .failure(let error):
+            throw LuaRaise.object(kind: "http", message: error.message, fields: fields(of: error))
+        }
+    }
+
+    /// parallel(requests [, {max = N}]): a result per request, in order.
+    static func parallel(_ call: LuaCall) throws -> Int32 {
+        guard call.type(1) == LUA_TTABLE else { throw call.typeError(1, "table") }
+        var maxParallel = 10
+        if !call.isNoneOrNil(2) {
+            let opts = try call.table(2)
+            for key in opts.fields.keys where key.stringValue != "max" {
+                throw LuaRaise.argument(2, "unknown option '\(key.stringValue ?? "\(key)")' (options are max)")
+            }
+            if let n = opts["max"] {
+                guard let v = n.intValue, v >= 1 else { throw LuaRaise.argument(2, "max must be an integer >= 1") }
+                maxParallel = Int(v)
+            }
+        }
+        let L = call.L
+        let count = Int(lua_rawlen(L, 1))
+        var requests: [HTTPRequest] = []
+        requests.reserveCapacity(count)
+        for i in stride(from: 1, through: count, by: 1) {
+            let type = lua_rawgeti(L, 1, lua_Integer(i))
+            let top = lua_gettop(L)
+            defer { lh_pop(L, 1) }
+            switch type {
+            case LUA_TSTRING:
+                requests.append(HTTPRequest(method: "GET", url: LuaState.string(L, top) ?? ""))
+            case LUA_TTABLE:
+                requests.append(try request(call, top, method: nil, url: nil, argument: 1, position: "requests[\(i)]"))
+            default:
+                throw LuaRaise.argument(1, "requests[\(i)] must be a URL or a request table")
+            }
+        }
+        let bar: HTTPProgressBar? = isatty(2) != 0 && requests.count > 1 ? HTTPProgressBar() : nil
+        let outcomes = HTTPClient.perform(requests, maxParallel: maxParallel, stop: stop()) { done, total in
+            bar?.update(done: done, total: total)
+        }
+        bar?.finish()
+        lua_createtable(L, Int32(outcomes.count), 0)
+        for (i, outcome) in outcomes.enumerated() {
+            switch outcome {
+            case .success(let response):
+                call.state.push(object: ResponseObject(response))
+            case .failure(let error):
+                LuaState.pushErrorObject(L, kind: "http", message: error.message, fields: fields(of: error))
+            }
+            lua_rawseti(L, -2, lua_Integer(i + 1))
+        }
+        return 1
+    }
+
+    /// The context fields of an error object.
+    static func fields(of error: HTTPError) -> [String: LuaValue] {
+        var fields: [String: LuaValue] = [
+            "url": .str(error.url), "method": .str(error.method), "reason": .str(error.reason.rawValue),
+        ]
+        if let status = error.status { fields["status"] = .integer(Int64(status)) }
+        if let body = error.body { fields["body"] = .string(LuaBytes(body)) }
+        return fields
+    }
+
+    // MARK: Reading a request table
+
+    static let optionNames = ["method", "url", "query", "headers", "body", "json", "timeout", "connect_timeout",
+                              "auth", "ca_file", "insecure", "max_bytes", "retries", "raise_status"]
+
+    /// The request described by the table at `index` (nil: none, only
+    /// `method` and `url`). Errors name argument `argument` and, in a batch,
+    /// the request's place.
+    static func request(_ call: LuaCall, _ index: Int32?, method: String?, url: String?,
+                        argument: Int32? = nil, position: String? = nil) throws -> HTTPRequest {
+        let arg = argument ?? index ?? 1
+        func bad(_ text: String) -> LuaRaise { .argument(arg, (position.map { $0 + ": " } ?? "") + text) }
+        var opts: [String: LuaValue] = [:]
+        if let index {
+            guard case .table(let table) = try LuaState.value(call.L, index, state: call.state) else { throw bad("table expected") }
+            if !table.array.isEmpty { throw bad("options are named (\(optionNames.joined(separator: ", "))), not a list") }
+            for (key, value) in table.fields {
+                guard let name = key.stringValue, optionNames.contains(name) else {
+                    throw bad("unknown option '\(key.stringValue ?? "\(key)")' (options are \(optionNames.joined(separator: ", ")))")
+                }
+                opts[name] = value
+            }
+        }
+        func string(_ name: String) throws -> String? {
+            guard let v = opts[name] else { return nil }
+            guard let s = v.stringValue else { throw bad("\(name) must be a string") }
+            return s
+        }
+        func number(_ name: String) throws -> Double? {
+            switch opts[name] {
+            case nil: return nil
+            case .integer(let i)?: return Double(i)
+            case .number(let d)?: return d
+            default: throw bad("\(name) must be a number")
+            }
+        }
+        func boolean(_ name: String) throws -> Bool? {
+            guard let v = opts[name] else { return nil }
+            guard case .boolean(let b) = v else { throw bad("\(name) must be a boolean") }
+            return b
+        }
+
+        guard let target = try url ?? string("url") else { throw bad("url is missing") }
+        var r = HTTPRequest(method: try method ?? string("method") ?? "GET", url: target)
+        if let query = opts["query"] { r.query = try pairs(query, "query", bad) }
+        if let headers = opts["headers"] {
+            r.headers = try pairs(headers, "headers", bad)
+            if r.headers.contains(where: { $0.name.isEmpty || $0.name.contains(":") }) { throw bad("headers: bad header name") }
+        }
+        if let body = opts["body"] {
+            guard case .string(let bytes) = body else { throw bad("body must be a string") }
+            r.body = bytes.bytes
+        }
+        if let index, opts["json"] != nil {
+            if r.body != nil { throw bad("give body or json, not both") }
+            r.body = try encodeJSON(call, tableAt: index)
+            if !r.headers.contains(where: { $0.name.lowercased() == "content-type" }) {
+                r.headers.append(("Content-Type", "application/json"))
+            }
+        }
+        if let t = try number("timeout") {
+            guard t > 0 else { throw bad("timeout must be > 0 (seconds)") }
+            r.timeout = t
+        }
+        if let t = try number("connect_timeout") {
+            guard t > 0 else { throw bad("connect_timeout must be > 0 (seconds)") }
+            r.connectTimeout = t
+        }
+        if let auth = opts["auth"] { r.auth = try self.auth(auth, bad) }
+        r.caFile = try string("ca_file")
+        if try boolean("insecure") == true {
+            r.insecure = true
+            warnInsecure(r.url)
+        }
+        if let n = try number("max_bytes") {
+            guard n >= 0, n < 1e15 else { throw bad("max_bytes must be a size in bytes") }
+            r.maxBytes = Int(n)
+        }
+        if let n = try number("retries") {
+            guard n >= 0, n <= 100, n == n.rounded() else { throw bad("retries must be an integer 0-100") }
+            r.retries = Int(n)
+        }
+        if let raise = try boolean("raise_status") { r.raiseStatus = raise }
+        r.userAgent = "labsh/" + Lab.version
+        return r
+    }
+
+    /// A table of name = value (value a string, number, boolean or a list of
+    /// them) as pairs sorted by name: the same URL every time.
+    static func pairs(_ value: LuaValue, _ what: String, _ bad: (String) -> LuaRaise) throws -> [(name: String, value: String)] {
+        guard case .table(let table) = value, table.array.isEmpty else { throw bad("\(what) must be a table of name = value") }
+        func text(_ v: LuaValue) throws -> String {
+            switch v {
+            case .string(let s): return s.description
+            case .integer(let i): return String(i)
+            case .number(let d): return d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
+            case .boolean(let b): return b ? "true" : "false"
+            default: throw bad("\(what) values must be strings or numbers")
+            }
+        }
+        var out: [(name: String, value: String)] = []
+        for (key, v) in table.fields {
+            guard let name = key.stringValue else { throw bad("\(what) names must be strings") }
+            if case .table(let list) = v {
+                guard list.fields.isEmpty else { throw bad("\(what).\(name) must be a value or a list") }
+                for item in list.array { out.append((name, try text(item))) }
+            } else {
+                out.append((name, try text(v)))
+            }
+        }
+        // Sorted by name, stable for repeated names (their list order).
+        return out.enumerated().sorted { a, b in
+            a.element.name != b.element.name ? a.element.name < b.element.name : a.offset < b.offset
+        }.map(\.element)
+    }
+
+    static func auth(_ value: LuaValue, _ bad: (String) -> LuaRaise) throws -> HTTPRequest.Auth {
+        guard case .table(let t) = value else { throw bad("auth must be {basic = {user, password}} or {bearer = token}") }
+        if let token = t["bearer"] {
+            guard let s = token.stringValue else { throw bad("auth.bearer must be a string") }
+            return .bearer(s)
+        }
+        if case .table(let basic)? = t["basic"] {
+            let user = basic["user"] ?? basic.array.first
+            let password = basic["password"] ?? (basic.array.count > 1 ? basic.array[1] : nil)
+            guard let u = user?.stringValue, let p = password?.stringValue else {
+                throw bad("auth.basic must be {user, password} (strings)")
+            }
+            return .basic(user: u, password: p)
+        }
+        throw bad("auth must be {basic = {user, password}} or {bearer = token}")
+    }
+
+    nonisolated(unsafe) static var warnedInsecure = false
+
+    /// Once per process: operators should see that TLS is not verified.
+    static func warnInsecure(_ url: String) {
+        guard !warnedInsecure else { return }
+        warnedInsecure = true
+        fputs("labsh: warning: TLS certificate verification disabled (insecure = true) for \(url)\n", stderr)
+    }
+
+    // MARK: JSON through lab.json (called in Lua: no dependency on its Swift)
+
+    /// The `json` field of the table at `index`, encoded with lab.json.
+    static func encodeJSON(_ call: LuaCall, tableAt index: Int32) throws -> [UInt8] {
+        let L = call.L
+        lua_rawgetfield(L, index, "json")
+        let value = LuaRef(state: call.state, L: L)
+        let encoded = try jsonFunction(call, "encode", value)
+        encoded.push(L)
+        defer { lh_pop(L, 1) }
+        guard let bytes = LuaState.bytes(L, -1) else { throw LuaRaise.message("lab.json.encode did not return a string") }
+        return bytes
+    }
+
+    static func pushDecodedJSON(_ call: LuaCall, _ body: [UInt8]) throws -> Int32 {
+        try jsonFunction(call, "decode", LuaBytes(body)).push(call.L)
+        return 1
+    }
+
+    /// require("lab.json")[name](argument)
+    static func jsonFunction(_ call: LuaCall, _ name: String, _ argument: LuaPushable) throws -> LuaRef {
+        let state = call.state
+        let module = try state.callRef(on: call.L, try state.global("require"), ["lab.json"])
+        let function = try state.index(module, name)
+        return try state.callRef(on: call.L, function, [argument])
     }
 }

@@ -1,0 +1,241 @@
+#include "ccurl_shim.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+// ---- Loading ----------------------------------------------------------------
+
+static struct {
+    CURLcode (*global_init)(long);
+    CURL *(*easy_init)(void);
+    void (*easy_cleanup)(CURL *);
+    CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+    CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+    const char *(*easy_strerror)(CURLcode);
+    char *(*easy_escape)(CURL *, const char *, int);
+    void (*free)(void *);
+    struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+    void (*slist_free_all)(struct curl_slist *);
+    CURLM *(*multi_init)(void);
+    CURLMcode (*multi_cleanup)(CURLM *);
+    CURLMcode (*multi_add_handle)(CURLM *, CURL *);
+    CURLMcode (*multi_remove_handle)(CURLM *, CURL *);
+    CURLMcode (*multi_perform)(CURLM *, int *);
+    CURLMcode (*multi_poll)(CURLM *, struct curl_waitfd *, unsigned, int, int *);
+    CURLMsg *(*multi_info_read)(CURLM *, int *);
+} api;
+
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static char load_error[512];
+static int loaded = 0;
+
+static void load(void) {
+    void *lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+        snprintf(load_error, sizeof load_error,
+                 "libcurl.so.4 not found: apt-get install libcurl4 (%s)", dlerror());
+        return;
+    }
+#define SYM(field, name)                                                              \
+    do {                                                                              \
+        *(void **)&api.field = dlsym(lib, name);                                      \
+        if (!api.field) {                                                             \
+            snprintf(load_error, sizeof load_error, "libcurl.so.4 lacks %s (libcurl 7.66 or later needed)", name); \
+            return;                                                                   \
+        }                                                                             \
+    } while (0)
+    SYM(global_init, "curl_global_init");
+    SYM(easy_init, "curl_easy_init");
+    SYM(easy_cleanup, "curl_easy_cleanup");
+    SYM(easy_setopt, "curl_easy_setopt");
+    SYM(easy_getinfo, "curl_easy_getinfo");
+    SYM(easy_strerror, "curl_easy_strerror");
+    SYM(easy_escape, "curl_easy_escape");
+    SYM(free, "curl_free");
+    SYM(slist_append, "curl_slist_append");
+    SYM(slist_free_all, "curl_slist_free_all");
+    SYM(multi_init, "curl_multi_init");
+    SYM(multi_cleanup, "curl_multi_cleanup");
+    SYM(multi_add_handle, "curl_multi_add_handle");
+    SYM(multi_remove_handle, "curl_multi_remove_handle");
+    SYM(multi_perform, "curl_multi_perform");
+    SYM(multi_poll, "curl_multi_poll");
+    SYM(multi_info_read, "curl_multi_info_read");
+#undef SYM
+    if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        snprintf(load_error, sizeof load_error, "curl_global_init failed");
+        return;
+    }
+    loaded = 1;
+}
+
+int ccurl_load(void) {
+    pthread_once(&load_once, load);
+    return loaded ? 0 : 1;
+}
+
+const char *ccurl_load_error(void) { return load_error; }
+
+// ---- Buffers ----------------------------------------------------------------
+
+static int append(char **buf, size_t *len, size_t *cap, const char *data, size_t n) {
+    if (*len + n > *cap) {
+        size_t want = *cap ? *cap : 16384;
+        while (want < *len + n) want *= 2;
+        char *grown = realloc(*buf, want);
+        if (!grown) return 0;
+        *buf = grown;
+        *cap = want;
+    }
+    memcpy(*buf + *len, data, n);
+    *len += n;
+    return 1;
+}
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *user) {
+    ccurl_transfer *t = user;
+    size_t n = size * nmemb;
+    if (t->body_len + n > t->max_bytes) {
+        t->too_large = 1;
+        return 0;  // curl stops with CURLE_WRITE_ERROR
+    }
+    return append(&t->body, &t->body_len, &t->body_cap, data, n) ? n : 0;
+}
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *user) {
+    ccurl_transfer *t = user;
+    size_t n = size * nmemb;
+    // A status line starts a new response (after a redirect or a 100
+    // Continue): keep only the last one's headers.
+    if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) t->head_len = 0;
+    if (t->head_len + n > (1u << 20)) return 0;  // 1 MiB of headers is an attack
+    return append(&t->head, &t->head_len, &t->head_cap, data, n) ? n : 0;
+}
+
+// ---- Transfers ----------------------------------------------------------------
+
+ccurl_transfer *ccurl_transfer_new(size_t max_bytes) {
+    if (ccurl_load() != 0) return NULL;
+    ccurl_transfer *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->easy = api.easy_init();
+    if (!t->easy) {
+        free(t);
+        return NULL;
+    }
+    t->max_bytes = max_bytes;
+    api.easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, on_body);
+    api.easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
+    api.easy_setopt(t->easy, CURLOPT_HEADERFUNCTION, on_header);
+    api.easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
+    api.easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->errbuf);
+    api.easy_setopt(t->easy, CURLOPT_PRIVATE, t);
+    // labsh owns SIGALRM (--timeout); curl must not use signals.
+    api.easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
+    return t;
+}
+
+void ccurl_transfer_free(ccurl_transfer *t) {
+    if (!t) return;
+    api.easy_cleanup(t->easy);
+    if (t->headers) api.slist_free_all(t->headers);
+    free(t->body);
+    free(t->head);
+    free(t);
+}
+
+void ccurl_transfer_reset_response(ccurl_transfer *t) {
+    t->body_len = 0;
+    t->head_len = 0;
+    t->too_large = 0;
+    t->errbuf[0] = 0;
+}
+
+int ccurl_add_header(ccurl_transfer *t, const char *line) {
+    struct curl_slist *next = api.slist_append(t->headers, line);
+    if (!next) return 1;
+    t->headers = next;
+    return api.easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
+}
+
+int ccurl_setopt_long(ccurl_transfer *t, CURLoption opt, long value) {
+    return api.easy_setopt(t->easy, opt, value);
+}
+
+int ccurl_setopt_off_t(ccurl_transfer *t, CURLoption opt, curl_off_t value) {
+    return api.easy_setopt(t->easy, opt, value);
+}
+
+int ccurl_setopt_str(ccurl_transfer *t, CURLoption opt, const char *value) {
+    return api.easy_setopt(t->easy, opt, value);
+}
+
+long ccurl_getinfo_long(ccurl_transfer *t, CURLINFO info) {
+    long v = 0;
+    api.easy_getinfo(t->easy, info, &v);
+    return v;
+}
+
+double ccurl_getinfo_double(ccurl_transfer *t, CURLINFO info) {
+    double v = 0;
+    api.easy_getinfo(t->easy, info, &v);
+    return v;
+}
+
+const char *ccurl_getinfo_str(ccurl_transfer *t, CURLINFO info) {
+    char *v = NULL;
+    api.easy_getinfo(t->easy, info, &v);
+    return v;
+}
+
+const char *ccurl_strerror(CURLcode code) {
+    return ccurl_load() == 0 ? api.easy_strerror(code) : load_error;
+}
+
+char *ccurl_escape(const char *bytes, int len) {
+    if (ccurl_load() != 0) return NULL;
+    return api.easy_escape(NULL, bytes, len);
+}
+
+void ccurl_free(void *p) {
+    if (p && loaded) api.free(p);
+}
+
+// ---- Multi ----------------------------------------------------------------
+
+CURLM *ccurl_multi_new(void) {
+    if (ccurl_load() != 0) return NULL;
+    return api.multi_init();
+}
+
+void ccurl_multi_free(CURLM *m) {
+    if (m) api.multi_cleanup(m);
+}
+
+int ccurl_multi_add(CURLM *m, ccurl_transfer *t) { return api.multi_add_handle(m, t->easy); }
+int ccurl_multi_remove(CURLM *m, ccurl_transfer *t) { return api.multi_remove_handle(m, t->easy); }
+
+int ccurl_multi_perform(CURLM *m, int *running) { return api.multi_perform(m, running); }
+
+int ccurl_multi_poll(CURLM *m, int extra_fd, int timeout_ms) {
+    struct curl_waitfd extra = {.fd = extra_fd, .events = CURL_WAIT_POLLIN, .revents = 0};
+    int n = 0;
+    api.multi_poll(m, extra_fd >= 0 ? &extra : NULL, extra_fd >= 0 ? 1 : 0, timeout_ms, &n);
+    return extra_fd >= 0 && (extra.revents & CURL_WAIT_POLLIN);
+}
+
+ccurl_transfer *ccurl_multi_next_done(CURLM *m, CURLcode *result) {
+    int left = 0;
+    CURLMsg *msg;
+    while ((msg = api.multi_info_read(m, &left)) != NULL) {
+        if (msg->msg != CURLMSG_DONE) continue;
+        ccurl_transfer *t = NULL;
+        api.easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+        *result = msg->data.result;
+        return t;
+    }
+    return NULL;
+}
