@@ -7,9 +7,11 @@ DEBUG_BIN   := .build/debug/labsh
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian packages: build (headers), tests (the real lua, its C modules,
-# tmux for the REPL test) and benchmarks (hyperfine).
+# tmux for the REPL test, the monitoring servers and promtool/amtool) and
+# benchmarks (hyperfine).
 APT_PACKAGES := pkg-config liblua5.4-dev libreadline-dev libncurses-dev libcurl4-openssl-dev \
-                lua5.4 lua-lpeg lua-cjson tmux hyperfine time bind9-utils
+                lua5.4 lua-lpeg lua-cjson tmux hyperfine time bind9-utils \
+                prometheus prometheus-node-exporter prometheus-alertmanager prometheus-pushgateway
 
 .PHONY: all deps build run test test-swift test-lua bench install asan clean homelab-model
 
@@ -66,9 +68,17 @@ build: deps
 run: build
 	$(RELEASE_BIN) -m demo
 
+# The tests run against real Prometheus, node_exporter, Alertmanager and
+# Pushgateway on free loopback ports (Tests/servers/servers.py), stopped again
+# also when a test fails. The Lua runner's summary line comes last.
 test: deps
 	$(SWIFT) build --build-tests
+	Tests/run-with-servers.sh $(MAKE) --no-print-directory test-swift test-lua
+
+test-swift:
 	LABSH_BIN=$(CURDIR)/$(DEBUG_BIN) $(SWIFT) test --skip-build
+
+test-lua:
 	$(DEBUG_BIN) Tests/lua/run.lua Tests/lua/*_spec.lua
 
 bench: build
