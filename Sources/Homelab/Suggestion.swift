@@ -1,7 +1,7 @@
 /// "Did you mean" for names typed by hand (zones, later inventory keys): the
 /// closest candidate when it is near enough to be a typo.
-enum Suggestion {
-    static func closest(to word: String, in candidates: [String]) -> String? {
+public enum Suggestion {
+    public static func closest(to word: String, in candidates: [String]) -> String? {
         let limit = max(1, word.count / 3)
         var best: (name: String, distance: Int)?
         for candidate in candidates {
@@ -12,7 +12,7 @@ enum Suggestion {
     }
 
     /// " (did you mean 'k8s'?)" or "".
-    static func didYouMean(_ word: String, in candidates: [String]) -> String {
+    public static func didYouMean(_ word: String, in candidates: [String]) -> String {
         closest(to: word, in: candidates).map { " (did you mean '\($0)'?)" } ?? ""
     }
 

@@ -18,6 +18,7 @@ public enum Lab {
         "lab.http": HTTPModule.push,
         "labsh.host": HostModule.push,
         "labsh.model": ModelModule.push,
+        "labsh.retention": RetentionModule.push,
     ]
 
     /// Functions of `lab` itself that a module provides: `lab.nodes` is
