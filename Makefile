@@ -7,10 +7,10 @@ DEBUG_BIN   := .build/debug/labsh
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian packages: build (headers), tests (the real lua, its C modules,
-# tmux for the REPL test, the monitoring servers and promtool/amtool) and
+# tmux for the REPL test, restic, the monitoring servers and promtool/amtool) and
 # benchmarks (hyperfine).
 APT_PACKAGES := pkg-config liblua5.4-dev libreadline-dev libncurses-dev libcurl4-openssl-dev \
-                lua5.4 lua-lpeg lua-cjson tmux hyperfine time bind9-utils \
+                lua5.4 lua-lpeg lua-cjson tmux hyperfine time bind9-utils restic \
                 prometheus prometheus-node-exporter prometheus-alertmanager prometheus-pushgateway
 
 .PHONY: all deps build run test test-swift test-lua bench install asan clean homelab-model

@@ -103,7 +103,7 @@ test("module names complete after require", function()
   local env = lab_env()
   local embedded = { "lab.net", "lab.nodes", "labsh.repl", "labsh.pretty" }
   assert_same(candidates('require "lab.n', env, embedded), { "lab.net", "lab.nodes" })
-  assert_same(candidates("local r = require('labsh.r", env, embedded), { "labsh.repl" })
+  assert_same(candidates("local r = require('labsh.rep", env, embedded), { "labsh.repl" })
   assert_same(candidates('require"labsh.c', env, embedded), { "labsh.complete" })
   assert_same(candidates('require "strin', env), { "string" })
 end)
