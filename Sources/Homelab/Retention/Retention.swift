@@ -40,9 +40,12 @@ public enum Retention {
                              semantics: RetentionPolicy.Semantics = .restic, now: ZonedTime,
                              localZone: TimeZoneRules = SystemTimeZone()) throws -> RetentionDecision {
         // Newest first; equal times keep their given order (a stable sort).
-        let list = snapshots.enumerated().sorted {
-            $0.element.time == $1.element.time ? $0.offset < $1.offset : $0.element.time > $1.element.time
-        }.map(\.element)
+        // Indices are sorted, not the snapshots: no copies while sorting.
+        let order = snapshots.indices.sorted {
+            let a = snapshots[$0].time, b = snapshots[$1].time
+            return a == b ? $0 < $1 : a > b
+        }
+        let list = order.map { snapshots[$0] }
         switch semantics {
         case .restic014:
             // restic 0.14 reads -1 as no rule at all, and removes what that
@@ -89,8 +92,9 @@ public enum Retention {
                 reasons.append("has tags [\(tagSet.joined(separator: ", "))]")
             }
             if let start = withinStart, s.time > start { reasons.append("within \(policy.within!)") }
+            let date = s.time.date  // once: every period's bucket is read from it
             for (i, period) in periods.enumerated() where left[i] > 0 || left[i] == -1 {
-                let bucket = period == .last ? nr : period.bucket(of: s.time)
+                let bucket = period == .last ? nr : period.bucket(of: date, hour: s.time.hour)
                 // restic 0.16+: the oldest snapshot too, while the count has room.
                 if bucket != lastBucket[i] || (keepOldest && nr == list.count - 1) {
                     lastBucket[i] = bucket
@@ -99,7 +103,7 @@ public enum Retention {
                 }
             }
             for (i, rule) in withinRules.enumerated() where s.time > rule.start {
-                let bucket = rule.period.bucket(of: s.time)
+                let bucket = rule.period.bucket(of: date, hour: s.time.hour)
                 if bucket != lastWithinBucket[i] {
                     lastWithinBucket[i] = bucket
                     reasons.append("\(rule.period.rawValue) within \(rule.duration)")
@@ -165,15 +169,18 @@ public struct RetentionGroup: Sendable {
 
     /// Groups in the order their first snapshot appears.
     public static func group(_ snapshots: [RetentionSnapshot], by fields: Set<Field> = [.host, .paths]) -> [RetentionGroup] {
+        struct Key: Hashable { var host: String?, paths: [String]?, tags: [String]? }
+        let byHost = fields.contains(.host), byPaths = fields.contains(.paths), byTags = fields.contains(.tags)
         var groups: [RetentionGroup] = []
+        var indexOf: [Key: Int] = [:]
         for s in snapshots {
-            let host = fields.contains(.host) ? s.host : nil
-            let paths = fields.contains(.paths) ? s.paths.sorted() : nil
-            let tags = fields.contains(.tags) ? s.tags.sorted() : nil
-            if let i = groups.firstIndex(where: { $0.host == host && $0.paths == paths && $0.tags == tags }) {
+            let key = Key(host: byHost ? s.host : nil, paths: byPaths ? s.paths.sorted() : nil,
+                          tags: byTags ? s.tags.sorted() : nil)
+            if let i = indexOf[key] {
                 groups[i].snapshots.append(s)
             } else {
-                groups.append(RetentionGroup(host: host, paths: paths, tags: tags, snapshots: [s]))
+                indexOf[key] = groups.count
+                groups.append(RetentionGroup(host: key.host, paths: key.paths, tags: key.tags, snapshots: [s]))
             }
         }
         return groups

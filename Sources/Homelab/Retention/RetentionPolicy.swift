@@ -63,11 +63,12 @@ extension RetentionPolicy.Period {
 
     /// The period a time falls in, as one number (restic's "bucket"): hours
     /// as YYYYMMDDHH, days YYYYMMDD, ISO weeks YYYYWW, months YYYYMM, years.
-    func bucket(of time: ZonedTime) -> Int {
-        let d = time.date
+    func bucket(of time: ZonedTime) -> Int { bucket(of: time.date, hour: time.hour) }
+
+    func bucket(of d: CivilDate, hour: Int) -> Int {
         switch self {
         case .last: return 0  // not by time: every snapshot is its own
-        case .hourly: return d.year * 1_000_000 + d.month * 10_000 + d.day * 100 + time.hour
+        case .hourly: return d.year * 1_000_000 + d.month * 10_000 + d.day * 100 + hour
         case .daily: return d.year * 10_000 + d.month * 100 + d.day
         case .weekly: let w = d.isoWeek; return w.year * 100 + w.week
         case .monthly: return d.year * 100 + d.month
