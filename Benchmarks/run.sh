@@ -65,8 +65,10 @@ sort -n "$tmp/loads" | awk 'NF { v[++n] = $1 } END {
     printf "%-34s %12.3f %12s  %-3s %7s   <  %-4s %s\n", "load 1k nodes/10k guests (10 runs)", m, "-", "ms", "-", "100", (m < 100 ? "ok" : "MISSED")
 }'
 
-# Live data (issue 4): JSON against lua-cjson, HTTP fan-out against curl.
-for part in json http; do
+# Live data: JSON against lua-cjson, HTTP fan-out against curl; retention
+# decisions against restic forget (the first run builds a 2,000-snapshot
+# repository once, a few minutes).
+for part in json http restic; do
     [ -x "Benchmarks/$part.sh" ] && RUNS=$runs "Benchmarks/$part.sh" "$labsh"
 done
 exit 0

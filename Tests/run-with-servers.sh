@@ -13,6 +13,8 @@ trap 'exit 143' TERM
 python3 "$servers" start "$dir"
 set -a
 . "$dir/servers.env"
+# The audit log of what the tests change goes with the servers, not to ~.
+LABSH_STATE_DIR="$dir/state"
 # libcurl honours *_proxy: the servers are reached directly, never via a proxy.
 no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}"
 NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}"

@@ -20,6 +20,35 @@ enum HostModule {
             }
             return 0
         }
+        // append_private(path, text): one write with O_APPEND to a file made
+        // 0600 if new (the audit log): lines from parallel jobs never mix
+        state.setFunction("append_private") { call in
+            let path = try call.string(1)
+            let bytes = try call.bytes(2)
+            let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw LuaRaise.message("cannot open '\(path)': \(String(cString: strerror(errno)))") }
+            defer { close(fd) }
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            guard n == bytes.count else { throw LuaRaise.message("cannot write '\(path)': \(String(cString: strerror(errno)))") }
+            return 0
+        }
+        // temp_directory(prefix): a new private directory (mkdtemp) under $TMPDIR or /tmp
+        state.setFunction("temp_directory") { call in
+            let base = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+            var template = Array((base + "/" + (try call.optString(1) ?? "labsh") + ".XXXXXX").utf8CString)
+            guard mkdtemp(&template) != nil else {
+                throw LuaRaise.message("cannot create a directory in \(base): \(String(cString: strerror(errno)))")
+            }
+            return call.push(String(cString: template))
+        }
+        // remove_tree(path): rm -rf, also through directories restored read-only;
+        // no process, so it works while a stop is pending (in __close handlers)
+        state.setFunction("remove_tree") { call in call.push(removeTree(try call.string(1))) }
+        // user(): the effective user's login name (cron may not set USER)
+        state.setFunction("user") { call in
+            guard let pw = getpwuid(geteuid()) else { return call.push(String(geteuid())) }
+            return call.push(String(cString: pw.pointee.pw_name))
+        }
         // fail(kind, message [, fields]): raise an error object, as Swift
         // bindings do, from Lua code (it prints as its message, no traceback)
         state.setFunction("fail") { call in
@@ -30,6 +59,26 @@ enum HostModule {
             throw LuaRaise.object(kind: try call.string(1), message: try call.string(2), fields: fields)
         }
     }
+}
+
+/// rm -rf: false if anything stayed. Directories are made writable first.
+func removeTree(_ path: String) -> Bool {
+    var st = stat()
+    guard lstat(path, &st) == 0 else { return errno == ENOENT }
+    guard (st.st_mode & S_IFMT) == S_IFDIR else { return unlink(path) == 0 }
+    chmod(path, 0o700)
+    var ok = true
+    if let dir = opendir(path) {
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+            }
+            if name == "." || name == ".." { continue }
+            ok = removeTree(path + "/" + name) && ok
+        }
+        closedir(dir)
+    }
+    return rmdir(path) == 0 && ok
 }
 
 /// mkdir -p, private to the user (history, state, config).

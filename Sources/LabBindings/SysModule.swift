@@ -16,6 +16,7 @@ enum SysModule {
         }
         state.setFunction("now") { call in call.push(clockSeconds(CLOCK_REALTIME)) }
         state.setFunction("monotonic") { call in call.push(clockSeconds(CLOCK_MONOTONIC)) }
+        state.setFunction("isatty") { call in call.push(isatty(Int32(truncatingIfNeeded: try call.integer(1))) != 0) }
     }
 
     static func clockSeconds(_ clock: clockid_t) -> Double {

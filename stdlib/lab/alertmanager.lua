@@ -101,13 +101,16 @@ function Client:silence(opts)
     matchers = list, startsAt = times.format(starts), endsAt = times.format(ends),
     createdBy = opts.created_by or default_author(), comment = opts.comment,
   }
-  if not gate.allows(("create a silence on %s for %s until %s"):format(
-      self.endpoint.base, describe(list), silence.endsAt)) then
-    return nil
-  end
-  local reply = self.endpoint:send("POST", "/api/v2/silences",
-    { json = silence, what = "silence " .. describe(list) }):json()
-  return reply.silenceID
+  -- An operator's decision to stop notifications: audited, not asked.
+  return gate.perform({
+    action = "alertmanager.silence", target = self.endpoint.base, ask = false,
+    summary = ("create a silence for %s until %s"):format(describe(list), silence.endsAt),
+    details = { matchers = describe(list), ends = silence.endsAt, comment = silence.comment },
+  }, function()
+    local reply = self.endpoint:send("POST", "/api/v2/silences",
+      { json = silence, what = "silence " .. describe(list) }):json()
+    return reply.silenceID
+  end)
 end
 
 --- Expires a silence now: its alerts notify again. Returns true.
@@ -115,9 +118,13 @@ function Client:expire(id)
   if type(id) ~= "string" or not id:match("^[%w%-]+$") then
     fail(("expire: bad silence id %s"):format(tostring(id)))
   end
-  if not gate.allows(("expire silence %s on %s"):format(id, self.endpoint.base)) then return nil end
-  self.endpoint:send("DELETE", "/api/v2/silence/" .. id, { what = "expire silence " .. id })
-  return true
+  return gate.perform({
+    action = "alertmanager.expire", target = self.endpoint.base, ask = false,
+    summary = "expire silence " .. id, details = { id = id },
+  }, function()
+    self.endpoint:send("DELETE", "/api/v2/silence/" .. id, { what = "expire silence " .. id })
+    return true
+  end)
 end
 
 --- Silences, newest first. opts: state ("active", "pending" or

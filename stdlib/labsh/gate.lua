@@ -1,8 +1,14 @@
 -- labsh.gate: the one place that decides whether labsh may change anything.
 --
--- Every mutating call (posting alerts, silences, pushes, writing files) asks
--- here first. Today it honours --dry-run; asking at a terminal and the audit
--- log belong here too, so callers need not change when they arrive.
+-- Two doors:
+--   gate.allows(action)     routine writes that cron jobs make every run
+--                           (metrics, pushes, silences): --dry-run only.
+--   gate.perform(change, f) changes that need consent (deleting snapshots,
+--                           restoring over files): --dry-run, asking a person
+--                           at a terminal or --yes, and the audit log.
+-- Both leave a caller's code the same whether it runs at a prompt or in cron.
+
+local host = require "labsh.host"
 
 local gate = {}
 
@@ -15,6 +21,91 @@ function gate.allows(action)
     return false
   end
   return true
+end
+
+-- The audit log: $LABSH_STATE_DIR/audit.log, else
+-- $XDG_STATE_HOME/labsh/audit.log, else ~/.local/state/labsh/audit.log.
+function gate.audit_path()
+  local dir = os.getenv("LABSH_STATE_DIR")
+  if not dir or dir == "" then
+    local state = os.getenv("XDG_STATE_HOME")
+    if not state or state == "" then state = (os.getenv("HOME") or "") .. "/.local/state" end
+    dir = state .. "/labsh"
+  end
+  return dir .. "/audit.log"
+end
+
+--- Appends one JSON line to the audit log: time, user, host, action, target,
+--- details, outcome, dry_run. The file is made 0600 and written with
+--- O_APPEND in one write, so parallel jobs never interleave their lines.
+function gate.audit(entry)
+  local path = gate.audit_path()
+  host.make_directories((path:gsub("/[^/]*$", "")))
+  local line = lab.json.encode({
+    time = os.date("!%Y-%m-%dT%H:%M:%SZ"),
+    user = host.user(),
+    host = lab.sys.hostname(),
+    action = entry.action,
+    target = entry.target,
+    details = entry.details or lab.json.null,
+    outcome = entry.outcome,
+    dry_run = entry.dry_run or false,
+  }, { sort_keys = true })
+  host.append_private(path, line .. "\n")
+end
+
+local function refuse(change, why)
+  host.fail("gate", ("refusing to %s without --yes: %s"):format(change.summary, why),
+    { action = change.action, target = change.target })
+end
+
+-- A person's answer at the terminal: only y or yes goes ahead.
+local function confirmed(change)
+  io.stderr:write(change.summary, " on ", tostring(change.target), "? [y/N] ")
+  io.stderr:flush()
+  local answer = io.stdin:read("l")
+  if not answer then io.stderr:write("\n") end
+  answer = (answer or ""):lower():match("^%s*(.-)%s*$")
+  return answer == "y" or answer == "yes"
+end
+
+--- Runs `fn` (the change itself) if the change may go ahead, and records
+--- the outcome in the audit log. `change`: action ("restic.forget"), target
+--- (what it acts on), summary ("delete 3 snapshots"), plan (text shown
+--- before asking, optional), details (kept in the audit line), ask (false:
+--- no question, e.g. for a backup; default true), dry_run (the caller's own
+--- dry-run flag, in addition to --dry-run).
+--- Returns fn's results, or nil and "dry run" / "declined". Without a
+--- terminal and without --yes it raises an error of kind "gate".
+function gate.perform(change, fn)
+  local dry_run = lab.options.dry_run or change.dry_run or false
+  local record = { action = change.action, target = change.target, details = change.details, dry_run = dry_run }
+  if change.plan and change.plan ~= "" then io.stderr:write(change.plan, "\n") end
+  if dry_run then
+    io.stderr:write("dry run: would ", change.summary, " on ", tostring(change.target), "\n")
+    record.outcome = "dry run"
+    gate.audit(record)
+    return nil, "dry run"
+  end
+  if change.ask ~= false and not lab.options.yes then
+    if not (lab.sys.isatty(0) and lab.sys.isatty(2)) then
+      record.outcome = "refused: no terminal to ask and no --yes"
+      gate.audit(record)
+      refuse(change, "no terminal to ask")
+    end
+    if not confirmed(change) then
+      record.outcome = "declined"
+      gate.audit(record)
+      io.stderr:write("nothing done\n")
+      return nil, "declined"
+    end
+  end
+  -- Recorded however fn ends: also on an error, Ctrl-C or --timeout.
+  local _ <close> = setmetatable({}, { __close = function(_, err)
+    record.outcome = err == nil and "done" or ("failed: " .. tostring(err))
+    gate.audit(record)
+  end })
+  return fn()
 end
 
 return gate

@@ -42,6 +42,11 @@ function lab.sys.now() end
 ---@return number seconds
 function lab.sys.monotonic() end
 
+---Whether file descriptor `fd` (0 stdin, 1 stdout, 2 stderr) is a terminal.
+---@param fd integer
+---@return boolean
+function lab.sys.isatty(fd) end
+
 ---The inventory labsh works on: --inventory FILE, else $LABSH_INVENTORY, else
 ---$XDG_CONFIG_HOME/labsh/inventory.lua, else the plan's homelab built in.
 lab.inventory = {}

@@ -191,7 +191,8 @@ function PromClient:series(match, start, stop) end
 ---"severity!~info|none", a word alone meaning alertname=WORD; a string may
 ---hold several separated by commas ('{a="1",b=~"2"}'), or give a list, or a
 ---table {label = value}. Changes honour --dry-run (printed, not made, nil
----returned). Failures raise errors of kind "alertmanager".
+---returned); silences and their expiry are also written to the audit log.
+---Failures raise errors of kind "alertmanager".
 lab.alertmanager = {}
 
 ---Alerts Alertmanager holds, as the API gives them (labels, annotations,

@@ -1,0 +1,125 @@
+#!/bin/sh
+# labsh's retention decisions against restic's own (Debian's restic).
+#   2,000 snapshots  lab.backup.prune on `restic snapshots --json`   vs restic forget --dry-run --json
+#                    repo:forget{dry_run} end to end (runs restic)  vs restic forget --dry-run --json
+#   100,000 snapshots in one group: the decision alone                target < 200 ms
+# The 2,000-snapshot repository is made once (a few minutes: 2,000 restic
+# backups with --time, in parallel) and kept in .build/bench/restic-2000.
+set -eu
+labsh=${1:-.build/release/labsh}
+case $labsh in /*) ;; *) labsh=$(pwd)/$labsh ;; esac
+runs=${RUNS:-10}
+bench=${RESTIC_BENCH_DIR:-.build/bench/restic-2000}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+export RESTIC_REPOSITORY="$bench/repo" RESTIC_PASSWORD=labsh-bench RESTIC_CACHE_DIR="$bench/cache"
+# One time zone for restic's buckets and labsh's; the audit log of the dry
+# runs stays in the scratch directory.
+export TZ=UTC LABSH_STATE_DIR="$tmp"
+# Every snapshot of restic forget's policy flags, the same policy for labsh.
+flags="--keep-last 3 --keep-daily 14 --keep-weekly 8 --keep-monthly 24 --keep-yearly 5"
+policy='{ last = 3, daily = 14, weekly = 8, monthly = 24, yearly = 5 }'
+
+# Times of snapshots still to make: the list less those in the repository.
+missing() {
+    restic snapshots --json > "$tmp/have.json"
+    "$labsh" -e 'local f = io.open(arg[1]) local have = {}
+        for _, s in ipairs(lab.json.decode(f:read("a"))) do have[s.time:sub(1, 19):gsub("T", " ")] = true end
+        for line in io.lines(arg[2]) do if not have[line] then print(line) end end' "$tmp/have.json" "$bench/times"
+}
+
+if [ ! -f "$bench/complete" ]; then
+    echo "restic bench: creating 2,000 snapshots in $bench (once; takes a few minutes)..." >&2
+    if [ ! -f "$bench/repo/config" ]; then
+        rm -rf "$bench"
+        mkdir -p "$bench/src"
+        echo data > "$bench/src/file"
+        restic init -q
+        # Three years of history: every ~13 hours, some hours of jitter, so
+        # hourly, daily, weekly, monthly and yearly buckets all matter.
+        "$labsh" -e 'math.randomseed(2026) local t = 1640995200
+            for _ = 1, 2000 do t = t + 46800 + math.random(0, 14400) print(os.date("!%Y-%m-%d %H:%M:%S", t)) end' \
+            > "$bench/times"
+    fi
+    # In parallel; a backup that loses a race for restic's lock files is
+    # made again below, one at a time.
+    missing | xargs -P 4 -I{} restic backup -q --host bench --time "{}" "$bench/src" > /dev/null 2>> "$bench/log" || true
+    missing | while read -r t; do restic backup -q --host bench --time "$t" "$bench/src" > /dev/null; done
+    [ -z "$(missing)" ] || { echo "restic bench: could not create the snapshots (see $bench/log)" >&2; exit 1; }
+    restic snapshots --json > "$bench/snapshots.json"
+    touch "$bench/complete"
+fi
+
+median_ms() {  # runs, command
+    hyperfine -N --style none --warmup 1 --runs "$1" --export-csv "$tmp/t.csv" "$2" >/dev/null 2>&1
+    awk -F, 'NR > 1 { printf "%.3f\n", $4 * 1000 }' "$tmp/t.csv"
+}
+
+row() {  # name, labsh figure, peer figure, unit, target
+    awk -v n="$1" -v a="$2" -v b="$3" -v u="$4" -v t="$5" 'BEGIN {
+        r = a / b
+        printf "%-34s %12.3f %12.3f  %-3s %7.2f   <= %-4s %s\n", n, a, b, u, r, t, (r <= t ? "ok" : "MISSED")
+    }'
+}
+
+# The decision alone: decode restic's JSON and prune, inside one labsh
+# (median of 20), and check it keeps what restic keeps.
+cat > "$tmp/decide.lua" <<LUA
+local f = assert(io.open("$bench/snapshots.json", "rb")) local text = f:read("a") f:close()
+local times = {}
+local plan
+for i = 1, 20 do
+  local t = lab.sys.monotonic()
+  plan = lab.backup.prune(lab.json.decode(text), $policy, { semantics = "restic-0.14" })
+  times[i] = (lab.sys.monotonic() - t) * 1000
+end
+table.sort(times)
+local keep = {}
+for _, s in ipairs(plan.keep) do keep[#keep + 1] = s.id end
+table.sort(keep)
+print(times[10] .. " " .. table.concat(keep, ","))
+LUA
+restic forget --dry-run --json $flags > "$tmp/restic.json"
+cat > "$tmp/restic-keep.lua" <<LUA
+local f = assert(io.open("$tmp/restic.json", "rb")) local groups = lab.json.decode(f:read("a")) f:close()
+local keep = {}
+for _, g in ipairs(groups) do for _, s in ipairs(g.keep or {}) do keep[#keep + 1] = s.id end end
+table.sort(keep)
+print(table.concat(keep, ","))
+LUA
+"$labsh" "$tmp/decide.lua" > "$tmp/decide.out"
+decision=$(cut -d' ' -f1 "$tmp/decide.out")
+same=no
+[ "$(cut -d' ' -f2 "$tmp/decide.out")" = "$("$labsh" "$tmp/restic-keep.lua")" ] && same=yes
+
+cat > "$tmp/forget.lua" <<LUA
+lab.restic(os.getenv("RESTIC_REPOSITORY")):forget($policy, { dry_run = true })
+LUA
+restic_ms=$(median_ms "$runs" "restic forget --dry-run --json $flags")
+forget_ms=$(median_ms "$runs" "$labsh $tmp/forget.lua")
+
+printf "%-34s %12s %12s  %-3s %7s   %s\n" "restic: 2,000 snapshots" "labsh" "peer" "" "ratio" "target"
+row "decision (peer restic forget -n)" "$decision" "$restic_ms" ms 0.1
+row "forget dry run, end to end" "$forget_ms" "$restic_ms" ms 3.0
+echo "  keep sets of labsh and restic identical: $same"
+
+# 100,000 snapshots in one group, times as restic prints them: the decision alone.
+cat > "$tmp/big.lua" <<'LUA'
+local snapshots, t0 = {}, 1600000000
+for i = 1, 100000 do
+  snapshots[i] = { time = os.date("!%Y-%m-%dT%H:%M:%S", t0 + i * 937) .. ".5Z", hostname = "h", paths = { "/d" } }
+end
+local times = {}
+for i = 1, 5 do
+  local t = lab.sys.monotonic()
+  lab.backup.prune(snapshots, { hourly = 48, daily = 30, weekly = 12, monthly = 24, yearly = 10 }, { group_by = "" })
+  times[i] = (lab.sys.monotonic() - t) * 1000
+end
+table.sort(times)
+print(times[3])
+LUA
+big=$("$labsh" "$tmp/big.lua")
+awk -v m="$big" 'BEGIN {
+    printf "%-34s %12.3f %12s  %-3s %7s   <  %-4s %s\n", "prune 100,000 snapshots, one group", m, "-", "ms", "-", "200", (m < 200 ? "ok" : "MISSED")
+}'
