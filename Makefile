@@ -7,18 +7,20 @@ DEBUG_BIN   := .build/debug/labsh
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian packages: build (headers), tests (the real lua, its C modules,
-# tmux for the REPL test, restic, the monitoring servers and promtool/amtool) and
-# benchmarks (hyperfine).
+# tmux for the REPL test, restic, the monitoring servers and promtool/amtool,
+# tzdata and systemd-analyze for the schedule tests) and benchmarks (hyperfine).
 APT_PACKAGES := pkg-config liblua5.4-dev libreadline-dev libncurses-dev libcurl4-openssl-dev \
                 lua5.4 lua-lpeg lua-cjson tmux hyperfine time bind9-utils restic \
-                prometheus prometheus-node-exporter prometheus-alertmanager prometheus-pushgateway
+                prometheus prometheus-node-exporter prometheus-alertmanager prometheus-pushgateway \
+                tzdata systemd
 
 .PHONY: all deps build run test test-swift test-lua bench install asan clean homelab-model
 
 all: build
 
 # Install only what is missing; apt-get update once, only if needed.
-# ansible-core (ansible-inventory, for the Ansible export test) comes from PyPI.
+# ansible-core (ansible-inventory, for the Ansible export test) and croniter
+# (the reference for cron schedules) come from PyPI.
 deps:
 	@missing=""; \
 	for p in $(APT_PACKAGES); do \
@@ -30,6 +32,8 @@ deps:
 	fi
 	@command -v ansible-inventory >/dev/null 2>&1 || { echo "installing: ansible-core (PyPI)"; \
 	  python3 -m pip install --quiet ansible-core && { ! command -v pyenv >/dev/null || pyenv rehash; }; }
+	@python3 -c 'import croniter' 2>/dev/null || { echo "installing: croniter (PyPI)"; \
+	  python3 -m pip install --quiet croniter; }
 
 # The release binary starts about as fast and small as lua5.4 (`labsh -e ''`):
 # few shared objects to map and relocate, and the code that runs before Lua

@@ -3,7 +3,7 @@
 /// is; `kind` lets Lua code branch without parsing text.
 public struct HomelabError: Error, Equatable, Sendable, CustomStringConvertible {
     public enum Kind: String, Sendable {
-        case size, address, network, policy, slo, inventory
+        case size, address, network, policy, slo, inventory, schedule, backup
     }
 
     public let kind: Kind

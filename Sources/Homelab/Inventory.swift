@@ -108,6 +108,16 @@ public struct Inventory: Sendable {
             public var media: String
             public var use: String
         }
+        /// Where copies of data live, for the 3-2-1 rule.
+        public struct Location: Sendable {
+            public var name: String
+            public var medium: String
+            public var offsite: Bool
+            /// "pbs" when retention there is Proxmox Backup Server's prune.
+            public var prune: String?
+            public var description: String?
+        }
+        public var locations: [Location] = []
         public var classes: [Class] = []
         public var tiers: [Tier] = []
     }
@@ -138,6 +148,12 @@ public struct Inventory: Sendable {
         public var keep: [String: Int]
         public var target: String
         public var rpo: Duration?
+        /// The recovery tier whose RPO it must meet when `rpo` is not given.
+        public var tier: Int?
+        /// Every storage location holding a copy, the live data included.
+        public var copies: [String]
+        /// How late a run may finish before it counts as missed.
+        public var grace: Duration?
     }
 
     public struct Alert: Sendable {

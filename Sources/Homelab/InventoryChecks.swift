@@ -18,6 +18,29 @@ struct InventoryChecks {
         guestsOnKnownNodes()
         ramCommitted()
         servicesReachableFromMonitoring()
+        backupsWhereTheyLive()
+    }
+
+    /// A backup's target and copies name storage locations (once any are
+    /// declared), and its tier has a recovery objective.
+    func backupsWhereTheyLive() {
+        let names = inventory.storage.locations.map(\.name)
+        let tiers = Set(inventory.recovery.map(\.tier))
+        for (i, backup) in inventory.backups.enumerated() {
+            let at = path("backups", i)
+            if !names.isEmpty {
+                if !names.contains(backup.target) {
+                    log.error(at.appending("target"), "'\(backup.target)' is not a storage location\(Suggestion.didYouMean(backup.target, in: names))")
+                }
+                for (j, copy) in backup.copies.enumerated() where !names.contains(copy) {
+                    log.error(at.appending("copies").appending(index: j + 1),
+                              "'\(copy)' is not a storage location\(Suggestion.didYouMean(copy, in: names))")
+                }
+            }
+            if let tier = backup.tier, !tiers.contains(tier) {
+                log.error(at.appending("tier"), "no recovery objective for tier \(tier) (recovery section)")
+            }
+        }
     }
 
     private func path(_ section: String, _ index: Int) -> FieldPath {

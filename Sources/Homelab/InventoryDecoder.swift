@@ -25,7 +25,7 @@ extension Inventory {
         let vlans = decodeList(top, "vlans", decodeVlan)
         let zones = vlans.map(\.zone)
         let policy = top.table("policy", allowed: ["default", "rules"]).flatMap { decodePolicy($0, zones: zones) }
-        let storage = top.table("storage", required: false, allowed: ["classes", "tiers"]).map(decodeStorage) ?? Storage()
+        let storage = top.table("storage", required: false, allowed: ["classes", "tiers", "locations"]).map(decodeStorage) ?? Storage()
         let services = decodeList(top, "services", required: false, decodeService)
         let backups = decodeList(top, "backups", required: false, decodeBackup)
         let alerts = decodeList(top, "alerts", required: false, decodeAlert)
@@ -182,6 +182,16 @@ extension Inventory {
             let name = s.choice("name", ["hot", "warm", "cold"]), media = s.string("media"), use = s.string("use")
             if let name, let media, let use { storage.tiers.append(.init(name: name, media: media, use: use)) }
         }
+        for (lv, lp) in t.list("locations", required: false) ?? [] {
+            guard let l = FieldTable(lv, at: lp, log: t.log, allowed: ["name", "medium", "offsite", "prune", "description"])
+            else { continue }
+            let name = l.string("name"), medium = l.string("medium"), offsite = l.boolean("offsite", required: true)
+            let prune = l.choice("prune", ["restic", "pbs"], required: false)
+            if let name, let medium, let offsite {
+                storage.locations.append(.init(name: name, medium: medium, offsite: offsite, prune: prune,
+                                               description: l.string("description", required: false)))
+            }
+        }
         return storage
     }
 
@@ -221,8 +231,10 @@ extension Inventory {
 
     static func decodeBackup(_ v: InventoryValue, _ path: FieldPath, _ log: DiagnosticLog) -> Backup? {
         guard let t = FieldTable(v, at: path, log: log, allowed: ["name", "resource", "schedule", "retention", "keep",
-                                                                  "target", "rpo"]) else { return nil }
-        let name = t.string("name"), resource = t.string("resource"), schedule = t.string("schedule")
+                                                                  "target", "rpo", "tier", "copies", "grace"]) else { return nil }
+        let name = t.string("name"), resource = t.string("resource")
+        // Parsed here so a bad one is reported where it is: backups[2].schedule.
+        let schedule = t.parsed("schedule") { text -> String in _ = try Schedule(parsing: text); return text }
         let retention = t.duration("retention"), target = t.string("target")
         var keep: [String: Int] = [:]
         if let k = t.table("keep", required: false, allowed: ["last", "hourly", "daily", "weekly", "monthly", "yearly"]) {
@@ -230,7 +242,9 @@ extension Inventory {
         }
         guard let name, let resource, let schedule, let retention, let target else { return nil }
         return Backup(name: name, resource: resource, schedule: schedule, retention: retention, keep: keep,
-                      target: target, rpo: t.duration("rpo", required: false))
+                      target: target, rpo: t.duration("rpo", required: false),
+                      tier: t.integer("tier", required: false, in: 1...3), copies: t.strings("copies") ?? [],
+                      grace: t.duration("grace", required: false))
     }
 
     static func decodeAlert(_ v: InventoryValue, _ path: FieldPath, _ log: DiagnosticLog) -> Alert? {

@@ -16,9 +16,11 @@ public enum Lab {
         "lab.ansible": AnsibleModule.push,
         "lab.json": JSONModule.push,
         "lab.http": HTTPModule.push,
+        "lab.process": ProcessModule.push,
         "labsh.host": HostModule.push,
         "labsh.model": ModelModule.push,
         "labsh.retention": RetentionModule.push,
+        "labsh.schedule": ScheduleModule.push,
     ]
 
     /// Functions of `lab` itself that a module provides: `lab.nodes` is
@@ -31,7 +33,7 @@ public enum Lab {
 
     /// Names of the lazily loaded submodules (`lab.NAME`): the Swift ones
     /// above and the embedded stdlib/lab files, both known at build time.
-    public static let moduleNames: [String] = ["sys", "ipam", "gen", "ansible", "json", "http"]
+    public static let moduleNames: [String] = ["sys", "ipam", "gen", "ansible", "json", "http", "process"]
         + EmbeddedFiles.labModules
 
     /// Every name `lab` loads on first use, for completion.

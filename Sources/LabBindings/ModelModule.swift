@@ -201,6 +201,31 @@ enum ModelModule {
                     w.field("technology", s.technology)
                 }
             }
+            // §5.1: what is backed up when, and where its copies live.
+            w.list("backups", inv.backups) { b in
+                w.record {
+                    w.field("name", b.name)
+                    w.field("resource", b.resource)
+                    w.field("schedule", b.schedule)
+                    w.field("retention", Int64(b.retention.components.seconds))
+                    w.field("target", b.target)
+                    w.field("rpo", b.rpo.map { Int64($0.components.seconds) })
+                    w.field("tier", b.tier)
+                    w.field("grace", b.grace.map { Int64($0.components.seconds) })
+                    w.list("copies", b.copies) { $0.push(L) }
+                }
+            }
+            w.table("storage") {
+                w.list("locations", inv.storage.locations) { l in
+                    w.record {
+                        w.field("name", l.name)
+                        w.field("medium", l.medium)
+                        w.field("offsite", l.offsite)
+                        w.field("prune", l.prune)
+                        w.field("description", l.description)
+                    }
+                }
+            }
             w.table("monitoring") {
                 let m = inv.monitoring
                 for (name, endpoint) in [("prometheus", m.prometheus), ("alertmanager", m.alertmanager),

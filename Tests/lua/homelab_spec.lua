@@ -276,11 +276,16 @@ test("§5.1: the five backup rows with retention and targets", function()
     { "Configurations", "90d", "Git repository" },
   }
   assert_eq(#inv.backups, 5, "backup rows")
+  -- A target names a storage location; the plan's words are its description.
+  local locations = {}
+  for _, l in ipairs(inv.storage.locations) do locations[l.name] = l end
   for i, e in ipairs(expected) do
     local b = inv.backups[i]
     assert_eq(b.resource, e[1], "backups[" .. i .. "].resource")
     assert_eq(b.retention, e[2], b.resource .. " retention")
-    assert_eq(b.target, e[3], b.resource .. " target")
+    local where = locations[b.target]
+    assert(where and where.description:find(e[3], 1, true), b.resource .. " target: " .. tostring(b.target))
+    assert(b.copies[1] == "primary" and b.copies[2] == b.target, b.resource .. ": the live copy and the target")
     assert_eq(select(2, b.schedule:gsub("%S+", "")), 5, b.resource .. ": five cron fields")
   end
   assert_same(inv.backups[1].keep, { daily = 30, monthly = 12 }, "PBS retention")

@@ -3,6 +3,7 @@
 -- as restic's forget or Proxmox Backup Server's prune would make them.
 
 local retention = require "labsh.retention"
+local native = require "labsh.schedule"
 
 local backup = {}
 
@@ -13,5 +14,61 @@ local backup = {}
 --- works as it is. The lists hold the very tables given, newest first.
 --- (The Swift function itself, so argument errors name the caller's line.)
 backup.prune = retention.prune
+
+-- Rows print as a table at the prompt: these columns, text for people;
+-- the *_seconds fields and `problems` are there for machines.
+local Row = { __columns = { "name", "status", "newest", "age", "max_age", "rpo", "runs", "success", "gaps",
+                            "copies", "media", "offsite", "problem" } }
+
+-- The backup a snapshot belongs to: its `backup` field, else a tag that is
+-- the name of a backup in the inventory.
+local function owner(snapshot, names)
+  if snapshot.backup then return snapshot.backup end
+  for _, tag in ipairs(snapshot.tags or {}) do
+    if names[tag] then return tag end
+  end
+end
+
+-- Runs by backup name, from any of the source forms backup.check takes.
+local function runs_by_name(source, names)
+  if type(source) == "string" then
+    local text = require("labsh.files").read(source)
+    if not text then error(("backup.check: cannot read %s"):format(source), 3) end
+    source = lab.json.decode(text)
+  end
+  if source == nil then return {} end
+  if type(source) ~= "table" then error("backup.check: source must be a table or a JSON file name", 3) end
+  if source[1] == nil then return source end  -- already {[name] = runs}
+  local by = {}
+  for _, snapshot in ipairs(source) do
+    local name = owner(snapshot, names)
+    if name then
+      by[name] = by[name] or {}
+      table.insert(by[name], snapshot)
+    end
+  end
+  return by
+end
+
+--- How each backup of the inventory stands against the plan (§5.1, §9):
+--- age of the newest good backup against its schedule and its RPO, missed
+--- runs and success rate over 30 days, and the 3-2-1 rule. opts.source: runs
+--- by backup name ({[name] = {{time =, ok =}, ...}}), a list of snapshots
+--- (`restic snapshots --json` decoded; a snapshot belongs to the backup
+--- named by its tag), or the name of a JSON file holding either. opts.now:
+--- Unix seconds or RFC 3339 (default now); opts.tz: the zone schedules run
+--- in (default local). Returns one row per backup, in inventory order.
+function backup.check(opts)
+  opts = opts or {}
+  local model = lab.inventory.model()
+  local names = {}
+  for _, b in ipairs(lab.inventory.current().backups or {}) do names[b.name] = true end
+  local rows = native.check_backups(model, runs_by_name(opts.source, names), opts.now, opts.tz)
+  for _, row in ipairs(rows) do
+    row.problem = table.concat(row.problems, "; ")
+    setmetatable(row, Row)
+  end
+  return rows
+end
 
 return backup

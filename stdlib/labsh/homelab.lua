@@ -250,6 +250,17 @@ return {
       { name = "warm", media = "ssd",       use = "general workloads" },
       { name = "cold", media = "hdd/cloud", use = "archives and backups" },
     },
+    -- §5.1: where copies of data live, for the 3-2-1 rule ("2 different
+    -- media types (local + cloud)", "1 offsite"). The live data counts as
+    -- one copy. assumption: every medium and offsite flag below; the NAS
+    -- and the S3 storage are Phase 2 (§1.3), the Git remote is hosted.
+    locations = {
+      { name = "primary",        medium = "ssd",   offsite = false, description = "The data where it lives: local NVMe/SSD on the nodes (§1.3)" },
+      { name = "pbs",            medium = "hdd",   offsite = false, prune = "pbs", description = "Proxmox Backup Server (§5.1)" },
+      { name = "backup-storage", medium = "hdd",   offsite = false, description = "Dedicated backup storage: the NAS for backups (§1.3, §10)" },
+      { name = "s3",             medium = "cloud", offsite = true,  description = "S3-compatible storage: object storage, the offsite repository (§1.3)" },
+      { name = "git",            medium = "cloud", offsite = true,  description = "Git repository (§3.3)" },
+    },
   },
 
   -- §6: the service catalogue with tiers (SLO 99.5 / 99 / 95, always written),
@@ -326,18 +337,26 @@ return {
   },
 
   -- §5.1: the backup schedule table. assumption: every time of day below.
+  -- `target` is where the schedule writes, `copies` every place the data
+  -- lives (the live copy included): the table names one place per resource,
+  -- so the 3-2-1 check reports where the table falls short of §5.1's rule.
   backups = {
     -- "Retention: 30 daily, 12 monthly" (PBS) keeps a year, longer than the
     -- table's "30 days"; both are written as the plan states them.
-    { name = "vm-lxc",         resource = "VM/LXC",         schedule = "0 1 * * *",    retention = "30d", target = "Proxmox Backup Server",    rpo = "24h", keep = { daily = 30, monthly = 12 } },
+    { name = "vm-lxc",         resource = "VM/LXC",         schedule = "0 1 * * *",    retention = "30d", target = "pbs",
+      rpo = "24h", keep = { daily = 30, monthly = 12 }, copies = { "primary", "pbs" } },
     -- Every 6 hours meets no tier's RPO: the K8s API is tier 1 (RPO 15m).
     -- §5.1 also says "etcd snapshots: Daily"; the table's 6 hours is kept.
-    { name = "k8s-etcd",       resource = "K8s etcd",       schedule = "0 */6 * * *",  retention = "7d",  target = "S3-compatible storage" },
-    { name = "pv-data",        resource = "PV data",        schedule = "30 2 * * *",   retention = "14d", target = "S3-compatible storage",    rpo = "24h" },
-    { name = "databases",      resource = "Databases",      schedule = "15 * * * *",   retention = "7d",  target = "Dedicated backup storage", rpo = "1h" },
+    { name = "k8s-etcd",       resource = "K8s etcd",       schedule = "0 */6 * * *",  retention = "7d",  target = "s3",
+      tier = 1, copies = { "primary", "s3" } },
+    { name = "pv-data",        resource = "PV data",        schedule = "30 2 * * *",   retention = "14d", target = "s3",
+      rpo = "24h", copies = { "primary", "s3" } },
+    { name = "databases",      resource = "Databases",      schedule = "15 * * * *",   retention = "7d",  target = "backup-storage",
+      rpo = "1h", copies = { "primary", "backup-storage" } },
     -- "On change": changes are committed as they are made; this schedule is
     -- the check that nothing is left uncommitted or unpushed.
-    { name = "configurations", resource = "Configurations", schedule = "*/15 * * * *", retention = "90d", target = "Git repository" },
+    { name = "configurations", resource = "Configurations", schedule = "*/15 * * * *", retention = "90d", target = "git",
+      copies = { "primary", "git" } },
   },
 
   -- §5.2: alert categories and thresholds, P1-P4.

@@ -4,6 +4,52 @@
 return function()
   return {
     data = {
+      backups = {
+        {
+          copies = { "primary", "pbs" },
+          name = "vm-lxc",
+          resource = "VM/LXC",
+          retention = 2592000,
+          rpo = 86400,
+          schedule = "0 1 * * *",
+          target = "pbs",
+        },
+        {
+          copies = { "primary", "s3" },
+          name = "k8s-etcd",
+          resource = "K8s etcd",
+          retention = 604800,
+          schedule = "0 */6 * * *",
+          target = "s3",
+          tier = 1,
+        },
+        {
+          copies = { "primary", "s3" },
+          name = "pv-data",
+          resource = "PV data",
+          retention = 1209600,
+          rpo = 86400,
+          schedule = "30 2 * * *",
+          target = "s3",
+        },
+        {
+          copies = { "primary", "backup-storage" },
+          name = "databases",
+          resource = "Databases",
+          retention = 604800,
+          rpo = 3600,
+          schedule = "15 * * * *",
+          target = "backup-storage",
+        },
+        {
+          copies = { "primary", "git" },
+          name = "configurations",
+          resource = "Configurations",
+          retention = 7776000,
+          schedule = "*/15 * * * *",
+          target = "git",
+        },
+      },
       capacity = {
         baseline = {
           cpu = { allocated = "50+", available = "40", usage = "80" },
@@ -254,6 +300,15 @@ return function()
         { endpoint = "vpn.homelab.local:51820", name = "vpn", phase = 2, runs_on = "k8s", slo = 99.0, technology = "WireGuard", tier = 2, vlan = 50 },
       },
       site = { domain = "homelab.local", name = "homelab", timezone = "Europe/Berlin", upstream = "192.168.55.0/24" },
+      storage = {
+        locations = {
+          { description = "The data where it lives: local NVMe/SSD on the nodes (§1.3)", medium = "ssd", name = "primary", offsite = false },
+          { description = "Proxmox Backup Server (§5.1)", medium = "hdd", name = "pbs", offsite = false, prune = "pbs" },
+          { description = "Dedicated backup storage: the NAS for backups (§1.3, §10)", medium = "hdd", name = "backup-storage", offsite = false },
+          { description = "S3-compatible storage: object storage, the offsite repository (§1.3)", medium = "cloud", name = "s3", offsite = true },
+          { description = "Git repository (§3.3)", medium = "cloud", name = "git", offsite = true },
+        },
+      },
       vlans = {
         { gateway = "192.168.2.1", id = 1, name = "lan", purpose = "Untagged default VLAN", subnet = "192.168.2.0/24", trust = "low", zone = "lan" },
         { gateway = "192.168.10.1", id = 10, name = "management", purpose = "Infrastructure admin (Proxmox, Switch)", subnet = "192.168.10.0/24", trust = "critical", zone = "management" },

@@ -42,3 +42,43 @@ lab.backup = {}
 ---@param opts {semantics: "restic"|"restic-0.14"|"pbs"?, group_by: string|string[]?, now: number|string?}?
 ---@return {keep: table[], remove: table[], reasons: {snapshot: table, matches: string[]}[], groups: table[]}
 function lab.backup.prune(snapshots, policy, opts) end
+
+---One backup of the inventory against the plan (§5.1, §9). Durations are
+---text for people ("1d 2h") and whole seconds in the *_seconds fields.
+---@class lab.BackupCheckRow
+---@field name string the backup's name in the inventory
+---@field resource string
+---@field status "OK"|"WARNING"|"CRITICAL"|"UNKNOWN"
+---@field schedule string
+---@field semantics "restic"|"pbs" how its target prunes
+---@field newest string? RFC 3339 time of the newest good backup
+---@field age string? how old that is
+---@field age_seconds integer?
+---@field max_age string? how old it may be: since the last fire the grace has passed
+---@field max_age_seconds integer?
+---@field rpo string? the recovery point objective it must meet
+---@field rpo_seconds integer?
+---@field interval_seconds integer? between the schedule's last two fires
+---@field runs integer runs in the last 30 days
+---@field good integer good runs among them
+---@field success number? percent good over 30 days (the plan wants > 99)
+---@field gaps integer scheduled fires in 30 days with no run before the next
+---@field copies integer storage locations holding the data (3-2-1: 3)
+---@field media integer different media among them (2)
+---@field offsite integer offsite ones (1)
+---@field problems string[] what is wrong, worst first
+---@field problem string the problems in one line
+
+---How each backup of the inventory stands: the newest good backup's age
+---against its schedule (plus a grace) and its tier's RPO, scheduled runs
+---missing and the success rate over 30 days, and the 3-2-1 rule from where
+---its copies live (`storage.locations`). opts.source: runs by backup name
+---(`{["vm-lxc"] = {{time =, ok =}, ...}}`; `ok` absent means good), a list
+---of snapshots (`restic snapshots --json` decoded: a snapshot belongs to the
+---backup its tag or `backup` field names), or a JSON file holding either.
+---Without a source every row is UNKNOWN. opts.now: Unix seconds or RFC 3339
+---(default now); opts.tz: the zone the schedules run in (default local).
+---Rows print as a table at the prompt; `lab.json.encode` them for machines.
+---@param opts {source: table|string?, now: number|string?, tz: string?}?
+---@return lab.BackupCheckRow[]
+function lab.backup.check(opts) end

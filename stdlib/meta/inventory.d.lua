@@ -106,6 +106,7 @@
 ---@class Inventory.Storage
 ---@field classes Inventory.StorageClass[]? Kubernetes storage classes
 ---@field tiers Inventory.StorageTier[]?
+---@field locations Inventory.StorageLocation[]? where copies of data live (3-2-1)
 
 ---@class Inventory.StorageClass
 ---@field name string "local-path", "ceph-rbd", "nfs", "local-static"
@@ -117,6 +118,13 @@
 ---@field name "hot"|"warm"|"cold"
 ---@field media string e.g. "nvme", "ssd", "hdd/cloud"
 ---@field use string what belongs there
+
+---@class Inventory.StorageLocation
+---@field name string what backups name in `target` and `copies`, e.g. "pbs", "s3"
+---@field medium string e.g. "ssd", "hdd", "cloud", "tape": 3-2-1 wants two different ones
+---@field offsite boolean outside the site: 3-2-1 wants one
+---@field prune "restic"|"pbs"? how retention is applied there; "pbs" for a Proxmox Backup Server (default restic)
+---@field description string?
 
 ---@class Inventory.Service
 ---@field name string
@@ -137,11 +145,14 @@
 ---@class Inventory.Backup
 ---@field name string
 ---@field resource string what is backed up, e.g. "VM/LXC", "K8s etcd"
----@field schedule string cron expression or macro
----@field retention string duration kept, e.g. "30d"
+---@field schedule string cron ("0 1 * * *", "@daily") or systemd OnCalendar ("Mon..Fri 02:00")
+---@field retention string duration kept, e.g. "30d"; keep-within when `keep` is absent
 ---@field keep table<string, integer>? restic/PBS-style counts: {daily = 30, monthly = 12}
----@field target string where it goes, e.g. "Proxmox Backup Server"
----@field rpo string? duration
+---@field target string where it goes: a storage location's name when `storage.locations` is given
+---@field rpo string? recovery point objective, e.g. "1h"; default the tier's
+---@field tier 1|2|3? the recovery tier whose RPO it must meet
+---@field copies string[]? every storage location holding the data, the live copy included
+---@field grace string? how late a run may be, e.g. "30m"; default a quarter of the interval, at most 1h
 
 ---@class Inventory.Alert
 ---@field name string

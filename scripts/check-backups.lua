@@ -1,0 +1,90 @@
+-- check-backups: the inventory's backups against the plan (§5.1, §9), as a
+-- Monitoring Plugins check for Nagios, Icinga and friends.
+--
+--   labsh -m check-backups --source FILE     runs or snapshots from a JSON file
+--   labsh -m check-backups restic REPO [--password env:NAME]
+--   labsh --format json -m check-backups ... the rows as JSON, same exit code
+--
+-- The worst backup decides: BACKUPS OK, WARNING, CRITICAL or UNKNOWN, exit
+-- 0, 1, 2 or 3 (3 also for any error: a broken check must not look healthy).
+-- Without a source nothing is known about any backup: UNKNOWN.
+-- Perfdata per backup: age (warn: the schedule's allowed age, crit: the RPO),
+-- runs, success percent and missed runs over 30 days.
+
+local USAGE = [==[
+usage: labsh -m check-backups [--source FILE | restic REPO [--password REF]]
+  --source FILE    JSON: {"NAME": [{"time": ..., "ok": true}, ...]} or restic snapshots
+  restic REPO      the snapshots of a restic repository (tag them with the backup's name)
+  --password REF   the repository's password, "env:NAME" or "file:PATH"]==]
+
+local function parse(args)
+  local opts, i = {}, 1
+  while i <= #args do
+    local a = args[i]
+    if a == "--help" or a == "-h" then
+      print(USAGE)
+      os.exit(0)
+    elseif a == "--source" and args[i + 1] then
+      opts.file, i = args[i + 1], i + 2
+    elseif a == "restic" and args[i + 1] then
+      opts.repo, i = args[i + 1], i + 2
+    elseif a == "--password" and args[i + 1] then
+      opts.password, i = args[i + 1], i + 2
+    else
+      error(("unexpected argument '%s'\n%s"):format(a, USAGE), 0)
+    end
+  end
+  return opts
+end
+
+local function source(opts)
+  if opts.repo then return lab.restic(opts.repo, { password = opts.password }):snapshots() end
+  return opts.file
+end
+
+-- How bad each status is when backups are merged into one.
+local RANK = { OK = 0, WARNING = 1, UNKNOWN = 2, CRITICAL = 3 }
+
+local function perfdata(rows)
+  local items = {}
+  for _, r in ipairs(rows) do
+    if r.age_seconds then
+      items[#items + 1] = { label = r.name .. " age", value = r.age_seconds, unit = "s", min = 0,
+                            warn = r.max_age_seconds, crit = r.rpo_seconds }
+    end
+    items[#items + 1] = { label = r.name .. " runs", value = r.runs, min = 0 }
+    if r.success then items[#items + 1] = { label = r.name .. " success", value = r.success, unit = "%", min = 0, max = 100 } end
+    items[#items + 1] = { label = r.name .. " gaps", value = r.gaps, min = 0 }
+  end
+  return items
+end
+
+-- "3 OK, 1 WARNING; k8s-etcd: schedule every 6h cannot meet RPO 15m"
+local function summary(rows)
+  local counts, order, notes = {}, { "CRITICAL", "UNKNOWN", "WARNING", "OK" }, {}
+  for _, r in ipairs(rows) do
+    counts[r.status] = (counts[r.status] or 0) + 1
+    if r.status ~= "OK" then notes[#notes + 1] = ("%s: %s"):format(r.name, r.problems[1]) end
+  end
+  local parts = {}
+  for _, status in ipairs(order) do
+    if counts[status] then parts[#parts + 1] = ("%d %s"):format(counts[status], status) end
+  end
+  local text = #rows == 0 and "no backups in the inventory" or table.concat(parts, ", ")
+  if #notes > 0 then text = text .. "; " .. table.concat(notes, "; ") end
+  return text
+end
+
+lab.check.guard("BACKUPS", function(...)
+  local opts = parse { ... }
+  local rows = lab.backup.check { source = source(opts) }
+  local status = "OK"
+  for _, r in ipairs(rows) do
+    if RANK[r.status] > RANK[status] then status = r.status end
+  end
+  if lab.options.format == "json" then
+    print(lab.json.encode(rows))
+    os.exit(lab.check.codes[status], true)
+  end
+  lab.check { name = "BACKUPS", status = status, text = summary(rows), perfdata = perfdata(rows) }
+end, ...)
