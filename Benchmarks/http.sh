@@ -11,6 +11,7 @@ tmp=$(mktemp -d)
 python3 Tests/servers/http_fixture.py > "$tmp/fixture" &
 fixture=$!
 trap 'kill $fixture 2>/dev/null; rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
 while ! grep -q pid= "$tmp/fixture" 2>/dev/null; do sleep 0.1; done
 port=$(sed 's/^http=\([0-9]*\).*/\1/' "$tmp/fixture")
 base="http://127.0.0.1:$port/delay/50"
@@ -35,21 +36,9 @@ cat > "$tmp/sequential.lua" <<LUA
 for _, url in ipairs(dofile("$tmp/urls.lua")) do assert(lab.http.get(url).status == 200) end
 LUA
 
-median_ms() {
-    hyperfine -N --style none --warmup 1 --runs "$1" --export-csv "$tmp/t.csv" "$2" >/dev/null 2>&1
-    awk -F, 'NR > 1 { printf "%.3f\n", $4 * 1000 }' "$tmp/t.csv"
-}
-
-row() {  # name, labsh figure, peer figure, unit, target
-    awk -v n="$1" -v a="$2" -v b="$3" -v u="$4" -v t="$5" 'BEGIN {
-        r = a / b
-        printf "%-34s %12.3f %12.3f  %-3s %7.2f   <= %-4s %s\n", n, a, b, u, r, t, (r <= t ? "ok" : "MISSED")
-    }'
-}
-
-parallel=$(median_ms "$runs" "$labsh $tmp/parallel.lua")
-curl=$(median_ms "$runs" "curl -s --parallel --parallel-max 50 -K $tmp/curl.cfg")
-sequential=$(median_ms 3 "$labsh $tmp/sequential.lua")
+parallel=$(median_ms_of "$runs" "$labsh $tmp/parallel.lua")
+curl=$(median_ms_of "$runs" "curl -s --parallel --parallel-max 50 -K $tmp/curl.cfg")
+sequential=$(median_ms_of 3 "$labsh $tmp/sequential.lua")
 
 printf "%-34s %12s %12s  %-3s %7s   %s\n" "http: $n GETs, 50 ms each" "labsh" "peer" "" "ratio" "target"
 row "parallel max 50 (peer curl)" "$parallel" "$curl" ms 1.2

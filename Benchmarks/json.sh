@@ -9,15 +9,10 @@ runs=${2:-9}
 here=$(dirname "$0")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
 
 "$labsh" "$here/json-gen.lua" "$tmp/range.json" 10
 set -- $("$labsh" "$here/json-bench.lua" "$tmp/range.json" "$runs")
 
-row() {  # name, labsh figure, peer figure, unit, target
-    awk -v n="$1" -v a="$2" -v b="$3" -v u="$4" -v t="$5" 'BEGIN {
-        r = a / b
-        printf "%-34s %12.3f %12.3f  %-3s %7.2f   <= %-4s %s\n", n, a, b, u, r, t, (r <= t ? "ok" : "MISSED")
-    }'
-}
 row "json decode 10 MB (peer cjson)" "$1" "$2" ms 1.0
 row "json encode 10 MB (peer cjson)" "$3" "$4" ms 1.5

@@ -12,6 +12,7 @@ runs=${RUNS:-10}
 bench=${RESTIC_BENCH_DIR:-.build/bench/restic-2000}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
 
 export RESTIC_REPOSITORY="$bench/repo" RESTIC_PASSWORD=labsh-bench RESTIC_CACHE_DIR="$bench/cache"
 # One time zone for restic's buckets and labsh's; the audit log of the dry
@@ -51,18 +52,6 @@ if [ ! -f "$bench/complete" ]; then
     touch "$bench/complete"
 fi
 
-median_ms() {  # runs, command
-    hyperfine -N --style none --warmup 1 --runs "$1" --export-csv "$tmp/t.csv" "$2" >/dev/null 2>&1
-    awk -F, 'NR > 1 { printf "%.3f\n", $4 * 1000 }' "$tmp/t.csv"
-}
-
-row() {  # name, labsh figure, peer figure, unit, target
-    awk -v n="$1" -v a="$2" -v b="$3" -v u="$4" -v t="$5" 'BEGIN {
-        r = a / b
-        printf "%-34s %12.3f %12.3f  %-3s %7.2f   <= %-4s %s\n", n, a, b, u, r, t, (r <= t ? "ok" : "MISSED")
-    }'
-}
-
 # The decision alone: decode restic's JSON and prune, inside one labsh
 # (median of 20), and check it keeps what restic keeps.
 cat > "$tmp/decide.lua" <<LUA
@@ -96,8 +85,8 @@ same=no
 cat > "$tmp/forget.lua" <<LUA
 lab.restic(os.getenv("RESTIC_REPOSITORY")):forget($policy, { dry_run = true })
 LUA
-restic_ms=$(median_ms "$runs" "restic forget --dry-run --json $flags")
-forget_ms=$(median_ms "$runs" "$labsh $tmp/forget.lua")
+restic_ms=$(median_ms_of "$runs" "restic forget --dry-run --json $flags")
+forget_ms=$(median_ms_of "$runs" "$labsh $tmp/forget.lua")
 
 printf "%-34s %12s %12s  %-3s %7s   %s\n" "restic: 2,000 snapshots" "labsh" "peer" "" "ratio" "target"
 row "decision (peer restic forget -n)" "$decision" "$restic_ms" ms 0.1

@@ -11,6 +11,7 @@ lua=${LUA:-lua5.4}
 runs=${RUNS:-30}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/lib.sh"
 
 # Median wall time in ms of each command (hyperfine, no shell in between).
 median_ms() {
@@ -28,13 +29,6 @@ median_rss() {
         i=$((i + 1))
     done
     sort -n "$tmp/rss" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-row() {  # name, labsh figure, peer figure, unit, target
-    awk -v n="$1" -v a="$2" -v b="$3" -v u="$4" -v t="$5" 'BEGIN {
-        r = a / b
-        printf "%-34s %12.3f %12.3f  %-3s %7.2f   <= %-4s %s\n", n, a, b, u, r, t, (r <= t ? "ok" : "MISSED")
-    }'
 }
 
 printf "%-34s %12s %12s  %-3s %7s   %s\n" "benchmark (medians, $runs runs)" "labsh" "peer" "" "ratio" "target"

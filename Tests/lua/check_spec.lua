@@ -6,12 +6,6 @@ local host = require "labsh.host"
 local labsh = os.getenv("LABSH_BIN") or arg[-1]
 local tmp = host.temp_directory("labsh-check-spec")
 
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
-
 -- Runs labsh with `args`; returns stdout and the exit code.
 local function run(args)
   local p = assert(io.popen(("%s %s 2>/dev/null; echo \"rc=$?\""):format(labsh, args)))
@@ -55,11 +49,11 @@ test("status, line and perfdata", function()
 end)
 
 test("lab.check prints and exits; a script error exits 3, never 0", function()
-  write(tmp .. "/ok.lua", [[lab.check{name = "T", value = 12, warn = "10", crit = "20"}]])
+  write_file(tmp .. "/ok.lua", [[lab.check{name = "T", value = 12, warn = "10", crit = "20"}]])
   local out, rc = run(tmp .. "/ok.lua")
   assert_eq(out, "T WARNING: 12 | 't'=12;10;20\n")
   assert_eq(rc, 1)
-  write(tmp .. "/broken.lua", [[lab.check.guard("T", function() error("no data") end)]])
+  write_file(tmp .. "/broken.lua", [[lab.check.guard("T", function() error("no data") end)]])
   out, rc = run(tmp .. "/broken.lua")
   assert(out:match("^T UNKNOWN: .*no data\n$"), out)
   assert_eq(rc, 3)
@@ -67,7 +61,7 @@ end)
 
 -- The built-in homelab with one daily backup in place of its own.
 local function write_inventory(path)
-  write(path, ("local inv = (function() %s end)()\n"):format(host.embedded("stdlib/labsh/homelab.lua")) .. [[
+  write_file(path, ("local inv = (function() %s end)()\n"):format(host.embedded("stdlib/labsh/homelab.lua")) .. [[
 inv.backups = { { name = "vm", resource = "VM", schedule = "0 1 * * *", retention = "30d", target = "pbs",
                   rpo = "48h", copies = { "primary", "pbs", "s3" } } }
 return inv
@@ -96,12 +90,12 @@ test("check-backups: exit code, status line and perfdata", function()
     local text, rc = out:match("^(.-)rc=(%d+)\n$")
     return text, tonumber(rc)
   end
-  write(tmp .. "/good.json", lab.json.encode { vm = runs(false) })
+  write_file(tmp .. "/good.json", lab.json.encode { vm = runs(false) })
   local out, rc = run_check("-m check-backups --source " .. tmp .. "/good.json")
   assert_eq(rc, 0, out)
   assert(out:match("^BACKUPS OK: 1 OK | 'vm age'=%d+s;%d+;172800;0 'vm runs'=%d+;;;0 'vm success'=100%%;;;0;100 'vm gaps'=0;;;0\n$"), out)
 
-  write(tmp .. "/late.json", lab.json.encode { vm = runs(true) })
+  write_file(tmp .. "/late.json", lab.json.encode { vm = runs(true) })
   out, rc = run_check("-m check-backups --source " .. tmp .. "/late.json")
   assert_eq(rc, 1, out)
   assert(out:match("^BACKUPS WARNING: 1 WARNING; vm: late: newest good backup is 1d "), out)
@@ -133,7 +127,7 @@ test("check-backups reads a real restic repository's snapshots by tag", function
     assert(ok, command)
   end
   sh(("restic init --repo %s"):format(repo))
-  write(tmp .. "/data.txt", "backed up\n")
+  write_file(tmp .. "/data.txt", "backed up\n")
   local list = runs(false)
   for i = 1, 3 do  -- the three newest runs, as snapshots tagged "vm"
     sh(("restic backup --repo %s --tag vm --time %q %s"):format(repo, os.date("!%Y-%m-%d %H:%M:%S", list[i].time),

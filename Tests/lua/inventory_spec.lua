@@ -9,14 +9,6 @@ local function names(list)
   return table.concat(out, " ")
 end
 
-local function write_temp(text)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-  return path
-end
-
 test("the built-in homelab loads with the plan's machines", function()
   lab.inventory.load()
   local summary = lab.inventory.summary()

@@ -4,14 +4,6 @@
 local support = dofile((os.getenv("LABSH_ROOT") or ".") .. "/Tests/lua/monitoring_support.lua")
 local temp_dir = support.temp_dir
 
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local text = f:read("a")
-  f:close()
-  return text
-end
-
 local function listing(dir)
   local p = assert(io.popen(("ls -A %q"):format(dir)))
   local text = p:read("a")
@@ -121,7 +113,7 @@ test("textfile.write writes NAME.prom whole, never under a .prom temp name", fun
   io.open = real_open
   assert(ok, path)
   assert_eq(path, dir .. "/backup.prom")
-  assert_eq(read(path), lab.metrics.render(BACKUP))
+  assert_eq(read_file(path), lab.metrics.render(BACKUP))
   assert_eq(listing(dir), "backup.prom\n", "nothing else left in the directory")
   assert_eq(#opened, 1, "one file written")
   assert(opened[1]:match("^" .. dir:gsub("%p", "%%%0") .. "/[^/]+$"), "temp file in the same directory: " .. opened[1])
@@ -134,7 +126,7 @@ test("textfile.write replaces the file and refuses names that leave the director
   local dir = temp_dir()
   lab.textfile.write(dir, "job.prom", { { name = "a", value = 1 } })
   lab.textfile.write(dir, "job", { { name = "a", value = 2 } })
-  assert_eq(read(dir .. "/job.prom"), "# TYPE a untyped\na 2\n")
+  assert_eq(read_file(dir .. "/job.prom"), "# TYPE a untyped\na 2\n")
   for _, name in ipairs { "../x", "a/b", ".hidden", "" } do
     local ok, err = pcall(lab.textfile.write, dir, name, { { name = "a", value = 1 } })
     assert(not ok and err.kind == "textfile", "refused " .. name)

@@ -15,20 +15,6 @@ local state = tmp .. "/state"
 local scratch = tmp .. "/scratch"    -- TMPDIR of the drills: must end empty
 local source = tmp .. "/src"
 
-local function write(path, text)
-  local f = assert(io.open(path, "wb"))
-  f:write(text)
-  f:close()
-end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local text = f:read("a")
-  f:close()
-  return text
-end
-
 local function sh(command)
   local r = lab.process.run { argv = { "sh", "-c", command } }
   assert(r.status == 0, command .. ": " .. r.stderr)
@@ -37,7 +23,7 @@ end
 
 -- Is process `pid` still running (a zombie no longer counts)?
 local function alive(pid)
-  local stat = read("/proc/" .. pid .. "/stat")
+  local stat = read_file("/proc/" .. pid .. "/stat")
   return stat ~= nil and not stat:match("^%d+ %b() [ZX]")
 end
 
@@ -66,7 +52,7 @@ end
 
 local function audit_lines()
   local lines = {}
-  for line in (read(state .. "/audit.log") or ""):gmatch("[^\n]+") do lines[#lines + 1] = lab.json.decode(line) end
+  for line in (read_file(state .. "/audit.log") or ""):gmatch("[^\n]+") do lines[#lines + 1] = lab.json.decode(line) end
   return lines
 end
 
@@ -89,9 +75,9 @@ local function setup()
   if setup_done then return end
   setup_done = true
   sh(("mkdir -p %q %q %q/sub"):format(scratch, state, source))
-  write(password_file, "correct horse battery staple\n")
-  write(source .. "/a.txt", "hello\n")
-  write(source .. "/sub/b.bin", ("\0\1\2\255"):rep(50000))
+  write_file(password_file, "correct horse battery staple\n")
+  write_file(source .. "/a.txt", "hello\n")
+  write_file(source .. "/sub/b.bin", ("\0\1\2\255"):rep(50000))
   local init = lab.process.run { argv = { "restic", "init" },
     env = { RESTIC_REPOSITORY = repo_path, RESTIC_PASSWORD_FILE = password_file, RESTIC_CACHE_DIR = cache } }
   assert(init.status == 0, init.stderr)
@@ -184,7 +170,7 @@ end)
 test("process: no descriptors leak into the program, no zombies stay", function()
   local fds = lab.process.run { argv = { "ls", "/proc/self/fd" } }.stdout
   assert_eq(fds, "0\n1\n2\n3\n", "stdin, stdout, stderr and ls's own directory")
-  local children = read(("/proc/%d/task/%d/children"):format(lab.sys.pid(), lab.sys.pid()))
+  local children = read_file(("/proc/%d/task/%d/children"):format(lab.sys.pid(), lab.sys.pid()))
   assert_eq(children, "", "children left")
 end)
 
@@ -258,7 +244,7 @@ test("restic: at a terminal the gate asks, and only yes deletes", function()
   setup()
   -- script(1) gives labsh a terminal and types the answer.
   local script = tmp .. "/ask.lua"
-  write(script, PRELUDE .. "print('removed', #repo:forget({ last = 1 }).removed)")
+  write_file(script, PRELUDE .. "print('removed', #repo:forget({ last = 1 }).removed)")
   local function answer(text)
     return lab.process.run { argv = { "script", "-qec", labsh .. " " .. script, "/dev/null" }, stdin = text .. "\n",
       timeout = 60, env = { LABSH_STATE_DIR = state, RESTIC_CACHE_DIR = cache, LABSH_PATH = false } }
@@ -304,12 +290,12 @@ test("restic: restore puts the files back", function()
   local r = labsh_run({}, ("repo:restore('latest', %q)"):format(target))
   assert_eq(r.status, 0, r.stderr)
   local restored = sh(("find %q -type f -name b.bin"):format(target)):gsub("\n$", "")
-  assert_eq(read(restored), read(source .. "/sub/b.bin"))
+  assert_eq(read_file(restored), read_file(source .. "/sub/b.bin"))
 end)
 
 test("restic: a wrong password is a clear error, the password shown nowhere", function()
   setup()
-  write(tmp .. "/wrong", "not the password\n")
+  write_file(tmp .. "/wrong", "not the password\n")
   local ok, err = pcall(function()
     return lab.restic(repo_path, { password = "file:" .. tmp .. "/wrong", env = { RESTIC_CACHE_DIR = cache } }):snapshots()
   end)
@@ -337,13 +323,13 @@ test("restic: the password goes in the environment, never on the command line", 
   setup()
   -- A restic that notes what it was given, then runs the real one.
   local wrapper = tmp .. "/restic-wrapper"
-  write(wrapper, ('#!/bin/sh\necho "$*" > %q/argv\necho "${RESTIC_PASSWORD:+set}" > %q/env\nexec restic "$@"\n')
+  write_file(wrapper, ('#!/bin/sh\necho "$*" > %q/argv\necho "${RESTIC_PASSWORD:+set}" > %q/env\nexec restic "$@"\n')
     :format(tmp, tmp))
   sh("chmod +x " .. wrapper)
   lab.restic(repo_path, { password = "file:" .. password_file, restic = wrapper, env = { RESTIC_CACHE_DIR = cache } })
     :snapshots()
-  assert_eq(read(tmp .. "/argv"), "snapshots --json\n")
-  assert_eq(read(tmp .. "/env"), "set\n")
+  assert_eq(read_file(tmp .. "/argv"), "snapshots --json\n")
+  assert_eq(read_file(tmp .. "/env"), "set\n")
 end)
 
 ----------------------------------------------------------------------------
@@ -380,7 +366,7 @@ end)
 test("drill: interrupted by --timeout, it still removes its scratch directory", function()
   setup()
   local slow = tmp .. "/restic-slow"
-  write(slow, '#!/bin/sh\n[ "$1" = restore ] && { restic "$@"; sleep 30; }\nexec restic "$@"\n')
+  write_file(slow, '#!/bin/sh\n[ "$1" = restore ] && { restic "$@"; sleep 30; }\nexec restic "$@"\n')
   sh("chmod +x " .. slow)
   local r = labsh_run({ "--timeout", "3", "-m", "backup-drill", repo_path, "--password", "file:" .. password_file,
     "--restic", slow })

@@ -52,6 +52,29 @@ local function list_text(list)
   return "{ " .. table.concat(parts, ", ") .. " }"
 end
 
+--- The whole content of a file, or nil when it cannot be read.
+function read_file(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local text = f:read("a")
+  f:close()
+  return text
+end
+
+--- Writes `text` to `path` (the spec's own scratch files).
+function write_file(path, text)
+  local f = assert(io.open(path, "wb"))
+  assert(f:write(text))
+  assert(f:close())
+end
+
+--- A new temporary file holding `text`; returns its path.
+function write_temp(text)
+  local path = os.tmpname()
+  write_file(path, text)
+  return path
+end
+
 --- Fails unless two tables hold equal contents (compared deeply).
 function assert_same(actual, expected, what)
   if not deep_equal(actual, expected) then

@@ -5,14 +5,6 @@ local support = dofile((os.getenv("LABSH_ROOT") or ".") .. "/Tests/lua/monitorin
 local secret = require "labsh.secret"
 local endpoint = require "labsh.endpoint"
 
-local function write_temp(text)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-  return path
-end
-
 test("env: and file: references", function()
   assert_eq(secret.resolve("env:HOME"), os.getenv("HOME"))
   local path = write_temp("s3cret-token\r\nsecond line\n")
