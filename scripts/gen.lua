@@ -3,6 +3,8 @@
 --   labsh -m gen bind    [--out DIR] [--serial N]
 --   labsh -m gen openwrt [--out DIR]
 --   labsh -m gen ansible [--out DIR]
+--   labsh -m gen prometheus-rules [--out DIR]
+--   labsh -m gen alertmanager [--out DIR]
 --   labsh --inventory FILE -m gen ...        another inventory
 --   labsh --dry-run -m gen ...               say what would change, write nothing
 --
@@ -10,6 +12,13 @@
 --           the site's domain and a reverse zone per VLAN subnet and upstream.
 -- openwrt   "network" and "firewall", for the gateway's /etc/config/.
 -- ansible   "inventory.yml": hosts and groups for ansible-playbook -i.
+-- prometheus-rules
+--           "labsh-alerts.rules.yml": the inventory's alert catalogue as
+--           alerting rules, one group per severity (promtool check rules).
+-- alertmanager
+--           "alertmanager.yml": a routing tree per severity (P1 page, P2 chat,
+--           P3 ticket, P4 daily digest) to the inventory's alerting receivers
+--           (amtool check-config).
 --
 -- Files go to DIR, by default the current directory; nothing is printed to
 -- stdout but one line per file (to look at a file without writing it:
@@ -35,6 +44,8 @@ local USAGE = [[
 usage: labsh -m gen bind [--out DIR] [--serial N]
        labsh -m gen openwrt [--out DIR]
        labsh -m gen ansible [--out DIR]
+       labsh -m gen prometheus-rules [--out DIR]
+       labsh -m gen alertmanager [--out DIR]
 ]]
 
 local function usage_error(message)
@@ -81,7 +92,7 @@ local function parse_arguments(...)
     end
     i = i + 1
   end
-  if args.target == nil then usage_error("which files? bind, openwrt or ansible") end
+  if args.target == nil then usage_error("which files? bind, openwrt, ansible, prometheus-rules or alertmanager") end
   if args.out == "" then usage_error("--out needs a directory") end
   if args.serial and args.target ~= "bind" then usage_error("--serial is for bind only") end
   return args
@@ -179,9 +190,21 @@ function targets.openwrt(args)
   }
 end
 
+targets["prometheus-rules"] = function(args)
+  return write_all {
+    { path = path_in(args.out, "labsh-alerts.rules.yml"), text = generate(lab.gen.prometheus_rules) },
+  }
+end
+
+function targets.alertmanager(args)
+  return write_all {
+    { path = path_in(args.out, "alertmanager.yml"), text = generate(lab.gen.alertmanager) },
+  }
+end
+
 ----------------------------------------------------------------------------
 
 local args = parse_arguments(...)
 local target = targets[args.target]
-if not target then usage_error("unknown target '" .. args.target .. "' (bind, openwrt or ansible)") end
+if not target then usage_error("unknown target '" .. args.target .. "' (bind, openwrt, ansible, prometheus-rules or alertmanager)") end
 target(args)

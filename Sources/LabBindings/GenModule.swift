@@ -79,6 +79,20 @@ enum GenModule {
                 throw generatorError("openwrt", error)
             }
         }
+        pushAlertExports(state)
+    }
+
+    /// prometheus_rules() -> text; alertmanager() -> text (Homelab/Alerts).
+    static func pushAlertExports(_ state: LuaState) {
+        state.setFunction("prometheus_rules") { call in
+            _ = try options(call, 1, allowed: [])
+            return call.push(PrometheusRules.generate(try inventory(call)))
+        }
+        state.setFunction("alertmanager") { call in
+            _ = try options(call, 1, allowed: [])
+            do { return call.push(try AlertmanagerConfig.generate(try inventory(call))) }
+            catch let error as HomelabError { throw generatorError("alertmanager", error) }
+        }
     }
 
     /// The options table at `i` (absent or nil: empty); unknown keys are errors.

@@ -152,8 +152,8 @@ import Testing
     }
 
     @Test func badUsageExitsWithTwo() throws {
-        for (args, message) in [(["nope"], "gen: unknown target 'nope' (bind, openwrt or ansible)\n"),
-                                ([], "gen: which files? bind, openwrt or ansible\n"),
+        for (args, message) in [(["nope"], "gen: unknown target 'nope' (bind, openwrt, ansible, prometheus-rules or alertmanager)\n"),
+                                ([], "gen: which files? bind, openwrt, ansible, prometheus-rules or alertmanager\n"),
                                 (["bind", "--out"], "gen: --out needs a value\n"),
                                 (["openwrt", "--serial", "3"], "gen: --serial is for bind only\n"),
                                 (["bind", "--verbose"], "gen: unknown option '--verbose'\n")] {
@@ -161,7 +161,8 @@ import Testing
             defer { try? FileManager.default.removeItem(at: dir) }
             #expect(r.status == 2, "\(args): \(r)")
             #expect(r.stderr == message + "usage: labsh -m gen bind [--out DIR] [--serial N]\n"
-                    + "       labsh -m gen openwrt [--out DIR]\n" + "       labsh -m gen ansible [--out DIR]\n")
+                    + "       labsh -m gen openwrt [--out DIR]\n" + "       labsh -m gen ansible [--out DIR]\n"
+                    + "       labsh -m gen prometheus-rules [--out DIR]\n" + "       labsh -m gen alertmanager [--out DIR]\n")
             #expect(try contents(dir).isEmpty, "nothing written")
         }
     }

@@ -49,6 +49,7 @@ global:
   evaluation_interval: 1s
 rule_files:
   - {rules}
+  - {rules_dir}/*.yml
 scrape_configs:
   - job_name: node
     static_configs:
@@ -97,9 +98,12 @@ def server_specs(d):
 
     rules = os.path.join(d, "rules.yml")
     write(rules, PROMETHEUS_RULES)
+    # Rules a test adds (generated ones): write a .yml here, POST /-/reload.
+    rules_dir = os.path.join(d, "rules.d")
+    os.makedirs(rules_dir)
     prometheus_yml = os.path.join(d, "prometheus.yml")
     write(prometheus_yml, PROMETHEUS_CONFIG.format(
-        rules=rules, node_port=ports["node"], push_port=ports["push"]))
+        rules=rules, rules_dir=rules_dir, node_port=ports["node"], push_port=ports["push"]))
     alertmanager_yml = os.path.join(d, "alertmanager.yml")
     write(alertmanager_yml, ALERTMANAGER_CONFIG)
 
@@ -134,7 +138,9 @@ def server_specs(d):
             "--config.file=" + prometheus_yml,
             "--storage.tsdb.path=" + os.path.join(d, "prometheus-data"),
             "--web.external-url=" + url["prometheus"],
-        ], url["prometheus"] + "/-/ready", {"LABSH_TEST_PROMETHEUS": url["prometheus"]}),
+            "--web.enable-lifecycle",
+        ], url["prometheus"] + "/-/ready", {"LABSH_TEST_PROMETHEUS": url["prometheus"],
+                                            "LABSH_TEST_RULES_DIR": rules_dir}),
     ]
 
 

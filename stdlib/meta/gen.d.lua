@@ -27,3 +27,20 @@ function lab.gen.bind(opts) end
 ---@param opts {wan: string?, trunk: string[]?}?
 ---@return {network: string, firewall: string} files
 function lab.gen.openwrt(opts) end
+
+---Prometheus alerting rules (a `rule_files:` file) from the inventory's
+---alert catalogue: one group per severity ("labsh-P1"...), each rule with
+---its `for`, labels severity, response and rule (and the inventory's), and
+---annotations summary and runbook_url. A rule with a `check` fires on
+---labsh_check_status{check="NAME"} >= 2. `promtool check rules` accepts it.
+---@return string text
+function lab.gen.prometheus_rules() end
+
+---alertmanager.yml from the inventory's `alerting` section: a route per
+---severity (P1 page, P2 chat, P3 ticket, P4 one daily digest) with group and
+---repeat intervals to fit, an inhibit rule (P1 mutes lesser alerts of the
+---same instance), the receivers' webhooks and emails; secrets as
+---credentials_file / smtp_auth_password_file paths. Raises kind "gen" when
+---the inventory has no receivers. `amtool check-config` accepts it.
+---@return string text
+function lab.gen.alertmanager() end
