@@ -1,0 +1,316 @@
+-- capacity: the §5.4 capacity report and the failure simulation, for people.
+--
+--   labsh -m capacity                          terminal: bars, sparklines, n-1, SPOFs
+--   labsh -m capacity --format json            the same data for machines
+--   labsh -m capacity --format html --out FILE one self-contained page (inline
+--                                              SVG and CSS, nothing fetched),
+--                                              written atomically
+--   --months N                                 forecast horizon (default 24)
+--
+-- Used figures come live from Prometheus when the inventory names one.
+
+local USAGE = "usage: labsh -m capacity [--format text|json|html] [--out FILE] [--months N]"
+
+local format, out, months = lab.options.format or "text", nil, 24
+do
+  local i = 1
+  while arg and arg[i] do
+    local a = arg[i]
+    if a == "--format" then format = arg[i + 1]; i = i + 1
+    elseif a == "--out" then out = arg[i + 1]; i = i + 1
+    elseif a == "--months" then months = math.tointeger(tonumber(arg[i + 1])); i = i + 1
+    elseif a == "-h" or a == "--help" then print(USAGE) os.exit(0)
+    else io.stderr:write(("capacity: unexpected argument '%s'\n%s\n"):format(a, USAGE)) os.exit(1) end
+    i = i + 1
+  end
+  if format ~= "text" and format ~= "json" and format ~= "html" then
+    io.stderr:write(("capacity: unknown format '%s'\n%s\n"):format(tostring(format), USAGE)) os.exit(1)
+  end
+  if not months or months < 1 then io.stderr:write("capacity: --months wants a positive integer\n") os.exit(1) end
+end
+
+local report = lab.capacity.report()
+local n1 = lab.sim.n_minus_1()
+local spof = lab.sim.spof()
+
+-- Projected utilisation per month 0..months, compounding the yearly growth.
+local function projection(r)
+  if not r.utilisation then return nil end
+  local points = {}
+  for m = 0, months do points[#points + 1] = r.utilisation * (1 + (r.growth or 0)) ^ (m / 12) end
+  return points
+end
+
+local function plain(v)  -- numbers that are whole print as integers
+  if math.type(v) == "float" and v == math.floor(v) and math.abs(v) < 2 ^ 53 then return math.tointeger(v) end
+  return v
+end
+
+local data = { band = report.band, first = report.first, buy = report.buy, buy_phase = report.buy_phase,
+               buy_when = report.buy_when, note = report.note, source = report.source, months = months,
+               resources = {}, n_minus_1 = {}, spof = {} }
+for i, r in ipairs(report.resources) do
+  data.resources[i] = {
+    name = r.name, unit = r.unit, installed = plain(r.installed), allocated = plain(r.allocated),
+    used = plain(r.used), free = plain(r.free), percent = r.percent, position = r.position, basis = r.basis,
+    growth = r.growth, crosses_85 = r.crosses_85, crosses_95 = r.crosses_95, projection = projection(r),
+  }
+end
+for i, r in ipairs(n1) do
+  data.n_minus_1[i] = { node = r.node, impact = r.impact, proxmox = r.proxmox, etcd = r.etcd, moved = r.moved,
+                        stranded = r.stranded, slo_lost = r.services, gpu = r.gpu, why = r.report.reasons }
+end
+for i, p in ipairs(spof) do
+  data.spof[i] = { element = p.element, kind = p.kind, affected = p.nodes, consequences = p.consequences,
+                   mitigation = p.mitigation }
+end
+
+-- ---- formatting helpers ------------------------------------------------------
+
+local function human(value, unit)
+  if value == nil then return "-" end
+  if unit == "bytes" then
+    local units = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" }
+    local i = 1
+    while math.abs(value) >= 1024 and i < #units do value = value / 1024; i = i + 1 end
+    return ("%.1f %s"):format(value, units[i])
+  elseif unit == "bit/s" then
+    local units = { "bit/s", "kbit/s", "Mbit/s", "Gbit/s", "Tbit/s" }
+    local i = 1
+    while math.abs(value) >= 1000 and i < #units do value = value / 1000; i = i + 1 end
+    return ("%.1f %s"):format(value, units[i])
+  end
+  return ("%g %s"):format(math.floor(value * 10 + 0.5) / 10, unit)
+end
+
+local function percent_text(p) return p and ("%.1f%%"):format(p) or "-" end
+
+-- ---- JSON ----------------------------------------------------------------------
+
+if format == "json" then
+  print(lab.json.encode(data))
+  return
+end
+
+-- ---- terminal ------------------------------------------------------------------
+
+if format == "text" then
+  local color = os.getenv("NO_COLOR") == nil and lab.sys.isatty(1)
+  local function paint(code, text) return color and ("\27[%sm%s\27[0m"):format(code, text) or text end
+  local lo, hi = report.band[1], report.band[2]
+  local function bar(u, width)
+    width = width or 30
+    if not u then return ("·"):rep(width) end
+    local cells = {}
+    for i = 1, width do
+      local at = i / width
+      local c
+      if at <= math.min(u, 1) then c = "█" else c = "░" end
+      if math.abs(at - hi) < 0.5 / width or math.abs(at - lo) < 0.5 / width then c = c == "█" and "█" or "│" end
+      cells[i] = c
+    end
+    local text = table.concat(cells)
+    return paint(u > hi and "31" or u >= lo and "32" or "36", text)
+  end
+  local ticks = { "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" }
+  local function spark(points)
+    if not points then return "" end
+    local top = math.max(1, points[#points])
+    local s = {}
+    for i = 1, #points, math.max(1, #points // 24) do
+      local k = math.max(1, math.min(8, math.floor(points[i] / top * 8 + 0.5)))
+      s[#s + 1] = ticks[k]
+    end
+    return table.concat(s)
+  end
+
+  print(("Capacity (target band %d-%d%%; used: %s)"):format(lo * 100, hi * 100,
+    report.source == "prometheus" and "live from Prometheus" or report.source))
+  if report.note then print("  note: " .. report.note) end
+  print()
+  print(("  %-13s %-30s %7s  %-7s %12s %12s %12s   %-8s %-8s  %s"):format(
+    "resource", "utilisation", "", "band", "installed", "allocated", "used", ">85%", ">95%", ("next %d months"):format(months)))
+  for _, r in ipairs(data.resources) do
+    local u = r.percent and r.percent / 100
+    print(("  %-13s %s %7s  %-7s %12s %12s %12s   %-8s %-8s  %s"):format(r.name, bar(u), percent_text(r.percent),
+      r.position or "-", human(r.installed, r.unit), human(r.allocated, r.unit), human(r.used, r.unit),
+      r.crosses_85 or "-", r.crosses_95 or "-", spark(r.projection)))
+  end
+  print()
+  if report.first then
+    print(("  first to cross 85%%: %s; buy first: %s (phase %s, %s)"):format(report.first, report.buy or "-",
+      tostring(report.buy_phase or "-"), report.buy_when or "-"))
+  end
+  print()
+  print("Single-node failures (n-1), worst first")
+  print(("  %-11s %6s  %-9s %-9s %5s %8s %8s %4s  %s"):format("node", "impact", "proxmox", "etcd", "moved", "stranded",
+    "SLO lost", "gpu", "why"))
+  local worst = math.max(1, data.n_minus_1[1] and data.n_minus_1[1].impact or 1)
+  for _, r in ipairs(data.n_minus_1) do
+    print(("  %-11s %6d  %-9s %-9s %5d %8d %8d %4d  %s"):format(r.node, r.impact, r.proxmox, r.etcd, r.moved,
+      r.stranded, r.slo_lost, r.gpu, r.why[1] or "-"))
+  end
+  print()
+  print("Single points of failure (from uplinks and power feeds)")
+  for _, p in ipairs(data.spof) do
+    print(("  %-11s %-8s %s"):format(p.element, p.kind, p.consequences[1] or ""))
+    print(("  %-11s %-8s mitigation: %s"):format("", "", p.mitigation))
+  end
+  return
+end
+
+-- ---- HTML ----------------------------------------------------------------------
+
+if not out then io.stderr:write("capacity: --format html needs --out FILE\n") os.exit(1) end
+
+local function esc(s)
+  return (tostring(s):gsub("[&<>\"']", { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&#39;" }))
+end
+local function n(x) return ("%.1f"):format(x) end
+
+local palette = { "#2563eb", "#16a34a", "#d97706", "#dc2626", "#7c3aed", "#0891b2", "#db2777", "#65a30d" }
+local lo, hi = report.band[1], report.band[2]
+
+-- utilisation: horizontal bars, band shaded, 100% line
+local function utilisation_svg()
+  local rows = data.resources
+  local W, left, rowh = 760, 120, 30
+  local H = 40 + #rows * rowh
+  local scale = 1.25  -- the axis runs to 125%
+  local plot = W - left - 70
+  local function x(u) return left + math.min(u, scale) / scale * plot end
+  local s = { ('<svg id="utilisation" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-label="utilisation per resource">'):format(W, H, W, H) }
+  s[#s + 1] = ('<rect class="band" x="%s" y="20" width="%s" height="%d" fill="#bbf7d0"/>'):format(n(x(lo)), n(x(hi) - x(lo)), #rows * rowh)
+  for _, t in ipairs { 0, 0.25, 0.5, 0.75, 1, 1.25 } do
+    s[#s + 1] = ('<line x1="%s" x2="%s" y1="20" y2="%d" stroke="%s"/><text x="%s" y="14" font-size="11" text-anchor="middle" fill="#475569">%d%%</text>')
+      :format(n(x(t)), n(x(t)), 20 + #rows * rowh, t == 1 and "#0f172a" or "#e2e8f0", n(x(t)), math.floor(t * 100 + 0.5))
+  end
+  for i, r in ipairs(rows) do
+    local y = 20 + (i - 1) * rowh
+    local u = (r.percent or 0) / 100
+    local fill = u > hi and "#dc2626" or u >= lo and "#16a34a" or "#2563eb"
+    s[#s + 1] = ('<text x="%d" y="%d" font-size="12" text-anchor="end" fill="#0f172a">%s</text>'):format(left - 8, y + 19, esc(r.name))
+    s[#s + 1] = ('<rect class="bar" x="%d" y="%d" width="%s" height="%d" rx="3" fill="%s"><title>%s: %s (%s)</title></rect>')
+      :format(left, y + 6, n(math.max(1, x(u) - left)), rowh - 12, fill, esc(r.name), percent_text(r.percent), esc(r.basis))
+    s[#s + 1] = ('<text x="%s" y="%d" font-size="11" fill="#0f172a">%s</text>'):format(n(x(u) + 6), y + 19, percent_text(r.percent))
+  end
+  s[#s + 1] = "</svg>"
+  return table.concat(s, "\n")
+end
+
+-- forecast: one line per resource over the months, 85% and 95% lines
+local function forecast_svg()
+  local W, H, left, top, bottom, right = 760, 320, 50, 20, 40, 150
+  local pw, ph = W - left - right, H - top - bottom
+  local ymax = 1.0
+  for _, r in ipairs(data.resources) do
+    for _, p in ipairs(r.projection or {}) do ymax = math.max(ymax, p) end
+  end
+  ymax = math.min(math.ceil(ymax * 4) / 4, 3)
+  local function X(m) return left + m / months * pw end
+  local function Y(u) return top + ph - math.min(u, ymax) / ymax * ph end
+  local s = { ('<svg id="forecast" viewBox="0 0 %d %d" width="%d" height="%d" role="img" aria-label="forecast">'):format(W, H, W, H) }
+  s[#s + 1] = ('<rect x="%d" y="%d" width="%d" height="%d" fill="#f8fafc" stroke="#cbd5e1"/>'):format(left, top, pw, ph)
+  for _, t in ipairs { 0.85, 0.95 } do
+    s[#s + 1] = ('<line class="threshold" x1="%d" x2="%d" y1="%s" y2="%s" stroke="%s" stroke-dasharray="6 4"/><text x="%d" y="%s" font-size="11" fill="%s">%d%%</text>')
+      :format(left, left + pw, n(Y(t)), n(Y(t)), t == 0.85 and "#d97706" or "#dc2626", left + pw + 4, n(Y(t) + 4),
+              t == 0.85 and "#d97706" or "#dc2626", math.floor(t * 100 + 0.5))
+  end
+  for m = 0, months, math.max(1, months // 6) do
+    s[#s + 1] = ('<text x="%s" y="%d" font-size="11" text-anchor="middle" fill="#475569">+%dm</text>'):format(n(X(m)), H - bottom + 16, m)
+  end
+  for k = 0, math.floor(ymax * 4 + 0.5) do
+    local u = k / 4
+    s[#s + 1] = ('<text x="%d" y="%s" font-size="11" text-anchor="end" fill="#475569">%d%%</text>'):format(left - 4, n(Y(u) + 4), math.floor(u * 100 + 0.5))
+  end
+  local legend = 0
+  for i, r in ipairs(data.resources) do
+    if r.projection then
+      local pts = {}
+      for m, p in ipairs(r.projection) do pts[#pts + 1] = n(X(m - 1)) .. "," .. n(Y(p)) end
+      local color = palette[(i - 1) % #palette + 1]
+      s[#s + 1] = ('<polyline class="series" fill="none" stroke="%s" stroke-width="2.5" points="%s"><title>%s</title></polyline>')
+        :format(color, table.concat(pts, " "), esc(r.name))
+      s[#s + 1] = ('<rect x="%d" y="%d" width="12" height="12" fill="%s"/><text x="%d" y="%d" font-size="12" fill="#0f172a">%s</text>')
+        :format(W - right + 40, top + 6 + legend * 18, color, W - right + 58, top + 16 + legend * 18, esc(r.name))
+      legend = legend + 1
+    end
+  end
+  s[#s + 1] = "</svg>"
+  return table.concat(s, "\n")
+end
+
+local function n1_table()
+  local worst = math.max(1, data.n_minus_1[1] and data.n_minus_1[1].impact or 1)
+  local s = { '<table id="n-minus-1"><thead><tr><th>node</th><th>impact</th><th>Proxmox</th><th>etcd</th><th>moved</th><th>stranded</th><th>SLO lost</th><th>GPU</th><th>why</th></tr></thead><tbody>' }
+  for _, r in ipairs(data.n_minus_1) do
+    local w = math.floor(r.impact / worst * 120 + 0.5)
+    s[#s + 1] = ('<tr><td>%s</td><td><svg class="impact" width="170" height="14"><rect width="%d" height="12" y="1" rx="2" fill="#dc2626"/><text x="%d" y="11" font-size="11" fill="#0f172a">%d</text></svg></td><td class="%s">%s</td><td class="%s">%s</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td><td>%s</td></tr>')
+      :format(esc(r.node), math.max(1, w), math.max(1, w) + 4, r.impact, r.proxmox:find("LOST") and "bad" or "ok", esc(r.proxmox),
+              r.etcd:find("LOST") and "bad" or "ok", esc(r.etcd), r.moved, r.stranded, r.slo_lost, r.gpu, esc(table.concat(r.why, "; ")))
+  end
+  s[#s + 1] = "</tbody></table>"
+  return table.concat(s, "\n")
+end
+
+local function spof_list()
+  local s = { '<table id="spof"><thead><tr><th>element</th><th>kind</th><th>consequences</th><th>mitigation</th></tr></thead><tbody>' }
+  for _, p in ipairs(data.spof) do
+    s[#s + 1] = ("<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>"):format(esc(p.element), esc(p.kind),
+      esc(table.concat(p.consequences, "; ")), esc(p.mitigation))
+  end
+  s[#s + 1] = "</tbody></table>"
+  return table.concat(s, "\n")
+end
+
+local function resource_table()
+  local s = { '<table id="resources"><thead><tr><th>resource</th><th>installed</th><th>allocated</th><th>used</th><th>free</th><th>utilisation</th><th>band</th><th>&gt;85%</th><th>&gt;95%</th></tr></thead><tbody>' }
+  for _, r in ipairs(data.resources) do
+    s[#s + 1] = ('<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td class="%s">%s</td><td>%s</td><td>%s</td></tr>')
+      :format(esc(r.name), esc(human(r.installed, r.unit)), esc(human(r.allocated, r.unit)), esc(human(r.used, r.unit)),
+              esc(human(r.free, r.unit)), percent_text(r.percent), r.position == "above" and "bad" or "ok",
+              esc(r.position or "-"), esc(r.crosses_85 or "-"), esc(r.crosses_95 or "-"))
+  end
+  s[#s + 1] = "</tbody></table>"
+  return table.concat(s, "\n")
+end
+
+local site = lab.inventory.current().site.name
+local page = ([[<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Capacity - %s</title>
+<style>
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px; color: #0f172a; background: #fff; }
+h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8px; }
+p.meta { color: #475569; margin: 0 0 12px; }
+table { border-collapse: collapse; font-size: 13px; }
+th, td { border-bottom: 1px solid #e2e8f0; padding: 4px 10px; text-align: left; vertical-align: top; }
+th { background: #f1f5f9; }
+td.bad { color: #b91c1c; font-weight: 600; } td.ok { color: #15803d; }
+.callout { background: #fef3c7; border-left: 4px solid #d97706; padding: 8px 12px; margin: 12px 0; max-width: 740px; }
+</style></head>
+<body>
+<h1>Capacity and failure simulation: %s</h1>
+<p class="meta">Generated %s by labsh %s. Target band %d-%d%%. Used figures: %s.</p>
+%s
+<h2>Utilisation</h2>
+%s
+%s
+<h2>Forecast (growth projections, next %d months)</h2>
+%s
+<h2>Single-node failures (n-1), worst first</h2>
+%s
+<h2>Single points of failure</h2>
+%s
+</body></html>
+]]):format(esc(site), esc(site), os.date("!%Y-%m-%d %H:%M UTC", report.now), lab.version,
+  math.floor(lo * 100 + 0.5), math.floor(hi * 100 + 0.5),
+  report.source == "prometheus" and "live from Prometheus" or "none (allocation)",
+  report.first and ('<div class="callout">First to cross 85%%: <b>%s</b>. Buy first: <b>%s</b> (phase %s, %s).</div>')
+    :format(esc(report.first), esc(report.buy or "-"), esc(report.buy_phase or "-"), esc(report.buy_when or "-")) or "",
+  utilisation_svg(), resource_table(), months, forecast_svg(), n1_table(), spof_list())
+
+local ok, why = require("labsh.files").write_atomically(out, page)
+if not ok then io.stderr:write(("capacity: cannot write %s: %s\n"):format(out, tostring(why))) os.exit(1) end
+io.stderr:write(("capacity: wrote %s\n"):format(out))
