@@ -8,11 +8,12 @@ SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian packages: build (headers), tests (the real lua, its C modules,
 # tmux for the REPL test, restic, the monitoring servers and promtool/amtool,
-# tzdata and systemd-analyze for the schedule tests) and benchmarks (hyperfine).
+# tzdata and systemd-analyze for the schedule tests, chromium for the HTML
+# report) and benchmarks (hyperfine).
 APT_PACKAGES := pkg-config liblua5.4-dev libreadline-dev libncurses-dev libcurl4-openssl-dev \
                 lua5.4 lua-lpeg lua-cjson tmux hyperfine time bind9-utils restic \
                 prometheus prometheus-node-exporter prometheus-alertmanager prometheus-pushgateway \
-                tzdata systemd
+                tzdata systemd chromium
 
 .PHONY: all deps build run test test-swift test-lua bench install asan clean homelab-model
 
@@ -70,7 +71,7 @@ build: deps
 	PKG_CONFIG_PATH=$(LINK_DIR) $(SWIFT) build -c release --scratch-path $(BUILD_DIR) $(RELEASE_FLAGS)
 
 run: build
-	$(RELEASE_BIN) -m demo
+	$(RELEASE_BIN) -m report
 
 # The tests run against real Prometheus, node_exporter, Alertmanager and
 # Pushgateway on free loopback ports (Tests/servers/servers.py), stopped again

@@ -26,7 +26,9 @@ let package = Package(
         // libcurl through dlopen on first use: labsh does not link it (start-up).
         .target(name: "CCurlShim", linkerSettings: [.linkedLibrary("dl")]),
         // Talking to real systems (HTTP, JSON, Prometheus...): no Lua here.
-        .target(name: "Connectors", dependencies: ["CCurlShim"]),
+        // libsqlite3 the same way, for the job history only.
+        .target(name: "CSQLiteShim", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "Connectors", dependencies: ["CCurlShim", "CSQLiteShim"]),
         .target(name: "LabBindings", dependencies: ["LuaHost", "Homelab", "Connectors", "CLua", "CLuaShim"],
                 plugins: ["EmbedFiles"]),
         .target(name: "Shell", dependencies: ["LuaHost", "LabBindings", "CLineEdit", "CLuaShim"]),

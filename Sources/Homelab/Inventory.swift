@@ -15,6 +15,8 @@ public struct Inventory: Sendable {
     public var maintenance: [Window]
     public var recovery: [Recovery]
     public var monitoring: Monitoring
+    /// Where alerts go: receivers and the route per severity (Alerts/).
+    public var alerting: Alerting = Alerting()
 
     public struct Site: Sendable {
         public var name: String
@@ -44,6 +46,13 @@ public struct Inventory: Sendable {
         public var vlans: [Int]
         public var tags: [String]
         public var notes: String?
+        /// Topology: the devices this node connects through toward the core
+        /// and the internet (node names, or "internet"); two or more is a
+        /// redundant uplink. Empty: not declared.
+        public var uplinks: [String] = []
+        /// The power feeds (circuits, UPSes) the node draws from; any one keeps
+        /// it running. Empty: not declared.
+        public var power: [String] = []
 
         /// Total disk capacity.
         public var storage: ByteSize { ByteSize(bytes: disks.reduce(0) { $0 + $1.size.bytes }) }
@@ -164,6 +173,9 @@ public struct Inventory: Sendable {
         public var holdFor: Duration?
         public var summary: String
         public var runbook: String?
+        public var labels: [String: String] = [:]
+        public var annotations: [String: String] = [:]
+        public var model: AlertModelThreshold? = nil
     }
 
     public struct Capacity: Sendable {

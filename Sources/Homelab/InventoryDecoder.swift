@@ -3,7 +3,8 @@
 /// lists equal.
 extension Inventory {
     public static let sections = ["site", "nodes", "guests", "vlans", "policy", "storage", "services",
-                                  "backups", "alerts", "capacity", "maintenance", "recovery", "monitoring"]
+                                  "backups", "alerts", "capacity", "maintenance", "recovery", "monitoring",
+                                  "alerting"]
 
     /// Validates `value` (the table an inventory file returned). Throws every
     /// error found; returns the model and the warnings.
@@ -28,7 +29,11 @@ extension Inventory {
         let storage = top.table("storage", required: false, allowed: ["classes", "tiers", "locations"]).map(decodeStorage) ?? Storage()
         let services = decodeList(top, "services", required: false, decodeService)
         let backups = decodeList(top, "backups", required: false, decodeBackup)
-        let alerts = decodeList(top, "alerts", required: false, decodeAlert)
+        let alertsAt = (top.list("alerts", required: false) ?? []).compactMap { v, p in decodeAlert(v, p, log).map { ($0, p) } }
+        AlertCatalogue.validate(alertsAt, log: log)
+        let alerts = alertsAt.map(\.0)
+        let alerting = top.table("alerting", required: false, allowed: ["receivers", "route", "email"])
+            .map(decodeAlerting) ?? Alerting()
         let capacity = top.table("capacity", required: false,
                                  allowed: ["target_band", "growth", "baseline", "stated", "expansion"]).flatMap(decodeCapacity)
         let maintenance = decodeList(top, "maintenance", required: false, decodeWindow)
@@ -40,7 +45,7 @@ extension Inventory {
         return Inventory(site: site, nodes: nodes, guests: guests, vlans: vlans, policy: policy.0,
                          policyDefault: policy.1, storage: storage, services: services, backups: backups,
                          alerts: alerts, capacity: capacity, maintenance: maintenance, recovery: recovery,
-                         monitoring: monitoring)
+                         monitoring: monitoring, alerting: alerting)
     }
 
     /// Decodes each element of a list section; elements with errors are dropped
@@ -58,7 +63,7 @@ extension Inventory {
     }
 
     static let nodeKeys = ["name", "kind", "vendor", "model", "os", "cpu", "ram", "disks", "gpus", "nics",
-                           "role", "cluster", "address", "vlans", "tags", "notes"]
+                           "role", "cluster", "address", "vlans", "tags", "notes", "uplinks", "power"]
 
     static func decodeNode(_ v: InventoryValue, _ path: FieldPath, _ log: DiagnosticLog) -> Node? {
         guard let t = FieldTable(v, at: path, log: log, allowed: nodeKeys) else { return nil }
@@ -95,7 +100,8 @@ extension Inventory {
                     ram: t.size("ram", required: false), disks: disks, gpus: gpus, nics: nics,
                     role: t.string("role", required: false), cluster: t.string("cluster", required: false),
                     address: address, vlans: vlans, tags: t.strings("tags") ?? [],
-                    notes: t.string("notes", required: false))
+                    notes: t.string("notes", required: false),
+                    uplinks: t.strings("uplinks") ?? [], power: t.strings("power") ?? [])
     }
 
     static func decodeGuest(_ v: InventoryValue, _ path: FieldPath, _ log: DiagnosticLog) -> Guest? {
@@ -248,8 +254,7 @@ extension Inventory {
     }
 
     static func decodeAlert(_ v: InventoryValue, _ path: FieldPath, _ log: DiagnosticLog) -> Alert? {
-        guard let t = FieldTable(v, at: path, log: log, allowed: ["name", "severity", "expr", "check", "for", "summary",
-                                                                  "runbook"]) else { return nil }
+        guard let t = FieldTable(v, at: path, log: log, allowed: alertKeys) else { return nil }
         let name = t.string("name"), severity = t.choice("severity", ["P1", "P2", "P3", "P4"])
         let summary = t.string("summary")
         let expr = t.string("expr", required: false), check = t.string("check", required: false)
@@ -257,7 +262,9 @@ extension Inventory {
         guard let name, let severity, let summary else { return nil }
         return Alert(name: name, severity: severity, expr: expr, check: check,
                      holdFor: t.duration("for", required: false), summary: summary,
-                     runbook: t.string("runbook", required: false))
+                     runbook: t.string("runbook", required: false),
+                     labels: stringMap(t, "labels"), annotations: stringMap(t, "annotations"),
+                     model: decodeAlertModel(t))
     }
 
     static func decodeCapacity(_ t: FieldTable) -> Capacity? {

@@ -21,6 +21,11 @@ public enum Lab {
         "labsh.model": ModelModule.push,
         "labsh.retention": RetentionModule.push,
         "labsh.schedule": ScheduleModule.push,
+        "labsh.sim": SimModule.push,
+        "labsh.planning": CapacityModule.push,
+        "labsh.alert": AlertModule.push,
+        "labsh.sqlite": SQLiteModule.push,
+        "labsh.os": OSModule.push,
     ]
 
     /// Functions of `lab` itself that a module provides: `lab.nodes` is
@@ -194,6 +199,7 @@ extension Lab {
         w.record {
             w.field("dry_run", options.dryRun)
             w.field("yes", options.yes)
+            w.field("emergency", options.emergency)
             w.field("format", options.format)
             w.field("inventory", options.inventory)
             w.field("timeout", options.timeout)

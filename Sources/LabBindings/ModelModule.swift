@@ -289,6 +289,8 @@ enum ModelModule {
             }
             w.list("vlans", n.vlans) { $0.push(w.L) }
             w.list("tags", n.tags) { $0.push(w.L) }
+            w.list("uplinks", n.uplinks) { $0.push(w.L) }
+            w.list("power", n.power) { $0.push(w.L) }
         }
     }
 

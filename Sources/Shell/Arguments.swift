@@ -109,6 +109,7 @@ struct Arguments {
         case "version": showLabshVersion = true
         case "dry-run": options.dryRun = true
         case "yes": options.yes = true
+        case "emergency": options.emergency = true
         case "timeout", "memory-limit", "inventory", "format":
             guard let v = value() else {
                 error = "'--\(name)' needs argument"

@@ -80,28 +80,48 @@ local function load_file(path)
   if not chunk then fail(err, path) end
   local ok, value = pcall(chunk)
   if not ok then fail(tostring(value), path) end
+  -- `jobs` (lab.job specs, which may hold functions) is not part of the
+  -- model: lab.job reads it through inventory.jobs().
+  local jobs, windows
+  if type(value) == "table" then jobs, value.jobs, windows = value.jobs, nil, value.maintenance end
   local results = table.pack(pcall(model.validate, value, path))
   if not results[1] then error(with_lines(results[2], path, text), 0) end
-  return table.unpack(results, 2, results.n)
+  return { jobs = jobs, maintenance = windows }, table.unpack(results, 2, results.n)
 end
 
 --- Loads and validates an inventory (the built-in one when `path` is nil)
 --- and makes it the current one. Raises an error object of kind "inventory"
 --- listing every problem. Returns a summary.
 function inventory.load(path)
-  local data, warnings, handle, name
+  local data, warnings, handle, name, extra
   if path then
     name = path
-    data, warnings, handle = load_file(path)
+    extra, data, warnings, handle = load_file(path)
   else
     -- Validated when labsh was built (tools/homelab-model.lua); its Swift
     -- side is made on first use, see inventory.model.
     name = "(built-in homelab)"
     local built = require("labsh.homelab_model")()
     data, warnings = built.data, built.warnings
+    extra = { builtin = true }
   end
-  current = { file = name, data = data, warnings = warnings, model = handle }
+  current = { file = name, data = data, warnings = warnings, model = handle,
+              jobs = extra.jobs, maintenance = extra.maintenance, builtin = extra.builtin }
   return inventory.summary()
+end
+
+--- The current inventory's `jobs` section (lab.job specs), or {}.
+function inventory.jobs()
+  inventory.current()
+  return current.jobs or {}
+end
+
+--- The current inventory's maintenance windows as written (§5.3: name,
+--- schedule, duration, notes), or {}.
+function inventory.maintenance()
+  inventory.current()
+  if current.builtin then return require("labsh.homelab").maintenance or {} end  -- read when asked: start-up
+  return current.maintenance or {}
 end
 
 --- Loads an Ansible YAML inventory (hosts, groups, host ranges, vars) as

@@ -36,8 +36,11 @@ function gate.audit_path()
 end
 
 --- Appends one JSON line to the audit log: time, user, host, action, target,
---- details, outcome, dry_run. The file is made 0600 and written with
---- O_APPEND in one write, so parallel jobs never interleave their lines.
+--- details, outcome, dry_run; runbook and job runs add script (its path),
+--- sha256 (of its text), arguments and plan (the mutating steps). The file
+--- is made 0600 and written with O_APPEND in one write, so parallel jobs
+--- never interleave their lines. Secrets are references ("env:NAME") in
+--- arguments; a value that gate.redact knows is replaced by "<redacted>".
 function gate.audit(entry)
   local path = gate.audit_path()
   host.make_directories((path:gsub("/[^/]*$", "")))
@@ -50,8 +53,34 @@ function gate.audit(entry)
     details = entry.details or lab.json.null,
     outcome = entry.outcome,
     dry_run = entry.dry_run or false,
+    script = entry.script,
+    sha256 = entry.sha256,
+    arguments = entry.arguments,
+    plan = entry.plan,
   }, { sort_keys = true })
+  line = gate.redact(line)
   host.append_private(path, line .. "\n")
+end
+
+-- Secret values read this run (labsh.secret registers them): never
+-- written to the audit log.
+local secrets = {}
+
+--- Remembers a secret value so that gate.redact hides it.
+function gate.secret(value)
+  if type(value) == "string" and #value >= 4 then secrets[value] = true end
+end
+
+--- `text` with every remembered secret value replaced by "<redacted>".
+function gate.redact(text)
+  for value in pairs(secrets) do
+    local at = text:find(value, 1, true)
+    while at do
+      text = text:sub(1, at - 1) .. "<redacted>" .. text:sub(at + #value)
+      at = text:find(value, at + 10, true)
+    end
+  end
+  return text
 end
 
 local function refuse(change, why)

@@ -45,6 +45,8 @@ return {
       role    = "proxmox",
       cluster = "homelab",                                       -- assumption
       address = "192.168.10.11",                                 -- assumption
+      uplinks = { "sw1" },                                       -- §1.2 topology: one switch port
+      power   = { "mains" },                                     -- assumption: one household circuit, no UPS yet (§11)
       vlans   = { 10, 30 },
       tags    = { "proxmox", "k8s-host" },
     },
@@ -60,6 +62,8 @@ return {
       role    = "proxmox",
       cluster = "homelab",                                       -- assumption
       address = "192.168.10.12",                                 -- assumption
+      uplinks = { "sw1" },                                       -- §1.2 topology: one switch port
+      power   = { "mains" },                                     -- assumption: one household circuit, no UPS yet (§11)
       vlans   = { 10, 30 },
       tags    = { "proxmox", "k8s-host" },
     },
@@ -75,6 +79,8 @@ return {
       role    = "proxmox",
       cluster = "homelab",                                       -- assumption
       address = "192.168.10.13",                                 -- assumption
+      uplinks = { "sw1" },                                       -- §1.2 topology: one switch port
+      power   = { "mains" },                                     -- assumption: one household circuit, no UPS yet (§11)
       vlans   = { 10, 30 },
       tags    = { "proxmox", "k8s-host" },
     },
@@ -90,6 +96,8 @@ return {
       role    = "proxmox",
       cluster = "homelab",                                       -- assumption
       address = "192.168.10.14",                                 -- assumption
+      uplinks = { "sw1" },                                       -- §1.2 topology: one switch port
+      power   = { "mains" },                                     -- assumption: one household circuit, no UPS yet (§11)
       vlans   = { 10, 30 },
       tags    = { "proxmox", "k8s-host", "high-capacity" },
     },
@@ -105,6 +113,8 @@ return {
       role    = "proxmox",
       cluster = "homelab",                                       -- assumption
       address = "192.168.10.15",                                 -- assumption
+      uplinks = { "sw1" },                                       -- §1.2 topology: one switch port
+      power   = { "mains" },                                     -- assumption: one household circuit, no UPS yet (§11)
       vlans   = { 10, 30 },
       tags    = { "proxmox", "k8s-host", "high-capacity" },
     },
@@ -131,6 +141,8 @@ return {
       },
       role    = "ai-workstation",
       address = "192.168.10.20",                                 -- assumption
+      uplinks = { "sw1" },                                       -- assumption: cabled to the core switch
+      power   = { "mains" },                                     -- assumption
       vlans   = { 10, 30 },
       tags    = { "gpu", "windows", "ai" },
       notes   = "AI/ML workloads, GPU-accelerated computing, database workloads on K8s (§1.1)",
@@ -154,6 +166,8 @@ return {
       },
       role    = "gateway",
       address = "192.168.55.95",
+      uplinks = { "isp-router" },                                -- §1.2: Internet -> ISP router -> OpenWRT
+      power   = { "mains" },                                     -- assumption
       vlans   = { 1, 10, 20, 30, 50 },
       tags    = { "openwrt", "spof" },
       notes   = "ZDE ZP593 HAT (2.5GbE + NVMe); VLAN routing, firewall, NAT, DHCP (§1.2)",
@@ -168,6 +182,8 @@ return {
       nics    = { { name = "port", speed = "1GbE", count = 8 } },
       role    = "switch",
       address = "192.168.10.2",                                  -- assumption
+      uplinks = { "gw1" },                                       -- §1.2: gateway -> managed switch
+      power   = { "mains" },                                     -- assumption
       vlans   = { 1, 10, 20, 30, 50 },
       tags    = { "spof" },
       notes   = "Managed L2 switching, VLAN tagging (§1.2)",
@@ -179,6 +195,8 @@ return {
       kind    = "router",
       role    = "isp-router",
       address = "192.168.55.1",
+      uplinks = { "internet" },                                  -- §11: one internet connection
+      power   = { "mains" },                                     -- assumption
       notes   = "Home network gateway; upstream network 192.168.55.0/24 (§1.2)",
     },
   },
@@ -359,83 +377,130 @@ return {
       copies = { "primary", "git" } },
   },
 
-  -- §5.2: alert categories and thresholds, P1-P4.
+  -- §5.2: alert categories and thresholds, P1-P4. The severity fixes the
+  -- response time (P1 immediate, P2 30 min, P3 4 h, P4 daily) and the route
+  -- in the `alerting` section below. `expr` is PromQL on what node_exporter
+  -- and the usual exporters give; `check` names a labsh check where no metric
+  -- exists: Prometheus sees it as labsh_check_status{check="NAME"} (2 =
+  -- CRITICAL), written by the check or by any external signal. `model` says
+  -- which capacity baseline figure judges the rule when no Prometheus is
+  -- configured (lab.alert.evaluate()). `labsh -m gen prometheus-rules`.
   alerts = {
     -- P1: critical, immediate response
     { name = "node-down",           severity = "P1", ["for"] = "5m",  runbook = "https://runbooks.homelab.local/node-down",
       summary = "Cluster node down (>5 minutes)",
+      labels = { component = "compute" },
       expr = [[up{job="node"} == 0]] },
     { name = "proxmox-quorum-lost", severity = "P1", ["for"] = "1m",  runbook = "https://runbooks.homelab.local/proxmox-quorum-lost",
       summary = "Quorum lost in Proxmox cluster",
+      labels = { component = "proxmox" },
       expr = [[pve_up{id=~"cluster/.*"} == 0]] },
     { name = "k8s-api-down",        severity = "P1", ["for"] = "2m",  runbook = "https://runbooks.homelab.local/k8s-api-down",
       summary = "K8s API server unreachable",
+      labels = { component = "kubernetes" },
       expr = [[absent(up{job="apiserver"} == 1)]] },
     { name = "network-down",        severity = "P1", ["for"] = "2m",  runbook = "https://runbooks.homelab.local/network-down",
       summary = "Complete network failure",
+      labels = { component = "network" },
       expr = [[sum(probe_success{job="blackbox-icmp"}) == 0]] },
     { name = "storage-critical",    severity = "P1", ["for"] = "5m",  runbook = "https://runbooks.homelab.local/storage-critical",
       summary = "Storage capacity >95%",
+      labels = { component = "storage" }, model = { usage = "storage", above = 95 },
       expr = [[(1 - node_filesystem_avail_bytes{fstype!~"tmpfs|overlay"} / node_filesystem_size_bytes{fstype!~"tmpfs|overlay"}) * 100 > 95]] },
+    -- A hook for an external signal: the IDS (or a person) pushes
+    -- labsh_check_status{check="security-breach"} 2 to the Pushgateway.
     { name = "security-breach",     severity = "P1",                  runbook = "https://runbooks.homelab.local/security-breach",
       summary = "Security breach detected",
+      labels = { component = "security" },
       check = "security-breach" },
 
     -- P2: high, response within 30 minutes
     { name = "crash-looping",       severity = "P2", ["for"] = "5m",  runbook = "https://runbooks.homelab.local/crash-looping",
       summary = "VM/Pod crash looping",
+      labels = { component = "workloads" },
       expr = [[max_over_time(kube_pod_container_status_waiting_reason{reason="CrashLoopBackOff"}[5m]) >= 1 or changes(pve_up{id=~"qemu/.*"}[15m]) > 2]] },
     { name = "cert-expiry-7d",      severity = "P2", ["for"] = "10m", runbook = "https://runbooks.homelab.local/cert-expiry-7d",
       summary = "Certificate expiration <7 days",
+      labels = { component = "certificates" },
       expr = [[probe_ssl_earliest_cert_expiry - time() < 7 * 86400]] },
     -- PBS, etcd, database dumps and git have no common exporter: a labsh check.
     { name = "backup-failed",       severity = "P2",                  runbook = "https://runbooks.homelab.local/backup-failed",
       summary = "Backup job failure",
+      labels = { component = "backup" },
       check = "backup-failed" },
     { name = "memory-critical",     severity = "P2", ["for"] = "5m",  runbook = "https://runbooks.homelab.local/memory-critical",
       summary = "Memory usage >90%",
+      labels = { component = "compute" }, model = { usage = "ram", above = 90 },
       expr = [[(1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes) * 100 > 90]] },
     { name = "disk-io-errors",      severity = "P2", ["for"] = "1m",  runbook = "https://runbooks.homelab.local/disk-io-errors",
       summary = "Disk I/O errors",
+      labels = { component = "storage" },
       expr = [[increase(smartctl_device_media_errors[1h]) > 0 or smartctl_device_smart_status == 0]] },
     { name = "network-latency",     severity = "P2", ["for"] = "5m",  runbook = "https://runbooks.homelab.local/network-latency",
       summary = "Network latency >100ms",
+      labels = { component = "network" },
       expr = [[probe_icmp_duration_seconds{phase="rtt"} > 0.1]] },
 
     -- P3: medium, response within 4 hours
     { name = "cpu-high",            severity = "P3", ["for"] = "15m", runbook = "https://runbooks.homelab.local/cpu-high",
       summary = "CPU usage >80% sustained",
+      labels = { component = "compute" }, model = { usage = "cpu", above = 80 },
       expr = [[100 - avg by (instance) (rate(node_cpu_seconds_total{mode="idle"}[5m])) * 100 > 80]] },
     { name = "memory-high",         severity = "P3", ["for"] = "15m", runbook = "https://runbooks.homelab.local/memory-high",
       summary = "Memory usage >80%",
+      labels = { component = "compute" }, model = { usage = "ram", above = 80 },
       expr = [[(1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes) * 100 > 80]] },
     { name = "storage-high",        severity = "P3", ["for"] = "15m", runbook = "https://runbooks.homelab.local/storage-high",
       summary = "Storage capacity >85%",
+      labels = { component = "storage" }, model = { usage = "storage", above = 85 },
       expr = [[(1 - node_filesystem_avail_bytes{fstype!~"tmpfs|overlay"} / node_filesystem_size_bytes{fstype!~"tmpfs|overlay"}) * 100 > 85]] },
     -- labsh runs each tier 2-3 service's probe from the services section.
     { name = "service-degraded",    severity = "P3",                  runbook = "https://runbooks.homelab.local/service-degraded",
       summary = "Non-critical service degradation",
+      labels = { component = "services" },
       check = "service-degraded" },
     { name = "cert-expiry-30d",     severity = "P3", ["for"] = "1h",  runbook = "https://runbooks.homelab.local/cert-expiry-30d",
       summary = "SSL certificate expiration <30 days",
+      labels = { component = "certificates" },
       expr = [[probe_ssl_earliest_cert_expiry - time() < 30 * 86400]] },
 
     -- P4: low, review daily. assumption: 5 minutes is a long-running query;
     -- "slow API" is the Kubernetes API at p99 > 1s.
     { name = "long-running-queries", severity = "P4", ["for"] = "5m",  runbook = "https://runbooks.homelab.local/long-running-queries",
       summary = "Long-running queries",
+      labels = { component = "database" },
       expr = [[pg_stat_activity_max_tx_duration{state="active"} > 300]] },
     { name = "slow-api",             severity = "P4", ["for"] = "15m", runbook = "https://runbooks.homelab.local/slow-api",
       summary = "Slow API responses",
+      labels = { component = "kubernetes" },
       expr = [[histogram_quantile(0.99, sum by (le, verb) (rate(apiserver_request_duration_seconds_bucket{verb!~"WATCH|CONNECT"}[5m]))) > 1]] },
     { name = "config-drift",         severity = "P4",                  runbook = "https://runbooks.homelab.local/config-drift",
       summary = "Minor configuration drift",
+      labels = { component = "configuration" },
       check = "config-drift" },
     -- node_exporter's textfile collector (apt script) on Proxmox hosts and
     -- Debian/Ubuntu guests; OpenWrt and Windows are not covered.
     { name = "security-updates",     severity = "P4", ["for"] = "1h",  runbook = "https://runbooks.homelab.local/security-updates",
       summary = "Security updates available",
+      labels = { component = "security" },
       expr = [[sum by (instance) (apt_upgrades_pending{origin=~".*[Ss]ecurity.*"}) > 0]] },
+  },
+
+  -- §5.2: who hears of an alert. P1 pages, P2 goes to chat, P3 opens a
+  -- ticket, P4 waits for the daily digest (`labsh -m gen alertmanager`).
+  -- Placeholders: example.invalid never resolves; put your own addresses in
+  -- your copy. Secrets only as file:PATH, which Alertmanager reads itself.
+  alerting = {
+    receivers = {
+      { name = "page",   webhook = { url = "https://ntfy.example.invalid/homelab-p1",
+                                     bearer = "file:/etc/alertmanager/secrets/ntfy-token" } },
+      { name = "chat",   webhook = "https://chat.example.invalid/hooks/homelab-alerts" },
+      { name = "ticket", email = "tickets@example.invalid" },
+      { name = "digest", email = "homelab-digest@example.invalid" },
+    },
+    route = { P1 = "page", P2 = "chat", P3 = "ticket", P4 = "digest" },
+    email = { smarthost = "smtp.example.invalid:587", from = "alertmanager@example.invalid",
+              user = "alertmanager", password = "file:/etc/alertmanager/secrets/smtp-password" },
   },
 
   -- §5.4: capacity planning.

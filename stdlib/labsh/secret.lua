@@ -22,6 +22,7 @@ function secret.resolve(reference, where)
   if kind == "env" then
     local value = os.getenv(name)
     if not value or value == "" then fail(reference, where, "environment variable " .. name .. " is not set") end
+    require("labsh.gate").secret(value)  -- kept out of the audit log
     return value
   elseif kind == "file" then
     local file, why = io.open(name, "r")
@@ -29,7 +30,9 @@ function secret.resolve(reference, where)
     local line = file:read("l")
     file:close()
     if not line or line == "" then fail(reference, where, "the file's first line is empty") end
-    return (line:gsub("\r$", ""))
+    line = line:gsub("\r$", "")
+    require("labsh.gate").secret(line)  -- kept out of the audit log
+    return line
   end
   -- Said without echoing the text: it may be the secret itself.
   fail(kind and kind .. ":..." or "(a literal value)", where,

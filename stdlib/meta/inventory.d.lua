@@ -25,6 +25,8 @@
 ---@field maintenance Inventory.Window[]?
 ---@field recovery Inventory.Recovery[]? RTO/RPO per service tier
 ---@field monitoring Inventory.Monitoring? where the live systems are
+---@field jobs lab.JobSpec[]? scheduled jobs (lab.job specs; `labsh -m jobs`), kept out of the validated model
+---@field alerting Inventory.Alerting? who hears of an alert: receivers and the route per severity
 
 ---@class Inventory.Site
 ---@field name string
@@ -49,6 +51,8 @@
 ---@field vlans integer[]? VLAN ids the node is attached to
 ---@field tags string[]?
 ---@field notes string?
+---@field uplinks string[]? topology: the nodes it connects through toward the core and the internet ("internet" for the ISP line); two or more is a redundant uplink
+---@field power string[]? topology: the power feeds (circuits, UPSes) it draws from; any one keeps it running
 
 ---@class Inventory.Cpu
 ---@field model string
@@ -161,7 +165,36 @@
 ---@field check string? a labsh check, where no metric exists
 ---@field ["for"] string? duration the condition must hold
 ---@field summary string
----@field runbook string?
+---@field runbook string? http(s) link; becomes the runbook_url annotation
+---@field labels table<string, string>? extra Prometheus labels (severity, response and rule are set by labsh)
+---@field annotations table<string, string>? extra annotations (summary and runbook_url come from the rule)
+---@field model Inventory.AlertModel? how the model judges it without Prometheus
+
+---Judging a rule from the model: the capacity baseline's usage figure.
+---@class Inventory.AlertModel
+---@field usage "cpu"|"ram"|"storage"|"network" the row of capacity.baseline whose `usage` percentage is compared
+---@field above number the percentage above which the rule fires
+
+---@class Inventory.Alerting
+---@field receivers Inventory.Receiver[]
+---@field route table<string, string> severity ("P1".."P4", and optionally "default") -> receiver name
+---@field email Inventory.AlertEmail? the SMTP relay, needed by email receivers
+
+---@class Inventory.Receiver
+---@field name string
+---@field webhook string|Inventory.Webhook? the URL Alertmanager posts to, or the URL with a bearer token
+---@field email string? address
+
+---@class Inventory.Webhook
+---@field url string
+---@field bearer string? "file:PATH" only: Alertmanager reads it
+
+---@class Inventory.AlertEmail
+---@field smarthost string host:port
+---@field from string
+---@field user string?
+---@field password string? "file:PATH" only: Alertmanager reads it
+---@field require_tls boolean? default true
 
 ---@class Inventory.Capacity
 ---@field target_band number[] {low, high} percent of capacity to stay in, the plan's {70, 85}

@@ -14,6 +14,7 @@ lab.version = ""
 ---@class lab.Options
 ---@field dry_run boolean --dry-run: plan changes, make none
 ---@field yes boolean --yes: do not ask before changes (for cron)
+---@field emergency boolean --emergency: a normal change outside the maintenance window (§5.3)
 ---@field format "text"|"json" --format: output for people or machines
 ---@field inventory string? --inventory FILE
 ---@field timeout number? --timeout SECONDS
@@ -80,6 +81,16 @@ function lab.inventory.current() end
 ---What is loaded: file, counts of nodes, guests, VLANs and services, warnings.
 ---@return table summary
 function lab.inventory.summary() end
+
+---The current inventory's `jobs` section (lab.job specs; kept out of the
+---validated model since a job may hold a function), or {}.
+---@return lab.JobSpec[]
+function lab.inventory.jobs() end
+
+---The current inventory's maintenance windows as written (name, schedule,
+---duration, notes), or {}: the runbooks' change window (§5.3).
+---@return {name: string, schedule: string?, duration: string?, notes: string?}[]
+function lab.inventory.maintenance() end
 
 ---A node of the inventory: its facts as fields (sizes in bytes), its lists
 ---and what it hosts as methods.

@@ -1,0 +1,218 @@
+-- jobs: the scheduled jobs of lab.job (job files on the script path and the
+-- inventory's `jobs` section).
+--
+--   labsh -m jobs list                     name, schedule, next run, last result
+--   labsh -m jobs next [NAME] [--count N]  the next fire times
+--   labsh -m jobs run NAME                 run now (lock, retries, history, audit)
+--   labsh -m jobs run-due                  what fell due since the last call
+--   labsh -m jobs daemon                   run-due every minute, in the foreground
+--   labsh -m jobs history [NAME]           past runs; per job: success rate, MTTR, MTBF
+--   labsh -m jobs export --crontab         crontab lines on stdout
+--   labsh -m jobs export --systemd DIR     labsh-NAME.service and .timer units
+--
+-- A crontab line that runs them all:
+--   * * * * *  labsh -m jobs run-due
+
+local USAGE = [==[
+usage: labsh -m jobs COMMAND
+  list                     the jobs: schedule, next run, last result
+  next [NAME] [--count N]  the next fire times (default: every job, 1 each)
+  run NAME                 run a job now; exit status: the run's (0 ok, 1 failed,
+                           124 timed out; a skipped run exits 0)
+  run-due                  run what fell due since the last call (for cron, every minute)
+  daemon                   run-due at every minute, in the foreground
+  history [NAME] [--limit N]  past runs, with success rate, MTTR and MTBF per job
+  export --crontab         crontab lines for the jobs
+  export --systemd DIR     a .service and a .timer per job into DIR
+options: --format json (machine output), --dry-run (say what would run)]==]
+
+local job = lab.job
+local json = lab.options.format == "json"
+
+local function when(t)
+  if not t then return "-" end
+  return os.date("%Y-%m-%d %H:%M:%S", math.floor(t))
+end
+
+-- "1h 5m", "42s": a span of seconds for people.
+local function span(seconds)
+  if not seconds then return "-" end
+  seconds = math.floor(seconds + 0.5)
+  local d, h, m, s = seconds // 86400, seconds % 86400 // 3600, seconds % 3600 // 60, seconds % 60
+  local parts = {}
+  if d > 0 then parts[#parts + 1] = d .. "d" end
+  if h > 0 then parts[#parts + 1] = h .. "h" end
+  if m > 0 and d == 0 then parts[#parts + 1] = m .. "m" end
+  if #parts == 0 then parts[1] = s .. "s" end
+  return table.concat(parts, " ")
+end
+
+local function emit(rows, columns)
+  if json then
+    print(lab.json.encode(rows, { sort_keys = true }))
+    return
+  end
+  if #rows == 0 then print("(none)") return end
+  local widths = {}
+  for i, c in ipairs(columns) do
+    widths[i] = #c[1]
+    for _, r in ipairs(rows) do widths[i] = math.max(widths[i], #tostring(c[2](r))) end
+  end
+  local function line(cells)
+    local out = {}
+    for i, cell in ipairs(cells) do out[i] = ("%-" .. widths[i] .. "s"):format(cell) end
+    print((table.concat(out, "  "):gsub("%s+$", "")))
+  end
+  local head, rule = {}, {}
+  for i, c in ipairs(columns) do head[i], rule[i] = c[1], ("-"):rep(widths[i]) end
+  line(head)
+  line(rule)
+  for _, r in ipairs(rows) do
+    local cells = {}
+    for i, c in ipairs(columns) do cells[i] = tostring(c[2](r)) end
+    line(cells)
+  end
+end
+
+local commands = {}
+
+function commands.list()
+  local rows = {}
+  for _, j in ipairs(job.list()) do
+    local last = job.history(j.name, 1)[1]
+    rows[#rows + 1] = {
+      name = j.name, schedule = j.schedule or "(manual)", overlap = j.overlap, catch_up = j.catch_up,
+      next = j.schedule and job.next(j.name, 1)[1] or nil,
+      last_status = last and last.status or nil, last_start = last and last.start or nil,
+      origin = j.origin,
+    }
+  end
+  emit(rows, {
+    { "JOB", function(r) return r.name end },
+    { "SCHEDULE", function(r) return r.schedule end },
+    { "NEXT", function(r) return when(r.next) end },
+    { "LAST", function(r) return r.last_status and (r.last_status .. " " .. when(r.last_start)) or "-" end },
+    { "FILE", function(r) return r.origin end },
+  })
+end
+
+function commands.next(args)
+  local count, name = 1, nil
+  local i = 1
+  while i <= #args do
+    if args[i] == "--count" then count, i = math.tointeger(tonumber(args[i + 1])) or 1, i + 2
+    else name, i = args[i], i + 1 end
+  end
+  local rows = {}
+  for _, j in ipairs(name and { job.get(name) } or job.list()) do
+    for _, t in ipairs(job.next(j.name, count)) do rows[#rows + 1] = { job = j.name, time = t } end
+  end
+  emit(rows, { { "JOB", function(r) return r.job end }, { "TIME", function(r) return when(r.time) end } })
+end
+
+local EXIT = { ok = 0, skipped = 0, ["dry run"] = 0, failed = 1, timeout = 124 }
+
+local function report(record)
+  if json then
+    print(lab.json.encode(record, { sort_keys = true }))
+  elseif record.status == "skipped" then
+    print(("job %s: skipped: %s"):format(record.job, record.output))
+  elseif record.status ~= "dry run" then
+    io.stderr:write(("job %s: %s after %s (attempts %d, exit %s)\n"):format(record.job, record.status,
+      span(record.finish - record.start), record.attempts, tostring(record.exit_code)))
+  end
+end
+
+function commands.run(args)
+  if not args[1] then error("jobs run NAME: which job?\n" .. USAGE, 0) end
+  local record = job.run(args[1])
+  report(record)
+  os.exit(EXIT[record.status] or 1, true)
+end
+
+-- Internal: the child process of a function job.
+function commands.exec(args)
+  local j = job.get(args[1])
+  if type(j.run) ~= "function" then error(("job %s does not run a function"):format(j.name), 0) end
+  local result, why = j.run(j)
+  if result == false or (result == nil and why) then
+    if why then io.stderr:write(tostring(why), "\n") end
+    os.exit(1, true)
+  end
+  os.exit(math.type(result) == "integer" and result or 0, true)
+end
+
+commands["run-due"] = function()
+  local worst = 0
+  for _, record in ipairs(job.run_due()) do
+    report(record)
+    worst = math.max(worst, (EXIT[record.status] or 1) == 0 and 0 or 1)
+  end
+  os.exit(worst, true)
+end
+
+function commands.daemon()
+  io.stderr:write("labsh jobs daemon: running due jobs every minute (Ctrl-C stops)\n")
+  while true do
+    for _, record in ipairs(job.run_due()) do report(record) end
+    local now = lab.sys.now()
+    require("labsh.os").sleep(60 - now % 60 + 0.05)
+  end
+end
+
+function commands.history(args)
+  local name, limit, i = nil, 20, 1
+  while i <= #args do
+    if args[i] == "--limit" then limit, i = math.tointeger(tonumber(args[i + 1])) or 20, i + 2
+    else name, i = args[i], i + 1 end
+  end
+  if name then job.get(name) end
+  local runs = job.history(name, limit)
+  local stats = {}
+  for _, j in ipairs(name and { job.get(name) } or job.list()) do stats[#stats + 1] = job.stats(j.name) end
+  if json then
+    print(lab.json.encode({ runs = runs, stats = stats }, { sort_keys = true }))
+    return
+  end
+  emit(runs, {
+    { "JOB", function(r) return r.job end },
+    { "START", function(r) return when(r.start) end },
+    { "TOOK", function(r) return r.finish and span(r.finish - r.start) or "-" end },
+    { "STATUS", function(r) return r.status end },
+    { "EXIT", function(r) return r.exit_code or "-" end },
+    { "TRIGGER", function(r) return r.trigger or "-" end },
+    { "HOST", function(r) return r.host or "-" end },
+  })
+  print()
+  emit(stats, {
+    { "JOB", function(r) return r.job end },
+    { "RUNS", function(r) return r.runs end },
+    { "SUCCESS", function(r) return r.success_rate and ("%.1f%%"):format(r.success_rate * 100) or "-" end },
+    { "FAILURES", function(r) return r.failures end },
+    { "MTTR", function(r) return span(r.mttr) end },
+    { "MTBF", function(r) return span(r.mtbf) end },
+    { "NOW", function(r) return r.failing and "failing" or (r.last or "-") end },
+  })
+  print("\nMTTR: start of a failure to the end of the next good run (target < 30m, §9);"
+    .. " MTBF: good operation between failures (target > 30d).")
+end
+
+function commands.export(args)
+  if args[1] == "--crontab" then
+    io.write(job.crontab())
+  elseif args[1] == "--systemd" and args[2] then
+    for _, path in ipairs(job.systemd(args[2])) do print(path) end
+  else
+    error("jobs export --crontab | --systemd DIR\n" .. USAGE, 0)
+  end
+end
+
+local args = { ... }
+local command = table.remove(args, 1)
+if command == nil or command == "--help" or command == "-h" or command == "help" then
+  print(USAGE)
+  os.exit(command == nil and 1 or 0)
+end
+local run = commands[command]
+if not run then error(("unknown command '%s'\n%s"):format(command, USAGE), 0) end
+run(args)

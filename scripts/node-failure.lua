@@ -1,0 +1,75 @@
+-- node-failure: the DR drill of plan §5.1 on paper: what happens when a
+-- node fails, and whether the remaining hypervisors can take its guests.
+--
+--   labsh -m node-failure --node pve4
+--   labsh --format json -m node-failure --node pve4
+--
+-- With the failure simulation (lab.sim) the answer covers Proxmox and etcd
+-- quorum, HA re-placement and services losing their SLO. Without it, the
+-- guests of the node are placed first-fit, largest first, by RAM on the
+-- other hypervisors. Exit 0 when the homelab survives the failure, 2 when
+-- it does not (guests stranded or quorum lost), 1 on error.
+
+local cli = require "labsh.cli"
+
+local PARAMS = {
+  name = "node-failure",
+  summary = "drill: what if NODE fails (§5.1 DR procedures)",
+  params = { { "--node", "NAME", "the node that fails (required)" } },
+}
+
+local opts = cli.parse({ ... }, PARAMS)
+if not opts.node then error("--node is required\n" .. cli.usage(PARAMS), 0) end
+local failed = lab.node(opts.node)  -- raises, naming the known nodes, for a typo
+local GiB = 1 << 30
+
+local result
+if lab.sim and lab.sim.fail then
+  local r = lab.sim.fail(opts.node)
+  result = {
+    node = opts.node, source = "lab.sim", survives = #r.stranded == 0 and not r.why:find("LOST", 1, true),
+    moved = r.moved, stranded = r.stranded, reasons = r.reasons, proxmox = r.proxmox_text, etcd = r.etcd,
+    services_losing_slo = r.slo_lost,
+  }
+  for _, q in ipairs(r.proxmox or {}) do if q.quorate == false then result.survives = false end end
+  if r.kubernetes and r.kubernetes.etcd_quorum == false then result.survives = false end
+else
+  -- First fit, largest guest first, onto the other hypervisors' free RAM.
+  local free, order = {}, {}
+  for _, node in ipairs(lab.nodes { kind = "hypervisor" }) do
+    if node.name ~= failed.name then
+      free[node.name] = node:free()
+      order[#order + 1] = node.name
+    end
+  end
+  local guests = failed:guests()
+  table.sort(guests, function(a, b) return a.ram > b.ram end)
+  local moved, stranded = {}, {}
+  for _, g in ipairs(guests) do
+    table.sort(order, function(a, b) return free[a] > free[b] end)
+    local target = order[1]
+    if target and free[target] >= g.ram then
+      free[target] = free[target] - g.ram
+      moved[#moved + 1] = { guest = g.name, ram = ("%.1f GiB"):format(g.ram / GiB), to = target }
+    else
+      stranded[#stranded + 1] = { guest = g.name, ram = ("%.1f GiB"):format(g.ram / GiB) }
+    end
+  end
+  result = { node = failed.name, source = "first fit by RAM (lab.sim not available)", survives = #stranded == 0,
+             moved = moved, stranded = stranded, reasons = {} }
+end
+
+if lab.options.format == "json" then
+  print(lab.json.encode(result, { sort_keys = true }))
+else
+  local pretty = require "labsh.pretty"
+  print(("Drill: %s fails (%s)"):format(result.node, result.source))
+  if result.proxmox then print(("Proxmox quorum: %s; etcd: %s"):format(result.proxmox, result.etcd)) end
+  print(("moved: %d guests; stranded: %d"):format(#result.moved, #result.stranded))
+  if #result.moved > 0 then print(pretty.format(result.moved)) end
+  if #result.stranded > 0 then print("stranded:") print(pretty.format(result.stranded)) end
+  for _, why in ipairs(result.reasons or {}) do print("  - " .. why) end
+  print(result.survives and "verdict: the homelab survives this failure"
+    or "verdict: the homelab does NOT survive this failure")
+end
+os.exit(result.survives and 0 or 2)

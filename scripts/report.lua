@@ -1,0 +1,38 @@
+-- report: the daily operations report (plan §5.2 "review daily", §9, §12).
+--
+--   labsh -m report                          the inventory labsh uses
+--   labsh -m report --backups runs.json      with backup compliance from a source
+--   labsh -m report --cert 127.0.0.1:8443    with the TLS expiry of an endpoint
+--   labsh --format json -m report            the same data for machines
+--
+-- Sections: inventory, policy, capacity, backups, alerts, certificates,
+-- jobs. A section whose data source is not configured says so ("not
+-- configured: ...") instead of failing, and a source that fails (Prometheus
+-- down) makes its section "error" while the rest of the report still comes.
+-- Exit status 0 when the report was made, whatever it found; 1 only when it
+-- could not be made at all.
+
+local cli = require "labsh.cli"
+local review = require "labsh.review"
+
+-- The parameters this script takes (labsh -m report --help prints them).
+local PARAMS = {
+  name = "report",
+  summary = "the daily operations report (sections: " .. table.concat(review.DAILY, ", ") .. ")",
+  params = {
+    { "--backups", "SOURCE", "backup runs or restic snapshots as JSON (see lab.backup.check)" },
+    { "--cert", "HOST:PORT", "an endpoint whose TLS certificate expiry to report (repeatable)", multiple = true },
+    { "--now", "TIME", "report as of TIME (Unix seconds or RFC 3339; default now)",
+      convert = function(v) return require("labsh.times").parse(v) end },
+  },
+}
+
+local opts = cli.parse({ ... }, PARAMS)
+opts.now = opts.now or os.time()
+opts.certs = opts.cert
+local report = review.build(opts)
+if lab.options.format == "json" then
+  print(lab.json.encode(report, { sort_keys = true }))
+else
+  review.print(report, "Daily operations report")
+end

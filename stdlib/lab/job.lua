@@ -1,0 +1,613 @@
+-- lab.job: scheduled jobs with locks, history and catch-up.
+--
+-- A job is declared in a job file (jobs/NAME.lua in a directory of the
+-- script path: $LABSH_PATH, $XDG_DATA_HOME/labsh, /usr/local/share/labsh,
+-- /usr/share/labsh) or in the inventory's `jobs` section:
+--
+--   lab.job {
+--     name = "backup-check",
+--     schedule = "*/15 * * * *",       -- cron or systemd OnCalendar (lab.schedule)
+--     run = "check-backups",           -- a script (-m NAME, a path, or {name, args...})
+--                                      -- or a function (job files only)
+--     timeout = "5m",                  -- then the run's process group is stopped
+--     overlap = "skip",                -- "skip" | "queue" | "kill" a run still going
+--     retries = 2, retry_delay = "30s",
+--     catch_up = "last",               -- missed runs: "none" | "last" | "all"
+--   }
+--
+-- Every run is a child labsh process (a function job runs in
+-- `labsh -m jobs exec NAME`), so a timeout, a crash or kill -9 of the child
+-- never takes the bookkeeping with it. The parent holds the job's lock
+-- (flock on $STATE/jobs/NAME.lock: the kernel releases it when a process
+-- dies, so it is never stale) and records the run in $STATE/jobs.db
+-- (SQLite, WAL). A row still "running" whose process is gone is marked
+-- "crashed" the next time the history is read or the job runs.
+
+local host = require "labsh.host"
+local os_ = require "labsh.os"
+local sqlite = require "labsh.sqlite"
+local times = require "labsh.times"
+
+local job = {}
+
+local OVERLAP = { skip = true, queue = true, kill = true }
+local CATCH_UP = { none = true, last = true, all = true }
+local TAIL_LINES = 40
+
+local function fail(message, fields) host.fail("job", message, fields) end
+
+-- ---- State directory and database -----------------------------------------
+
+--- The state directory: $LABSH_STATE_DIR, else $XDG_STATE_HOME/labsh, else
+--- ~/.local/state/labsh (made 0700 on first use).
+function job.state_dir()
+  local dir = os.getenv("LABSH_STATE_DIR")
+  if not dir or dir == "" then
+    local state = os.getenv("XDG_STATE_HOME")
+    if not state or state == "" then state = (os.getenv("HOME") or "") .. "/.local/state" end
+    dir = state .. "/labsh"
+  end
+  host.make_directories(dir)
+  return dir
+end
+
+local schema_ready = {}
+
+local function db()
+  local path = job.state_dir() .. "/jobs.db"
+  if not schema_ready[path] then
+    sqlite.exec(path, [[CREATE TABLE IF NOT EXISTS runs (
+      id INTEGER PRIMARY KEY, job TEXT NOT NULL, start REAL NOT NULL, finish REAL,
+      status TEXT NOT NULL, exit_code INTEGER, attempts INTEGER, output TEXT,
+      host TEXT, pid INTEGER, trigger TEXT)]])
+    sqlite.exec(path, "CREATE INDEX IF NOT EXISTS runs_job ON runs (job, start)")
+    schema_ready[path] = true
+  end
+  return path
+end
+
+local function sql(statement, params) return sqlite.exec(db(), statement, params) end
+
+-- Rows "running" on this host whose process is gone: crashed (kill -9,
+-- power loss). `except_pid` is our own run.
+local function mark_crashed(name)
+  local here = lab.sys.hostname()
+  local rows = sql("SELECT id, pid FROM runs WHERE status = 'running' AND host = ?"
+    .. (name and " AND job = ?" or ""), { here, name })
+  for _, row in ipairs(rows) do
+    if not (row.pid and os_.alive(row.pid)) then
+      sql("UPDATE runs SET status = 'crashed', output = COALESCE(output, '') || ? WHERE id = ?",
+        { "(the run's process ended without recording a result)", row.id })
+    end
+  end
+end
+
+-- ---- Declaring jobs -----------------------------------------------------------
+
+local registry, by_name, loaded = {}, {}, false
+
+local function check_spec(spec, origin)
+  if type(spec) ~= "table" then fail(("%s: a job is a table"):format(origin)) end
+  local name = spec.name
+  if type(name) ~= "string" or not name:match("^[%w][%w_.%-]*$") then
+    fail(("%s: job name %s: letters, digits, - _ . only"):format(origin, tostring(name)))
+  end
+  local where = ("%s: job %s"):format(origin, name)
+  if spec.schedule ~= nil then
+    if type(spec.schedule) ~= "string" then fail(where .. ": schedule must be a string") end
+    local ok, err = pcall(lab.schedule.next, spec.schedule, { tz = spec.tz })
+    if not ok then fail(("%s: schedule %q: %s"):format(where, spec.schedule, tostring(err))) end
+  end
+  local run = spec.run
+  if type(run) ~= "function" and type(run) ~= "string" and type(run) ~= "table" then
+    fail(where .. ": run must be a function, a script name or path, or {script, args...}")
+  end
+  if type(run) == "table" and type(run[1]) ~= "string" then fail(where .. ": run = {script, args...}") end
+  local overlap = spec.overlap or "skip"
+  if not OVERLAP[overlap] then fail(("%s: overlap %q: skip, queue or kill"):format(where, tostring(overlap))) end
+  local catch_up = spec.catch_up or "last"
+  if not CATCH_UP[catch_up] then fail(("%s: catch_up %q: none, last or all"):format(where, tostring(catch_up))) end
+  local retries = spec.retries or 0
+  if math.type(retries) ~= "integer" or retries < 0 then fail(where .. ": retries must be a whole number >= 0") end
+  return {
+    name = name, schedule = spec.schedule, tz = spec.tz, run = run, description = spec.description,
+    timeout = spec.timeout and times.duration(spec.timeout) or nil,
+    overlap = overlap, catch_up = catch_up, retries = retries,
+    retry_delay = times.duration(spec.retry_delay or 10),
+    metrics = spec.metrics, origin = origin,
+  }
+end
+
+-- Registers a job; a second job of the same name is an error naming both.
+local function register(spec, origin)
+  local j = check_spec(spec, origin)
+  if by_name[j.name] then
+    fail(("job %s is declared twice: %s and %s"):format(j.name, by_name[j.name].origin, origin))
+  end
+  registry[#registry + 1], by_name[j.name] = j, j
+  return j
+end
+
+-- The directories searched for jobs/*.lua, as the script path orders them.
+function job.directories()
+  local dirs = {}
+  for dir in (os.getenv("LABSH_PATH") or ""):gmatch("[^:]+") do dirs[#dirs + 1] = dir end
+  local data = os.getenv("XDG_DATA_HOME")
+  if not data or data == "" then data = (os.getenv("HOME") or "") .. "/.local/share" end
+  dirs[#dirs + 1] = data .. "/labsh"
+  dirs[#dirs + 1] = "/usr/local/share/labsh"
+  dirs[#dirs + 1] = "/usr/share/labsh"
+  for i, dir in ipairs(dirs) do dirs[i] = dir:gsub("/+$", "") .. "/jobs" end
+  return dirs
+end
+
+local loading  -- the file being loaded, for lab.job{} calls inside it
+
+local function load_file(path)
+  local chunk, err = loadfile(path, "t")
+  if not chunk then fail(err, { path = path }) end
+  loading = path
+  local ok, result = pcall(chunk)
+  loading = nil
+  if not ok then error(result, 0) end
+  if type(result) == "table" then  -- a file may return its job instead of calling lab.job
+    if result.name then register(result, path) else for _, spec in ipairs(result) do register(spec, path) end end
+  end
+end
+
+--- Every job: the inventory's `jobs` section, then jobs/*.lua on the script
+--- path (a file shadows one of the same name further down the path).
+function job.list()
+  if not loaded then
+    loaded = true
+    local inventory = lab.inventory.current()
+    for i, spec in ipairs(lab.inventory.jobs and lab.inventory.jobs() or inventory.jobs or {}) do
+      register(spec, ("inventory jobs[%d]"):format(i))
+    end
+    local seen = {}
+    for _, dir in ipairs(job.directories()) do
+      for _, file in ipairs(os_.list(dir) or {}) do
+        if file:match("%.lua$") and not seen[file] then
+          seen[file] = true
+          load_file(dir .. "/" .. file)
+        end
+      end
+    end
+    table.sort(registry, function(a, b) return a.name < b.name end)
+  end
+  return registry
+end
+
+--- The job called `name`; raises an error of kind "job" naming the known ones.
+function job.get(name)
+  job.list()
+  local j = by_name[name]
+  if not j then
+    local names = {}
+    for _, x in ipairs(registry) do names[#names + 1] = x.name end
+    fail(("no job %q (jobs: %s)"):format(tostring(name), #names > 0 and table.concat(names, ", ") or "none"))
+  end
+  return j
+end
+
+--- The next `count` fire times of a job (Unix seconds), after `from`.
+function job.next(name, count, from)
+  local j = job.get(name)
+  if not j.schedule then return {} end
+  return lab.schedule.next(j.schedule, { from = from, count = count or 1, tz = j.tz })
+end
+
+-- ---- Running --------------------------------------------------------------
+
+-- The labsh command line that runs one attempt.
+function job.argv(j)
+  local argv = { os_.executable() or "labsh" }
+  if lab.options.inventory then
+    argv[#argv + 1], argv[#argv + 2] = "--inventory", lab.options.inventory
+  end
+  if lab.options.yes then argv[#argv + 1] = "--yes" end
+  local run = j.run
+  if type(run) == "function" then
+    for _, a in ipairs { "-m", "jobs", "exec", j.name } do argv[#argv + 1] = a end
+    return argv
+  end
+  if type(run) == "string" then run = { run } end
+  if run[1]:find("/", 1, true) then argv[#argv + 1] = run[1] else argv[#argv + 1], argv[#argv + 2] = "-m", run[1] end
+  for i = 2, #run do argv[#argv + 1] = tostring(run[i]) end
+  return argv
+end
+
+-- The script a run executes and its SHA-256, for the audit log: the job
+-- file for a function; for a script name, the file -m would run (on
+-- $LABSH_PATH, else inside labsh).
+local function script_identity(j)
+  local function digest(path)
+    local f = io.open(path, "rb")
+    if not f then return nil end
+    local text = f:read("a")
+    f:close()
+    return os_.sha256(text)
+  end
+  if type(j.run) == "function" then return j.origin, digest(j.origin) end
+  local run = type(j.run) == "table" and j.run[1] or j.run
+  if run:find("/", 1, true) then return run, digest(run) end
+  for dir in (os.getenv("LABSH_PATH") or ""):gmatch("[^:]+") do
+    local path = dir .. "/" .. run .. ".lua"
+    local sha = digest(path)
+    if sha then return path, sha end
+  end
+  local text = host.embedded("scripts/" .. run .. ".lua")
+  if text then return "labsh:scripts/" .. run .. ".lua", os_.sha256(text) end
+  return run
+end
+
+-- Metrics of a finished run: to the Pushgateway when one is configured
+-- (or metrics = "push"), else to the textfile collector's directory.
+local function publish_metrics(j, record)
+  local monitoring = lab.inventory.current().monitoring or {}
+  local how = j.metrics
+  if how == false then return end
+  if how == nil then
+    how = monitoring.pushgateway and "push" or monitoring.textfile_dir and "textfile" or nil
+  end
+  if not how then return end
+  local last_ok = sql("SELECT MAX(finish) AS t FROM runs WHERE job = ? AND status = 'ok'", { j.name })[1]
+  local labels = { job_name = j.name }
+  local metrics = {
+    { name = "labsh_job_last_run_timestamp_seconds", type = "gauge", labels = labels, value = record.finish,
+      help = "When the job's last run ended." },
+    { name = "labsh_job_duration_seconds", type = "gauge", labels = labels, value = record.finish - record.start,
+      help = "How long the job's last run took." },
+    { name = "labsh_job_success", type = "gauge", labels = labels, value = record.status == "ok" and 1 or 0,
+      help = "1 if the job's last run succeeded." },
+    { name = "labsh_job_exit_code", type = "gauge", labels = labels, value = record.exit_code or -1,
+      help = "Exit code of the job's last run (-1: none)." },
+  }
+  if last_ok and last_ok.t then
+    metrics[#metrics + 1] = { name = "labsh_job_last_success_timestamp_seconds", type = "gauge", labels = labels,
+      value = last_ok.t, help = "When the job last succeeded." }
+  end
+  local ok, err = pcall(function()
+    if how == "push" then
+      lab.push("labsh_job", metrics, { grouping = { job_name = j.name, instance = lab.sys.hostname() } })
+    else
+      lab.textfile.write(nil, "labsh_job_" .. j.name:gsub("[^%w_]", "_"), metrics)
+    end
+  end)
+  if not ok then io.stderr:write(("job %s: metrics not published: %s\n"):format(j.name, tostring(err))) end
+end
+
+-- One attempt: the child labsh, its output echoed and its tail kept.
+local function attempt(j, echo)
+  local tail = {}
+  local result = lab.process.run {
+    argv = job.argv(j),
+    timeout = j.timeout,
+    max_output = 64 * 1024,
+    on_line = function(stream, line)
+      tail[#tail + 1] = line
+      if #tail > TAIL_LINES then table.remove(tail, 1) end
+      if echo then
+        local out = stream == "stdout" and io.stdout or io.stderr
+        out:write(line, "\n")
+      end
+    end,
+  }
+  local status
+  if result.timed_out then status = "timeout"
+  elseif result.status == 0 then status = "ok"
+  else status = "failed" end
+  return status, result.status or (result.signal and 128 + result.signal), table.concat(tail, "\n")
+end
+
+--- Runs job `name` now. opts: trigger ("manual", "scheduled", "catch-up"),
+--- echo (default true: the child's output is shown as it comes).
+--- Returns the run's record: {job, status = "ok"|"failed"|"timeout"|
+--- "skipped", exit_code, attempts, start, finish, output}.
+function job.run(name, opts)
+  opts = opts or {}
+  local j = job.get(name)
+  local trigger = opts.trigger or "manual"
+  local argv = job.argv(j)
+  if lab.options.dry_run then
+    io.stderr:write(("dry run: would run job %s: %s\n"):format(j.name, table.concat(argv, " ")))
+    return { job = j.name, status = "dry run" }
+  end
+  local dir = job.state_dir() .. "/jobs"
+  host.make_directories(dir)
+  local lock_path = dir .. "/" .. j.name .. ".lock"
+  local fd = os_.lock(lock_path, j.overlap == "queue")
+  if not fd and j.overlap == "kill" then
+    local f = io.open(lock_path, "r")
+    local pid = f and tonumber(f:read("l") or "")
+    if f then f:close() end
+    if pid then
+      io.stderr:write(("job %s: stopping the run still going (pid %d)\n"):format(j.name, pid))
+      os_.kill(pid, 15)
+    end
+    fd = os_.lock(lock_path, true)
+  end
+  local here, now = lab.sys.hostname(), lab.sys.now()
+  if not fd then
+    local f = io.open(lock_path, "r")
+    local pid = f and f:read("l") or "?"
+    if f then f:close() end
+    local record = { job = j.name, status = "skipped", start = now, finish = now, attempts = 0,
+                     output = ("another run is still going (pid %s)"):format(pid) }
+    sql("INSERT INTO runs (job, start, finish, status, attempts, output, host, pid, trigger) VALUES (?,?,?,?,?,?,?,?,?)",
+      { j.name, now, now, "skipped", 0, record.output, here, lab.sys.pid(), trigger })
+    return record
+  end
+  local _ <close> = setmetatable({}, { __close = function() os_.unlock(fd) end })
+  mark_crashed(j.name)  -- we hold the lock: nothing else of this job runs
+  sql("INSERT INTO runs (job, start, status, attempts, host, pid, trigger) VALUES (?,?,?,?,?,?,?)",
+    { j.name, now, "running", 0, here, lab.sys.pid(), trigger })
+  local id = sql("SELECT last_insert_rowid() AS id")[1].id
+  local record = { job = j.name, start = now, attempts = 0 }
+  -- Recorded however the run ends, also on Ctrl-C or --timeout of this labsh.
+  local _ <close> = setmetatable({}, { __close = function(_, err)
+    if err ~= nil then
+      record.status, record.output = "failed", tostring(err)
+    end
+    record.finish = lab.sys.now()
+    sql("UPDATE runs SET finish = ?, status = ?, exit_code = ?, attempts = ?, output = ? WHERE id = ?",
+      { record.finish, record.status, record.exit_code, record.attempts, record.output, id })
+    local script, sha = script_identity(j)
+    require("labsh.gate").audit {
+      action = "job.run", target = j.name, outcome = record.status, script = script, sha256 = sha,
+      arguments = argv, details = { trigger = trigger, attempts = record.attempts, exit_code = record.exit_code,
+                                    seconds = record.finish - record.start },
+    }
+    if err == nil then publish_metrics(j, record) end
+  end })
+  repeat
+    record.attempts = record.attempts + 1
+    record.status, record.exit_code, record.output = attempt(j, opts.echo ~= false)
+    if record.status ~= "ok" and record.attempts <= j.retries then
+      io.stderr:write(("job %s: attempt %d %s (exit %s), retrying in %gs\n")
+        :format(j.name, record.attempts, record.status, tostring(record.exit_code), j.retry_delay))
+      os_.sleep(j.retry_delay)
+    end
+  until record.status == "ok" or record.attempts > j.retries
+  return record
+end
+
+-- ---- Due runs ---------------------------------------------------------------
+
+-- Fire times of a job in (after, upto], at most `limit`.
+local function fires_between(j, after, upto, limit)
+  local out = {}
+  if not j.schedule then return out end
+  for _, t in ipairs(lab.schedule.next(j.schedule, { from = math.floor(after), count = limit, tz = j.tz })) do
+    if t > upto then break end
+    out[#out + 1] = t
+  end
+  return out
+end
+
+--- What is due at `now` since the last call (kept in $STATE/run-due.last;
+--- on the first call, the last minute): a list of {job, time, trigger},
+--- missed fire times handled per the job's catch_up: "none" runs only a
+--- time within the last two minutes, "last" runs once for any missed time,
+--- "all" once per missed time (at most 100).
+function job.due(last, now)
+  local due = {}
+  for _, j in ipairs(job.list()) do
+    local fires = fires_between(j, last, now, j.catch_up == "all" and 100 or 1000)
+    if #fires > 0 then
+      local newest = fires[#fires]
+      if j.catch_up == "all" then
+        for i, t in ipairs(fires) do
+          due[#due + 1] = { job = j.name, time = t, trigger = i < #fires and "catch-up" or "scheduled" }
+        end
+      elseif j.catch_up == "last" then
+        due[#due + 1] = { job = j.name, time = newest, trigger = newest >= now - 120 and "scheduled" or "catch-up" }
+      elseif newest >= now - 120 then
+        due[#due + 1] = { job = j.name, time = newest, trigger = "scheduled" }
+      end
+    end
+  end
+  return due
+end
+
+--- Runs what fell due since the last call (see job.due) and moves the mark
+--- to `now`. Returns the records of the runs.
+function job.run_due(now)
+  now = math.floor(now or os.time())
+  local dir = job.state_dir()
+  local mark = dir .. "/run-due.last"
+  local guard = os_.lock(dir .. "/run-due.lock", true)
+  local f = io.open(mark, "r")
+  local last = f and tonumber(f:read("l") or "")
+  if f then f:close() end
+  last = last or now - 60
+  local due = job.due(last, now)
+  if not lab.options.dry_run then
+    require("labsh.files").write_atomically(mark, ("%d\n"):format(now))
+  end
+  os_.unlock(guard)  -- the mark is moved: a run-due a minute later starts from here
+  local records = {}
+  for _, d in ipairs(due) do
+    records[#records + 1] = job.run(d.job, { trigger = d.trigger })
+  end
+  return records
+end
+
+-- ---- History ----------------------------------------------------------------
+
+--- The runs of job `name` (every job when nil), newest first, at most
+--- `limit` (default 20).
+function job.history(name, limit)
+  mark_crashed(name)
+  return sql("SELECT id, job, start, finish, status, exit_code, attempts, output, host, trigger FROM runs"
+    .. (name and " WHERE job = ?" or "") .. " ORDER BY start DESC, id DESC LIMIT ?",
+    name and { name, limit or 20 } or { limit or 20 })
+end
+
+--- Reliability of job `name` over its recorded runs (§9): runs, success
+--- rate (ok / runs, skipped runs left out), failures (episodes: a failed,
+--- timed-out or crashed run after a good one), MTTR (mean seconds from the
+--- start of a failure episode to the end of the next good run) and MTBF
+--- (mean seconds of good operation between failures: from the end of a
+--- recovery to the start of the next failure).
+function job.stats(name)
+  mark_crashed(name)
+  local rows = sql("SELECT start, finish, status FROM runs WHERE job = ? AND status NOT IN ('skipped', 'running')"
+    .. " ORDER BY start, id", { name })
+  local s = { job = name, runs = #rows, ok = 0, failures = 0 }
+  local down_since, up_since, repairs, uptimes = nil, nil, {}, {}
+  for _, r in ipairs(rows) do
+    if r.status == "ok" then
+      s.ok = s.ok + 1
+      if down_since then
+        repairs[#repairs + 1] = (r.finish or r.start) - down_since
+        down_since = nil
+        up_since = r.finish or r.start
+      elseif not up_since then
+        up_since = r.start
+      end
+    elseif not down_since then
+      s.failures = s.failures + 1
+      down_since = r.start
+      if up_since then uptimes[#uptimes + 1] = r.start - up_since end
+      up_since = nil
+    end
+  end
+  local function mean(list)
+    if #list == 0 then return nil end
+    local sum = 0
+    for _, v in ipairs(list) do sum = sum + v end
+    return sum / #list
+  end
+  s.success_rate = s.runs > 0 and s.ok / s.runs or nil
+  s.mttr, s.mtbf = mean(repairs), mean(uptimes)
+  s.failing = down_since ~= nil
+  s.last = rows[#rows] and rows[#rows].status or nil
+  return s
+end
+
+-- ---- Export -----------------------------------------------------------------
+
+local function shell_quote(s)
+  if s:match("^[%w@%%+=:,./_-]+$") then return s end
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+--- Crontab lines, one per job: a cron schedule runs `labsh -m jobs run
+--- NAME` directly; an OnCalendar schedule cannot be written for cron, so
+--- those jobs get one `* * * * * labsh -m jobs run-due` line instead.
+function job.crontab()
+  local bin = os_.executable() or "labsh"
+  local lines, needs_due = { "# labsh jobs (labsh -m jobs export --crontab)" }, false
+  for _, j in ipairs(job.list()) do
+    local s = j.schedule
+    if s and (s:match("^@%a+$") or select(2, s:gsub("%S+", "")) == 5 and not s:find(":", 1, true)) then
+      lines[#lines + 1] = ("%s %s -m jobs run %s"):format(s, shell_quote(bin), shell_quote(j.name))
+    elseif s then
+      lines[#lines + 1] = ("# %s: %q is not a cron expression, run by run-due below"):format(j.name, s)
+      needs_due = true
+    end
+  end
+  if needs_due then lines[#lines + 1] = ("* * * * * %s -m jobs run-due"):format(shell_quote(bin)) end
+  return table.concat(lines, "\n") .. "\n"
+end
+
+local MACROS = { ["@yearly"] = "yearly", ["@annually"] = "yearly", ["@monthly"] = "monthly",
+                 ["@weekly"] = "Sun *-*-* 00:00:00", ["@daily"] = "daily", ["@midnight"] = "daily",
+                 ["@hourly"] = "hourly" }
+local DOW = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" }
+local NAMES = { sun = 0, mon = 1, tue = 2, wed = 3, thu = 4, fri = 5, sat = 6, jan = 1, feb = 2, mar = 3,
+                apr = 4, may = 5, jun = 6, jul = 7, aug = 8, sep = 9, oct = 10, nov = 11, dec = 12 }
+
+-- One cron field as an OnCalendar component: lists stay lists, a-b becomes
+-- a..b, */n becomes 0/n (or 1/n for days and months), a-b/n stays exact by
+-- listing its values.
+local function calendar_field(field, first, is_dow)
+  local parts = {}
+  for item in field:gmatch("[^,]+") do
+    item = item:lower():gsub("%a%a%a", function(n) return tostring(NAMES[n] or n) end)
+    local range, step = item:match("^([^/]+)/(%d+)$")
+    range = range or item
+    local lo, hi = range:match("^(%d+)%-(%d+)$")
+    if step then
+      if range == "*" and not is_dow then parts[#parts + 1] = ("%d/%s"):format(first, step)
+      else
+        lo, hi = tonumber(lo or range), tonumber(hi or (is_dow and 7 or 59))
+        if range == "*" then lo, hi = 0, 6 end
+        for v = lo, hi, tonumber(step) do parts[#parts + 1] = is_dow and DOW[v + 1] or tostring(v) end
+      end
+    elseif range == "*" then parts[#parts + 1] = "*"
+    elseif lo then parts[#parts + 1] = is_dow and (DOW[tonumber(lo) + 1] .. ".." .. DOW[tonumber(hi) + 1]) or (lo .. ".." .. hi)
+    else parts[#parts + 1] = is_dow and DOW[tonumber(range) + 1] or range end
+  end
+  return table.concat(parts, ",")
+end
+
+--- The OnCalendar form of a schedule (OnCalendar expressions pass through).
+--- Raises an error of kind "job" for a cron expression systemd cannot say:
+--- day of month and day of week both restricted (cron ORs them, systemd ANDs).
+function job.on_calendar(schedule)
+  if MACROS[schedule] then return MACROS[schedule] end
+  local min, hour, dom, mon, dow = schedule:match("^(%S+)%s+(%S+)%s+(%S+)%s+(%S+)%s+(%S+)$")
+  if not min or schedule:find(":", 1, true) then return schedule end
+  if dom ~= "*" and dow ~= "*" and not dom:match("^%*") and not dow:match("^%*") then
+    fail(("cron %q restricts day of month and day of week (cron's OR): no OnCalendar equivalent"):format(schedule))
+  end
+  local days = dow:match("^%*") and "" or calendar_field(dow, 0, true) .. " "
+  return ("%s*-%s-%s %s:%s:00"):format(days, calendar_field(mon, 1), calendar_field(dom, 1),
+    calendar_field(hour, 0), calendar_field(min, 0))
+end
+
+--- Writes labsh-NAME.service and labsh-NAME.timer for every scheduled job
+--- into `dir` (for /etc/systemd/system or ~/.config/systemd/user). Returns
+--- the paths written.
+function job.systemd(dir)
+  local bin = os_.executable() or "/usr/local/bin/labsh"
+  local files = require "labsh.files"
+  host.make_directories(dir)
+  local written = {}
+  for _, j in ipairs(job.list()) do
+    if j.schedule then
+      local unit = "labsh-" .. j.name
+      local calendar = job.on_calendar(j.schedule)
+      if j.tz and not calendar:match("%s[%w_]+/[%w_+-]+$") and j.tz ~= "" then calendar = calendar .. " " .. j.tz end
+      local service = table.concat({
+        "[Unit]",
+        ("Description=labsh job %s%s"):format(j.name, j.description and (": " .. j.description) or ""),
+        "",
+        "[Service]",
+        "Type=oneshot",
+        ("ExecStart=%s -m jobs run %s"):format(bin, j.name),
+        "",
+      }, "\n")
+      local timer = table.concat({
+        "[Unit]",
+        ("Description=Schedule of labsh job %s"):format(j.name),
+        "",
+        "[Timer]",
+        ("OnCalendar=%s"):format(calendar),
+        ("Persistent=%s"):format(j.catch_up == "none" and "false" or "true"),
+        ("Unit=%s.service"):format(unit),
+        "",
+        "[Install]",
+        "WantedBy=timers.target",
+        "",
+      }, "\n")
+      for name, text in pairs { [unit .. ".service"] = service, [unit .. ".timer"] = timer } do
+        local path = dir:gsub("/+$", "") .. "/" .. name
+        if require("labsh.gate").allows("write " .. path) then
+          local ok, why = files.write_atomically(path, text)
+          if not ok then fail(("cannot write %s: %s"):format(path, why), { path = path }) end
+          written[#written + 1] = path
+        end
+      end
+    end
+  end
+  table.sort(written)
+  return written
+end
+
+--- lab.job{...}: declares a job (in a job file) and returns it.
+return setmetatable(job, {
+  __call = function(_, spec) return register(spec, loading or "(lab.job)") end,
+})

@@ -1,0 +1,310 @@
+-- lab.runbook: a change made step by step, with consent, rollback, change
+-- windows, silences and an audit record (plan §5.3, §11 incident response).
+--
+--   lab.runbook {
+--     name = "disk-swap", description = "Replace a disk on a node",
+--     change = "normal",                -- "standard" (pre-approved), "normal", "emergency"
+--     params = { { name = "node", help = "the node", required = true } },
+--     targets = function(p) return { p.node } end,   -- silenced while it runs
+--     duration = "2h",                  -- how long the silence lasts at most
+--     steps = {
+--       { title = "drain", run = function(ctx) ... end,
+--         verify = function(ctx) return true end, rollback = function(ctx) ... end },
+--     },
+--   }
+--
+-- Run as a script: `labsh -m NAME --node pve4 [--dry-run] [--yes] [--emergency]`.
+-- --dry-run prints the plan and changes nothing (steps do not run; every
+-- mutating call that does happen, such as the silence, is recorded by the
+-- gate and not performed) and exits 0. Otherwise each step is a change
+-- through the gate: a person at a terminal confirms it, cron needs --yes.
+-- When a step fails (its run raises, or its verify answers false or
+-- raises), the rollbacks of the steps done run in reverse, the failed
+-- step's own first when its run finished. A "normal" change outside the
+-- inventory's maintenance window is refused unless --emergency.
+
+local gate = require "labsh.gate"
+local host = require "labsh.host"
+local times = require "labsh.times"
+
+local runbook = {}
+
+local CHANGES = { standard = true, normal = true, emergency = true }
+
+local function fail(message, fields) host.fail("runbook", message, fields) end
+
+local function say(...) io.stderr:write(...) io.stderr:write("\n") end
+
+-- ---- Definition -------------------------------------------------------------
+
+local function check(spec)
+  if type(spec) ~= "table" then fail("a runbook is a table") end
+  if type(spec.name) ~= "string" or spec.name == "" then fail("a runbook needs a name") end
+  local change = spec.change or "normal"
+  if not CHANGES[change] then fail(("runbook %s: change %q: standard, normal or emergency"):format(spec.name, tostring(change))) end
+  if type(spec.steps) ~= "table" or #spec.steps == 0 then fail(("runbook %s: no steps"):format(spec.name)) end
+  for i, step in ipairs(spec.steps) do
+    if type(step.title) ~= "string" then fail(("runbook %s: steps[%d] needs a title"):format(spec.name, i)) end
+    if type(step.run) ~= "function" then fail(("runbook %s: step %q needs run = function"):format(spec.name, step.title)) end
+  end
+  return change
+end
+
+--- The usage text of a runbook: description, parameters, steps.
+function runbook.usage(spec)
+  local lines = { ("usage: labsh -m %s%s [--dry-run] [--yes] [--emergency]"):format(spec.name,
+    (function()
+      local out = {}
+      for _, p in ipairs(spec.params or {}) do
+        out[#out + 1] = (p.required and " --%s VALUE" or " [--%s VALUE]"):format(p.name)
+      end
+      return table.concat(out)
+    end)()) }
+  if spec.description then lines[#lines + 1] = spec.description end
+  if spec.params and #spec.params > 0 then
+    lines[#lines + 1] = "parameters:"
+    for _, p in ipairs(spec.params) do
+      lines[#lines + 1] = ("  --%-14s %s%s"):format(p.name, p.help or "",
+        p.default ~= nil and (" (default " .. tostring(p.default) .. ")") or "")
+    end
+  end
+  lines[#lines + 1] = ("steps (%s change):"):format(spec.change or "normal")
+  if type(spec.steps) == "function" then
+    lines[#lines + 1] = "  (made from the parameters: --dry-run shows them)"
+  end
+  for i, step in ipairs(type(spec.steps) == "table" and spec.steps or {}) do
+    lines[#lines + 1] = ("  %d. %s%s"):format(i, step.title, step.rollback and "" or " (no rollback)")
+  end
+  lines[#lines + 1] = "options: --dry-run plan only; --yes no questions (cron); --emergency outside the window"
+  return table.concat(lines, "\n")
+end
+
+--- The runbook's parameters from script arguments (`--name value`,
+--- `--name=value`, `name=value`); --dry-run, --yes and --emergency there
+--- set lab.options as the labsh options do. Raises for unknown or missing.
+function runbook.parse(spec, args)
+  local known, params = {}, {}
+  for _, p in ipairs(spec.params or {}) do known[p.name] = p; params[p.name] = p.default end
+  local i = 1
+  while i <= #args do
+    local a = args[i]
+    if a == "--dry-run" then lab.options.dry_run = true
+    elseif a == "--yes" then lab.options.yes = true
+    elseif a == "--emergency" then lab.options.emergency = true
+    elseif a == "--help" or a == "-h" then
+      print(runbook.usage(spec))
+      os.exit(0)
+    else
+      local name, value = a:match("^%-%-([%w_%-]+)=(.*)$")
+      if not name then name, value = a:match("^([%w_%-]+)=(.*)$") end
+      if not name then
+        name = a:match("^%-%-([%w_%-]+)$")
+        if name then i, value = i + 1, args[i + 1] end
+      end
+      if not name or not known[name] then fail(("%s: unexpected argument '%s'\n%s"):format(spec.name, a, runbook.usage(spec))) end
+      if value == nil then fail(("%s: --%s needs a value"):format(spec.name, name)) end
+      params[name] = value
+    end
+    i = i + 1
+  end
+  for _, p in ipairs(spec.params or {}) do
+    if p.required and params[p.name] == nil then
+      fail(("%s: --%s is required\n%s"):format(spec.name, p.name, runbook.usage(spec)))
+    end
+  end
+  return params
+end
+
+-- ---- Change window -------------------------------------------------------------
+
+--- The maintenance window open at `now` (a window of the inventory's
+--- `maintenance` section with a schedule and a duration), or nil and the
+--- next opening (Unix seconds) of any window.
+function runbook.window(now)
+  now = now or os.time()
+  local next_open
+  for _, w in ipairs(lab.inventory.maintenance()) do
+    if w.schedule and w.duration then
+      local length = times.duration(w.duration)
+      local start = lab.schedule.next(w.schedule, { from = now - length })[1]
+      if start and start <= now and now < start + length then
+        return { name = w.name, opens = start, closes = start + length }
+      end
+      local upcoming = lab.schedule.next(w.schedule, { from = now })[1]
+      if upcoming and (not next_open or upcoming < next_open) then next_open = upcoming end
+    end
+  end
+  return nil, next_open
+end
+
+-- ---- Silences ------------------------------------------------------------------
+
+-- Opens a silence for the targets while the runbook runs; returns a closer.
+local function silence(spec, targets)
+  local monitoring = lab.inventory.current().monitoring
+  if #targets == 0 or not (monitoring and monitoring.alertmanager) then return function() end end
+  local names = {}
+  for i, t in ipairs(targets) do names[i] = t:gsub("[%.%+%*%?%^%$%(%)%[%]{}|\\]", "\\%0") end
+  local matcher = ('instance=~"(%s)(:[0-9]+)?"'):format(table.concat(names, "|"))
+  local id = lab.alertmanager.silence {
+    matchers = { matcher },
+    duration = spec.duration or "1h",
+    comment = ("labsh runbook %s by %s"):format(spec.name, host.user()),
+  }
+  if id then say(("silenced %s (silence %s)"):format(table.concat(targets, ", "), id)) end
+  return function()
+    if id then
+      local ok, err = pcall(lab.alertmanager.expire, id)
+      if ok then say(("silence %s expired"):format(id)) else say(("could not expire silence %s: %s"):format(id, tostring(err))) end
+    end
+  end
+end
+
+-- ---- Running -----------------------------------------------------------------
+
+-- The file that called lab.runbook, and its SHA-256 (for the audit log).
+local function caller_script()
+  for level = 3, 8 do
+    local info = debug.getinfo(level, "S")
+    if not info then break end
+    local source = info.source or ""
+    local embedded = source:match("^[=@]labsh:(scripts/.+)$")
+    if embedded then  -- a script inside labsh (-m NAME)
+      local text = host.embedded(embedded)
+      return "labsh:" .. embedded, text and require("labsh.os").sha256(text)
+    elseif source:sub(1, 1) == "@" and not source:match("stdlib/lab/runbook%.lua$") then
+      local path = source:sub(2)
+      local f = io.open(path, "rb")
+      if f then
+        local text = f:read("a")
+        f:close()
+        return path, require("labsh.os").sha256(text)
+      end
+      return path
+    end
+  end
+end
+
+--- Runs a runbook with script arguments `args`; returns {status =
+--- "ok"|"failed"|"refused"|"dry run"|"declined", steps = {{title, status}},
+--- error}. Does not exit; lab.runbook{} does.
+function runbook.execute(spec, args)
+  local script, sha = caller_script()
+  local params = runbook.parse(spec, args or {})
+  if type(spec.steps) == "function" then  -- steps made from the parameters
+    local copy = setmetatable({ steps = spec.steps(params) }, { __index = spec })
+    spec = copy
+  end
+  local change = check(spec)
+  local targets = spec.targets
+  if type(targets) == "function" then targets = targets(params) end
+  targets = targets or {}
+  local dry = lab.options.dry_run
+  local ctx = { params = params, targets = targets, dry_run = dry, name = spec.name }
+  local result = { name = spec.name, status = "ok", steps = {} }
+  local plan = {}
+  for i, step in ipairs(spec.steps) do plan[i] = step.title end
+
+  local function audit()
+    gate.audit {
+      action = "runbook", target = spec.name, outcome = result.status, dry_run = dry or false,
+      script = script, sha256 = sha, arguments = args or {}, plan = plan,
+      details = { change = change, targets = targets, steps = result.steps, error = result.error,
+                  emergency = lab.options.emergency or false },
+    }
+  end
+
+  say(("runbook %s (%s change)%s"):format(spec.name, change, #targets > 0 and (" on " .. table.concat(targets, ", ")) or ""))
+
+  -- §5.3: normal changes wait for the maintenance window.
+  if change == "normal" and not lab.options.emergency then
+    local window, next_open = runbook.window()
+    if not window then
+      local when = next_open and os.date("%Y-%m-%d %H:%M", next_open) or "none configured"
+      local why = ("outside the maintenance window (next: %s); --emergency to go ahead anyway"):format(when)
+      if not dry then
+        result.status, result.error = "refused", why
+        audit()
+        say("refused: ", why)
+        return result
+      end
+      say("note: a real run now would be refused: ", why)
+    end
+  end
+
+  if dry then
+    say("plan (dry run, nothing is changed):")
+    for i, step in ipairs(spec.steps) do
+      local detail = step.plan and step.plan(ctx)
+      say(("  %d. %s%s"):format(i, step.title, detail and (": " .. detail) or ""))
+      result.steps[i] = { title = step.title, status = "planned" }
+    end
+  end
+
+  local close_silence = silence(spec, targets)
+  local _ <close> = setmetatable({}, { __close = function() close_silence() end })
+  if dry then
+    result.status = "dry run"
+    audit()
+    return result
+  end
+
+  local done = {}
+  local function rollback()
+    for i = #done, 1, -1 do
+      local step = done[i]
+      if step.rollback then
+        say(("rollback: %s"):format(step.title))
+        local ok, err = pcall(gate.perform, { action = "runbook.rollback", target = spec.name, ask = false,
+                                              summary = "roll back: " .. step.title }, function() return step.rollback(ctx) end)
+        result.steps[#result.steps + 1] = { title = "rollback: " .. step.title, status = ok and "done" or ("failed: " .. tostring(err)) }
+      end
+    end
+  end
+
+  for i, step in ipairs(spec.steps) do
+    say(("[%d/%d] %s"):format(i, #spec.steps, step.title))
+    local ok, value, why = pcall(gate.perform, { action = "runbook.step", target = spec.name,
+                                                summary = ("step %d: %s"):format(i, step.title) },
+                                 function() return true, step.run(ctx) end)
+    if ok and value == nil and why == "declined" then
+      result.status, result.error = "declined", ("step %d declined"):format(i)
+      result.steps[i] = { title = step.title, status = "declined" }
+      rollback()
+      break
+    end
+    local verified, verr = ok, value
+    if ok and step.verify then
+      local vok, answer = pcall(step.verify, ctx)
+      verified = vok and answer ~= false and answer ~= nil
+      verr = vok and "verify answered " .. tostring(answer) or answer
+      if not verified then done[#done + 1] = step end  -- it ran: undo it too
+    end
+    if not verified then
+      result.status = "failed"
+      result.error = ("step %d (%s): %s"):format(i, step.title, tostring(verr))
+      result.steps[i] = { title = step.title, status = "failed" }
+      say("failed: ", result.error)
+      rollback()
+      break
+    end
+    result.steps[i] = { title = step.title, status = "done" }
+    done[#done + 1] = step
+  end
+  audit()
+  return result
+end
+
+local EXIT = { ok = 0, ["dry run"] = 0, failed = 1, refused = 1, declined = 1 }
+
+--- lab.runbook{...}: runs the runbook with the script's arguments (`arg`)
+--- and exits: 0 done or dry run, 1 failed, refused or declined.
+return setmetatable(runbook, {
+  __call = function(_, spec)
+    local args = {}
+    for i = 1, #(arg or {}) do args[i] = arg[i] end
+    local result = runbook.execute(spec, spec.args or args)
+    if lab.options.format == "json" then print(lab.json.encode(result, { sort_keys = true })) end
+    os.exit(EXIT[result.status] or 1, true)
+  end,
+})

@@ -1,0 +1,347 @@
+-- labsh.review: the sections of the operations reports (scripts report,
+-- weekly-review, monthly-review). Each section is a function of the
+-- options returning {title, status = "ok"|"attention"|"not configured"|
+-- "error", summary = one line, rows = records, notes = lines}; a source
+-- that is not configured says so, one that fails makes only its own
+-- section "error" (review.build catches it).
+--
+-- opts: now (Unix seconds), backups (a lab.backup.check source), certs
+-- (HOST:PORT list), days (the period, for job history).
+
+local review = {}
+
+local pretty = require "labsh.pretty"
+
+local GiB = 1 << 30
+local function gib(bytes) return ("%.0f GiB"):format(bytes / GiB) end
+local function pct(x) return ("%.0f%%"):format(x) end
+
+-- A section: {title, status = "ok"|"attention"|"not configured"|"error",
+-- summary = one line, rows = records for the table, notes = lines}.
+local function not_configured(title, why)
+  return { title = title, status = "not configured", summary = "not configured: " .. why, rows = {}, notes = {} }
+end
+
+local sections = {}
+review.sections = sections
+
+-- ---- Inventory ----------------------------------------------------------------
+
+function sections.inventory()
+  local s = lab.inventory.summary()
+  local rows = {}
+  for _, t in ipairs(lab.totals()) do
+    rows[#rows + 1] = { kind = t.kind, nodes = t.nodes, cores = t.cores, ram = gib(t.ram),
+                        storage = ("%.1f TB"):format(t.storage / 1e12) }
+  end
+  return {
+    title = "Inventory",
+    status = #s.warnings == 0 and "ok" or "attention",
+    summary = ("%s: %d nodes, %d guests, %d VLANs, %d services, %d warnings"):format(
+      s.file, s.nodes, s.guests, s.vlans, s.services, #s.warnings),
+    rows = rows,
+    notes = s.warnings,
+  }
+end
+
+-- ---- Policy -------------------------------------------------------------------
+
+-- The zero-trust boundaries of §1.2 and §4.1 that must hold whatever the
+-- rules say: {from, to, expected, why}. Zones missing from an inventory are
+-- skipped.
+local BOUNDARIES = {
+  { "k8s", "management", false, "workloads never reach the management network" },
+  { "dmz", "management", false, "public services are isolated from management" },
+  { "dmz", "lan", false, "public services are isolated from the LAN" },
+  { "dmz", "ops", false, "public services are isolated from ops" },
+  { "dmz", "k8s", false, "public services are isolated from the cluster" },
+  { "lan", "management", false, "user devices do not reach management" },
+  { "management", "ops", true, "management reaches everything it administers" },
+  { "ops", "k8s", true, "monitoring scrapes the cluster" },
+}
+
+function sections.policy()
+  local zones = {}
+  for _, v in ipairs(lab.vlans()) do if v.zone then zones[v.zone] = true end end
+  local rows, broken = {}, 0
+  for _, b in ipairs(BOUNDARIES) do
+    local from, to, expected, why = b[1], b[2], b[3], b[4]
+    if zones[from] and zones[to] then
+      local ok, allowed = pcall(lab.net.allows, from, to)
+      local holds = ok and allowed == expected
+      if not holds then broken = broken + 1 end
+      rows[#rows + 1] = { from = from, to = to, expected = expected and "allowed" or "denied",
+                          actual = ok and (allowed and "allowed" or "denied") or "error",
+                          result = holds and "ok" or "VIOLATED", why = why }
+    end
+  end
+  if #rows == 0 then return not_configured("Policy", "the inventory names none of the plan's zones") end
+  return {
+    title = "Policy",
+    status = broken == 0 and "ok" or "attention",
+    summary = ("%d of %d zero-trust boundaries hold"):format(#rows - broken, #rows),
+    rows = rows, notes = {},
+  }
+end
+
+-- ---- Capacity -----------------------------------------------------------------
+
+function sections.capacity(opts)
+  local band = (lab.inventory.current().capacity or {}).target_band or { 70, 85 }
+  local notes = {}
+  -- The capacity model, when this labsh has it (lab.capacity), says more:
+  -- every resource against the band and when growth crosses it.
+  if lab.capacity and lab.capacity.report then
+    local ok, plan = pcall(lab.capacity.report, { now = opts.now })
+    if ok and type(plan) == "table" and plan.resources then
+      local rows, hot = {}, 0
+      for _, r in ipairs(plan.resources) do
+        if r.percent and r.percent > band[2] then hot = hot + 1 end
+        rows[#rows + 1] = { resource = r.name, percent = r.percent and pct(r.percent) or "-",
+                            position = r.position or "-", crosses_85 = r.crosses_85 or "-",
+                            crosses_95 = r.crosses_95 or "-" }
+      end
+      if plan.note then notes[#notes + 1] = plan.note end
+      return { title = "Capacity", status = hot == 0 and "ok" or "attention",
+               summary = ("%d resources from lab.capacity (%s), %d above the %d-%d%% band"):format(
+                 #rows, plan.source or "inventory", hot, band[1], band[2]),
+               rows = rows, notes = notes }
+    end
+    notes[#notes + 1] = "lab.capacity failed, totals shown instead: " .. tostring(plan)
+  else
+    notes[#notes + 1] = "lab.capacity not available in this labsh: RAM allocated by guests against each node"
+  end
+  local rows, hot = {}, 0
+  for _, node in ipairs(lab.nodes { kind = "hypervisor" }) do
+    local used = node:allocated()
+    local share = node.ram > 0 and used / node.ram * 100 or 0
+    local state = share > band[2] and "over band" or share < band[1] and "below band" or "in band"
+    if share > band[2] then hot = hot + 1 end
+    rows[#rows + 1] = { node = node.name, ram = gib(node.ram), allocated = gib(used),
+                        free = gib(node:free()), used = pct(share), band = state }
+  end
+  return {
+    title = "Capacity",
+    status = hot == 0 and "ok" or "attention",
+    summary = ("%d hypervisors, %d above the %d-%d%% target band (§9)"):format(#rows, hot, band[1], band[2]),
+    rows = rows, notes = notes,
+  }
+end
+
+-- ---- Backups ------------------------------------------------------------------
+
+function sections.backups(opts)
+  if not opts.backups then
+    return not_configured("Backups", "no source of backup runs (--backups FILE or a restic repository's snapshots)")
+  end
+  local rows = lab.backup.check { source = opts.backups, now = opts.now }
+  local bad, out = 0, {}
+  for _, r in ipairs(rows) do
+    if r.status ~= "OK" then bad = bad + 1 end
+    out[#out + 1] = { backup = r.name, status = r.status, success = r.success and pct(r.success) or "-",
+                      copies = r.copies, problem = r.problem ~= "" and r.problem or nil }
+  end
+  return {
+    title = "Backups",
+    status = bad == 0 and "ok" or "attention",
+    summary = ("%d of %d backups compliant (RPO, schedule, > 99%% success, 3-2-1)"):format(#rows - bad, #rows),
+    rows = out, notes = {},
+  }
+end
+
+-- ---- Alerts -------------------------------------------------------------------
+
+function sections.alerts()
+  local monitoring = lab.inventory.current().monitoring
+  if not (monitoring and monitoring.prometheus) then
+    local section = not_configured("Alerts", "no monitoring.prometheus in the inventory")
+    if lab.alert and lab.alert.rules then
+      local ok, rules = pcall(lab.alert.rules)
+      if ok and type(rules) == "table" then
+        section.notes[1] = ("%d alert rules in the inventory's model (labsh -m gen prometheus-rules)"):format(#rules)
+      end
+    end
+    return section
+  end
+  local rows = {}
+  for _, a in ipairs(lab.prom.alerts()) do
+    if a.state == "firing" then
+      local labels = a.labels or {}
+      rows[#rows + 1] = { alert = labels.alertname, severity = labels.severity or "-",
+                          instance = labels.instance or "-", since = a.activeAt or "-" }
+    end
+  end
+  table.sort(rows, function(x, y) return tostring(x.alert) < tostring(y.alert) end)
+  local notes = {}
+  if lab.alert and lab.alert.rules then
+    local ok, rules = pcall(lab.alert.rules)
+    if ok and type(rules) == "table" then notes[1] = ("%d alert rules in the inventory's model"):format(#rules) end
+  else
+    notes[1] = "lab.alert not available in this labsh: firing alerts from Prometheus only"
+  end
+  return {
+    title = "Alerts",
+    status = #rows == 0 and "ok" or "attention",
+    summary = #rows == 0 and "nothing firing" or ("%d alerts firing"):format(#rows),
+    rows = rows, notes = notes,
+  }
+end
+
+-- ---- Certificates -------------------------------------------------------------
+
+local MONTHS = { Jan = 1, Feb = 2, Mar = 3, Apr = 4, May = 5, Jun = 6, Jul = 7, Aug = 8, Sep = 9, Oct = 10,
+                 Nov = 11, Dec = 12 }
+
+-- Unix seconds of openssl's "notAfter=Nov 27 00:00:00 2027 GMT".
+local function gmt_time(text)
+  local mon, day, h, m, s, y = text:match("(%a+)%s+(%d+)%s+(%d+):(%d+):(%d+)%s+(%d+)")
+  if not mon or not MONTHS[mon] then return nil end
+  local days_from_civil = function(yy, mm, dd)  -- days since 1970-01-01
+    yy = mm <= 2 and yy - 1 or yy
+    local era = (yy >= 0 and yy or yy - 399) // 400
+    local yoe = yy - era * 400
+    local doy = (153 * (mm + (mm > 2 and -3 or 9)) + 2) // 5 + dd - 1
+    return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+  end
+  return days_from_civil(tonumber(y), MONTHS[mon], tonumber(day)) * 86400 + h * 3600 + m * 60 + s
+end
+
+--- When the certificate of HOST:PORT expires (Unix seconds), via openssl.
+function review.certificate_expiry(endpoint)
+  local hostname, port = endpoint:match("^%[?([^%]]+)%]?:(%d+)$")
+  if not hostname then error(("endpoint %s: expected HOST:PORT"):format(endpoint), 0) end
+  local fetched = lab.process.run { argv = { "openssl", "s_client", "-connect", endpoint, "-servername", hostname },
+                                    timeout = 10 }
+  local pem = fetched.stdout:match("%-%-%-%-%-BEGIN CERTIFICATE%-%-%-%-%-.-%-%-%-%-%-END CERTIFICATE%-%-%-%-%-")
+  if not pem then error(("%s: no certificate (%s)"):format(endpoint, (fetched.stderr:match("[^\n]+") or "no answer")), 0) end
+  local dated = lab.process.run { argv = { "openssl", "x509", "-noout", "-enddate" }, stdin = pem, timeout = 10 }
+  local expiry = gmt_time(dated.stdout)
+  if not expiry then error(endpoint .. ": cannot read the expiry date", 0) end
+  return expiry
+end
+
+function sections.certificates(opts)
+  if #opts.certs == 0 then
+    return not_configured("Certificates", "no TLS endpoints given (--cert HOST:PORT)")
+  end
+  local rows, worst = {}, "ok"
+  for _, endpoint in ipairs(opts.certs) do
+    local ok, expiry = pcall(review.certificate_expiry, endpoint)
+    if ok then
+      local days = (expiry - opts.now) / 86400
+      -- §5.2: a certificate expiring within 7 days is P2, within 30 days P3.
+      local priority = days < 7 and "P2" or days < 30 and "P3" or "-"
+      if priority ~= "-" then worst = "attention" end
+      rows[#rows + 1] = { endpoint = endpoint, expires = os.date("!%Y-%m-%d", expiry),
+                          days = math.floor(days), priority = priority }
+    else
+      worst = "attention"
+      rows[#rows + 1] = { endpoint = endpoint, expires = "?", days = "-", priority = "error: " .. tostring(expiry) }
+    end
+  end
+  return { title = "Certificates", status = worst,
+           summary = ("%d endpoints checked"):format(#rows), rows = rows, notes = {} }
+end
+
+-- ---- Jobs ---------------------------------------------------------------------
+
+function sections.jobs(opts)
+  local list = lab.job.list()
+  if #list == 0 then return not_configured("Jobs", "no jobs (jobs/*.lua on the script path or the inventory)") end
+  local rows, failing = {}, 0
+  for _, j in ipairs(list) do
+    local st = lab.job.stats(j.name)
+    if st.failing then failing = failing + 1 end
+    rows[#rows + 1] = { job = j.name, runs = st.runs,
+                        success = st.success_rate and pct(st.success_rate * 100) or "-",
+                        last = st.last or "-" }
+  end
+  return { title = "Jobs", status = failing == 0 and "ok" or "attention",
+           summary = ("%d jobs, %d failing"):format(#rows, failing), rows = rows, notes = {} }
+end
+
+-- ---- Growth (monthly) -------------------------------------------------------
+
+--- Each hypervisor's RAM in use a year from now at the inventory's growth
+--- rate (capacity.growth.memory, % a year, §5.4), against the target band.
+function sections.growth(opts)
+  local capacity = lab.inventory.current().capacity or {}
+  local rate = capacity.growth and capacity.growth.memory
+  if not rate then return not_configured("Growth", "no capacity.growth.memory in the inventory") end
+  local band = capacity.target_band or { 70, 85 }
+  local rows, over = {}, 0
+  for _, node in ipairs(lab.nodes { kind = "hypervisor" }) do
+    local now_share = node.ram > 0 and node:allocated() / node.ram * 100 or 0
+    local later = now_share * (1 + rate / 100)
+    if later > band[2] then over = over + 1 end
+    rows[#rows + 1] = { node = node.name, now = pct(now_share), in_12_months = pct(later),
+                        band = later > 100 and "exhausted" or later > band[2] and "over band" or "in band" }
+  end
+  return { title = "Growth", status = over == 0 and "ok" or "attention",
+           summary = ("memory +%g%% a year: %d of %d hypervisors above %d%% within 12 months"):format(rate, over, #rows, band[2]),
+           rows = rows, notes = { "expansion: see the inventory's capacity.expansion phases" } }
+end
+
+-- ---- Patches (monthly) ---------------------------------------------------------
+
+--- Pending package upgrades per instance, from node_exporter's apt textfile
+--- collector (apt_upgrades_pending) through Prometheus.
+function sections.patches()
+  local monitoring = lab.inventory.current().monitoring
+  if not (monitoring and monitoring.prometheus) then
+    return not_configured("Patches", "no monitoring.prometheus (apt_upgrades_pending from node_exporter)")
+  end
+  local rows = {}
+  for _, s in ipairs(lab.prom.query("sum by (instance) (apt_upgrades_pending)")) do
+    rows[#rows + 1] = { instance = s.metric.instance or "-", pending = math.floor(tonumber(s.value) or 0) }
+  end
+  if #rows == 0 then
+    return { title = "Patches", status = "not configured", rows = {}, notes = {},
+             summary = "not configured: no apt_upgrades_pending series (enable node_exporter's apt textfile script)" }
+  end
+  local behind = 0
+  for _, r in ipairs(rows) do if r.pending > 0 then behind = behind + 1 end end
+  local compliance = (#rows - behind) / #rows * 100
+  return { title = "Patches", status = compliance >= 95 and "ok" or "attention",
+           summary = ("%s of instances fully patched (§9: > 95%%)"):format(pct(compliance)), rows = rows, notes = {} }
+end
+
+-- ---- Budget (monthly) ----------------------------------------------------------
+
+function sections.budget()
+  return not_configured("Budget", "the inventory has no budget data: review §10 by hand")
+end
+
+--- The daily report's sections, in order.
+review.DAILY = { "inventory", "policy", "capacity", "backups", "alerts", "certificates", "jobs" }
+
+--- Builds a report of the sections `names` (default review.DAILY):
+--- {generated, host, sections = {{name, title, status, summary, rows, notes}}}.
+function review.build(opts, names)
+  local report = { generated = os.date("!%Y-%m-%dT%H:%M:%SZ", opts.now), host = lab.sys.hostname(), sections = {} }
+  for _, name in ipairs(names or review.DAILY) do
+    local ok, section = pcall(sections[name], opts)
+    if not ok then
+      section = { title = name:sub(1, 1):upper() .. name:sub(2), status = "error",
+                  summary = "error: " .. tostring(section):match("^[^\n]*"), rows = {}, notes = {} }
+    end
+    section.name = name
+    report.sections[#report.sections + 1] = section
+  end
+  return report
+end
+
+
+--- Prints a report for people, under `heading`.
+function review.print(report, heading)
+  print(("%s: %s, %s"):format(heading, report.host, report.generated))
+  for _, s in ipairs(report.sections) do
+    print()
+    print(("== %s [%s]"):format(s.title, s.status))
+    print(s.summary)
+    if #s.rows > 0 then print(pretty.format(s.rows)) end
+    for _, note in ipairs(s.notes) do print("  - " .. note) end
+  end
+end
+
+return review
