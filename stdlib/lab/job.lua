@@ -41,12 +41,7 @@ local function fail(message, fields) host.fail("job", message, fields) end
 --- The state directory: $LABSH_STATE_DIR, else $XDG_STATE_HOME/labsh, else
 --- ~/.local/state/labsh (made 0700 on first use).
 function job.state_dir()
-  local dir = os.getenv("LABSH_STATE_DIR")
-  if not dir or dir == "" then
-    local state = os.getenv("XDG_STATE_HOME")
-    if not state or state == "" then state = (os.getenv("HOME") or "") .. "/.local/state" end
-    dir = state .. "/labsh"
-  end
+  local dir = require("labsh.state").dir()
   host.make_directories(dir)
   return dir
 end

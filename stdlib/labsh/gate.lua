@@ -26,13 +26,7 @@ end
 -- The audit log: $LABSH_STATE_DIR/audit.log, else
 -- $XDG_STATE_HOME/labsh/audit.log, else ~/.local/state/labsh/audit.log.
 function gate.audit_path()
-  local dir = os.getenv("LABSH_STATE_DIR")
-  if not dir or dir == "" then
-    local state = os.getenv("XDG_STATE_HOME")
-    if not state or state == "" then state = (os.getenv("HOME") or "") .. "/.local/state" end
-    dir = state .. "/labsh"
-  end
-  return dir .. "/audit.log"
+  return require("labsh.state").dir() .. "/audit.log"
 end
 
 --- Appends one JSON line to the audit log: time, user, host, action, target,

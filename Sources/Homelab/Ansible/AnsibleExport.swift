@@ -150,24 +150,7 @@ public enum AnsibleExport {
                s.last != " ", !reserved.contains(s.lowercased()) {
                 return s
             }
-            var out = "\""
-            for c in s.unicodeScalars {
-                switch c {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\t": out += "\\t"
-                case "\r": out += "\\r"
-                default:
-                    if c.value < 0x20 || c.value == 0x7F {
-                        let hex = String(c.value, radix: 16, uppercase: true)
-                        out += "\\x" + String(repeating: "0", count: 2 - hex.count) + hex
-                    } else {
-                        out.unicodeScalars.append(c)
-                    }
-                }
-            }
-            return out + "\""
+            return YAML.quote(s)
         }
     }
 }
