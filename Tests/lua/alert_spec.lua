@@ -306,3 +306,10 @@ test("the whole built-in catalogue evaluates against the real Prometheus: every 
   -- node_exporter is up: NodeDown does not fire.
   for _, v in ipairs(verdicts) do if v.name == "node-down" then assert_eq(v.state, "ok") end end
 end)
+
+test("a list of rules prints at the prompt as a table", function()
+  local text = require("labsh.pretty").format(lab.alert.rules { severity = "P1" })
+  local header = text:match("^[^\n]+")
+  assert(header:find("name%s+severity%s+response%s+for%s+alertname%s+summary"), header)
+  assert(text:find("\nnode%-down%s+P1%s+immediate%s+300%s+NodeDown"), text)
+end)

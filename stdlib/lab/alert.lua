@@ -41,10 +41,17 @@ local function severity_of(filter, where)
   return severity
 end
 
+-- A list of rules prints at the prompt as a table of these columns.
+local rule_meta = {
+  __name = "lab.alert.Rule",
+  __columns = { "name", "severity", "response", "for", "alertname", "summary" },
+}
+
 --- The catalogue's rules, in inventory order, or those matching `filter`:
 --- `{severity = "P2"}`, `{component = "storage"}` (a label), `{name = "node-down"}`.
 function alert.rules(filter)
   local rules = native.rules(severity_of(filter, "lab.alert.rules"))
+  for _, rule in ipairs(rules) do setmetatable(rule, rule_meta) end
   if filter and (filter.name or filter.component) then
     local kept = {}
     for _, rule in ipairs(rules) do
