@@ -24,19 +24,6 @@ local function homelab_with(alerts, extra)
   return (text:gsub("}%s*$", (extra or "") .. "\n}\n"))
 end
 
--- Runs fn with the inventory in `text` loaded; the previous one comes back.
-local function with_inventory(text, fn)
-  local path = write_temp(text)
-  local previous = lab.inventory.path()
-  local ok, err = pcall(function()
-    lab.inventory.load(path)
-    fn(path)
-  end)
-  lab.inventory.load(previous)
-  os.remove(path)
-  if not ok then error(err, 0) end
-end
-
 local function count_by(list, key)
   local counts = {}
   for _, item in ipairs(list) do counts[item[key]] = (counts[item[key]] or 0) + 1 end

@@ -3,20 +3,13 @@
 -- and the HTML report rendered by headless Chromium.
 
 local support = dofile((os.getenv("LABSH_ROOT") or ".") .. "/Tests/lua/monitoring_support.lua")
-local labsh = os.getenv("LABSH_BIN") or arg[-1]
 local GiB = 1 << 30
 
 local function resource(plan, name)
   for _, r in ipairs(plan.resources) do if r.name == name then return r end end
 end
 
-local function run(args)
-  local p = assert(io.popen(("%s %s 2>/dev/null; echo \"rc=$?\""):format(labsh, args)))
-  local out = p:read("a")
-  p:close()
-  local text, rc = out:match("^(.-)rc=(%d+)\n$")
-  return text, tonumber(rc)
-end
+local run = run_labsh
 
 test("the plan from the built-in homelab: installed, allocated, band, growth", function()
   local plan = lab.capacity.report { now = os.time { year = 2026, month = 1, day = 15, hour = 12 } }
@@ -54,10 +47,7 @@ test("with a Prometheus configured, used figures are asked of it", function()
   local url = support.server("PROMETHEUS")
   local text = require("labsh.host").embedded("stdlib/labsh/homelab.lua")
     :gsub("}%s*$", ("  monitoring = { prometheus = %q },\n}\n"):format(url))
-  local path = write_temp(text)
-  local previous = lab.inventory.path()
-  local ok, err = pcall(function()
-    lab.inventory.load(path)
+  with_inventory(text, function()
     local plan = lab.capacity.report()
     assert_eq(plan.source, "prometheus")
     -- the test node_exporter runs only its textfile collector: no CPU or
@@ -73,9 +63,6 @@ test("with a Prometheus configured, used figures are asked of it", function()
       assert_eq(ram.used, asked[1].value)
     end
   end)
-  lab.inventory.load(previous)
-  os.remove(path)
-  if not ok then error(err, 0) end
 end)
 
 test("fit: the regression predict_linear computes, intercept at the time asked", function()

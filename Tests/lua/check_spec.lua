@@ -6,14 +6,7 @@ local host = require "labsh.host"
 local labsh = os.getenv("LABSH_BIN") or arg[-1]
 local tmp = host.temp_directory("labsh-check-spec")
 
--- Runs labsh with `args`; returns stdout and the exit code.
-local function run(args)
-  local p = assert(io.popen(("%s %s 2>/dev/null; echo \"rc=$?\""):format(labsh, args)))
-  local out = p:read("a")
-  p:close()
-  local text, rc = out:match("^(.-)rc=(%d+)\n$")
-  return text, tonumber(rc)
-end
+local run = run_labsh
 
 test("ranges alert exactly as the guidelines define them, ends included", function()
   local cases = {

@@ -14,18 +14,7 @@ local function with_monitoring(monitoring, fn)
   for name, value in pairs(monitoring) do lines[#lines + 1] = ("    %s = %q,"):format(name, value) end
   local text = require("labsh.host").embedded("stdlib/labsh/homelab.lua")
     :gsub("}%s*$", "  monitoring = {\n" .. table.concat(lines, "\n") .. "\n  },\n}\n")
-  local path = os.tmpname()
-  local f = assert(io.open(path, "w"))
-  f:write(text)
-  f:close()
-  local previous = lab.inventory.path()
-  local ok, err = pcall(function()
-    lab.inventory.load(path)
-    fn()
-  end)
-  lab.inventory.load(previous)
-  os.remove(path)
-  if not ok then error(err, 0) end
+  with_inventory(text, fn)
 end
 
 test("node_exporter is up", function()

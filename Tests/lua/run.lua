@@ -53,13 +53,7 @@ local function list_text(list)
 end
 
 --- The whole content of a file, or nil when it cannot be read.
-function read_file(path)
-  local f = io.open(path, "rb")
-  if not f then return nil end
-  local text = f:read("a")
-  f:close()
-  return text
-end
+read_file = require("labsh.files").read
 
 --- Writes `text` to `path` (the spec's own scratch files).
 function write_file(path, text)
@@ -73,6 +67,31 @@ function write_temp(text)
   local path = os.tmpname()
   write_file(path, text)
   return path
+end
+
+--- Runs fn(path) with the inventory in `text` as the current one (specs
+--- under labsh); the previous inventory comes back, also when fn fails.
+function with_inventory(text, fn)
+  local path = write_temp(text)
+  local previous = lab.inventory.path()
+  local ok, err = pcall(function()
+    lab.inventory.load(path)
+    fn(path)
+  end)
+  lab.inventory.load(previous)
+  os.remove(path)
+  if not ok then error(err, 0) end
+end
+
+--- Runs the labsh under test with `args` (shell words), stderr dropped;
+--- returns its stdout and exit code.
+function run_labsh(args)
+  local labsh = os.getenv("LABSH_BIN") or arg[-1]
+  local p = assert(io.popen(("%s %s 2>/dev/null; echo \"rc=$?\""):format(labsh, args)))
+  local out = p:read("a")
+  p:close()
+  local text, rc = out:match("^(.-)rc=(%d+)\n$")
+  return text, tonumber(rc)
 end
 
 --- Fails unless two tables hold equal contents (compared deeply).

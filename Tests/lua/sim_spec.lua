@@ -3,16 +3,7 @@
 
 -- Runs fn with the built-in homelab's text changed by `edit`, then restores.
 local function with_homelab(edit, fn)
-  local text = edit(require("labsh.host").embedded("stdlib/labsh/homelab.lua"))
-  local path = write_temp(text)
-  local previous = lab.inventory.path()
-  local ok, err = pcall(function()
-    lab.inventory.load(path)
-    fn()
-  end)
-  lab.inventory.load(previous)
-  os.remove(path)
-  if not ok then error(err, 0) end
+  with_inventory(edit(require("labsh.host").embedded("stdlib/labsh/homelab.lua")), fn)
 end
 
 local function names(list, field)
