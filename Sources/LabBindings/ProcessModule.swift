@@ -12,8 +12,9 @@ import Glibc
 /// of kind "process".
 enum ProcessModule {
     static func push(_ state: LuaState) throws {
-        lua_createtable(state.L, 0, 1)
+        lua_createtable(state.L, 0, 2)
         state.setFunction("run") { call in try run(call) }
+        state.setFunction("run_all") { call in try runAll(call) }
     }
 
     static let optionNames = ["argv", "env", "stdin", "cwd", "timeout", "on_line", "max_output"]
@@ -21,69 +22,8 @@ enum ProcessModule {
     static func run(_ call: LuaCall) throws -> Int32 {
         guard call.type(1) == LUA_TTABLE else { throw call.typeError(1, "table") }
         let L = call.L
-        var argv: [String] = []
-        var onLine: LuaRef?
-        // Read field by field: on_line must stay a function, not a copy.
-        lua_pushnil(L)
-        while lua_next(L, 1) != 0 {
-            defer { lh_pop(L, 1) }
-            guard lua_type(L, -2) == LUA_TSTRING, let key = LuaState.string(L, -2), optionNames.contains(key) else {
-                let name = lua_type(L, -2) == LUA_TSTRING ? "'\(LuaState.string(L, -2) ?? "")'" : "at a list position"
-                throw LuaRaise.argument(1, "unknown option \(name) (options are \(optionNames.joined(separator: ", ")))")
-            }
-            if key == "on_line" {
-                guard lua_type(L, -1) == LUA_TFUNCTION else { throw LuaRaise.argument(1, "on_line must be a function") }
-                lua_pushvalue(L, -1)
-                onLine = LuaRef(state: call.state, L: L)
-            }
-        }
-        let opts = try call.table(1)
-        guard case .table(let list)? = opts["argv"], !list.array.isEmpty, list.fields.isEmpty else {
-            throw LuaRaise.argument(1, "argv must be a non-empty list of strings")
-        }
-        for (i, item) in list.array.enumerated() {
-            guard case .string(let s) = item, !s.bytes.contains(0) else {
-                throw LuaRaise.argument(1, "argv[\(i + 1)] must be a string without NUL bytes")
-            }
-            argv.append(s.description)
-        }
-        var spec = ProcessSpec(argv: argv)
-        if let env = opts["env"] {
-            guard case .table(let t) = env, t.array.isEmpty else {
-                throw LuaRaise.argument(1, "env must be a table of NAME = value (false removes NAME)")
-            }
-            for (k, v) in t.fields.sorted(by: { ($0.key.stringValue ?? "") < ($1.key.stringValue ?? "") }) {
-                guard let name = k.stringValue, !name.isEmpty, !name.contains("=") else {
-                    throw LuaRaise.argument(1, "env: bad variable name '\(k.stringValue ?? "\(k)")'")
-                }
-                switch v {
-                case .string(let s): spec.environment.append((name, s.description))
-                case .integer(let i): spec.environment.append((name, String(i)))
-                case .boolean(false): spec.environment.append((name, nil))
-                default: throw LuaRaise.argument(1, "env.\(name) must be a string, or false to remove it")
-                }
-            }
-        }
-        if let input = opts["stdin"] {
-            guard case .string(let s) = input else { throw LuaRaise.argument(1, "stdin must be a string") }
-            spec.stdin = s.bytes
-        }
-        if let cwd = opts["cwd"] {
-            guard let s = cwd.stringValue else { throw LuaRaise.argument(1, "cwd must be a string") }
-            spec.cwd = s
-        }
-        if let t = opts["timeout"] {
-            guard let seconds = number(t), seconds > 0 else { throw LuaRaise.argument(1, "timeout must be a number > 0 (seconds)") }
-            spec.timeout = seconds
-        }
-        if let m = opts["max_output"] {
-            guard let n = number(m), n >= 0, n < 1e15 else { throw LuaRaise.argument(1, "max_output must be a size in bytes >= 0") }
-            spec.maxOutput = Int(n)
-        }
-
-        let stop = ProcessStop(fd: lh_stop_fd(), isRequested: { lh_stop_reason() != Int32(LH_STOP_NONE) },
-                               // --timeout's watchdog forces an exit 1 s after the stop
-                               grace: { lh_stop_reason() == Int32(LH_STOP_TIMEOUT) ? 0.5 : 2 })
+        let (spec, onLine) = try spec(call, at: 1)
+        let argv = spec.argv
         let callback: ((ProcessStream, [UInt8]) throws -> Void)? = onLine.map { function in
             { stream, line in
                 try call.call(function, [stream.name, LuaBytes(line)])
@@ -91,30 +31,212 @@ enum ProcessModule {
         }
         let outcome: ProcessOutcome
         do {
-            outcome = try ProcessRunner.run(spec, stop: stop, onLine: callback)
+            outcome = try ProcessRunner.run(spec, stop: stop(), onLine: callback)
         } catch let error as ProcessError {
-            throw LuaRaise.object(kind: "process", message: error.message,
-                                  fields: ["argv": .table(LuaTable(array: argv.map { .str($0) })),
-                                           "errno": .integer(Int64(error.errno))])
+            throw LuaRaise.object(kind: "process", message: error.message, fields: fields(of: error))
         }
         if outcome.stopped {  // the stop stays pending: labsh stops right after this
-            let reason = lh_stop_reason() == Int32(LH_STOP_TIMEOUT) ? "timeout" : "interrupted"
-            throw LuaRaise.object(kind: "process", message: "\(argv[0]) stopped: \(reason)",
+            throw LuaRaise.object(kind: "process", message: "\(argv[0]) stopped: \(stopReason())",
                                   fields: ["argv": .table(LuaTable(array: argv.map { .str($0) }))])
         }
-        let w = TableWriter(L: L)
-        w.record {
-            w.field("status", outcome.status.map { Int64($0) })
-            w.field("signal", outcome.signal.map { Int64($0) })
-            w.field("stdout", LuaBytes(outcome.stdout))
-            w.field("stderr", LuaBytes(outcome.stderr))
-            w.field("elapsed", outcome.elapsed)
-            w.field("timed_out", outcome.timedOut)
-            if outcome.stdoutDropped + outcome.stderrDropped > 0 {
-                w.field("dropped", Int64(outcome.stdoutDropped + outcome.stderrDropped))
+        push(L, .success(outcome))
+        return 1
+    }
+
+    static let runAllOptionNames = ["parallel", "on_line", "on_exit"]
+
+    /// run_all(list [, {parallel =, on_line =, on_exit =}]): many programs
+    /// in one poll loop; a result per spec, in order, an error object where
+    /// a program could not be started.
+    static func runAll(_ call: LuaCall) throws -> Int32 {
+        guard call.type(1) == LUA_TTABLE else { throw call.typeError(1, "table") }
+        let L = call.L
+        var parallel = 16
+        var onLine: LuaRef?
+        var onExit: LuaRef?
+        if !call.isNoneOrNil(2) {
+            guard call.type(2) == LUA_TTABLE else { throw call.typeError(2, "table") }
+            lua_pushnil(L)
+            while lua_next(L, 2) != 0 {
+                defer { lh_pop(L, 1) }
+                guard lua_type(L, -2) == LUA_TSTRING, let key = LuaState.string(L, -2), runAllOptionNames.contains(key) else {
+                    let name = lua_type(L, -2) == LUA_TSTRING ? "'\(LuaState.string(L, -2) ?? "")'" : "at a list position"
+                    throw LuaRaise.argument(2, "unknown option \(name) (options are \(runAllOptionNames.joined(separator: ", ")))")
+                }
+                if key == "parallel" {
+                    var ok: Int32 = 0
+                    let n = lh_tointeger(L, -1, &ok)
+                    guard ok != 0, n >= 1 else { throw LuaRaise.argument(2, "parallel must be an integer >= 1") }
+                    parallel = Int(min(n, 1 << 20))
+                } else {
+                    guard lua_type(L, -1) == LUA_TFUNCTION else { throw LuaRaise.argument(2, "\(key) must be a function") }
+                    lua_pushvalue(L, -1)
+                    let function = LuaRef(state: call.state, L: L)
+                    if key == "on_line" { onLine = function } else { onExit = function }
+                }
             }
         }
+        let count = Int(lua_rawlen(L, 1))
+        if count == 0 {
+            lua_pushnil(L)
+            if lua_next(L, 1) != 0 {
+                throw LuaRaise.argument(1, "list must be a list of tables like lab.process.run's")
+            }
+        }
+        var specs: [ProcessSpec] = []
+        specs.reserveCapacity(count)
+        for i in stride(from: 1, through: count, by: 1) {
+            guard lua_rawgeti(L, 1, lua_Integer(i)) == LUA_TTABLE else {
+                throw LuaRaise.argument(1, "list[\(i)] must be a table like lab.process.run's")
+            }
+            specs.append(try spec(call, at: lua_gettop(L), position: "list[\(i)]").spec)
+            lh_pop(L, 1)
+        }
+
+        // The results go into the list as the programs end, so on_exit gets
+        // the very table run_all returns.
+        lua_createtable(L, Int32(count), 0)
+        let list = lua_gettop(L)
+        let exited: (Int, Result<ProcessOutcome, ProcessError>) throws -> Void = { i, result in
+            if case .success(let outcome) = result, outcome.stopped { return }  // raised once all are reaped
+            push(L, result)
+            if let onExit {
+                lua_pushvalue(L, -1)
+                lua_rawseti(L, list, lua_Integer(i + 1))
+                try call.call(onExit, [Int64(i + 1), LuaRef(state: call.state, L: L)])
+            } else {
+                lua_rawseti(L, list, lua_Integer(i + 1))
+            }
+        }
+        let lines: ((Int, ProcessStream, [UInt8]) throws -> Void)? = onLine.map { function in
+            { i, stream, line in
+                try call.call(function, [Int64(i + 1), stream.name, LuaBytes(line)])
+            }
+        }
+        let results = try ProcessRunner.runAll(specs, parallel: parallel, stop: stop(), onLine: lines, onExit: exited)
+        let stopped = results.filter { if case .success(let o) = $0 { return o.stopped } else { return false } }.count
+        if stopped > 0 {  // the stop stays pending: labsh stops right after this
+            throw LuaRaise.object(kind: "process", message: "lab.process.run_all stopped: \(stopReason())",
+                                  fields: ["stopped": .integer(Int64(stopped))])
+        }
+        for (i, result) in results.enumerated() {
+            let present = lua_rawgeti(L, list, lua_Integer(i + 1)) != LUA_TNIL
+            lh_pop(L, 1)
+            if !present {
+                push(L, result)
+                lua_rawseti(L, list, lua_Integer(i + 1))
+            }
+        }
+        lua_settop(L, list)
         return 1
+    }
+
+    /// What run returns for an outcome, or the error object (not raised)
+    /// for a program that could not be started.
+    static func push(_ L: OpaquePointer, _ result: Result<ProcessOutcome, ProcessError>) {
+        switch result {
+        case .failure(let error):
+            LuaState.pushErrorObject(L, kind: "process", message: error.message, fields: fields(of: error))
+        case .success(let outcome):
+            let w = TableWriter(L: L)
+            w.record {
+                w.field("status", outcome.status.map { Int64($0) })
+                w.field("signal", outcome.signal.map { Int64($0) })
+                w.field("stdout", LuaBytes(outcome.stdout))
+                w.field("stderr", LuaBytes(outcome.stderr))
+                w.field("elapsed", outcome.elapsed)
+                w.field("timed_out", outcome.timedOut)
+                if outcome.stdoutDropped + outcome.stderrDropped > 0 {
+                    w.field("dropped", Int64(outcome.stdoutDropped + outcome.stderrDropped))
+                }
+            }
+        }
+    }
+
+    static func fields(of error: ProcessError) -> [String: LuaValue] {
+        ["argv": .table(LuaTable(array: error.argv.map { .str($0) })), "errno": .integer(Int64(error.errno))]
+    }
+
+    static func stop() -> ProcessStop {
+        ProcessStop(fd: lh_stop_fd(), isRequested: { lh_stop_reason() != Int32(LH_STOP_NONE) },
+                    // --timeout's watchdog forces an exit 1 s after the stop
+                    grace: { lh_stop_reason() == Int32(LH_STOP_TIMEOUT) ? 0.5 : 2 })
+    }
+
+    static func stopReason() -> String {
+        lh_stop_reason() == Int32(LH_STOP_TIMEOUT) ? "timeout" : "interrupted"
+    }
+
+    // MARK: Reading a spec table
+
+    /// The spec in the table at `index` and its on_line (run's only; in
+    /// run_all's list, `position` names the item and on_line is refused).
+    static func spec(_ call: LuaCall, at index: Int32, position: String? = nil) throws -> (spec: ProcessSpec, onLine: LuaRef?) {
+        let L = call.L
+        let index = lua_absindex(L, index)
+        func bad(_ text: String) -> LuaRaise { .argument(1, (position.map { $0 + ": " } ?? "") + text) }
+        let names = position == nil ? optionNames : optionNames.filter { $0 != "on_line" }
+        var onLine: LuaRef?
+        // Read field by field: on_line must stay a function, not a copy.
+        lua_pushnil(L)
+        while lua_next(L, index) != 0 {
+            defer { lh_pop(L, 1) }
+            guard lua_type(L, -2) == LUA_TSTRING, let key = LuaState.string(L, -2), names.contains(key) else {
+                let name = lua_type(L, -2) == LUA_TSTRING ? "'\(LuaState.string(L, -2) ?? "")'" : "at a list position"
+                let hint = position != nil && name == "'on_line'" ? "; on_line goes in run_all's options" : ""
+                throw bad("unknown option \(name) (options are \(names.joined(separator: ", "))\(hint))")
+            }
+            if key == "on_line" {
+                guard lua_type(L, -1) == LUA_TFUNCTION else { throw bad("on_line must be a function") }
+                lua_pushvalue(L, -1)
+                onLine = LuaRef(state: call.state, L: L)
+            }
+        }
+        let opts = try call.table(index)
+        guard case .table(let list)? = opts["argv"], !list.array.isEmpty, list.fields.isEmpty else {
+            throw bad("argv must be a non-empty list of strings")
+        }
+        var argv: [String] = []
+        for (i, item) in list.array.enumerated() {
+            guard case .string(let s) = item, !s.bytes.contains(0) else {
+                throw bad("argv[\(i + 1)] must be a string without NUL bytes")
+            }
+            argv.append(s.description)
+        }
+        var spec = ProcessSpec(argv: argv)
+        if let env = opts["env"] {
+            guard case .table(let t) = env, t.array.isEmpty else {
+                throw bad("env must be a table of NAME = value (false removes NAME)")
+            }
+            for (k, v) in t.fields.sorted(by: { ($0.key.stringValue ?? "") < ($1.key.stringValue ?? "") }) {
+                guard let name = k.stringValue, !name.isEmpty, !name.contains("=") else {
+                    throw bad("env: bad variable name '\(k.stringValue ?? "\(k)")'")
+                }
+                switch v {
+                case .string(let s): spec.environment.append((name, s.description))
+                case .integer(let i): spec.environment.append((name, String(i)))
+                case .boolean(false): spec.environment.append((name, nil))
+                default: throw bad("env.\(name) must be a string, or false to remove it")
+                }
+            }
+        }
+        if let input = opts["stdin"] {
+            guard case .string(let s) = input else { throw bad("stdin must be a string") }
+            spec.stdin = s.bytes
+        }
+        if let cwd = opts["cwd"] {
+            guard let s = cwd.stringValue else { throw bad("cwd must be a string") }
+            spec.cwd = s
+        }
+        if let t = opts["timeout"] {
+            guard let seconds = number(t), seconds > 0 else { throw bad("timeout must be a number > 0 (seconds)") }
+            spec.timeout = seconds
+        }
+        if let m = opts["max_output"] {
+            guard let n = number(m), n >= 0, n < 1e15 else { throw bad("max_output must be a size in bytes >= 0") }
+            spec.maxOutput = Int(n)
+        }
+        return (spec, onLine)
     }
 
     static func number(_ v: LuaValue) -> Double? {

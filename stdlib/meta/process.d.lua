@@ -30,3 +30,21 @@ lab.process = {}
 ---@param opts {argv: string[], env: table<string, string|false>?, stdin: string?, cwd: string?, timeout: number?, on_line: fun(stream: "stdout"|"stderr", line: string)?, max_output: integer?}
 ---@return lab.ProcessResult result
 function lab.process.run(opts) end
+
+---Runs many programs at once, in one loop, and waits for all of them: for
+---fan-out, e.g. ssh to many hosts. list: tables like run's (argv, env,
+---stdin, cwd, timeout, max_output; no on_line: it goes in opts). At most
+---opts.parallel (default 16) run at once, the next starting as soon as one
+---ends; each timeout counts from that program's own start and stops only
+---that program. opts.on_line(i, stream, line): each output line of the i-th
+---program while it runs. opts.on_exit(i, result): the i-th program ended
+---(result is the same table the returned list holds). An error raised in
+---on_line or on_exit stops every program and is raised again once all are
+---gone. Returns a result per list item, in order, like run's; a program that
+---cannot be started gets the error object `{kind = "process", message =,
+---argv =, errno =}` at its place instead of raising. Ctrl-C or --timeout
+---stops every program and then labsh.
+---@param list {argv: string[], env: table<string, string|false>?, stdin: string?, cwd: string?, timeout: number?, max_output: integer?}[]
+---@param opts {parallel: integer?, on_line: fun(i: integer, stream: "stdout"|"stderr", line: string)?, on_exit: fun(i: integer, result: lab.ProcessResult|table)?}?
+---@return (lab.ProcessResult|table)[] results
+function lab.process.run_all(list, opts) end

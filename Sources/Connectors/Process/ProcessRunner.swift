@@ -2,33 +2,292 @@
 import Glibc
 #endif
 
-/// Runs a program with posix_spawn in its own process group and collects
-/// its output in a poll loop that also watches for a stop. On a timeout, a
-/// stop or an error in the line callback, the whole group gets SIGTERM and,
-/// `killGrace` seconds later, SIGKILL; the child is always reaped.
+/// Runs programs with posix_spawn, each in its own process group, and
+/// collects their output in one poll loop that also watches for a stop. On
+/// a timeout, a stop or an error in a callback, a program's whole group gets
+/// SIGTERM and, `killGrace` seconds later, SIGKILL; every child is reaped.
 public enum ProcessRunner {
     /// Runs `spec`. `onLine` gets each output line on the caller's thread
     /// between polls; what it throws is rethrown once the child is gone.
     public static func run(_ spec: ProcessSpec, stop: ProcessStop? = nil,
                            onLine: ((ProcessStream, [UInt8]) throws -> Void)? = nil) throws -> ProcessOutcome {
-        guard let program = spec.argv.first, !program.isEmpty else {
-            throw ProcessError(argv: spec.argv, message: "argv is empty: no program to run", errno: EINVAL)
+        let lines = onLine.map { f in { (_: Int, stream: ProcessStream, line: [UInt8]) throws in try f(stream, line) } }
+        switch try runAll([spec], parallel: 1, stop: stop, onLine: lines)[0] {
+        case .success(let outcome): return outcome
+        case .failure(let error): throw error
         }
-        if let cwd = spec.cwd {
-            var st = stat()
-            guard stat(cwd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
-                throw ProcessError(argv: spec.argv, message: "cannot run '\(program)': no directory '\(cwd)'", errno: ENOENT)
-            }
-        }
-        var child = try Child.spawn(spec)
-        defer { child.closeAll() }
-        return try child.collect(spec, stop: stop, onLine: onLine)
+    }
+
+    /// Runs all of `specs`, at most `parallel` at a time (the next starts as
+    /// soon as one ends), in one poll loop; the results come in spec order.
+    /// Each timeout counts from that program's own start. A program that
+    /// cannot be started is its spec's `.failure`; the others go on.
+    /// `onLine(i, stream, line)` and `onExit(i, result)` (i: the spec's
+    /// index) run on the caller's thread between polls. A stop request ends
+    /// every running program (their outcomes are `stopped`) and starts no
+    /// more (those specs get an outcome with `stopped` and neither status
+    /// nor signal). What a callback throws stops everything the same way and
+    /// is rethrown once every child is reaped.
+    public static func runAll(_ specs: [ProcessSpec], parallel: Int = 16, stop: ProcessStop? = nil,
+                              onLine: ((Int, ProcessStream, [UInt8]) throws -> Void)? = nil,
+                              onExit: ((Int, Result<ProcessOutcome, ProcessError>) throws -> Void)? = nil)
+        throws -> [Result<ProcessOutcome, ProcessError>] {
+        try FanOut(specs: specs, parallel: parallel, stop: stop, onLine: onLine, onExit: onExit).run()
     }
 
     static func now() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}
+
+/// Why a group is being stopped.
+enum Ending { case timeout, stop, callbackError }
+
+/// One program being run: its child and what has been collected of it.
+final class Job {
+    let index: Int
+    let spec: ProcessSpec
+    var child: Child
+    var out: TailBuffer
+    var err: TailBuffer
+    var outLines = LineSplitter()
+    var errLines = LineSplitter()
+    let input: [UInt8]
+    var written = 0
+    let deadline: Double?
+    var ending: Ending?
+    var killAt = Double.infinity
+    var killed = false
+    var exitedAt: Double?
+    /// When both output pipes reached their end (then only the exit is
+    /// left to wait for, polled with a backoff).
+    var pipesClosedAt: Double?
+    /// Reaped, output done, stopping: waits for the rest of its group.
+    var lingering = false
+
+    init(index: Int, spec: ProcessSpec) throws {
+        self.index = index
+        self.spec = spec
+        var child = try Child.spawn(spec)
+        input = spec.stdin ?? []
+        if input.isEmpty { Child.closeFD(&child.stdinFD) }
+        deadline = spec.timeout.map { [started = child.started] in started + $0 }
+        self.child = child
+        out = TailBuffer(limit: spec.maxOutput)
+        err = TailBuffer(limit: spec.maxOutput)
+    }
+
+    var pipesOpen: Bool { child.outFD >= 0 || child.errFD >= 0 }
+
+    func outcome() -> ProcessOutcome {
+        var outcome = ProcessOutcome()
+        let status = child.waitStatus
+        if (status & 0x7f) == 0 { outcome.status = (status >> 8) & 0xff } else { outcome.signal = status & 0x7f }
+        outcome.stdout = out.finish()
+        outcome.stderr = err.finish()
+        outcome.stdoutDropped = out.dropped
+        outcome.stderrDropped = err.dropped
+        outcome.elapsed = ProcessRunner.now() - child.started
+        outcome.timedOut = ending == .timeout
+        outcome.stopped = ending == .stop
+        return outcome
+    }
+}
+
+/// The poll loop of ProcessRunner.runAll: one poll() per round for the
+/// pipes of every running child and the stop descriptor.
+final class FanOut {
+    typealias Outcome = Result<ProcessOutcome, ProcessError>
+
+    let specs: [ProcessSpec]
+    let parallel: Int
+    let stop: ProcessStop?
+    let onLine: ((Int, ProcessStream, [UInt8]) throws -> Void)?
+    let onExit: ((Int, Outcome) throws -> Void)?
+    var results: [Outcome?]
+    var running: [Job] = []
+    var next = 0
+    /// Set when everything stops: a stop request or a callback error.
+    var ending: Ending?
+    var stopRequested = false
+    var pendingError: Error?
+    var buffer = [UInt8](repeating: 0, count: 65536)
+
+    init(specs: [ProcessSpec], parallel: Int, stop: ProcessStop?,
+         onLine: ((Int, ProcessStream, [UInt8]) throws -> Void)?, onExit: ((Int, Outcome) throws -> Void)?) {
+        self.specs = specs
+        self.parallel = max(1, parallel)
+        self.stop = stop
+        self.onLine = onLine
+        self.onExit = onExit
+        results = Array(repeating: nil, count: specs.count)
+    }
+
+    func run() throws -> [Outcome] {
+        // Only when the loop itself failed: never leave a child behind.
+        defer { for job in running { job.child.closeAll() } }
+        var fds: [pollfd] = []
+        var owners: [(job: Int, what: UInt8)] = []  // what: 0 stdout, 1 stderr, 2 stdin, 3 stop
+        while true {
+            let now = ProcessRunner.now()
+            if !stopRequested, let stop, stop.isRequested() { stopRequested = true }
+            if ending == nil {
+                if pendingError != nil { ending = .callbackError }
+                else if stopRequested { ending = .stop }
+            }
+            advance(now)
+            // Free places go to the next specs at once.
+            while pendingError == nil, ending == nil, running.count < parallel, next < specs.count {
+                let i = next
+                next += 1
+                do {
+                    running.append(try Job(index: i, spec: specs[i]))
+                } catch let error as ProcessError {
+                    complete(i, .failure(error))
+                } catch {
+                    complete(i, .failure(ProcessError(argv: specs[i].argv, message: "\(error)", errno: 0)))
+                }
+            }
+            if running.isEmpty { break }
+
+            fds.removeAll(keepingCapacity: true)
+            owners.removeAll(keepingCapacity: true)
+            var wait = 100.0  // ms
+            for (k, job) in running.enumerated() {
+                let c = job.child
+                if c.outFD >= 0 { fds.append(pollfd(fd: c.outFD, events: Int16(POLLIN), revents: 0)); owners.append((k, 0)) }
+                if c.errFD >= 0 { fds.append(pollfd(fd: c.errFD, events: Int16(POLLIN), revents: 0)); owners.append((k, 1)) }
+                if c.stdinFD >= 0 { fds.append(pollfd(fd: c.stdinFD, events: Int16(POLLOUT), revents: 0)); owners.append((k, 2)) }
+                if let deadline = job.deadline, job.ending == nil { wait = min(wait, (deadline - now) * 1000) }
+                if !job.killed, job.killAt.isFinite { wait = min(wait, (job.killAt - now) * 1000) }
+                if job.lingering {
+                    wait = min(wait, 10)  // its group is looked for in /proc: not too often
+                } else if let exitedAt = job.exitedAt {
+                    wait = min(wait, (exitedAt + 0.1 - now) * 1000)  // something it started holds its pipes
+                } else if let closedAt = job.pipesClosedAt {
+                    // Only the exit to wait for: 1 ms, then doubling up to 20 ms.
+                    wait = min(wait, min(20, max(1, (now - closedAt) * 1000)))
+                }
+            }
+            if !stopRequested, let stop, stop.fd >= 0 {
+                fds.append(pollfd(fd: stop.fd, events: Int16(POLLIN), revents: 0))
+                owners.append((-1, 3))
+            }
+            let n = poll(&fds, nfds_t(fds.count), Int32(max(0, wait).rounded(.up)))
+            if n < 0 {
+                let e = errno
+                if e != EINTR && e != EAGAIN {
+                    if pendingError == nil {
+                        pendingError = ProcessError(argv: [], message: "poll failed: \(String(cString: strerror(e)))", errno: e)
+                    }
+                    usleep(10_000)
+                }
+                continue
+            }
+            guard n > 0 else { continue }
+            for (p, owner) in zip(fds, owners) where p.revents != 0 && owner.what != 3 {
+                let job = running[owner.job]
+                if owner.what == 2 {
+                    if !job.child.writeInput(job.input, &job.written) || job.written == job.input.count {
+                        Child.closeFD(&job.child.stdinFD)
+                    }
+                    continue
+                }
+                let stream: ProcessStream = owner.what == 0 ? .stdout : .stderr
+                let got = read(p.fd, &buffer, buffer.count)
+                if got > 0 {
+                    let chunk = buffer[0..<got]
+                    if stream == .stdout {
+                        job.out.append(chunk)
+                        if onLine != nil { deliver(job, .stdout, job.outLines.feed(chunk)) }
+                    } else {
+                        job.err.append(chunk)
+                        if onLine != nil { deliver(job, .stderr, job.errLines.feed(chunk)) }
+                    }
+                } else if got == 0 || (errno != EAGAIN && errno != EINTR) {
+                    if stream == .stdout {
+                        Child.closeFD(&job.child.outFD)
+                        if let last = job.outLines.finish() { deliver(job, .stdout, [last]) }
+                    } else {
+                        Child.closeFD(&job.child.errFD)
+                        if let last = job.errLines.finish() { deliver(job, .stderr, [last]) }
+                    }
+                }
+            }
+        }
+        if let pendingError { throw pendingError }
+        // Specs a stop kept from starting.
+        return results.map { result in
+            if let result { return result }
+            var outcome = ProcessOutcome()
+            outcome.stopped = true
+            return .success(outcome)
+        }
+    }
+
+    /// One round for every running child: starts stopping it, kills it
+    /// after the grace, reaps it, and finishes those that are done.
+    func advance(_ now: Double) {
+        var lingering: [Job] = []
+        var done: [Job] = []
+        for job in running {
+            if job.ending == nil {
+                if let ending { job.ending = ending }
+                else if let deadline = job.deadline, now >= deadline { job.ending = .timeout }
+                if let ending = job.ending {
+                    kill(-job.child.pid, SIGTERM)
+                    let grace = job.spec.killGrace
+                    job.killAt = now + (ending == .stop ? min(grace, stop?.grace() ?? grace) : grace)
+                }
+            } else if stopRequested, job.ending != .stop, !job.killed {
+                // Already stopping (timeout, callback error): a stop's shorter grace still applies.
+                job.killAt = min(job.killAt, now + min(job.spec.killGrace, stop?.grace() ?? job.spec.killGrace))
+            }
+            if !job.killed, now >= job.killAt {
+                kill(-job.child.pid, SIGKILL)
+                job.killed = true
+            }
+            if !job.child.reaped { job.child.reap() }
+            if job.child.reaped, job.exitedAt == nil { job.exitedAt = now }
+            let pipesOpen = job.pipesOpen
+            if !pipesOpen, job.pipesClosedAt == nil { job.pipesClosedAt = now }
+            // Done: reaped and its output read to the end, or, when something
+            // it started keeps the pipes open, 100 ms after its exit.
+            guard job.child.reaped, !pipesOpen || now - job.exitedAt! > 0.1 else { continue }
+            // Stopping: what is left of the group gets until the kill.
+            if job.ending != nil, !job.killed, now < job.killAt { lingering.append(job) } else { done.append(job) }
+        }
+        if !lingering.isEmpty {
+            let alive = Child.liveGroups(among: Set(lingering.map { $0.child.pid }))
+            for job in lingering {
+                if alive.contains(job.child.pid) { job.lingering = true } else { done.append(job) }
+            }
+        }
+        guard !done.isEmpty else { return }
+        let finished = Set(done.map { ObjectIdentifier($0) })
+        running.removeAll { finished.contains(ObjectIdentifier($0)) }
+        for job in done.sorted(by: { $0.index < $1.index }) {
+            job.child.closeAll()
+            complete(job.index, .success(job.outcome()))
+        }
+    }
+
+    func complete(_ index: Int, _ result: Outcome) {
+        results[index] = result
+        guard let onExit, pendingError == nil else { return }
+        do { try onExit(index, result) } catch { pendingError = error }
+    }
+
+    func deliver(_ job: Job, _ stream: ProcessStream, _ lines: [[UInt8]]) {
+        guard let onLine, pendingError == nil else { return }
+        for line in lines {
+            do { try onLine(job.index, stream, line) } catch {
+                pendingError = error
+                return
+            }
+        }
     }
 }
 
@@ -45,6 +304,18 @@ struct Child {
     // MARK: Starting
 
     static func spawn(_ spec: ProcessSpec) throws -> Child {
+        guard let program = spec.argv.first, !program.isEmpty else {
+            throw ProcessError(argv: spec.argv, message: "argv is empty: no program to run", errno: EINVAL)
+        }
+        if let cwd = spec.cwd {
+            var st = stat()
+            guard stat(cwd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
+                throw ProcessError(argv: spec.argv, message: "cannot run '\(program)': no directory '\(cwd)'", errno: ENOENT)
+            }
+            guard Child.addchdir != nil else {
+                throw ProcessError(argv: spec.argv, message: "cwd needs glibc 2.29 or later", errno: ENOSYS)
+            }
+        }
         var opened: [Int32] = []
         func closeOpened() { for fd in opened where fd >= 0 { close(fd) } }
         func pipePair() throws -> (read: Int32, write: Int32) {
@@ -81,14 +352,7 @@ struct Child {
         posix_spawn_file_actions_adddup2(&actions, err.write, 2)
         // Descriptors labsh inherited without close-on-exec stay out too.
         if let closefrom = Child.addclosefrom { _ = closefrom(&actions, 3) }
-        // Descriptors labsh inherited without close-on-exec stay out too.
-        if let closefrom = Child.addclosefrom { _ = closefrom(&actions, 3) }
-        if let cwd = spec.cwd {
-            guard let addchdir = Child.addchdir else {
-                throw ProcessError(argv: spec.argv, message: "cwd needs glibc 2.29 or later", errno: ENOSYS)
-            }
-            _ = addchdir(&actions, cwd)
-        }
+        if let cwd = spec.cwd, let addchdir = Child.addchdir { _ = addchdir(&actions, cwd) }
 
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
@@ -110,7 +374,6 @@ struct Child {
 
         let env = mergedEnvironment(currentEnvironment(), spec.environment)
         var pid: pid_t = 0
-        let program = spec.argv[0]
         let rc = withCStrings(spec.argv) { argv in
             withCStrings(env) { envp in
                 program.contains("/")
@@ -164,133 +427,14 @@ struct Child {
     mutating func closeAll() {
         for fd in [stdinFD, outFD, errFD] where fd >= 0 { close(fd) }
         stdinFD = -1; outFD = -1; errFD = -1
-        if !reaped {  // only when collect itself failed: never leave a zombie
+        if !reaped {  // only when the loop itself failed: never leave a zombie
             kill(-pid, SIGKILL)
             while waitpid(pid, &waitStatus, 0) < 0 && errno == EINTR {}
             reaped = true
         }
     }
 
-    // MARK: Collecting
-
-    /// Why the group is being stopped.
-    enum Ending { case timeout, stop, callbackError }
-
-    mutating func collect(_ spec: ProcessSpec, stop: ProcessStop?,
-                          onLine: ((ProcessStream, [UInt8]) throws -> Void)?) throws -> ProcessOutcome {
-        var out = TailBuffer(limit: spec.maxOutput)
-        var err = TailBuffer(limit: spec.maxOutput)
-        var outLines = LineSplitter()
-        var errLines = LineSplitter()
-        let input = spec.stdin ?? []
-        var written = 0
-        if input.isEmpty { Child.closeFD(&stdinFD) }
-        let deadline = spec.timeout.map { started + $0 }
-        var ending: Ending?
-        var killAt = Double.infinity
-        var killed = false
-        var exitedAt: Double?
-        var pendingError: Error?
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        var idleWait = 1  // ms, while only waiting for the exit
-
-        func deliver(_ stream: ProcessStream, _ lines: [[UInt8]]) {
-            guard let onLine, pendingError == nil else { return }
-            for line in lines {
-                do { try onLine(stream, line) } catch {
-                    pendingError = error
-                    return
-                }
-            }
-        }
-
-        while true {
-            let now = ProcessRunner.now()
-            // Start stopping the group: timeout, stop request, callback error.
-            if ending == nil {
-                if pendingError != nil { ending = .callbackError }
-                else if let deadline, now >= deadline { ending = .timeout }
-                else if let stop, stop.isRequested() { ending = .stop }
-                if let ending {
-                    kill(-pid, SIGTERM)
-                    let grace = ending == .stop ? min(spec.killGrace, stop?.grace() ?? spec.killGrace) : spec.killGrace
-                    killAt = now + grace
-                }
-            }
-            if !killed, now >= killAt {
-                kill(-pid, SIGKILL)
-                killed = true
-            }
-            if !reaped { reap() }
-            if reaped, exitedAt == nil { exitedAt = now }
-
-            // Done: the child reaped and its output read to the end, or, when
-            // something it started keeps the pipes open, 100 ms after its exit.
-            let pipesOpen = outFD >= 0 || errFD >= 0
-            if reaped && (!pipesOpen || now - exitedAt! > 0.1) {
-                // Stopping: what is left of the group gets until the kill.
-                if ending != nil, !killed, Child.groupIsAlive(pid) {
-                    if now < killAt { usleep(10_000); continue }
-                }
-                break
-            }
-
-            var fds: [pollfd] = []
-            if outFD >= 0 { fds.append(pollfd(fd: outFD, events: Int16(POLLIN), revents: 0)) }
-            if errFD >= 0 { fds.append(pollfd(fd: errFD, events: Int16(POLLIN), revents: 0)) }
-            if stdinFD >= 0 { fds.append(pollfd(fd: stdinFD, events: Int16(POLLOUT), revents: 0)) }
-            if ending == nil, let stop, stop.fd >= 0 { fds.append(pollfd(fd: stop.fd, events: Int16(POLLIN), revents: 0)) }
-            var wait = 100.0
-            if let deadline, ending == nil { wait = min(wait, max(0, (deadline - now) * 1000)) }
-            if !killed, killAt.isFinite { wait = min(wait, max(0, (killAt - now) * 1000)) }
-            if !pipesOpen || reaped {  // only the exit to wait for: poll it often
-                wait = min(wait, Double(idleWait))
-                idleWait = min(idleWait * 2, 20)
-            }
-            let n = poll(&fds, nfds_t(fds.count), Int32(wait.rounded(.up)))
-            if n < 0 && errno != EINTR { break }
-            guard n > 0 else { continue }
-            for p in fds where p.revents != 0 {
-                if p.fd == outFD || p.fd == errFD {
-                    let stream: ProcessStream = p.fd == outFD ? .stdout : .stderr
-                    let got = read(p.fd, &buffer, buffer.count)
-                    if got > 0 {
-                        let chunk = buffer[0..<got]
-                        if stream == .stdout {
-                            out.append(chunk)
-                            if onLine != nil { deliver(.stdout, outLines.feed(chunk)) }
-                        } else {
-                            err.append(chunk)
-                            if onLine != nil { deliver(.stderr, errLines.feed(chunk)) }
-                        }
-                    } else if got == 0 || (errno != EAGAIN && errno != EINTR) {
-                        if stream == .stdout {
-                            Child.closeFD(&outFD)
-                            if let last = outLines.finish() { deliver(.stdout, [last]) }
-                        } else {
-                            Child.closeFD(&errFD)
-                            if let last = errLines.finish() { deliver(.stderr, [last]) }
-                        }
-                    }
-                } else if p.fd == stdinFD {
-                    if !writeInput(input, &written) || written == input.count { Child.closeFD(&stdinFD) }
-                }
-            }
-        }
-        Child.closeFD(&stdinFD); Child.closeFD(&outFD); Child.closeFD(&errFD)
-        if let pendingError { throw pendingError }
-
-        var outcome = ProcessOutcome()
-        if (waitStatus & 0x7f) == 0 { outcome.status = (waitStatus >> 8) & 0xff } else { outcome.signal = waitStatus & 0x7f }
-        outcome.stdout = out.finish()
-        outcome.stderr = err.finish()
-        outcome.stdoutDropped = out.dropped
-        outcome.stderrDropped = err.dropped
-        outcome.elapsed = ProcessRunner.now() - started
-        outcome.timedOut = ending == .timeout
-        outcome.stopped = ending == .stop
-        return outcome
-    }
+    // MARK: Waiting
 
     mutating func reap() {
         var status: Int32 = 0
@@ -303,14 +447,16 @@ struct Child {
         }
     }
 
-    /// Whether a process of group `pgid` is still running. Not kill(-pgid, 0):
-    /// members that died wait as zombies until init reaps them, which in a
-    /// container may take a while.
-    static func groupIsAlive(_ pgid: pid_t) -> Bool {
-        guard let dir = opendir("/proc") else { return kill(-pgid, 0) == 0 }
+    /// Which of the groups `pgids` still have a running process: one pass
+    /// over /proc for all of them. Not kill(-pgid, 0): members that died
+    /// wait as zombies until init reaps them, which in a container may take
+    /// a while.
+    static func liveGroups(among pgids: Set<pid_t>) -> Set<pid_t> {
+        guard let dir = opendir("/proc") else { return pgids.filter { kill(-$0, 0) == 0 } }
         defer { closedir(dir) }
+        var alive: Set<pid_t> = []
         var buffer = [UInt8](repeating: 0, count: 512)
-        while let entry = readdir(dir) {
+        while alive.count < pgids.count, let entry = readdir(dir) {
             let name = withUnsafePointer(to: entry.pointee.d_name) {
                 String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
             }
@@ -324,10 +470,10 @@ struct Child {
             guard let paren = buffer[0..<n].lastIndex(of: UInt8(ascii: ")")) else { continue }
             let fields = buffer[(paren + 1)..<n].split(separator: UInt8(ascii: " "))
             guard fields.count > 3, let state = fields[0].first else { continue }
-            if Int32(String(decoding: fields[2], as: UTF8.self)) == pgid,
-               state != UInt8(ascii: "Z"), state != UInt8(ascii: "X") { return true }
+            if let pgid = Int32(String(decoding: fields[2], as: UTF8.self)), pgids.contains(pgid),
+               state != UInt8(ascii: "Z"), state != UInt8(ascii: "X") { alive.insert(pgid) }
         }
-        return false
+        return alive
     }
 
     /// Writes the next piece of stdin with SIGPIPE blocked: a program that
