@@ -9,11 +9,12 @@ SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages: build (headers), tests (the real lua, its C modules,
 # tmux for the REPL test, restic, the monitoring servers and promtool/amtool,
 # tzdata and systemd-analyze for the schedule tests, chromium for the HTML
-# report) and benchmarks (hyperfine).
+# report, OpenSSH server and client and sudo for the SSH test hosts) and
+# benchmarks (hyperfine).
 APT_PACKAGES := pkg-config liblua5.4-dev libreadline-dev libncurses-dev libcurl4-openssl-dev \
                 lua5.4 lua-lpeg lua-cjson tmux hyperfine time bind9-utils restic \
                 prometheus prometheus-node-exporter prometheus-alertmanager prometheus-pushgateway \
-                tzdata systemd chromium
+                tzdata systemd chromium openssh-server openssh-client sudo
 
 .PHONY: all deps build run test test-swift test-lua bench install asan clean homelab-model
 

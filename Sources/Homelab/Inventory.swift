@@ -17,6 +17,8 @@ public struct Inventory: Sendable {
     public var monitoring: Monitoring
     /// Where alerts go: receivers and the route per severity (Alerts/).
     public var alerting: Alerting = Alerting()
+    /// How labsh reaches hosts over SSH by default (nil: it does not).
+    public var ssh: SSHAccess? = nil
 
     public struct Site: Sendable {
         public var name: String
@@ -53,6 +55,8 @@ public struct Inventory: Sendable {
         /// The power feeds (circuits, UPSes) the node draws from; any one keeps
         /// it running. Empty: not declared.
         public var power: [String] = []
+        /// This node's SSH settings over the inventory's defaults.
+        public var ssh: SSHAccess? = nil
 
         /// Total disk capacity.
         public var storage: ByteSize { ByteSize(bytes: disks.reduce(0) { $0 + $1.size.bytes }) }
@@ -93,6 +97,7 @@ public struct Inventory: Sendable {
         public var vlan: Int
         public var address: IPAddress
         public var tags: [String]
+        public var ssh: SSHAccess? = nil
     }
 
     public struct Vlan: Sendable {

@@ -19,6 +19,34 @@ struct InventoryChecks {
         ramCommitted()
         servicesReachableFromMonitoring()
         backupsWhereTheyLive()
+        jumpHostsKnown()
+    }
+
+    /// Each `jump` names a node or guest, and following jumps never comes
+    /// back to where it started.
+    func jumpHostsKnown() {
+        var jumps: [String: String] = [:]
+        for node in inventory.nodes { if let j = node.ssh?.jump { jumps[node.name] = j } }
+        for guest in inventory.guests { if let j = guest.ssh?.jump { jumps[guest.name] = j } }
+        let names = machines.map(\.name)
+        if let j = inventory.ssh?.jump, !names.contains(j) {
+            log.error(FieldPath().appending("ssh").appending("jump"), "'\(j)' is not a node or guest\(Suggestion.didYouMean(j, in: names))")
+        }
+        for (name, _, place) in machines {
+            guard let first = jumps[name] else { continue }
+            let at = path(place).appending("ssh").appending("jump")
+            guard names.contains(first) else {
+                log.error(at, "'\(first)' is not a node or guest\(Suggestion.didYouMean(first, in: names))")
+                continue
+            }
+            var seen: Set<String> = [name]
+            var hop: String? = first
+            while let h = hop {
+                if seen.contains(h) { log.error(at, "jump hosts go round in a circle through '\(h)'"); break }
+                seen.insert(h)
+                hop = jumps[h]
+            }
+        }
     }
 
     /// A backup's target and copies name storage locations (once any are

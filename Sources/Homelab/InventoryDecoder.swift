@@ -4,7 +4,7 @@
 extension Inventory {
     public static let sections = ["site", "nodes", "guests", "vlans", "policy", "storage", "services",
                                   "backups", "alerts", "capacity", "maintenance", "recovery", "monitoring",
-                                  "alerting"]
+                                  "alerting", "ssh"]
 
     /// Validates `value` (the table an inventory file returned). Throws every
     /// error found; returns the model and the warnings.
@@ -41,11 +41,12 @@ extension Inventory {
         let monitoring = top.table("monitoring", required: false,
                                    allowed: ["prometheus", "alertmanager", "pushgateway", "textfile_dir"])
             .map(decodeMonitoring) ?? Monitoring()
+        let ssh = top.table("ssh", required: false, allowed: SSHAccess.keys).map { decodeSSH($0, allowHost: false) }
         guard let site, let policy else { return nil }
         return Inventory(site: site, nodes: nodes, guests: guests, vlans: vlans, policy: policy.0,
                          policyDefault: policy.1, storage: storage, services: services, backups: backups,
                          alerts: alerts, capacity: capacity, maintenance: maintenance, recovery: recovery,
-                         monitoring: monitoring, alerting: alerting)
+                         monitoring: monitoring, alerting: alerting, ssh: ssh)
     }
 
     /// Decodes each element of a list section; elements with errors are dropped
@@ -63,7 +64,7 @@ extension Inventory {
     }
 
     static let nodeKeys = ["name", "kind", "vendor", "model", "os", "cpu", "ram", "disks", "gpus", "nics",
-                           "role", "cluster", "address", "vlans", "tags", "notes", "uplinks", "power"]
+                           "role", "cluster", "address", "vlans", "tags", "notes", "uplinks", "power", "ssh"]
 
     static func decodeNode(_ v: InventoryValue, _ path: FieldPath, _ log: DiagnosticLog) -> Node? {
         guard let t = FieldTable(v, at: path, log: log, allowed: nodeKeys) else { return nil }
@@ -101,19 +102,21 @@ extension Inventory {
                     role: t.string("role", required: false), cluster: t.string("cluster", required: false),
                     address: address, vlans: vlans, tags: t.strings("tags") ?? [],
                     notes: t.string("notes", required: false),
-                    uplinks: t.strings("uplinks") ?? [], power: t.strings("power") ?? [])
+                    uplinks: t.strings("uplinks") ?? [], power: t.strings("power") ?? [],
+                    ssh: t.table("ssh", required: false, allowed: SSHAccess.keys).map { decodeSSH($0, allowHost: true) })
     }
 
     static func decodeGuest(_ v: InventoryValue, _ path: FieldPath, _ log: DiagnosticLog) -> Guest? {
         guard let t = FieldTable(v, at: path, log: log, allowed: ["name", "kind", "node", "vcpu", "ram", "disk", "role",
-                                                                  "ha_group", "vlan", "address", "tags"]) else { return nil }
+                                                                  "ha_group", "vlan", "address", "tags", "ssh"]) else { return nil }
         let name = t.string("name"), kind = t.choice("kind", ["vm", "lxc"]), node = t.string("node")
         let vcpu = t.integer("vcpu", in: 1...1024), ram = t.size("ram"), disk = t.size("disk")
         let vlan = t.integer("vlan", in: 1...4094), address = t.address("address")
         guard let name, let kind, let node, let vcpu, let ram, let disk, let vlan, let address else { return nil }
         return Guest(name: name, kind: kind, node: node, vcpu: vcpu, ram: ram, disk: disk,
                      role: t.string("role", required: false), haGroup: t.string("ha_group", required: false),
-                     vlan: vlan, address: address, tags: t.strings("tags") ?? [])
+                     vlan: vlan, address: address, tags: t.strings("tags") ?? [],
+                     ssh: t.table("ssh", required: false, allowed: SSHAccess.keys).map { decodeSSH($0, allowHost: true) })
     }
 
     static func decodeVlan(_ v: InventoryValue, _ path: FieldPath, _ log: DiagnosticLog) -> Vlan? {

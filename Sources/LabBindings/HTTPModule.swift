@@ -60,7 +60,7 @@ enum HTTPModule {
     static func perform(_ call: LuaCall, _ request: HTTPRequest) throws -> Int32 {
         switch HTTPClient.perform(request, stop: stop()) {
         case .success(let response):
-            call.state.push(object: ResponseObject(response))
+            LuaState.push(call.L, object: ResponseObject(response))
             return 1
         case .failure(let error):
             throw LuaRaise.object(kind: "http", message: error.message, fields: fields(of: error))
@@ -107,7 +107,7 @@ enum HTTPModule {
         for (i, outcome) in outcomes.enumerated() {
             switch outcome {
             case .success(let response):
-                call.state.push(object: ResponseObject(response))
+                LuaState.push(call.L, object: ResponseObject(response))
             case .failure(let error):
                 LuaState.pushErrorObject(L, kind: "http", message: error.message, fields: fields(of: error))
             }

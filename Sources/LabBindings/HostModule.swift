@@ -32,6 +32,32 @@ enum HostModule {
             guard n == bytes.count else { throw LuaRaise.message("cannot write '\(path)': \(String(cString: strerror(errno)))") }
             return 0
         }
+        // private_directory(path): made 0700 if missing; an existing one must
+        // be ours and closed to others (ssh's control sockets live there)
+        state.setFunction("private_directory") { call in
+            let path = try call.string(1)
+            guard makeDirectories(path) else {
+                throw LuaRaise.message("cannot create directory '\(path)': \(String(cString: strerror(errno)))")
+            }
+            var st = stat()
+            guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR, st.st_uid == geteuid(),
+                  st.st_mode & 0o077 == 0 else {
+                throw LuaRaise.message("'\(path)' must be a directory of yours that only you can use (mode 0700)")
+            }
+            return 0
+        }
+        // write_private(path, text): the whole file anew, mode 0600 (a key)
+        state.setFunction("write_private") { call in
+            let path = try call.string(1)
+            let bytes = try call.bytes(2)
+            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw LuaRaise.message("cannot open '\(path)': \(String(cString: strerror(errno)))") }
+            defer { close(fd) }
+            fchmod(fd, 0o600)
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            guard n == bytes.count else { throw LuaRaise.message("cannot write '\(path)': \(String(cString: strerror(errno)))") }
+            return 0
+        }
         // temp_directory(prefix): a new private directory (mkdtemp) under $TMPDIR or /tmp
         state.setFunction("temp_directory") { call in
             let base = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"

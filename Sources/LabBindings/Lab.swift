@@ -34,6 +34,7 @@ public enum Lab {
         "nodes": "labsh.query", "node": "labsh.query", "guests": "labsh.query",
         "vlans": "labsh.query", "vlan": "labsh.query", "services": "labsh.query",
         "service": "labsh.query", "totals": "labsh.query", "slo": "labsh.query",
+        "exec": "lab.ssh", "playbook": "labsh.playbook",
     ]
 
     /// Names of the lazily loaded submodules (`lab.NAME`): the Swift ones
@@ -126,8 +127,11 @@ public enum Lab {
         let searcher = state.function { call in
             let name = try call.string(1)
             if let push = swiftModules.first(where: { $0.key == name })?.value, !shadowedOnOverridePath(name) {
-                call.state.pushFunction { inner in
+                // `require` may run in a coroutine: the loader goes on its
+                // stack, and the module, built on the main thread's, moves there.
+                LuaState.pushFunction(call.L) { inner in
                     try push(inner.state)
+                    if inner.state.L != inner.L { lua_xmove(inner.state.L, inner.L, 1) }
                     return 1
                 }
                 return call.push(":swift:" + name) + 1

@@ -35,7 +35,7 @@ enum ModelModule {
                 let (inventory, warnings) = try Inventory.load(value, file: file)
                 push(inventory, call.L)
                 warnings.map { LuaValue.str("\(file): \($0)") }.push(call.L)
-                call.state.push(object: InventoryHandle(inventory))
+                LuaState.push(call.L, object: InventoryHandle(inventory))
                 return 3
             } catch let e as InventoryError {
                 let errors = e.diagnostics.filter { $0.severity == .error }.map { "\(file): \($0)" }
@@ -226,6 +226,7 @@ enum ModelModule {
                     }
                 }
             }
+            push(inv.ssh, w)
             w.table("monitoring") {
                 let m = inv.monitoring
                 for (name, endpoint) in [("prometheus", m.prometheus), ("alertmanager", m.alertmanager),
@@ -291,6 +292,24 @@ enum ModelModule {
             w.list("tags", n.tags) { $0.push(w.L) }
             w.list("uplinks", n.uplinks) { $0.push(w.L) }
             w.list("power", n.power) { $0.push(w.L) }
+            push(n.ssh, w)
+        }
+    }
+
+    /// An `ssh` table as the inventory wrote it (secrets stay references).
+    static func push(_ access: SSHAccess?, _ w: TableWriter) {
+        guard let a = access else { return }
+        w.table("ssh") {
+            w.field("host", a.host)
+            w.field("port", a.port)
+            w.field("user", a.user)
+            w.field("key", a.key?.description)
+            w.field("known_hosts", a.knownHosts)
+            w.field("config", a.config)
+            w.field("jump", a.jump)
+            w.field("connect_timeout", a.connectTimeout)
+            w.field("sudo_password", a.sudoPassword?.description)
+            w.field("host_key_checking", a.hostKeyChecking)
         }
     }
 
@@ -307,6 +326,7 @@ enum ModelModule {
             w.field("vlan", g.vlan)
             w.field("address", g.address.description)
             w.list("tags", g.tags) { $0.push(w.L) }
+            push(g.ssh, w)
         }
     }
 }

@@ -91,3 +91,18 @@ test("lazy submodules are listed but not loaded until used", function()
     assert_eq(type(name), "string", "module name")
   end
 end)
+
+test("a Swift module loads on first use inside a coroutine too", function()
+  local out, rc = run_labsh([[-e "print(coroutine.wrap(function() return type(lab.ipam.contains) end)())"]])
+  assert_eq(rc, 0)
+  assert_eq(out, "function\n")
+end)
+
+test("Swift objects come back to the coroutine that asked for them", function()
+  local handle = coroutine.wrap(function()
+    local _, _, model = require("labsh.model").validate(require "labsh.homelab", "homelab")
+    return model
+  end)()
+  assert_eq(type(handle), "userdata")
+  assert_eq(coroutine.wrap(function() return (lab.net.allows("management", "k8s", 22)) end)(), true)
+end)

@@ -47,6 +47,11 @@ function Node:disks() return details[self].disks end
 function Node:gpus() return details[self].gpus end
 function Node:tags() return details[self].tags end
 
+--- Runs a shell command on the node over SSH (lab.ssh): its result
+--- {status, stdout, stderr, elapsed}, or an ssh error raised.
+--- opts: timeout, sudo, user, env, stdin.
+function Node:exec(command, opts) return require("labsh.remote").exec_host(self.name, command, opts) end
+
 --- RAM committed to the node's guests, in bytes.
 function Node:allocated()
   local total = 0
@@ -105,6 +110,17 @@ function query.node(name)
     if node.name == name then return node end
   end
   unknown("node", name, model().nodes)
+end
+
+--- Names of the nodes, then the guests, matching a filter as lab.nodes
+--- takes it ("tag" is the list "tags" for both), for lab.ssh's selectors.
+function query.host_names(filter)
+  local names = {}
+  for _, node in ipairs(query.nodes(filter)) do names[#names + 1] = node.name end
+  local wanted = {}
+  for key, value in pairs(filter or {}) do wanted[key == "tag" and "tags" or key] = value end
+  for _, guest in ipairs(select_from(model().guests, wanted)) do names[#names + 1] = guest.name end
+  return names
 end
 
 -- Guests are plain records; this metatable only shapes how a list prints.

@@ -27,6 +27,7 @@
 ---@field monitoring Inventory.Monitoring? where the live systems are
 ---@field jobs lab.JobSpec[]? scheduled jobs (lab.job specs; `labsh -m jobs`), kept out of the validated model
 ---@field alerting Inventory.Alerting? who hears of an alert: receivers and the route per severity
+---@field ssh Inventory.SSH? how labsh reaches hosts over SSH (lab.exec, playbooks); without it labsh never connects
 
 ---@class Inventory.Site
 ---@field name string
@@ -53,6 +54,7 @@
 ---@field notes string?
 ---@field uplinks string[]? topology: the nodes it connects through toward the core and the internet ("internet" for the ISP line); two or more is a redundant uplink
 ---@field power string[]? topology: the power feeds (circuits, UPSes) it draws from; any one keeps it running
+---@field ssh Inventory.SSH? this node's SSH settings over the inventory's `ssh` defaults
 
 ---@class Inventory.Cpu
 ---@field model string
@@ -85,6 +87,7 @@
 ---@field vlan integer
 ---@field address string
 ---@field tags string[]?
+---@field ssh Inventory.SSH? this guest's SSH settings over the inventory's `ssh` defaults
 
 ---@class Inventory.Vlan
 ---@field id integer 1..4094
@@ -234,3 +237,18 @@
 ---@field bearer string? token reference: "env:PROM_TOKEN"
 ---@field user string? basic auth user, with password
 ---@field password string? password reference: "file:/etc/labsh/prom.pass"
+
+---How labsh reaches hosts over SSH: the inventory's `ssh` section holds the
+---defaults for every host, a node's or guest's `ssh` table overrides them.
+---labsh runs the system's OpenSSH client with BatchMode and host key checking on.
+---@class Inventory.SSH
+---@field host string? only in a host's own table: name or address to connect to (default: the host's address)
+---@field user string? login user (default: ssh's own choice)
+---@field port integer? default 22
+---@field key string? private key reference: "file:/etc/labsh/id_ed25519" (used in place), or "env:NAME" (the key itself, written to a private 0600 file while labsh runs)
+---@field known_hosts string? known_hosts file to check host keys against
+---@field config string? ssh_config file to read, or "none" (default: the user's own)
+---@field jump string? a node or guest to connect through, e.g. the bastion in the Management VLAN
+---@field connect_timeout integer? seconds (default 10)
+---@field sudo_password string? reference to the password for `sudo = true`: "env:SUDO_PASS"
+---@field host_key_checking "yes"|"accept-new"|"no"? default "yes"; "no" is loud, never silent

@@ -132,6 +132,14 @@ function Node:gpus() end
 ---@return string[] tags
 function Node:tags() end
 
+---Runs a shell command on the node over SSH (see lab.ssh.run) and returns
+---its result; an ssh error (unreachable, auth, host_key, timeout, sudo,
+---no_access) is raised. A non-zero exit is not an error: look at `status`.
+---@param command string
+---@param opts {timeout: number?, sudo: boolean?, user: string?, env: table<string, string>?, stdin: string?}?
+---@return lab.ExecResult result
+function Node:exec(command, opts) end
+
 ---Nodes matching a filter, e.g. `lab.nodes{kind = "hypervisor"}`,
 ---`lab.nodes{tag = "ha"}`, `lab.nodes{vlan = 30}`; all without one.
 ---@param filter table?

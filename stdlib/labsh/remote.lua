@@ -1,0 +1,529 @@
+-- labsh.remote: inventory hosts reached with the system's OpenSSH client;
+-- lab.ssh, lab.exec and playbooks (labsh.playbook) stand on it.
+--
+-- How to reach a host comes from the inventory: its `ssh` section (defaults)
+-- and a node's or guest's own `ssh` table. A host with neither is never
+-- contacted. Every connection runs with BatchMode (cron has no one to type
+-- a password), host key checking on, and one master connection per host in
+-- a private directory, reused by every command for 60 s.
+--
+-- Commands to many hosts run at once: lab.exec, and playbooks, whose tasks
+-- call remote.run from coroutines that remote.concurrently resumes as the
+-- commands they wait for end.
+
+local host = require "labsh.host"
+local secret = require "labsh.secret"
+local sha256 = require("labsh.os").sha256
+
+local remote = {}
+
+--- `text` as one word for a POSIX shell.
+function remote.quote(text)
+  return "'" .. tostring(text):gsub("'", "'\\''") .. "'"
+end
+local quote = remote.quote
+
+--- An error object like the ones Swift raises (`kind`, `message`, fields;
+--- prints as its message), returned rather than raised.
+local function error_object(kind, message, fields)
+  local _, err = pcall(host.fail, kind, message, fields)
+  return err
+end
+
+----------------------------------------------------------------------------
+-- Hosts and their access settings
+
+local function record_named(name)
+  local inventory = lab.inventory.current()
+  for _, node in ipairs(inventory.nodes) do
+    if node.name == name then return node end
+  end
+  for _, guest in ipairs(inventory.guests or {}) do
+    if guest.name == name then return guest end
+  end
+end
+
+local function name_of(target)
+  if type(target) == "string" then return target end
+  if type(target) == "table" and type(target.name) == "string" then return target.name end
+  error(("expected a node, a guest or a host name, got a %s"):format(type(target)), 3)
+end
+
+local function describe(selector)
+  local parts = {}
+  for key, value in pairs(selector) do
+    parts[#parts + 1] = ("%s = %s"):format(key, type(value) == "table" and table.concat(value, "|") or tostring(value))
+  end
+  table.sort(parts)
+  return "{" .. table.concat(parts, ", ") .. "}"
+end
+
+--- The host names a selector picks, in inventory order: "all" (every node
+--- and guest), one name, a list of names, nodes or guests, or a filter as
+--- lab.nodes takes it ({role = "k8s-worker"}, {tag = "test"}), applied to
+--- nodes and guests alike. A selector that picks nothing is an error.
+function remote.hosts(selector)
+  local names = {}
+  if type(selector) == "string" and selector ~= "all" then
+    if not record_named(selector) then error(("no node or guest '%s' in the inventory"):format(selector), 2) end
+    return { selector }
+  elseif type(selector) == "table" and selector[1] ~= nil then
+    for _, target in ipairs(selector) do
+      local name = name_of(target)
+      if not record_named(name) then error(("no node or guest '%s' in the inventory"):format(name), 2) end
+      names[#names + 1] = name
+    end
+    return names
+  end
+  if type(selector) == "table" and next(selector) == nil then error("an empty selector picks no host", 2) end
+  local filter = type(selector) == "table" and selector or {}
+  names = require("labsh.query").host_names(filter)
+  if #names == 0 then error("no node or guest matches " .. describe(filter), 2) end
+  return names
+end
+
+--- How to reach `target`: the inventory's ssh defaults with the host's own
+--- settings over them, `name` and `host` (default: its address) filled in.
+--- nil and why when the inventory gives no way to reach it.
+function remote.access(target)
+  local name = name_of(target)
+  local record = record_named(name)
+  if not record then return nil, ("no node or guest '%s' in the inventory"):format(name) end
+  local defaults, own = lab.inventory.current().ssh, record.ssh
+  if not defaults and not own then
+    return nil, name .. ": the inventory gives no ssh access (no ssh section), so labsh does not connect"
+  end
+  local access = {}
+  for key, value in pairs(defaults or {}) do access[key] = value end
+  for key, value in pairs(own or {}) do access[key] = value end
+  access.name = name
+  access.host = access.host or record.address
+  if access.jump == name then access.jump = nil end  -- the bastion itself is reached directly
+  return access
+end
+
+----------------------------------------------------------------------------
+-- The ssh command line
+
+local control_dir_path
+
+--- The private directory of the master connections' sockets:
+--- $XDG_RUNTIME_DIR/labsh-ssh, else /tmp/labsh-ssh-USER (mode 0700, ours).
+function remote.control_dir()
+  if not control_dir_path then
+    local runtime = os.getenv("XDG_RUNTIME_DIR")
+    control_dir_path = (runtime and runtime ~= "") and (runtime .. "/labsh-ssh") or ("/tmp/labsh-ssh-" .. host.user())
+    host.private_directory(control_dir_path)
+  end
+  return control_dir_path
+end
+
+-- The key file for a reference: file:PATH is used in place; env:NAME holds
+-- the key itself, written to a 0600 file in the private directory.
+local function key_file(access)
+  local kind, rest = access.key:match("^(%a+):(.+)$")
+  if kind == "file" then return rest end
+  local key = secret.resolve(access.key, access.name .. ": ssh.key")
+  local path = remote.control_dir() .. "/key-" .. sha256(key):sub(1, 16)
+  host.write_private(path, key:sub(-1) == "\n" and key or key .. "\n")
+  return path
+end
+
+local warned_unchecked = {}
+
+--- The options ssh and scp share for `access` (a list of arguments).
+function remote.options(access)
+  local args = {}
+  local function option(name, value) args[#args + 1] = "-o"; args[#args + 1] = name .. "=" .. tostring(value) end
+  if access.config then args[#args + 1] = "-F"; args[#args + 1] = access.config end
+  local checking = access.host_key_checking or "yes"
+  if checking == "no" and not warned_unchecked[access.name] then
+    warned_unchecked[access.name] = true
+    io.stderr:write(("warning: %s: host key checking is off (ssh.host_key_checking = \"no\"): anyone on the path can pose as this host\n"):format(access.name))
+  end
+  option("BatchMode", "yes")
+  option("StrictHostKeyChecking", checking)
+  if access.known_hosts then option("UserKnownHostsFile", access.known_hosts) end
+  option("ConnectTimeout", access.connect_timeout or 10)
+  option("ControlMaster", "auto")
+  -- A master is shared only by connections that trust and log in alike:
+  -- changing known_hosts, key or jump host never reuses an old master.
+  local trust = table.concat({ access.known_hosts or "", access.key or "", access.config or "", access.jump or "",
+                               checking }, "\0")
+  option("ControlPath", ("%s/%s-%%C"):format(remote.control_dir(), sha256(trust):sub(1, 8)))
+  option("ControlPersist", 60)
+  option("ServerAliveInterval", 15)
+  if access.port then option("Port", access.port) end
+  if access.user then option("User", access.user) end
+  if access.key then
+    option("IdentityFile", key_file(access))
+    option("IdentitiesOnly", "yes")
+  end
+  if access.jump then
+    local through, why = remote.access(access.jump)
+    if not through then error(why, 0) end
+    -- ProxyCommand expands %h and %p, so the inner command's own % are doubled.
+    local words = { "ssh" }
+    for _, word in ipairs(remote.options(through)) do words[#words + 1] = quote(word:gsub("%%", "%%%%")) end
+    words[#words + 1] = "-W"
+    words[#words + 1] = "%h:%p"
+    words[#words + 1] = quote(through.host:gsub("%%", "%%%%"))
+    option("ProxyCommand", table.concat(words, " "))
+  end
+  return args
+end
+
+-- Exports and sudo around a shell command, and the bytes its stdin starts with.
+local function remote_script(access, command, opts)
+  local script = command
+  if opts.env then
+    local exports = {}
+    for name, value in pairs(opts.env) do
+      if type(name) ~= "string" or not name:match("^[%a_][%w_]*$") then
+        error(("env: '%s' is not a variable name"):format(tostring(name)), 0)
+      end
+      exports[#exports + 1] = ("export %s=%s; "):format(name, quote(value))
+    end
+    table.sort(exports)
+    script = table.concat(exports) .. script
+  end
+  -- Logged in as root, root needs no sudo (stock Proxmox has none).
+  local as_root = access.user == "root" and (opts.user == nil or opts.user == "root")
+  if not (opts.sudo or opts.user) or as_root then return script, "" end
+  local run_as = "sudo -H -n -u " .. quote(opts.user or "root") .. " -- /bin/sh -c " .. quote(script)
+  if not access.sudo_password then return run_as, "" end
+  -- The password travels as the first line of stdin, read by the remote
+  -- shell's builtin: never an argument, never in a process listing.
+  local password = secret.resolve(access.sudo_password, access.name .. ": ssh.sudo_password")
+  return "IFS= read -r labsh_pw; printf '%s\\n' \"$labsh_pw\" | sudo -S -p '' -v 2>/dev/null; unset labsh_pw; " .. run_as,
+    password .. "\n"
+end
+
+----------------------------------------------------------------------------
+-- Outcomes
+
+local Result = {}
+local result_meta = { __index = Result, __name = "lab.ExecResult" }
+
+--- The command exited 0.
+function Result:ok() return self.status == 0 end
+
+-- What ssh says on stderr when it, not the command, failed (exit 255).
+local reasons = {
+  { "host_key", "Host key verification failed" },
+  { "host_key", "REMOTE HOST IDENTIFICATION HAS CHANGED" },
+  { "host_key", "No %S+ host key is known" },
+  { "auth", "Permission denied" },
+  { "auth", "Too many authentication failures" },
+  { "auth", "Load key" },
+  { "unreachable", "Connection refused" },
+  { "unreachable", "Connection timed out" },
+  { "unreachable", "No route to host" },
+  { "unreachable", "Network is unreachable" },
+  { "unreachable", "Could not resolve hostname" },
+  { "unreachable", "Connection closed by" },
+  { "unreachable", "Connection reset" },
+  { "unreachable", "kex_exchange_identification" },
+  { "unreachable", "banner exchange" },
+  { "unreachable", "Control socket connect" },
+}
+
+local function ssh_failure(stderr)
+  for _, reason in ipairs(reasons) do
+    if stderr:find(reason[2]) then return reason[1] end
+  end
+end
+
+local function last_line(text)
+  local line = ""
+  for l in text:gmatch("[^\n]+") do if not l:match("^Warning: Permanently added") then line = l end end
+  return line
+end
+
+-- A process result as the outcome of a remote command: a Result, or an
+-- error object of kind "ssh" with a reason.
+local function outcome(access, command, ran)
+  local function failed(reason, message)
+    return error_object("ssh", ("%s: %s"):format(access.name, message), {
+      host = access.name, reason = reason, command = command,
+      stderr = ran.stderr, elapsed = ran.elapsed,
+    })
+  end
+  if ran.kind == "process" then return failed("local", tostring(ran.message)) end
+  if ran.timed_out then return failed("timeout", ("timed out after %.1f s"):format(ran.elapsed)) end
+  if ran.status == 255 then
+    local reason = ssh_failure(ran.stderr)
+    if reason then return failed(reason, last_line(ran.stderr)) end
+  end
+  if ran.status ~= 0 and (ran.stderr:find("sudo: a password is required", 1, true)
+      or ran.stderr:find("incorrect password attempt", 1, true)) then
+    return failed("sudo", "sudo refused: " .. last_line(ran.stderr))
+  end
+  return setmetatable({
+    host = access.name, status = ran.status, signal = ran.signal,
+    stdout = ran.stdout, stderr = ran.stderr, elapsed = ran.elapsed,
+  }, result_meta)
+end
+
+--- Whether `value` is an outcome that failed to run at all (an ssh error).
+function remote.is_error(value)
+  return type(value) == "table" and value.kind == "ssh"
+end
+
+----------------------------------------------------------------------------
+-- Requests: one ssh process, and what its result means
+
+local function opts_check(opts)
+  for key in pairs(opts) do
+    if not ({ timeout = true, sudo = true, env = true, stdin = true, user = true })[key] then
+      error(("unknown option '%s' (options are timeout, sudo, env, stdin, user)"):format(tostring(key)), 0)
+    end
+  end
+end
+
+--- The process to run `command` on `target` and how to read its result:
+--- {spec = <lab.process.run table>, finish = function(result) -> outcome}.
+--- A host without access gives a request whose outcome is that error.
+function remote.request(target, command, opts)
+  opts = opts or {}
+  opts_check(opts)
+  local access, why = remote.access(target)
+  if not access then
+    local err = error_object("ssh", why, { host = name_of(target), reason = "no_access", command = command })
+    return { error = err }
+  end
+  local script, input = remote_script(access, command, opts)
+  local argv = { "ssh" }
+  for _, word in ipairs(remote.options(access)) do argv[#argv + 1] = word end
+  argv[#argv + 1] = "-T"
+  argv[#argv + 1] = "--"
+  argv[#argv + 1] = access.host
+  argv[#argv + 1] = script
+  local stdin = input .. (opts.stdin or "")
+  return {
+    host = access.name,
+    spec = { argv = argv, stdin = stdin ~= "" and stdin or nil, timeout = opts.timeout },
+    finish = function(ran) return outcome(access, command, ran) end,
+  }
+end
+
+-- Coroutines run by remote.concurrently, which answer their requests.
+local scheduled = setmetatable({}, { __mode = "k" })
+
+-- Runs requests now: lab.process.run_all when there is more than one.
+local function perform(requests, parallel, on_line, on_exit)
+  local specs, at = {}, {}
+  local outcomes = {}
+  for i, request in ipairs(requests) do
+    if request.error then outcomes[i] = request.error
+    else
+      specs[#specs + 1] = request.spec
+      at[#specs] = i
+    end
+  end
+  if #specs > 0 then
+    local results = lab.process.run_all(specs, {
+      parallel = parallel,
+      on_line = on_line and function(j, stream, line) on_line(requests[at[j]], stream, line) end,
+      on_exit = on_exit and function(j) on_exit(requests[at[j]]) end,
+    })
+    for j, ran in ipairs(results) do
+      local i = at[j]
+      outcomes[i] = requests[i].finish(ran)
+    end
+  end
+  return outcomes
+end
+
+--- Runs `command` on `target` and returns its outcome: a result {host,
+--- status, stdout, stderr, elapsed} or an ssh error object (reason
+--- unreachable, auth, host_key, timeout, sudo, no_access), never raising for
+--- the host's failure. Called from a coroutine of remote.concurrently, it waits
+--- while the other hosts' commands run.
+function remote.run(target, command, opts)
+  local request = remote.request(target, command, opts)
+  local co = coroutine.running()
+  if scheduled[co] then return coroutine.yield(request) end
+  if request.error then return request.error end
+  local ran = lab.process.run(request.spec)
+  return request.finish(ran)
+end
+
+--- Calls fn(item) for each item, each in its own coroutine; the remote.run
+--- calls they make run together, at most `parallel` at once. Returns what
+--- each returned, in order (an error raised in one becomes its value).
+--- `observe` (optional): {on_line(request, stream, line), on_exit(request)}.
+function remote.concurrently(items, fn, parallel, observe)
+  observe = observe or {}
+  local results, waiting = {}, {}
+  local function step(i, co, ...)
+    local ok, value = coroutine.resume(co, ...)
+    if not ok then
+      results[i] = value
+    elseif coroutine.status(co) == "dead" then
+      results[i] = value
+    else
+      waiting[#waiting + 1] = { index = i, co = co, request = value }
+    end
+  end
+  for i, item in ipairs(items) do
+    local co = coroutine.create(fn)
+    scheduled[co] = true
+    step(i, co, item)
+  end
+  while #waiting > 0 do
+    local batch = waiting
+    waiting = {}
+    local requests = {}
+    for k, w in ipairs(batch) do requests[k] = w.request end
+    local outcomes = perform(requests, parallel or 16, observe.on_line, observe.on_exit)
+    for k, w in ipairs(batch) do step(w.index, w.co, outcomes[k]) end
+  end
+  return results
+end
+
+----------------------------------------------------------------------------
+-- Fan-out
+
+local Results = {}
+
+-- Prints as a table: host, status, seconds, first line of output or the error.
+local function results_text(list)
+  local rows, width = {}, 4
+  for _, r in ipairs(list) do
+    local status, text
+    if remote.is_error(r) then
+      status, text = r.reason, r.message
+    else
+      status = tostring(r.status or ("signal " .. tostring(r.signal)))
+      text = last_line(r.stdout ~= "" and r.stdout or r.stderr)
+    end
+    rows[#rows + 1] = { r.host or "?", status, r.elapsed and ("%.2fs"):format(r.elapsed) or "", text }
+    width = math.max(width, #(r.host or "?"))
+  end
+  local lines = { ("%-" .. width .. "s  %-11s  %7s  %s"):format("host", "status", "elapsed", "output") }
+  for _, row in ipairs(rows) do
+    lines[#lines + 1] = ("%-" .. width .. "s  %-11s  %7s  %s"):format(row[1], row[2], row[3], row[4])
+  end
+  return table.concat(lines, "\n")
+end
+
+local results_meta = {
+  __name = "lab.ExecResults",
+  __tostring = results_text,
+  -- results.pve1: the outcome of host pve1
+  __index = function(list, key)
+    if type(key) ~= "string" then return nil end
+    if Results[key] then return Results[key] end
+    for i = 1, rawlen(list) do
+      if rawget(list, i).host == key then return rawget(list, i) end
+    end
+  end,
+}
+
+--- The hosts whose command did not run or did not exit 0.
+function Results:failed()
+  local out = {}
+  for _, r in ipairs(self) do
+    if remote.is_error(r) or r.status ~= 0 then out[#out + 1] = r.host end
+  end
+  return out
+end
+
+--- Runs `command` on every host `targets` selects (see remote.hosts), at most
+--- opts.parallel (default 16) at once. Returns the outcomes in host order,
+--- also by name (`results.pve1`); one host's failure never stops the others.
+--- opts: timeout, sudo, user, env, stdin as for exec, stream = true to print
+--- output lines as they come, prefixed by host. A progress bar shows on a
+--- terminal while hosts are outstanding.
+function remote.exec(targets, command, opts)
+  opts = opts or {}
+  local parallel, stream = opts.parallel or 16, opts.stream
+  local per_host = {}
+  for key, value in pairs(opts) do
+    if key ~= "parallel" and key ~= "stream" then per_host[key] = value end
+  end
+  if type(parallel) ~= "number" or parallel < 1 then error("parallel must be a number >= 1", 2) end
+  local names = remote.hosts(targets)
+  local bar, done = nil, 0
+  if not stream and #names > 1 and lab.sys.isatty(2) then bar = require("labsh.progress").new() end
+  local width = 0
+  for _, name in ipairs(names) do width = math.max(width, #name) end
+  local observe = {
+    on_line = stream and function(request, which, line)
+      local out = which == "stderr" and io.stderr or io.stdout
+      out:write(("%-" .. width .. "s | %s\n"):format(request.host, line))
+      out:flush()
+    end,
+    on_exit = bar and function()
+      done = done + 1
+      bar:update(done / #names, ("%d/%d hosts"):format(done, #names))
+    end,
+  }
+  local outcomes = remote.concurrently(names, function(name) return remote.run(name, command, per_host) end,
+    parallel, observe)
+  if bar then bar:finish() end
+  return setmetatable(outcomes, results_meta)
+end
+
+--- Runs `command` on one host and returns its result; raises the ssh error
+--- (unreachable, auth, host_key, timeout, sudo, no_access) instead of
+--- returning it. `node:exec(command, opts)` is this for a node.
+function remote.exec_host(target, command, opts)
+  local result = remote.run(target, command, opts)
+  if remote.is_error(result) then error(result, 0) end
+  return result
+end
+
+----------------------------------------------------------------------------
+-- Files
+
+local function scp(target, from_remote, src, dst)
+  local access, why = remote.access(target)
+  if not access then host.fail("ssh", why, { host = name_of(target), reason = "no_access" }) end
+  local argv = { "scp", "-q" }
+  for _, word in ipairs(remote.options(access)) do argv[#argv + 1] = word end
+  local address = access.host:find(":", 1, true) and ("[" .. access.host .. "]") or access.host
+  argv[#argv + 1] = "--"
+  if from_remote then
+    argv[#argv + 1] = address .. ":" .. src
+    argv[#argv + 1] = dst
+  else
+    argv[#argv + 1] = src
+    argv[#argv + 1] = address .. ":" .. dst
+  end
+  local result = outcome(access, "scp " .. src .. " " .. dst, lab.process.run { argv = argv })
+  if remote.is_error(result) then error(result, 0) end
+  if result.status ~= 0 then
+    host.fail("ssh", ("%s: copying %s to %s failed: %s"):format(access.name, src, dst, last_line(result.stderr)),
+      { host = access.name, reason = "copy" })
+  end
+  return true
+end
+
+--- Copies the local file `src` to `dst` on `target` (scp over the host's
+--- master connection). Raises an ssh error on failure.
+function remote.copy(target, src, dst)
+  return scp(target, false, src, dst)
+end
+
+--- Copies the file `src` on `target` to the local path `dst`.
+function remote.fetch(target, src, dst)
+  return scp(target, true, src, dst)
+end
+
+--- Closes the master connection to each host `targets` selects (default:
+--- all), e.g. after a host's key or address changed.
+function remote.close(targets)
+  for _, name in ipairs(remote.hosts(targets or "all")) do
+    local access = remote.access(name)
+    if access then
+      local argv = { "ssh" }
+      for _, word in ipairs(remote.options(access)) do argv[#argv + 1] = word end
+      for _, word in ipairs { "-O", "exit", "--", access.host } do argv[#argv + 1] = word end
+      lab.process.run { argv = argv, timeout = 5 }
+    end
+  end
+end
+
+return remote
