@@ -122,11 +122,13 @@ final class Runner {
         return report(status)
     }
 
-    /// `-m NAME`: NAME.lua or NAME/init.lua on the script path.
+    /// `-m NAME`: NAME.lua or NAME/init.lua on the script path, else the
+    /// playbook playbooks/NAME.
     func loadByName(_ name: String) -> Int32 {
         var tried: [String] = []
         guard !name.split(separator: "/").contains(".."),
-              let found = scriptPath.find(name, embeddedRoot: "scripts", tried: &tried) else {
+              let found = scriptPath.find(name, embeddedRoot: "scripts", tried: &tried)
+                ?? scriptPath.find("playbooks/" + name, embeddedRoot: "scripts", tried: &tried) else {
             let list = tried.map { "\n\t" + $0 }.joined()
             "no script '\(name)' on the script path:\(list)".push(L)
             return LUA_ERRFILE

@@ -1,0 +1,364 @@
+-- labsh.playbook: lab.playbook, tasks (lab.task) run on inventory hosts
+-- over SSH, as Ansible runs a play.
+--
+-- Each task runs on every host of the batch at once (commands of all hosts
+-- go out together, lab.remote.concurrently); a host that fails or cannot be
+-- reached drops out of the play, the others go on. Handlers run once at the
+-- end of the play on the hosts where a task notifying them changed
+-- something. The recap counts ok, changed, failed, unreachable and skipped
+-- per host; the play raises an error at the end when a host failed, so a
+-- script running it exits non-zero.
+--
+-- Check mode (--dry-run) reads each host's state and reports what would
+-- change, with diffs, changing nothing. A host the inventory gives no ssh
+-- access to is never contacted: in check mode its tasks are listed as
+-- planned. A real run goes through the mutation gate: a person at a
+-- terminal confirms, cron passes --yes, and the audit log records the play
+-- and every change.
+
+local remote = require "labsh.remote"
+local task = require "lab.task"
+local gate = require "labsh.gate"
+local host = require "labsh.host"
+
+local M = {}
+
+local unreachable_reasons = { unreachable = true, host_key = true, auth = true, timeout = true, no_access = true }
+
+----------------------------------------------------------------------------
+-- What a task sees of its host
+
+local Context = {}
+Context.__index = Context
+
+-- Raises the failure of this task on this host.
+function Context:fail(message)
+  host.fail("task", message, { host = self.host })
+end
+
+--- Runs a shell command on the host: its result, whatever the exit status.
+--- A command that cannot run (unreachable, ...) ends the host's play.
+function Context:sh(script, opts)
+  if self.offline then self:fail("no ssh access: not contacted") end
+  local o = { sudo = self.sudo }
+  for k, v in pairs(opts or {}) do o[k] = v end
+  local r = remote.run(self.host, script, o)
+  if remote.is_error(r) then error(r, 0) end
+  return r
+end
+
+--- Runs a command that must succeed; `what` names it in the failure.
+function Context:must(script, what, opts)
+  local r = self:sh(script, opts)
+  if r.status ~= 0 then
+    local why = r.stderr:match("([^\n]+)\n?$") or r.stdout:match("([^\n]+)\n?$") or ("exit " .. tostring(r.status))
+    self:fail(("%s: %s"):format(what, why))
+  end
+  return r
+end
+
+--- Like sh, but a command that cannot run gives nil (reboot's polling).
+function Context:try(script, opts)
+  if self.offline then return nil end
+  local o = { sudo = self.sudo }
+  for k, v in pairs(opts or {}) do o[k] = v end
+  local r = remote.run(self.host, script, o)
+  if remote.is_error(r) then return nil, r end
+  return r
+end
+
+--- Waits `seconds` while the other hosts go on.
+function Context:pause(seconds)
+  coroutine.yield { spec = { argv = { "sleep", tostring(seconds) } }, finish = function() return true end }
+end
+
+--- Ends the master connection (the host is going away).
+function Context:close() remote.close(self.host) end
+
+----------------------------------------------------------------------------
+-- Checking a play
+
+local play_fields = {
+  name = "string", hosts = "string|table", tasks = "table", handlers = "table", serial = "number",
+  max_fail_percentage = "number", vars = "table", sudo = "boolean", parallel = "number",
+}
+
+local function check_play(play)
+  if type(play) ~= "table" then error("lab.playbook: expected a table {name, hosts, tasks, ...}", 3) end
+  for key, value in pairs(play) do
+    local want = play_fields[key]
+    if not want then
+      error(("lab.playbook: unknown field '%s' (fields: name, hosts, tasks, handlers, serial, "
+        .. "max_fail_percentage, vars, sudo, parallel)"):format(tostring(key)), 3)
+    end
+    if not want:find(type(value), 1, true) then
+      error(("lab.playbook: '%s' must be a %s, got a %s"):format(key, want:gsub("|", " or "), type(value)), 3)
+    end
+  end
+  for _, key in ipairs { "name", "hosts", "tasks" } do
+    if play[key] == nil then error(("lab.playbook: '%s' is required"):format(key), 3) end
+  end
+  for i, t in ipairs(play.tasks) do
+    if not task.is(t) then error(("lab.playbook: tasks[%d] is not a task (make it with lab.task.*)"):format(i), 3) end
+  end
+  -- handlers: a list of named tasks, or a map name -> task; kept in order
+  local handlers = {}
+  for key, t in pairs(play.handlers or {}) do
+    if not task.is(t) then error(("lab.playbook: handler %s is not a task"):format(tostring(key)), 3) end
+    local name = type(key) == "string" and key or t.name
+    handlers[#handlers + 1] = { name = name, task = t, order = type(key) == "number" and key or math.huge }
+  end
+  table.sort(handlers, function(a, b)
+    if a.order ~= b.order then return a.order < b.order end
+    return a.name < b.name
+  end)
+  local known = {}
+  for _, h in ipairs(handlers) do known[h.name] = true end
+  for _, t in ipairs(play.tasks) do
+    for _, name in ipairs(t.notify) do
+      if not known[name] then error(("lab.playbook: task '%s' notifies '%s', which is not a handler"):format(t.name, name), 3) end
+    end
+  end
+  if play.serial and (play.serial < 1 or play.serial ~= math.floor(play.serial)) then
+    error("lab.playbook: serial must be a whole number >= 1", 3)
+  end
+  local pct = play.max_fail_percentage
+  if pct and (pct < 0 or pct > 100) then error("lab.playbook: max_fail_percentage is between 0 and 100", 3) end
+  return handlers
+end
+
+----------------------------------------------------------------------------
+-- Output
+
+local colours = { ok = "32", changed = "33", failed = "31", unreachable = "31", skipped = "36", planned = "36" }
+local paint
+do
+  local tty = lab.sys.isatty(1)
+  paint = function(status, text)
+    if not tty or not colours[status] then return text end
+    return ("\27[%sm%s\27[0m"):format(colours[status], text)
+  end
+end
+
+local function say(text)
+  io.stdout:write(text, "\n")
+  io.stdout:flush()
+end
+
+local function indent(text, prefix)
+  return (text:gsub("[^\n]+", function(line) return prefix .. line end))
+end
+
+----------------------------------------------------------------------------
+-- Running
+
+-- A task on a host labsh may not contact, in check mode: "planned". Files
+-- are rendered as if the host had none yet, so the plan shows what each
+-- file would hold and a template's error shows before any host is touched.
+local function preview(t, ctx)
+  local planned = { status = "planned", msg = t.describe }
+  if t.kind ~= "file" and t.kind ~= "template" and t.kind ~= "line" then return planned end
+  local ok, report = pcall(t.run, ctx)
+  if ok then
+    planned.diff = report.diff
+  elseif t.kind == "template" then
+    return { status = "failed", msg = type(report) == "table" and report.message or tostring(report) }
+  end
+  return planned
+end
+
+-- One task on one host: its report, never raising.
+local function run_one(t, ctx)
+  if t.when then
+    local ok, go = pcall(t.when, ctx.record, ctx.vars)
+    if not ok then return { status = "failed", msg = "when: " .. tostring(go) } end
+    if not go then return { status = "skipped", msg = "when is false" } end
+  end
+  if ctx.offline then return preview(t, ctx) end
+  local saved = ctx.sudo
+  if t.sudo ~= nil then ctx.sudo = t.sudo end
+  local ok, result = pcall(t.run, ctx)
+  ctx.sudo = saved
+  if ok then return result end
+  if remote.is_error(result) then
+    return { status = unreachable_reasons[result.reason] and "unreachable" or "failed", msg = tostring(result) }
+  end
+  local message = type(result) == "table" and result.message or tostring(result)
+  return { status = "failed", msg = message }
+end
+
+-- Runs `t` on the hosts, prints a line per host; returns reports by host.
+local function run_task(play, t, hosts, contexts, stats, width, heading, title)
+  say(("%s [%s]"):format(heading, title or t.name))
+  local reports = remote.concurrently(hosts, function(name) return run_one(t, contexts[name]) end, play.parallel or 16)
+  local by_host = {}
+  for i, name in ipairs(hosts) do
+    local r = reports[i]
+    if type(r) ~= "table" or not r.status then r = { status = "failed", msg = tostring(r) } end
+    by_host[name] = r
+    local counted = r.status == "planned" and "ok" or r.status
+    stats[name][counted] = stats[name][counted] + 1
+    local line = ("  %s %-" .. width .. "s"):format(paint(r.status, ("%-11s"):format(r.status)), name)
+    if r.msg and r.msg ~= "" then line = line .. "  " .. r.msg end
+    say(line)
+    if r.diff and r.diff ~= "" and contexts[name].check then say(indent(r.diff:gsub("\n$", ""), "      ")) end
+    if r.status == "changed" and not contexts[name].check then
+      gate.audit { action = "playbook.task", target = name, outcome = "changed",
+                   details = { play = play.name, task = t.name, change = r.msg } }
+    end
+  end
+  return by_host
+end
+
+-- The hosts in batches of `serial` (all at once without it).
+local function batches(hosts, serial)
+  local out, size = {}, serial or #hosts
+  for i = 1, #hosts, size do
+    local batch = {}
+    for j = i, math.min(#hosts, i + size - 1) do batch[#batch + 1] = hosts[j] end
+    out[#out + 1] = batch
+  end
+  return out
+end
+
+local function play_run(play, handlers, hosts, check)
+  local inventory = lab.inventory.current()
+  local width, stats, contexts = 4, {}, {}
+  for _, name in ipairs(hosts) do
+    width = math.max(width, #name)
+    stats[name] = { ok = 0, changed = 0, failed = 0, unreachable = 0, skipped = 0 }
+    local access = remote.access(name)
+    local record
+    for _, list in ipairs { inventory.nodes, inventory.guests or {} } do
+      for _, r in ipairs(list) do if r.name == name then record = r end end
+    end
+    contexts[name] = setmetatable({
+      host = name, record = record, vars = play.vars or {}, check = check, sudo = play.sudo or false,
+      offline = access == nil,
+      planned = {},  -- check mode: path -> the state earlier tasks would leave
+      scope = setmetatable({ host = record, inventory = inventory }, { __index = play.vars or {} }),
+    }, Context)
+  end
+  local offline = 0
+  for _, name in ipairs(hosts) do if contexts[name].offline then offline = offline + 1 end end
+  say(("PLAY [%s] %d host%s%s"):format(play.name, #hosts, #hosts == 1 and "" or "s",
+    check and (offline == #hosts and " (check mode, no ssh access: the plan only)" or " (check mode)") or ""))
+  local failed_hosts, aborted = {}, false
+  for _, batch in ipairs(batches(hosts, play.serial)) do
+    if aborted then break end
+    local notified = {}
+    local active = {}
+    for _, name in ipairs(batch) do active[#active + 1] = name end
+    local failed_in_batch = 0
+    for _, t in ipairs(play.tasks) do
+      if #active == 0 then break end
+      local reports = run_task(play, t, active, contexts, stats, width, "TASK")
+      local still = {}
+      for _, name in ipairs(active) do
+        local r = reports[name]
+        if r.status == "failed" or r.status == "unreachable" then
+          failed_hosts[#failed_hosts + 1] = name
+          failed_in_batch = failed_in_batch + 1
+        else
+          still[#still + 1] = name
+          if r.status == "changed" then
+            for _, handler in ipairs(t.notify) do
+              notified[handler] = notified[handler] or {}
+              notified[handler][name] = true
+            end
+          end
+        end
+      end
+      active = still
+      local pct = play.max_fail_percentage
+      if pct and failed_in_batch * 100 > pct * #batch then
+        say(("  play stopped: %d of %d hosts in this batch failed (max_fail_percentage = %g)")
+          :format(failed_in_batch, #batch, pct))
+        aborted = true
+        break
+      end
+    end
+    if not aborted then
+      for _, h in ipairs(handlers) do
+        local targets = {}
+        for _, name in ipairs(active) do
+          if notified[h.name] and notified[h.name][name] then targets[#targets + 1] = name end
+        end
+        if #targets > 0 then
+          local reports = run_task(play, h.task, targets, contexts, stats, width, "HANDLER", h.name)
+          for _, name in ipairs(targets) do
+            if reports[name].status == "failed" or reports[name].status == "unreachable" then
+              failed_hosts[#failed_hosts + 1] = name
+            end
+          end
+        end
+      end
+    end
+  end
+  say("PLAY RECAP")
+  for _, name in ipairs(hosts) do
+    local s = stats[name]
+    local worst = (s.failed > 0 and "failed") or (s.unreachable > 0 and "unreachable")
+      or (s.changed > 0 and "changed") or "ok"
+    say(("  %s  ok=%d changed=%d unreachable=%d failed=%d skipped=%d"):format(
+      paint(worst, ("%-" .. width .. "s"):format(name)), s.ok, s.changed, s.unreachable, s.failed, s.skipped))
+  end
+  return { stats = stats, failed = failed_hosts, aborted = aborted, check = check }
+end
+
+-- `labsh -m NAME --dry-run` must not run for real: --dry-run and --yes
+-- after the playbook's name count as before it; anything else is refused.
+local function read_script_flags()
+  for _, a in ipairs(arg or {}) do
+    if a == "--dry-run" then lab.options.dry_run = true
+    elseif a == "--yes" then lab.options.yes = true
+    else
+      host.fail("playbook", ("unknown argument '%s': a playbook takes --dry-run and --yes (labsh's own options go before -m)")
+        :format(a))
+    end
+  end
+end
+
+-- A real run needs every host reachable by the inventory: refused before
+-- anyone is asked to confirm.
+local function refuse_offline(play, hosts)
+  local names = {}
+  for _, name in ipairs(hosts) do
+    if not remote.access(name) then names[#names + 1] = name end
+  end
+  if #names > 0 then
+    host.fail("playbook", ("%s: the inventory gives no ssh access to %s (an ssh section); --dry-run shows the plan")
+      :format(play.name, table.concat(names, ", ")))
+  end
+end
+
+--- Runs a play (see stdlib/meta/task.d.lua) and returns its recap:
+--- {stats = {host = {ok, changed, failed, unreachable, skipped}}, failed =
+--- {hosts}, check}. Raises an error of kind "playbook" after the recap when
+--- a host failed or could not be reached.
+function M.playbook(play)
+  local handlers = check_play(play)
+  read_script_flags()
+  local hosts = remote.hosts(play.hosts)
+  local check = lab.options.dry_run or false
+  if not check then refuse_offline(play, hosts) end
+  local recap
+  if check then
+    recap = play_run(play, handlers, hosts, true)
+    gate.audit { action = "playbook", target = play.name, outcome = "dry run", dry_run = true,
+                 details = { hosts = hosts } }
+  else
+    local _, declined = gate.perform({
+      action = "playbook", target = play.name, details = { hosts = hosts },
+      summary = ("run playbook %s on %d host%s"):format(play.name, #hosts, #hosts == 1 and "" or "s"),
+    }, function() recap = play_run(play, handlers, hosts, false) end)
+    if declined then return nil, declined end
+  end
+  if #recap.failed > 0 then
+    host.fail("playbook", ("%s: %d host%s failed: %s"):format(play.name, #recap.failed,
+      #recap.failed == 1 and "" or "s", table.concat(recap.failed, ", ")), { failed = recap.failed })
+  end
+  return recap
+end
+
+return M
