@@ -61,8 +61,9 @@ sort -n "$tmp/loads" | awk 'NF { v[++n] = $1 } END {
 
 # Live data: JSON against lua-cjson, HTTP fan-out against curl; retention
 # decisions against restic forget (the first run builds a 2,000-snapshot
-# repository once, a few minutes); the n-1 simulation over 50 nodes.
-for part in json http restic sim; do
+# repository once, a few minutes); the n-1 simulation over 50 nodes; remote
+# execution and a playbook on 10 sshd test hosts against Ansible.
+for part in json http restic sim ssh; do
     [ -x "Benchmarks/$part.sh" ] && RUNS=$runs "Benchmarks/$part.sh" "$labsh"
 done
 exit 0
