@@ -126,7 +126,7 @@ local function ownership_script(target, want)
   local parts = {}
   if want.mode then parts[#parts + 1] = ("chmod %04o -- %s"):format(want.mode, target) end
   if want.owner or want.group then
-    parts[#parts + 1] = ("chown %s%s -- %s"):format(want.owner or "", want.group and (":" .. want.group) or "", target)
+    parts[#parts + 1] = ("chown %s -- %s"):format(quote((want.owner or "") .. (want.group and (":" .. want.group) or "")), target)
   end
   return parts
 end
@@ -189,7 +189,7 @@ function task.file(args)
   if state ~= "file" and (args.content or args.src) then error("lab.task.file: content belongs to state = \"file\"", 2) end
   local content = args.content
   if args.src then
-    content = require("labsh.files").read(args.src)
+    content = require("labsh.files").read(args.src) or error(("lab.task.file: cannot read src %s"):format(args.src), 2)
   end
   local path = args.path
   local describe = state == "absent" and ("absent " .. path)
@@ -291,6 +291,7 @@ function task.template(args)
                               owner = "string", group = "string", secret = "boolean" }, { "path" })
   if (args.text == nil) == (args.src == nil) then error("lab.task.template: give text or src", 2) end
   local text = args.text or require("labsh.files").read(args.src)
+    or error(("lab.task.template: cannot read src %s"):format(args.src), 2)
   local label = args.src or ("template for " .. args.path)
   local want = { mode = octal("template", args.mode), owner = args.owner, group = args.group, secret = args.secret }
   return new("template", args, "template " .. args.path, function(ctx)
@@ -347,8 +348,7 @@ function task.package(args)
       -- what apt would do: "Inst" lines of a simulation
       local sim = ctx:must(apt .. "-s install " .. list, "simulate apt-get install")
       todo = {}
-      for n in sim.stdout:gmatch("\nInst (%S+)") do todo[#todo + 1] = n end
-      for n in sim.stdout:gmatch("^Inst (%S+)") do todo[#todo + 1] = n end
+      for n in ("\n" .. sim.stdout):gmatch("\nInst (%S+)") do todo[#todo + 1] = n end
     end
     if #todo == 0 then return report("ok") end
     local verb = state == "absent" and "remove" or (state == "latest" and "upgrade" or "install")

@@ -560,4 +560,18 @@ return {
   --   pushgateway  = "http://192.168.20.12:9091",
   --   textfile_dir = "/var/lib/prometheus/node-exporter",
   -- },
+
+  -- How labsh reaches the hosts over SSH (lab.exec, scripts/playbooks).
+  -- Left out for the same reason: without it labsh contacts no host, and a
+  -- playbook's --dry-run shows its plan. §4.2: key-based SSH through a
+  -- bastion in the Management VLAN (add it as a guest first). A host's own
+  -- `ssh = { host =, port =, user = }` overrides these; keys and the sudo
+  -- password by reference only.
+  -- ssh = {
+  --   user          = "ansible",
+  --   key           = "file:/etc/labsh/id_ed25519",
+  --   known_hosts   = "/etc/labsh/known_hosts",
+  --   jump          = "bastion",
+  --   sudo_password = "env:LABSH_SUDO_PASSWORD",
+  -- },
 }
