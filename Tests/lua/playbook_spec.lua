@@ -265,3 +265,18 @@ return lab.playbook { name = "reboot", hosts = { "host2" },
   assert(out:find("failed +host2  not back after 3 s"), out)
   assert(lab.sys.monotonic() - started < 15)
 end)
+
+test("line: replace the last match, insert after a pattern, remove, and leave a matching file alone", function()
+  on_hosts("printf 'a=1\\n# keys\\nb=2\\nb=3\\nend' > /srv/spec-lines")
+  local out, rc = play([[
+return lab.playbook { name = "lines", hosts = { "host3" }, tasks = {
+  lab.task.line { name = "replace", path = "/srv/spec-lines", regexp = "^b=", line = "b=9" },
+  lab.task.line { name = "insert", path = "/srv/spec-lines", line = "c=1", after = "^# keys" },
+  lab.task.line { name = "remove", path = "/srv/spec-lines", regexp = "^a=", state = "absent" },
+  lab.task.line { name = "present", path = "/srv/spec-lines", line = "end" },
+} }
+]])
+  assert_eq(rc, 0, out)
+  assert(out:find("TASK %[present%]\n  ok"), "a line already there changes nothing:\n" .. out)
+  assert_eq(on_hosts("cat /srv/spec-lines").host3, "# keys\nc=1\nb=2\nb=9\nend\n")
+end)

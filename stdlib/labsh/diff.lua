@@ -3,12 +3,16 @@
 
 local diff = {}
 
+-- A last line without its newline differs from the same line with one, as
+-- in diff: it carries this mark, which no line of text holds.
+local NO_NEWLINE = "\0no newline"
+
 local function lines_of(text)
   local lines = {}
   for line in (text or ""):gmatch("([^\n]*)\n") do lines[#lines + 1] = line end
   local tail = (text or ""):match("([^\n]+)$")
-  if tail then lines[#lines + 1] = tail end
-  return lines, tail ~= nil
+  if tail then lines[#lines + 1] = tail .. NO_NEWLINE end
+  return lines
 end
 
 -- The edit script between a and b: a list of {op, line} with op " ", "-"
@@ -62,8 +66,7 @@ end
 function diff.unified(old, new, from, to, context)
   if old == new then return "" end
   context = context or 3
-  local a, a_open = lines_of(old)
-  local b, b_open = lines_of(new)
+  local a, b = lines_of(old), lines_of(new)
   local script = edits(a, b)
   local out = { "--- " .. (old and from or "/dev/null"), "+++ " .. (new and to or "/dev/null") }
   -- Positions in a and b of each script entry.
@@ -98,11 +101,10 @@ function diff.unified(old, new, from, to, context)
       local from_b = count_b == 0 and at_b[start] - 1 or at_b[start]
       out[#out + 1] = ("@@ -%s +%s @@"):format(range(from_a, count_a), range(from_b, count_b))
       for q = start, finish do
-        out[#out + 1] = script[q][1] .. script[q][2]
-        -- the last line of a file without a final newline, as diff marks it
-        local last_of_a = script[q][1] ~= "+" and at_a[q] == #a and a_open
-        local last_of_b = script[q][1] ~= "-" and at_b[q] == #b and b_open
-        if last_of_a or last_of_b then out[#out + 1] = "\\ No newline at end of file" end
+        local line = script[q][2]
+        local bare = line:sub(-#NO_NEWLINE) == NO_NEWLINE and line:sub(1, -#NO_NEWLINE - 1)
+        out[#out + 1] = script[q][1] .. (bare or line)
+        if bare then out[#out + 1] = "\\ No newline at end of file" end
       end
       k = finish + 1
     end
