@@ -204,3 +204,14 @@ test("inventory ssh settings are validated", function()
   assert(load_error(function(t) return (t:gsub('(name = "host1".-ssh = {)', '%1 jump = "host2",'):gsub('(name = "host2".-ssh = {)', '%1 jump = "host1",')) end)
     :find("circle", 1, true))
 end)
+
+test("host key checking turned off is said out loud, once per host", function()
+  local unchecked = variant(function(t) return (t:gsub('connect_timeout = 5,', 'connect_timeout = 5, host_key_checking = "no",')) end)
+  local path = write_temp(unchecked)
+  local r = lab.process.run { argv = { os.getenv("LABSH_BIN") or arg[-1], "--inventory", path, "-e",
+    "lab.exec('host1', 'true') lab.exec('host1', 'true')" } }
+  os.remove(path)
+  assert_eq(r.status, 0, r.stderr)
+  local warnings = select(2, r.stderr:gsub("host key checking is off", ""))
+  assert_eq(warnings, 1, r.stderr)
+end)
