@@ -58,11 +58,31 @@ public struct ByteSize: Hashable, Comparable, Sendable, CustomStringConvertible 
     }
 
     private static func factor(of symbol: Substring) -> Int64? {
-        if symbol.isEmpty || symbol == "B" { return 1 }
-        // Bytes, not String ==: unit symbols are ASCII, and this runs per size.
-        let bytes = symbol.utf8
-        return (siUnits.first { $0.symbol.utf8.elementsEqual(bytes) }
-                ?? iecUnits.first { $0.symbol.utf8.elementsEqual(bytes) })?.factor
+        // Byte by byte, no String comparison: this runs for every size of an
+        // inventory. "kB" "MB" ... (powers of 1000), "KiB" "MiB" ... (1024).
+        var bytes = (0 as UInt8, 0 as UInt8, 0 as UInt8)
+        var count = 0
+        for byte in symbol.utf8 {
+            guard count < 3 else { return nil }
+            switch count {
+            case 0: bytes.0 = byte
+            case 1: bytes.1 = byte
+            default: bytes.2 = byte
+            }
+            count += 1
+        }
+        if count == 0 || (count == 1 && bytes.0 == UInt8(ascii: "B")) { return 1 }
+        let powers: [UInt8] = [UInt8(ascii: "K"), UInt8(ascii: "M"), UInt8(ascii: "G"), UInt8(ascii: "T"),
+                               UInt8(ascii: "P"), UInt8(ascii: "E")]
+        if count == 2, bytes.1 == UInt8(ascii: "B") {
+            let prefix = bytes.0 == UInt8(ascii: "k") ? UInt8(ascii: "K") : (bytes.0 == UInt8(ascii: "K") ? 0 : bytes.0)
+            guard let i = powers.firstIndex(of: prefix) else { return nil }
+            return siUnits[i].factor
+        }
+        if count == 3, bytes.1 == UInt8(ascii: "i"), bytes.2 == UInt8(ascii: "B"), let i = powers.firstIndex(of: bytes.0) {
+            return iecUnits[i].factor
+        }
+        return nil
     }
 
     /// Reads "16GB", "512GiB", "1.5TB", "64 MiB" or plain bytes "1024".

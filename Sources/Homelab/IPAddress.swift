@@ -7,7 +7,7 @@ public enum IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Text with a ':' is read as IPv6, anything else as IPv4, so the error
     /// explains the form the text was closest to.
     public init(parsing text: String) throws {
-        if text.contains(":") {
+        if text.utf8.contains(UInt8(ascii: ":")) {
             self = .v6(try IPv6Address(parsing: text))
         } else {
             self = .v4(try IPv4Address(parsing: text))

@@ -24,7 +24,16 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
     }
 
     public var description: String {
-        octets.map { String($0) }.joined(separator: ".")
+        // Digit by digit: a model's every address is written out this way.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(15)
+        for (i, octet) in octets.enumerated() {
+            if i > 0 { bytes.append(UInt8(ascii: ".")) }
+            if octet >= 100 { bytes.append(UInt8(ascii: "0") + octet / 100) }
+            if octet >= 10 { bytes.append(UInt8(ascii: "0") + octet / 10 % 10) }
+            bytes.append(UInt8(ascii: "0") + octet % 10)
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     public static func < (a: IPv4Address, b: IPv4Address) -> Bool { a.value < b.value }

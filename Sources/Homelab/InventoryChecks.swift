@@ -4,10 +4,15 @@
 struct InventoryChecks {
     let inventory: Inventory
     let log: DiagnosticLog
+    /// Every node and guest with where it sits, made once: several checks
+    /// walk them all.
+    private let machines: [(name: String, address: IPAddress, place: Place)]
 
     init(_ inventory: Inventory, log: DiagnosticLog) {
         self.inventory = inventory
         self.log = log
+        machines = inventory.nodes.enumerated().map { ($0.element.name, $0.element.address, ("nodes", $0.offset)) }
+            + inventory.guests.enumerated().map { ($0.element.name, $0.element.address, ("guests", $0.offset)) }
     }
 
     func run() {
@@ -28,6 +33,7 @@ struct InventoryChecks {
         var jumps: [String: String] = [:]
         for node in inventory.nodes { if let j = node.ssh?.jump { jumps[node.name] = j } }
         for guest in inventory.guests { if let j = guest.ssh?.jump { jumps[guest.name] = j } }
+        guard !jumps.isEmpty || inventory.ssh?.jump != nil else { return }
         let names = machines.map(\.name)
         if let j = inventory.ssh?.jump, !names.contains(j) {
             log.error(FieldPath().appending("ssh").appending("jump"), "'\(j)' is not a node or guest\(Suggestion.didYouMean(j, in: names))")
@@ -78,11 +84,6 @@ struct InventoryChecks {
     /// Where a node or guest sits: "nodes"/"guests" and its index. The
     /// FieldPath is made only for a message (inventories can be large).
     private typealias Place = (section: String, index: Int)
-
-    private var machines: [(name: String, address: IPAddress, place: Place)] {
-        inventory.nodes.enumerated().map { ($0.element.name, $0.element.address, ("nodes", $0.offset)) }
-            + inventory.guests.enumerated().map { ($0.element.name, $0.element.address, ("guests", $0.offset)) }
-    }
 
     private func path(_ place: Place) -> FieldPath { path(place.section, place.index) }
 

@@ -105,16 +105,29 @@ enum ModelModule {
 
     static func inventoryValue(_ L: OpaquePointer, _ idx: Int32, path: inout [PathStep],
                                file: String) throws -> InventoryValue {
-        func fail(_ what: String) -> LuaRaise {
-            let text = path.map { step -> String in
+        do {
+            return try read(L, idx, depth: path.count)
+        } catch let failure as ReadFailure {
+            let steps = path + failure.steps
+            let text = steps.map { step -> String in
                 switch step {
                 case .key(let k): return "." + k
                 case .index(let i): return "[\(i)]"
                 }
             }.joined()
-            let at = path.isEmpty ? "(top level)" : text.drop { $0 == "." }
-            return .object(kind: "inventory", message: "\(file): \(at): \(what)", fields: ["file": .str(file)])
+            let at = steps.isEmpty ? "(top level)" : String(text.drop { $0 == "." })
+            throw LuaRaise.object(kind: "inventory", message: "\(file): \(at): \(failure.what)", fields: ["file": .str(file)])
         }
+    }
+
+    /// What is wrong where: the steps are added while the error unwinds, so
+    /// reading a good inventory keeps no path at all.
+    struct ReadFailure: Error {
+        var steps: [PathStep] = []
+        var what: String
+    }
+
+    private static func read(_ L: OpaquePointer, _ idx: Int32, depth: Int) throws -> InventoryValue {
         switch lua_type(L, idx) {
         case LUA_TBOOLEAN:
             return .boolean(lua_toboolean(L, idx) != 0)
@@ -125,11 +138,11 @@ enum ModelModule {
             var len = 0
             let p = lua_tolstring(L, idx, &len)
             guard let text = String(strictUTF8: UnsafeRawBufferPointer(start: p, count: len)) else {
-                throw fail("text is not valid UTF-8")
+                throw ReadFailure(what: "text is not valid UTF-8")
             }
             return .string(text)
         case LUA_TTABLE:
-            guard path.count < 64, lua_checkstack(L, 4) != 0 else { throw fail("tables nested too deep (a cycle?)") }
+            guard depth < 64, lua_checkstack(L, 4) != 0 else { throw ReadFailure(what: "tables nested too deep (a cycle?)") }
             let table = lua_absindex(L, idx)
             let count = Int(lua_rawlen(L, table))
             var list: [InventoryValue] = []
@@ -141,27 +154,33 @@ enum ModelModule {
                     continue  // the sequence part: read in order below
                 }
                 guard lua_type(L, -2) == LUA_TSTRING, let key = LuaState.string(L, -2) else {
-                    throw fail("field names must be strings")
+                    throw ReadFailure(what: "field names must be strings")
                 }
-                path.append(.key(key))
-                defer { path.removeLast() }
-                map.appendNew(key, try inventoryValue(L, lua_gettop(L), path: &path, file: file))
+                do {
+                    map.appendNew(key, try read(L, lua_gettop(L), depth: depth + 1))
+                } catch var failure as ReadFailure {
+                    failure.steps.insert(.key(key), at: 0)
+                    throw failure
+                }
             }
             if count > 0 {
-                guard map.isEmpty else { throw fail("a table is either a list or has named fields, not both") }
+                guard map.isEmpty else { throw ReadFailure(what: "a table is either a list or has named fields, not both") }
                 list.reserveCapacity(count)
                 for i in 1...count {
                     lua_rawgeti(L, table, lua_Integer(i))
                     defer { lh_pop(L, 1) }
-                    path.append(.index(i))
-                    defer { path.removeLast() }
-                    list.append(try inventoryValue(L, lua_gettop(L), path: &path, file: file))
+                    do {
+                        list.append(try read(L, lua_gettop(L), depth: depth + 1))
+                    } catch var failure as ReadFailure {
+                        failure.steps.insert(.index(i), at: 0)
+                        throw failure
+                    }
                 }
                 return .list(list)
             }
             return map.isEmpty ? .list([]) : .map(map)
         default:
-            throw fail("\(String(cString: lh_typename(L, idx))) values cannot be inventory data")
+            throw ReadFailure(what: "\(String(cString: lh_typename(L, idx))) values cannot be inventory data")
         }
     }
 

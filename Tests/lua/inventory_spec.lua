@@ -71,6 +71,21 @@ return {
   assert_eq(lab.inventory.summary().file, before, "nothing lost")
 end)
 
+test("values that are not data are refused with their path", function()
+  local model = require "labsh.model"
+  local function refused(value)
+    local ok, err = pcall(model.validate, value, "inv.lua")
+    assert(not ok)
+    return err.message
+  end
+  assert_eq(refused { nodes = { { name = "a" }, { name = print } } },
+    "inv.lua: nodes[2].name: function values cannot be inventory data")
+  assert_eq(refused { site = { [1] = "x", name = "y" } },
+    "inv.lua: site: a table is either a list or has named fields, not both")
+  assert_eq(refused { guests = { { tags = { "ok", "\xff" } } } }, "inv.lua: guests[1].tags[2]: text is not valid UTF-8")
+  assert_eq(refused(print), "inv.lua: (top level): function values cannot be inventory data")
+end)
+
 test("a valid file becomes the current inventory", function()
   local path = write_temp([[
 return {
