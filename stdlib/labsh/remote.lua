@@ -446,7 +446,10 @@ function remote.exec(targets, command, opts)
   if type(parallel) ~= "number" or parallel < 1 then error("parallel must be a number >= 1", 2) end
   local names = remote.hosts(targets)
   local bar, done = nil, 0
-  if not stream and #names > 1 and lab.sys.isatty(2) then bar = require("labsh.progress").new() end
+  if not stream and #names > 1 and lab.sys.isatty(2) then
+    bar = require("labsh.progress").new()
+    bar:update(0, ("0/%d hosts"):format(#names))
+  end
   local width = 0
   for _, name in ipairs(names) do width = math.max(width, #name) end
   local observe = {
