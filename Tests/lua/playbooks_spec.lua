@@ -51,7 +51,7 @@ local function plain(text) return (text:gsub("%p", "%%%0")) end
 local function planned_on(stdout, name) return stdout:find("\n  planned +" .. plain(name) .. "  ") ~= nil end
 
 local function clean_recap(stdout, name)
-  return stdout:find("\n  " .. plain(name) .. " +ok=%d+ changed=0 unreachable=0 failed=0 skipped=0\n") ~= nil
+  return stdout:find("\n  " .. plain(name) .. " +ok=0 changed=0 unreachable=0 failed=0 skipped=0 planned=%d+\n") ~= nil
 end
 
 -- Fails unless the children see the built-in homelab, which gives no ssh

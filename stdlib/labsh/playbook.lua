@@ -196,8 +196,7 @@ local function run_task(play, t, hosts, contexts, stats, width, heading, title)
     local r = reports[i]
     if type(r) ~= "table" or not r.status then r = { status = "failed", msg = tostring(r) } end
     by_host[name] = r
-    local counted = r.status == "planned" and "ok" or r.status
-    stats[name][counted] = stats[name][counted] + 1
+    stats[name][r.status] = stats[name][r.status] + 1
     local line = ("  %s %-" .. width .. "s"):format(paint(r.status, ("%-11s"):format(r.status)), name)
     if r.msg and r.msg ~= "" then line = line .. "  " .. r.msg end
     say(line)
@@ -223,15 +222,16 @@ end
 
 local function play_run(play, handlers, hosts, check)
   local inventory = lab.inventory.current()
+  local records = {}
+  for _, list in ipairs { inventory.nodes, inventory.guests or {} } do
+    for _, r in ipairs(list) do records[r.name] = r end
+  end
   local width, stats, contexts = 4, {}, {}
   for _, name in ipairs(hosts) do
     width = math.max(width, #name)
-    stats[name] = { ok = 0, changed = 0, failed = 0, unreachable = 0, skipped = 0 }
+    stats[name] = { ok = 0, changed = 0, failed = 0, unreachable = 0, skipped = 0, planned = 0 }
     local access = remote.access(name)
-    local record
-    for _, list in ipairs { inventory.nodes, inventory.guests or {} } do
-      for _, r in ipairs(list) do if r.name == name then record = r end end
-    end
+    local record = records[name]
     contexts[name] = setmetatable({
       host = name, record = record, vars = play.vars or {}, check = check, sudo = play.sudo or false,
       offline = access == nil,
@@ -299,9 +299,11 @@ local function play_run(play, handlers, hosts, check)
   for _, name in ipairs(hosts) do
     local s = stats[name]
     local worst = (s.failed > 0 and "failed") or (s.unreachable > 0 and "unreachable")
-      or (s.changed > 0 and "changed") or "ok"
-    say(("  %s  ok=%d changed=%d unreachable=%d failed=%d skipped=%d"):format(
-      paint(worst, ("%-" .. width .. "s"):format(name)), s.ok, s.changed, s.unreachable, s.failed, s.skipped))
+      or (s.changed > 0 and "changed") or (s.planned > 0 and "planned") or "ok"
+    -- planned: tasks of a host never contacted, neither ok nor changed
+    say(("  %s  ok=%d changed=%d unreachable=%d failed=%d skipped=%d%s"):format(
+      paint(worst, ("%-" .. width .. "s"):format(name)), s.ok, s.changed, s.unreachable, s.failed, s.skipped,
+      s.planned > 0 and (" planned=%d"):format(s.planned) or ""))
   end
   return { stats = stats, failed = failed_hosts, aborted = aborted, check = check }
 end

@@ -99,7 +99,8 @@ function lab.task.is(value) end
 ---@field parallel integer? hosts worked on at once (default 16)
 
 ---Runs a play and prints one line per host per task and a recap per host
----(ok, changed, unreachable, failed, skipped). A host that fails or cannot
+---(ok, changed, unreachable, failed, skipped; planned for hosts never
+---contacted). A host that fails or cannot
 ---be reached drops out; the others go on. Changes go through the mutation
 ---gate: --dry-run is check mode (state read, diffs shown, nothing changed;
 ---hosts without ssh access are listed as planned, never contacted), a
