@@ -208,29 +208,32 @@ local result_meta = { __index = Result, __name = "lab.ExecResult" }
 --- The command exited 0.
 function Result:ok() return self.status == 0 end
 
--- What ssh says on stderr when it, not the command, failed (exit 255).
+-- What ssh says on stderr when it, not the command, failed (exit 255). Its
+-- own messages only: a command that exits 255 after printing "Connection
+-- refused" of its own is the command's result.
 local reasons = {
-  { "host_key", "Host key verification failed" },
+  { "host_key", "^Host key verification failed" },
   { "host_key", "REMOTE HOST IDENTIFICATION HAS CHANGED" },
-  { "host_key", "No %S+ host key is known" },
-  { "auth", "Permission denied" },
-  { "auth", "Too many authentication failures" },
-  { "auth", "Load key" },
-  { "unreachable", "Connection refused" },
-  { "unreachable", "Connection timed out" },
-  { "unreachable", "No route to host" },
-  { "unreachable", "Network is unreachable" },
-  { "unreachable", "Could not resolve hostname" },
-  { "unreachable", "Connection closed by" },
-  { "unreachable", "Connection reset" },
-  { "unreachable", "kex_exchange_identification" },
-  { "unreachable", "banner exchange" },
-  { "unreachable", "Control socket connect" },
+  { "host_key", "^No %S+ host key is known" },
+  { "auth", ": Permission denied %(" },
+  { "auth", "^Received disconnect .*Too many authentication failures" },
+  { "auth", "^Load key " },
+  { "unreachable", "^ssh: connect to host " },
+  { "unreachable", "^ssh: Could not resolve hostname " },
+  { "unreachable", "^kex_exchange_identification: " },
+  { "unreachable", "^Connection closed by " },
+  { "unreachable", "^Connection reset by " },
+  { "unreachable", "^Connection timed out during banner exchange" },
+  { "unreachable", "^ssh_exchange_identification: " },
+  { "unreachable", "^Control socket connect" },
+  { "unreachable", "^ssh: " },
 }
 
 local function ssh_failure(stderr)
-  for _, reason in ipairs(reasons) do
-    if stderr:find(reason[2]) then return reason[1] end
+  for line in stderr:gmatch("[^\r\n]+") do
+    for _, reason in ipairs(reasons) do
+      if line:find(reason[2]) then return reason[1] end
+    end
   end
 end
 
@@ -310,7 +313,8 @@ end
 -- Coroutines run by remote.concurrently, which answer their requests.
 local scheduled = setmetatable({}, { __mode = "k" })
 
--- Runs requests now: lab.process.run_all when there is more than one.
+-- Runs the requests' processes together (lab.process.run_all); an error
+-- request (no access) is its own outcome.
 local function perform(requests, parallel, on_line, on_exit)
   local specs, at = {}, {}
   local outcomes = {}
