@@ -223,3 +223,33 @@ test("a command's own exit 255 is its result, not an ssh failure", function()
     assert_eq(r.kind, nil)
   end)
 end)
+
+test("a key given as env:NAME is a private file while labsh runs, never an argument", function()
+  local from_env = variant(function(t) return (t:gsub('key = "file:[^"]*"', 'key = "env:LABSH_SPEC_KEY"')) end)
+  local path = write_temp(from_env)
+  local runtime = require("labsh.host").temp_directory("labsh-spec-runtime")
+  local r = lab.process.run {
+    argv = { os.getenv("LABSH_BIN") or arg[-1], "--inventory", path, "-e", [[
+      io.write(lab.ssh.run("host2", "cat /srv/whoami").stdout)
+      for _, word in ipairs(require("labsh.remote").request("host2", "true").spec.argv) do
+        assert(not word:find("PRIVATE KEY", 1, true), "the key is no argument")
+      end
+      local dir = os.getenv("XDG_RUNTIME_DIR") .. "/labsh-ssh"
+      io.write(lab.process.run({ argv = { "sh", "-c", "stat -c %a " .. dir .. "/key-*" } }).stdout)
+      lab.ssh.close("host2")]] },
+    env = { LABSH_SPEC_KEY = read_file(dir .. "/client_key"), XDG_RUNTIME_DIR = runtime },
+  }
+  os.remove(path)
+  assert_eq(r.status, 0, r.stderr)
+  assert_eq(r.stdout, "host2\n600\n", "mode 0600 while labsh runs")
+  local left = lab.process.run { argv = { "sh", "-c", "ls " .. runtime .. "/labsh-ssh | grep -c key-" } }
+  assert_eq(left.stdout, "0\n", "gone when labsh ends")
+  require("labsh.host").remove_tree(runtime)
+end)
+
+test("user runs the command as another account through sudo", function()
+  with_inventory(base_text, function()
+    assert_eq(lab.ssh.run("host1", "id -un", { user = "ops" }).stdout, "ops\n")
+    assert_eq(lab.ssh.run("host1", "id -un", { sudo = true }).stdout, "root\n", "root needs no sudo")
+  end)
+end)

@@ -118,14 +118,24 @@ function remote.control_dir()
   return control_dir_path
 end
 
+-- Key files written this run, removed when labsh ends (a finalizer of the
+-- Lua state, which runs also after an error, a signal or --timeout).
+local written_keys = setmetatable({}, { __gc = function(paths)
+  for path in pairs(paths) do os.remove(path) end
+end })
+
 -- The key file for a reference: file:PATH is used in place; env:NAME holds
--- the key itself, written to a 0600 file in the private directory.
+-- the key itself, written to a 0600 file in the private directory while
+-- labsh runs.
 local function key_file(access)
   local kind, rest = access.key:match("^(%a+):(.+)$")
   if kind == "file" then return rest end
   local key = secret.resolve(access.key, access.name .. ": ssh.key")
   local path = remote.control_dir() .. "/key-" .. sha256(key):sub(1, 16)
-  host.write_private(path, key:sub(-1) == "\n" and key or key .. "\n")
+  if not written_keys[path] then
+    host.write_private(path, key:sub(-1) == "\n" and key or key .. "\n")
+    written_keys[path] = true
+  end
   return path
 end
 
