@@ -280,3 +280,20 @@ return lab.playbook { name = "lines", hosts = { "host3" }, tasks = {
   assert(out:find("TASK %[present%]\n  ok"), "a line already there changes nothing:\n" .. out)
   assert_eq(on_hosts("cat /srv/spec-lines").host3, "# keys\nc=1\nb=2\nb=9\nend\n")
 end)
+
+test("--format json gives the play's results as one document", function()
+  local out, rc = play([[
+return lab.playbook { name = "json", hosts = { "host1", "down1" },
+  tasks = { lab.task.file { name = "probe", path = "/srv/spec-json", content = "x\n" } } }
+]], "--dry-run --format json")
+  assert(rc ~= 0, "down1 is unreachable")
+  local doc = lab.json.decode(out)
+  assert_eq(doc.play, "json")
+  assert_eq(doc.check, true)
+  assert_eq(doc.tasks[1].task, "probe")
+  assert_eq(doc.tasks[1].hosts.host1.status, "changed")
+  assert(doc.tasks[1].hosts.host1.diff:find("+x", 1, true))
+  assert_eq(doc.tasks[1].hosts.down1.status, "unreachable")
+  assert_eq(doc.stats.host1.changed, 1)
+  assert_same(doc.failed, { "down1" })
+end)

@@ -130,17 +130,19 @@ end
 ----------------------------------------------------------------------------
 -- Output
 
+-- Text for people (coloured on a terminal unless NO_COLOR is set), or with
+-- --format json one document at the end of each play for machines.
 local colours = { ok = "32", changed = "33", failed = "31", unreachable = "31", skipped = "36", planned = "36" }
-local paint
-do
-  local tty = lab.sys.isatty(1)
-  paint = function(status, text)
-    if not tty or not colours[status] then return text end
-    return ("\27[%sm%s\27[0m"):format(colours[status], text)
-  end
+local function as_json() return lab.options.format == "json" end
+
+local function paint(status, text)
+  local no_color = os.getenv("NO_COLOR")
+  if not lab.sys.isatty(1) or (no_color and no_color ~= "") or not colours[status] then return text end
+  return ("\27[%sm%s\27[0m"):format(colours[status], text)
 end
 
 local function say(text)
+  if as_json() then return end
   io.stdout:write(text, "\n")
   io.stdout:flush()
 end
@@ -188,16 +190,21 @@ local function run_one(t, ctx)
 end
 
 -- Runs `t` on the hosts, prints a line per host; returns reports by host.
-local function run_task(play, t, hosts, contexts, stats, width, heading, title)
+-- `run`: the play being run {play, contexts, stats, width, log}.
+local function run_task(run, t, hosts, heading, title)
+  local play, contexts, stats = run.play, run.contexts, run.stats
   say(("%s [%s]"):format(heading, title or t.name))
   local reports = remote.concurrently(hosts, function(name) return run_one(t, contexts[name]) end, play.parallel or 16)
   local by_host = {}
+  local logged = { task = title or t.name, handler = heading == "HANDLER" or nil, hosts = {} }
+  run.log[#run.log + 1] = logged
   for i, name in ipairs(hosts) do
     local r = reports[i]
     if type(r) ~= "table" or not r.status then r = { status = "failed", msg = tostring(r) } end
     by_host[name] = r
+    logged.hosts[name] = { status = r.status, msg = r.msg, diff = r.diff }
     stats[name][r.status] = stats[name][r.status] + 1
-    local line = ("  %s %-" .. width .. "s"):format(paint(r.status, ("%-11s"):format(r.status)), name)
+    local line = ("  %s %-" .. run.width .. "s"):format(paint(r.status, ("%-11s"):format(r.status)), name)
     if r.msg and r.msg ~= "" then line = line .. "  " .. r.msg end
     say(line)
     if r.diff and r.diff ~= "" and contexts[name].check then say(indent(r.diff:gsub("\n$", ""), "      ")) end
@@ -239,6 +246,7 @@ local function play_run(play, handlers, hosts, check)
       scope = setmetatable({ host = record, inventory = inventory }, { __index = play.vars or {} }),
     }, Context)
   end
+  local run = { play = play, contexts = contexts, stats = stats, width = width, log = {} }
   local offline = 0
   for _, name in ipairs(hosts) do if contexts[name].offline then offline = offline + 1 end end
   say(("PLAY [%s] %d host%s%s"):format(play.name, #hosts, #hosts == 1 and "" or "s",
@@ -252,7 +260,7 @@ local function play_run(play, handlers, hosts, check)
     local failed_in_batch = 0
     for _, t in ipairs(play.tasks) do
       if #active == 0 then break end
-      local reports = run_task(play, t, active, contexts, stats, width, "TASK")
+      local reports = run_task(run, t, active, "TASK")
       local still = {}
       for _, name in ipairs(active) do
         local r = reports[name]
@@ -285,7 +293,7 @@ local function play_run(play, handlers, hosts, check)
           if notified[h.name] and notified[h.name][name] then targets[#targets + 1] = name end
         end
         if #targets > 0 then
-          local reports = run_task(play, h.task, targets, contexts, stats, width, "HANDLER", h.name)
+          local reports = run_task(run, h.task, targets, "HANDLER", h.name)
           for _, name in ipairs(targets) do
             if reports[name].status == "failed" or reports[name].status == "unreachable" then
               failed_hosts[#failed_hosts + 1] = name
@@ -305,7 +313,14 @@ local function play_run(play, handlers, hosts, check)
       paint(worst, ("%-" .. width .. "s"):format(name)), s.ok, s.changed, s.unreachable, s.failed, s.skipped,
       s.planned > 0 and (" planned=%d"):format(s.planned) or ""))
   end
-  return { stats = stats, failed = failed_hosts, aborted = aborted, check = check }
+  local recap = { play = play.name, hosts = hosts, stats = stats, failed = failed_hosts, aborted = aborted,
+                  check = check }
+  if as_json() then
+    recap.tasks = run.log
+    io.stdout:write(lab.json.encode(recap, { sort_keys = true }), "\n")
+    recap.tasks = nil
+  end
+  return recap
 end
 
 -- `labsh -m NAME --dry-run` must not run for real: --dry-run and --yes

@@ -105,7 +105,9 @@ function lab.task.is(value) end
 ---gate: --dry-run is check mode (state read, diffs shown, nothing changed;
 ---hosts without ssh access are listed as planned, never contacted), a
 ---person at a terminal confirms, cron passes --yes; the audit log records
----the play and every change. Returns the recap {stats, failed, check};
+---the play and every change. --format json prints one document per play
+---instead (play, hosts, tasks with each host's status, message and diff,
+---stats, failed). Returns the recap {play, hosts, stats, failed, check};
 ---raises an error of kind "playbook" after the recap when a host failed,
 ---so a script exits non-zero. `labsh -m NAME` finds playbooks in
 ---scripts/playbooks/ too; --dry-run and --yes may follow the name.
