@@ -253,3 +253,40 @@ test("user runs the command as another account through sudo", function()
     assert_eq(lab.ssh.run("host1", "id -un", { sudo = true }).stdout, "root\n", "root needs no sudo")
   end)
 end)
+
+test("a guest is a target like a node", function()
+  local port = os.getenv("LABSH_TEST_SSH_PORT")
+  local with_guest = variant(function(t)
+    return (t:gsub("\n  vlans = {", ([[
+
+  guests = {
+    { name = "vm1", kind = "vm", node = "host1", vcpu = 1, ram = "1GiB", disk = "10GiB", vlan = 77,
+      address = "10.77.0.50", tags = { "guest" }, ssh = { host = "127.0.0.12", port = %s } },
+  },
+  vlans = {]]):format(port), 1))
+  end)
+  with_inventory(with_guest, function()
+    local results = lab.exec({ tag = "guest" }, "cat /srv/whoami")
+    assert_eq(#results, 1)
+    assert_eq(results.vm1.stdout, "host2\n", "vm1's sshd is host2's")
+  end)
+end)
+
+test("accept-new trusts a host's first key and refuses a changed one", function()
+  local function checking(known_hosts)
+    return variant(function(t)
+      return (t:gsub('known_hosts = "[^"]*"', ('known_hosts = "%s", host_key_checking = "accept-new"'):format(known_hosts)))
+    end)
+  end
+  local fresh = os.tmpname()
+  with_inventory(checking(fresh), function()
+    assert_eq(lab.ssh.run("host3", "cat /srv/whoami").stdout, "host3\n")
+  end)
+  assert(read_file(fresh):find("127.0.0.13", 1, true), "the key was added")
+  local changed = write_temp(read_file(dir .. "/known_hosts.wrong"))
+  with_inventory(checking(changed), function()
+    assert_eq(lab.ssh.run("host1", "true").reason, "host_key")
+  end)
+  os.remove(fresh)
+  os.remove(changed)
+end)
