@@ -36,13 +36,18 @@ function Context:fail(message)
   host.fail("task", message, { host = self.host })
 end
 
+-- The command's outcome on this host, sudo as the task or play says.
+local function run_here(self, script, opts)
+  local o = { sudo = self.sudo }
+  for k, v in pairs(opts or {}) do o[k] = v end
+  return remote.run(self.host, script, o)
+end
+
 --- Runs a shell command on the host: its result, whatever the exit status.
 --- A command that cannot run (unreachable, ...) ends the host's play.
 function Context:sh(script, opts)
   if self.offline then self:fail("no ssh access: not contacted") end
-  local o = { sudo = self.sudo }
-  for k, v in pairs(opts or {}) do o[k] = v end
-  local r = remote.run(self.host, script, o)
+  local r = run_here(self, script, opts)
   if remote.is_error(r) then error(r, 0) end
   return r
 end
@@ -60,9 +65,7 @@ end
 --- Like sh, but a command that cannot run gives nil (reboot's polling).
 function Context:try(script, opts)
   if self.offline then return nil end
-  local o = { sudo = self.sudo }
-  for k, v in pairs(opts or {}) do o[k] = v end
-  local r = remote.run(self.host, script, o)
+  local r = run_here(self, script, opts)
   if remote.is_error(r) then return nil, r end
   return r
 end
