@@ -222,15 +222,6 @@ function task.file(args)
   end)
 end
 
--- Lines of a text and whether it ends with a newline.
-local function split_lines(text)
-  local lines = {}
-  for line in text:gmatch("([^\n]*)\n") do lines[#lines + 1] = line end
-  local tail = text:match("([^\n]+)$")
-  if tail then lines[#lines + 1] = tail end
-  return lines
-end
-
 --- One line in a file, found by a Lua pattern. {path, line, regexp (the
 --- last matching line is replaced; none: `line` is added at the end, or
 --- after the last line matching `after`), state = "present" | "absent"
@@ -255,7 +246,7 @@ function task.line(args)
       if state == "absent" then return report("ok") end
       ctx:fail(args.path .. " does not exist (create = true makes it)")
     end
-    local original = split_lines(st.content or "")
+    local original = diff.lines(st.content)
     local lines = {}
     for i, l in ipairs(original) do lines[i] = l end
     if state == "absent" then
@@ -403,7 +394,7 @@ function task.user(args)
                           system = "boolean" }, { 1 })
   local login = names_of("user", args)[1]
   local state = choice("user", args, "state", { "present", "absent" })
-  local groups = args.groups and names_of("user", args.groups) or {}
+  local groups = args.groups and #args.groups > 0 and names_of("user", args.groups) or {}
   local user = quote(login)
   return new("user", args, ("user %s %s"):format(login, state), function(ctx)
     local r = ctx:sh(("getent passwd %s && id -nG %s"):format(user, user))

@@ -7,11 +7,19 @@ local diff = {}
 -- in diff: it carries this mark, which no line of text holds.
 local NO_NEWLINE = "\0no newline"
 
-local function lines_of(text)
+--- The lines of `text` (nil: none) without their newlines, and the last
+--- line when it has no newline of its own (it is also in the list).
+function diff.lines(text)
   local lines = {}
   for line in (text or ""):gmatch("([^\n]*)\n") do lines[#lines + 1] = line end
   local tail = (text or ""):match("([^\n]+)$")
-  if tail then lines[#lines + 1] = tail .. NO_NEWLINE end
+  if tail then lines[#lines + 1] = tail end
+  return lines, tail
+end
+
+local function lines_of(text)
+  local lines, tail = diff.lines(text)
+  if tail then lines[#lines] = tail .. NO_NEWLINE end
   return lines
 end
 
