@@ -183,6 +183,30 @@ function remote.options(access)
   return args
 end
 
+-- Each host's access and ssh options, worked out once per inventory: every
+-- command to a host (a playbook sends one per task) starts from them.
+local prepared = setmetatable({}, { __mode = "k" })  -- inventory -> name -> {access, options | why}
+
+local function connection(target)
+  local name = name_of(target)
+  local inventory = lab.inventory.current()
+  local hosts = prepared[inventory] or {}
+  prepared[inventory] = hosts
+  if not hosts[name] then
+    local access, why = remote.access(name)
+    hosts[name] = access and { access = access, options = remote.options(access) } or { why = why }
+  end
+  return hosts[name].access, hosts[name].options or hosts[name].why
+end
+
+-- `program`, the host's ssh options, then the other words.
+local function command_line(program, options, ...)
+  local argv = { program }
+  for _, word in ipairs(options) do argv[#argv + 1] = word end
+  for _, word in ipairs { ... } do argv[#argv + 1] = word end
+  return argv
+end
+
 -- Exports and sudo around a shell command, and the bytes its stdin starts with.
 local function remote_script(access, command, opts)
   local script = command
@@ -300,18 +324,13 @@ end
 function remote.request(target, command, opts)
   opts = opts or {}
   opts_check(opts)
-  local access, why = remote.access(target)
+  local access, options = connection(target)
   if not access then
-    local err = error_object("ssh", why, { host = name_of(target), reason = "no_access", command = command })
+    local err = error_object("ssh", options, { host = name_of(target), reason = "no_access", command = command })
     return { error = err }
   end
   local script, input = remote_script(access, command, opts)
-  local argv = { "ssh" }
-  for _, word in ipairs(remote.options(access)) do argv[#argv + 1] = word end
-  argv[#argv + 1] = "-T"
-  argv[#argv + 1] = "--"
-  argv[#argv + 1] = access.host
-  argv[#argv + 1] = script
+  local argv = command_line("ssh", options, "-T", "--", access.host, script)
   local stdin = input .. (opts.stdin or "")
   return {
     host = access.name,
@@ -496,19 +515,11 @@ end
 -- Files
 
 local function scp(target, from_remote, src, dst)
-  local access, why = remote.access(target)
-  if not access then host.fail("ssh", why, { host = name_of(target), reason = "no_access" }) end
-  local argv = { "scp", "-q" }
-  for _, word in ipairs(remote.options(access)) do argv[#argv + 1] = word end
+  local access, options = connection(target)
+  if not access then host.fail("ssh", options, { host = name_of(target), reason = "no_access" }) end
   local address = access.host:find(":", 1, true) and ("[" .. access.host .. "]") or access.host
-  argv[#argv + 1] = "--"
-  if from_remote then
-    argv[#argv + 1] = address .. ":" .. src
-    argv[#argv + 1] = dst
-  else
-    argv[#argv + 1] = src
-    argv[#argv + 1] = address .. ":" .. dst
-  end
+  local argv = from_remote and command_line("scp", options, "-q", "--", address .. ":" .. src, dst)
+    or command_line("scp", options, "-q", "--", src, address .. ":" .. dst)
   local result = outcome(access, "scp " .. src .. " " .. dst, lab.process.run { argv = argv })
   if remote.is_error(result) then error(result, 0) end
   if result.status ~= 0 then
@@ -533,12 +544,9 @@ end
 --- all), e.g. after a host's key or address changed.
 function remote.close(targets)
   for _, name in ipairs(remote.hosts(targets or "all")) do
-    local access = remote.access(name)
+    local access, options = connection(name)
     if access then
-      local argv = { "ssh" }
-      for _, word in ipairs(remote.options(access)) do argv[#argv + 1] = word end
-      for _, word in ipairs { "-O", "exit", "--", access.host } do argv[#argv + 1] = word end
-      lab.process.run { argv = argv, timeout = 5 }
+      lab.process.run { argv = command_line("ssh", options, "-O", "exit", "--", access.host), timeout = 5 }
     end
   end
 end
