@@ -23,13 +23,7 @@ enum HostModule {
         // append_private(path, text): one write with O_APPEND to a file made
         // 0600 if new (the audit log): lines from parallel jobs never mix
         state.setFunction("append_private") { call in
-            let path = try call.string(1)
-            let bytes = try call.bytes(2)
-            let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw LuaRaise.message("cannot open '\(path)': \(String(cString: strerror(errno)))") }
-            defer { close(fd) }
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            guard n == bytes.count else { throw LuaRaise.message("cannot write '\(path)': \(String(cString: strerror(errno)))") }
+            try writePrivate(try call.string(1), try call.bytes(2), flags: O_APPEND)
             return 0
         }
         // private_directory(path): made 0700 if missing; an existing one must
@@ -48,14 +42,7 @@ enum HostModule {
         }
         // write_private(path, text): the whole file anew, mode 0600 (a key)
         state.setFunction("write_private") { call in
-            let path = try call.string(1)
-            let bytes = try call.bytes(2)
-            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw LuaRaise.message("cannot open '\(path)': \(String(cString: strerror(errno)))") }
-            defer { close(fd) }
-            fchmod(fd, 0o600)
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            guard n == bytes.count else { throw LuaRaise.message("cannot write '\(path)': \(String(cString: strerror(errno)))") }
+            try writePrivate(try call.string(1), try call.bytes(2), flags: O_TRUNC | O_NOFOLLOW, resetMode: true)
             return 0
         }
         // temp_directory(prefix): a new private directory (mkdtemp) under $TMPDIR or /tmp
@@ -85,6 +72,17 @@ enum HostModule {
             throw LuaRaise.object(kind: try call.string(1), message: try call.string(2), fields: fields)
         }
     }
+}
+
+/// Writes `bytes` in one write to a file made 0600 if new (`resetMode`:
+/// made 0600 also if it was not); `flags` add to O_WRONLY | O_CREAT.
+func writePrivate(_ path: String, _ bytes: [UInt8], flags: Int32, resetMode: Bool = false) throws {
+    let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0o600)
+    guard fd >= 0 else { throw LuaRaise.message("cannot open '\(path)': \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    if resetMode { fchmod(fd, 0o600) }
+    let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    guard n == bytes.count else { throw LuaRaise.message("cannot write '\(path)': \(String(cString: strerror(errno)))") }
 }
 
 /// rm -rf: false if anything stayed. Directories are made writable first.
