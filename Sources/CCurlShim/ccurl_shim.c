@@ -1,10 +1,12 @@
 #include "ccurl_shim.h"
 
 #include <dlfcn.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 // ---- Loading ----------------------------------------------------------------
 
@@ -81,10 +83,13 @@ const char *ccurl_load_error(void) { return load_error; }
 
 // ---- Buffers ----------------------------------------------------------------
 
-static int append(char **buf, size_t *len, size_t *cap, const char *data, size_t n) {
+// Grows to fit, doubling, but never past `limit` (the body cap): a body
+// just under the cap must not cost twice the cap.
+static int append(char **buf, size_t *len, size_t *cap, size_t limit, const char *data, size_t n) {
     if (*len + n > *cap) {
         size_t want = *cap ? *cap : 16384;
         while (want < *len + n) want *= 2;
+        if (want > limit && limit >= *len + n) want = limit;
         char *grown = realloc(*buf, want);
         if (!grown) return 0;
         *buf = grown;
@@ -95,6 +100,20 @@ static int append(char **buf, size_t *len, size_t *cap, const char *data, size_t
     return 1;
 }
 
+// Counts `total` bytes of this transfer's body in the shared budget.
+// 0 when they do not fit.
+static int claim(ccurl_transfer *t, size_t total) {
+    if (!t->budget || total <= t->budget_held) return 1;
+    size_t more = total - t->budget_held;
+    if (t->budget->used + more > t->budget->max) {
+        t->over_budget = 1;
+        return 0;
+    }
+    t->budget->used += more;
+    t->budget_held = total;
+    return 1;
+}
+
 static size_t on_body(char *data, size_t size, size_t nmemb, void *user) {
     ccurl_transfer *t = user;
     size_t n = size * nmemb;
@@ -102,17 +121,47 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *user) {
         t->too_large = 1;
         return 0;  // curl stops with CURLE_WRITE_ERROR
     }
-    return append(&t->body, &t->body_len, &t->body_cap, data, n) ? n : 0;
+    if (!claim(t, t->body_len + n)) return 0;
+    return append(&t->body, &t->body_len, &t->body_cap, t->max_bytes, data, n) ? n : 0;
+}
+
+// "Content-Length: 123" -> 123; -1 for any other line.
+static long long content_length(const char *data, size_t n) {
+    static const char name[] = "content-length:";
+    size_t k = sizeof name - 1;
+    if (n <= k || strncasecmp(data, name, k) != 0) return -1;
+    long long v = 0;
+    size_t i = k;
+    while (i < n && (data[i] == ' ' || data[i] == '\t')) i++;
+    if (i == n || data[i] < '0' || data[i] > '9') return -1;
+    for (; i < n && data[i] >= '0' && data[i] <= '9'; i++) {
+        if (v > (LLONG_MAX - 9) / 10) return LLONG_MAX;
+        v = v * 10 + (data[i] - '0');
+    }
+    return v;
 }
 
 static size_t on_header(char *data, size_t size, size_t nmemb, void *user) {
     ccurl_transfer *t = user;
     size_t n = size * nmemb;
-    // A status line starts a new response (after a redirect or a 100
-    // Continue): keep only the last one's headers.
-    if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) t->head_len = 0;
+    // A status line starts a new response (after a 100 Continue): keep only
+    // the last one's headers.
+    if (n >= 5 && memcmp(data, "HTTP/", 5) == 0) {
+        t->head_len = 0;
+        const char *space = memchr(data, ' ', n);
+        t->informational = space && space + 1 < data + n && space[1] == '1';
+    }
     if (t->head_len + n > (1u << 20)) return 0;  // 1 MiB of headers is an attack
-    return append(&t->head, &t->head_len, &t->head_cap, data, n) ? n : 0;
+    // An announced body over a cap fails now, before a byte of it arrives.
+    long long announced = t->no_body || t->informational ? -1 : content_length(data, n);
+    if (announced >= 0) {
+        if ((unsigned long long)announced > t->max_bytes) {
+            t->too_large = 1;
+            return 0;
+        }
+        if (!claim(t, (size_t)announced)) return 0;
+    }
+    return append(&t->head, &t->head_len, &t->head_cap, SIZE_MAX, data, n) ? n : 0;
 }
 
 // ---- Transfers ----------------------------------------------------------------
@@ -147,10 +196,18 @@ void ccurl_transfer_free(ccurl_transfer *t) {
     free(t);
 }
 
+void ccurl_transfer_release_budget(ccurl_transfer *t) {
+    if (t->budget) t->budget->used -= t->budget_held;
+    t->budget_held = 0;
+}
+
 void ccurl_transfer_reset_response(ccurl_transfer *t) {
+    ccurl_transfer_release_budget(t);
     t->body_len = 0;
     t->head_len = 0;
     t->too_large = 0;
+    t->over_budget = 0;
+    t->informational = 0;
     t->errbuf[0] = 0;
 }
 

@@ -14,15 +14,15 @@ enum HTTPModule {
         state.register(ResponseObject.self) { t in
             t.field("status") { $0.response.status }
             t.field("headers") { $0.response.headers }
-            t.field("body") { LuaBytes($0.response.body) }
+            t.field("body") { $0.body }
             t.field("elapsed") { $0.response.elapsed }
             t.field("url") { $0.response.url }
             t.method("json") { object, call in
-                try pushDecodedJSON(call, object.response.body)
+                try pushDecodedJSON(call, object.body)
             }
             t.tostring { object in
                 let r = object.response
-                return "lab.HTTPResponse: \(r.status) \(r.reason) \(r.url) (\(r.body.count) bytes)"
+                return "lab.HTTPResponse: \(r.status) \(r.reason) \(r.url) (\(object.bodySize) bytes)"
             }
         }
         let L = state.L
@@ -42,11 +42,22 @@ enum HTTPModule {
         state.setFunction("parallel") { call in try parallel(call) }
     }
 
-    /// A lab.HTTPResponse in Lua.
+    /// A lab.HTTPResponse in Lua. The body lives in Lua as a string, not in
+    /// Swift: it counts against --memory-limit and Lua's collector sees it.
     final class ResponseObject: LuaObject {
         static let luaTypeName = "lab.HTTPResponse"
-        let response: HTTPResponse
-        init(_ response: HTTPResponse) { self.response = response }
+        let response: HTTPResponse  // without its body
+        let body: LuaRef
+        let bodySize: Int
+
+        init(_ response: HTTPResponse, _ call: LuaCall) {
+            LuaBytes(response.body).push(call.L)
+            body = LuaRef(state: call.state, L: call.L)
+            bodySize = response.body.count
+            var rest = response
+            rest.body = []
+            self.response = rest
+        }
     }
 
     // MARK: Performing
@@ -58,28 +69,44 @@ enum HTTPModule {
     /// One request: the response object, or the error raised. A stop
     /// (Ctrl-C, --timeout) stays pending, so labsh still stops after this.
     static func perform(_ call: LuaCall, _ request: HTTPRequest) throws -> Int32 {
-        switch HTTPClient.perform(request, stop: stop()) {
+        let budget = memoryLeft(call).map {
+            HTTPBodyBudget(bytes: $0, subject: "body", label: "what is left of --memory-limit")
+        }
+        switch HTTPClient.perform(request, budget: budget, stop: stop()) {
         case .success(let response):
-            LuaState.push(call.L, object: ResponseObject(response))
+            LuaState.push(call.L, object: ResponseObject(response, call))
             return 1
         case .failure(let error):
             throw LuaRaise.object(kind: "http", message: error.message, fields: fields(of: error))
         }
     }
 
-    /// parallel(requests [, {max = N}]): a result per request, in order.
+    /// Bodies of one parallel batch together, unless told otherwise.
+    static let defaultTotalBytes = 256 << 20
+
+    /// parallel(requests [, {max = N, max_total_bytes = B}]): a result per
+    /// request, in order.
     static func parallel(_ call: LuaCall) throws -> Int32 {
         guard call.type(1) == LUA_TTABLE else { throw call.typeError(1, "table") }
         var maxParallel = 10
+        var budget = HTTPBodyBudget(bytes: defaultTotalBytes, subject: "bodies together", label: "max_total_bytes")
         if !call.isNoneOrNil(2) {
             let opts = try call.table(2)
-            for key in opts.fields.keys where key.stringValue != "max" {
-                throw LuaRaise.argument(2, "unknown option '\(key.stringValue ?? "\(key)")' (options are max)")
+            for key in opts.fields.keys where key.stringValue != "max" && key.stringValue != "max_total_bytes" {
+                throw LuaRaise.argument(2, "unknown option '\(key.stringValue ?? "\(key)")' (options are max, max_total_bytes)")
             }
             if let n = opts["max"] {
-                guard let v = n.intValue, v >= 1 else { throw LuaRaise.argument(2, "max must be an integer >= 1") }
+                guard let v = n.intValue, v >= 1, v <= Int32.max else { throw LuaRaise.argument(2, "max must be an integer >= 1") }
                 maxParallel = Int(v)
             }
+            if let n = opts["max_total_bytes"] {
+                guard let v = size(n) else { throw LuaRaise.argument(2, "max_total_bytes must be a whole number of bytes") }
+                budget.bytes = v
+            }
+        }
+        if let left = memoryLeft(call), left < budget.bytes {
+            budget.bytes = left
+            budget.label = "what is left of --memory-limit"
         }
         let L = call.L
         let count = Int(lua_rawlen(L, 1))
@@ -99,19 +126,24 @@ enum HTTPModule {
             }
         }
         let bar: HTTPProgressBar? = isatty(2) != 0 && requests.count > 1 ? HTTPProgressBar() : nil
-        let outcomes = HTTPClient.perform(requests, maxParallel: maxParallel, stop: stop()) { done, total in
+        var outcomes = HTTPClient.perform(requests, maxParallel: maxParallel, budget: budget, stop: stop()) { done, total in
             bar?.update(done: done, total: total)
         }
         bar?.finish()
         lua_createtable(L, Int32(outcomes.count), 0)
-        for (i, outcome) in outcomes.enumerated() {
+        // Each body moves into Lua and its Swift copy goes: never both copies
+        // of the whole batch at once.
+        outcomes.reverse()
+        var i: lua_Integer = 1
+        while let outcome = outcomes.popLast() {
             switch outcome {
             case .success(let response):
-                LuaState.push(call.L, object: ResponseObject(response))
+                LuaState.push(call.L, object: ResponseObject(response, call))
             case .failure(let error):
                 LuaState.pushErrorObject(L, kind: "http", message: error.message, fields: fields(of: error))
             }
-            lua_rawseti(L, -2, lua_Integer(i + 1))
+            lua_rawseti(L, -2, i)
+            i += 1
         }
         return 1
     }
@@ -129,7 +161,7 @@ enum HTTPModule {
     // MARK: Reading a request table
 
     static let optionNames = ["method", "url", "query", "headers", "body", "json", "timeout", "connect_timeout",
-                              "auth", "ca_file", "insecure", "max_bytes", "retries", "raise_status"]
+                              "auth", "ca_file", "insecure", "max_bytes", "retries", "raise_status", "trust_redirects"]
 
     /// The request described by the table at `index` (nil: none, only
     /// `method` and `url`). Errors name argument `argument` and, in a batch,
@@ -186,31 +218,63 @@ enum HTTPModule {
                 r.headers.append(("Content-Type", "application/json"))
             }
         }
-        if let t = try number("timeout") {
-            guard t > 0 else { throw bad("timeout must be > 0 (seconds)") }
-            r.timeout = t
+        // Any number arrives here (1e300, math.huge, NaN): only a checked
+        // one reaches an integer conversion.
+        func seconds(_ name: String) throws -> Double? {
+            guard let t = try number(name) else { return nil }
+            guard HTTPRequest.milliseconds(t) != nil else {
+                throw bad("\(name) must be from 0.001 to 1000000 seconds, not \(numberText(t))")
+            }
+            return t
         }
-        if let t = try number("connect_timeout") {
-            guard t > 0 else { throw bad("connect_timeout must be > 0 (seconds)") }
-            r.connectTimeout = t
-        }
+        if let t = try seconds("timeout") { r.timeout = t }
+        if let t = try seconds("connect_timeout") { r.connectTimeout = t }
         if let auth = opts["auth"] { r.auth = try self.auth(auth, bad) }
         r.caFile = try string("ca_file")
         if try boolean("insecure") == true {
             r.insecure = true
             warnInsecure(r.url)
         }
-        if let n = try number("max_bytes") {
-            guard n >= 0, n < 1e15 else { throw bad("max_bytes must be a size in bytes") }
-            r.maxBytes = Int(n)
+        if let v = opts["max_bytes"] {
+            guard let n = size(v) else { throw bad("max_bytes must be a whole number of bytes") }
+            r.maxBytes = n
         }
         if let n = try number("retries") {
             guard n >= 0, n <= 100, n == n.rounded() else { throw bad("retries must be an integer 0-100") }
             r.retries = Int(n)
         }
         if let raise = try boolean("raise_status") { r.raiseStatus = raise }
+        if let trust = try boolean("trust_redirects") { r.trustRedirects = trust }
         r.userAgent = "labsh/" + Lab.version
         return r
+    }
+
+    /// A number as an operator wrote it: 30, 0.0004, inf, nan, 1e+300.
+    static func numberText(_ d: Double) -> String {
+        d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : "\(d)"
+    }
+
+    /// A byte count: a whole number from 0 to 2^50 (1 PiB: far past any
+    /// memory, far below Int's range), else nil.
+    static func size(_ value: LuaValue) -> Int? {
+        switch value {
+        case .integer(let i): return i >= 0 && i <= 1 << 50 ? Int(i) : nil
+        case .number(let d): return d >= 0 && d <= 0x1p50 && d == d.rounded() ? Int(d) : nil
+        default: return nil
+        }
+    }
+
+    /// The bytes --memory-limit still allows Lua (nil without a limit). A
+    /// full collection runs first when little seems left, as Lua's own
+    /// allocator does before it gives up: garbage must not refuse a body.
+    static func memoryLeft(_ call: LuaCall) -> Int? {
+        let limit = call.state.memoryLimit
+        guard limit > 0 else { return nil }
+        func left() -> Int { max(0, limit - lh_memory_used(call.L)) }
+        if left() < 64 << 20, let collect = try? call.state.global("collectgarbage") {
+            _ = try? call.state.callRef(on: call.L, collect, ["collect"])
+        }
+        return left()
     }
 
     /// A table of name = value (value a string, number, boolean or a list of
@@ -282,8 +346,8 @@ enum HTTPModule {
         return bytes
     }
 
-    static func pushDecodedJSON(_ call: LuaCall, _ body: [UInt8]) throws -> Int32 {
-        try jsonFunction(call, "decode", LuaBytes(body)).push(call.L)
+    static func pushDecodedJSON(_ call: LuaCall, _ body: LuaRef) throws -> Int32 {
+        try jsonFunction(call, "decode", body).push(call.L)
         return 1
     }
 

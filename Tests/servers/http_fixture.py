@@ -12,6 +12,9 @@ Routes (GET unless said):
     /huge/BYTES[?chunked=1]       BYTES bytes of "x" (Content-Length, or chunked)
     /redirect/N                   302 to /redirect/N-1; /redirect/0 is 200
     /loop                         302 to itself
+    /redirect-to?url=URL[&status=CODE]
+                                  CODE (302) to URL, any method
+    /drip/N                       N bytes announced, then one byte a second
     /echo   (any method)          JSON: method, path, query, headers, body
     /flaky/KEY/K[?status=S&retry_after=SECONDS]
                                   status S (503) the first K times per KEY, then 200
@@ -104,6 +107,17 @@ class Handler(BaseHTTPRequestHandler):
                 self.reply(200, "redirected")
         elif head == "loop":
             self.reply(302, "", {"Location": "/loop"})
+        elif head == "redirect-to":
+            self.reply(int(query.get("status", ["302"])[0]), "", {"Location": query["url"][0]})
+        elif head == "drip":
+            n = int(parts[1])
+            self.send_response(200)
+            self.send_header("Content-Length", str(n))
+            self.end_headers()
+            for _ in range(n):
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                time.sleep(1)
         elif head == "echo":
             doc = {
                 "method": self.command,

@@ -4,7 +4,12 @@
 
 ---HTTP requests over libcurl (loaded on first use). Defaults: connect
 ---timeout 5 s, total 30 s, TLS verified, redirects followed (at most 5),
----body at most 64 MiB. A failure raises an error object of kind "http" with
+---body at most 64 MiB. Under --memory-limit a body (or the bodies of a
+---`parallel` batch together) must also fit in what the limit leaves.
+---Redirects keep secrets with their origin: on a hop to another scheme, host
+---or port, the request's headers, auth and body are dropped (unless
+---`trust_redirects = true`), and https never redirects to http.
+---A failure raises an error object of kind "http" with
 ---`url`, `method`, `reason` ("connect", "timeout", "tls", "too_large",
 ---"interrupted", "status", "protocol") and, for a status >= 400, `status`
 ---and `body` (its first 64 KiB): `GET http://host/x: 503 Service
@@ -20,14 +25,15 @@ lab.http = {}
 ---@field headers table<string, string>?
 ---@field body string? bytes to send
 ---@field json any? sent as JSON (lab.json.encode), with Content-Type: application/json
----@field timeout number? seconds for the whole attempt (30)
----@field connect_timeout number? seconds to connect (5)
+---@field timeout number? seconds for the whole attempt, redirects included (30); 0.001 to 1000000, else an error
+---@field connect_timeout number? seconds to connect (5); 0.001 to 1000000, else an error
 ---@field auth {basic: {[1]: string, [2]: string}}|{bearer: string}? basic = {user, password}, or a bearer token
 ---@field ca_file string? PEM file of the CA to trust instead of the system's
 ---@field insecure boolean? skip TLS verification (warns once on stderr)
----@field max_bytes integer? body cap in bytes (64 MiB); over it: reason "too_large"
+---@field max_bytes integer? body cap in bytes (64 MiB; less if --memory-limit leaves less); over it, or a Content-Length over it: reason "too_large"
 ---@field retries integer? extra attempts for GET, HEAD, PUT, DELETE, OPTIONS after a connection error, 429 or 5xx, with backoff (0)
 ---@field raise_status boolean? false: a status >= 400 is returned, not raised (true)
+---@field trust_redirects boolean? true: a redirect to another origin gets this request's headers, auth and body too (false: they are dropped there; https to http is refused either way)
 
 ---A response: the final one after redirects.
 ---@class lab.HTTPResponse
@@ -74,9 +80,12 @@ function lab.http.delete(url, opts) end
 ---Runs many requests at once (at most `opts.max`, default 10) and returns a
 ---result per request, in order: a response, or the error object it would
 ---have raised (a failure never fails the batch). Each request is a URL (GET)
----or a table as for lab.http.request. On a terminal, a progress bar shows on
----stderr when the batch takes over a second.
+---or a table as for lab.http.request. The bodies together are bounded by
+---`opts.max_total_bytes` (256 MiB, less if --memory-limit leaves less): a
+---transfer that would pass it stops with reason "too_large", the others go
+---on. On a terminal, a progress bar shows on stderr when the batch takes over
+---a second.
 ---@param requests (string|lab.HTTPRequest)[]
----@param opts {max: integer?}?
+---@param opts {max: integer?, max_total_bytes: integer?}?
 ---@return (lab.HTTPResponse|table)[] results
 function lab.http.parallel(requests, opts) end

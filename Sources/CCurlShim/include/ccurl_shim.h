@@ -17,6 +17,12 @@ const char *ccurl_load_error(void);
 
 // ---- One transfer: an easy handle with its response buffers ---------------
 
+// A bound on the body bytes of many transfers together (a batch), shared by
+// their callbacks; one thread runs them all (the multi interface).
+typedef struct ccurl_budget {
+    size_t used, max;
+} ccurl_budget;
+
 // The body and the headers of the last response are collected here by C
 // callbacks: no Swift closure crosses into libcurl.
 typedef struct ccurl_transfer {
@@ -26,6 +32,11 @@ typedef struct ccurl_transfer {
     size_t body_len, body_cap;
     size_t max_bytes;            // the body cap; past it the write fails
     int too_large;               // set when the cap stopped the transfer
+    ccurl_budget *budget;        // NULL, or the batch's bound (not owned)
+    size_t budget_held;          // bytes this transfer counts in `budget`
+    int over_budget;             // set when the budget stopped the transfer
+    int no_body;                 // HEAD: a Content-Length announces nothing
+    int informational;           // the response being read is a 1xx
     char *head;                  // raw header lines of the final response
     size_t head_len, head_cap;
     char errbuf[CURL_ERROR_SIZE];
@@ -34,8 +45,12 @@ typedef struct ccurl_transfer {
 
 ccurl_transfer *ccurl_transfer_new(size_t max_bytes);
 void ccurl_transfer_free(ccurl_transfer *t);
-// Forget the response of a previous attempt (for a retry).
+// Forget the response of a previous attempt (for a retry); its bytes leave
+// the budget.
 void ccurl_transfer_reset_response(ccurl_transfer *t);
+// The body will not be kept (a failure, a redirect): its bytes leave the
+// budget. Bodies that are kept stay counted after the transfer is freed.
+void ccurl_transfer_release_budget(ccurl_transfer *t);
 int ccurl_add_header(ccurl_transfer *t, const char *line);  // 0 on success
 
 int ccurl_setopt_long(ccurl_transfer *t, CURLoption opt, long value);

@@ -14,6 +14,24 @@ public struct HTTPStop {
     }
 }
 
+/// A bound on the body bytes of a whole batch, over the bound of each
+/// request (HTTPRequest.maxBytes): bodies are held in memory until the batch
+/// ends. Past it a transfer stops with reason "too_large" and
+/// "<subject> larger than <bytes> bytes (<label>)".
+public struct HTTPBodyBudget: Sendable {
+    public var bytes: Int
+    /// "body" for one request, "bodies together" for a batch.
+    public var subject: String
+    /// What sets the bound: "max_total_bytes", "what is left of --memory-limit".
+    public var label: String
+
+    public init(bytes: Int, subject: String, label: String) {
+        self.bytes = bytes
+        self.subject = subject
+        self.label = label
+    }
+}
+
 /// Performs requests over libcurl's multi interface: one request is a batch
 /// of one. Waits are at most 100 ms, so a stop is noticed that fast.
 public enum HTTPClient {
@@ -24,14 +42,14 @@ public enum HTTPClient {
         ccurl_load() == 0 ? nil : String(cString: ccurl_load_error())
     }
 
-    public static func perform(_ request: HTTPRequest, stop: HTTPStop? = nil) -> Outcome {
-        perform([request], maxParallel: 1, stop: stop)[0]
+    public static func perform(_ request: HTTPRequest, budget: HTTPBodyBudget? = nil, stop: HTTPStop? = nil) -> Outcome {
+        perform([request], maxParallel: 1, budget: budget, stop: stop)[0]
     }
 
     /// Results in request order; a failure of one never affects the others.
     /// `progress(done, total)` is called as the batch goes.
-    public static func perform(_ requests: [HTTPRequest], maxParallel: Int, stop: HTTPStop? = nil,
-                               progress: ((Int, Int) -> Void)? = nil) -> [Outcome] {
+    public static func perform(_ requests: [HTTPRequest], maxParallel: Int, budget: HTTPBodyBudget? = nil,
+                               stop: HTTPStop? = nil, progress: ((Int, Int) -> Void)? = nil) -> [Outcome] {
         if let message = loadError() {
             return requests.map { .failure(HTTPError(reason: .unavailable, method: $0.method, url: $0.fullURL, detail: message)) }
         }
@@ -39,7 +57,11 @@ public enum HTTPClient {
             return requests.map { .failure(HTTPError(reason: .unavailable, method: $0.method, url: $0.fullURL, detail: "curl_multi_init failed")) }
         }
         defer { ccurl_multi_free(multi) }
-        var batch = Batch(requests: requests, multi: multi, maxParallel: max(1, maxParallel))
+        let counter = UnsafeMutablePointer<ccurl_budget>.allocate(capacity: 1)
+        counter.initialize(to: ccurl_budget(used: 0, max: budget.map { max(0, $0.bytes) } ?? Int.max))
+        defer { counter.deallocate() }
+        var batch = Batch(requests: requests, multi: multi, maxParallel: max(1, maxParallel),
+                          budget: budget, counter: counter)
         return batch.run(stop: stop, progress: progress)
     }
 }
@@ -49,21 +71,33 @@ private struct Batch {
     let requests: [HTTPRequest]
     let multi: UnsafeMutableRawPointer
     let maxParallel: Int
+    let budget: HTTPBodyBudget?
+    let counter: UnsafeMutablePointer<ccurl_budget>
     var results: [HTTPClient.Outcome?]
     var next = 0                                  // the next request not yet started
     var retryAt: [(index: Int, time: Double)] = []  // retries waiting for their time
     var running: [Int: HTTPTransfer] = [:]        // by request index
     var attempts: [Int]
     var started: [Double]
+    /// What each request sends now: itself, or where redirects led it.
+    var current: [HTTPRequest]
+    var hops: [Int]
+    var hopsBegan: [Double]                       // when the attempt's first hop began
     var done = 0
 
-    init(requests: [HTTPRequest], multi: UnsafeMutableRawPointer, maxParallel: Int) {
+    init(requests: [HTTPRequest], multi: UnsafeMutableRawPointer, maxParallel: Int,
+         budget: HTTPBodyBudget?, counter: UnsafeMutablePointer<ccurl_budget>) {
         self.requests = requests
         self.multi = multi
         self.maxParallel = maxParallel
+        self.budget = budget
+        self.counter = counter
         results = Array(repeating: nil, count: requests.count)
         attempts = Array(repeating: 0, count: requests.count)
         started = Array(repeating: 0, count: requests.count)
+        current = requests
+        hops = Array(repeating: 0, count: requests.count)
+        hopsBegan = Array(repeating: 0, count: requests.count)
     }
 
     mutating func run(stop: HTTPStop?, progress: ((Int, Int) -> Void)?) -> [HTTPClient.Outcome] {
@@ -107,10 +141,16 @@ private struct Batch {
         }
     }
 
-    mutating func start(_ index: Int) {
-        let request = requests[index]
-        attempts[index] += 1
-        guard let transfer = HTTPTransfer(request) else {
+    /// Starts an attempt (`hop` 0) or the next hop of its redirects.
+    mutating func start(_ index: Int, hop: Bool = false) {
+        var request = current[index]
+        if hop {
+            request.elapsedBefore = now() - hopsBegan[index]
+        } else {
+            attempts[index] += 1
+            hopsBegan[index] = now()
+        }
+        guard let transfer = HTTPTransfer(request, budget: budget, counter: counter) else {
             finish(index, .failure(HTTPError(reason: .protocol, method: request.method, url: request.fullURL,
                                              detail: "cannot create a curl handle")))
             return
@@ -135,9 +175,43 @@ private struct Batch {
             guard let transfer = running.removeValue(forKey: index) else { continue }
             _ = ccurl_multi_remove(multi, handle)
             let outcome = transfer.outcome(code, elapsed: now() - started[index])
-            if case .failure(let error) = outcome, retry(index, after: error) { continue }
-            finish(index, outcome)
+            switch outcome {
+            case .success(let response) where Redirect.statuses.contains(response.status) && transfer.request.maxRedirects > 0:
+                guard let location = transfer.redirectURL else { finish(index, outcome); continue }
+                ccurl_transfer_release_budget(handle)  // a redirect's body is not kept
+                follow(index, response.status, location)
+            case .failure(let error):
+                ccurl_transfer_release_budget(handle)
+                if retry(index, after: error) { continue }
+                finish(index, outcome)
+            case .success:
+                finish(index, outcome)
+            }
         }
+    }
+
+    /// The next hop after a redirect (Redirect has the rules), or the error
+    /// that ends the request.
+    mutating func follow(_ index: Int, _ status: Int, _ location: String) {
+        let request = current[index]
+        guard hops[index] < request.maxRedirects else {
+            finish(index, .failure(failure(index, "too many redirects (max \(request.maxRedirects))")))
+            return
+        }
+        switch Redirect.follow(request, status: status, to: location) {
+        case .success(let next):
+            current[index] = next
+            hops[index] += 1
+            start(index, hop: true)
+        case .failure(let refused):
+            finish(index, .failure(failure(index, refused.detail)))
+        }
+    }
+
+    /// An error about request `index` as the caller asked it.
+    func failure(_ index: Int, _ detail: String) -> HTTPError {
+        let r = requests[index]
+        return HTTPError(reason: .protocol, method: r.method, url: r.fullURL, detail: detail)
     }
 
     /// Schedules another attempt if the policy allows one.
@@ -150,7 +224,16 @@ private struct Batch {
         return true
     }
 
+    /// Errors name the request as the caller asked it, and the hop where a
+    /// redirect led.
     mutating func finish(_ index: Int, _ outcome: HTTPClient.Outcome) {
+        var outcome = outcome
+        if hops[index] > 0, case .failure(var error) = outcome, error.url != requests[index].fullURL {
+            error.detail += " (redirected to \(error.url))"
+            error.method = requests[index].method
+            error.url = requests[index].fullURL
+            outcome = .failure(error)
+        }
         results[index] = outcome
         done += 1
     }

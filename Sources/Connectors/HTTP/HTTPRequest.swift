@@ -13,7 +13,8 @@ public struct HTTPRequest: Sendable {
     public var query: [(name: String, value: String)] = []
     public var headers: [(name: String, value: String)] = []
     public var body: [UInt8]?
-    /// Total time for one attempt, in seconds.
+    /// Total time for one attempt, redirects included, in seconds
+    /// (HTTPRequest.timeouts says which values are accepted).
     public var timeout: Double = 30
     public var connectTimeout: Double = 5
     public var auth: Auth?
@@ -22,11 +23,28 @@ public struct HTTPRequest: Sendable {
     public var insecure = false
     public var maxBytes = 64 << 20
     public var maxRedirects = 5
+    /// Keep headers, auth and body on a redirect to another origin
+    /// (see Redirect); off, they stay with the origin they were meant for.
+    public var trustRedirects = false
     /// Extra attempts for idempotent methods (see RetryPolicy).
     public var retries = 0
     /// A status >= 400 is an HTTPError, not a response.
     public var raiseStatus = true
     public var userAgent = "labsh"
+
+    /// Seconds this attempt already spent on earlier hops of its redirects.
+    var elapsedBefore = 0.0
+
+    /// The timeouts accepted, in seconds: at least 1 ms (curl reads 0 as
+    /// "no timeout"), at most about 11.5 days.
+    public static let timeouts: ClosedRange<Double> = 0.001...1_000_000
+
+    /// `seconds` as whole milliseconds, rounded up (0.0004 s is 1 ms, never
+    /// 0); nil outside `timeouts` (NaN, infinities, negatives included).
+    public static func milliseconds(_ seconds: Double) -> Int? {
+        guard timeouts.contains(seconds) else { return nil }
+        return Int((seconds * 1000).rounded(.up))
+    }
 
     public init(method: String = "GET", url: String) {
         self.method = method.uppercased()

@@ -8,12 +8,17 @@ import Glibc
 final class HTTPTransfer {
     let request: HTTPRequest
     let handle: UnsafeMutablePointer<ccurl_transfer>
+    let budget: HTTPBodyBudget?
 
     /// nil when libcurl cannot make a handle (out of memory, not loaded).
-    init?(_ request: HTTPRequest) {
-        guard let handle = ccurl_transfer_new(request.maxBytes) else { return nil }
+    /// The body counts in `budget` (with `counter`, the batch's tally).
+    init?(_ request: HTTPRequest, budget: HTTPBodyBudget? = nil, counter: UnsafeMutablePointer<ccurl_budget>? = nil) {
+        guard let handle = ccurl_transfer_new(max(0, request.maxBytes)) else { return nil }
         self.request = request
         self.handle = handle
+        self.budget = budget
+        handle.pointee.budget = counter
+        handle.pointee.no_body = request.method == "HEAD" ? 1 : 0
     }
 
     deinit { ccurl_transfer_free(handle) }
@@ -32,13 +37,20 @@ final class HTTPTransfer {
         // Only the web: no file://, no gopher:// behind a redirect.
         set("protocols", CURLOPT_PROTOCOLS_STR, "http,https")
         set("protocols", CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
-        set("redirects", CURLOPT_FOLLOWLOCATION, r.maxRedirects > 0 ? 1 : 0)
-        set("redirects", CURLOPT_MAXREDIRS, r.maxRedirects)
-        set("timeout", CURLOPT_TIMEOUT_MS, Int(r.timeout * 1000))
-        set("connect_timeout", CURLOPT_CONNECTTIMEOUT_MS, Int(r.connectTimeout * 1000))
+        // The batch follows redirects itself (see Redirect).
+        set("redirects", CURLOPT_FOLLOWLOCATION, 0)
+        // What is left of the attempt's time after earlier hops.
+        let timeLeft = max(HTTPRequest.timeouts.lowerBound, r.timeout - r.elapsedBefore)
+        guard let timeoutMS = HTTPRequest.milliseconds(timeLeft) else { return invalid("timeout", r.timeout) }
+        guard let connectMS = HTTPRequest.milliseconds(r.connectTimeout) else { return invalid("connect_timeout", r.connectTimeout) }
+        set("timeout", CURLOPT_TIMEOUT_MS, timeoutMS)
+        set("connect_timeout", CURLOPT_CONNECTTIMEOUT_MS, connectMS)
         set("user agent", CURLOPT_USERAGENT, r.userAgent)
         set("encoding", CURLOPT_ACCEPT_ENCODING, "")  // whatever curl can decode
-        if ccurl_setopt_off_t(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(r.maxBytes)) != 0 { failed = failed ?? "max_bytes" }
+        // A HEAD's Content-Length announces no body: curl would still refuse it.
+        if r.method != "HEAD", ccurl_setopt_off_t(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(r.maxBytes)) != 0 {
+            failed = failed ?? "max_bytes"
+        }
         if let ca = r.caFile { set("ca_file", CURLOPT_CAINFO, ca) }
         if r.insecure {
             set("insecure", CURLOPT_SSL_VERIFYPEER, 0)
@@ -75,6 +87,16 @@ final class HTTPTransfer {
         guard let option = failed else { return nil }
         return HTTPError(reason: .protocol, method: r.method, url: r.fullURL,
                          detail: "libcurl refused option '\(option)'")
+    }
+
+    private func invalid(_ option: String, _ value: Double) -> HTTPError {
+        HTTPError(reason: .protocol, method: request.method, url: request.fullURL,
+                  detail: "\(option) must be from \(HTTPRequest.timeouts.lowerBound) to \(seconds(HTTPRequest.timeouts.upperBound)) seconds, not \(value)")
+    }
+
+    /// Where a 3xx response points (absolute), if it has a Location.
+    var redirectURL: String? {
+        ccurl_getinfo_str(handle, CURLINFO_REDIRECT_URL).map { String(cString: $0) }
     }
 
     private func addHeader(_ line: String, _ failed: inout String?) {
@@ -114,7 +136,7 @@ final class HTTPTransfer {
         case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
             return error(.connect, "unknown host (\(curlText))")
         case CURLE_COULDNT_CONNECT:
-            switch Int32(ccurl_getinfo_long(handle, CURLINFO_OS_ERRNO)) {
+            switch Int32(truncatingIfNeeded: ccurl_getinfo_long(handle, CURLINFO_OS_ERRNO)) {
             case ECONNREFUSED: return error(.connect, "connection refused")
             case EHOSTUNREACH: return error(.connect, "host unreachable")
             case ENETUNREACH: return error(.connect, "network unreachable")
@@ -128,14 +150,15 @@ final class HTTPTransfer {
             return error(.tooLarge, "body larger than \(r.maxBytes) bytes (max_bytes)")
         case CURLE_WRITE_ERROR where handle.pointee.too_large != 0:
             return error(.tooLarge, "body larger than \(r.maxBytes) bytes (max_bytes)")
+        case CURLE_WRITE_ERROR where handle.pointee.over_budget != 0:
+            let b = budget ?? HTTPBodyBudget(bytes: 0, subject: "body", label: "budget")
+            return error(.tooLarge, "\(b.subject) larger than \(b.bytes) bytes (\(b.label))")
         case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM,
              CURLE_SSL_CIPHER, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR,
              CURLE_SSL_PINNEDPUBKEYNOTMATCH, CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CRL_BADFILE,
              CURLE_USE_SSL_FAILED, CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ENGINE_SETFAILED,
              CURLE_SSL_ENGINE_INITFAILED, CURLE_SSL_CLIENTCERT:
             return error(.tls, "TLS: " + curlText)
-        case CURLE_TOO_MANY_REDIRECTS:
-            return error(.protocol, "too many redirects (max \(r.maxRedirects))")
         case CURLE_GOT_NOTHING, CURLE_RECV_ERROR, CURLE_SEND_ERROR:
             var e = error(.protocol, curlText)
             e.connectionLost = true
