@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 // ---- Swift callbacks ---------------------------------------------------------
@@ -105,6 +106,8 @@ void lh_close(lua_State *L) {
     free(m);
 }
 
+void lh_stop_delivered(lua_State *L);
+
 // The one C function behind every Swift function in Lua.
 static int lh_trampoline(lua_State *L) {
     void **slot = (void **)lua_touserdata(L, lua_upvalueindex(1));
@@ -122,6 +125,7 @@ static int lh_trampoline(lua_State *L) {
     }
     if (n >= 0) return n;
     if (n <= LH_YIELD_BASE) return lua_yield(L, LH_YIELD_BASE - n);
+    lh_stop_delivered(L);  // a Swift call that ended because of a stop raises it
     switch (n) {
     case LH_RAISE_WHERE:
         luaL_where(L, 1);
@@ -337,12 +341,50 @@ static void warn_on(void *ud, const char *message, int tocont) {
 void lh_install_warnings(lua_State *L) { lua_setwarnf(L, warn_off, L); }
 
 // ---- Stopping running code -----------------------------------------------------
+//
+// A signal or the timeout sets g_stop and arms a hook on every thread that
+// may be running Lua: the main thread and each coroutine on the current
+// resume chain (coroutine.resume and coroutine.wrap are replaced below to
+// keep that chain). The hook raises the stop error once; after that it only
+// watches, so <close> handlers and message handlers run whole while the
+// error goes up. pcall, xpcall, resume and wrap do not catch a pending stop.
+// Code that keeps running long after the stop was raised (an error swallowed
+// in Swift, say) is stopped again by the watching hook.
+//
+// A deferred section (lh_run_deferred: rollbacks, the audit's last line)
+// holds a stop back until it ends or its time limit passes; a second signal
+// ends it at once.
 
 static volatile sig_atomic_t g_stop = LH_STOP_NONE;
 static volatile sig_atomic_t g_alarms = 0;
+static volatile sig_atomic_t g_delivered = 0;  // the stop error has been raised
 static lua_State *volatile g_watched = NULL;
 static int g_pipe[2] = {-1, -1};
 static double g_timeout = 0;
+
+#define LH_MAX_RUNNING 256
+static lua_State *volatile g_running[LH_MAX_RUNNING];  // the resume chain
+static volatile sig_atomic_t g_nrunning = 0;
+
+static volatile sig_atomic_t g_defer_depth = 0;
+static volatile sig_atomic_t g_defer_abandoned = 0;
+static volatile time_t g_defer_until = 0;  // CLOCK_MONOTONIC seconds
+
+// Instructions a stopped script may run after the stop was raised (cleanup,
+// handlers) before it is stopped again.
+#define LH_WATCH_COUNT 10000000
+
+static time_t monotonic_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec;
+}
+
+static int deferring(void) {
+    return g_defer_depth > 0 && !g_defer_abandoned && monotonic_seconds() < g_defer_until;
+}
+
+static int stop_pending(void) { return g_stop != LH_STOP_NONE && !deferring(); }
 
 static const char *stop_message(int reason) {
     switch (reason) {
@@ -354,21 +396,27 @@ static const char *stop_message(int reason) {
 
 static void stop_hook(lua_State *L, lua_Debug *ar) {
     (void)ar;
-    int reason = g_stop;
-    if (reason == LH_STOP_NONE) {
+    if (g_stop == LH_STOP_NONE) {
         lua_sethook(L, NULL, 0, 0);
         return;
     }
-    // Fire again soon: a pcall that swallowed the error must not keep the
-    // script alive, but __close handlers get room to run.
-    lua_sethook(L, stop_hook, LUA_MASKCOUNT, 1000);
-    lua_pushstring(L, stop_message(reason));
+    int armed = lua_gethookcount(L) == 1;  // by a signal, not the watch
+    lua_sethook(L, stop_hook, LUA_MASKCOUNT, LH_WATCH_COUNT);
+    if (deferring()) return;
+    if (armed && g_delivered) return;  // already on its way up: let handlers run
+    g_delivered = 1;
+    lua_pushstring(L, stop_message(g_stop));
     lua_error(L);
 }
 
-static void arm_hook(void) {
-    lua_State *L = g_watched;
+static void arm_thread(lua_State *L) {
     if (L) lua_sethook(L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
+static void arm_hook(void) {
+    arm_thread(g_watched);
+    int n = g_nrunning;
+    for (int i = 0; i < n && i < LH_MAX_RUNNING; i++) arm_thread(g_running[i]);
 }
 
 static void notify_pipe(void) {
@@ -380,6 +428,12 @@ static void notify_pipe(void) {
     }
 }
 
+static void drain_pipe(void) {
+    char buf[64];
+    if (g_pipe[0] >= 0)
+        while (read(g_pipe[0], buf, sizeof buf) > 0) {}
+}
+
 static void hard_exit(const char *msg, int code) {
     ssize_t ignored = write(2, msg, strlen(msg));
     (void)ignored;
@@ -389,7 +443,26 @@ static void hard_exit(const char *msg, int code) {
 static void on_signal(int sig) {
     int reason = sig == SIGINT ? LH_STOP_INTERRUPT
                : sig == SIGTERM ? LH_STOP_TERMINATE : LH_STOP_TIMEOUT;
-    if (sig == SIGALRM && g_alarms++ > 0)  // the hook could not stop it (C code, a coroutine)
+    if (g_defer_depth > 0 && !g_defer_abandoned) {
+        // A second signal, or the watchdog past the section's limit, ends
+        // a deferred section; until then the stop waits for it.
+        int again = g_stop != LH_STOP_NONE && sig != SIGALRM;
+        if (again || monotonic_seconds() >= g_defer_until) g_defer_abandoned = 1;
+        if (g_stop == LH_STOP_NONE) g_stop = reason;
+        if (!g_defer_abandoned) {
+            if (sig != SIGALRM || g_alarms == 0) {
+                static const char note[] = "labsh: stopping after the current rollback or audit step (signal again to stop now)\n";
+                ssize_t ignored = write(2, note, sizeof note - 1);
+                (void)ignored;
+            }
+            if (sig == SIGALRM) g_alarms = 1;
+            return;
+        }
+        arm_hook();
+        notify_pipe();
+        return;
+    }
+    if (sig == SIGALRM && g_alarms++ > 0)  // the hook could not stop it: C code
         hard_exit("labsh: timeout (forced exit)\n", 124);
     if (sig == SIGTERM && g_stop == LH_STOP_TERMINATE)
         hard_exit("labsh: terminated\n", 143);
@@ -424,11 +497,19 @@ void lh_watch_signals(lua_State *L) {
     sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
+// The stop error was raised by other means (a Swift function that saw the
+// stop): from here the hook of this thread only watches.
+void lh_stop_delivered(lua_State *L) {
+    if (!stop_pending()) return;
+    g_delivered = 1;
+    lua_sethook(L, stop_hook, LUA_MASKCOUNT, LH_WATCH_COUNT);
+}
+
 // pcall and xpcall as the base library has them, except that while a stop
 // is pending they do not catch: a timeout or Ctrl-C must reach the top.
 static int finish_pcall(lua_State *L, int status, lua_KContext extra) {
     if (status != LUA_OK && status != LUA_YIELD) {
-        if (g_stop != LH_STOP_NONE) return lua_error(L);
+        if (stop_pending()) return lua_error(L);
         lua_pushboolean(L, 0);
         lua_pushvalue(L, -2);
         return 2;
@@ -454,16 +535,131 @@ static int stoppable_xpcall(lua_State *L) {
     return finish_pcall(L, status, 2);
 }
 
+// coroutine.resume and coroutine.wrap as lcorolib has them, keeping the
+// resume chain for the signal handler, and not catching a pending stop.
+static int resume_thread(lua_State *L, lua_State *co, int narg) {
+    int nres;
+    if (!lua_checkstack(co, narg)) {
+        lua_pushliteral(L, "too many arguments to resume");
+        return -1;
+    }
+    lua_xmove(L, co, narg);
+    int depth = g_nrunning;
+    if (depth < LH_MAX_RUNNING) g_running[depth] = co;
+    g_nrunning = depth + 1;
+    if (stop_pending()) arm_thread(co);
+    int status = lua_resume(co, L, narg, &nres);
+    g_nrunning = depth;
+    if (status == LUA_OK || status == LUA_YIELD) {
+        if (!lua_checkstack(L, nres + 1)) {
+            lua_pop(co, nres);
+            lua_pushliteral(L, "too many results to resume");
+            return -1;
+        }
+        lua_xmove(co, L, nres);
+        return nres;
+    }
+    lua_xmove(co, L, 1);
+    return -1;
+}
+
+static int stoppable_resume(lua_State *L) {
+    lua_State *co = lua_tothread(L, 1);
+    luaL_argexpected(L, co, 1, "coroutine");
+    int r = resume_thread(L, co, lua_gettop(L) - 1);
+    if (r < 0) {
+        if (stop_pending()) return lua_error(L);
+        lua_pushboolean(L, 0);
+        lua_insert(L, -2);
+        return 2;
+    }
+    lua_pushboolean(L, 1);
+    lua_insert(L, -(r + 1));
+    return r + 1;
+}
+
+static int wrapped_call(lua_State *L) {
+    lua_State *co = lua_tothread(L, lua_upvalueindex(1));
+    int r = resume_thread(L, co, lua_gettop(L));
+    if (r < 0) {
+        int status = lua_status(co);
+        if (status != LUA_OK && status != LUA_YIELD) {  // an error in the coroutine
+            status = lua_resetthread(co);  // runs its <close> handlers
+            lua_xmove(co, L, 1);
+        }
+        if (status != LUA_ERRMEM && lua_type(L, -1) == LUA_TSTRING) {
+            luaL_where(L, 1);
+            lua_insert(L, -2);
+            lua_concat(L, 2);
+        }
+        return lua_error(L);
+    }
+    return r;
+}
+
+static int stoppable_wrap(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    lua_State *co = lua_newthread(L);
+    lua_pushvalue(L, 1);
+    lua_xmove(L, co, 1);
+    lua_pushcclosure(L, wrapped_call, 1);
+    return 1;
+}
+
+static void set_field(lua_State *L, const char *name, lua_CFunction f) {
+    lua_pushstring(L, name);
+    lua_pushcfunction(L, f);
+    lua_rawset(L, -3);
+}
+
 void lh_install_stoppable_pcall(lua_State *L) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
-    lua_pushliteral(L, "pcall");
-    lua_pushcfunction(L, stoppable_pcall);
-    lua_rawset(L, -3);
-    lua_pushliteral(L, "xpcall");
-    lua_pushcfunction(L, stoppable_xpcall);
-    lua_rawset(L, -3);
-    lua_pop(L, 1);
+    set_field(L, "pcall", stoppable_pcall);
+    set_field(L, "xpcall", stoppable_xpcall);
+    lua_pushliteral(L, "coroutine");
+    if (lua_rawget(L, -2) == LUA_TTABLE) {
+        set_field(L, "resume", stoppable_resume);
+        set_field(L, "wrap", stoppable_wrap);
+    }
+    lua_pop(L, 2);
 }
+
+// Runs fn(...) with stops held back for at most `seconds` (first argument),
+// then lets a held stop go on. Errors of fn propagate; results are returned.
+static int run_deferred(lua_State *L) {
+    lua_Number seconds = luaL_checknumber(L, 1);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    if (!(seconds > 0)) seconds = 0;
+    if (seconds > 86400) seconds = 86400;
+    time_t outer_until = g_defer_until;
+    time_t until = monotonic_seconds() + (time_t)seconds + 1;
+    if (g_defer_depth > 0 && outer_until < until) until = outer_until;
+    int outer_delivered = g_delivered;
+    if (g_defer_depth == 0) {
+        g_defer_abandoned = 0;
+        drain_pipe();  // a stop already seen must not wake poll loops in here
+    }
+    g_defer_until = until;
+    g_defer_depth++;
+    g_delivered = 0;
+    int base = 1;
+    int status = lua_pcall(L, lua_gettop(L) - 2, LUA_MULTRET, 0);
+    g_defer_depth--;
+    g_defer_until = outer_until;
+    if (g_defer_depth == 0 && g_stop != LH_STOP_NONE && !outer_delivered) {
+        // Hand the held stop on: raise it at the next instruction.
+        lua_sethook(L, stop_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+        arm_hook();
+        notify_pipe();
+    } else {
+        g_delivered = outer_delivered;  // a stop already on its way up goes on
+        if (g_defer_depth == 0 && g_stop != LH_STOP_NONE) notify_pipe();
+    }
+    if (status != LUA_OK) return lua_error(L);
+    return lua_gettop(L) - base;
+}
+
+void lh_push_run_deferred(lua_State *L) { lua_pushcfunction(L, run_deferred); }
 
 void lh_set_timeout(lua_State *L, double seconds) {
     (void)L;
@@ -480,14 +676,13 @@ void lh_set_timeout(lua_State *L, double seconds) {
     setitimer(ITIMER_REAL, &t, NULL);
 }
 
-int lh_stop_reason(void) { return g_stop; }
+int lh_stop_reason(void) { return stop_pending() ? g_stop : LH_STOP_NONE; }
 double lh_timeout_seconds(void) { return g_timeout; }
 int lh_stop_fd(void) { return g_pipe[0]; }
 
 void lh_clear_stop(lua_State *L) {
     g_stop = LH_STOP_NONE;
+    g_delivered = 0;
     if (L) lua_sethook(L, NULL, 0, 0);
-    char buf[64];
-    if (g_pipe[0] >= 0)
-        while (read(g_pipe[0], buf, sizeof buf) > 0) {}
+    drain_pipe();
 }

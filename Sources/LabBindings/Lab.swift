@@ -26,6 +26,7 @@ public enum Lab {
         "labsh.alert": AlertModule.push,
         "labsh.sqlite": SQLiteModule.push,
         "labsh.os": OSModule.push,
+        "labsh.stops": StopsModule.push,
     ]
 
     /// Functions of `lab` itself that a module provides: `lab.nodes` is

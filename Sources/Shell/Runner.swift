@@ -46,6 +46,7 @@ final class Runner {
             state.memoryLimit = state.memoryUsed + limit
         }
         lh_install_stoppable_pcall(L)
+        lh_install_children(L)
         lh_watch_signals(L)
         if let seconds = args.options.timeout { lh_set_timeout(L, seconds) }
 

@@ -35,7 +35,10 @@ public enum Shell {
             runner.message(state.errorText(at: -1))
             status = 1
         }
-        lh_clear_stop(state.L)  // finalizers run undisturbed
+        // A stopped script's children go with it (os.execute, io.popen);
+        // then finalizers run undisturbed.
+        if lh_stop_reason() != Int32(LH_STOP_NONE) { lh_end_children() }
+        lh_clear_stop(state.L)
         state.close()
         exit(status)
     }

@@ -19,17 +19,26 @@
 -- gate and not performed) and exits 0. Otherwise each step is a change
 -- through the gate: a person at a terminal confirms it, cron needs --yes.
 -- When a step fails (its run raises, or its verify answers false or
--- raises), the rollbacks of the steps done run in reverse, the failed
--- step's own first when its run finished. A "normal" change outside the
--- inventory's maintenance window is refused unless --emergency.
+-- raises), is declined, or labsh is stopped (Ctrl-C, SIGTERM, --timeout),
+-- the rollbacks of the steps done run in reverse, the failed step's own
+-- first when its run finished; a stop waits for them (a second signal does
+-- not). Each rollback is printed and audited, and the run's last audit line
+-- says the state it left: "changed", "rolled back", "nothing to roll back"
+-- or "rollback failed at step N" (exit 3). A "normal" change outside the
+-- inventory's maintenance window (read in the inventory's time zone) is
+-- refused unless --emergency.
 
 local gate = require "labsh.gate"
 local host = require "labsh.host"
+local stops = require "labsh.stops"
 local times = require "labsh.times"
 
 local runbook = {}
 
 local CHANGES = { standard = true, normal = true, emergency = true }
+
+-- How long a rollback may hold back a stop (Ctrl-C, SIGTERM, --timeout).
+local ROLLBACK_SECONDS = 300
 
 local function fail(message, fields) host.fail("runbook", message, fields) end
 
@@ -83,14 +92,17 @@ end
 --- `--name=value`, `name=value`); --dry-run, --yes and --emergency there
 --- set lab.options as the labsh options do. Raises for unknown or missing.
 function runbook.parse(spec, args)
+  local cli = require "labsh.cli"
+  cli.refuse_unsupported { name = spec.name, formats = { "text", "json" } }
+  local lifting = not cli.started_by_name()  -- after -m NAME labsh took them out already
   local known, params = {}, {}
   for _, p in ipairs(spec.params or {}) do known[p.name] = p; params[p.name] = p.default end
   local i = 1
   while i <= #args do
     local a = args[i]
-    if a == "--dry-run" then lab.options.dry_run = true
-    elseif a == "--yes" then lab.options.yes = true
-    elseif a == "--emergency" then lab.options.emergency = true
+    if lifting and a == "--dry-run" then lab.options.dry_run = true
+    elseif lifting and a == "--yes" then lab.options.yes = true
+    elseif lifting and a == "--emergency" then lab.options.emergency = true
     elseif a == "--help" or a == "-h" then
       print(runbook.usage(spec))
       os.exit(0)
@@ -119,18 +131,21 @@ end
 
 --- The maintenance window open at `now` (a window of the inventory's
 --- `maintenance` section with a schedule and a duration), or nil and the
---- next opening (Unix seconds) of any window.
+--- next opening (Unix seconds) of any window. Schedules are read in the
+--- inventory's time zone (site.timezone), never the process's TZ.
 function runbook.window(now)
   now = now or os.time()
+  local site = lab.inventory.current().site
+  local tz = site and site.timezone or "UTC"
   local next_open
   for _, w in ipairs(lab.inventory.maintenance()) do
     if w.schedule and w.duration then
       local length = times.duration(w.duration)
-      local start = lab.schedule.next(w.schedule, { from = now - length })[1]
+      local start = lab.schedule.next(w.schedule, { from = now - length, tz = tz })[1]
       if start and start <= now and now < start + length then
         return { name = w.name, opens = start, closes = start + length }
       end
-      local upcoming = lab.schedule.next(w.schedule, { from = now })[1]
+      local upcoming = lab.schedule.next(w.schedule, { from = now, tz = tz })[1]
       if upcoming and (not next_open or upcoming < next_open) then next_open = upcoming end
     end
   end
@@ -186,8 +201,9 @@ local function caller_script()
 end
 
 --- Runs a runbook with script arguments `args`; returns {status =
---- "ok"|"failed"|"refused"|"dry run"|"declined", steps = {{title, status}},
---- error}. Does not exit; lab.runbook{} does.
+--- "ok"|"failed"|"refused"|"dry run"|"declined", state = "changed"|
+--- "rolled back"|"nothing to roll back"|"rollback failed at step N",
+--- steps = {{title, status}}, error}. Does not exit; lab.runbook{} does.
 function runbook.execute(spec, args)
   local script, sha = caller_script()
   local params = runbook.parse(spec, args or {})
@@ -210,7 +226,7 @@ function runbook.execute(spec, args)
       action = "runbook", target = spec.name, outcome = result.status, dry_run = dry or false,
       script = script, sha256 = sha, arguments = args or {}, plan = plan,
       details = { change = change, targets = targets, steps = result.steps, error = result.error,
-                  emergency = lab.options.emergency or false },
+                  state = result.state, emergency = lab.options.emergency or false },
     }
   end
 
@@ -220,7 +236,7 @@ function runbook.execute(spec, args)
   if change == "normal" and not lab.options.emergency then
     local window, next_open = runbook.window()
     if not window then
-      local when = next_open and os.date("%Y-%m-%d %H:%M", next_open) or "none configured"
+      local when = next_open and os.date("!%Y-%m-%d %H:%M UTC", next_open) or "none configured"
       local why = ("outside the maintenance window (next: %s); --emergency to go ahead anyway"):format(when)
       if not dry then
         result.status, result.error = "refused", why
@@ -249,18 +265,45 @@ function runbook.execute(spec, args)
     return result
   end
 
+  -- Steps done, newest last: what a rollback undoes, in reverse.
   local done = {}
+
+  -- Undoes the steps done, newest first, each through the gate (so each is
+  -- audited) and each reported; returns the state the run leaves.
   local function rollback()
+    local undoable = 0
     for i = #done, 1, -1 do
-      local step = done[i]
-      if step.rollback then
-        say(("rollback: %s"):format(step.title))
+      local entry = done[i]
+      if entry.step.rollback then
+        undoable = undoable + 1
+        io.stderr:write(("rollback of step %d: %s ... "):format(entry.index, entry.step.title))
         local ok, err = pcall(gate.perform, { action = "runbook.rollback", target = spec.name, ask = false,
-                                              summary = "roll back: " .. step.title }, function() return step.rollback(ctx) end)
-        result.steps[#result.steps + 1] = { title = "rollback: " .. step.title, status = ok and "done" or ("failed: " .. tostring(err)) }
+                                              summary = ("roll back step %d: %s"):format(entry.index, entry.step.title) },
+                              function() return entry.step.rollback(ctx) end)
+        local status = ok and "done" or ("failed: " .. gate.describe(err))
+        say(status)
+        result.steps[#result.steps + 1] = { title = "rollback: " .. entry.step.title, status = status }
+        if not ok then return ("rollback failed at step %d"):format(entry.index) end
       end
     end
+    return undoable > 0 and "rolled back" or "nothing to roll back"
   end
+
+  -- A stop (Ctrl-C, SIGTERM, --timeout) or an error out of the steps ends the
+  -- run here: the rollback runs with stops held back (a second signal ends
+  -- it), and the run's final line says what state it left.
+  local finished = false
+  local _ <close> = setmetatable({}, { __close = function(_, err)
+    if finished then return end
+    result.status = "interrupted"
+    result.error = stops.reason() or gate.describe(err)
+    say("interrupted: ", result.error)
+    stops.hold(ROLLBACK_SECONDS, function()
+      result.state = rollback()
+      say(("runbook %s: %s"):format(spec.name, result.state))
+      audit()
+    end)
+  end })
 
   for i, step in ipairs(spec.steps) do
     say(("[%d/%d] %s"):format(i, #spec.steps, step.title))
@@ -270,7 +313,6 @@ function runbook.execute(spec, args)
     if ok and value == nil and why == "declined" then
       result.status, result.error = "declined", ("step %d declined"):format(i)
       result.steps[i] = { title = step.title, status = "declined" }
-      rollback()
       break
     end
     local verified, verr = ok, value
@@ -278,25 +320,38 @@ function runbook.execute(spec, args)
       local vok, answer = pcall(step.verify, ctx)
       verified = vok and answer ~= false and answer ~= nil
       verr = vok and "verify answered " .. tostring(answer) or answer
-      if not verified then done[#done + 1] = step end  -- it ran: undo it too
+      if not verified then done[#done + 1] = { index = i, step = step } end  -- it ran: undo it too
     end
     if not verified then
       result.status = "failed"
-      result.error = ("step %d (%s): %s"):format(i, step.title, tostring(verr))
+      result.error = ("step %d (%s): %s"):format(i, step.title, gate.describe(verr))
       result.steps[i] = { title = step.title, status = "failed" }
       say("failed: ", result.error)
-      rollback()
       break
     end
     result.steps[i] = { title = step.title, status = "done" }
-    done[#done + 1] = step
+    done[#done + 1] = { index = i, step = step }
   end
+  if result.status ~= "ok" then
+    result.state = stops.hold(ROLLBACK_SECONDS, rollback)
+    say(("runbook %s: %s"):format(spec.name, result.state))
+  else
+    result.state = "changed"
+  end
+  finished = true
   audit()
   return result
 end
 
+-- Exit codes: 0 done or dry run; 1 failed, refused or declined with the
+-- steps done rolled back; 3 a rollback failed (the system is half-changed:
+-- look at it). A stop exits 124/130/143 after its rollback.
 local EXIT = { ok = 0, ["dry run"] = 0, failed = 1, refused = 1, declined = 1 }
 
+local function exit_code(result)
+  if result.state and result.state:find("^rollback failed") then return 3 end
+  return EXIT[result.status] or 1
+end
 --- lab.runbook{...}: runs the runbook with the script's arguments (`arg`)
 --- and exits: 0 done or dry run, 1 failed, refused or declined.
 return setmetatable(runbook, {
@@ -305,6 +360,6 @@ return setmetatable(runbook, {
     for i = 1, #(arg or {}) do args[i] = arg[i] end
     local result = runbook.execute(spec, spec.args or args)
     if lab.options.format == "json" then print(lab.json.encode(result, { sort_keys = true })) end
-    os.exit(EXIT[result.status] or 1, true)
+    os.exit(exit_code(result), true)
   end,
 })

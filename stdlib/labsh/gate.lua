@@ -9,6 +9,7 @@
 -- Both leave a caller's code the same whether it runs at a prompt or in cron.
 
 local host = require "labsh.host"
+local stops = require "labsh.stops"
 
 local gate = {}
 
@@ -29,33 +30,6 @@ function gate.audit_path()
   return require("labsh.state").dir() .. "/audit.log"
 end
 
---- Appends one JSON line to the audit log: time, user, host, action, target,
---- details, outcome, dry_run; runbook and job runs add script (its path),
---- sha256 (of its text), arguments and plan (the mutating steps). The file
---- is made 0600 and written with O_APPEND in one write, so parallel jobs
---- never interleave their lines. Secrets are references ("env:NAME") in
---- arguments; a value that gate.redact knows is replaced by "<redacted>".
-function gate.audit(entry)
-  local path = gate.audit_path()
-  host.make_directories((path:gsub("/[^/]*$", "")))
-  local line = lab.json.encode({
-    time = os.date("!%Y-%m-%dT%H:%M:%SZ"),
-    user = host.user(),
-    host = lab.sys.hostname(),
-    action = entry.action,
-    target = entry.target,
-    details = entry.details or lab.json.null,
-    outcome = entry.outcome,
-    dry_run = entry.dry_run or false,
-    script = entry.script,
-    sha256 = entry.sha256,
-    arguments = entry.arguments,
-    plan = entry.plan,
-  }, { sort_keys = true })
-  line = gate.redact(line)
-  host.append_private(path, line .. "\n")
-end
-
 -- Secret values read this run (labsh.secret registers them): never
 -- written to the audit log.
 local secrets = {}
@@ -65,16 +39,79 @@ function gate.secret(value)
   if type(value) == "string" and #value >= 4 then secrets[value] = true end
 end
 
---- `text` with every remembered secret value replaced by "<redacted>".
+--- `text` with every remembered secret value replaced by "<redacted>",
+--- longest first, so a secret that contains another goes whole.
 function gate.redact(text)
-  for value in pairs(secrets) do
+  local known = {}
+  for value in pairs(secrets) do known[#known + 1] = value end
+  table.sort(known, function(a, b) return #a > #b end)
+  for _, value in ipairs(known) do
     local at = text:find(value, 1, true)
     while at do
       text = text:sub(1, at - 1) .. "<redacted>" .. text:sub(at + #value)
-      at = text:find(value, at + 10, true)
+      at = text:find(value, at + #"<redacted>", true)
     end
   end
   return text
+end
+
+-- A copy of `value` with every string in it redacted: on the raw strings,
+-- before JSON escapes a quote, a backslash or a newline inside a secret.
+local function redacted(value)
+  if type(value) == "string" then return gate.redact(value) end
+  if type(value) ~= "table" or value == lab.json.null then return value end
+  local copy = {}
+  for k, v in pairs(value) do copy[redacted(k)] = redacted(v) end
+  return setmetatable(copy, getmetatable(value))
+end
+
+--- An error as one line of text, secrets redacted: an error object by its
+--- message, another table by its fields, anything else by tostring.
+function gate.describe(err)
+  if type(err) == "table" then
+    if err.message ~= nil then return gate.redact(tostring(err.message)) end
+    local meta = getmetatable(err)
+    if meta and meta.__tostring then return gate.redact(tostring(err)) end
+    local ok, text = pcall(lab.json.encode, redacted(err), { sort_keys = true })
+    return ok and text or "(an error object without a message)"
+  end
+  return gate.redact(tostring(err))
+end
+
+--- Appends one JSON line to the audit log: time, user, host, action, target,
+--- details, outcome, dry_run; a change adds the id (`change`) that pairs its
+--- "started" line with its outcome; runbook and job runs add script (its
+--- path), sha256 (of its text), arguments and plan (the mutating steps).
+--- The file is private (0600, never through a symlink) and written with
+--- O_APPEND in one write, so parallel jobs never interleave their lines.
+--- Secrets are references ("env:NAME") in arguments; a value that
+--- gate.redact knows is replaced by "<redacted>" whatever bytes it holds.
+--- Raises when the line cannot be written.
+function gate.audit(entry)
+  local path = gate.audit_path()
+  host.make_directories((path:gsub("/[^/]*$", "")))
+  local line = lab.json.encode(redacted({
+    time = os.date("!%Y-%m-%dT%H:%M:%SZ"),
+    user = host.user(),
+    host = lab.sys.hostname(),
+    action = entry.action,
+    target = entry.target,
+    details = entry.details or lab.json.null,
+    outcome = entry.outcome,
+    dry_run = entry.dry_run or false,
+    change = entry.change,
+    script = entry.script,
+    sha256 = entry.sha256,
+    arguments = entry.arguments,
+    plan = entry.plan,
+  }), { sort_keys = true })
+  host.append_private(path, line .. "\n")
+end
+
+-- A dry run changes nothing, so a log it cannot write only warrants a word.
+local function audit_dry_run(record)
+  local ok, err = pcall(gate.audit, record)
+  if not ok then io.stderr:write("warning: dry run not recorded: ", gate.describe(err), "\n") end
 end
 
 local function refuse(change, why)
@@ -92,12 +129,31 @@ local function confirmed(change)
   return answer == "y" or answer == "yes"
 end
 
---- Runs `fn` (the change itself) if the change may go ahead, and records
---- the outcome in the audit log. `change`: action ("restic.forget"), target
---- (what it acts on), summary ("delete 3 snapshots"), plan (text shown
---- before asking, optional), details (kept in the audit line), ask (false:
---- no question, e.g. for a backup; default true), dry_run (the caller's own
---- dry-run flag, in addition to --dry-run).
+-- Ids pairing a change's "started" line with its outcome line.
+local changes_made = 0
+local function change_id()
+  changes_made = changes_made + 1
+  return ("%s-%d-%d"):format(os.date("!%Y%m%dT%H%M%S"), lab.sys.pid(), changes_made)
+end
+
+-- How a change ended: done, interrupted (a signal or --timeout), or failed.
+local function outcome(err)
+  if err == nil then return "done" end
+  local stop = stops.reason()
+  if stop then return "interrupted (" .. stop .. ")" end
+  return "failed: " .. gate.describe(err)
+end
+
+--- Runs `fn` (the change itself) if the change may go ahead, recording it
+--- in the audit log before and after. `change`: action ("restic.forget"),
+--- target (what it acts on), summary ("delete 3 snapshots"), plan (text
+--- shown before asking, optional), details (kept in the audit line), ask
+--- (false: no question, e.g. for a backup; default true), dry_run (the
+--- caller's own dry-run flag, in addition to --dry-run).
+--- Write-ahead: the "started" line is written before fn runs, and when it
+--- cannot be written nothing is done (an error of the audit). The outcome
+--- line follows however fn ends (done, failed: why, interrupted), written
+--- even while a signal or --timeout stops labsh.
 --- Returns fn's results, or nil and "dry run" / "declined". Without a
 --- terminal and without --yes it raises an error of kind "gate".
 function gate.perform(change, fn)
@@ -107,7 +163,7 @@ function gate.perform(change, fn)
   if dry_run then
     io.stderr:write("dry run: would ", change.summary, " on ", tostring(change.target), "\n")
     record.outcome = "dry run"
-    gate.audit(record)
+    audit_dry_run(record)
     return nil, "dry run"
   end
   if change.ask ~= false and not lab.options.yes then
@@ -123,10 +179,11 @@ function gate.perform(change, fn)
       return nil, "declined"
     end
   end
-  -- Recorded however fn ends: also on an error, Ctrl-C or --timeout.
+  record.change, record.outcome = change_id(), "started"
+  gate.audit(record)  -- raises, and nothing is done, when it cannot be recorded
   local _ <close> = setmetatable({}, { __close = function(_, err)
-    record.outcome = err == nil and "done" or ("failed: " .. tostring(err))
-    gate.audit(record)
+    record.outcome = outcome(err)
+    stops.hold(10, gate.audit, record)
   end })
   return fn()
 end

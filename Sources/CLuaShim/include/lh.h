@@ -82,8 +82,17 @@ enum { LH_STOP_NONE = 0, LH_STOP_INTERRUPT = 1, LH_STOP_TERMINATE = 2, LH_STOP_T
 
 // Route SIGINT/SIGTERM to a hook that stops Lua code running in L.
 void lh_watch_signals(lua_State *L);
-// Replace _G.pcall/xpcall with versions that do not catch a pending stop.
+// Replace pcall, xpcall, coroutine.resume and coroutine.wrap with versions
+// that do not catch a pending stop and let it reach every coroutine.
 void lh_install_stoppable_pcall(lua_State *L);
+// Pushes run_deferred(seconds, fn, ...): fn runs with stops held back for at
+// most `seconds` (rollbacks, the audit's outcome line); a held stop goes on
+// when it returns. A second signal ends the hold at once.
+void lh_push_run_deferred(lua_State *L);
+// Children started by os.execute and io.popen: their own process groups,
+// ended with the script (see children.c).
+void lh_install_children(lua_State *L);
+void lh_end_children(void);
 // Arm a wall-clock deadline (seconds from now); 0 disarms.
 void lh_set_timeout(lua_State *L, double seconds);
 int lh_stop_reason(void);
