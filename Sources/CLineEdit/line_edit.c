@@ -100,6 +100,7 @@ void le_history_load(const char *path) {
 void le_history_add(const char *line, const char *path) {
     if (line[0] == '\0') return;
     add_history(line);
+    if (path == NULL) return;  // the caller keeps the file (labsh's Shell/History.swift)
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);  // append_history needs the file
     if (fd >= 0) close(fd);
     append_history(1, path);

@@ -20,10 +20,39 @@ enum HostModule {
             }
             return 0
         }
-        // append_private(path, text): one write with O_APPEND to a file made
-        // 0600 if new (the audit log): lines from parallel jobs never mix
+        // append_private(path, text): one write with O_APPEND (lines from
+        // parallel jobs never mix) to a file made 0600 if new (the audit
+        // log); a symbolic link, a file of another user or one others may
+        // read or write is refused (checked on the opened file)
         state.setFunction("append_private") { call in
-            try writePrivate(try call.string(1), try call.bytes(2), flags: O_APPEND)
+            let path = try call.string(1), bytes = try call.bytes(2)
+            let fd = try refusing { try SafeFiles.openStateFile(path, flags: O_WRONLY | O_APPEND, privacy: .secret) }
+            defer { close(fd) }
+            try refusing { try SafeFiles.writeAll(fd, bytes, name: path) }
+            return 0
+        }
+        // state_directory(path): made 0700 where missing; refused unless it
+        // is the user's and closed to others' writes
+        state.setFunction("state_directory") { call in
+            let path = try call.string(1)
+            try refusing { try SafeFiles.checkStateDirectory(path) }
+            return 0
+        }
+        // state_file(path [, {secret =, create =}]): checks a state file that
+        // another library opens by name (SQLite): made 0600 if missing (unless
+        // create = false), refused if it is a symbolic link, another user's,
+        // or writable (secret: readable or writable) by others
+        state.setFunction("state_file") { call in
+            let path = try call.string(1)
+            let options = call.isNoneOrNil(2) ? LuaTable() : try call.table(2)
+            let secret = options["secret"] == .boolean(true)
+            let create = options["create"] != .boolean(false)
+            var st = stat()
+            if !create && lstat(path, &st) != 0 && errno == ENOENT { return 0 }
+            let fd = try refusing {
+                try SafeFiles.openStateFile(path, flags: O_RDONLY, privacy: secret ? .secret : .unwritable, create: create)
+            }
+            close(fd)
             return 0
         }
         // private_directory(path): made 0700 if missing; an existing one must
@@ -40,10 +69,28 @@ enum HostModule {
             }
             return 0
         }
-        // write_private(path, text): the whole file anew, mode 0600 (a key)
+        // write_private(path, text): a new file, mode 0600 (a key), put in
+        // place as write_file does
         state.setFunction("write_private") { call in
-            try writePrivate(try call.string(1), try call.bytes(2), flags: O_TRUNC | O_NOFOLLOW, resetMode: true)
+            let path = try call.string(1), bytes = try call.bytes(2)
+            try refusing { try SafeFiles.replace(path, with: bytes, mode: 0o600) }
             return 0
+        }
+        // write_file(path, text [, mode]): true, or nil and why. A new file
+        // under an unpredictable name, fsynced, renamed over path, the
+        // directory fsynced: the old or the new file, never half; a symbolic
+        // link at path is replaced, not followed. Mode: 0644 less the umask,
+        // or exactly `mode`.
+        state.setFunction("write_file") { call in
+            let path = try call.string(1), bytes = try call.bytes(2)
+            let mode = try call.optInteger(3)
+            if let mode, !(0...0o7777).contains(mode) { throw LuaRaise.argument(3, "mode out of range") }
+            do {
+                try SafeFiles.replace(path, with: bytes, mode: mode.map { mode_t($0) })
+            } catch {
+                return call.push(LuaValue.nil, "\(error)")
+            }
+            return call.push(true)
         }
         // temp_directory(prefix): a new private directory (mkdtemp) under $TMPDIR or /tmp
         state.setFunction("temp_directory") { call in
@@ -74,15 +121,14 @@ enum HostModule {
     }
 }
 
-/// Writes `bytes` in one write to a file made 0600 if new (`resetMode`:
-/// made 0600 also if it was not); `flags` add to O_WRONLY | O_CREAT.
-func writePrivate(_ path: String, _ bytes: [UInt8], flags: Int32, resetMode: Bool = false) throws {
-    let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0o600)
-    guard fd >= 0 else { throw LuaRaise.message("cannot open '\(path)': \(String(cString: strerror(errno)))") }
-    defer { close(fd) }
-    if resetMode { fchmod(fd, 0o600) }
-    let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-    guard n == bytes.count else { throw LuaRaise.message("cannot write '\(path)': \(String(cString: strerror(errno)))") }
+/// Runs `body`, raising its SafeFiles.Failure as an error object of kind
+/// "file" (it prints as its message: the file and the fix, no traceback).
+func refusing<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let failure as SafeFiles.Failure {
+        throw LuaRaise.object(kind: "file", message: failure.description)
+    }
 }
 
 /// rm -rf: false if anything stayed. Directories are made writable first.

@@ -111,8 +111,10 @@ public enum Lab {
         var tried: [String] = []
         let path = ScriptPath(overrides: overrideDirs, system: [])
         let relative = filePath(ofModule: module)
-        if case .file = path.find(relative, embeddedRoot: "-", tried: &tried) { return true }
-        return false
+        switch path.find(relative, embeddedRoot: "-", tried: &tried) {
+        case .file?, .refused?: return true  // refused: the searcher says why
+        default: return false
+        }
     }
 
     /// "lab.x" -> "lab/x", as Lua's own searchers do. A byte loop: split and
@@ -150,6 +152,8 @@ public enum Lab {
             case .embedded(let file)?:
                 try loadEmbedded(call.L, file)
                 return call.push(file) + 1
+            case .refused(let why)?:
+                throw LuaRaise.object(kind: "path", message: why)
             case nil:
                 return call.push(tried.map { "\n\t" + $0 }.joined().dropFirst(2).description)
             }

@@ -16,8 +16,8 @@ enum OSModule {
         state.setFunction("lock") { call in
             let path = try call.string(1)
             let wait = call.type(2) == LUA_TBOOLEAN && lua_toboolean(call.L, 2) != 0
-            let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw LuaRaise.message("cannot open '\(path)': \(String(cString: strerror(errno)))") }
+            // O_NOFOLLOW, 0600, ours and not writable by others (SafeFiles)
+            let fd = try refusing { try SafeFiles.openStateFile(path, flags: O_RDWR, privacy: .unwritable) }
             var rc: Int32
             repeat { rc = flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) } while rc != 0 && errno == EINTR && wait
             guard rc == 0 else {

@@ -9,9 +9,14 @@ public struct ScriptPath {
     /// Directories searched after them.
     public var system: [String]
 
-    public init(overrides: [String], system: [String]) {
+    /// Load also from directories and files others may write to
+    /// (LABSH_ALLOW_UNSAFE_PATH=1); see `refusal`.
+    public var allowUnsafe: Bool
+
+    public init(overrides: [String], system: [String], allowUnsafe: Bool = false) {
         self.overrides = overrides
         self.system = system
+        self.allowUnsafe = allowUnsafe
     }
 
     /// The path from the environment; `ignoreEnvironment` is lua's `-E`.
@@ -29,13 +34,16 @@ public struct ScriptPath {
             system.append(String(cString: home) + "/.local/share/labsh")
         }
         system += ["/usr/local/share/labsh", "/usr/share/labsh"]
-        return ScriptPath(overrides: overrides, system: system)
+        return ScriptPath(overrides: overrides, system: system, allowUnsafe: env("LABSH_ALLOW_UNSAFE_PATH") == "1")
     }
 
-    /// A found file: on disk (`path`) or embedded (`embedded`, e.g. "stdlib/lab/x.lua").
+    /// A found file: on disk (`path`) or embedded (`embedded`, e.g.
+    /// "stdlib/lab/x.lua"), or on disk where others could have put or changed
+    /// it (`refused`: the message, naming the path and the fix).
     public enum Found {
         case file(String)
         case embedded(String)
+        case refused(String)
     }
 
     /// Finds `name` ("a.b" for modules, "a/b" or "a-b" for scripts): in each
@@ -44,23 +52,76 @@ public struct ScriptPath {
     /// `tried` collects what was looked at, for the error message.
     public func find(_ relative: String, embeddedRoot: String, tried: inout [String]) -> Found? {
         let candidates = [relative + ".lua", relative + "/init.lua"]
-        func onDisk(_ dirs: [String]) -> String? {
+        func onDisk(_ dirs: [String]) -> Found? {
             for dir in dirs {
                 for c in candidates {
                     let path = dir + "/" + c
-                    if access(path, R_OK) == 0 { return path }
+                    if access(path, R_OK) == 0 {
+                        if !allowUnsafe, let why = ScriptPath.refusal(of: c, in: dir) { return .refused(why) }
+                        return .file(path)
+                    }
                     tried.append("no file '\(path)'")
                 }
             }
             return nil
         }
-        if let p = onDisk(overrides) { return .file(p) }
+        if let found = onDisk(overrides) { return found }
         for c in candidates {
             let path = embeddedRoot + "/" + c
             if EmbeddedFiles.text(path) != nil { return .embedded(path) }
         }
         tried.append("no embedded file '\(embeddedRoot)/\(candidates[0])'")
-        if let p = onDisk(system) { return .file(p) }
+        return onDisk(system)
+    }
+
+    // ---- Who could have written it --------------------------------------------
+
+    /// Why `dir/relative` must not run with labsh's rights, or nil. Anyone
+    /// who can write to the directory, to one below it on the way to the
+    /// file, or to the file itself could replace labsh's own modules
+    /// (labsh/gate.lua, lab/json.lua): each must be writable by its owner
+    /// alone (group and others may not write). A sticky directory such as
+    /// /tmp is allowed when what is in it belongs to the user or root,
+    /// since others can then neither replace nor remove it. Symbolic links
+    /// are followed: the checks are on what would be read.
+    public static func refusal(of relative: String, in dir: String) -> String? {
+        var path = dir
+        var steps = [dir]
+        for part in relative.split(separator: "/") {
+            path += "/" + part
+            steps.append(path)
+        }
+        var inStickyDirectory: String? = nil
+        for step in steps {
+            var st = stat()
+            guard stat(step, &st) == 0 else { return nil }  // gone: the load fails on its own
+            if let sticky = inStickyDirectory, st.st_uid != 0 && st.st_uid != geteuid() {
+                return refusal(steps.last!, because: "\(step) belongs to another user in \(sticky), "
+                    + "where anyone may create files", fix: "move it to a directory of yours")
+            }
+            inStickyDirectory = nil
+            if st.st_mode & 0o022 != 0 {
+                let isDirectory = (st.st_mode & S_IFMT) == S_IFDIR
+                guard isDirectory && st.st_mode & S_ISVTX != 0 else {
+                    let mode = String(st.st_mode & 0o7777, radix: 8)
+                    return refusal(steps.last!, because: "\(step) is writable by others than its owner (mode 0\(mode))",
+                                   fix: "chmod go-w \(step)")
+                }
+                inStickyDirectory = step
+            }
+        }
         return nil
+    }
+
+    /// The same rules for an init file (LABSH_INIT=@FILE): its directory and itself.
+    public static func refusal(ofInitFile path: String) -> String? {
+        guard getenv("LABSH_ALLOW_UNSAFE_PATH").map({ String(cString: $0) }) != "1" else { return nil }
+        guard let slash = path.lastIndex(of: "/") else { return refusal(of: path, in: ".") }
+        let dir = String(path[..<slash])
+        return refusal(of: String(path[path.index(after: slash)...]), in: dir.isEmpty ? "/" : dir)
+    }
+
+    static func refusal(_ file: String, because why: String, fix: String) -> String {
+        "refusing to load \(file): \(why); fix: \(fix), or set LABSH_ALLOW_UNSAFE_PATH=1 to load it anyway"
     }
 }

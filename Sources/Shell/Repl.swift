@@ -37,15 +37,15 @@ final class Repl {
         printOut("labsh \(Lab.version) (\(String(cString: lh_release()))) - help() lists what is here, Ctrl-D leaves\n")
         Repl.active = self
         le_init("labsh", { line in Repl.active?.complete(String(cString: line!)) })
-        let history = Repl.historyPath()
-        if let history { le_history_load(history) }
+        let history = History.open(runner: runner)
+        history?.load()
         loop(history: history)
-        if let history { le_history_truncate(history, 1000) }
+        history?.close()
         Repl.active = nil
         printOut("\n")
     }
 
-    private func loop(history: String?) {
+    private func loop(history: History?) {
         var buffer = ""
         while true {
             guard let prompt = try? prompt(continuation: !buffer.isEmpty) else { return }
@@ -60,7 +60,7 @@ final class Repl {
             }
             let line = String(cString: raw)
             free(raw)
-            if let history { le_history_add(line, history) }
+            history?.add(line)
             buffer = buffer.isEmpty ? line : buffer + "\n" + line
             if lh_stop_reason() == Int32(LH_STOP_TERMINATE) { return }
             let status = step(buffer)
@@ -132,20 +132,5 @@ final class Repl {
         EmbeddedFiles.paths.filter { $0.hasPrefix("stdlib/meta/") }
             .compactMap { EmbeddedFiles.text($0).map { $0.description } }
             .joined(separator: "\n")
-    }
-
-    /// $XDG_STATE_HOME/labsh/history (default ~/.local/state/labsh/history).
-    static func historyPath() -> String? {
-        let base: String
-        if let s = getenv("XDG_STATE_HOME"), s.pointee != 0 {
-            base = String(cString: s)
-        } else if let home = getenv("HOME") {
-            base = String(cString: home) + "/.local/state"
-        } else {
-            return nil
-        }
-        let dir = base + "/labsh"
-        guard makeDirectories(dir) else { return nil }
-        return dir + "/history"
     }
 }

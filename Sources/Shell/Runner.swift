@@ -85,7 +85,11 @@ final class Runner {
         for name in ["LABSH_INIT", "LUA_INIT_5_4", "LUA_INIT"] {
             guard let value = getenv(name) else { continue }
             let text = String(cString: value)
-            if text.hasPrefix("@") { return report(dofile(String(text.dropFirst()))) }
+            if text.hasPrefix("@") {
+                let file = String(text.dropFirst())
+                if let why = ScriptPath.refusal(ofInitFile: file) { message(why); return false }  // as LABSH_PATH
+                return report(dofile(file))
+            }
             return report(dostring(text, chunkname: "=" + name))
         }
         return true
@@ -137,6 +141,9 @@ final class Runner {
         switch found {
         case .file(let file):
             return lh_loadfile(L, file)
+        case .refused(let why):
+            why.push(L)
+            return LUA_ERRFILE
         case .embedded(let file):
             do {
                 try Lab.loadEmbedded(L, file)

@@ -51,6 +51,7 @@ local schema_ready = {}
 local function db()
   local path = job.state_dir() .. "/jobs.db"
   if not schema_ready[path] then
+    require("labsh.state").check_database(path)  -- SQLite opens by name: no symbolic link, ours, 0600
     sqlite.exec(path, [[CREATE TABLE IF NOT EXISTS runs (
       id INTEGER PRIMARY KEY, job TEXT NOT NULL, start REAL NOT NULL, finish REAL,
       status TEXT NOT NULL, exit_code INTEGER, attempts INTEGER, output TEXT,

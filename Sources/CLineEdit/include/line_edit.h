@@ -14,7 +14,8 @@ void le_init(const char *app_name, le_complete_fn complete);
 char *le_readline(const char *prompt, int stop_fd, int *interrupted);
 
 void le_history_load(const char *path);
-// Adds a line to history and appends it to `path` at once, so a crash keeps it.
+// Adds a line to history and appends it to `path` at once, so a crash keeps it;
+// with `path` NULL, only to the history in memory.
 void le_history_add(const char *line, const char *path);
 // Caps the file at `max` lines.
 void le_history_truncate(const char *path, int max);
