@@ -264,13 +264,15 @@ enum HTTPModule {
         }
     }
 
-    /// The bytes --memory-limit still allows Lua (nil without a limit). A
-    /// full collection runs first when little seems left, as Lua's own
-    /// allocator does before it gives up: garbage must not refuse a body.
+    /// The bytes --memory-limit still allows a body (nil without a limit):
+    /// what Lua may still allocate, less 64 KiB for the response object
+    /// around it. A full collection runs first when little seems left, as
+    /// Lua's own allocator does before it gives up: garbage must not refuse
+    /// a body.
     static func memoryLeft(_ call: LuaCall) -> Int? {
         let limit = call.state.memoryLimit
         guard limit > 0 else { return nil }
-        func left() -> Int { max(0, limit - lh_memory_used(call.L)) }
+        func left() -> Int { max(0, limit - lh_memory_used(call.L) - (64 << 10)) }
         if left() < 64 << 20, let collect = try? call.state.global("collectgarbage") {
             _ = try? call.state.callRef(on: call.L, collect, ["collect"])
         }

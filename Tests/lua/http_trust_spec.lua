@@ -167,15 +167,17 @@ print("all refused")]]):format(A.base .. "/json")
   assert(out:find("all refused", 1, true), out)
 end)
 
-test("the smallest timeout is a timeout against a 1-byte/s server, not none", function()
+test("a timeout under 1 ms is refused, the smallest one times out against a 1-byte/s server", function()
   local A = origins()
+  -- 0.0004 s once became 0 ms, which curl reads as "no timeout": 30 s here.
   local code = ([[
-for _, t in ipairs { 0.001, 0.0015, 0.2 } do
+for _, t in ipairs { 0.0004, 0.001, 0.0015, 0.2 } do
   local ok, err = pcall(lab.http.get, %q, { timeout = t })
-  print(t, ok, err.reason)
+  print(t, ok, type(err) == "table" and err.reason or tostring(err))
 end]]):format(A.base .. "/drip/30")
   local out, rc = child("--timeout 10", code, 20)
   assert_eq(rc, 0, out)
+  assert(out:find("0.0004\tfalse\tbad argument #2 to 'lab.http.get' (timeout must be from 0.001 to 1000000 seconds, not 0.0004)", 1, true), out)
   local _, timeouts = out:gsub("\tfalse\ttimeout", "")
   assert_eq(timeouts, 3, out)
 end)
