@@ -27,6 +27,7 @@ public enum Lab {
         "labsh.sqlite": SQLiteModule.push,
         "labsh.os": OSModule.push,
         "labsh.stops": StopsModule.push,
+        "labsh.sandbox": SandboxModule.push,
     ]
 
     /// Functions of `lab` itself that a module provides: `lab.nodes` is

@@ -36,32 +36,32 @@ function inventory.path()
   return nil
 end
 
--- An inventory file is data: it runs with a few pure functions and nothing
--- that touches the system.
-local function sandbox()
-  return {
-    string = string, table = table, math = math, utf8 = utf8,
-    ipairs = ipairs, pairs = pairs, next = next, select = select,
-    tostring = tostring, tonumber = tonumber, type = type,
-  }
-end
+-- An inventory file is data, and may come from anyone: it is evaluated in
+-- a Lua state of its own (labsh.sandbox, Sources/CLuaShim/sandbox.c) with
+-- only the pure libraries (base without load/dofile/print, string without
+-- dump, table, math, utf8), within a time and memory budget; only plain
+-- data (strings, numbers, booleans, tables) comes out. Nothing it changes
+-- there is seen here.
+local BUDGET = { seconds = 2, bytes = 256 * 1024 * 1024 }
 
--- Point each error at its line in the file: "file:12: nodes[3].ram: ...".
-local function with_lines(err, path, text)
-  if type(err) ~= "table" or err.kind ~= "inventory" then return err end
+-- Point each message at its line in the file: "file:12: nodes[3].ram: ...".
+local function at_lines(messages, path, text)
   local locate = require "labsh.locate"  -- only on this path: errors are rare
   local lines = locate.lines(text)
   local prefix = path .. ": "
-  local function annotate(message)
-    if message:sub(1, #prefix) ~= prefix then return message end
-    local rest = message:sub(#prefix + 1)
-    local line = locate.line(lines, rest:match("^(.-): ") or "")
-    return line and ("%s:%d: %s"):format(path, line, rest) or message
+  local located = {}
+  for i, message in ipairs(messages) do
+    local rest = message:sub(1, #prefix) == prefix and message:sub(#prefix + 1)
+    local line = rest and locate.line(lines, rest:match("^(.-): ") or "")
+    located[i] = line and ("%s:%d: %s"):format(path, line, rest) or message
   end
-  local messages = {}
-  for i, message in ipairs(err.errors or { err.message }) do messages[i] = annotate(message) end
-  err.errors = messages
-  err.message = table.concat(messages, "\n")
+  return located
+end
+
+local function with_lines(err, path, text)
+  if type(err) ~= "table" or err.kind ~= "inventory" then return err end
+  err.errors = at_lines(err.errors or { err.message }, path, text)
+  err.message = table.concat(err.errors, "\n")
   return err
 end
 
@@ -69,19 +69,28 @@ local function fail(message, path)
   require("labsh.host").fail("inventory", message, { file = path })
 end
 
--- Runs an inventory file and validates what it returns.
+-- A job of an inventory names what it runs: a function cannot come out
+-- of the sandbox, so say where such a job belongs.
+local function job_hint(message)
+  if message:match(": jobs%[%d+%][^:]*: function values") then
+    return message .. " (an inventory's job runs a script: run = \"NAME\" or {NAME, args...}; "
+      .. "a job that runs a function belongs in a job file, jobs/NAME.lua)"
+  end
+  return message
+end
+
+-- Evaluates an inventory file in the sandbox and validates what it returns.
 local function load_file(path)
   local text = require("labsh.files").read(path)
   if not text then
     local _, reason = io.open(path, "r")
     fail(("cannot read inventory %s"):format(reason or path), path)
   end
-  local chunk, err = load(text, "@" .. path, "t", sandbox())
-  if not chunk then fail(err, path) end
-  local ok, value = pcall(chunk)
-  if not ok then fail(tostring(value), path) end
-  -- `jobs` (lab.job specs, which may hold functions) is not part of the
-  -- model: lab.job reads it through inventory.jobs().
+  local value, message, reason = require("labsh.sandbox").evaluate(text, path, BUDGET.seconds, BUDGET.bytes)
+  if reason == "data" then fail(at_lines({ job_hint(message) }, path, text)[1], path) end
+  if message then fail(message, path) end
+  -- `jobs` (lab.job specs) is not part of the model: lab.job reads it
+  -- through inventory.jobs().
   local jobs, windows
   if type(value) == "table" then jobs, value.jobs, windows = value.jobs, nil, value.maintenance end
   local results = table.pack(pcall(model.validate, value, path))
