@@ -244,6 +244,17 @@ test("trust_redirects = true sends them on; the same origin always gets them", f
   assert(tostring(err):find("trust_redirects must be a boolean", 1, true), tostring(err))
 end)
 
+test("the timeout covers the whole attempt, redirects included", function()
+  local A = origins()
+  -- 0.6 s before the redirect, 0.6 s after it: each hop is under 1 s, the
+  -- two together are not.
+  local target = A.base .. "/redirect-to?delay=600&url=" .. A.base .. "/delay/600"
+  local err = raised(lab.http.get, target, { timeout = 1 })
+  assert_eq(err.reason, "timeout")
+  assert_eq(err.message, "GET " .. target .. ": timed out after 1 s (redirected to " .. A.base .. "/delay/600)")
+  assert_eq(lab.http.get(target, { timeout = 3 }).body, "delayed 600 ms")
+end)
+
 test("https never redirects to http, trusted or not", function()
   local A = origins()
   local from = A.tls .. "/redirect-to?url=" .. A.base .. "/echo"

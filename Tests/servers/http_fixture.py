@@ -12,8 +12,8 @@ Routes (GET unless said):
     /huge/BYTES[?chunked=1]       BYTES bytes of "x" (Content-Length, or chunked)
     /redirect/N                   302 to /redirect/N-1; /redirect/0 is 200
     /loop                         302 to itself
-    /redirect-to?url=URL[&status=CODE]
-                                  CODE (302) to URL, any method
+    /redirect-to?url=URL[&status=CODE&delay=MS]
+                                  CODE (302) to URL, any method, after MS (0) ms
     /drip/N                       N bytes announced, then one byte a second
     /echo   (any method)          JSON: method, path, query, headers, body
     /flaky/KEY/K[?status=S&retry_after=SECONDS]
@@ -108,6 +108,7 @@ class Handler(BaseHTTPRequestHandler):
         elif head == "loop":
             self.reply(302, "", {"Location": "/loop"})
         elif head == "redirect-to":
+            time.sleep(int(query.get("delay", ["0"])[0]) / 1000)
             self.reply(int(query.get("status", ["302"])[0]), "", {"Location": query["url"][0]})
         elif head == "drip":
             n = int(parts[1])
