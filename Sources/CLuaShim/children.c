@@ -129,12 +129,12 @@ static int os_execute(lua_State *L) {
         return 1;
     }
     int group;
-    errno = 0;
     pid_t pid = spawn_shell(command, -1, -1, &group);
     if (pid < 0) return luaL_execresult(L, -1);
     child *c = remember(pid, group, NULL);
     int status = wait_child(pid, group);
     forget(c);
+    if (status != -1) errno = 0;  // luaL_execresult reads errno as a failure
     return luaL_execresult(L, status);
 }
 
@@ -147,6 +147,7 @@ static int popen_close(lua_State *L) {
     fclose(p->f);
     errno = 0;
     int status = pid > 0 ? wait_child(pid, group) : -1;
+    if (status != -1) errno = 0;
     return luaL_execresult(L, status);
 }
 

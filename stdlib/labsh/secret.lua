@@ -34,9 +34,8 @@ function secret.resolve(reference, where)
     require("labsh.gate").secret(line)  -- kept out of the audit log
     return line
   end
-  -- Said without echoing the text: it may be the secret itself.
-  fail(kind and kind .. ":..." or "(a literal value)", where,
-    "expected a reference env:NAME or file:PATH, not the secret itself")
+  -- Said without echoing any of the text: all of it may be the secret.
+  fail("(not a reference)", where, "expected env:NAME or file:PATH, not the secret itself")
 end
 
 return secret
