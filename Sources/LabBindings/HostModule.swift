@@ -92,6 +92,15 @@ enum HostModule {
             }
             return call.push(true)
         }
+        // check_search_file(dir, relative): raises (kind "path") when
+        // dir/relative is a file others could change, by the rule of require
+        // and -m (ScriptPath.refusal): for files found on the script path in
+        // Lua (jobs/*.lua); LABSH_ALLOW_UNSAFE_PATH=1 allows them
+        state.setFunction("check_search_file") { call in
+            let dir = try call.string(1), relative = try call.string(2)
+            guard !ScriptPath.unsafeAllowed, let why = ScriptPath.refusal(of: relative, in: dir) else { return 0 }
+            throw LuaRaise.object(kind: "path", message: why)
+        }
         // temp_directory(prefix): a new private directory (mkdtemp) under $TMPDIR or /tmp
         state.setFunction("temp_directory") { call in
             let base = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"

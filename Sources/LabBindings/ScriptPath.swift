@@ -115,10 +115,15 @@ public struct ScriptPath {
 
     /// The same rules for an init file (LABSH_INIT=@FILE): its directory and itself.
     public static func refusal(ofInitFile path: String) -> String? {
-        guard getenv("LABSH_ALLOW_UNSAFE_PATH").map({ String(cString: $0) }) != "1" else { return nil }
+        guard !unsafeAllowed else { return nil }
         guard let slash = path.lastIndex(of: "/") else { return refusal(of: path, in: ".") }
         let dir = String(path[..<slash])
         return refusal(of: String(path[path.index(after: slash)...]), in: dir.isEmpty ? "/" : dir)
+    }
+
+    /// LABSH_ALLOW_UNSAFE_PATH=1: load such files anyway.
+    public static var unsafeAllowed: Bool {
+        getenv("LABSH_ALLOW_UNSAFE_PATH").map { String(cString: $0) } == "1"
     }
 
     static func refusal(_ file: String, because why: String, fix: String) -> String {

@@ -230,6 +230,25 @@ test("13.3 modes: 0644 less the umask by default, a given mode exactly, whatever
   assert_eq(write("d", "{ mode = tonumber('755', 8) }", "022"), "755")
 end)
 
+test("13.3 SIGTERM during a write leaves the old or the new file whole, and no temporary file", function()
+  local dir = scratch()
+  write_file(dir .. "/f", "old\n")
+  local size = 64 * 1024 * 1024
+  local code = ("local t = string.rep('x', %d) io.stderr:write('ready\\n') "
+    .. "require('labsh.files').write_atomically(%q, t)"):format(size, dir .. "/f")
+  -- the signal goes out once labsh says it is about to write
+  local script = ([[
+    %s -e %s 2> %s/err & pid=$!
+    while ! grep -q ready %s/err 2>/dev/null; do sleep 0.01; done
+    kill -TERM $pid; wait $pid; echo $?
+  ]]):format(q(labsh), q(code), q(dir), q(dir))
+  local r = lab.process.run { argv = { "sh", "-c", script }, env = { LABSH_PATH = false }, timeout = 120 }
+  assert_eq(r.stdout, "143\n", r.stderr .. (read_file(dir .. "/err") or ""))
+  local text = read_file(dir .. "/f")
+  assert(text == "old\n" or #text == size, "old or new, whole: " .. #text .. " bytes")
+  assert_eq(listing(dir), "err f", "no temporary file")
+end)
+
 test("13.3 the system calls: O_EXCL|O_NOFOLLOW under a random name, fsync of the file and the directory", function()
   if not os.execute("command -v strace >/dev/null 2>&1") then
     print("  note: 13.3 system calls: skipped, strace is not installed")
@@ -511,6 +530,21 @@ test("14.10 LABSH_INIT=@file: a file or directory others may write is refused; t
   sh(("chmod 700 %s"):format(q(dir)))
   assert_eq(r.status, 1)
   assert_finds(r.stderr, ("%s is writable by others than its owner (mode 0777)"):format(dir))
+end)
+
+test("14.10 a job file in a directory others may write is refused", function()
+  local dir = scratch()
+  sh(("mkdir -p %s/path/jobs && chmod 777 %s/path/jobs"):format(q(dir), q(dir)))
+  write_file(dir .. "/path/jobs/evil.lua", 'lab.job { name = "evil", run = function() print("FORGED") end }\n')
+  local env = { LABSH_PATH = dir .. "/path", LABSH_STATE_DIR = dir .. "/state" }
+  local r = run({ "-m", "jobs", "list" }, env)
+  assert_eq(r.status, 1)
+  assert_finds(r.stderr, ("refusing to load %s/path/jobs/evil.lua: %s/path/jobs is writable by others than its owner (mode 0777)")
+    :format(dir, dir))
+  sh(("chmod 755 %s/path/jobs"):format(q(dir)))
+  r = run({ "-m", "jobs", "list" }, env)
+  assert_eq(r.status, 0, r.stderr)
+  assert_finds(r.stdout, "evil")
 end)
 
 test("14.10 as nobody: a LABSH_PATH directory nobody owns and alone writes is trusted", function()

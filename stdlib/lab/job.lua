@@ -140,6 +140,7 @@ end
 local loading  -- the file being loaded, for lab.job{} calls inside it
 
 local function load_file(path)
+  host.check_search_file(path:match("^(.*)/(jobs/[^/]+)$"))  -- as require: not a file others may change
   local chunk, err = loadfile(path, "t")
   if not chunk then fail(err, { path = path }) end
   loading = path
