@@ -303,3 +303,26 @@ test("a literal secret is refused without echoing any of it (13.8)", function()
   assert_lacks(tostring(err.message or err), "hunter", "error")
   assert_lacks(tostring(err.message or err), "Tr0ub4dor", "error")
 end)
+
+test("restic forget deletes nothing when the audit log cannot be written (14.3)", function()
+  local repo, password, source, cache = fresh("repo"), fresh("password"), fresh("src"), fresh("cache")
+  write_file(password, "correct horse\n")
+  host.make_directories(source)
+  write_file(source .. "/file", "data\n")
+  local env = { RESTIC_PASSWORD_FILE = password, RESTIC_CACHE_DIR = cache, RESTIC_REPOSITORY = repo }
+  local function restic(...)
+    local r = lab.process.run { argv = { "restic", "--quiet", ... }, env = env, timeout = 120 }
+    assert(r.status == 0, "restic " .. table.concat({ ... }, " ") .. ": " .. r.stderr)
+    return r.stdout
+  end
+  restic("init")
+  for day = 1, 4 do restic("backup", "--host", "spec", "--time", ("2026-01-0%d 03:00:00"):format(day), source) end
+  local state = private_dir("state")
+  host.make_directories(state .. "/audit.log")  -- no line can be appended
+  local code, err = run({ "--yes", "-e", ([[
+local r = lab.restic(%q, { password = "file:%s", env = { RESTIC_CACHE_DIR = %q } })
+r:forget { daily = 1 }]]):format(repo, password, cache) }, nil, nil, { LABSH_STATE_DIR = state })
+  assert_eq(code, 1, "exit code")
+  assert_has(err, "audit.log", "stderr names the log")
+  assert_eq(#lab.json.decode(restic("snapshots", "--json")), 4, "snapshots left")
+end)
