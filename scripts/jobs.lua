@@ -24,7 +24,8 @@ usage: labsh -m jobs COMMAND
   history [NAME] [--limit N]  past runs, with success rate, MTTR and MTBF per job
   export --crontab         crontab lines for the jobs
   export --systemd DIR     a .service and a .timer per job into DIR
-options: --format json (machine output), --dry-run (say what would run)]==]
+options (before or after -m jobs): --format json (machine output),
+  --dry-run (run nothing: say on stderr what would run), --yes, --inventory FILE]==]
 
 local job = lab.job
 local json = lab.options.format == "json"

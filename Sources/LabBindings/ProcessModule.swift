@@ -17,7 +17,7 @@ enum ProcessModule {
         state.setFunction("run_all") { call in try runAll(call) }
     }
 
-    static let optionNames = ["argv", "env", "stdin", "cwd", "timeout", "on_line", "max_output"]
+    static let optionNames = ["argv", "env", "stdin", "cwd", "timeout", "on_line", "max_output", "keep_fd"]
 
     static func run(_ call: LuaCall) throws -> Int32 {
         guard call.type(1) == LUA_TTABLE else { throw call.typeError(1, "table") }
@@ -235,6 +235,12 @@ enum ProcessModule {
         if let m = opts["max_output"] {
             guard let n = number(m), n >= 0, n < 1e15 else { throw bad("max_output must be a size in bytes >= 0") }
             spec.maxOutput = Int(n)
+        }
+        if let k = opts["keep_fd"] {  // lab.job: the job's lock, held by its child too
+            guard case .integer(let fd) = k, fd >= 0, fd <= Int64(Int32.max) else {
+                throw bad("keep_fd must be an open file descriptor (an integer)")
+            }
+            spec.inheritedFD = Int32(fd)
         }
         return (spec, onLine)
     }

@@ -17,15 +17,26 @@
 --
 -- Every run is a child labsh process (a function job runs in
 -- `labsh -m jobs exec NAME`), so a timeout, a crash or kill -9 of the child
--- never takes the bookkeeping with it. The parent holds the job's lock
--- (flock on $STATE/jobs/NAME.lock: the kernel releases it when a process
--- dies, so it is never stale) and records the run in $STATE/jobs.db
--- (SQLite, WAL). A row still "running" whose process is gone is marked
--- "crashed" the next time the history is read or the job runs.
+-- never takes the bookkeeping with it. The parent takes the job's lock
+-- (flock on $STATE/jobs/NAME.lock: the kernel releases it when the last
+-- process holding it ends, so it is never stale) and records the run in
+-- $STATE/jobs.db (SQLite, WAL).
+--
+-- The lock lives as long as the work, whichever labsh dies first:
+--   * the child inherits the lock's descriptor (as fd 3), so the lock is
+--     held until the parent and the child have both ended;
+--   * the child dies with its parent: it gets SIGTERM when the parent ends,
+--     even by kill -9 (PR_SET_PDEATHSIG, armed by LABSH_PARENT_DEATH_SIGNAL),
+--     and stops its own programs before it exits.
+-- So after kill -9 of the parent no second run starts while the first one's
+-- child is still alive, and the first run really ended: the next holder of
+-- the lock finds its row still "running" and marks it "killed" (or
+-- "crashed" when the machine restarted since it began).
 
 local host = require "labsh.host"
 local os_ = require "labsh.os"
 local sqlite = require "labsh.sqlite"
+local tail = require "labsh.tail"
 local times = require "labsh.times"
 
 local job = {}
@@ -33,6 +44,7 @@ local job = {}
 local OVERLAP = { skip = true, queue = true, kill = true }
 local CATCH_UP = { none = true, last = true, all = true }
 local TAIL_LINES = 40
+local MAX_OUTPUT = 64 * 1024  -- bytes of a run's output kept in the history
 
 local function fail(message, fields) host.fail("job", message, fields) end
 
@@ -64,16 +76,55 @@ end
 
 local function sql(statement, params) return sqlite.exec(db(), statement, params) end
 
--- Rows "running" on this host whose process is gone: crashed (kill -9,
--- power loss). `except_pid` is our own run.
-local function mark_crashed(name)
+-- When this machine started (Unix seconds), from /proc/uptime.
+local function boot_time()
+  local f = io.open("/proc/uptime")
+  local uptime = f and tonumber((f:read("l") or ""):match("^[%d.]+"))
+  if f then f:close() end
+  return uptime and lab.sys.now() - uptime or nil
+end
+
+-- Rows of job `name` still "running" on this host. Called only while
+-- holding the job's lock, so no process of theirs is left (a run's child
+-- holds the lock too): they were killed with their recorder (kill -9), or
+-- the machine went down.
+local function mark_ended(name)
   local here = lab.sys.hostname()
-  local rows = sql("SELECT id, pid FROM runs WHERE status = 'running' AND host = ?"
-    .. (name and " AND job = ?" or ""), { here, name })
+  local rows = sql("SELECT id, pid, start FROM runs WHERE status = 'running' AND host = ? AND job = ?", { here, name })
+  local booted = boot_time()
   for _, row in ipairs(rows) do
-    if not (row.pid and os_.alive(row.pid)) then
-      sql("UPDATE runs SET status = 'crashed', output = COALESCE(output, '') || ? WHERE id = ?",
-        { "(the run's process ended without recording a result)", row.id })
+    local rebooted = booted and row.start < booted
+    local status = rebooted and "crashed" or "killed"
+    local note = rebooted and "(the machine restarted during the run: no result was recorded)"
+      or ("(labsh pid %s, which ran and recorded this run, was killed; the run was stopped with it)")
+        :format(tostring(row.pid))
+    sql("UPDATE runs SET status = ?, output = COALESCE(output || char(10), '') || ? WHERE id = ?",
+      { status, note, row.id })
+  end
+end
+
+local function lock_path(name) return job.state_dir() .. "/jobs/" .. name .. ".lock" end
+
+-- For readers of the history: settles the "running" rows whose recorder
+-- is gone, for the jobs (one, or all when nil) whose lock is free. A lock
+-- still held means the run's child is still alive: its row stays "running".
+-- (Probing takes the lock for a moment; it happens only after a kill.)
+local function settle(name)
+  local rows = sql("SELECT DISTINCT job, pid FROM runs WHERE status = 'running' AND host = ?"
+    .. (name and " AND job = ?" or ""), { lab.sys.hostname(), name })
+  local stale = {}
+  for _, row in ipairs(rows) do
+    if not (row.pid and os_.alive(row.pid)) then stale[row.job] = true end
+  end
+  for stale_job in pairs(stale) do
+    if stale_job:match("^[%w_.%-]+$") then
+      host.make_directories(job.state_dir() .. "/jobs")
+      local fd = os_.lock(lock_path(stale_job))
+      if fd then
+        local ok, err = pcall(mark_ended, stale_job)
+        os_.unlock(fd)
+        if not ok then error(err, 0) end
+      end
     end
   end
 end
@@ -82,15 +133,41 @@ end
 
 local registry, by_name, loaded = {}, {}, false
 
+-- Fields that end up in generated files (systemd units, crontab lines)
+-- are plain one-line text: what could start a new line or a directive
+-- there is refused here, the rest is escaped on export.
+local NAME_MAX, DESCRIPTION_MAX, SCHEDULE_MAX = 100, 256, 200
+
+-- Raises unless `value` is one line of printable, valid UTF-8 text of at
+-- most `max` bytes (`ascii`: printable ASCII only).
+local function check_line(where, field, value, max, ascii)
+  if type(value) ~= "string" then fail(("%s: %s must be a string"):format(where, field)) end
+  local bad = value:find(ascii and "[^\32-\126]" or "[%c]")
+  if bad then
+    fail(("%s: %s has a control character (byte %d at %d): one line of text only")
+      :format(where, field, value:byte(bad), bad))
+  end
+  if not utf8.len(value) then fail(("%s: %s is not valid UTF-8"):format(where, field)) end
+  if #value > max then fail(("%s: %s is %d bytes long (at most %d)"):format(where, field, #value, max)) end
+end
+
 local function check_spec(spec, origin)
   if type(spec) ~= "table" then fail(("%s: a job is a table"):format(origin)) end
   local name = spec.name
-  if type(name) ~= "string" or not name:match("^[%w][%w_.%-]*$") then
-    fail(("%s: job name %s: letters, digits, - _ . only"):format(origin, tostring(name)))
+  -- the name becomes part of unit file names and command lines: a safe charset
+  if type(name) ~= "string" or not name:match("^[A-Za-z0-9][A-Za-z0-9_.%-]*$") or #name > NAME_MAX then
+    fail(("%s: job name %q: letters, digits, - _ . only (at most %d, a letter or digit first)")
+      :format(origin, tostring(name), NAME_MAX))
   end
   local where = ("%s: job %s"):format(origin, name)
+  if spec.description ~= nil then check_line(where, "description", spec.description, DESCRIPTION_MAX) end
+  if spec.tz ~= nil then
+    if type(spec.tz) ~= "string" or not spec.tz:match("^[A-Za-z0-9_+%-/]+$") or #spec.tz > 64 then
+      fail(("%s: tz %q: a zone name such as Europe/Berlin"):format(where, tostring(spec.tz)))
+    end
+  end
   if spec.schedule ~= nil then
-    if type(spec.schedule) ~= "string" then fail(where .. ": schedule must be a string") end
+    check_line(where, "schedule", spec.schedule, SCHEDULE_MAX, true)
     local ok, err = pcall(lab.schedule.next, spec.schedule, { tz = spec.tz })
     if not ok then fail(("%s: schedule %q: %s"):format(where, spec.schedule, tostring(err))) end
   end
@@ -105,11 +182,15 @@ local function check_spec(spec, origin)
   if not CATCH_UP[catch_up] then fail(("%s: catch_up %q: none, last or all"):format(where, tostring(catch_up))) end
   local retries = spec.retries or 0
   if math.type(retries) ~= "integer" or retries < 0 then fail(where .. ": retries must be a whole number >= 0") end
+  local max_output = spec.max_output or MAX_OUTPUT
+  if math.type(max_output) ~= "integer" or max_output < 0 then
+    fail(where .. ": max_output must be a whole number of bytes >= 0")
+  end
   return {
     name = name, schedule = spec.schedule, tz = spec.tz, run = run, description = spec.description,
     timeout = spec.timeout and times.duration(spec.timeout) or nil,
     overlap = overlap, catch_up = catch_up, retries = retries,
-    retry_delay = times.duration(spec.retry_delay or 10),
+    retry_delay = times.duration(spec.retry_delay or 10), max_output = max_output,
     metrics = spec.metrics, origin = origin,
   }
 end
@@ -274,16 +355,19 @@ local function publish_metrics(j, record)
   if not ok then io.stderr:write(("job %s: metrics not published: %s\n"):format(j.name, tostring(err))) end
 end
 
--- One attempt: the child labsh, its output echoed and its tail kept.
-local function attempt(j, echo)
-  local tail = {}
+-- One attempt: the child labsh, its output echoed and its tail kept (at
+-- most TAIL_LINES lines and j.max_output bytes). The child inherits the
+-- job's lock (`lock_fd`, as its fd 3) and dies with this labsh.
+local function attempt(j, echo, lock_fd)
+  local kept = tail.new { lines = TAIL_LINES, bytes = j.max_output }
   local result = lab.process.run {
     argv = job.argv(j),
+    env = { LABSH_PARENT_DEATH_SIGNAL = ("15:%d"):format(lab.sys.pid()) },
+    keep_fd = lock_fd,
     timeout = j.timeout,
-    max_output = 64 * 1024,
+    max_output = 0,  -- the tail is kept here, line by line
     on_line = function(stream, line)
-      tail[#tail + 1] = line
-      if #tail > TAIL_LINES then table.remove(tail, 1) end
+      kept:add(line)
       if echo then
         local out = stream == "stdout" and io.stdout or io.stderr
         out:write(line, "\n")
@@ -294,7 +378,7 @@ local function attempt(j, echo)
   if result.timed_out then status = "timeout"
   elseif result.status == 0 then status = "ok"
   else status = "failed" end
-  return status, result.status or (result.signal and 128 + result.signal), table.concat(tail, "\n")
+  return status, result.status or (result.signal and 128 + result.signal), kept:text()
 end
 
 --- Runs job `name` now. opts: trigger ("manual", "scheduled", "catch-up"),
@@ -310,23 +394,22 @@ function job.run(name, opts)
     io.stderr:write(("dry run: would run job %s: %s\n"):format(j.name, table.concat(argv, " ")))
     return { job = j.name, status = "dry run" }
   end
-  local dir = job.state_dir() .. "/jobs"
-  host.make_directories(dir)
-  local lock_path = dir .. "/" .. j.name .. ".lock"
-  local fd = os_.lock(lock_path, j.overlap == "queue")
+  host.make_directories(job.state_dir() .. "/jobs")
+  local path = lock_path(j.name)
+  local fd = os_.lock(path, j.overlap == "queue")
   if not fd and j.overlap == "kill" then
-    local f = io.open(lock_path, "r")
+    local f = io.open(path, "r")
     local pid = f and tonumber(f:read("l") or "")
     if f then f:close() end
     if pid then
       io.stderr:write(("job %s: stopping the run still going (pid %d)\n"):format(j.name, pid))
       os_.kill(pid, 15)
     end
-    fd = os_.lock(lock_path, true)
+    fd = os_.lock(path, true)
   end
   local here, now = lab.sys.hostname(), lab.sys.now()
   if not fd then
-    local f = io.open(lock_path, "r")
+    local f = io.open(path, "r")
     local pid = f and f:read("l") or "?"
     if f then f:close() end
     local record = { job = j.name, status = "skipped", start = now, finish = now, attempts = 0,
@@ -336,7 +419,7 @@ function job.run(name, opts)
     return record
   end
   local _ <close> = setmetatable({}, { __close = function() os_.unlock(fd) end })
-  mark_crashed(j.name)  -- we hold the lock: nothing else of this job runs
+  mark_ended(j.name)  -- we hold the lock: no process of an earlier run is left
   sql("INSERT INTO runs (job, start, status, attempts, host, pid, trigger) VALUES (?,?,?,?,?,?,?)",
     { j.name, now, "running", 0, here, lab.sys.pid(), trigger })
   local id = sql("SELECT last_insert_rowid() AS id")[1].id
@@ -359,7 +442,7 @@ function job.run(name, opts)
   end })
   repeat
     record.attempts = record.attempts + 1
-    record.status, record.exit_code, record.output = attempt(j, opts.echo ~= false)
+    record.status, record.exit_code, record.output = attempt(j, opts.echo ~= false, fd)
     if record.status ~= "ok" and record.attempts <= j.retries then
       io.stderr:write(("job %s: attempt %d %s (exit %s), retrying in %gs\n")
         :format(j.name, record.attempts, record.status, tostring(record.exit_code), j.retry_delay))
@@ -409,20 +492,29 @@ end
 
 --- Runs what fell due since the last call (see job.due) and moves the mark
 --- to `now`. Returns the records of the runs.
+---
+--- The inventory and the job files are loaded (and checked) first, before
+--- the run-due lock: a bad or slow inventory fails this call alone and
+--- never holds up the next one. The lock covers only the decision: read the
+--- mark, work out what is due, move the mark.
 function job.run_due(now)
   now = math.floor(now or os.time())
+  job.list()
   local dir = job.state_dir()
   local mark = dir .. "/run-due.last"
-  local guard = os_.lock(dir .. "/run-due.lock", true)
-  local f = io.open(mark, "r")
-  local last = f and tonumber(f:read("l") or "")
-  if f then f:close() end
-  last = last or now - 60
-  local due = job.due(last, now)
-  if not lab.options.dry_run then
-    require("labsh.files").write_atomically(mark, ("%d\n"):format(now))
-  end
-  os_.unlock(guard)  -- the mark is moved: a run-due a minute later starts from here
+  local due
+  do
+    local guard = os_.lock(dir .. "/run-due.lock", true)
+    local _ <close> = setmetatable({}, { __close = function() os_.unlock(guard) end })
+    local f = io.open(mark, "r")
+    local last = f and tonumber(f:read("l") or "")
+    if f then f:close() end
+    due = job.due(last or now - 60, now)
+    if not lab.options.dry_run then
+      local ok, why = require("labsh.files").write_atomically(mark, ("%d\n"):format(now))
+      if not ok then fail(("cannot move the run-due mark %s: %s"):format(mark, tostring(why)), { path = mark }) end
+    end
+  end  -- the mark is moved: a run-due a minute later starts from here
   local records = {}
   for _, d in ipairs(due) do
     records[#records + 1] = job.run(d.job, { trigger = d.trigger })
@@ -435,7 +527,7 @@ end
 --- The runs of job `name` (every job when nil), newest first, at most
 --- `limit` (default 20).
 function job.history(name, limit)
-  mark_crashed(name)
+  settle(name)
   return sql("SELECT id, job, start, finish, status, exit_code, attempts, output, host, trigger FROM runs"
     .. (name and " WHERE job = ?" or "") .. " ORDER BY start DESC, id DESC LIMIT ?",
     name and { name, limit or 20 } or { limit or 20 })
@@ -448,7 +540,7 @@ end
 --- (mean seconds of good operation between failures: from the end of a
 --- recovery to the start of the next failure).
 function job.stats(name)
-  mark_crashed(name)
+  settle(name)
   local rows = sql("SELECT start, finish, status FROM runs WHERE job = ? AND status NOT IN ('skipped', 'running')"
     .. " ORDER BY start, id", { name })
   local s = { job = name, runs = #rows, ok = 0, failures = 0 }
@@ -485,9 +577,40 @@ end
 
 -- ---- Export -----------------------------------------------------------------
 
+-- Each format gets its own escaping; the fields themselves were checked
+-- when the job was declared (one line, a safe name).
+
+-- A word for /bin/sh.
 local function shell_quote(s)
   if s:match("^[%w@%%+=:,./_-]+$") then return s end
   return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+-- A word of a crontab command: cron turns every % not written \% into a
+-- newline before /bin/sh sees the line.
+local function cron_word(s) return (shell_quote(s):gsub("%%", "\\%%")) end
+
+-- Free text in a systemd unit value: % starts a specifier (%% is one), and
+-- a line ending in an odd number of backslashes would go on to the next
+-- line (so every backslash is doubled).
+local function unit_text(s) return (s:gsub("[%%\\]", { ["%"] = "%%", ["\\"] = "\\\\" })) end
+
+-- An argument of ExecStart=: double-quoted where needed, with C escapes
+-- for a backslash and ", %% for %, $$ for $ (systemd expands $NAME there).
+local function exec_word(s)
+  if s:match("^[%w/._:+@=,-]+$") then return s end
+  return '"' .. s:gsub('[\\"%%$]', { ["\\"] = "\\\\", ['"'] = '\\"', ["%"] = "%%", ["$"] = "$$" }) .. '"'
+end
+
+-- The program of ExecStart=: systemd expands no $NAME there and refuses a
+-- path with a quote or a backslash, so such a labsh cannot be run by a unit.
+local function exec_program(path)
+  if path:find("[\"'\\%c]") then
+    fail(("cannot write systemd units for labsh at %q: systemd refuses a quote or a backslash in a program's path"
+      .. " (install labsh under a plain path)"):format(path))
+  end
+  if path:match("^[%w/._:+@=,-]+$") then return path end
+  return '"' .. path:gsub("%%", "%%%%") .. '"'
 end
 
 --- Crontab lines, one per job: a cron schedule runs `labsh -m jobs run
@@ -499,13 +622,15 @@ function job.crontab()
   for _, j in ipairs(job.list()) do
     local s = j.schedule
     if s and (s:match("^@%a+$") or select(2, s:gsub("%S+", "")) == 5 and not s:find(":", 1, true)) then
-      lines[#lines + 1] = ("%s %s -m jobs run %s"):format(s, shell_quote(bin), shell_quote(j.name))
+      local fields = {}
+      for field in s:gmatch("%S+") do fields[#fields + 1] = field end
+      lines[#lines + 1] = ("%s %s -m jobs run %s"):format(table.concat(fields, " "), cron_word(bin), cron_word(j.name))
     elseif s then
-      lines[#lines + 1] = ("# %s: %q is not a cron expression, run by run-due below"):format(j.name, s)
+      lines[#lines + 1] = ("# %s: '%s' is not a cron expression, run by run-due below"):format(j.name, s)
       needs_due = true
     end
   end
-  if needs_due then lines[#lines + 1] = ("* * * * * %s -m jobs run-due"):format(shell_quote(bin)) end
+  if needs_due then lines[#lines + 1] = ("* * * * * %s -m jobs run-due"):format(cron_word(bin)) end
   return table.concat(lines, "\n") .. "\n"
 end
 
@@ -570,11 +695,11 @@ function job.systemd(dir)
       if j.tz and not calendar:match("%s[%w_]+/[%w_+-]+$") and j.tz ~= "" then calendar = calendar .. " " .. j.tz end
       local service = table.concat({
         "[Unit]",
-        ("Description=labsh job %s%s"):format(j.name, j.description and (": " .. j.description) or ""),
+        ("Description=labsh job %s%s"):format(j.name, j.description and (": " .. unit_text(j.description)) or ""),
         "",
         "[Service]",
         "Type=oneshot",
-        ("ExecStart=%s -m jobs run %s"):format(bin, j.name),
+        ("ExecStart=%s -m jobs run %s"):format(exec_program(bin), exec_word(j.name)),
         "",
       }, "\n")
       local timer = table.concat({
@@ -582,7 +707,7 @@ function job.systemd(dir)
         ("Description=Schedule of labsh job %s"):format(j.name),
         "",
         "[Timer]",
-        ("OnCalendar=%s"):format(calendar),
+        ("OnCalendar=%s"):format(unit_text(calendar)),
         ("Persistent=%s"):format(j.catch_up == "none" and "false" or "true"),
         ("Unit=%s.service"):format(unit),
         "",

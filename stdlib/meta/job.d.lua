@@ -3,9 +3,9 @@
 
 ---A scheduled job as declared: what `lab.job{}` takes.
 ---@class lab.JobSpec
----@field name string letters, digits, - _ .
----@field schedule string? cron or systemd OnCalendar (see lab.schedule.next); none: manual only
----@field tz string? the zone the schedule runs in (default local)
+---@field name string letters, digits, - _ . (a letter or digit first, at most 100): it names unit files and crontab lines
+---@field schedule string? cron or systemd OnCalendar (see lab.schedule.next); none: manual only. One line of printable ASCII
+---@field tz string? the zone the schedule runs in (default local), e.g. Europe/Berlin
 ---@field run function|string|string[] a function (run in a child labsh), a script name for -m, a path, or {script, args...}
 ---@field timeout number|string? seconds or "5m": then the run's process group is stopped (status "timeout")
 ---@field overlap "skip"|"queue"|"kill"? a run still going: skip this one (default), wait for it, or stop it
@@ -13,7 +13,8 @@
 ---@field retry_delay number|string? between attempts (default 10 s)
 ---@field catch_up "none"|"last"|"all"? missed fire times: run none, once (default) or each
 ---@field metrics "push"|"textfile"|false? where a run's metrics go (default: the Pushgateway if configured, else the textfile directory if configured, else nowhere)
----@field description string?
+---@field description string? one line of UTF-8 text without control characters, at most 256 bytes (escaped in exported units)
+---@field max_output integer? bytes of a run's output kept in the history (default 65536): the tail, with a note "[... 1.2 MiB cut ...]" when more was written
 
 ---One recorded run.
 ---@class lab.JobRun
@@ -21,10 +22,10 @@
 ---@field job string
 ---@field start number Unix seconds
 ---@field finish number?
----@field status "running"|"ok"|"failed"|"timeout"|"crashed"|"skipped"
+---@field status "running"|"ok"|"failed"|"timeout"|"killed"|"crashed"|"skipped" killed: the labsh recording the run was killed and the run's child with it; crashed: the machine restarted during the run
 ---@field exit_code integer?
 ---@field attempts integer
----@field output string? the last 40 lines of its output
+---@field output string? the end of its output: at most 40 lines and max_output bytes, after a note of what was cut
 ---@field host string
 ---@field trigger "manual"|"scheduled"|"catch-up"
 
@@ -68,6 +69,9 @@ function lab.job.argv(j) end
 ---Runs job `name` now in a child labsh: takes its lock (flock; with
 ---overlap "skip" a run still going makes this one "skipped"), retries,
 ---records the run in the history and the audit log, publishes metrics.
+---The child holds the lock too (as its fd 3) and dies with this labsh
+---(SIGTERM, also after kill -9), so the lock lasts as long as the work.
+---Under --dry-run nothing runs: "dry run: would run job NAME: ..." on stderr.
 ---opts.trigger: "manual" (default), "scheduled", "catch-up"; opts.echo:
 ---false keeps the child's output quiet (it is kept in the record).
 ---@param name string
@@ -83,13 +87,16 @@ function lab.job.run(name, opts) end
 function lab.job.due(last, now) end
 
 ---Runs what fell due since the last call (kept in the state directory)
----and moves the mark to `now` (default the clock).
+---and moves the mark to `now` (default the clock). The inventory and job
+---files load before the run-due lock is taken; the lock covers only the
+---decision (read the mark, work out what is due, move it).
 ---@param now number?
 ---@return lab.JobRun[]
 function lab.job.run_due(now) end
 
 ---Recorded runs of job `name` (all jobs when nil), newest first; runs left
----"running" by a process that is gone are marked "crashed" first.
+---"running" by a labsh that is gone, whose job lock is free again, are
+---marked "killed" (or "crashed" after a restart of the machine) first.
 ---@param name string?
 ---@param limit integer? default 20
 ---@return lab.JobRun[]
@@ -102,7 +109,8 @@ function lab.job.history(name, limit) end
 ---@return {job: string, runs: integer, ok: integer, success_rate: number?, failures: integer, mttr: number?, mtbf: number?, failing: boolean, last: string?}
 function lab.job.stats(name) end
 
----Crontab text for the jobs (OnCalendar ones through `jobs run-due`).
+---Crontab text for the jobs (OnCalendar ones through `jobs run-due`):
+---one line per job, its command shell-quoted with % written \%.
 ---@return string
 function lab.job.crontab() end
 
@@ -113,7 +121,9 @@ function lab.job.crontab() end
 function lab.job.on_calendar(schedule) end
 
 ---Writes labsh-NAME.service and .timer per scheduled job into `dir`;
----returns the paths.
+---returns the paths. Free text is escaped for systemd (% as %%, backslashes
+---doubled, ExecStart arguments quoted, $ as $$); a labsh whose path holds a
+---quote or a backslash is refused (systemd cannot run it).
 ---@param dir string
 ---@return string[]
 function lab.job.systemd(dir) end

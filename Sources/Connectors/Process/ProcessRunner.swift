@@ -342,6 +342,18 @@ struct Child {
         }
         let out = try pipePair()
         let err = try pipePair()
+        // The descriptor to hand down, first copied above 2 (it may be 0-2
+        // when labsh started without them), so the dup2s below cannot clobber it.
+        var inherited: Int32 = -1
+        if let fd = spec.inheritedFD {
+            inherited = fcntl(fd, F_DUPFD_CLOEXEC, 10)
+            guard inherited >= 0 else {
+                let e = errno
+                closeOpened()
+                throw ProcessError(argv: spec.argv, message: "cannot pass descriptor \(fd): \(String(cString: strerror(e)))", errno: e)
+            }
+        }
+        defer { if inherited >= 0 { close(inherited) } }
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -350,8 +362,9 @@ struct Child {
         posix_spawn_file_actions_adddup2(&actions, input.read, 0)
         posix_spawn_file_actions_adddup2(&actions, out.write, 1)
         posix_spawn_file_actions_adddup2(&actions, err.write, 2)
+        if inherited >= 0 { posix_spawn_file_actions_adddup2(&actions, inherited, 3) }
         // Descriptors labsh inherited without close-on-exec stay out too.
-        if let closefrom = Child.addclosefrom { _ = closefrom(&actions, 3) }
+        if let closefrom = Child.addclosefrom { _ = closefrom(&actions, inherited >= 0 ? 4 : 3) }
         if let cwd = spec.cwd, let addchdir = Child.addchdir { _ = addchdir(&actions, cwd) }
 
         var attr = posix_spawnattr_t()

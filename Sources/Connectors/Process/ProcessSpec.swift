@@ -15,6 +15,9 @@ public struct ProcessSpec {
     public var maxOutput: Int = 16 << 20
     /// Seconds between SIGTERM and SIGKILL.
     public var killGrace: Double = 2
+    /// A descriptor of labsh's that the program gets as its fd 3 (every
+    /// other one stays closed): a lock it holds for as long as it runs.
+    public var inheritedFD: Int32? = nil
 
     public init(argv: [String]) { self.argv = argv }
 }
