@@ -177,35 +177,12 @@ end
 
 -- ---- Running -----------------------------------------------------------------
 
--- The file that called lab.runbook, and its SHA-256 (for the audit log).
-local function caller_script()
-  for level = 3, 8 do
-    local info = debug.getinfo(level, "S")
-    if not info then break end
-    local source = info.source or ""
-    local embedded = source:match("^[=@]labsh:(scripts/.+)$")
-    if embedded then  -- a script inside labsh (-m NAME)
-      local text = host.embedded(embedded)
-      return "labsh:" .. embedded, text and require("labsh.os").sha256(text)
-    elseif source:sub(1, 1) == "@" and not source:match("stdlib/lab/runbook%.lua$") then
-      local path = source:sub(2)
-      local f = io.open(path, "rb")
-      if f then
-        local text = f:read("a")
-        f:close()
-        return path, require("labsh.os").sha256(text)
-      end
-      return path
-    end
-  end
-end
-
 --- Runs a runbook with script arguments `args`; returns {status =
 --- "ok"|"failed"|"refused"|"dry run"|"declined", state = "changed"|
 --- "rolled back"|"nothing to roll back"|"rollback failed at step N",
 --- steps = {{title, status}}, error}. Does not exit; lab.runbook{} does.
 function runbook.execute(spec, args)
-  local script, sha = caller_script()
+  local script, sha = gate.script()
   local params = runbook.parse(spec, args or {})
   if type(spec.steps) == "function" then  -- steps made from the parameters
     local copy = setmetatable({ steps = spec.steps(params) }, { __index = spec })

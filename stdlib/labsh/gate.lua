@@ -108,6 +108,35 @@ function gate.audit(entry)
   host.append_private(path, line .. "\n")
 end
 
+-- The script a change comes from: its main chunk's file (or the script
+-- inside labsh that -m ran) and the SHA-256 of its text, found once.
+local script_path, script_sha
+
+--- The running script and its SHA-256, for the audit log: ("labsh:scripts/
+--- NAME.lua" or a path, hash), or the chunk's name and nil for -e code.
+function gate.script()
+  if script_path then return script_path, script_sha end
+  local source
+  for level = 2, math.huge do  -- the outermost main chunk is the script
+    local info = debug.getinfo(level, "S")
+    if not info then break end
+    if info.what == "main" then source = info.source end
+  end
+  if not source then return nil end
+  local embedded = source:match("^[=@]labsh:(scripts/.+)$")
+  local text
+  if embedded then
+    script_path, text = "labsh:" .. embedded, host.embedded(embedded)
+  elseif source:sub(1, 1) == "@" then
+    script_path = source:sub(2)
+    text = require("labsh.files").read(script_path)
+  else
+    script_path = source:gsub("^=", "")
+  end
+  script_sha = text and require("labsh.os").sha256(text)
+  return script_path, script_sha
+end
+
 -- A dry run changes nothing, so a log it cannot write only warrants a word.
 local function audit_dry_run(record)
   local ok, err = pcall(gate.audit, record)
@@ -150,8 +179,9 @@ end
 --- shown before asking, optional), details (kept in the audit line), ask
 --- (false: no question, e.g. for a backup; default true), dry_run (the
 --- caller's own dry-run flag, in addition to --dry-run).
---- Write-ahead: the "started" line is written before fn runs, and when it
---- cannot be written nothing is done (an error of the audit). The outcome
+--- Write-ahead: the "started" line (who, what, target, script and its
+--- hash) is written before fn runs, and when it cannot be written nothing
+--- is done (an error of the audit). The outcome
 --- line follows however fn ends (done, failed: why, interrupted), written
 --- even while a signal or --timeout stops labsh.
 --- Returns fn's results, or nil and "dry run" / "declined". Without a
@@ -180,6 +210,7 @@ function gate.perform(change, fn)
     end
   end
   record.change, record.outcome = change_id(), "started"
+  record.script, record.sha256 = gate.script()
   gate.audit(record)  -- raises, and nothing is done, when it cannot be recorded
   local _ <close> = setmetatable({}, { __close = function(_, err)
     record.outcome = outcome(err)
