@@ -23,6 +23,8 @@ lab.process = {}
 ---"stderr" and each line (without "\n") while it runs; an error raised there
 ---stops the program and is raised again. max_output: bytes kept of each
 ---stream (default 16 MiB; beyond it the tail).
+---keep_fd: one of labsh's descriptors that the program gets as its fd 3
+---(every other stays closed): lab.job hands a run's lock down this way.
 ---The program runs in its own process group; Ctrl-C or --timeout stops the
 ---group and then labsh. A program that cannot be started raises
 ---`{kind = "process", message =, argv =, errno =}`. A non-zero exit is not
