@@ -12,9 +12,17 @@ python3 Tests/servers/http_fixture.py > "$tmp/fixture" &
 fixture=$!
 trap 'kill $fixture 2>/dev/null; rm -rf "$tmp"' EXIT
 . "$(dirname "$0")/lib.sh"
-while ! grep -q pid= "$tmp/fixture" 2>/dev/null; do sleep 0.1; done
+i=0
+while ! grep -q pid= "$tmp/fixture" 2>/dev/null; do
+    kill -0 $fixture 2>/dev/null || die "the HTTP fixture did not start"
+    i=$((i + 1))
+    [ $i -lt 300 ] || die "the HTTP fixture did not start within 30 s"
+    sleep 0.1
+done
 port=$(sed 's/^http=\([0-9]*\).*/\1/' "$tmp/fixture")
 base="http://127.0.0.1:$port/delay/50"
+# The server must answer before anything is timed.
+curl -s --fail -o /dev/null "$base?i=0" || die "the HTTP fixture does not answer at $base"
 
 # The same 200 URLs for both: a curl config file and a Lua list.
 i=1
@@ -37,11 +45,12 @@ for _, url in ipairs(dofile("$tmp/urls.lua")) do assert(lab.http.get(url).status
 LUA
 
 parallel=$(median_ms_of "$runs" "$labsh $tmp/parallel.lua")
-curl=$(median_ms_of "$runs" "curl -s --parallel --parallel-max 50 -K $tmp/curl.cfg")
+curl=$(median_ms_of "$runs" "curl -s --fail --parallel --parallel-max 50 -K $tmp/curl.cfg")
 sequential=$(median_ms_of 3 "$labsh $tmp/sequential.lua")
 
 printf "%-34s %12s %12s  %-3s %7s   %s\n" "http: $n GETs, 50 ms each" "labsh" "peer" "" "ratio" "target"
 row "parallel max 50 (peer curl)" "$parallel" "$curl" ms 1.2
+positive "$sequential" "$parallel"
 awk -v a="$sequential" -v b="$parallel" 'BEGIN {
     printf "%-34s %12.3f %12.3f  %-3s %7.2f   (the gain of parallel)\n", "sequential get (peer parallel)", a, b, "ms", a / b
 }'

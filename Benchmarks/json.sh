@@ -11,8 +11,11 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 . "$(dirname "$0")/lib.sh"
 
-"$labsh" "$here/json-gen.lua" "$tmp/range.json" 10
-set -- $("$labsh" "$here/json-bench.lua" "$tmp/range.json" "$runs")
+"$labsh" "$here/json-gen.lua" "$tmp/range.json" 10 || die "could not make the 10 MB response"
+[ -s "$tmp/range.json" ] || die "the 10 MB response is empty"
+"$labsh" "$here/json-bench.lua" "$tmp/range.json" "$runs" > "$tmp/figures" || die "the JSON benchmark failed"
+set -- $(cat "$tmp/figures")
+[ $# = 4 ] || die "expected 4 figures, got: $*"
 
 row "json decode 10 MB (peer cjson)" "$1" "$2" ms 1.0
 row "json encode 10 MB (peer cjson)" "$3" "$4" ms 1.5

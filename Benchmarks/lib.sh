@@ -1,14 +1,33 @@
 # Shared by the Benchmarks/*.sh scripts (sourced; they set $tmp first).
+#
+# A figure measured on a failed setup or on nothing is worse than none: every
+# step that can fail stops the benchmark with a message and exit status 1.
+
+# Stops the benchmark: "restic.sh: MESSAGE" on stderr, exit 1.
+die() {
+    echo "$(basename "$0"): $*" >&2
+    exit 1
+}
+
+# Fails unless every argument is a number greater than 0.
+positive() {
+    for value in "$@"; do
+        awk -v v="$value" 'BEGIN { exit !(v ~ /^[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?$/ && v + 0 > 0) }' ||
+            die "not a measurement: '$value'"
+    done
+}
 
 # Median wall time in ms of one command (hyperfine, no shell in between),
-# over $1 runs.
+# over $1 runs. The command must succeed every time.
 median_ms_of() {
-    hyperfine -N --style none --warmup 1 --runs "$1" --export-csv "$tmp/t.csv" "$2" >/dev/null 2>&1
+    hyperfine -N --style none --warmup 1 --runs "$1" --export-csv "$tmp/t.csv" "$2" > "$tmp/hyperfine.out" 2>&1 ||
+        { cat "$tmp/hyperfine.out" >&2; die "failed: $2"; }
     awk -F, 'NR > 1 { printf "%.3f\n", $4 * 1000 }' "$tmp/t.csv"
 }
 
 # One result line: name, labsh figure, peer figure, unit, target ratio.
 row() {
+    positive "$2" "$3"
     awk -v n="$1" -v a="$2" -v b="$3" -v u="$4" -v t="$5" 'BEGIN {
         r = a / b
         printf "%-34s %12.3f %12.3f  %-3s %7.2f   <= %-4s %s\n", n, a, b, u, r, t, (r <= t ? "ok" : "MISSED")

@@ -11,7 +11,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 . "$(dirname "$0")/lib.sh"
 
-"$labsh" "$(dirname "$0")/sim-inventory.lua" "$tmp/sim.lua"
+"$labsh" "$(dirname "$0")/sim-inventory.lua" "$tmp/sim.lua" || die "could not write the simulation inventory"
+[ -s "$tmp/sim.lua" ] || die "the simulation inventory is empty"
 cat > "$tmp/bench.lua" <<'LUA'
   lab.inventory.model()
   local n = tonumber(arg[1])
@@ -25,5 +26,5 @@ cat > "$tmp/bench.lua" <<'LUA'
   table.sort(times)
   print(("%.3f"):format(times[(n + 1) // 2]))
 LUA
-ms=$("$labsh" --inventory "$tmp/sim.lua" "$tmp/bench.lua" "$runs")
+ms=$("$labsh" --inventory "$tmp/sim.lua" "$tmp/bench.lua" "$runs") || die "the simulation failed"
 row "sim n_minus_1 50 nodes 2000 guests" "$ms" 100 ms 1.00

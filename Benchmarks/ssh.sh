@@ -5,8 +5,8 @@
 # seconds, 20 s under gVisor).
 #   exec      lab.exec(10 hosts, "true", {parallel = 10})  vs ansible -m command -a true -f 10   target <= 0.2
 #   playbook  10 idempotent tasks (Benchmarks/ssh/), a second run: labsh --yes vs ansible-playbook -f 10   target <= 0.2
-# A labsh without lab.exec or lab.playbook gets a "skipped" line (Ansible is
-# still measured). Needs root (the hosts are mount namespaces).
+# Needs root (the hosts are mount namespaces): without it, one "skipped" line.
+# Any failure of the setup or of a run stops the benchmark (exit 1).
 set -eu
 labsh=${1:-.build/release/labsh}
 case $labsh in /*) ;; *) labsh=$(pwd)/$labsh ;; esac
@@ -21,8 +21,10 @@ tmp=$(mktemp -d)
 trap 'python3 "$sshd_hosts" stop "$tmp/hosts"; rm -rf "$tmp"' EXIT
 . "$here/lib.sh"
 
-python3 "$sshd_hosts" start "$tmp/hosts" --hosts 10
+python3 "$sshd_hosts" start "$tmp/hosts" --hosts 10 || die "the sshd test hosts did not start"
+[ -f "$tmp/hosts/ssh.env" ] || die "the sshd test hosts wrote no ssh.env"
 . "$tmp/hosts/ssh.env"
+[ "${LABSH_TEST_SSH_HOSTS:-0}" -gt 0 ] || die "no sshd test host is up"
 inventory=$LABSH_TEST_SSH_INVENTORY
 hosts_ini=$LABSH_TEST_SSH_ANSIBLE_INVENTORY
 export ANSIBLE_CONFIG="$LABSH_TEST_SSH_ANSIBLE_CONFIG"
@@ -34,22 +36,21 @@ k=1
 while [ $k -le "$LABSH_TEST_SSH_HOSTS" ]; do
     ssh -F none -i "$LABSH_TEST_SSH_KEY" -o UserKnownHostsFile="$LABSH_TEST_SSH_KNOWN_HOSTS" \
         -o StrictHostKeyChecking=yes -o BatchMode=yes -p "$LABSH_TEST_SSH_PORT" \
-        root@127.0.0.$((10 + k)) mkdir -p /srv/bench
+        root@127.0.0.$((10 + k)) mkdir -p /srv/bench || die "test host 127.0.0.$((10 + k)) does not answer over ssh"
     k=$((k + 1))
 done
 
-has() { "$labsh" -e "assert(lab.$1)" >/dev/null 2>&1; }
 
 # One untimed run that must succeed: it warms the connections, and for a
 # playbook makes the changes, so the timed runs are second runs.
 warm() {
-    "$@" > "$tmp/warm.out" 2>&1 || { echo "ssh bench: failed: $*" >&2; cat "$tmp/warm.out" >&2; exit 1; }
+    "$@" > "$tmp/warm.out" 2>&1 || { cat "$tmp/warm.out" >&2; die "failed: $*"; }
 }
 
 # Then the median wall time in ms of $runs runs (hyperfine, no shell).
 median_ms() {
     hyperfine -N --style none --runs "$runs" --export-csv "$tmp/t.csv" "$*" >/dev/null 2>&1 ||
-        { echo "ssh bench: a timed run failed: $*" >&2; return 1; }
+        die "a timed run failed: $*"
     awk -F, 'NR > 1 { printf "%.3f\n", $4 * 1000 }' "$tmp/t.csv"
 }
 
@@ -58,37 +59,28 @@ warm_median() {
     median_ms "$@"
 }
 
-skipped() {
-    printf "%-34s %12s %12.3f  %-3s %7s   %s\n" "$1" "-" "$2" ms "-" "skipped: labsh has no lab.$3 yet"
-}
-
-echo "lab.exec(lab.nodes{tag=\"test\"}, \"true\", {parallel = 10})" > "$tmp/exec.lua"
-if has exec; then
-    exec_labsh=$(warm_median "$labsh" --inventory "$inventory" "$tmp/exec.lua")
-fi
+# The exec must reach every test host: a run that reached none is no figure.
+cat > "$tmp/exec.lua" <<'LUA'
+local hosts = lab.nodes { tag = "test" }
+assert(#hosts > 0, "the inventory has no test hosts")
+local results = lab.exec(hosts, "true", { parallel = 10 })
+local failed = {}
+for i, name in ipairs(results:failed()) do failed[i] = tostring(name) end
+assert(#results == #hosts and #failed == 0, "lab.exec failed on: " .. table.concat(failed, ", "))
+LUA
+warm "$labsh" --inventory "$inventory" "$tmp/exec.lua"
+exec_labsh=$(median_ms "$labsh" --inventory "$inventory" "$tmp/exec.lua")
 exec_ansible=$(warm_median ansible all -i "$hosts_ini" -m command -a true -f 10)
 
-if has playbook; then
-    play_labsh=$(warm_median "$labsh" --inventory "$inventory" --yes "$here/ssh/playbook.lua")
-    # Ansible's first run comes after labsh's: it changes nothing when both
-    # playbooks reach the same state.
-    warm ansible-playbook -i "$hosts_ini" "$here/ssh/playbook.yml" -f 10
-    if grep -q 'changed=[1-9]' "$tmp/warm.out"; then
-        echo "ssh bench: note: ansible-playbook changed what labsh's playbook had set: they differ" >&2
-    fi
-    play_ansible=$(median_ms ansible-playbook -i "$hosts_ini" "$here/ssh/playbook.yml" -f 10)
-else
-    play_ansible=$(warm_median ansible-playbook -i "$hosts_ini" "$here/ssh/playbook.yml" -f 10)
+play_labsh=$(warm_median "$labsh" --inventory "$inventory" --yes "$here/ssh/playbook.lua")
+# Ansible's first run comes after labsh's: it changes nothing when both
+# playbooks reach the same state.
+warm ansible-playbook -i "$hosts_ini" "$here/ssh/playbook.yml" -f 10
+if grep -q 'changed=[1-9]' "$tmp/warm.out"; then
+    echo "ssh bench: note: ansible-playbook changed what labsh's playbook had set: they differ" >&2
 fi
+play_ansible=$(median_ms ansible-playbook -i "$hosts_ini" "$here/ssh/playbook.yml" -f 10)
 
 printf "%-34s %12s %12s  %-3s %7s   %s\n" "ssh: 10 sshd hosts, $runs runs" "labsh" "peer" "" "ratio" "target"
-if [ -n "${exec_labsh:-}" ]; then
-    row "exec true, parallel 10 (ansible)" "$exec_labsh" "$exec_ansible" ms 0.2
-else
-    skipped "exec true, parallel 10 (ansible)" "$exec_ansible" exec
-fi
-if [ -n "${play_labsh:-}" ]; then
-    row "playbook 10 tasks, rerun (ansible)" "$play_labsh" "$play_ansible" ms 0.2
-else
-    skipped "playbook 10 tasks, rerun (ansible)" "$play_ansible" playbook
-fi
+row "exec true, parallel 10 (ansible)" "$exec_labsh" "$exec_ansible" ms 0.2
+row "playbook 10 tasks, rerun (ansible)" "$play_labsh" "$play_ansible" ms 0.2

@@ -14,10 +14,12 @@ build=${BUILD_DIR:-.build}
 out=Benchmarks/startup.order
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+. Benchmarks/lib.sh
 
 # A release build that also writes the link map: which input section holds what.
 make -s build BUILD_DIR="$build" LINK_MAP="$tmp/labsh.map" >&2
 sed -n 's/^ \(\.text\.[^ ]*\).*/\1/p' "$tmp/labsh.map" | sort -u > "$tmp/sections"
+[ -s "$tmp/sections" ] || die "the link map lists no .text sections (was the build linked with a map?)"
 
 # valgrind cannot read the DWARF that swiftc writes: profile a stripped copy.
 strip -g -o "$tmp/labsh" "$build/release/labsh"
@@ -42,6 +44,8 @@ sections_of() {
 # Start-up first; then, apart, what loading the built-in homelab adds
 # (`#lab.nodes()`), so start-up keeps its few pages.
 { profile "-e ''"; profile "$tmp/empty.lua"; } | sections_of > "$tmp/first"
+# An empty order would silently undo the benefit: stop instead.
+[ -s "$tmp/first" ] || die "the start-up profile matched no section of the link map"
 profile "-e 'return #lab.nodes()'" | sections_of | comm -23 - "$tmp/first" > "$tmp/second"
 cat "$tmp/first" "$tmp/second" > "$out"
 echo "$out: $(wc -l < "$out") sections; now \`make build\`" >&2
