@@ -57,7 +57,7 @@ extension Inventory {
     }
 
     static func decodeSite(_ t: FieldTable) -> Site? {
-        let name = t.string("name"), domain = t.string("domain"), timezone = t.string("timezone")
+        let name = t.string("name"), domain = t.domainName("domain"), timezone = t.string("timezone")
         let upstream = t.parsed("upstream", required: false) { try IPNetwork(parsing: $0) }
         guard let name, let domain, let timezone else { return nil }
         return Site(name: name, domain: domain, timezone: timezone, upstream: upstream)
@@ -68,7 +68,7 @@ extension Inventory {
 
     static func decodeNode(_ v: InventoryValue, _ path: FieldPath, _ log: DiagnosticLog) -> Node? {
         guard let t = FieldTable(v, at: path, log: log, allowed: nodeKeys) else { return nil }
-        let name = t.string("name")
+        let name = t.hostName("name")
         let kind = t.choice("kind", Node.Kind.allCases.map(\.rawValue)).flatMap(Node.Kind.init(rawValue:))
         let cpu = t.table("cpu", required: false, allowed: ["model", "cores", "threads"]).flatMap { c -> Cpu? in
             let model = c.string("model"), cores = c.integer("cores", in: 1...1024), threads = c.integer("threads", in: 1...4096)
@@ -109,7 +109,7 @@ extension Inventory {
     static func decodeGuest(_ v: InventoryValue, _ path: FieldPath, _ log: DiagnosticLog) -> Guest? {
         guard let t = FieldTable(v, at: path, log: log, allowed: ["name", "kind", "node", "vcpu", "ram", "disk", "role",
                                                                   "ha_group", "vlan", "address", "tags", "ssh"]) else { return nil }
-        let name = t.string("name"), kind = t.choice("kind", ["vm", "lxc"]), node = t.string("node")
+        let name = t.hostName("name"), kind = t.choice("kind", ["vm", "lxc"]), node = t.string("node")
         let vcpu = t.integer("vcpu", in: 1...1024), ram = t.size("ram"), disk = t.size("disk")
         let vlan = t.integer("vlan", in: 1...4094), address = t.address("address")
         guard let name, let kind, let node, let vcpu, let ram, let disk, let vlan, let address else { return nil }
@@ -147,7 +147,7 @@ extension Inventory {
                     do {
                         switch pv {
                         case .integer(let p): return try Policy.PortRange(parsing: String(p))
-                        case .string(let s): return try Policy.PortRange(parsing: s)
+                        case .string(let s): return try r.checkedText(s, at: pp).map(Policy.PortRange.init(parsing:))
                         default: r.log.error(pp, "expected a port or a range like \"8000-8100\", got a \(pv.typeName)")
                         }
                     } catch {
@@ -216,7 +216,7 @@ extension Inventory {
             let kind = p.choice("kind", ["http", "tcp", "dns", "icmp"]), target = p.string("target")
             var expect: String?
             switch p.fields["expect"] {
-            case .string(let s)?: expect = s
+            case .string(let s)?: expect = p.checkedText(s, at: p.path.appending("expect"))
             case .integer(let i)?: expect = String(i)
             case nil: break
             case let other?: log.error(p.path.appending("expect"), "expected a string or an integer, got a \(other.typeName)")
@@ -232,10 +232,12 @@ extension Inventory {
         } else if let tier, let text = tierTargets[tier] {
             slo = try? AvailabilityTarget(parsing: text)
         }
+        // Read before the guard, so their errors are reported too.
+        let endpoint = t.string("endpoint", required: false), technology = t.string("technology", required: false)
         guard let name, let tier, let runsOn, let vlan, let slo else { return nil }
-        return Service(name: name, tier: tier, runsOn: runsOn, vlan: vlan, endpoint: t.string("endpoint", required: false),
+        return Service(name: name, tier: tier, runsOn: runsOn, vlan: vlan, endpoint: endpoint,
                        probe: probe, slo: slo, phase: t.integer("phase", required: false, in: 1...9) ?? 1,
-                       technology: t.string("technology", required: false))
+                       technology: technology)
     }
 
     static func decodeBackup(_ v: InventoryValue, _ path: FieldPath, _ log: DiagnosticLog) -> Backup? {
@@ -260,14 +262,17 @@ extension Inventory {
         guard let t = FieldTable(v, at: path, log: log, allowed: alertKeys) else { return nil }
         let name = t.string("name"), severity = t.choice("severity", ["P1", "P2", "P3", "P4"])
         let summary = t.string("summary")
-        let expr = t.string("expr", required: false), check = t.string("check", required: false)
-        if expr == nil && check == nil { log.error(path, "needs an 'expr' (PromQL) or a 'check' (a labsh check)") }
+        let expr = t.string("expr", required: false, multiline: true), check = t.string("check", required: false)
+        if expr == nil && check == nil && !t.has("expr") && !t.has("check") {
+            log.error(path, "needs an 'expr' (PromQL) or a 'check' (a labsh check)")
+        }
+        // Read before the guard, so their errors are reported too.
+        let runbook = t.string("runbook", required: false)
+        let labels = stringMap(t, "labels"), annotations = stringMap(t, "annotations")
         guard let name, let severity, let summary else { return nil }
         return Alert(name: name, severity: severity, expr: expr, check: check,
-                     holdFor: t.duration("for", required: false), summary: summary,
-                     runbook: t.string("runbook", required: false),
-                     labels: stringMap(t, "labels"), annotations: stringMap(t, "annotations"),
-                     model: decodeAlertModel(t))
+                     holdFor: t.duration("for", required: false), summary: summary, runbook: runbook,
+                     labels: labels, annotations: annotations, model: decodeAlertModel(t))
     }
 
     static func decodeCapacity(_ t: FieldTable) -> Capacity? {
@@ -309,7 +314,7 @@ extension Inventory {
             var figures: [String: String] = [:]
             for (k, v) in r.fields {
                 switch v {
-                case .string(let s): figures[k] = s
+                case .string(let s): figures[k] = r.checkedText(s, at: r.path.appending(k))
                 case .integer(let i): figures[k] = String(i)
                 case .number(let d): figures[k] = String(d)
                 default: r.log.error(r.path.appending(k), "expected a figure, got a \(v.typeName)")

@@ -36,7 +36,8 @@ struct FieldTable {
         // Sorted only when something is wrong: the order of the messages.
         if fields.contains(where: { !FieldTable.isOne(of: allowed, $0.key) }) {
             for key in fields.keys.sorted() where !allowed.contains(key) {
-                log.error(path.appending(key), "unknown key '\(key)'\(Suggestion.didYouMean(key, in: allowed))")
+                log.error(path.appending(InventoryText.visible(key)),
+                          "unknown key '\(InventoryText.visible(key))'\(Suggestion.didYouMean(key, in: allowed))")
             }
         }
     }
@@ -63,10 +64,11 @@ struct FieldTable {
         log.error(path.appending(key), "expected \(expected), got a \(got.typeName)")
     }
 
-    func string(_ key: String, required: Bool = true) -> String? {
+    /// A string field: one line of text unless `multiline` (see InventoryText).
+    func string(_ key: String, required: Bool = true, multiline: Bool = false) -> String? {
         guard let v = value(key, required: required) else { return nil }
         guard case .string(let s) = v else { wrongType(key, "a string", v); return nil }
-        return s
+        return checkedText(s, at: path.appending(key), multiline: multiline)
     }
 
     func integer(_ key: String, required: Bool = true, in range: ClosedRange<Int64>? = nil) -> Int? {
@@ -156,7 +158,7 @@ struct FieldTable {
         var out: [String] = []
         for (v, p) in items {
             guard case .string(let s) = v else { log.error(p, "expected a string, got a \(v.typeName)"); continue }
-            out.append(s)
+            if let s = checkedText(s, at: p) { out.append(s) }
         }
         return out
     }

@@ -1,6 +1,8 @@
 /// The catalogue as the files Prometheus and Alertmanager read. Every string
 /// is written as a YAML double-quoted scalar, so no expression, summary or
-/// URL can change the file's structure.
+/// URL can change the file's structure. Label values and annotations are
+/// data, but Prometheus expands them as Go templates (`{{ query "..." }}`
+/// would run): they are written so that the template prints them as they are.
 public enum PrometheusRules {
     /// An alerting-rules file (`rule_files:`): one group per severity,
     /// rules in inventory order. `promtool check rules` accepts it.
@@ -22,9 +24,9 @@ public enum PrometheusRules {
                 out += "        expr: \(YAML.quote(rule.prometheusExpr))\n"
                 if let hold = rule.holdFor, hold > .zero { out += "        for: \(PromDuration.text(hold))\n" }
                 out += "        labels:\n"
-                for (k, v) in rule.allLabels { out += "          \(k): \(YAML.quote(v))\n" }
+                for (k, v) in rule.allLabels { out += "          \(k): \(YAML.quote(GoTemplate.literal(v)))\n" }
                 out += "        annotations:\n"
-                for (k, v) in rule.allAnnotations { out += "          \(k): \(YAML.quote(v))\n" }
+                for (k, v) in rule.allAnnotations { out += "          \(k): \(YAML.quote(GoTemplate.literal(v)))\n" }
             }
         }
         if rules.isEmpty { out += "  []\n" }
@@ -100,6 +102,18 @@ public enum AlertmanagerConfig {
             }
         }
         return out
+    }
+}
+
+/// Text that Prometheus (or Alertmanager) expands as a Go template.
+public enum GoTemplate {
+    /// A template that prints `text` as it is: each "{{" becomes the action
+    /// {{ "{{" }}, which prints the two braces; "}}" outside an action is
+    /// plain text already. Left to right, so no brace of the text joins one
+    /// of an inserted action.
+    public static func literal(_ text: String) -> String {
+        guard text.contains("{{") else { return text }
+        return text.replacing("{{", with: "{{ \"{{\" }}")
     }
 }
 

@@ -58,7 +58,7 @@ extension Inventory {
                     t.log.error(path.appending(k), "expected a string, got a \(value.typeName)")
                     continue
                 }
-                out[k] = s
+                out[k] = t.checkedText(s, at: path.appending(k))
             }
             return out
         default:
@@ -83,7 +83,7 @@ extension Inventory {
             var webhook: Webhook?
             switch r.fields["webhook"] {
             case .string(let url)?:
-                webhook = Webhook(url: url)
+                webhook = r.checkedText(url, at: p.appending("webhook")).map { Webhook(url: $0) }
             case .some(let other):
                 if let w = FieldTable(other, at: p.appending("webhook"), log: t.log, allowed: ["url", "bearer"]),
                    let url = w.string("url") {
@@ -95,7 +95,9 @@ extension Inventory {
                 t.log.error(p.appending("webhook"), "'\(url)' is not an http:// or https:// URL")
             }
             let email = r.string("email", required: false)
-            if let email, !email.contains("@") { t.log.error(p.appending("email"), "'\(email)' is not an email address") }
+            if let email, !InventoryText.isMailbox(email) {
+                t.log.error(p.appending("email"), "'\(email)' is not one email address (like ops@example.org)")
+            }
             if webhook == nil && email == nil { t.log.error(p, "a receiver needs a 'webhook' or an 'email'") }
             return Receiver(name: name, webhook: webhook, email: email)
         }
@@ -117,6 +119,9 @@ extension Inventory {
             let smarthost = e.string("smarthost"), from = e.string("from")
             if let smarthost, !smarthost.contains(":") {
                 e.log.error(e.path.appending("smarthost"), "host:port, like smtp.example.org:587")
+            }
+            if let from, !InventoryText.isMailbox(from) {
+                e.log.error(e.path.appending("from"), "'\(from)' is not one email address (like alertmanager@example.org)")
             }
             let user = e.string("user", required: false), password = fileSecret(e, "password")
             if (user == nil) != (password == nil) { e.log.error(e.path, "'user' and 'password' go together") }

@@ -77,7 +77,7 @@ public enum AnsibleExport {
         }
         let nested = Set(zones.values.joined())
 
-        var out = "# Ansible inventory of site '\(inventory.site.name)' (\(inventory.site.domain)), written by labsh.\n"
+        var out = "# Ansible inventory of site '\(YAML.comment(inventory.site.name))' (\(YAML.comment(inventory.site.domain))), written by labsh.\n"
         out += "# Groups: one per kind and role; zone_<zone> holds vlan_<id> groups.\n"
         out += "all:\n"
         out += "  vars:\n"
@@ -140,7 +140,9 @@ public enum AnsibleExport {
 
         /// Plain if it starts with a letter and holds only letters, digits,
         /// spaces and `_ . - / + ( )` (never a number, null or boolean then);
-        /// double-quoted otherwise.
+        /// double-quoted otherwise. Text holding a brace is also tagged
+        /// `!unsafe`: Ansible expands `{{ }}` and `{% %}` in inventory
+        /// variables when a play uses them, and inventory text is data.
         static func quote(_ s: String) -> String {
             let safe = s.unicodeScalars.allSatisfy { c in
                 c.isASCII && (("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c)
@@ -150,7 +152,7 @@ public enum AnsibleExport {
                s.last != " ", !reserved.contains(s.lowercased()) {
                 return s
             }
-            return YAML.quote(s)
+            return s.unicodeScalars.contains { $0 == "{" || $0 == "}" } ? "!unsafe " + YAML.quote(s) : YAML.quote(s)
         }
     }
 }

@@ -188,6 +188,10 @@ public enum BindZones {
         mutating func address(_ owner: String, _ address: IPAddress) {
             record(owner, address.family == .v4 ? "A" : "AAAA", address.description)
         }
+
+        /// Inventory text as a comment that cannot end its line: control
+        /// characters are shown escaped (the loader refuses them anyway).
+        static func commentText(_ text: String) -> String { InventoryText.visible(text) }
     }
 
     static func render(zone: String, header: [String], soa: SOA, ttl: Int, nameServer: String,
@@ -198,7 +202,7 @@ public enum BindZones {
         func line(_ owner: String, _ type: String, _ data: String) -> String {
             pad(owner, width) + " IN " + pad(type, 5) + " " + data
         }
-        var out = header.map { "; " + $0 }
+        var out = header.map { "; " + ZoneBody.commentText($0) }
         out.append("$ORIGIN \(zone).")
         out.append("$TTL \(ttl)")
         let indent = String(repeating: " ", count: width + 10)
@@ -212,9 +216,9 @@ public enum BindZones {
         for item in body.lines {
             switch item {
             case .record(let owner, let type, let data, let comment):
-                out.append(line(owner, type, data) + (comment.map { " ; " + $0 } ?? ""))
+                out.append(line(owner, type, data) + (comment.map { " ; " + ZoneBody.commentText($0) } ?? ""))
             case .comment(let text):
-                out.append("; " + text)
+                out.append("; " + ZoneBody.commentText(text))
             case .blank:
                 out.append("")
             }
@@ -456,17 +460,8 @@ extension BindZones {
         /// A host name: dot-separated labels of letters, digits and inner
         /// hyphens, 1-63 characters each (RFC 1123), 253 in all.
         static func checkName(_ name: String, what: String) throws {
-            let labels = name.split(separator: ".", omittingEmptySubsequences: false)
-            let valid = !name.isEmpty && name.utf8.count <= 253 && labels.allSatisfy { label in
-                let bytes = Array(label.utf8)
-                return (1...63).contains(bytes.count) && bytes.first != UInt8(ascii: "-") && bytes.last != UInt8(ascii: "-")
-                    && bytes.allSatisfy { b in
-                        (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z")) || (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z"))
-                            || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) || b == UInt8(ascii: "-")
-                    }
-            }
-            if !valid {
-                throw HomelabError(.inventory, "\(what): '\(name)' is not a DNS name "
+            if !InventoryText.isHostName(name) {
+                throw HomelabError(.inventory, "\(what): '\(InventoryText.visible(name))' is not a DNS name "
                     + "(labels of letters, digits and inner '-', 1-63 characters each)")
             }
         }

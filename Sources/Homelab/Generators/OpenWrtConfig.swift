@@ -358,7 +358,7 @@ extension OpenWrtConfig {
         private var lines: [String] = []
 
         mutating func comment(_ texts: [String]) {
-            for text in texts { lines.append(text.isEmpty ? "#" : "# " + text) }
+            for text in texts { lines.append(text.isEmpty ? "#" : "# " + InventoryText.visible(text)) }
         }
 
         mutating func section(_ type: String, _ name: String? = nil, comment texts: [String] = []) {
@@ -372,9 +372,11 @@ extension OpenWrtConfig {
 
         var text: String { lines.joined(separator: "\n") + "\n" }
 
-        /// 'value', with ' written as '\'' as the shell and uci do.
+        /// 'value', with ' written as '\'' as the shell and uci do. Control
+        /// characters are shown escaped: a quoted UCI value may span lines,
+        /// and the loader refuses them in inventory text anyway.
         static func quote(_ value: String) -> String {
-            "'" + value.replacing("'", with: "'\\''") + "'"
+            "'" + InventoryText.visible(value).replacing("'", with: "'\\''") + "'"
         }
     }
 }
