@@ -9,6 +9,7 @@ local gate = require "labsh.gate"
 
 local PARAMS = {
   name = "audit",
+  formats = { "text", "json" },
   summary = "audit tail: the newest entries of the audit log (" .. gate.audit_path() .. ")",
   params = {
     { "-n", "N", "how many entries (default 20)", convert = function(v) return math.tointeger(tonumber(v)) end },

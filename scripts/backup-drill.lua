@@ -14,6 +14,8 @@
 -- The scratch directory is removed in every case, also on Ctrl-C/--timeout.
 -- Exit status: 0 passed, 1 failed (the reason on stderr).
 
+require("labsh.cli").refuse_unsupported { name = "backup-drill", formats = { "text", "json" } }
+
 local gate = require "labsh.gate"
 local host = require "labsh.host"
 
@@ -49,7 +51,7 @@ local FIND_TYPE = { f = "file", d = "dir", l = "symlink", p = "fifo", s = "socke
 
 -- The restored tree, path -> {type, size}, paths relative to `dir`.
 local function restored_tree(dir)
-  local result = lab.process.run { argv = { "find", dir, "-mindepth", "1", "-printf", "%y %s %P\\0" } }
+  local result = lab.process.run { argv = { "find", dir, "-mindepth", "1", "-printf", "%y %s %P\\0" }, read_only = true }
   if result.status ~= 0 then error("cannot list the restored tree: " .. result.stderr, 0) end
   local tree = {}
   for kind, size, path in result.stdout:gmatch("(%a) (%d+) ([^%z]+)%z") do

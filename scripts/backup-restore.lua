@@ -29,7 +29,7 @@ local function expected_files(repo, snapshot, include)
 end
 
 local function restored_files(target)
-  local r = lab.process.run { argv = { "find", target, "-type", "f" } }
+  local r = lab.process.run { argv = { "find", target, "-type", "f" }, read_only = true }
   if r.status ~= 0 then error("cannot list " .. target .. ": " .. r.stderr, 0) end
   local count = 0
   for _ in r.stdout:gmatch("[^\n]+") do count = count + 1 end
@@ -65,7 +65,8 @@ lab.runbook {
       end,
       run = function(ctx)
         local p = ctx.params
-        local existing = lab.process.run { argv = { "find", p.target, "-mindepth", "1", "-print", "-quit" } }
+        local existing = lab.process.run { argv = { "find", p.target, "-mindepth", "1", "-print", "-quit" },
+                                           read_only = true }
         if existing.status == 0 and existing.stdout ~= "" then
           error(p.target .. " is not empty: restore into an empty or new directory", 0)
         end

@@ -10,6 +10,7 @@
 -- Used figures come live from Prometheus when the inventory names one.
 
 local USAGE = "usage: labsh -m capacity [--format text|json|html] [--out FILE] [--months N]"
+require("labsh.cli").refuse_unsupported { name = "capacity", formats = { "text", "json", "html" } }
 
 local format, out, months = lab.options.format or "text", nil, 24
 do

@@ -11,6 +11,8 @@
 -- Perfdata per backup: age (warn: the schedule's allowed age, crit: the RPO),
 -- runs, success percent and missed runs over 30 days.
 
+require("labsh.cli").refuse_unsupported { name = "check-backups", formats = { "text", "json" } }
+
 local USAGE = [==[
 usage: labsh -m check-backups [--source FILE | restic REPO [--password REF]]
   --source FILE    JSON: {"NAME": [{"time": ..., "ok": true}, ...]} or restic snapshots

@@ -2,6 +2,8 @@
 -- a first look at the homelab labsh knows. Run it with `labsh -m demo`;
 -- copy it to start a script of your own.
 
+require("labsh.cli").refuse_unsupported { name = "demo" }
+
 local pretty = require "labsh.pretty"
 
 local GiB = 1 << 30

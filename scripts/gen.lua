@@ -38,6 +38,8 @@
 --
 -- Exit status: 0 done, 1 a generator or a write failed, 2 bad usage.
 
+require("labsh.cli").refuse_unsupported { name = "gen" }
+
 local files = require "labsh.files"
 
 local USAGE = [[

@@ -5,9 +5,12 @@
 --                               over an existing file), to edit from there
 --   labsh -m inventory check    load the inventory labsh uses and report
 --
--- --dry-run says what init would write and writes nothing.
+-- --dry-run (before or after -m inventory) says what init would write and
+-- writes nothing.
 --
 -- Exit status: 0 done, 1 refused or invalid, 2 usage.
+
+require("labsh.cli").refuse_unsupported { name = "inventory" }
 
 local files = require "labsh.files"
 local host = require "labsh.host"
@@ -57,7 +60,8 @@ end
 
 local commands = { init = init, check = check }
 local command = commands[(...)]
-if not command then
-  fail("usage: labsh -m inventory init|check", 2)
+-- an argument this script does not know is refused, never ignored
+if not command or select("#", ...) > 1 then
+  fail("usage: labsh [--dry-run] -m inventory init|check", 2)
 end
 command()

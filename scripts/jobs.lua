@@ -27,6 +27,8 @@ usage: labsh -m jobs COMMAND
 options (before or after -m jobs): --format json (machine output),
   --dry-run (run nothing: say on stderr what would run), --yes, --inventory FILE]==]
 
+require("labsh.cli").refuse_unsupported { name = "jobs", formats = { "text", "json" } }
+
 local job = lab.job
 local json = lab.options.format == "json"
 

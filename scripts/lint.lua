@@ -7,6 +7,8 @@
 -- Prints one line per finding. Exit status: 0 nothing to report, 1 findings,
 -- 2 the inventory does not load (its errors are printed).
 
+require("labsh.cli").refuse_unsupported { name = "lint" }
+
 local model = require "labsh.model"
 
 local ok, err = pcall(lab.inventory.load, lab.inventory.path())

@@ -12,6 +12,7 @@ local review = require "labsh.review"
 
 local PARAMS = {
   name = "monthly-review",
+  formats = { "text", "json" },
   summary = "the monthly review (§12): patches, capacity planning, budget, documentation",
   params = {
     { "--now", "TIME", "review as of TIME (Unix seconds or RFC 3339)",

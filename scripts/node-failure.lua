@@ -14,6 +14,7 @@ local cli = require "labsh.cli"
 
 local PARAMS = {
   name = "node-failure",
+  formats = { "text", "json" },
   summary = "drill: what if NODE fails (§5.1 DR procedures)",
   params = { { "--node", "NAME", "the node that fails (required)" } },
 }

@@ -18,6 +18,7 @@ local review = require "labsh.review"
 -- The parameters this script takes (labsh -m report --help prints them).
 local PARAMS = {
   name = "report",
+  formats = { "text", "json" },
   summary = "the daily operations report (sections: " .. table.concat(review.DAILY, ", ") .. ")",
   params = {
     { "--backups", "SOURCE", "backup runs or restic snapshots as JSON (see lab.backup.check)" },

@@ -12,6 +12,7 @@ local review = require "labsh.review"
 
 local PARAMS = {
   name = "weekly-review",
+  formats = { "text", "json" },
   summary = "the weekly review (§12): dashboards, backups, security alerts, capacity trending",
   params = {
     { "--backups", "SOURCE", "backup runs or restic snapshots as JSON (see lab.backup.check)" },

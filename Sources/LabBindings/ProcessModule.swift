@@ -17,13 +17,18 @@ enum ProcessModule {
         state.setFunction("run_all") { call in try runAll(call) }
     }
 
-    static let optionNames = ["argv", "env", "stdin", "cwd", "timeout", "on_line", "max_output", "keep_fd"]
+    static let optionNames = ["argv", "env", "stdin", "cwd", "timeout", "on_line", "max_output", "read_only", "keep_fd"]
 
     static func run(_ call: LuaCall) throws -> Int32 {
         guard call.type(1) == LUA_TTABLE else { throw call.typeError(1, "table") }
         let L = call.L
-        let (spec, onLine) = try spec(call, at: 1)
+        let (spec, onLine, readOnly) = try spec(call, at: 1)
         let argv = spec.argv
+        if !readOnly && dryRun(L) {
+            try announceNotRun(call, argv)
+            pushNotRun(L)
+            return 1
+        }
         let callback: ((ProcessStream, [UInt8]) throws -> Void)? = onLine.map { function in
             { stream, line in
                 try call.call(function, [stream.name, LuaBytes(line)])
@@ -83,48 +88,69 @@ enum ProcessModule {
                 throw LuaRaise.argument(1, "list must be a list of tables like lab.process.run's")
             }
         }
+        // Under --dry-run only the read_only programs run; `positions`
+        // maps each of them to its place in the list.
+        let dry = dryRun(L)
         var specs: [ProcessSpec] = []
+        var positions: [Int] = []
+        var notRun: [(position: Int, argv: [String])] = []
         specs.reserveCapacity(count)
         for i in stride(from: 1, through: count, by: 1) {
             guard lua_rawgeti(L, 1, lua_Integer(i)) == LUA_TTABLE else {
                 throw LuaRaise.argument(1, "list[\(i)] must be a table like lab.process.run's")
             }
-            specs.append(try spec(call, at: lua_gettop(L), position: "list[\(i)]").spec)
+            let item = try spec(call, at: lua_gettop(L), position: "list[\(i)]")
             lh_pop(L, 1)
+            if dry && !item.readOnly {
+                notRun.append((i - 1, item.spec.argv))
+            } else {
+                specs.append(item.spec)
+                positions.append(i - 1)
+            }
         }
 
         // The results go into the list as the programs end, so on_exit gets
         // the very table run_all returns.
         lua_createtable(L, Int32(count), 0)
         let list = lua_gettop(L)
-        let exited: (Int, Result<ProcessOutcome, ProcessError>) throws -> Void = { i, result in
-            if case .success(let outcome) = result, outcome.stopped { return }  // raised once all are reaped
-            push(L, result)
+        let settle: (Int) throws -> Void = { position in  // the result on top goes to its place
             if let onExit {
                 lua_pushvalue(L, -1)
-                lua_rawseti(L, list, lua_Integer(i + 1))
-                try call.call(onExit, [Int64(i + 1), LuaRef(state: call.state, L: L)])
+                lua_rawseti(L, list, lua_Integer(position + 1))
+                try call.call(onExit, [Int64(position + 1), LuaRef(state: call.state, L: L)])
             } else {
-                lua_rawseti(L, list, lua_Integer(i + 1))
+                lua_rawseti(L, list, lua_Integer(position + 1))
             }
+        }
+        for skipped in notRun {
+            try announceNotRun(call, skipped.argv)
+            pushNotRun(L)
+            try settle(skipped.position)
+        }
+        let exited: (Int, Result<ProcessOutcome, ProcessError>) throws -> Void = { j, result in
+            if case .success(let outcome) = result, outcome.stopped { return }  // raised once all are reaped
+            push(L, result)
+            try settle(positions[j])
         }
         let lines: ((Int, ProcessStream, [UInt8]) throws -> Void)? = onLine.map { function in
-            { i, stream, line in
-                try call.call(function, [Int64(i + 1), stream.name, LuaBytes(line)])
+            { j, stream, line in
+                try call.call(function, [Int64(positions[j] + 1), stream.name, LuaBytes(line)])
             }
         }
-        let results = try ProcessRunner.runAll(specs, parallel: parallel, stop: stop(), onLine: lines, onExit: exited)
+        let results = specs.isEmpty ? []
+            : try ProcessRunner.runAll(specs, parallel: parallel, stop: stop(), onLine: lines, onExit: exited)
         let stopped = results.filter { if case .success(let o) = $0 { return o.stopped } else { return false } }.count
         if stopped > 0 {  // the stop stays pending: labsh stops right after this
             throw LuaRaise.object(kind: "process", message: "lab.process.run_all stopped: \(stopReason())",
                                   fields: ["stopped": .integer(Int64(stopped))])
         }
-        for (i, result) in results.enumerated() {
-            let present = lua_rawgeti(L, list, lua_Integer(i + 1)) != LUA_TNIL
+        for (j, result) in results.enumerated() {
+            let position = lua_Integer(positions[j] + 1)
+            let present = lua_rawgeti(L, list, position) != LUA_TNIL
             lh_pop(L, 1)
             if !present {
                 push(L, result)
-                lua_rawseti(L, list, lua_Integer(i + 1))
+                lua_rawseti(L, list, position)
             }
         }
         lua_settop(L, list)
@@ -153,6 +179,51 @@ enum ProcessModule {
         }
     }
 
+    // MARK: --dry-run
+
+    /// Whether lab.options.dry_run is on (read raw: set by --dry-run before
+    /// or after -m NAME, or by a script).
+    static func dryRun(_ L: OpaquePointer) -> Bool {
+        let top = lua_gettop(L)
+        defer { lua_settop(L, top) }
+        lh_pushglobaltable(L)
+        guard lua_rawgetfield(L, -1, "lab") == LUA_TTABLE, lua_rawgetfield(L, -1, "options") == LUA_TTABLE else {
+            return false
+        }
+        lua_rawgetfield(L, -1, "dry_run")
+        return lua_toboolean(L, -1) != 0
+    }
+
+    /// A program a dry run does not start: labsh.dryrun says so on stderr
+    /// ("dry run: would run: ARGV") and records it in the audit log.
+    static func announceNotRun(_ call: LuaCall, _ argv: [String]) throws {
+        let state = call.state
+        state.pushGlobal("require")
+        lua_xmove(state.L, call.L, 1)
+        let module = try state.callRef(on: call.L, LuaRef(state: state, L: call.L), ["labsh.dryrun"])
+        module.push(call.L)
+        guard lua_type(call.L, -1) == LUA_TTABLE, lua_rawgetfield(call.L, -1, "process") == LUA_TFUNCTION else {
+            lh_pop(call.L, 2)
+            throw LuaRaise.message("labsh.dryrun has no function 'process'")
+        }
+        let announce = LuaRef(state: state, L: call.L)
+        lh_pop(call.L, 1)
+        try call.call(announce, [LuaTable(array: argv.map { .str($0) })])
+    }
+
+    /// What run returns for a program a dry run did not start: not a
+    /// success (no status), marked dry_run = true.
+    static func pushNotRun(_ L: OpaquePointer) {
+        let w = TableWriter(L: L)
+        w.record {
+            w.field("dry_run", true)
+            w.field("stdout", "")
+            w.field("stderr", "")
+            w.field("elapsed", 0.0)
+            w.field("timed_out", false)
+        }
+    }
+
     static func fields(of error: ProcessError) -> [String: LuaValue] {
         ["argv": .table(LuaTable(array: error.argv.map { .str($0) })), "errno": .integer(Int64(error.errno))]
     }
@@ -171,7 +242,8 @@ enum ProcessModule {
 
     /// The spec in the table at `index` and its on_line (run's only; in
     /// run_all's list, `position` names the item and on_line is refused).
-    static func spec(_ call: LuaCall, at index: Int32, position: String? = nil) throws -> (spec: ProcessSpec, onLine: LuaRef?) {
+    static func spec(_ call: LuaCall, at index: Int32, position: String? = nil)
+        throws -> (spec: ProcessSpec, onLine: LuaRef?, readOnly: Bool) {
         let L = call.L
         let index = lua_absindex(L, index)
         func bad(_ text: String) -> LuaRaise { .argument(1, (position.map { $0 + ": " } ?? "") + text) }
@@ -242,7 +314,12 @@ enum ProcessModule {
             }
             spec.inheritedFD = Int32(fd)
         }
-        return (spec, onLine)
+        var readOnly = false
+        if let flag = opts["read_only"] {
+            guard case .boolean(let b) = flag else { throw bad("read_only must be a boolean") }
+            readOnly = b
+        }
+        return (spec, onLine, readOnly)
     }
 
     static func number(_ v: LuaValue) -> Double? {

@@ -73,6 +73,7 @@ struct Arguments {
                     if chars.count > 2 { argv.insert("-m", at: i); i += 1 }
                     script = i
                     byName = true
+                    liftGlobalOptions()
                     return
                 }
             default:
@@ -81,6 +82,24 @@ struct Arguments {
             i += 1
         }
         script = 0
+    }
+
+    /// labsh's global options mean the same after `-m NAME` as before it:
+    /// --dry-run, --yes, --emergency, --format and --inventory are taken out
+    /// of the script's arguments and set here. A `--` ends this and is taken
+    /// out too: what follows it is the script's own, even "--dry-run".
+    private mutating func liftGlobalOptions() {
+        let global: Set<String> = ["dry-run", "yes", "emergency", "format", "inventory"]
+        var i = script + 1
+        while i < argv.count, error == nil {
+            let a = argv[i]
+            if a == "--" { argv.remove(at: i); return }
+            let name = a.hasPrefix("--") ? String(a.dropFirst(2).prefix { $0 != "=" }) : ""
+            guard global.contains(name) else { i += 1; continue }
+            var end = i
+            if !parseLong(a, &end) { return }
+            argv.removeSubrange(i...min(end, argv.count - 1))
+        }
     }
 
     private mutating func finishScript() {
@@ -131,8 +150,9 @@ struct Arguments {
             case "inventory":
                 options.inventory = v
             default:
-                guard v == "text" || v == "json" else {
-                    error = "bad value for --format: '\(v)' (text or json expected)"
+                // which of them a script can write, it says itself (labsh.cli)
+                guard v == "text" || v == "json" || v == "html" else {
+                    error = "bad value for --format: '\(v)' (text, json or html expected)"
                     return false
                 }
                 options.format = v

@@ -83,7 +83,7 @@ public enum Shell {
           --dry-run             plan changes without making them (lab.options.dry_run)
           --yes                 do not ask before changes (lab.options.yes)
           --emergency           a normal change outside the maintenance window (lab.options.emergency)
-          --format text|json    output for people or for machines (lab.options.format)
+          --format text|json|html  output for people or for machines (lab.options.format)
           --version             labsh and Lua versions
           --help                this text
 

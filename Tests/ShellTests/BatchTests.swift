@@ -53,7 +53,7 @@ import Testing
     }
 
     @Test func badOptionValuesAreClearErrors() throws {
-        for (args, text) in [(["--format", "xml"], "bad value for --format: 'xml' (text or json expected)"),
+        for (args, text) in [(["--format", "xml"], "bad value for --format: 'xml' (text, json or html expected)"),
                              (["--timeout", "soon"], "bad value for --timeout: 'soon' (seconds expected)"),
                              (["--memory-limit", "lots"], "bad value for --memory-limit: 'lots' (a size like 64M or 1G expected)"),
                              (["--timeout"], "'--timeout' needs argument")] {

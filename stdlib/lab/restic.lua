@@ -81,7 +81,8 @@ end
 -- Runs `restic ARGS...`. opts.on_line streams output; opts.env adds to
 -- restic's environment; opts.accept lists
 -- exit codes that are not failures; opts.may_fail returns a failed run
--- (when no known failure explains it) instead of raising.
+-- (when no known failure explains it) instead of raising; opts.read_only
+-- marks a run that changes nothing (it runs under --dry-run too).
 local function run(self, args, opts)
   opts = opts or {}
   local argv = { self.restic }
@@ -90,7 +91,7 @@ local function run(self, args, opts)
   local env = environment(self)
   for name, value in pairs(opts.env or {}) do env[name] = value end
   local ok, result = pcall(lab.process.run, {
-    argv = argv, env = env, timeout = self.timeout, on_line = opts.on_line,
+    argv = argv, env = env, timeout = self.timeout, on_line = opts.on_line, read_only = opts.read_only,
   })
   if not ok then
     if type(result) == "table" and result.kind == "process" and result.errno then
@@ -129,7 +130,7 @@ local versions = {}
 --- The version of the restic binary in use, e.g. "0.14.0".
 function Repository:version()
   if not versions[self.restic] then
-    local out = run(self, { "version" }).stdout
+    local out = run(self, { "version" }, { read_only = true }).stdout
     versions[self.restic] = out:match("restic (%d+%.%d+%.%d+)") or fail("cannot read the version of " .. self.restic)
   end
   return versions[self.restic]
@@ -151,7 +152,7 @@ function Repository:snapshots(filter)
   add_each(args, "--host", filter.host)
   add_each(args, "--tag", filter.tag)
   add_each(args, "--path", filter.path)
-  return lab.json.decode(run(self, args).stdout)
+  return lab.json.decode(run(self, args, { read_only = true }).stdout)
 end
 
 --- Backs up `paths` (a path or a list): restic's summary (files_new,
@@ -265,7 +266,7 @@ function Repository:check(opts)
   local args = { "check" }
   if opts.read_data then args[#args + 1] = "--read-data" end
   if opts.read_data_subset then args[#args + 1] = "--read-data-subset=" .. opts.read_data_subset end
-  local result = run(self, args, { may_fail = true })
+  local result = run(self, args, { may_fail = true, read_only = true })
   return { ok = result.status == 0, output = result.stdout, errors = tail(result.stderr) }
 end
 
@@ -293,7 +294,7 @@ end
 --- and the snapshot itself (useful when asking for "latest").
 function Repository:ls(snapshot)
   local nodes, found = {}, nil
-  for _, value in ipairs(json_lines(run(self, { "ls", "--json", tostring(snapshot) }).stdout)) do
+  for _, value in ipairs(json_lines(run(self, { "ls", "--json", tostring(snapshot) }, { read_only = true }).stdout)) do
     if value.struct_type == "node" then nodes[#nodes + 1] = value
     elseif value.struct_type == "snapshot" then found = value end
   end
@@ -307,7 +308,7 @@ function Repository:stats(opts)
   opts = opts or {}
   local args = { "stats", "--json" }
   if opts.mode then args[#args + 1] = "--mode=" .. opts.mode end
-  return lab.json.decode(run(self, args).stdout)
+  return lab.json.decode(run(self, args, { read_only = true }).stdout)
 end
 
 local OPTIONS = { password = true, env = true, timeout = true, restic = true }

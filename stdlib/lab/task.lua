@@ -11,6 +11,9 @@
 -- something on the host), `when` (function(host, vars) -> boolean: false
 -- skips the host) and `sudo` (run its commands as root through sudo; the
 -- play's `sudo` is the default).
+--
+-- Commands that only read a host's state pass { read_only = true }: they
+-- are the ones a dry run (check mode) sends; any other is not sent then.
 
 local diff = require "labsh.diff"
 local template = require "labsh.template"
@@ -107,7 +110,7 @@ local function file_state(ctx, path, with_content)
     .. 'elif [ -e "$p" ]; then t=file; else t=absent; fi; '
     .. 'printf "%%s %%s\\n" "$t" "$(stat -c %%a:%%U:%%G -- "$p" 2>/dev/null)"; '
     .. '%s'):format(quote(path), with_content and 'if [ "$t" = file ]; then exec cat -- "$p"; fi' or "")
-  local r = ctx:must(script, "read " .. path)
+  local r = ctx:must(script, "read " .. path, { read_only = true })
   local kind, mode, owner, group, content = r.stdout:match("^(%a+) (%d*):?([^:\n]*):?([^\n]*)\n(.*)$")
   if not kind then ctx:fail("cannot read the state of " .. path .. ": " .. r.stdout:sub(1, 80)) end
   return { kind = kind, mode = tonumber(mode, 8), owner = owner, group = group,
@@ -328,7 +331,8 @@ function task.package(args)
   local list = quoted_list(names)
   local apt = "DEBIAN_FRONTEND=noninteractive apt-get -q -y -o Dpkg::Options::=--force-confold "
   return new("package", args, ("package %s %s"):format(table.concat(names, " "), state), function(ctx)
-    local r = ctx:sh("dpkg-query -W -f='${Package} ${db:Status-Abbrev}\\n' " .. list .. " 2>/dev/null; true")
+    local r = ctx:sh("dpkg-query -W -f='${Package} ${db:Status-Abbrev}\\n' " .. list .. " 2>/dev/null; true",
+      { read_only = true })
     local installed = {}
     for name, status in r.stdout:gmatch("([^%s]+) (%a%a)") do installed[name:gsub(":.*", "")] = status == "ii" end
     local todo = {}
@@ -337,7 +341,7 @@ function task.package(args)
     end
     if state == "latest" then
       -- what apt would do: "Inst" lines of a simulation
-      local sim = ctx:must(apt .. "-s install " .. list, "simulate apt-get install")
+      local sim = ctx:must(apt .. "-s install " .. list, "simulate apt-get install", { read_only = true })
       todo = {}
       for n in ("\n" .. sim.stdout):gmatch("\nInst (%S+)") do todo[#todo + 1] = n end
     end
@@ -363,7 +367,7 @@ function task.service(args)
   local unit = quote(unit_name)
   return new("service", args, ("service %s%s%s"):format(unit_name, state and (" " .. state) or "",
     args.enabled == nil and "" or (args.enabled and " enabled" or " disabled")), function(ctx)
-    local r = ctx:sh(("systemctl is-active %s; systemctl is-enabled %s"):format(unit, unit))
+    local r = ctx:sh(("systemctl is-active %s; systemctl is-enabled %s"):format(unit, unit), { read_only = true })
     if r.stderr:find("not been booted with systemd", 1, true) or r.stderr:find("Failed to connect to bus", 1, true) then
       ctx:fail("systemd is not running on this host")
     end
@@ -397,7 +401,7 @@ function task.user(args)
   local groups = args.groups and #args.groups > 0 and names_of("user", args.groups) or {}
   local user = quote(login)
   return new("user", args, ("user %s %s"):format(login, state), function(ctx)
-    local r = ctx:sh(("getent passwd %s && id -nG %s"):format(user, user))
+    local r = ctx:sh(("getent passwd %s && id -nG %s"):format(user, user), { read_only = true })
     local fields = {}
     for field in ((r.stdout:match("^([^\n]*)") or "") .. ":"):gmatch("([^:]*):") do fields[#fields + 1] = field end
     local exists = r.status == 0 and #fields >= 7
@@ -461,7 +465,8 @@ function task.command(args)
   return new("command", args, "command " .. args[1], function(ctx)
     local script = (guard ~= "" and (guard .. "; ") or "") .. "echo " .. marker
     if not ctx.check then script = script .. "; " .. args[1] end
-    local r = ctx:sh(script)
+    -- in check mode only the guards run: they are checks, and must only read
+    local r = ctx:sh(script, { read_only = ctx.check })
     local first, rest = r.stdout:match("^([^\n]*)\n?(.*)$")
     if first ~= marker then return report("ok", first) end
     if ctx.check then return report(args.changed == false and "ok" or "changed", "would run: " .. args[1]) end
@@ -482,14 +487,14 @@ function task.reboot(args)
   local boot_id = "cat /proc/sys/kernel/random/boot_id"
   return new("reboot", args, "reboot", function(ctx)
     if ctx.check then return report("changed", "would reboot") end
-    local before = ctx:must(boot_id, "read the boot id").stdout
+    local before = ctx:must(boot_id, "read the boot id", { read_only = true }).stdout
     -- detached, so the SSH session ends before the host goes down
     ctx:sh(("nohup sh -c 'sleep 1; %s' >/dev/null 2>&1 &"):format(command:gsub("'", "'\\''")))
     ctx:close()
     local deadline = lab.sys.monotonic() + timeout
     while lab.sys.monotonic() < deadline do
       ctx:pause(2)
-      local r = ctx:try(boot_id, { timeout = 15 })
+      local r = ctx:try(boot_id, { timeout = 15, read_only = true })
       if r and r.status == 0 and r.stdout ~= before then
         return report("changed", ("back after %.0f s"):format(timeout - (deadline - lab.sys.monotonic())))
       end

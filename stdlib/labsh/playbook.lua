@@ -10,7 +10,8 @@
 -- script running it exits non-zero.
 --
 -- Check mode (--dry-run) reads each host's state and reports what would
--- change, with diffs, changing nothing. A host the inventory gives no ssh
+-- change, with diffs, changing nothing: only the tasks' reads ({read_only =
+-- true}) reach a host, any other command is stopped by labsh.remote. A host the inventory gives no ssh
 -- access to is never contacted: in check mode its tasks are listed as
 -- planned. A real run goes through the mutation gate: a person at a
 -- terminal confirms, cron passes --yes, and the audit log records the play
@@ -20,6 +21,7 @@ local remote = require "labsh.remote"
 local task = require "lab.task"
 local gate = require "labsh.gate"
 local host = require "labsh.host"
+local cli = require "labsh.cli"
 
 local M = {}
 
@@ -49,6 +51,7 @@ function Context:sh(script, opts)
   if self.offline then self:fail("no ssh access: not contacted") end
   local r = run_here(self, script, opts)
   if remote.is_error(r) then error(r, 0) end
+  if r.dry_run then self:fail("not run (dry run): a command that changes the host") end
   return r
 end
 
@@ -72,7 +75,7 @@ end
 
 --- Waits `seconds` while the other hosts go on.
 function Context:pause(seconds)
-  coroutine.yield { spec = { argv = { "sleep", tostring(seconds) } }, finish = function() return true end }
+  coroutine.yield { spec = { argv = { "sleep", tostring(seconds) }, read_only = true }, finish = function() return true end }
 end
 
 --- Ends the master connection (the host is going away).
@@ -326,12 +329,15 @@ local function play_run(play, handlers, hosts, check)
   return recap
 end
 
--- `labsh -m NAME --dry-run` must not run for real: --dry-run and --yes
--- after the playbook's name count as before it; anything else is refused.
+-- `labsh FILE --dry-run` must not run for real: --dry-run and --yes after
+-- the playbook's file name count as before it (after -m NAME labsh has
+-- taken them out already, and left "--dry-run" after a `--` to the
+-- script: refused here like anything else).
 local function read_script_flags()
+  local lifting = not cli.started_by_name()
   for _, a in ipairs(arg or {}) do
-    if a == "--dry-run" then lab.options.dry_run = true
-    elseif a == "--yes" then lab.options.yes = true
+    if lifting and a == "--dry-run" then lab.options.dry_run = true
+    elseif lifting and a == "--yes" then lab.options.yes = true
     else
       host.fail("playbook", ("unknown argument '%s': a playbook takes --dry-run and --yes (labsh's own options go before -m)")
         :format(a))
@@ -358,6 +364,7 @@ end
 --- a host failed or could not be reached.
 function M.playbook(play)
   local handlers = check_play(play)
+  cli.refuse_unsupported { name = play.name, formats = { "text", "json" } }
   read_script_flags()
   local hosts = remote.hosts(play.hosts)
   local check = lab.options.dry_run or false

@@ -10,9 +10,15 @@
 -- Commands to many hosts run at once: lab.exec, and playbooks, whose tasks
 -- call remote.run from coroutines that remote.concurrently resumes as the
 -- commands they wait for end.
+--
+-- Under --dry-run no command runs on a host and nothing is copied, unless
+-- the call says it only reads ({read_only = true}): each skipped command is
+-- said on stderr and recorded (labsh.dryrun), and its outcome is a result
+-- with dry_run = true and no status, never a success.
 
 local host = require "labsh.host"
 local secret = require "labsh.secret"
+local dryrun = require "labsh.dryrun"
 local sha256 = require("labsh.os").sha256
 
 local remote = {}
@@ -239,8 +245,13 @@ end
 local Result = {}
 local result_meta = { __index = Result, __name = "lab.ExecResult" }
 
---- The command exited 0.
+--- The command exited 0 (false for a command a dry run did not run).
 function Result:ok() return self.status == 0 end
+
+-- The outcome of a command a dry run did not send: no status, dry_run set.
+local function not_run(name)
+  return setmetatable({ host = name, dry_run = true, stdout = "", stderr = "", elapsed = 0 }, result_meta)
+end
 
 -- What ssh says on stderr when it, not the command, failed (exit 255). Its
 -- own messages only: a command that exits 255 after printing "Connection
@@ -312,29 +323,39 @@ end
 
 local function opts_check(opts)
   for key in pairs(opts) do
-    if not ({ timeout = true, sudo = true, env = true, stdin = true, user = true })[key] then
-      error(("unknown option '%s' (options are timeout, sudo, env, stdin, user)"):format(tostring(key)), 0)
+    if not ({ timeout = true, sudo = true, env = true, stdin = true, user = true, read_only = true })[key] then
+      error(("unknown option '%s' (options are timeout, sudo, env, stdin, user, read_only)"):format(tostring(key)), 0)
     end
   end
 end
 
+local function no_access(target, why, command)
+  return error_object("ssh", why, { host = name_of(target), reason = "no_access", command = command })
+end
+
 --- The process to run `command` on `target` and how to read its result:
 --- {spec = <lab.process.run table>, finish = function(result) -> outcome}.
---- A host without access gives a request whose outcome is that error.
+--- A request whose outcome is known without running anything has `outcome`
+--- instead: a host without access (that error), or a dry run's skipped
+--- command (opts.read_only = true: the command only reads, and runs).
 function remote.request(target, command, opts)
   opts = opts or {}
   opts_check(opts)
-  local access, options = connection(target)
-  if not access then
-    local err = error_object("ssh", options, { host = name_of(target), reason = "no_access", command = command })
-    return { error = err }
+  if dryrun.active() and not opts.read_only then
+    local access, why = remote.access(target)
+    if not access then return { outcome = no_access(target, why, command) } end
+    dryrun.skips(("run on %s: %s"):format(access.name, command), "ssh.exec", access.name, { command = command })
+    return { host = access.name, outcome = not_run(access.name) }
   end
+  local access, options = connection(target)
+  if not access then return { outcome = no_access(target, options, command) } end
   local script, input = remote_script(access, command, opts)
   local argv = command_line("ssh", options, "-T", "--", access.host, script)
   local stdin = input .. (opts.stdin or "")
   return {
     host = access.name,
-    spec = { argv = argv, stdin = stdin ~= "" and stdin or nil, timeout = opts.timeout },
+    -- the ssh client itself runs under --dry-run only for a read
+    spec = { argv = argv, stdin = stdin ~= "" and stdin or nil, timeout = opts.timeout, read_only = opts.read_only },
     finish = function(ran) return outcome(access, command, ran) end,
   }
 end
@@ -342,13 +363,13 @@ end
 -- Coroutines run by remote.concurrently, which answer their requests.
 local scheduled = setmetatable({}, { __mode = "k" })
 
--- Runs the requests' processes together (lab.process.run_all); an error
--- request (no access) is its own outcome.
+-- Runs the requests' processes together (lab.process.run_all); a request
+-- with a known outcome (no access, dry run) is not run.
 local function perform(requests, parallel, on_line, on_exit)
   local specs, at = {}, {}
   local outcomes = {}
   for i, request in ipairs(requests) do
-    if request.error then outcomes[i] = request.error
+    if request.outcome then outcomes[i] = request.outcome
     else
       specs[#specs + 1] = request.spec
       at[#specs] = i
@@ -377,7 +398,7 @@ function remote.run(target, command, opts)
   local request = remote.request(target, command, opts)
   local co = coroutine.running()
   if scheduled[co] then return coroutine.yield(request) end
-  if request.error then return request.error end
+  if request.outcome then return request.outcome end
   local ran = lab.process.run(request.spec)
   return request.finish(ran)
 end
@@ -427,6 +448,8 @@ local function results_text(list)
     local status, text
     if remote.is_error(r) then
       status, text = r.reason, r.message
+    elseif r.dry_run then
+      status, text = "dry run", "not run (dry run)"
     else
       status = tostring(r.status or ("signal " .. tostring(r.signal)))
       text = last_line(r.stdout ~= "" and r.stdout or r.stderr)
@@ -454,7 +477,7 @@ local results_meta = {
   end,
 }
 
---- The hosts whose command did not run or did not exit 0.
+--- The hosts whose command did not run (also under --dry-run) or did not exit 0.
 function Results:failed()
   local out = {}
   for _, r in ipairs(self) do
@@ -515,6 +538,14 @@ end
 -- Files
 
 local function scp(target, from_remote, src, dst)
+  if dryrun.active() then
+    local access, why = remote.access(target)
+    if not access then host.fail("ssh", why, { host = name_of(target), reason = "no_access" }) end
+    local text = from_remote and ("fetch %s:%s to %s"):format(access.name, src, dst)
+      or ("copy %s to %s:%s"):format(src, access.name, dst)
+    dryrun.skips(text, from_remote and "ssh.fetch" or "ssh.copy", access.name, { src = src, dst = dst })
+    return nil, "dry run"
+  end
   local access, options = connection(target)
   if not access then host.fail("ssh", options, { host = name_of(target), reason = "no_access" }) end
   local address = access.host:find(":", 1, true) and ("[" .. access.host .. "]") or access.host
@@ -530,12 +561,14 @@ local function scp(target, from_remote, src, dst)
 end
 
 --- Copies the local file `src` to `dst` on `target` (scp over the host's
---- master connection). Raises an ssh error on failure.
+--- master connection). Raises an ssh error on failure. Under --dry-run it
+--- copies nothing, says so and returns nil, "dry run".
 function remote.copy(target, src, dst)
   return scp(target, false, src, dst)
 end
 
---- Copies the file `src` on `target` to the local path `dst`.
+--- Copies the file `src` on `target` to the local path `dst` (under
+--- --dry-run: nothing, nil and "dry run").
 function remote.fetch(target, src, dst)
   return scp(target, true, src, dst)
 end
@@ -546,7 +579,9 @@ function remote.close(targets)
   for _, name in ipairs(remote.hosts(targets or "all")) do
     local access, options = connection(name)
     if access then
-      lab.process.run { argv = command_line("ssh", options, "-O", "exit", "--", access.host), timeout = 5 }
+      -- talks to the local master only: changes nothing on the host
+      lab.process.run { argv = command_line("ssh", options, "-O", "exit", "--", access.host), timeout = 5,
+                        read_only = true }
     end
   end
 end

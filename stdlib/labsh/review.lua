@@ -211,10 +211,11 @@ function review.certificate_expiry(endpoint)
   local hostname, port = endpoint:match("^%[?([^%]]+)%]?:(%d+)$")
   if not hostname then error(("endpoint %s: expected HOST:PORT"):format(endpoint), 0) end
   local fetched = lab.process.run { argv = { "openssl", "s_client", "-connect", endpoint, "-servername", hostname },
-                                    timeout = 10 }
+                                    timeout = 10, read_only = true }
   local pem = fetched.stdout:match("%-%-%-%-%-BEGIN CERTIFICATE%-%-%-%-%-.-%-%-%-%-%-END CERTIFICATE%-%-%-%-%-")
   if not pem then error(("%s: no certificate (%s)"):format(endpoint, (fetched.stderr:match("[^\n]+") or "no answer")), 0) end
-  local dated = lab.process.run { argv = { "openssl", "x509", "-noout", "-enddate" }, stdin = pem, timeout = 10 }
+  local dated = lab.process.run { argv = { "openssl", "x509", "-noout", "-enddate" }, stdin = pem, timeout = 10,
+                                  read_only = true }
   local expiry = gmt_time(dated.stdout)
   if not expiry then error(endpoint .. ": cannot read the expiry date", 0) end
   return expiry

@@ -10,12 +10,14 @@ lab = {}
 ---@type string
 lab.version = ""
 
----labsh's own command-line options, as parsed.
+---labsh's own command-line options, as parsed. The options --dry-run,
+---and likewise --yes, --emergency, --format and --inventory, mean the same
+---after `-m NAME` as before it (up to a `--`: what follows is the script's).
 ---@class lab.Options
----@field dry_run boolean --dry-run: plan changes, make none
+---@field dry_run boolean --dry-run: plan changes, make none (no program, no command on a host runs unless read_only = true)
 ---@field yes boolean --yes: do not ask before changes (for cron)
 ---@field emergency boolean --emergency: a normal change outside the maintenance window (§5.3)
----@field format "text"|"json" --format: output for people or machines
+---@field format "text"|"json"|"html" --format: output for people or machines; a script that cannot write it exits 2
 ---@field inventory string? --inventory FILE
 ---@field timeout number? --timeout SECONDS
 ---@field memory_limit integer? --memory-limit SIZE, in bytes

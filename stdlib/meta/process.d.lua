@@ -6,7 +6,8 @@ lab.process = {}
 
 ---What a program did.
 ---@class lab.ProcessResult
----@field status integer? exit code; nil when a signal ended it
+---@field status integer? exit code; nil when a signal ended it, or when a dry run did not start it
+---@field dry_run true? --dry-run did not start it (not read_only): status is nil, never a success
 ---@field signal integer? the signal that ended it
 ---@field stdout string what it wrote (the last max_output bytes)
 ---@field stderr string
@@ -29,7 +30,12 @@ lab.process = {}
 ---group and then labsh. A program that cannot be started raises
 ---`{kind = "process", message =, argv =, errno =}`. A non-zero exit is not
 ---an error: look at `status`.
----@param opts {argv: string[], env: table<string, string|false>?, stdin: string?, cwd: string?, timeout: number?, on_line: fun(stream: "stdout"|"stderr", line: string)?, max_output: integer?}
+---read_only = true says the program only reads (changes nothing outside
+---labsh): under --dry-run only such a program runs. Any other is not
+---started: "dry run: would run: ARGV" goes to stderr, the audit log
+---records it, and the result is {dry_run = true, status = nil, stdout =
+---"", stderr = ""}: test `status == 0`, never that stdout is empty.
+---@param opts {argv: string[], env: table<string, string|false>?, stdin: string?, cwd: string?, timeout: number?, on_line: fun(stream: "stdout"|"stderr", line: string)?, max_output: integer?, read_only: boolean?}
 ---@return lab.ProcessResult result
 function lab.process.run(opts) end
 
@@ -45,8 +51,10 @@ function lab.process.run(opts) end
 ---gone. Returns a result per list item, in order, like run's; a program that
 ---cannot be started gets the error object `{kind = "process", message =,
 ---argv =, errno =}` at its place instead of raising. Ctrl-C or --timeout
----stops every program and then labsh.
----@param list {argv: string[], env: table<string, string|false>?, stdin: string?, cwd: string?, timeout: number?, max_output: integer?}[]
+---stops every program and then labsh. Under --dry-run only the items with
+---read_only = true run; the others get run's dry-run result (on_exit is
+---called for them too, before the others start).
+---@param list {argv: string[], env: table<string, string|false>?, stdin: string?, cwd: string?, timeout: number?, max_output: integer?, read_only: boolean?}[]
 ---@param opts {parallel: integer?, on_line: fun(i: integer, stream: "stdout"|"stderr", line: string)?, on_exit: fun(i: integer, result: lab.ProcessResult|table)?}?
 ---@return (lab.ProcessResult|table)[] results
 function lab.process.run_all(list, opts) end

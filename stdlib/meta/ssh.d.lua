@@ -8,6 +8,10 @@
 ---connection per host (ControlPersist 60 s, sockets in a private 0700
 ---directory) serves every command. Keys and sudo passwords are secret
 ---references: never on a command line, never in output.
+---Under --dry-run no command runs on a host and nothing is copied: each is
+---said on stderr ("dry run: would run on pve1: CMD") and recorded in the
+---audit log. A command that only reads says so with opts.read_only = true
+---and runs (playbooks' check mode reads the hosts this way).
 lab.ssh = {}
 
 ---What a command did on a host.
@@ -18,9 +22,10 @@ lab.ssh = {}
 ---@field stdout string
 ---@field stderr string
 ---@field elapsed number seconds
+---@field dry_run true? --dry-run did not send it: status nil, ok() false, listed by failed()
 local ExecResult = {}
 
----Whether the command exited 0.
+---Whether the command exited 0 (false when a dry run did not send it).
 ---@return boolean
 function ExecResult:ok() end
 
@@ -41,11 +46,12 @@ function ExecResult:ok() end
 ---filter as lab.nodes takes it ({tag = "k8s"}, {role = "k8s-worker"}),
 ---applied to nodes and guests. opts: timeout (seconds), sudo (as root),
 ---user (as this user, through sudo), env, stdin, stream = true (print
----output lines as they come, prefixed by host). `results:failed()` lists
----the hosts that failed. A progress bar shows on a terminal.
+---output lines as they come, prefixed by host), read_only = true (it only
+---reads: it runs under --dry-run too). `results:failed()` lists the hosts
+---that failed or where it did not run. A progress bar shows on a terminal.
 ---@param targets string|table
 ---@param command string
----@param opts {parallel: integer?, stream: boolean?, timeout: number?, sudo: boolean?, user: string?, env: table<string, string>?, stdin: string?}?
+---@param opts {parallel: integer?, stream: boolean?, timeout: number?, sudo: boolean?, user: string?, env: table<string, string>?, stdin: string?, read_only: boolean?}?
 ---@return lab.ExecResult[] results
 function lab.ssh.exec(targets, command, opts) end
 
@@ -58,10 +64,11 @@ function lab.exec(targets, command, opts) end
 
 ---Runs `command` on one host and returns its lab.ExecResult or its
 ---lab.SSHError, never raising for the host's failure. Inside a playbook
----task the hosts' commands run together.
+---task the hosts' commands run together. Under --dry-run only a command
+---with read_only = true runs; any other gives a result with dry_run = true.
 ---@param target string|table a host name, node or guest
 ---@param command string
----@param opts {timeout: number?, sudo: boolean?, user: string?, env: table<string, string>?, stdin: string?}?
+---@param opts {timeout: number?, sudo: boolean?, user: string?, env: table<string, string>?, stdin: string?, read_only: boolean?}?
 ---@return lab.ExecResult|lab.SSHError outcome
 function lab.ssh.run(target, command, opts) end
 
@@ -79,18 +86,22 @@ function lab.ssh.hosts(selector) end
 function lab.ssh.access(target) end
 
 ---Copies the local file `src` to `dst` on the host (scp over its master
----connection). Raises a lab.SSHError when it fails.
+---connection). Raises a lab.SSHError when it fails. Under --dry-run it
+---copies nothing, says so and returns nil, "dry run".
 ---@param target string|table
 ---@param src string
 ---@param dst string
----@return true
+---@return true|nil copied
+---@return "dry run"? why not
 function lab.ssh.copy(target, src, dst) end
 
----Copies the file `src` on the host to the local path `dst`.
+---Copies the file `src` on the host to the local path `dst`. Under a dry
+---run it fetches nothing and returns nil, "dry run".
 ---@param target string|table
 ---@param src string
 ---@param dst string
----@return true
+---@return true|nil copied
+---@return "dry run"? why not
 function lab.ssh.fetch(target, src, dst) end
 
 ---Closes the master connections to the hosts a selector picks (default:

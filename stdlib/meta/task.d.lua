@@ -4,7 +4,8 @@
 ---Idempotent tasks for lab.playbook. Each reads the host's state, changes
 ---only what differs and reports "ok", "changed", "failed" or "skipped"; in
 ---check mode (--dry-run) it reports what would change, with a unified diff
----for files, and changes nothing. Every task also takes `name` (shown in
+---for files, and changes nothing: only its reads of the host's state
+---(commands sent with read_only = true) reach the host then. Every task also takes `name` (shown in
 ---the output), `notify` (handler name or names, run once at the end of the
 ---play where this task changed something), `when` (function(host, vars) ->
 ---boolean; false skips the host) and `sudo` (commands as root through sudo;
@@ -70,7 +71,8 @@ function lab.task.user(args) end
 ---exists), `removes` (skip unless it exists), `unless` (skip when that
 ---command succeeds), `onlyif` (skip unless it succeeds). Guards and command
 ---go in one round trip. Reports changed when it ran (changed = false: ok,
----for commands that only read); a non-zero exit fails.
+---for commands that only read); a non-zero exit fails. In check mode the
+---guards run (they must only read) and the command does not.
 ---@param args {[1]: string, creates: string?, removes: string?, unless: string?, onlyif: string?, changed: boolean?}|lab.TaskCommon
 ---@return lab.Task
 function lab.task.command(args) end
