@@ -267,6 +267,9 @@ static int sandbox_main(lua_State *S) {
 
 // ---- Copying plain data out -------------------------------------------------------
 
+// A table met again is copied again, as the model reads it anyway: the
+// copy's size is counted against the memory budget, so a few tables that
+// refer to each other many times over cannot expand into gigabytes here.
 typedef struct {
     int type;  // of the key
     const char *s;
@@ -277,15 +280,23 @@ typedef struct {
 
 typedef struct {
     lua_State *from, *to;
-    int memo;  // in `to`: sandbox table -> its copy (false while being copied)
+    size_t bytes, limit;            // the copy's estimated size, and its cap
     int depth;
-    step path[MAX_DEPTH];
+    const void *open[MAX_DEPTH];   // the tables being copied, outermost first
+    step path[MAX_DEPTH];           // the key taken at each depth
     char why[128];
 } copier;
 
+enum { COPIED = 0, REFUSED = -1, TOO_BIG = -2 };
+
 static int refuse(copier *c, const char *why) {
     snprintf(c->why, sizeof c->why, "%s", why);
-    return -1;
+    return REFUSED;
+}
+
+static int count(copier *c, size_t bytes) {
+    c->bytes += bytes;
+    return c->bytes > c->limit ? TOO_BIG : COPIED;
 }
 
 static int copy_value(copier *c, int idx);
@@ -294,73 +305,76 @@ static int record_key(copier *c, int idx) {
     step *s = &c->path[c->depth];
     s->type = lua_type(c->from, idx);
     switch (s->type) {
-    case LUA_TSTRING: s->s = lua_tolstring(c->from, idx, &s->len); return 0;
+    case LUA_TSTRING: s->s = lua_tolstring(c->from, idx, &s->len); return COPIED;
     case LUA_TNUMBER:
         if (lua_isinteger(c->from, idx)) s->i = lua_tointeger(c->from, idx);
         else { s->n = lua_tonumber(c->from, idx); s->type = -LUA_TNUMBER; }
-        return 0;
-    case LUA_TBOOLEAN: s->i = lua_toboolean(c->from, idx); return 0;
+        return COPIED;
+    case LUA_TBOOLEAN: s->i = lua_toboolean(c->from, idx); return COPIED;
     default:
         snprintf(c->why, sizeof c->why, "%s keys cannot be inventory data", lua_typename(c->from, s->type));
-        return -1;
+        return REFUSED;
     }
 }
 
 static int copy_table(copier *c, int idx) {
     lua_State *from = c->from, *to = c->to;
     if (c->depth >= MAX_DEPTH) return refuse(c, "tables are nested too deep to be inventory data");
-    if (!lua_checkstack(from, 4) || !lua_checkstack(to, 6)) return refuse(c, "tables are nested too deep");
+    if (!lua_checkstack(from, 4) || !lua_checkstack(to, 4)) return refuse(c, "tables are nested too deep");
     if (lua_getmetatable(from, idx)) {
         lua_pop(from, 1);
         return refuse(c, "a table with a metatable cannot be inventory data");
     }
-    void *id = (void *)lua_topointer(from, idx);
-    lua_pushlightuserdata(to, id);
-    int seen = lua_rawget(to, c->memo);
-    if (seen == LUA_TTABLE) return 0;  // shared, as in the file
-    lua_pop(to, 1);
-    if (seen == LUA_TBOOLEAN) return refuse(c, "a table that contains itself (a cycle) cannot be inventory data");
+    const void *self = lua_topointer(from, idx);
+    for (int d = 0; d < c->depth; d++)
+        if (c->open[d] == self) return refuse(c, "a table that contains itself (a cycle) cannot be inventory data");
+    c->open[c->depth] = self;
 
-    lua_createtable(to, (int)lua_rawlen(from, idx), 0);
-    lua_pushlightuserdata(to, id);
-    lua_pushboolean(to, 0);
-    lua_rawset(to, c->memo);
+    // Sized once: no rehash while filling.
+    int items = (int)lua_rawlen(from, idx), fields = 0;
+    lua_pushnil(from);
+    while (lua_next(from, idx)) {
+        lua_pop(from, 1);
+        fields++;
+    }
+    fields = fields > items ? fields - items : 0;
+    int status = count(c, 56 + 16 * (size_t)items + 32 * (size_t)fields);
+    if (status != COPIED) return status;
+    lua_createtable(to, items, fields);
     lua_pushnil(from);
     while (lua_next(from, idx)) {
         int key = lua_gettop(from) - 1;
-        if (record_key(c, key) != 0) return -1;
+        if ((status = record_key(c, key)) != COPIED) return status;
         c->depth++;
         copy_value(c, key);  // a plain key: cannot be refused
-        if (copy_value(c, lua_gettop(from)) != 0) return -1;
+        if ((status = copy_value(c, lua_gettop(from))) != COPIED) return status;
         c->depth--;
         lua_rawset(to, -3);
         lua_pop(from, 1);
     }
-    lua_pushlightuserdata(to, id);
-    lua_pushvalue(to, -2);
-    lua_rawset(to, c->memo);
-    return 0;
+    return COPIED;
 }
 
 static int copy_value(copier *c, int idx) {
     lua_State *from = c->from, *to = c->to;
     switch (lua_type(from, idx)) {
-    case LUA_TNIL: lua_pushnil(to); return 0;
-    case LUA_TBOOLEAN: lua_pushboolean(to, lua_toboolean(from, idx)); return 0;
+    case LUA_TNIL: lua_pushnil(to); return COPIED;
+    case LUA_TBOOLEAN: lua_pushboolean(to, lua_toboolean(from, idx)); return COPIED;
     case LUA_TNUMBER:
         if (lua_isinteger(from, idx)) lua_pushinteger(to, lua_tointeger(from, idx));
         else lua_pushnumber(to, lua_tonumber(from, idx));
-        return 0;
+        return COPIED;
     case LUA_TSTRING: {
         size_t n;
         const char *s = lua_tolstring(from, idx, &n);
+        if (count(c, 24 + n) != COPIED) return TOO_BIG;
         lua_pushlstring(to, s, n);
-        return 0;
+        return COPIED;
     }
     case LUA_TTABLE: return copy_table(c, idx);
     default:
         snprintf(c->why, sizeof c->why, "%s values cannot be inventory data", luaL_typename(from, idx));
-        return -1;
+        return REFUSED;
     }
 }
 
@@ -413,6 +427,13 @@ static int failed(lua_State *L, const char *reason) {  // message on top
     lua_insert(L, -2);
     lua_pushstring(L, reason);
     return 3;
+}
+
+static int too_big(lua_State *L, const char *name, lua_Integer bytes) {
+    char figure[32];
+    snprintf(figure, sizeof figure, "%g", (double)bytes / (1 << 20));
+    lua_pushfstring(L, "%s: used more than %s MiB", name, figure);
+    return failed(L, "memory");
 }
 
 static const char *stop_message(int reason) {
@@ -474,10 +495,7 @@ int lh_sandbox_evaluate(lua_State *L) {
     }
     if (h->b.over) {  // also when the file caught the memory error and failed later
         holder_close(h);
-        char figure[32];
-        snprintf(figure, sizeof figure, "%g", (double)bytes / (1 << 20));
-        lua_pushfstring(L, "%s: used more than %s MiB", name, figure);
-        return failed(L, "memory");
+        return too_big(L, name, bytes);
     }
     if (status != LUA_OK || !lua_toboolean(S, -2)) {
         const char *reason = status == LUA_OK ? "syntax" : "error";
@@ -488,16 +506,21 @@ int lh_sandbox_evaluate(lua_State *L) {
         return failed(L, reason);
     }
 
-    lua_newtable(L);  // the memo, index 5
-    copier *c = (copier *)lua_newuserdatauv(L, sizeof(copier), 0);  // index 6: outlives an error below
-    c->from = S;
-    c->to = L;
-    c->memo = 5;
-    c->depth = 0;
-    if (copy_value(c, lua_gettop(S)) != 0) {
-        lua_settop(L, 6);
-        push_path(c);
-        lua_pushfstring(L, "%s: %s: %s", name, lua_tostring(L, -1), c->why);
+    copier c;
+    c.from = S;
+    c.to = L;
+    c.bytes = 0;
+    c.limit = (size_t)bytes;
+    c.depth = 0;
+    int copied = copy_value(&c, lua_gettop(S));
+    if (copied != COPIED) {
+        lua_settop(L, 4);
+        if (copied == TOO_BIG) {
+            holder_close(h);
+            return too_big(L, name, bytes);
+        }
+        push_path(&c);  // before closing: the path's keys live in S
+        lua_pushfstring(L, "%s: %s: %s", name, lua_tostring(L, -1), c.why);
         holder_close(h);
         return failed(L, "data");
     }
