@@ -11,11 +11,11 @@
 --
 -- Check mode (--dry-run) reads each host's state and reports what would
 -- change, with diffs, changing nothing: only the tasks' reads ({read_only =
--- true}) reach a host, any other command is stopped by labsh.remote. A host the inventory gives no ssh
--- access to is never contacted: in check mode its tasks are listed as
--- planned. A real run goes through the mutation gate: a person at a
--- terminal confirms, cron passes --yes, and the audit log records the play
--- and every change.
+-- true}) reach a host, any other command is stopped by labsh.remote. A
+-- host the inventory gives no ssh access to is never contacted: in check
+-- mode its tasks are listed as planned. A real run goes through the
+-- mutation gate: a person at a terminal confirms, cron passes --yes, and
+-- the audit log records the play and every change.
 
 local remote = require "labsh.remote"
 local task = require "lab.task"
