@@ -142,11 +142,13 @@ local NAME_MAX, DESCRIPTION_MAX, SCHEDULE_MAX = 100, 256, 200
 -- most `max` bytes (`ascii`: printable ASCII only).
 local function check_line(where, field, value, max, ascii)
   if type(value) ~= "string" then fail(("%s: %s must be a string"):format(where, field)) end
-  local bad = value:find(ascii and "[^\32-\126]" or "[%c]")
+  local bad = value:find("%c")
   if bad then
     fail(("%s: %s has a control character (byte %d at %d): one line of text only")
       :format(where, field, value:byte(bad), bad))
   end
+  bad = ascii and value:find("[^\32-\126]")
+  if bad then fail(("%s: %s has a byte that is not printable ASCII (%d at %d)"):format(where, field, value:byte(bad), bad)) end
   if not utf8.len(value) then fail(("%s: %s is not valid UTF-8"):format(where, field)) end
   if #value > max then fail(("%s: %s is %d bytes long (at most %d)"):format(where, field, #value, max)) end
 end
@@ -277,9 +279,16 @@ end
 
 -- ---- Running --------------------------------------------------------------
 
+-- This labsh's path; after an upgrade replaced the file while it runs
+-- (/proc says "PATH (deleted)"), the new labsh at the same path.
+local function labsh_path()
+  local path = os_.executable()
+  return path and (path:gsub(" %(deleted%)$", ""))
+end
+
 -- The labsh command line that runs one attempt.
 function job.argv(j)
-  local argv = { os_.executable() or "labsh" }
+  local argv = { labsh_path() or "labsh" }
   if lab.options.inventory then
     argv[#argv + 1], argv[#argv + 2] = "--inventory", lab.options.inventory
   end
@@ -617,7 +626,7 @@ end
 --- NAME` directly; an OnCalendar schedule cannot be written for cron, so
 --- those jobs get one `* * * * * labsh -m jobs run-due` line instead.
 function job.crontab()
-  local bin = os_.executable() or "labsh"
+  local bin = labsh_path() or "labsh"
   local lines, needs_due = { "# labsh jobs (labsh -m jobs export --crontab)" }, false
   for _, j in ipairs(job.list()) do
     local s = j.schedule
@@ -684,7 +693,7 @@ end
 --- into `dir` (for /etc/systemd/system or ~/.config/systemd/user). Returns
 --- the paths written.
 function job.systemd(dir)
-  local bin = os_.executable() or "/usr/local/bin/labsh"
+  local bin = labsh_path() or "/usr/local/bin/labsh"
   local files = require "labsh.files"
   host.make_directories(dir)
   local written = {}
