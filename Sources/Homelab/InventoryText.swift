@@ -77,15 +77,26 @@ enum InventoryText {
     /// A host name (RFC 1123): dot-separated labels of letters, digits and
     /// inner hyphens, 1-63 characters each, 253 in all. Node and guest names
     /// become DNS owner names, Ansible host names and ssh destinations.
+    /// One pass over the bytes, no allocation: an inventory has thousands.
     static func isHostName(_ name: String) -> Bool {
-        guard !name.isEmpty, name.utf8.count <= 253 else { return false }
-        return name.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).allSatisfy { label in
-            (1...63).contains(label.count) && label.first != UInt8(ascii: "-") && label.last != UInt8(ascii: "-")
-                && label.allSatisfy { b in
-                    (b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z")) || (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z"))
-                        || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) || b == UInt8(ascii: "-")
-                }
+        let dot = UInt8(ascii: "."), hyphen = UInt8(ascii: "-")
+        var total = 0, label = 0
+        var previous = dot
+        for b in name.utf8 {
+            total += 1
+            if b == dot {
+                guard label > 0, previous != hyphen else { return false }
+                label = 0
+            } else {
+                let letterOrDigit = (b | 0x20 >= UInt8(ascii: "a") && b | 0x20 <= UInt8(ascii: "z"))
+                    || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9"))
+                guard letterOrDigit || (b == hyphen && label > 0) else { return false }
+                label += 1
+                guard label <= 63 else { return false }
+            }
+            previous = b
         }
+        return total > 0 && total <= 253 && label > 0 && previous != hyphen
     }
 
     static let hostNameRule = "letters, digits and inner '-', in dot-separated labels of 1-63 characters"

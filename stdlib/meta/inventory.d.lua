@@ -3,6 +3,12 @@
 -- Editors complete inventory files from these classes; labsh validates a
 -- loaded inventory against the same fields (unknown keys are errors).
 --
+-- The file is data, evaluated in a sandbox of its own: the pure base
+-- functions, string (no dump), table, math and utf8; no load, require,
+-- print, io, os, debug or coroutine; at most 2 s and 256 MiB. What it
+-- returns must be plain data: strings, numbers, booleans and tables
+-- without metatables or cycles (no functions, also not in `jobs`).
+--
 -- Conventions:
 --   * Sizes are strings with explicit units, SI and IEC kept apart:
 --     "512GB" (10^9 bytes each), "16GiB" (2^30 bytes each), "1TB", "800MB".
@@ -10,6 +16,13 @@
 --   * Schedules are cron expressions ("0 2 * * 6") or macros ("@daily").
 --   * Addresses are IPv4 or IPv6 text; subnets are CIDR prefixes.
 --   * Names are lower-case identifiers with digits and "-": "pve1", "k8s-w1".
+--     Node and guest names must be host names (letters, digits and inner "-",
+--     dot-separated labels of 1-63 characters): they become DNS names, Ansible
+--     hosts and ssh destinations. site.domain must be a DNS domain.
+--   * Text is one line of UTF-8: a newline, carriage return, tab, NUL or other
+--     control character is refused at load, with the field's path (an alert's
+--     `expr` alone may hold newlines and tabs). Generated files (zones, UCI,
+--     YAML, units) carry text as data, never as a directive.
 
 ---@class Inventory
 ---@field site Inventory.Site
@@ -25,7 +38,7 @@
 ---@field maintenance Inventory.Window[]?
 ---@field recovery Inventory.Recovery[]? RTO/RPO per service tier
 ---@field monitoring Inventory.Monitoring? where the live systems are
----@field jobs lab.JobSpec[]? scheduled jobs (lab.job specs; `labsh -m jobs`), kept out of the validated model
+---@field jobs lab.JobSpec[]? scheduled jobs (lab.job specs whose `run` names a script: a function belongs in a job file; `labsh -m jobs`), kept out of the validated model
 ---@field alerting Inventory.Alerting? who hears of an alert: receivers and the route per severity
 ---@field ssh Inventory.SSH? how labsh reaches hosts over SSH (lab.exec, playbooks); without it labsh never connects
 
@@ -167,7 +180,7 @@
 ---@field expr string? PromQL on node_exporter metrics
 ---@field check string? a labsh check, where no metric exists
 ---@field ["for"] string? duration the condition must hold
----@field summary string
+---@field summary string shown as written: "{{" is no Prometheus template here (labels and annotations neither)
 ---@field runbook string? http(s) link; becomes the runbook_url annotation
 ---@field labels table<string, string>? extra Prometheus labels (severity, response and rule are set by labsh)
 ---@field annotations table<string, string>? extra annotations (summary and runbook_url come from the rule)
@@ -186,7 +199,7 @@
 ---@class Inventory.Receiver
 ---@field name string
 ---@field webhook string|Inventory.Webhook? the URL Alertmanager posts to, or the URL with a bearer token
----@field email string? address
+---@field email string? one address, like "ops@example.org" (no list, no display name)
 
 ---@class Inventory.Webhook
 ---@field url string
@@ -194,7 +207,7 @@
 
 ---@class Inventory.AlertEmail
 ---@field smarthost string host:port
----@field from string
+---@field from string one address, like "alertmanager@example.org"
 ---@field user string?
 ---@field password string? "file:PATH" only: Alertmanager reads it
 ---@field require_tls boolean? default true
