@@ -312,6 +312,8 @@ td.bad { color: #b91c1c; font-weight: 600; } td.ok { color: #15803d; }
     :format(esc(report.first), esc(report.buy or "-"), esc(report.buy_phase or "-"), esc(report.buy_when or "-")) or "",
   utilisation_svg(), resource_table(), months, forecast_svg(), n1_table(), spof_list())
 
+-- under --dry-run the gate says what would be written, and nothing is
+if not require("labsh.gate").allows(("write %s (%d bytes)"):format(out, #page)) then return end
 local ok, why = require("labsh.files").write_atomically(out, page)
 if not ok then io.stderr:write(("capacity: cannot write %s: %s\n"):format(out, tostring(why))) os.exit(1) end
 io.stderr:write(("capacity: wrote %s\n"):format(out))

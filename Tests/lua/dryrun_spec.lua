@@ -295,6 +295,16 @@ local cases = {
     end,
   },
   {
+    name = "--dry-run: capacity --format html --out FILE writes no page",
+    script = { "capacity", "--format", "html", "--out", "OUT" }, option = { "--dry-run" },
+    prepare = function(run) return {}, { OUT = ("%s/capacity-%s.html"):format(tmp, run) } end,
+    check = function(r, _, words)
+      assert_eq(r.status, 0, r.stderr)
+      assert(r.stderr:find("dry run: would write " .. words.OUT, 1, true), r.stderr)
+      assert_eq(read_file(words.OUT), nil, "no page written")
+    end,
+  },
+  {
     name = "--format json: jobs history",
     script = { "jobs", "history" }, option = { "--format", "json" },
     check = function(r)
