@@ -129,7 +129,15 @@ test("kill -9 during a run: the next run proceeds and the history records the ki
   wait_for(tmp .. "/sleepy.started")
   local pid = assert(tonumber(read_file(pidfile):match("%d+")))
   assert(require("labsh.os").kill(pid, 9), "kill -9 failed")
-  os.execute("sleep 0.3")
+  -- Its child dies with it and holds the job's lock until then.
+  local lock, deadline = env.LABSH_STATE_DIR .. "/jobs/sleepy.lock", lab.sys.monotonic() + 20
+  local fd = require("labsh.os").lock(lock)
+  while not fd and lab.sys.monotonic() < deadline do
+    os.execute("sleep 0.05")
+    fd = require("labsh.os").lock(lock)
+  end
+  assert(fd, "the killed run's child never let go of the lock")
+  require("labsh.os").unlock(fd)
   local out, status = jobs("run", "sleepy")
   assert_eq(status, 0, out)
   assert(not out:find("skipped", 1, true), out)
