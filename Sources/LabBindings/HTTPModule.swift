@@ -29,13 +29,16 @@ enum HTTPModule {
         lua_createtable(L, 0, 6)
         state.setFunction("request") { call in
             guard call.type(1) == LUA_TTABLE else { throw call.typeError(1, "table") }
-            return try perform(call, try request(call, 1, method: nil, url: nil))
+            let r = try request(call, 1, method: nil, url: nil)
+            if try skipsUnderDryRun(call, r, readOnly: readOnly(call.L, 1)) { return 1 }
+            return try perform(call, r)
         }
         for method in ["get", "post", "put", "delete"] {
             state.setFunction(method) { call in
                 let url = try call.string(1)
                 if !call.isNoneOrNil(2), call.type(2) != LUA_TTABLE { throw call.typeError(2, "table") }
                 let r = try request(call, call.isNoneOrNil(2) ? nil : 2, method: method.uppercased(), url: url)
+                if try skipsUnderDryRun(call, r, readOnly: !call.isNoneOrNil(2) && readOnly(call.L, 2)) { return 1 }
                 return try perform(call, r)
             }
         }
@@ -112,6 +115,11 @@ enum HTTPModule {
         let count = Int(lua_rawlen(L, 1))
         var requests: [HTTPRequest] = []
         requests.reserveCapacity(count)
+        // Under --dry-run a write that is not read_only is not sent: its
+        // place in the results gets the dry-run result.
+        var skipped: [Bool] = []
+        skipped.reserveCapacity(count)
+        var readOnlyAt: [Bool] = []
         for i in stride(from: 1, through: count, by: 1) {
             let type = lua_rawgeti(L, 1, lua_Integer(i))
             let top = lua_gettop(L)
@@ -119,12 +127,22 @@ enum HTTPModule {
             switch type {
             case LUA_TSTRING:
                 requests.append(HTTPRequest(method: "GET", url: LuaState.string(L, top) ?? ""))
+                readOnlyAt.append(false)
             case LUA_TTABLE:
                 requests.append(try request(call, top, method: nil, url: nil, argument: 1, position: "requests[\(i)]"))
+                readOnlyAt.append(readOnly(L, top))
             default:
                 throw LuaRaise.argument(1, "requests[\(i)] must be a URL or a request table")
             }
         }
+        let dry = ProcessModule.dryRun(L)
+        for (i, r) in requests.enumerated() {
+            let skip = dry && !readOnlyAt[i] && !safeMethods.contains(r.method)
+            if skip { try announceNotSent(call, r) }
+            skipped.append(skip)
+        }
+        let notSent = requests.enumerated().filter { skipped[$0.offset] }.map { $0.element }
+        requests = requests.enumerated().filter { !skipped[$0.offset] }.map { $0.element }
         let bar: HTTPProgressBar? = isatty(2) != 0 && requests.count > 1 ? HTTPProgressBar() : nil
         var outcomes = HTTPClient.perform(requests, maxParallel: maxParallel, budget: budget, stop: stop()) { done, total in
             bar?.update(done: done, total: total)
@@ -134,8 +152,16 @@ enum HTTPModule {
         // Each body moves into Lua and its Swift copy goes: never both copies
         // of the whole batch at once.
         outcomes.reverse()
+        var unsent = notSent.reversed() as [HTTPRequest]
         var i: lua_Integer = 1
-        while let outcome = outcomes.popLast() {
+        for wasSkipped in skipped {
+            if wasSkipped, let r = unsent.popLast() {
+                pushNotSent(L, r)
+                lua_rawseti(L, -2, i)
+                i += 1
+                continue
+            }
+            guard let outcome = outcomes.popLast() else { break }
             switch outcome {
             case .success(let response):
                 LuaState.push(call.L, object: ResponseObject(response, call))
@@ -158,10 +184,63 @@ enum HTTPModule {
         return fields
     }
 
+    // MARK: --dry-run
+
+    /// Methods that change nothing on the server (RFC 9110's safe methods):
+    /// sent under --dry-run. Every other method is a write.
+    static let safeMethods: Set<String> = ["GET", "HEAD", "OPTIONS"]
+
+    /// Whether the request table at `index` says `read_only = true`: a
+    /// write method that only reads (a query sent as POST).
+    static func readOnly(_ L: OpaquePointer, _ index: Int32) -> Bool {
+        guard lua_type(L, index) == LUA_TTABLE else { return false }
+        defer { lh_pop(L, 1) }
+        return lua_rawgetfield(L, index, "read_only") == LUA_TBOOLEAN && lua_toboolean(L, -1) != 0
+    }
+
+    /// Under --dry-run, a write that is not read_only is not sent: says so
+    /// through labsh.dryrun ("dry run: would POST URL", audited as a dry-run
+    /// entry), pushes the dry-run result and returns true.
+    static func skipsUnderDryRun(_ call: LuaCall, _ request: HTTPRequest, readOnly: Bool) throws -> Bool {
+        guard !readOnly, !safeMethods.contains(request.method), ProcessModule.dryRun(call.L) else { return false }
+        try announceNotSent(call, request)
+        pushNotSent(call.L, request)
+        return true
+    }
+
+    static func announceNotSent(_ call: LuaCall, _ request: HTTPRequest) throws {
+        let state = call.state
+        state.pushGlobal("require")
+        lua_xmove(state.L, call.L, 1)
+        let module = try state.callRef(on: call.L, LuaRef(state: state, L: call.L), ["labsh.dryrun"])
+        module.push(call.L)
+        guard lua_type(call.L, -1) == LUA_TTABLE, lua_rawgetfield(call.L, -1, "http") == LUA_TFUNCTION else {
+            lh_pop(call.L, 2)
+            throw LuaRaise.message("labsh.dryrun has no function 'http'")
+        }
+        let announce = LuaRef(state: state, L: call.L)
+        lh_pop(call.L, 1)
+        _ = try call.call(announce, [request.method, request.fullURL])
+    }
+
+    /// What a request a dry run did not send returns: not a response (no
+    /// status, so never a success), marked dry_run = true.
+    static func pushNotSent(_ L: OpaquePointer, _ request: HTTPRequest) {
+        let w = TableWriter(L: L)
+        w.record {
+            w.field("dry_run", true)
+            w.field("method", request.method)
+            w.field("url", request.fullURL)
+            w.field("body", "")
+            w.field("elapsed", 0.0)
+        }
+    }
+
     // MARK: Reading a request table
 
     static let optionNames = ["method", "url", "query", "headers", "body", "json", "timeout", "connect_timeout",
-                              "auth", "ca_file", "insecure", "max_bytes", "retries", "raise_status", "trust_redirects"]
+                              "auth", "ca_file", "insecure", "max_bytes", "retries", "raise_status", "trust_redirects",
+                              "read_only"]
 
     /// The request described by the table at `index` (nil: none, only
     /// `method` and `url`). Errors name argument `argument` and, in a batch,
@@ -245,6 +324,7 @@ enum HTTPModule {
         }
         if let raise = try boolean("raise_status") { r.raiseStatus = raise }
         if let trust = try boolean("trust_redirects") { r.trustRedirects = trust }
+        _ = try boolean("read_only")  // checked here, read by readOnly(_:_:)
         r.userAgent = "labsh/" + Lab.version
         return r
     }

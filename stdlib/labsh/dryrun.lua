@@ -1,7 +1,8 @@
 -- labsh.dryrun: under --dry-run the effects labsh causes itself do not
 -- happen. A program (lab.process), a command on a host (lab.exec,
--- node:exec) or a copy (lab.ssh.copy, lab.ssh.fetch) that is not marked
--- read_only = true is skipped: the gate says on stderr what would have
+-- node:exec), a copy (lab.ssh.copy, lab.ssh.fetch) or an HTTP write (any
+-- method but GET, HEAD and OPTIONS) that is not marked read_only = true is
+-- skipped: the gate says on stderr what would have
 -- happened ("dry run: would run on pve1: rm -rf /srv/data") and the audit
 -- log records it as a dry-run entry.
 --
@@ -39,6 +40,13 @@ function dryrun.process(argv)
   local words = {}
   for i, word in ipairs(argv) do words[i] = shell_word(word) end
   return dryrun.skips("run: " .. table.concat(words, " "), "process.run", argv[1], { argv = argv })
+end
+
+--- Says and records the HTTP write a dry run does not send ("dry run:
+--- would POST http://am:9093/api/v2/silences"); lab.http calls it for each
+--- request it skips.
+function dryrun.http(method, url)
+  return dryrun.skips(method .. " " .. url, "http." .. method:lower(), url, { method = method, url = url })
 end
 
 return dryrun

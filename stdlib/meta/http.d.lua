@@ -14,6 +14,11 @@
 ---"interrupted", "status", "protocol") and, for a status >= 400, `status`
 ---and `body` (its first 64 KiB): `GET http://host/x: 503 Service
 ---Unavailable: <first line of the body>`.
+---Under --dry-run a write (any method but GET, HEAD and OPTIONS) is not
+---sent unless the request says `read_only = true`: labsh says "dry run:
+---would POST URL" on stderr, audits it as a dry-run entry and returns
+---`{dry_run = true, method =, url =, body = ""}` with no status (never a
+---success). lab.http.parallel does the same per request, in its place.
 lab.http = {}
 
 ---What `lab.http.request` takes. `query` values may be lists (`{tag = {"a",
@@ -33,6 +38,7 @@ lab.http = {}
 ---@field max_bytes integer? body cap in bytes (64 MiB; less if --memory-limit leaves less); over it, or a Content-Length over it: reason "too_large"
 ---@field retries integer? extra attempts for GET, HEAD, PUT, DELETE, OPTIONS after a connection error, 429 or 5xx, with backoff (0)
 ---@field raise_status boolean? false: a status >= 400 is returned, not raised (true)
+---@field read_only boolean? true: this write only reads (a query sent as POST), so --dry-run sends it
 ---@field trust_redirects boolean? true: a redirect to another origin gets this request's headers, auth and body too (false: they are dropped there; https to http is refused either way)
 
 ---A response: the final one after redirects.
@@ -42,6 +48,7 @@ lab.http = {}
 ---@field body string bytes
 ---@field elapsed number seconds, retries included
 ---@field url string the final URL, after redirects
+---@field dry_run true? --dry-run did not send it (a write without read_only): status is nil, never a success
 local HTTPResponse = {}
 
 ---The body decoded as JSON (lab.json.decode).
