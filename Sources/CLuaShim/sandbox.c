@@ -2,19 +2,19 @@
 // root. It is evaluated in a lua_State of its own, never in labsh's:
 //
 // - nothing it changes (library tables, metatables, globals) exists outside
-//   that state, which is closed once the data is out;
+//   that state, which is closed once the data is read;
 // - it gets only the pure libraries: base without load/loadfile/dofile/
 //   print/warn/collectgarbage, string without dump, table, math, utf8 (no
 //   io, os, debug, package, coroutine, and no bytecode);
 // - its own allocator caps its memory, a count hook its time; a watchdog
 //   thread ends labsh if it is stuck in a C function past the budget;
-// - what it returns is copied out as plain data (strings, numbers,
-//   booleans, tables without metatables), refusing anything else with the
-//   key path where it was found.
+// - what it returns must be plain data (strings, numbers, booleans, tables
+//   without metatables or cycles): anything else is refused with the key
+//   path where it was found. The caller then reads it in place (the model
+//   reader, raw API only) or has parts copied into its own state.
 //
-// Everything that can raise in the sandbox runs under lua_pcall in the
-// sandbox; lh_sandbox_evaluate itself is a lua_CFunction called by Lua, so
-// errors it raises in the caller's state never cross a Swift frame.
+// Everything that can raise runs under lua_pcall in the sandbox; nothing
+// here raises in the caller's state, so Swift may call it directly.
 #include "lh_sandbox.h"
 #include "lh.h"
 
@@ -27,12 +27,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DEFAULT_SECONDS 2.0
-#define DEFAULT_BYTES ((size_t)256 << 20)
 #define HOOK_EVERY 1000        // instructions between two looks at the clock
 #define WATCHDOG_GRACE 1.0     // seconds past the budget before labsh is ended
 #define MAX_DEPTH 100          // tables nested deeper are not an inventory
-#define HOLDER "labsh.Sandbox"
 
 // ---- Budget: memory and time --------------------------------------------------
 
@@ -173,26 +170,6 @@ static void watchdog_stop(watchdog *w, pthread_t thread) {
 
 // ---- The sandbox state ----------------------------------------------------------
 
-// Owned by a userdata in the caller's state, so an error raised there
-// (out of memory while copying) still closes the sandbox when collected.
-typedef struct {
-    lua_State *S;
-    budget b;
-} holder;
-
-static void holder_close(holder *h) {
-    if (h->S) {
-        h->b.limit = SIZE_MAX;
-        lua_close(h->S);
-        h->S = NULL;
-    }
-}
-
-static int holder_gc(lua_State *L) {
-    holder_close((holder *)lua_touserdata(L, 1));
-    return 0;
-}
-
 static int sandbox_panic(lua_State *S) {
     (void)S;
     fputs("labsh: unprotected error in the inventory sandbox\n", stderr);
@@ -245,14 +222,15 @@ static void open_pure_libraries(lua_State *S) {
 typedef struct {
     const char *text;
     size_t length;
-    const char *chunkname;
+    const char *name;
 } source;
 
 // In the sandbox, under lua_pcall: open libraries, compile (text only), run.
 static int sandbox_main(lua_State *S) {
     const source *src = (const source *)lua_touserdata(S, 1);
     open_pure_libraries(S);
-    if (luaL_loadbufferx(S, src->text, src->length, src->chunkname, "t") != LUA_OK) {
+    const char *chunkname = lua_pushfstring(S, "@%s", src->name);
+    if (luaL_loadbufferx(S, src->text, src->length, chunkname, "t") != LUA_OK) {
         lua_pushboolean(S, 0);  // marks a syntax error for the caller
         lua_insert(S, -2);
         return 2;
@@ -279,7 +257,7 @@ typedef struct {
 } step;
 
 typedef struct {
-    lua_State *from, *to;
+    lua_State *from, *to;           // `to` NULL: only check
     size_t bytes, limit;            // the copy's estimated size, and its cap
     int depth;
     const void *open[MAX_DEPTH];   // the tables being copied, outermost first
@@ -320,7 +298,7 @@ static int record_key(copier *c, int idx) {
 static int copy_table(copier *c, int idx) {
     lua_State *from = c->from, *to = c->to;
     if (c->depth >= MAX_DEPTH) return refuse(c, "tables are nested too deep to be inventory data");
-    if (!lua_checkstack(from, 4) || !lua_checkstack(to, 4)) return refuse(c, "tables are nested too deep");
+    if (!lua_checkstack(from, 4) || (to && !lua_checkstack(to, 4))) return refuse(c, "tables are nested too deep");
     if (lua_getmetatable(from, idx)) {
         lua_pop(from, 1);
         return refuse(c, "a table with a metatable cannot be inventory data");
@@ -330,26 +308,27 @@ static int copy_table(copier *c, int idx) {
         if (c->open[d] == self) return refuse(c, "a table that contains itself (a cycle) cannot be inventory data");
     c->open[c->depth] = self;
 
-    // Sized once: no rehash while filling.
-    int items = (int)lua_rawlen(from, idx), fields = 0;
-    lua_pushnil(from);
-    while (lua_next(from, idx)) {
-        lua_pop(from, 1);
-        fields++;
+    if (to) {  // sized once: no rehash while filling
+        int items = (int)lua_rawlen(from, idx), fields = 0;
+        lua_pushnil(from);
+        while (lua_next(from, idx)) {
+            lua_pop(from, 1);
+            fields++;
+        }
+        lua_createtable(to, items, fields > items ? fields - items : 0);
     }
-    fields = fields > items ? fields - items : 0;
-    int status = count(c, 56 + 16 * (size_t)items + 32 * (size_t)fields);
+    int status = count(c, 56);
     if (status != COPIED) return status;
-    lua_createtable(to, items, fields);
     lua_pushnil(from);
     while (lua_next(from, idx)) {
         int key = lua_gettop(from) - 1;
+        if ((status = count(c, 32)) != COPIED) return status;
         if ((status = record_key(c, key)) != COPIED) return status;
         c->depth++;
         copy_value(c, key);  // a plain key: cannot be refused
         if ((status = copy_value(c, lua_gettop(from))) != COPIED) return status;
         c->depth--;
-        lua_rawset(to, -3);
+        if (to) lua_rawset(to, -3);
         lua_pop(from, 1);
     }
     return COPIED;
@@ -358,9 +337,10 @@ static int copy_table(copier *c, int idx) {
 static int copy_value(copier *c, int idx) {
     lua_State *from = c->from, *to = c->to;
     switch (lua_type(from, idx)) {
-    case LUA_TNIL: lua_pushnil(to); return COPIED;
-    case LUA_TBOOLEAN: lua_pushboolean(to, lua_toboolean(from, idx)); return COPIED;
+    case LUA_TNIL: if (to) lua_pushnil(to); return COPIED;
+    case LUA_TBOOLEAN: if (to) lua_pushboolean(to, lua_toboolean(from, idx)); return COPIED;
     case LUA_TNUMBER:
+        if (!to) return COPIED;
         if (lua_isinteger(from, idx)) lua_pushinteger(to, lua_tointeger(from, idx));
         else lua_pushnumber(to, lua_tonumber(from, idx));
         return COPIED;
@@ -368,7 +348,7 @@ static int copy_value(copier *c, int idx) {
         size_t n;
         const char *s = lua_tolstring(from, idx, &n);
         if (count(c, 24 + n) != COPIED) return TOO_BIG;
-        lua_pushlstring(to, s, n);
+        if (to) lua_pushlstring(to, s, n);
         return COPIED;
     }
     case LUA_TTABLE: return copy_table(c, idx);
@@ -388,8 +368,7 @@ static int is_name(const char *s, size_t n) {
 }
 
 // "nodes[3].name", as the model's own errors write key paths.
-static void push_path(copier *c) {
-    lua_State *L = c->to;
+static void push_path(lua_State *L, const copier *c) {
     luaL_Buffer buf;
     luaL_buffinit(L, &buf);
     if (c->depth == 0) luaL_addstring(&buf, "(top level)");
@@ -420,110 +399,145 @@ static void push_path(copier *c) {
     luaL_pushresult(&buf);
 }
 
-// ---- The entry point ------------------------------------------------------------------
+// ---- The entry points ------------------------------------------------------------------
 
-static int failed(lua_State *L, const char *reason) {  // message on top
-    lua_pushnil(L);
-    lua_insert(L, -2);
-    lua_pushstring(L, reason);
-    return 3;
-}
+struct lh_sandbox {
+    lua_State *S;
+    budget b;
+    int result;           // index of what the file returned, in S
+    const char *reason;   // why it failed (NULL: the result is plain data)
+    const char *message;  // the message, a string kept in S's registry
+};
 
-static int too_big(lua_State *L, const char *name, lua_Integer bytes) {
-    char figure[32];
-    snprintf(figure, sizeof figure, "%g", (double)bytes / (1 << 20));
-    lua_pushfstring(L, "%s: used more than %s MiB", name, figure);
-    return failed(L, "memory");
-}
+typedef struct {
+    const char *name;
+    double seconds;
+    size_t bytes;
+    const char *reason;
+    const copier *refusal;  // for "data": where and what
+} failure;
 
-static const char *stop_message(int reason) {
-    switch (reason) {
-    case LH_STOP_INTERRUPT: return "interrupted!";
-    case LH_STOP_TERMINATE: return "terminated";
-    default: return "timeout";
+static void figure(char *out, size_t size, double value) { snprintf(out, size, "%g", value); }
+
+// In S, under lua_pcall: the failure's message, kept in S's registry.
+// Argument 2 is the error object for "syntax" and "error".
+static int describe(lua_State *S) {
+    const failure *f = (const failure *)lua_touserdata(S, 1);
+    char number[32];
+    if (strcmp(f->reason, "stopped") == 0) {
+        lua_pushfstring(S, "%s: evaluation stopped", f->name);
+    } else if (strcmp(f->reason, "time") == 0) {
+        figure(number, sizeof number, f->seconds);
+        lua_pushfstring(S, "%s: took longer than %s s to evaluate", f->name, number);
+    } else if (strcmp(f->reason, "memory") == 0) {
+        figure(number, sizeof number, (double)f->bytes / (1 << 20));
+        lua_pushfstring(S, "%s: used more than %s MiB", f->name, number);
+    } else if (strcmp(f->reason, "data") == 0) {
+        push_path(S, f->refusal);
+        lua_pushfstring(S, "%s: %s: %s", f->name, lua_tostring(S, -1), f->refusal->why);
+    } else if (lua_type(S, 2) == LUA_TSTRING) {
+        lua_pushvalue(S, 2);
+    } else {
+        lua_pushfstring(S, "%s: (error object is a %s value)", f->name, luaL_typename(S, 2));
     }
+    lua_setfield(S, LUA_REGISTRYINDEX, "labsh.failure");
+    return 0;
 }
 
-int lh_sandbox_evaluate(lua_State *L) {
-    size_t length;
-    const char *text = luaL_checklstring(L, 1, &length);
-    const char *name = luaL_checkstring(L, 2);
-    double seconds = (double)luaL_optnumber(L, 3, DEFAULT_SECONDS);
-    lua_Integer bytes = luaL_optinteger(L, 4, (lua_Integer)DEFAULT_BYTES);
-    luaL_argcheck(L, seconds > 0, 3, "seconds must be positive");
-    luaL_argcheck(L, bytes > 0, 4, "bytes must be positive");
-    lua_settop(L, 2);
-    lua_pushfstring(L, "@%s", name);
-    source src = {text, length, lua_tostring(L, 3)};
+static void fail(lh_sandbox *sb, failure *f, const char *reason, int error_object) {
+    lua_State *S = sb->S;
+    f->reason = reason;
+    sb->reason = reason;
+    sb->message = "(the failure could not be described: out of memory)";
+    lua_pushcfunction(S, describe);
+    lua_pushlightuserdata(S, f);
+    if (error_object) lua_pushvalue(S, error_object); else lua_pushnil(S);
+    if (lua_pcall(S, 2, 0, 0) != LUA_OK) return;
+    lua_getfield(S, LUA_REGISTRYINDEX, "labsh.failure");  // a string: no metamethod, no error
+    sb->message = lua_tostring(S, -1);
+}
 
-    holder *h = (holder *)lua_newuserdatauv(L, sizeof(holder), 0);  // index 4
-    memset(h, 0, sizeof *h);
-    if (luaL_newmetatable(L, HOLDER)) {
-        lua_pushcfunction(L, holder_gc);
-        lua_setfield(L, -2, "__gc");
-    }
-    lua_setmetatable(L, -2);
-    h->b.limit = (size_t)bytes;
-    h->S = lua_newstate(budget_alloc, &h->b);
-    if (h->S == NULL) return luaL_error(L, "%s: cannot create a state to evaluate it", name);
-    lua_State *S = h->S;
+lh_sandbox *lh_sandbox_open(const char *text, size_t length, const char *name, double seconds, size_t bytes) {
+    lh_sandbox *sb = (lh_sandbox *)calloc(1, sizeof *sb);
+    if (sb == NULL) return NULL;
+    sb->b.limit = bytes;
+    sb->S = lua_newstate(budget_alloc, &sb->b);
+    if (sb->S == NULL) { free(sb); return NULL; }
+    lua_State *S = sb->S;
     lua_atpanic(S, sandbox_panic);
 
+    source src = {text, length, name};
     watchdog w;
     pthread_t thread;
     int watching = watchdog_start(&w, &thread, name, seconds);
-    h->b.deadline = after(seconds);
+    sb->b.deadline = after(seconds);
     lua_pushcfunction(S, sandbox_main);
     lua_pushlightuserdata(S, &src);
     int status = lua_pcall(S, 1, 2, 0);
     lua_sethook(S, NULL, 0, 0);
     if (watching) watchdog_stop(&w, thread);
-    h->b.limit = SIZE_MAX;  // copying out needs a little stack in S
+    sb->b.limit = SIZE_MAX;  // what follows needs a little room in S
 
-    int stop = lh_stop_reason();
-    if (h->b.stopped || stop != LH_STOP_NONE) {
-        holder_close(h);
-        lua_pushstring(L, stop_message(stop));
-        return lua_error(L);
+    failure f = {name, seconds, bytes, NULL, NULL};
+    if (sb->b.stopped || lh_stop_reason() != LH_STOP_NONE) fail(sb, &f, "stopped", 0);
+    else if (sb->b.expired) fail(sb, &f, "time", 0);
+    else if (sb->b.over) fail(sb, &f, "memory", 0);  // also when the file caught the memory error
+    else if (status != LUA_OK) fail(sb, &f, "error", lua_gettop(S));
+    else if (!lua_toboolean(S, -2)) fail(sb, &f, "syntax", lua_gettop(S));
+    else {
+        sb->result = lua_gettop(S);
+        copier c = {.from = S, .to = NULL, .limit = bytes};
+        int checked = copy_value(&c, sb->result);
+        f.refusal = &c;
+        if (checked == TOO_BIG) fail(sb, &f, "memory", 0);
+        else if (checked == REFUSED) fail(sb, &f, "data", 0);
     }
-    if (h->b.expired) {
-        holder_close(h);
-        char figure[32];
-        snprintf(figure, sizeof figure, "%g", seconds);
-        lua_pushfstring(L, "%s: took longer than %s s to evaluate", name, figure);
-        return failed(L, "time");
-    }
-    if (h->b.over) {  // also when the file caught the memory error and failed later
-        holder_close(h);
-        return too_big(L, name, bytes);
-    }
-    if (status != LUA_OK || !lua_toboolean(S, -2)) {
-        const char *reason = status == LUA_OK ? "syntax" : "error";
-        const char *message = lua_tostring(S, -1);
-        if (message) lua_pushstring(L, message);
-        else lua_pushfstring(L, "%s: (error object is a %s value)", name, luaL_typename(S, -1));
-        holder_close(h);
-        return failed(L, reason);
-    }
+    return sb;
+}
 
-    copier c;
-    c.from = S;
-    c.to = L;
-    c.bytes = 0;
-    c.limit = (size_t)bytes;
-    c.depth = 0;
-    int copied = copy_value(&c, lua_gettop(S));
-    if (copied != COPIED) {
-        lua_settop(L, 4);
-        if (copied == TOO_BIG) {
-            holder_close(h);
-            return too_big(L, name, bytes);
-        }
-        push_path(&c);  // before closing: the path's keys live in S
-        lua_pushfstring(L, "%s: %s: %s", name, lua_tostring(L, -1), c.why);
-        holder_close(h);
-        return failed(L, "data");
+const char *lh_sandbox_failure(lh_sandbox *sb, const char **reason) {
+    *reason = sb->reason;
+    return sb->reason ? sb->message : NULL;
+}
+
+lua_State *lh_sandbox_state(lh_sandbox *sb) { return sb->S; }
+int lh_sandbox_result(lh_sandbox *sb) { return sb->result; }
+
+// In S, under lua_pcall: pushes result[key] and, when asked, removes it.
+static int take_field(lua_State *S) {
+    int remove = lua_toboolean(S, 3);
+    lua_pushvalue(S, 2);
+    lua_rawget(S, 1);
+    if (remove) {
+        lua_pushvalue(S, 2);
+        lua_pushnil(S);
+        lua_rawset(S, 1);
     }
-    holder_close(h);
     return 1;
+}
+
+int lh_sandbox_push_field(lh_sandbox *sb, const char *key, int remove, lua_State *L) {
+    lua_State *S = sb->S;
+    if (sb->reason != NULL || lua_type(S, sb->result) != LUA_TTABLE) {
+        lua_pushnil(L);
+        return 1;
+    }
+    lua_pushcfunction(S, take_field);
+    lua_pushvalue(S, sb->result);
+    lua_pushstring(S, key);
+    lua_pushboolean(S, remove);
+    if (lua_pcall(S, 3, 1, 0) != LUA_OK) {
+        lua_pop(S, 1);
+        return 0;
+    }
+    copier c = {.from = S, .to = L, .limit = SIZE_MAX};
+    int copied = copy_value(&c, lua_gettop(S));  // checked with the whole result: plain data
+    lua_pop(S, 1);
+    return copied == COPIED;
+}
+
+void lh_sandbox_close(lh_sandbox *sb) {
+    if (sb == NULL) return;
+    lua_close(sb->S);
+    free(sb);
 }

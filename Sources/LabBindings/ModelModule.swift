@@ -30,19 +30,26 @@ enum ModelModule {
         state.setFunction("validate") { call in
             let file = try call.string(2)
             var path: [PathStep] = []
-            let value = try inventoryValue(call.L, 1, path: &path, file: file)
-            do {
-                let (inventory, warnings) = try Inventory.load(value, file: file)
-                push(inventory, call.L)
-                warnings.map { LuaValue.str("\(file): \($0)") }.push(call.L)
-                LuaState.push(call.L, object: InventoryHandle(inventory))
-                return 3
-            } catch let e as InventoryError {
-                let errors = e.diagnostics.filter { $0.severity == .error }.map { "\(file): \($0)" }
-                throw LuaRaise.object(kind: "inventory", message: errors.joined(separator: "\n"),
-                                      fields: ["file": .str(file),
-                                               "errors": .table(LuaTable(array: errors.map { .str($0) }))])
-            }
+            return try validate(inventoryValue(call.L, 1, path: &path, file: file), file: file, into: call.L)
+        }
+    }
+
+    /// Validates what an inventory file returned and pushes the model, its
+    /// warnings and the Swift handle (3 values); raises one error object
+    /// listing every problem. Also for labsh.sandbox, which reads the file's
+    /// value in the sandbox's own state.
+    static func validate(_ value: InventoryValue, file: String, into L: OpaquePointer) throws -> Int32 {
+        do {
+            let (inventory, warnings) = try Inventory.load(value, file: file)
+            push(inventory, L)
+            warnings.map { LuaValue.str("\(file): \($0)") }.push(L)
+            LuaState.push(L, object: InventoryHandle(inventory))
+            return 3
+        } catch let e as InventoryError {
+            let errors = e.diagnostics.filter { $0.severity == .error }.map { "\(file): \($0)" }
+            throw LuaRaise.object(kind: "inventory", message: errors.joined(separator: "\n"),
+                                  fields: ["file": .str(file),
+                                           "errors": .table(LuaTable(array: errors.map { .str($0) }))])
         }
     }
 

@@ -2,14 +2,47 @@ import CLua
 import CLuaShim
 import LuaHost
 
-/// `labsh.sandbox`: evaluating a file that is data (an inventory) in a Lua
-/// state of its own; the work, and every error it can raise, is in C
-/// (Sources/CLuaShim/sandbox.c), so this only binds it.
+/// `labsh.sandbox`: an inventory file evaluated in a Lua state of its own
+/// (Sources/CLuaShim/sandbox.c). The model reader reads the returned value
+/// in that state, so labsh never holds the file's own tables; only `jobs`
+/// and `maintenance`, which Lua code reads as written, are copied over.
 enum SandboxModule {
     static func push(_ state: LuaState) throws {
-        let L = state.L
-        lua_createtable(L, 0, 1)
-        lh_pushcfunction(L, lh_sandbox_evaluate)
-        lua_rawsetfield(L, -2, "evaluate")
+        lua_createtable(state.L, 0, 1)
+        // inventory(text, file, seconds, bytes) -> model, warnings, handle, jobs, maintenance
+        // Raises an "inventory" error (with `reason`) for a file that fails,
+        // returns nothing when labsh is being stopped (its hook raises that).
+        state.setFunction("inventory") { call in
+            guard call.type(1) == LUA_TSTRING else { throw call.typeError(1, "string") }
+            let file = try call.string(2)
+            let seconds = try call.number(3)
+            let bytes = try call.integer(4)
+            guard seconds > 0, bytes > 0 else { throw LuaRaise.message("the budget must be positive") }
+            var length = 0
+            let text = lua_tolstring(call.L, 1, &length)
+            guard let sandbox = lh_sandbox_open(text, length, file, seconds, Int(bytes)) else {
+                throw LuaRaise.message("\(file): no memory to evaluate it")
+            }
+            defer { lh_sandbox_close(sandbox) }
+
+            var reason: UnsafePointer<CChar>?
+            if let message = lh_sandbox_failure(sandbox, &reason) {
+                let why = reason.map { String(cString: $0) } ?? "error"
+                if why == "stopped" { return 0 }
+                throw LuaRaise.object(kind: "inventory", message: String(cString: message),
+                                      fields: ["file": .str(file), "reason": .str(why)])
+            }
+            // `jobs` is not part of the model; `maintenance` is, and is also kept as written.
+            guard lh_sandbox_push_field(sandbox, "jobs", 1, call.L) != 0,
+                  lh_sandbox_push_field(sandbox, "maintenance", 0, call.L) != 0 else {
+                throw LuaRaise.message("\(file): no memory to read it")
+            }
+            var path: [ModelModule.PathStep] = []
+            let S = lh_sandbox_state(sandbox)!
+            let value = try ModelModule.inventoryValue(S, lh_sandbox_result(sandbox), path: &path, file: file)
+            let pushed = try ModelModule.validate(value, file: file, into: call.L)
+            lua_rotate(call.L, -(pushed + 2), pushed)  // model, warnings, handle first
+            return pushed + 2
+        }
     }
 }

@@ -39,29 +39,27 @@ end
 -- An inventory file is data, and may come from anyone: it is evaluated in
 -- a Lua state of its own (labsh.sandbox, Sources/CLuaShim/sandbox.c) with
 -- only the pure libraries (base without load/dofile/print, string without
--- dump, table, math, utf8), within a time and memory budget; only plain
--- data (strings, numbers, booleans, tables) comes out. Nothing it changes
--- there is seen here.
+-- dump, table, math, utf8), within a time and memory budget, and what it
+-- returns must be plain data (strings, numbers, booleans, tables). Nothing
+-- it changes there is seen here.
 local BUDGET = { seconds = 2, bytes = 256 * 1024 * 1024 }
 
--- Point each message at its line in the file: "file:12: nodes[3].ram: ...".
-local function at_lines(messages, path, text)
+-- Point each error at its line in the file: "file:12: nodes[3].ram: ...".
+local function with_lines(err, path, text)
+  if type(err) ~= "table" or err.kind ~= "inventory" then return err end
   local locate = require "labsh.locate"  -- only on this path: errors are rare
   local lines = locate.lines(text)
   local prefix = path .. ": "
-  local located = {}
-  for i, message in ipairs(messages) do
-    local rest = message:sub(1, #prefix) == prefix and message:sub(#prefix + 1)
-    local line = rest and locate.line(lines, rest:match("^(.-): ") or "")
-    located[i] = line and ("%s:%d: %s"):format(path, line, rest) or message
+  local function annotate(message)
+    if message:sub(1, #prefix) ~= prefix then return message end
+    local rest = message:sub(#prefix + 1)
+    local line = locate.line(lines, rest:match("^(.-): ") or "")
+    return line and ("%s:%d: %s"):format(path, line, rest) or message
   end
-  return located
-end
-
-local function with_lines(err, path, text)
-  if type(err) ~= "table" or err.kind ~= "inventory" then return err end
-  err.errors = at_lines(err.errors or { err.message }, path, text)
-  err.message = table.concat(err.errors, "\n")
+  local messages = {}
+  for i, message in ipairs(err.errors or { err.message }) do messages[i] = annotate(message) end
+  err.errors = messages
+  err.message = table.concat(messages, "\n")
   return err
 end
 
@@ -71,12 +69,12 @@ end
 
 -- A job of an inventory names what it runs: a function cannot come out
 -- of the sandbox, so say where such a job belongs.
-local function job_hint(message)
-  if message:match(": jobs%[%d+%][^:]*: function values") then
-    return message .. " (an inventory's job runs a script: run = \"NAME\" or {NAME, args...}; "
+local function with_job_hint(err)
+  if type(err) == "table" and err.reason == "data" and err.message:match(": jobs%[%d+%][^:]*: function values") then
+    err.message = err.message .. " (an inventory's job runs a script: run = \"NAME\" or {NAME, args...}; "
       .. "a job that runs a function belongs in a job file, jobs/NAME.lua)"
   end
-  return message
+  return err
 end
 
 -- Evaluates an inventory file in the sandbox and validates what it returns.
@@ -86,16 +84,12 @@ local function load_file(path)
     local _, reason = io.open(path, "r")
     fail(("cannot read inventory %s"):format(reason or path), path)
   end
-  local value, message, reason = require("labsh.sandbox").evaluate(text, path, BUDGET.seconds, BUDGET.bytes)
-  if reason == "data" then fail(at_lines({ job_hint(message) }, path, text)[1], path) end
-  if message then fail(message, path) end
-  -- `jobs` (lab.job specs) is not part of the model: lab.job reads it
-  -- through inventory.jobs().
-  local jobs, windows
-  if type(value) == "table" then jobs, value.jobs, windows = value.jobs, nil, value.maintenance end
-  local results = table.pack(pcall(model.validate, value, path))
-  if not results[1] then error(with_lines(results[2], path, text), 0) end
-  return { jobs = jobs, maintenance = windows }, table.unpack(results, 2, results.n)
+  local sandbox = require "labsh.sandbox"
+  local results = table.pack(pcall(sandbox.inventory, text, path, BUDGET.seconds, BUDGET.bytes))
+  if not results[1] then error(with_lines(with_job_hint(results[2]), path, text), 0) end
+  if results.n == 1 then fail(path .. ": evaluation stopped", path) end  -- a stop held back by labsh
+  local data, warnings, handle, jobs, windows = table.unpack(results, 2, results.n)
+  return { jobs = jobs, maintenance = windows }, data, warnings, handle
 end
 
 --- Loads and validates an inventory (the built-in one when `path` is nil)
