@@ -191,9 +191,9 @@ test("13.3 a missing output directory is an error that names the directory", fun
   local ok, why = require("labsh.files").write_atomically(dir .. "/nowhere/x.txt", "x")
   assert_eq(ok, nil)
   assert_eq(why, ("the directory %s/nowhere does not exist"):format(dir))
-  local r = run({ "-m", "gen", "prometheus-rules", "--out", dir .. "/nowhere" })
-  assert(r.status ~= 0, "gen must fail")
-  assert_finds(r.stderr, ("the directory %s/nowhere does not exist"):format(dir), "gen's error")
+  local r = run({ "-m", "capacity", "--format", "html", "--out", dir .. "/nowhere/capacity.html" })
+  assert_eq(r.status, 1, "capacity must fail")
+  assert_finds(r.stderr, ("the directory %s/nowhere does not exist"):format(dir), "capacity's error")
 end)
 
 test("13.3 a failed write leaves the old file and no temporary file", function()
