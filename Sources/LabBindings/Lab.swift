@@ -33,7 +33,7 @@ public enum Lab {
     /// Functions of `lab` itself that a module provides: `lab.nodes` is
     /// `require("labsh.query").nodes`, loaded on first use like a submodule.
     static let provided: KeyValuePairs<String, String> = [
-        "nodes": "labsh.query", "node": "labsh.query", "guests": "labsh.query",
+        "nodes": "labsh.query", "node": "labsh.query", "guests": "labsh.query", "guest": "labsh.query",
         "vlans": "labsh.query", "vlan": "labsh.query", "services": "labsh.query",
         "service": "labsh.query", "totals": "labsh.query", "slo": "labsh.query",
         "exec": "lab.ssh", "playbook": "labsh.playbook",
@@ -72,6 +72,18 @@ public enum Lab {
         lh_pushglobaltable(L)
         lh_insert(L, -2)
         lua_rawsetfield(L, -2, "lab")
+        lh_pop(L, 1)
+        installHelp(L)
+    }
+
+    /// `help(x)` in scripts and `-e` as at the prompt. A one-line chunk, so
+    /// labsh.help loads only when help is called.
+    static func installHelp(_ L: OpaquePointer) {
+        let chunk = "return require('labsh.help').show(...)"
+        guard lh_loadbuffer(L, chunk, chunk.utf8.count, "=help", "t") == LUA_OK else { return lh_pop(L, 1) }
+        lh_pushglobaltable(L)
+        lh_insert(L, -2)
+        lua_rawsetfield(L, -2, "help")
         lh_pop(L, 1)
     }
 

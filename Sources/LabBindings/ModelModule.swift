@@ -27,6 +27,14 @@ enum ModelModule {
             do { return call.push(try ByteSize(parsing: call.string(1)).bytes) }
             catch { throw LuaRaise.argument(1, "\(error)") }
         }
+        // closest(word, {candidates}) -> the candidate a typo meant, or nil:
+        // Homelab's Suggestion, so Lua errors suggest as Swift ones do
+        state.setFunction("closest") { call in
+            let candidates = try call.table(2).array.compactMap(\.stringValue)
+            return call.push(Suggestion.closest(to: try call.string(1), in: candidates))
+        }
+        // node_kinds() -> the kinds a node may have, as the inventory reader knows them
+        state.setFunction("node_kinds") { call in call.push(Inventory.Node.Kind.allCases.map(\.rawValue)) }
         state.setFunction("validate") { call in
             let file = try call.string(2)
             var path: [PathStep] = []

@@ -132,6 +132,8 @@ test("find_name stops at depth 4, survives cycles, loads nothing", function()
   assert_eq(loads, 0)
 end)
 
+-- Issue 15: types (classes) are listed apart from values, since there is
+-- no lab.Node to use; they used to be mixed in with lab's fields.
 test("help() gives an overview of lab", function()
   assert_eq(help.help(nil, decls, live_lab()), table.concat({
     "The labsh namespace: the homelab and its live connections.",
@@ -139,7 +141,9 @@ test("help() gives an overview of lab", function()
     '  lab.version       labsh version string, e.g. "0.1.0".',
     "  lab.sys           Process and host facts.",
     "  lab.undocumented",
-    "  lab.Node          A node in the inventory.",
+    "",
+    'Types (what functions take and return; help("lab.Node") describes one):',
+    "  lab.Node  A node in the inventory.",
     "",
     'help(lab.x) or help("lab.x.y") describes one entry.',
   }, "\n"))

@@ -146,13 +146,32 @@ test("id leads the columns, then name", function()
   assert_eq(format(rows), "id  name  zone\n--  ----  ----\n 2  x     a\n10  y     b")
 end)
 
-test("wide record tables are cut to width with an ellipsis", function()
-  local rows = { { name = "a", note = ("n"):rep(50) }, { name = "b", note = "short" } }
-  assert_eq(format(rows, { width = 20 }), table.concat({
+-- Issue 15: a cell too wide for the terminal wraps within its column (it
+-- used to be cut with an ellipsis, losing the end of a report's line);
+-- prose that would be squeezed goes under its row.
+test("wide record tables wrap the widest column to the width", function()
+  local rows = {
+    { name = "a", note = "one two three four five six seven eight nine" },
+    { name = "b", note = ("n"):rep(40) },
+  }
+  assert_eq(format(rows, { width = 36 }), table.concat({
     "name  note",
-    "----  --------------",
-    "a     nnnnnnnnnnnnn…",
-    "b     short",
+    "----  ------------------------------",
+    "a     one two three four five six",
+    "      seven eight nine",
+    "b     nnnnnnnnnnnnnnnnnnnnnnnnnnnnnn",
+    "      nnnnnnnnnn",
+  }, "\n"))
+end)
+
+test("prose too narrow to read beside its row goes under it", function()
+  local rows = { { name = "a", size = 12345, why = "one two three four five six" } }
+  assert_eq(format(rows, { width = 24 }), table.concat({
+    "name   size",
+    "----  -----",
+    "a     12345",
+    "    why: one two three",
+    "    four five six",
   }, "\n"))
 end)
 

@@ -1,24 +1,39 @@
 -- lab.sim: failure simulation before failures happen (the logic is Swift,
 -- Sources/Homelab/Simulation; labsh.sim binds it). Every answer is plain
--- data; lists of failures print as tables.
+-- data; lists of failures print as tables, and one report prints as its
+-- summary with the detail one field away (r.moved, r.services...).
 
+local blame = require "labsh.blame"
+local columns = require "labsh.columns"
 local core = require "labsh.sim"
 
 local sim = {}
 
 local function model() return lab.inventory.model() end
 
-local row_meta = {
-  __name = "lab.sim.Failure",
-  __columns = { "node", "impact", "proxmox", "etcd", "moved", "stranded", "services", "gpu", "why" },
-}
-
 local function quorum_text(q)
   if not q then return "-" end
   return ("%d/%d %s"):format(q.alive, q.votes, q.quorate and "ok" or "LOST")
 end
 
--- A report with the one-line summary fields a table of them shows.
+-- What one report says, in a few lines: the prompt shows this for it.
+local function summary(report)
+  local lines = {
+    ("lab.sim.Report: %s fails, impact %s"):format(report.node, report.impact),
+    ("  proxmox %s, etcd %s, internet %s"):format(report.proxmox_text, report.etcd,
+      report.internet and "up" or "down"),
+    ("  %d guests moved, %d stranded, %d GPU workloads stranded, %d services lose their SLO")
+      :format(#report.moved, #report.stranded, #report.gpu, report.slo_lost),
+  }
+  for _, reason in ipairs(report.reasons) do lines[#lines + 1] = "  - " .. reason end
+  lines[#lines + 1] = "  fields: moved, stranded, gpu, services, reasons, proxmox, kubernetes, down, isolated"
+  return table.concat(lines, "\n")
+end
+
+local report_meta = columns.meta("lab.sim.Report", { __tostring = summary })
+
+-- A report with the one-line summary fields a table of them shows, its
+-- lists marked so each prints as a table of its own.
 local function summarized(report)
   report.node = table.concat(report.failed, ",")
   report.proxmox_text = quorum_text(report.proxmox[1])
@@ -28,21 +43,56 @@ local function summarized(report)
   for _, s in ipairs(report.services) do if s.loses_slo then lost = lost + 1 end end
   report.slo_lost = lost
   report.why = table.concat(report.reasons, "; ")
-  return report
+  for _, moved in ipairs(report.moved) do columns.mark("lab.sim.Moved", moved) end
+  for _, list in ipairs { report.stranded, report.gpu } do
+    for _, stranded in ipairs(list) do columns.mark("lab.sim.Stranded", stranded) end
+  end
+  return setmetatable(report, report_meta)
+end
+
+-- Names of what may fail: one name or a list of them.
+local function failure_names(names)
+  if type(names) == "string" then return { names } end
+  if type(names) ~= "table" then
+    blame.argument(1, "lab.sim.fail", ("a node name or a list of names expected, got %s"):format(type(names)), 3)
+  end
+  return names
+end
+
+-- The options labsh.sim reads (lab.SimOptions); it skips others, so a
+-- misspelt one would quietly change nothing.
+local OPTIONS = { "ram_reserve", "cpu_ratio", "repair" }
+
+local function checked_options(opts, func, n)
+  if type(opts) ~= "table" then return opts end
+  for key in pairs(opts) do
+    local known = false
+    for _, name in ipairs(OPTIONS) do known = known or key == name end
+    if not known then
+      blame.argument(n, func, ("unknown option %s%s"):format(blame.shown(key),
+        blame.hint(key, OPTIONS, "options")), 3)
+    end
+  end
+  return opts
 end
 
 --- What happens when the named nodes (or power feeds, or "internet") fail:
 --- Proxmox quorum, Kubernetes/etcd quorum, HA re-placement, stranded
 --- guests, services that lose their SLO, GPU workloads with nowhere to go.
 function sim.fail(names, opts)
-  if type(names) == "string" then names = { names } end
-  return summarized(core.fail(model(), names, opts))
+  -- labsh.sim takes the model first: its argument numbers are one more
+  local report = blame.call("lab.sim.fail", 1, 2, core.fail, model(), failure_names(names),
+    checked_options(opts, "lab.sim.fail", 2))
+  return summarized(report)
 end
+
+local row_meta = columns.meta("lab.sim.Failure")
 
 --- Every single-node failure, worst first: a table of rows (node, impact,
 --- quorum states, counts, why); each row is the full report too.
 function sim.n_minus_1(opts)
-  local rows = core.n_minus_1(model(), opts)
+  local rows = blame.call("lab.sim.n_minus_1", 1, 2, core.n_minus_1, model(),
+    checked_options(opts, "lab.sim.n_minus_1", 1))
   for i, r in ipairs(rows) do
     summarized(r)
     rows[i] = setmetatable({
@@ -53,16 +103,14 @@ function sim.n_minus_1(opts)
   return rows
 end
 
-local spof_meta = {
-  __name = "lab.sim.SinglePoint",
-  __columns = { "element", "kind", "affected", "consequence", "mitigation" },
-}
+local spof_meta = columns.meta("lab.sim.SinglePoint")
 
 --- Single points of failure derived from the topology (uplinks, power
 --- feeds): the elements whose loss alone costs a quorum, the internet or
 --- more than one other node, worst first.
 function sim.spof(opts)
-  local list = core.spof(model(), opts)
+  local list = blame.call("lab.sim.spof", 1, 2, core.spof, model(),
+    checked_options(opts, "lab.sim.spof", 1))
   for i, p in ipairs(list) do
     list[i] = setmetatable({
       element = p.element, kind = p.kind, affected = #p.affected, consequence = p.consequences[1],

@@ -3,11 +3,16 @@
 -- The host asks for candidates with the line up to the cursor and replaces
 -- the trailing word (letters, digits, `_`, `.`, `:`) with the one chosen.
 --
--- Completion runs on every Tab press, so it must be harmless: it never runs
--- user code and never loads a lazy module. It only reads raw fields (rawget,
--- next), reads metatables (getmetatable), and follows an __index only when
--- that is a plain table. It never calls tostring, pairs or an __index
--- function, any of which could run arbitrary code.
+-- Completion runs on every Tab press, so it must be harmless. The rule:
+-- it never evaluates anything the user typed and never calls a value the
+-- user can reach (a function, __index, __pairs or __tostring of theirs
+-- could do anything). It reads raw fields (rawget, next) and metatables
+-- (getmetatable), follows an __index only when that is a plain table, and
+-- reads the declarations (stdlib/meta). The one thing it calls is labsh's
+-- own: the inventory (lab.inventory.current(), through the `require` it
+-- captured at load), for the names inside `lab.node("`. A call's result
+-- (`lab.node("pve1"):`) is never computed: its methods come from the type
+-- the declaration says the function returns.
 
 local complete = {}
 
@@ -22,8 +27,10 @@ local KEYWORDS = {
 local IS_KEYWORD = {}
 for _, word in ipairs(KEYWORDS) do IS_KEYWORD[word] = true end
 
--- Captured at load so a user who rebinds `package` cannot change our sources.
+-- Captured at load so a user who rebinds `package` or `require` cannot
+-- change our sources.
 local loaded_modules, preloaded_modules = package.loaded, package.preload
+local require_module = require
 
 local function is_identifier(name)
   return type(name) == "string" and name:match("^[%a_][%w_]*$") ~= nil
@@ -199,11 +206,101 @@ local function after_require(text)
   return text:match("%f[%w_]require%s*%(?%s*[\"']$") ~= nil
 end
 
+----------------------------------------------------------------------------
+-- Names from the inventory, and methods of a call's declared result
+
+-- The characters that end a word for readline (CLineEdit's
+-- rl_completer_word_break_characters): it replaces what follows the last
+-- of them, so a candidate for text that starts elsewhere is shifted.
+local WORD_BREAK = "[ \t\n\"'`@$><=;|&{(,+%-*/%%^~#%[%]!]"
+
+local function for_readline(line, start, list)
+  local from = 1
+  for i = #line, 1, -1 do
+    if line:sub(i, i):match(WORD_BREAK) then from = i + 1 break end
+  end
+  local shifted = {}
+  for i, candidate in ipairs(list) do
+    if from <= start then
+      shifted[i] = line:sub(from, start - 1) .. candidate
+    else
+      shifted[i] = candidate:sub(from - start + 1)
+    end
+  end
+  return shifted
+end
+
+-- Which inventory list names the argument of lab.node("..."), and the
+-- field that names its records. lab.vlan takes ids too, without quotes.
+local NAMED_BY = {
+  node = { "nodes", "name" }, guest = { "guests", "name" },
+  vlan = { "vlans", "name", ids = "id" }, service = { "services", "name" },
+}
+
+local function inventory_lists()
+  local ok, model = pcall(function() return require_module("lab.inventory").current() end)
+  return ok and type(model) == "table" and model or nil
+end
+
+-- Candidates for the name being typed in `lab.node("pv`, or nil when the
+-- line does not end inside such an argument.
+local function complete_inventory_name(line)
+  local func, quote, typed = line:match("%f[%w_]lab%.(%a+)%s*%(%s*([\"']?)([^\"']*)$")
+  local named = func and NAMED_BY[func]
+  if not named or (quote == "" and not named.ids) then return nil end
+  if quote == "" and not typed:match("^%d*$") then return nil end
+  local model = inventory_lists()
+  local names = {}
+  for _, record in ipairs(model and model[named[1]] or {}) do
+    local name = quote == "" and record[named.ids] or record[named[2]]
+    name = name ~= nil and tostring(name)
+    if name and starts_with(name, typed) then names[#names + 1] = name end
+  end
+  table.sort(names)
+  return for_readline(line, #line - #typed + 1, names)
+end
+
+-- The declared class a function returns: "lab.Node" for lab.node.
+local function declared_result(declarations, func)
+  local entry = declarations and declarations[func]
+  local result = type(entry) == "table" and entry.returns and entry.returns[1]
+  local class = result and declarations[result.type]
+  if type(class) == "table" and class.is_type then return result.type end
+  return nil
+end
+
+-- Candidates for `lab.node("pve1"):fr` (methods of the declared result) or
+-- `lab.node("pve1").na` (its declared fields), or nil for other lines.
+local function complete_call_result(line, declarations)
+  local func, separator, prefix = line:match("([%a_][%w_%.]*)%s*%b()([:.])([%w_]*)$")
+  local class = func and declared_result(declarations, func)
+  if not class then return nil end
+  local names = {}
+  if separator == ":" then
+    for _, member in ipairs(declarations.order) do
+      local method = member:match("^" .. class:gsub("%p", "%%%0") .. ":([%w_]+)$")
+      if method and starts_with(method, prefix) then names[#names + 1] = ":" .. method end
+    end
+  else
+    for _, field in ipairs(declarations[class].fields or {}) do
+      local name = field.name:gsub("%?$", "")
+      if starts_with(name, prefix) then names[#names + 1] = "." .. name end
+    end
+  end
+  table.sort(names)
+  return for_readline(line, #line - #prefix, names)
+end
+
 --- Replacements for the word being completed at the end of `line`, sorted.
 --- env: the global table (default _G); modules: module names the host
 --- embeds, offered after `require "`; declared: dotted names from the
---- declaration files, offered where the value itself is not loaded yet.
-function complete.candidates(line, env, modules, declared)
+--- declaration files, offered where the value itself is not loaded yet;
+--- declarations: the parsed files (labsh.help), for the methods of a
+--- call's result. Inside `lab.node("`, `lab.guest("`, `lab.vlan(` and
+--- `lab.service("` the inventory's names are offered.
+function complete.candidates(line, env, modules, declared, declarations)
+  local named = complete_inventory_name(line) or complete_call_result(line, declarations)
+  if named then return named end
   env = env or _G
   local word = line:match("[%w_%.:]*$")
   local before = line:sub(1, #line - #word)

@@ -22,8 +22,38 @@ local function trim(text)
   return (text:gsub("^%s+", ""):gsub("%s+$", ""))
 end
 
-local function first_line(text)
-  return text:match("^[^\n]*")
+-- Words after which a period does not end a sentence.
+local ABBREVIATIONS = { ["e.g"] = true, ["i.e"] = true, etc = true, vs = true }
+
+--- The first sentence of a description, whole even when the declaration
+--- spreads it over several lines; the first paragraph when no sentence
+--- ends in it.
+function help.first_sentence(text)
+  local paragraph = (text:match("^(.-)\n%s*\n") or text):gsub("%s*\n%s*", " ")
+  local from = 1
+  while true do
+    local stop = paragraph:find("[%.%?!]%s", from)
+    if not stop then return paragraph end
+    local word = paragraph:sub(1, stop - 1):match("([%w%.]+)$")
+    if not ABBREVIATIONS[word] then return paragraph:sub(1, stop) end
+    from = stop + 1
+  end
+end
+
+-- Words of `text` in lines of at most `width` columns (a longer word
+-- stands alone on its line).
+local function wrapped(text, width)
+  local lines, line = {}, ""
+  for word in text:gmatch("%S+") do
+    if line ~= "" and utf8.len(line) + 1 + (utf8.len(word) or #word) > width then
+      lines[#lines + 1] = line
+      line = word
+    else
+      line = line == "" and word or line .. " " .. word
+    end
+  end
+  lines[#lines + 1] = line
+  return lines
 end
 
 ----------------------------------------------------------------------------
@@ -152,10 +182,14 @@ local function make_entry(name, sig, block)
   }
 end
 
+-- A class is a type, not a value: `lab.Node` is what lab.node() returns,
+-- and there is no lab.Node to call or index.
 local function class_entry(block)
   local sig = "class " .. block.class
   if block.parent then sig = sig .. " : " .. block.parent end
-  return make_entry(block.class, sig, block)
+  local entry = make_entry(block.class, sig, block)
+  entry.is_type = true
+  return entry
 end
 
 -- `local Node = {}` under `---@class lab.Node` makes `Node` stand for the
@@ -171,13 +205,21 @@ local function resolve_alias(name, aliases)
   return class and class .. rest or name
 end
 
---- Parse declaration text into { [name] = entry, order = { names... } }.
---- An entry is { name, signature, doc, params, returns, fields }.
+--- Parse declaration text into { [name] = entry, order = { names... },
+--- values = { names... } }: `values` leaves out the types (classes) and
+--- their methods, which are no fields of `lab`. An entry is { name,
+--- signature, doc, params, returns, fields, is_type }.
 function help.parse(text)
-  local decls, block, aliases = { order = {} }, new_block(), {}
+  local decls, block, aliases = { order = {}, values = {} }, new_block(), {}
+  local types = {}
   local function add(entry)
     if decls[entry.name] == nil then
       decls.order[#decls.order + 1] = entry.name
+      if entry.is_type then types[entry.name] = true end
+      local owner = entry.name:match("^(.-)[:.][%w_]+$")
+      if not entry.is_type and not types[owner or ""] and not entry.name:find(":", 1, true) then
+        decls.values[#decls.values + 1] = entry.name
+      end
     end
     decls[entry.name] = entry
   end
@@ -306,11 +348,32 @@ local function is_member(member, name)
      and rest:match("^[%w_]+$") ~= nil
 end
 
-local function member_rows(decls, name)
+-- Rows {name, sentence} as lines: names aligned, each sentence wrapped
+-- to the terminal's width beside its name.
+local function described(rows, indent)
+  local name_width = 0
+  for _, row in ipairs(rows) do name_width = math.max(name_width, #row[1]) end
+  local text_width = math.max(30, require("labsh.pretty").terminal_width() - #indent - name_width - 2)
+  local lines = {}
+  for _, row in ipairs(rows) do
+    local pad = (" "):rep(name_width - #row[1])
+    for i, line in ipairs(wrapped(row[2], text_width)) do
+      local head = i == 1 and row[1] .. pad or (" "):rep(name_width)
+      lines[#lines + 1] = ((indent .. head .. "  " .. line):gsub("%s+$", ""))
+    end
+  end
+  return table.concat(lines, "\n")
+end
+
+-- Members directly below `name`, with the first sentence of each; `which`
+-- picks them ("types" or "values"; nil: all).
+local function member_rows(decls, name, which)
   local rows = {}
   for _, member in ipairs(decls.order) do
-    if is_member(member, name) then
-      rows[#rows + 1] = { member, first_line(lookup(decls, member).doc) }
+    local entry = lookup(decls, member)
+    local wanted = which == nil or (which == "types") == (entry.is_type == true)
+    if wanted and is_member(member, name) then
+      rows[#rows + 1] = { member, help.first_sentence(entry.doc) }
     end
   end
   return rows
@@ -321,16 +384,21 @@ local function describe(decls, name)
   if not entry then return nil end
   local text = help.render(entry)
   local rows = member_rows(decls, name)
-  if #rows > 0 then text = text .. "\n\nMembers:\n" .. aligned(rows, "  ") end
+  if #rows > 0 then text = text .. "\n\nMembers:\n" .. described(rows, "  ") end
   return text
 end
 
 local function overview(decls, rootname)
   local parts = {}
   local root = lookup(decls, rootname)
-  if root and root.doc ~= "" then parts[#parts + 1] = first_line(root.doc) end
-  local rows = member_rows(decls, rootname)
-  if #rows > 0 then parts[#parts + 1] = aligned(rows, "  ") end
+  if root and root.doc ~= "" then parts[#parts + 1] = help.first_sentence(root.doc) end
+  local rows = member_rows(decls, rootname, "values")
+  if #rows > 0 then parts[#parts + 1] = described(rows, "  ") end
+  local types = member_rows(decls, rootname, "types")
+  if #types > 0 then
+    parts[#parts + 1] = ('Types (what functions take and return; help("%s") describes one):\n')
+      :format(types[1][1]) .. described(types, "  ")
+  end
   parts[#parts + 1] = ('help(%s.x) or help("%s.x.y") describes one entry.')
     :format(rootname, rootname)
   return table.concat(parts, "\n\n")
@@ -361,6 +429,30 @@ function help.help(x, decls, root, rootname)
   name = name or class_name(x)
   return name and describe(decls, name)
       or no_help(name or ("this " .. type(x) .. " value"))
+end
+
+----------------------------------------------------------------------------
+-- The declarations labsh carries, for help() anywhere
+
+local parsed
+
+--- The declarations of stdlib/meta/*.d.lua that this labsh embeds,
+--- parsed once.
+function help.declarations()
+  if not parsed then
+    local host, texts = require("labsh.host"), {}
+    for _, path in ipairs(host.embedded_paths()) do
+      if path:match("^stdlib/meta/.*%.d%.lua$") then texts[#texts + 1] = host.embedded(path) end
+    end
+    parsed = help.parse(table.concat(texts, "\n"))
+  end
+  return parsed
+end
+
+--- help(x) as a global: prints the help for x (see help.help) to stdout.
+--- labsh defines it in every state, at the prompt and in scripts alike.
+function help.show(x)
+  io.stdout:write(help.help(x, help.declarations()), "\n")
 end
 
 return help

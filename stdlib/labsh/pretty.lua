@@ -8,6 +8,8 @@
 -- Printing never follows __index or __pairs: looking at a value must not load
 -- lazy modules or run user code, except a __tostring the value asks for.
 
+local columns = require "labsh.columns"
+
 local pretty = {}
 
 -- Options a caller does not give come from here; an operator may change them
@@ -17,11 +19,21 @@ pretty.defaults = {
   max_lines = 200,  -- longer output is cut with "... (N more lines)"
   indent = "  ",
   color = false,    -- ANSI colours; the REPL turns them on for a terminal
-  width = 120,      -- a record table row is cut to fit this many columns
+  width = nil,      -- record tables fit this many columns; nil: the terminal's
 }
+
+--- The terminal's width in columns: $COLUMNS (readline keeps it current
+--- at the prompt), else 80.
+function pretty.terminal_width()
+  local columns = math.tointeger(tonumber(os.getenv("COLUMNS") or ""))
+  if columns and columns >= 20 then return columns end
+  return 80
+end
 
 local LINE_WIDTH = 80   -- a table goes on one line only if it fits in this
 local MIN_COLUMN = 3    -- record table columns never shrink below this
+local MIN_WRAP = 8      -- nor, while wrapping at spaces will do, below this
+local MIN_PROSE = 24    -- prose narrower than this goes under its row
 local MAX_MISSING = 2   -- a record may lack this many of the common keys
 
 local COLORS = { string = "32", number = "33", key = "36" }
@@ -97,6 +109,63 @@ local function quote(s)
 end
 
 ----------------------------------------------------------------------------
+-- Human units, where a record type asks for them (labsh.columns formats)
+
+-- A byte count as people read it: exact binary or decimal units when the
+-- count is a whole number of them ("16 GiB", "512 GB"), else GiB rounded.
+local function bytes_text(n)
+  if n == 0 then return "0 B" end
+  if math.type(n) == "integer" then
+    for _, unit in ipairs { { 1 << 40, "TiB" }, { 1 << 30, "GiB" }, { 1 << 20, "MiB" },
+                            { 1000000000000, "TB" }, { 1000000000, "GB" }, { 1000000, "MB" } } do
+      if n >= unit[1] and n % unit[1] == 0 then return ("%d %s"):format(n // unit[1], unit[2]) end
+    end
+  end
+  if n < 1 << 20 then return ("%d B"):format(math.floor(n)) end
+  return ("%.1f GiB"):format(n / (1 << 30))
+end
+
+-- Seconds as the two largest units: "45s", "3h 36m", "2d 4h".
+local function duration_text(seconds)
+  local left, parts = math.floor(math.abs(seconds) + 0.5), {}
+  for _, unit in ipairs { { 86400, "d" }, { 3600, "h" }, { 60, "m" }, { 1, "s" } } do
+    local count = left // unit[1]
+    if count > 0 and #parts < 2 then
+      parts[#parts + 1] = count .. unit[2]
+      left = left - count * unit[1]
+    elseif #parts > 0 then
+      break  -- "2d 0h 5m" reads as "2d"
+    end
+  end
+  if #parts == 0 then return "0s" end
+  return (seconds < 0 and "-" or "") .. table.concat(parts, " ")
+end
+
+-- Unix seconds as local time: "2026-12-08 02:30 CET".
+local function time_text(seconds)
+  return os.date("%Y-%m-%d %H:%M %Z", math.floor(seconds))
+end
+
+local HUMAN = { bytes = bytes_text, duration = duration_text, time = time_text }
+
+-- The text `format` asks for `value`, or nil when it does not apply.
+local function human(format, value)
+  local text_of = HUMAN[format]
+  if text_of and type(value) == "number" and value == value then return text_of(value) end
+  return nil
+end
+
+-- The formats of a record: its type's (the metatable's __formats), else
+-- those of the type opts.record names.
+local function formats_of(t, opts)
+  local mt = getmetatable(t)
+  local formats = type(mt) == "table" and rawget(mt, "__formats")
+  if type(formats) == "table" then return formats end
+  if opts.record then return select(2, columns.of(opts.record)) end
+  return nil
+end
+
+----------------------------------------------------------------------------
 -- Values that print on their own (everything but a plain table)
 
 local function has_tostring(value)
@@ -152,12 +221,16 @@ local function sequence_length(t)
   return n
 end
 
--- Fields as { prefix = "key = " or "", value = v }: the array part first
--- without keys, then the other keys sorted.
+-- Fields as { prefix = "key = " or "", value = v, text = human units or
+-- nil }: the array part first without keys, then the other keys sorted.
 local function table_fields(t, opts)
   local fields, n = {}, sequence_length(t)
+  local mt = getmetatable(t)
+  local formats = type(mt) == "table" and rawget(mt, "__formats")
+  formats = type(formats) == "table" and formats or {}
   for i = 1, n do
-    fields[i] = { prefix = "", value = rawget(t, i) }
+    local value = rawget(t, i)
+    fields[i] = { prefix = "", value = value, text = human(formats["*"], value) }
   end
   local keys = {}
   for key in next, t do
@@ -166,7 +239,11 @@ local function table_fields(t, opts)
   end
   table.sort(keys, key_before)
   for _, key in ipairs(keys) do
-    fields[#fields + 1] = { prefix = key_prefix(key, opts), value = rawget(t, key) }
+    local value = rawget(t, key)
+    fields[#fields + 1] = { prefix = key_prefix(key, opts), value = value, text = human(formats[key], value) }
+  end
+  for _, field in ipairs(fields) do
+    if field.text then field.text = paint(field.text, "number", opts) end
   end
   return fields
 end
@@ -193,7 +270,7 @@ local function inline_table(t, state, level, budget)
   for i, field in ipairs(table_fields(t, state.opts)) do
     if i > 1 then used = used + 2 end  -- ", "
     used = used + text_width(field.prefix)
-    local text = used < budget and inline(field.value, state, level + 1, budget - used)
+    local text = used < budget and (field.text or inline(field.value, state, level + 1, budget - used))
     if not text then return nil end
     used = used + text_width(text)
     if used > budget then return nil end
@@ -232,7 +309,7 @@ local function render(value, state, level, used)
   state.path[value] = true
   for i, field in ipairs(fields) do
     local head = pad .. field.prefix
-    local child = render(field.value, state, level + 1, text_width(head))
+    local child = field.text and { field.text } or render(field.value, state, level + 1, text_width(head))
     child[1] = head .. child[1]
     if i < #fields then child[#child] = child[#child] .. "," end
     table.move(child, 1, #child, #lines + 1, lines)
@@ -267,11 +344,14 @@ local function key_count(t)
   return count
 end
 
--- Sorted, but `id` and `name` lead: they are how people find a row.
-local function order_columns(keys)
-  local rank = { id = 1, name = 2 }
+-- The columns of plain records: those their type (opts.record) lists, in
+-- its order, then the others sorted with `id` and `name` leading: they
+-- are how people find a row.
+local function order_columns(keys, record_type)
+  local rank = { id = -2, name = -1 }
+  for i, key in ipairs(record_type and columns.of(record_type) or {}) do rank[key] = -100 + i end
   table.sort(keys, function(a, b)
-    local rank_a, rank_b = rank[a] or 3, rank[b] or 3
+    local rank_a, rank_b = rank[a] or 0, rank[b] or 0
     if rank_a ~= rank_b then return rank_a < rank_b end
     return a < b
   end)
@@ -302,7 +382,7 @@ end
 
 -- Column names if `list` is a non-empty sequence of records that share
 -- their keys (each may miss a few), else nil.
-local function record_columns(list)
+local function record_columns(list, opts)
   if is_leaf(list) then return nil end
   local n = sequence_length(list)
   if n == 0 or key_count(list) ~= n then return nil end
@@ -319,28 +399,13 @@ local function record_columns(list)
   for i = 1, n do
     if sizes[i] < #keys - MAX_MISSING then return nil end
   end
-  return order_columns(keys)
+  return order_columns(keys, opts.record)
 end
 
--- A byte count as people read it: exact binary or decimal units when the
--- count is a whole number of them ("16 GiB", "512 GB"), else GiB rounded.
-local function bytes_text(n)
-  if n == 0 then return "0 B" end
-  for _, unit in ipairs { { 1 << 40, "TiB" }, { 1 << 30, "GiB" }, { 1 << 20, "MiB" },
-                          { 1000000000000, "TB" }, { 1000000000, "GB" }, { 1000000, "MB" } } do
-    if n >= unit[1] and n % unit[1] == 0 then return ("%d %s"):format(n // unit[1], unit[2]) end
-  end
-  return ("%.1f GiB"):format(n / (1 << 30))
-end
-
--- A cell as its record's metatable asks (`__formats = {ram = "bytes"}`).
-local function formatted_cell(record, key, value)
-  local mt = getmetatable(record)
-  local formats = type(mt) == "table" and rawget(mt, "__formats")
-  if type(formats) == "table" and formats[key] == "bytes" and math.type(value) == "integer" then
-    return bytes_text(value)
-  end
-  return nil
+-- A cell in the units its record type asks for (labsh.columns).
+local function formatted_cell(record, key, value, opts)
+  local formats = formats_of(record, opts)
+  return formats and human(formats[key], value)
 end
 
 -- Cut text to `width` columns, marking the cut with an ellipsis.
@@ -356,56 +421,149 @@ local function cell_text(value)
   return tostring(value)
 end
 
--- Shrink the widest columns until a row fits in `width`.
-local function fit_widths(widths, width)
+-- The narrowest a column may wrap to at spaces: its longest word (never
+-- under MIN_WRAP); its full width when no cell has a space to wrap at.
+local function wrap_limits(rows, widths)
+  local limits = {}
+  for c, width in ipairs(widths) do
+    local longest, spaced = 0, false
+    for _, row in ipairs(rows) do
+      for word in row[c]:gmatch("%S+") do longest = math.max(longest, text_width(word)) end
+      spaced = spaced or row[c]:find(" ", 1, true) ~= nil
+    end
+    limits[c] = spaced and math.min(width, math.max(MIN_WRAP, longest)) or width
+  end
+  return limits
+end
+
+-- Narrow the widest columns until a row fits in `width`: first down to
+-- where their text wraps at spaces (`limits`), then, if that is not
+-- enough, any column down to MIN_COLUMN, cut inside words.
+local function fit_widths(widths, width, limits)
   local total = 2 * (#widths - 1)
   for _, w in ipairs(widths) do total = total + w end
-  while total > width do
-    local widest = 1
-    for i, w in ipairs(widths) do
-      if w > widths[widest] then widest = i end
+  for _, floor_of in ipairs { function(c) return limits[c] end, function() return MIN_COLUMN end } do
+    while total > width do
+      local widest
+      for c, w in ipairs(widths) do
+        if w > floor_of(c) and (not widest or w > widths[widest]) then widest = c end
+      end
+      if not widest then break end
+      widths[widest] = widths[widest] - 1
+      total = total - 1
     end
-    if widths[widest] <= MIN_COLUMN then return end
-    widths[widest] = widths[widest] - 1
-    total = total - 1
   end
 end
 
+-- Text in lines of at most `width` columns: broken at spaces where it
+-- can, inside a word wider than the column.
+local function wrap(text, width)
+  if text_width(text) <= width then return { text } end
+  local lines, line = {}, ""
+  for word in text:gmatch("%S+") do
+    while text_width(word) > width do
+      if line ~= "" then lines[#lines + 1], line = line, "" end
+      local cut = utf8.offset(word, width + 1) or #word + 1
+      lines[#lines + 1], word = word:sub(1, cut - 1), word:sub(cut)
+    end
+    if line == "" then
+      line = word
+    elseif text_width(line) + 1 + text_width(word) <= width then
+      line = line .. " " .. word
+    else
+      lines[#lines + 1], line = line, word
+    end
+  end
+  if line ~= "" or #lines == 0 then lines[#lines + 1] = line end
+  return lines
+end
+
+-- The lines of one row: a cell wider than its column wraps onto lines of
+-- its own below, the other cells blank there.
 local function format_row(cells, widths, right_aligned)
-  local parts = {}
+  local wrapped, height = {}, 1
   for i, text in ipairs(cells) do
-    text = truncate(text, widths[i])
-    local gap = (" "):rep(widths[i] - text_width(text))
-    parts[i] = right_aligned[i] and gap .. text or text .. gap
+    wrapped[i] = wrap(text, widths[i])
+    height = math.max(height, #wrapped[i])
   end
-  return (table.concat(parts, "  "):gsub("%s+$", ""))
+  local lines = {}
+  for l = 1, height do
+    local parts = {}
+    for i in ipairs(cells) do
+      local text = wrapped[i][l] or ""
+      local gap = (" "):rep(math.max(0, widths[i] - text_width(text)))
+      parts[i] = right_aligned[i] and gap .. text or text .. gap
+    end
+    lines[l] = (table.concat(parts, "  "):gsub("%s+$", ""))
+  end
+  return lines
 end
 
-local function record_table(list, columns, opts)
+-- The column of prose (cells with spaces) to print under each row instead
+-- of beside it: the widest such column, when the table fits the width only
+-- by squeezing it below MIN_PROSE. nil when the table fits as it is.
+local function detached_column(rows, widths, width)
+  local total = 2 * (#widths - 1)
+  for _, w in ipairs(widths) do total = total + w end
+  if total <= width or #widths < 2 then return nil end
+  local limits, prose = wrap_limits(rows, widths), nil
+  for c, w in ipairs(widths) do
+    if limits[c] < w and (not prose or w > widths[prose]) then prose = c end
+  end
+  if prose and width - (total - widths[prose]) < MIN_PROSE then return prose end
+  return nil
+end
+
+local function without(list, index)
+  local copy = table.move(list, 1, #list, 1, {})
+  table.remove(copy, index)
+  return copy
+end
+
+-- A list of records as a table as wide as opts.width: the widest columns
+-- narrow first, and what no longer fits a cell wraps within it; a column
+-- of prose that would be squeezed goes under its row ("    why: ...").
+local function record_table(list, names, opts)
   local rows, widths, right_aligned = {}, {}, {}
-  for c, key in ipairs(columns) do
+  for c, key in ipairs(names) do
     widths[c] = text_width(key)
     right_aligned[c] = true
   end
   for r = 1, sequence_length(list) do
     local record, row = rawget(list, r), {}
-    for c, key in ipairs(columns) do
+    for c, key in ipairs(names) do
       local value = rawget(record, key)
-      row[c] = formatted_cell(record, key, value) or cell_text(value)
+      row[c] = formatted_cell(record, key, value, opts) or cell_text(value)
       widths[c] = math.max(widths[c], text_width(row[c]))
       -- A column is right-aligned when every value present is a number.
       if value ~= nil and type(value) ~= "number" then right_aligned[c] = false end
     end
     rows[r] = row
   end
-  fit_widths(widths, opts.width)
+  local detached = detached_column(rows, widths, opts.width)
+  local shown, detached_name = rows, detached and names[detached]
+  if detached then
+    shown = {}
+    for r, row in ipairs(rows) do shown[r] = without(row, detached) end
+    names, widths, right_aligned = without(names, detached), without(widths, detached),
+      without(right_aligned, detached)
+  end
+  fit_widths(widths, opts.width, wrap_limits(shown, widths))
 
-  local rules = {}
-  for c, w in ipairs(widths) do rules[c] = ("-"):rep(w) end
-  local header = format_row(columns, widths, right_aligned)
-  local lines = { paint(header, "key", opts), table.concat(rules, "  ") }
-  for r, row in ipairs(rows) do
-    lines[r + 2] = format_row(row, widths, right_aligned)
+  local rules, header = {}, {}
+  for c, w in ipairs(widths) do
+    rules[c] = ("-"):rep(w)
+    header[c] = truncate(names[c], w)
+  end
+  local lines = { paint(format_row(header, widths, right_aligned)[1], "key", opts), table.concat(rules, "  ") }
+  local function add(more) table.move(more, 1, #more, #lines + 1, lines) end
+  for r, row in ipairs(shown) do
+    add(format_row(row, widths, right_aligned))
+    if detached and rows[r][detached] ~= "" then
+      local detail = wrap(detached_name .. ": " .. rows[r][detached], opts.width - 4)
+      for i, line in ipairs(detail) do detail[i] = "    " .. line end
+      add(detail)
+    end
   end
   return lines
 end
@@ -417,6 +575,7 @@ local function with_defaults(opts)
   local merged = {}
   for key, value in pairs(pretty.defaults) do merged[key] = value end
   for key, value in pairs(opts or {}) do merged[key] = value end
+  merged.width = merged.width or pretty.terminal_width()
   return merged
 end
 
@@ -429,13 +588,15 @@ local function limit_lines(lines, max_lines)
 end
 
 --- Text for any Lua value.
---- opts: depth, max_lines, indent, color, width (see pretty.defaults).
+--- opts: depth, max_lines, indent, color, width (see pretty.defaults), and
+--- record: the type (labsh.columns) of plain records, e.g. "report.policy",
+--- for the order and units of their columns.
 function pretty.format(value, opts)
   opts = with_defaults(opts)
-  local columns = record_columns(value)
+  local names = record_columns(value, opts)
   local lines
-  if columns then
-    lines = record_table(value, columns, opts)
+  if names then
+    lines = record_table(value, names, opts)
   else
     lines = render(value, { opts = opts, path = {} }, 1, 0)
   end

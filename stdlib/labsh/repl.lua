@@ -40,8 +40,14 @@ function repl.compile(source, first_line_eq)
   end
   -- Try it as an expression first so its values print; like `lua`, the ";"
   -- stops "return f" from swallowing anything after the expression.
-  local as_expression = load("return " .. source .. ";", CHUNK_NAME)
-  if as_expression then return as_expression end
+  if load("return " .. source .. ";", CHUNK_NAME) then
+    -- Run it as the arguments of a call rather than as `return f()`: a tail
+    -- call drops the chunk's frame, and an error a function raises at its
+    -- caller (error(msg, 2), "bad argument" to lab.nodes) would then name
+    -- no line instead of stdin:1.
+    local kept = load("return (function(...) return ... end)(" .. source .. "\n)", CHUNK_NAME)
+    if kept then return kept end
+  end
   return compile_chunk(source)
 end
 
@@ -153,10 +159,12 @@ function repl.install_help(text)
 end
 
 --- Completion candidates for the word before the cursor: globals, fields,
---- methods, module names, and declared names not loaded yet.
+--- methods, module names, declared names not loaded yet (values only: a
+--- type such as lab.Node is no field of lab), and inventory names inside
+--- the quotes of lab.node("...
 function repl.complete(line, modules)
   local complete = require "labsh.complete"
-  return complete.candidates(line, _G, modules, declarations().order)
+  return complete.candidates(line, _G, modules, declarations().values, declarations())
 end
 
 return repl

@@ -340,7 +340,7 @@ function review.print(report, heading)
     print()
     print(("== %s [%s]"):format(s.title, s.status))
     print(s.summary)
-    if #s.rows > 0 then print(pretty.format(s.rows)) end
+    if #s.rows > 0 then print(pretty.format(s.rows, { record = "report." .. s.name })) end
     for _, note in ipairs(s.notes) do print("  - " .. note) end
   end
 end

@@ -143,7 +143,11 @@ function Node:tags() end
 function Node:exec(command, opts) end
 
 ---Nodes matching a filter, e.g. `lab.nodes{kind = "hypervisor"}`,
----`lab.nodes{tag = "ha"}`, `lab.nodes{vlan = 30}`; all without one.
+---`lab.nodes{tag = "high-capacity"}`, `lab.nodes{vlan = 30}`; all without one.
+---Keys: name, kind, role, cluster, tag, vlan (id or name), uplink, power,
+---vendor, model, os, address, cores, threads, ram, storage; a value may be a
+---list of accepted values. An unknown key, or a value no node has (a kind,
+---role or tag misspelt), is an error with a did-you-mean, not an empty list.
 ---@param filter table?
 ---@return lab.Node[] nodes
 function lab.nodes(filter) end
@@ -154,10 +158,16 @@ function lab.nodes(filter) end
 function lab.node(name) end
 
 ---Guests (VMs, containers) matching a filter, e.g. `lab.guests{node = "pve4"}`,
----`lab.guests{role = "k8s-master"}`.
+---`lab.guests{role = "k8s-master"}`. Keys: name, kind, node, role, tag,
+---vlan, ha_group, address, vcpu, ram, disk; checked as lab.nodes checks its own.
 ---@param filter table?
 ---@return table[] guests
 function lab.guests(filter) end
+
+---The guest called `name`; an error naming the guests there are otherwise.
+---@param name string
+---@return table guest
+function lab.guest(name) end
 
 ---All VLANs: id, name, subnet, gateway, purpose, zone, trust.
 ---@return table[] vlans
@@ -168,7 +178,9 @@ function lab.vlans() end
 ---@return table vlan
 function lab.vlan(id_or_name) end
 
----Services matching a filter, e.g. `lab.services{tier = 1}`.
+---Services matching a filter, e.g. `lab.services{tier = 1}`. Keys: name,
+---tier, phase, runs_on, vlan, technology, slo, endpoint; checked as lab.nodes
+---checks its own (`tier = "1"` is an error: tiers are numbers).
 ---@param filter table?
 ---@return table[] services
 function lab.services(filter) end

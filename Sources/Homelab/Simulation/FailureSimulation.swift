@@ -160,7 +160,11 @@ public struct FailureSimulation: Sendable {
             if name == "internet" { lineDown = true }
             else if let i = nodeIndex[name] { down[i] = true }
             else if feeds.contains(name) { failedFeeds.insert(name) }
-            else { throw HomelabError(.inventory, "'\(name)' is neither a node, a power feed nor \"internet\"") }
+            else {
+                let hint = Suggestion.closest(to: name, in: elements).map { " (did you mean '\($0)'?)" }
+                    ?? " (there are: \(elements.joined(separator: ", ")))"
+                throw HomelabError(.inventory, "'\(name)' is neither a node, a power feed nor \"internet\"\(hint)")
+            }
         }
         if !failedFeeds.isEmpty {
             for (i, n) in nodes.enumerated() where !n.power.isEmpty && n.power.allSatisfy(failedFeeds.contains) {
