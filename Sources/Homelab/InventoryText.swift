@@ -25,10 +25,10 @@ enum InventoryText {
     /// 0xC2 0x80-0x9F, U+2028 and U+2029 start with 0xE2. Most text has none
     /// of these lead bytes, and an inventory has hundreds of thousands of strings.
     private static func mayHoldControl(_ text: String) -> Bool {
-        var text = text
-        return text.withUTF8 { bytes in
+        let found = text.utf8.withContiguousStorageIfAvailable { bytes in
             bytes.contains { $0 < 0x20 || $0 == 0x7f || $0 == 0xc2 || $0 == 0xe2 }
         }
+        return found ?? text.utf8.contains { $0 < 0x20 || $0 == 0x7f || $0 == 0xc2 || $0 == 0xe2 }
     }
 
     /// The name of a control or line-breaking character, or nil for any other.
@@ -136,10 +136,11 @@ extension FieldTable {
     }
 
     /// The text of a string value at `path`, or nil (and an error logged)
-    /// when it holds control characters.
-    func checkedText(_ text: String, at path: FieldPath, multiline: Bool = false) -> String? {
+    /// when it holds control characters. The path is made only for the
+    /// error: most strings of an inventory are fine.
+    func checkedText(_ text: String, at path: @autoclosure () -> FieldPath, multiline: Bool = false) -> String? {
         if let problem = InventoryText.problem(text, multiline: multiline) {
-            log.error(path, problem)
+            log.error(path(), problem)
             return nil
         }
         return text
