@@ -200,12 +200,37 @@ test("run-due keeps its mark in the state directory and runs each due job once",
 end)
 
 test("export --crontab: cron schedules as lines, OnCalendar ones through run-due", function()
+  -- The built-in homelab's zone is Europe/Berlin: a system in that zone
+  -- runs cron schedules directly.
+  env.TZ = "Europe/Berlin"
   local out, status = jobs("export", "--crontab")
+  env.TZ = "UTC"
   assert_eq(status, 0)
   assert(out:find("\n%*/5 %* %* %* %* %S+ %-m jobs run hello\n"), out)
   assert(out:find("\n30 2 %* %* %* %S+ %-m jobs run nightly\n"), out)
   assert(out:find("# weekdays:", 1, true), out)
   assert(out:find("\n%* %* %* %* %* %S+ %-m jobs run%-due\n"), out)
+end)
+
+test("export --crontab: a schedule in another zone than the system's goes through run-due", function()
+  local out, status = jobs("export", "--crontab")  -- TZ=UTC, the inventory says Europe/Berlin
+  assert_eq(status, 0)
+  assert(not out:find("\n30 2 %* %* %* %S+ %-m jobs run nightly\n"), out)
+  assert(out:find("# nightly: '30 2 * * *' is in Europe/Berlin, not the system's zone (UTC)", 1, true), out)
+  assert(out:find("\n%* %* %* %* %* %S+ %-m jobs run%-due\n"), out)
+end)
+
+test("a job's next run is the same whatever TZ says (its zone is the inventory's)", function()
+  local seen
+  for _, tz in ipairs { "UTC", "Asia/Dubai", "America/New_York" } do
+    env.TZ = tz
+    local out = eval([[print(table.concat(require("lab.job").next("nightly", 3, 1796419800), " "))]])
+    seen = seen or out
+    assert_eq(out, seen, "next under TZ=" .. tz)
+  end
+  env.TZ = "UTC"
+  -- 02:30 in Berlin (CET, UTC+1) is 01:30 UTC: 2026-12-05T01:30:00Z
+  assert_eq(seen:match("^%d+"), "1796434200")
 end)
 
 test("export --systemd: units that systemd-analyze verify accepts, timers that fire as cron does", function()

@@ -35,7 +35,8 @@ end
 local function search_path(path) return path end
 
 local function env_for(path, extra)
-  local env = { LABSH_PATH = search_path(path), LABSH_STATE_DIR = state, TZ = "UTC" }
+  -- the system in the zone of the built-in homelab: crontab lines are written directly
+  local env = { LABSH_PATH = search_path(path), LABSH_STATE_DIR = state, TZ = "Europe/Berlin" }
   for k, v in pairs(extra or {}) do env[k] = v end
   return env
 end

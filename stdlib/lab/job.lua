@@ -270,11 +270,19 @@ function job.get(name)
   return j
 end
 
+--- The time zone a job's schedule is read in: its own `tz`, else the
+--- inventory's (site.timezone), never the process's TZ.
+function job.zone(j)
+  if j.tz then return j.tz end
+  local site = lab.inventory.current().site
+  return site and site.timezone or "UTC"
+end
+
 --- The next `count` fire times of a job (Unix seconds), after `from`.
 function job.next(name, count, from)
   local j = job.get(name)
   if not j.schedule then return {} end
-  return lab.schedule.next(j.schedule, { from = from, count = count or 1, tz = j.tz })
+  return lab.schedule.next(j.schedule, { from = from, count = count or 1, tz = job.zone(j) })
 end
 
 -- ---- Running --------------------------------------------------------------
@@ -467,7 +475,7 @@ end
 local function fires_between(j, after, upto, limit)
   local out = {}
   if not j.schedule then return out end
-  for _, t in ipairs(lab.schedule.next(j.schedule, { from = math.floor(after), count = limit, tz = j.tz })) do
+  for _, t in ipairs(lab.schedule.next(j.schedule, { from = math.floor(after), count = limit, tz = job.zone(j) })) do
     if t > upto then break end
     out[#out + 1] = t
   end
@@ -622,18 +630,39 @@ local function exec_program(path)
   return '"' .. path:gsub("%%", "%%%%") .. '"'
 end
 
---- Crontab lines, one per job: a cron schedule runs `labsh -m jobs run
---- NAME` directly; an OnCalendar schedule cannot be written for cron, so
---- those jobs get one `* * * * * labsh -m jobs run-due` line instead.
+-- The zone cron reads its times in: the system's (TZ as the crontab's
+-- owner would have it, else /etc/timezone), or nil when it cannot be told.
+local function system_zone()
+  local tz = os.getenv("TZ")
+  if tz and tz ~= "" then return (tz:gsub("^:", "")) end
+  local text = require("labsh.files").read("/etc/timezone")
+  return text and text:match("^%s*(%S+)")
+end
+
+local UTC = { UTC = true, ["Etc/UTC"] = true, ["Etc/UCT"] = true, UCT = true, Universal = true,
+              ["Etc/Universal"] = true, Zulu = true, ["Etc/Zulu"] = true, GMT = true, ["Etc/GMT"] = true }
+
+local function same_zone(a, b) return a == b or (UTC[a or ""] and UTC[b or ""]) or false end
+
+--- Crontab lines, one per job: a cron schedule in the system's time zone
+--- runs `labsh -m jobs run NAME` directly; a schedule cron cannot say (an
+--- OnCalendar one, or one in another zone than the system's: Debian's cron
+--- has no CRON_TZ) is run by one `* * * * * labsh -m jobs run-due` line.
 function job.crontab()
   local bin = labsh_path() or "labsh"
   local lines, needs_due = { "# labsh jobs (labsh -m jobs export --crontab)" }, false
+  local system = system_zone()
   for _, j in ipairs(job.list()) do
     local s = j.schedule
-    if s and (s:match("^@%a+$") or select(2, s:gsub("%S+", "")) == 5 and not s:find(":", 1, true)) then
+    local cron = s and (s:match("^@%a+$") or select(2, s:gsub("%S+", "")) == 5 and not s:find(":", 1, true))
+    if cron and same_zone(job.zone(j), system) then
       local fields = {}
       for field in s:gmatch("%S+") do fields[#fields + 1] = field end
       lines[#lines + 1] = ("%s %s -m jobs run %s"):format(table.concat(fields, " "), cron_word(bin), cron_word(j.name))
+    elseif cron then
+      lines[#lines + 1] = ("# %s: '%s' is in %s, not the system's zone (%s): run by run-due below")
+        :format(j.name, s, job.zone(j), system or "unknown")
+      needs_due = true
     elseif s then
       lines[#lines + 1] = ("# %s: '%s' is not a cron expression, run by run-due below"):format(j.name, s)
       needs_due = true
@@ -701,7 +730,8 @@ function job.systemd(dir)
     if j.schedule then
       local unit = "labsh-" .. j.name
       local calendar = job.on_calendar(j.schedule)
-      if j.tz and not calendar:match("%s[%w_]+/[%w_+-]+$") and j.tz ~= "" then calendar = calendar .. " " .. j.tz end
+      local last = calendar:match("(%S+)$")
+      if not (last:find("/", 1, true) or UTC[last]) then calendar = calendar .. " " .. job.zone(j) end
       local service = table.concat({
         "[Unit]",
         ("Description=labsh job %s%s"):format(j.name, j.description and (": " .. unit_text(j.description)) or ""),
