@@ -210,6 +210,13 @@ private func setting(_ top: InventoryFields, _ path: [Any], to value: InventoryV
         #expect(AnsibleExport.Scalar.quote("key: value") == #""key: value""#)
     }
 
+    @Test func anUnsafeExportImportsBackAsTheSameText() throws {
+        let h = "{{ lookup('pipe', 'id') }} {% x %}"
+        let back = try AnsibleInventory.parse(AnsibleExport.yaml(try hostileModel(h)))
+        #expect(back.host("pve1")?.vars["vendor"] == .string(h))
+        #expect(back.host("pve1")?.vars["host_tags"] == .list([.string(h)]))
+    }
+
     @Test func prometheusTemplatesPrintTheTextAsItIs() {
         #expect(GoTemplate.literal("no braces") == "no braces")
         #expect(GoTemplate.literal(#"{{ query "up" }}"#) == #"{{ "{{" }} query "up" }}"#)

@@ -345,6 +345,8 @@ struct Parser {
 
     /// A value written on the line after `key: ` or `- `.
     func inlineValue(_ text: ArraySlice<UInt8>, line: Int) throws -> YAMLNode {
+        // Ansible's `!unsafe "text"` (labsh's export writes it): the text, never a template.
+        if let rest = afterUnsafeTag(text) { return try inlineValue(rest, line: line) }
         guard let first = text.first else { return YAMLNode(.scalar(.null), line: line) }
         if first == quote || first == apostrophe {
             let (s, end) = try quoted(text, line: line)
@@ -371,6 +373,13 @@ struct Parser {
             i += 1
         }
         return trimmed(text[text.startIndex..<end])
+    }
+
+    /// What follows `!unsafe ` when a quoted string does, else nil.
+    func afterUnsafeTag(_ text: ArraySlice<UInt8>) -> ArraySlice<UInt8>? {
+        guard text.starts(with: "!unsafe ".utf8) else { return nil }
+        let rest = text.dropFirst(8).drop(while: isBlank)
+        return rest.first == quote || rest.first == apostrophe ? rest : nil
     }
 
     func checkPlainStart(_ text: ArraySlice<UInt8>, line: Int) throws {
@@ -460,6 +469,7 @@ struct Parser {
         func skipBlanks() { while i < text.endIndex && isBlank(text[i]) { i += 1 } }
         func scalar(stopAtColon: Bool) throws -> YAMLValue {
             skipBlanks()
+            if let rest = afterUnsafeTag(text[i...]) { i = rest.startIndex }
             guard i < text.endIndex else {
                 throw YAMLError(line: line, message: "unterminated flow collection (they must end on their line)")
             }
