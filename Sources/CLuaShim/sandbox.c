@@ -325,7 +325,7 @@ static int copy_table(copier *c, int idx) {
         if ((status = count(c, 32)) != COPIED) return status;
         if ((status = record_key(c, key)) != COPIED) return status;
         c->depth++;
-        copy_value(c, key);  // a plain key: cannot be refused
+        if (to) copy_value(c, key);  // a plain key: cannot be refused
         if ((status = copy_value(c, lua_gettop(from))) != COPIED) return status;
         c->depth--;
         if (to) lua_rawset(to, -3);

@@ -89,12 +89,15 @@ end)
 
 test("an inventory that replaces table.concat cannot inject code into labsh.template or a later script", function()
   local marker = tmp .. "/pwned"
-  local attack = ('table.concat = function() return "lab.process.run { argv = { \\"touch\\", %q } }" end\n')
+  -- read_only gets past --dry-run (and is left out where labsh does not know it).
+  local injected = ('lab.process.run { argv = { "touch", %q }, read_only = lab.options.dry_run or nil }')
     :format(marker)
+  local attack = ("table.concat = function() return %q end\n"):format(injected)
   local r = child(attack .. VALID,
                   'lab.nodes(); print(require("labsh.template").render("a{{ 1 + 1 }}b", {}), table.concat({ "x", "y" }))')
   assert_eq(r.status, 0, r.stderr)
   assert_eq(r.stdout, "a2b\txy\n")
+  assert_eq(io.open(marker) and "the injected command ran" or "nothing ran", "nothing ran")
   -- The issue's own reproduction: a shared inventory, a dry run of a playbook.
   local homelab = ("return (function() %s end)()\n"):format(host.embedded("stdlib/labsh/homelab.lua"))
   r = child(attack .. homelab, false, { "--dry-run", "-m", "proxmox-setup" })
@@ -130,6 +133,16 @@ test("--timeout stops an inventory that is still evaluating", function()
   local r = child("while true do end\n" .. VALID, "print(#lab.nodes())", { "--timeout", "1" })
   assert_eq(r.status, 124, r.stderr)
   assert(not r.stderr:find("took longer than 2 s", 1, true), "the stop, not the budget: " .. r.stderr)
+end)
+
+test("Ctrl-C stops an inventory that is still evaluating: exit 130", function()
+  count = count + 1
+  local path = ("%s/inv%d.lua"):format(tmp, count)
+  write_file(path, "while true do end\n" .. VALID)
+  local script = '"$0" --inventory "$1" -e "print(#lab.nodes())" & pid=$!; sleep 0.5; kill -INT $pid; wait $pid'
+  local r = lab.process.run { argv = { "sh", "-c", script, labsh, path }, timeout = 30 }
+  assert_eq(r.status, 130, r.stderr)
+  assert(not r.stderr:find("took longer than", 1, true), r.stderr)
 end)
 
 -- ---- The escape suite -----------------------------------------------------------
