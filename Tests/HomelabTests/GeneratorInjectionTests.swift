@@ -197,6 +197,12 @@ private func setting(_ top: InventoryFields, _ path: [Any], to value: InventoryV
         }
     }
 
+    @Test func anEmptyZoneMakesNoFirewallZone() throws {
+        var model = try hostileModel("plain")
+        model.vlans[0].zone = ""
+        #expect(errorMessage { try OpenWrtConfig.generate(model) } == "VLAN 10: an empty zone name makes no firewall zone")
+    }
+
     @Test func yamlQuotingEscapesWhatYAMLReadersBreakOn() {
         #expect(YAML.quote("a\u{85}b\u{2028}c\u{2029}d\u{FEFF}e") == #""a\x85b\u2028c\u2029d\uFEFFe""#)
         #expect(YAML.quote("q\"b\\n\0\u{7F}\u{1B}") == #""q\"b\\n\0\x7F\x1B""#)

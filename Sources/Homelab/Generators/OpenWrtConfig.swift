@@ -282,6 +282,9 @@ extension OpenWrtConfig {
                     zones[i].networks.append(name)
                 } else {
                     let uciName = Self.sectionName(vlan.zone)
+                    if uciName.isEmpty {
+                        throw HomelabError(.inventory, "VLAN \(vlan.id): an empty zone name makes no firewall zone")
+                    }
                     if uciName == "wan" || zones.contains(where: { $0.uciName == uciName }) {
                         throw HomelabError(.inventory, "zone '\(vlan.zone)': the firewall zone name '\(uciName)' is taken")
                     }
