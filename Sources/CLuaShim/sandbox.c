@@ -30,6 +30,7 @@
 #define HOOK_EVERY 1000        // instructions between two looks at the clock
 #define WATCHDOG_GRACE 1.0     // seconds past the budget before labsh is ended
 #define MAX_DEPTH 100          // tables nested deeper are not an inventory
+#define MAX_MESSAGE 4096       // bytes of an error message kept
 
 // ---- Budget: memory and time --------------------------------------------------
 
@@ -245,9 +246,9 @@ static int sandbox_main(lua_State *S) {
 
 // ---- Copying plain data out -------------------------------------------------------
 
-// A table met again is copied again, as the model reads it anyway: the
-// copy's size is counted against the memory budget, so a few tables that
-// refer to each other many times over cannot expand into gigabytes here.
+// A table met again is checked (or copied) again, as the model reads it
+// anyway: its size is counted against the memory budget, so a few tables
+// that refer to each other many times over cannot expand into gigabytes.
 typedef struct {
     int type;  // of the key
     const char *s;
@@ -439,6 +440,13 @@ static int describe(lua_State *S) {
         lua_pushvalue(S, 2);
     } else {
         lua_pushfstring(S, "%s: (error object is a %s value)", f->name, luaL_typename(S, 2));
+    }
+    size_t length;
+    const char *message = lua_tolstring(S, -1, &length);
+    if (length > MAX_MESSAGE) {  // error(string.rep("x", 1e8)) is not a message
+        lua_pushlstring(S, message, MAX_MESSAGE);
+        lua_pushliteral(S, " [...]");
+        lua_concat(S, 2);
     }
     lua_setfield(S, LUA_REGISTRYINDEX, "labsh.failure");
     return 0;

@@ -122,11 +122,17 @@ test("a loop that catches the time error with pcall still ends", function()
   assert(not reason:find("stopped", 1, true), reason)
 end)
 
-test("a pattern that backtracks for hours inside C ends labsh after its budget", function()
-  local r = child('local s = ("a"):rep(3000); s:find(".-.-.-.-.-b")\n' .. VALID)
-  assert_eq(r.status, 1, "124 would be the outer timeout: a hang")
-  assert(r.stderr:find("took longer than 2 s to evaluate (stuck in a library function; forced exit)", 1, true),
-         r.stderr)
+test("a library function that runs for hours ends labsh after the budget", function()
+  for _, stuck in ipairs {
+    'local s = ("a"):rep(3000); s:find(".-.-.-.-.-b")',  -- a pattern that backtracks
+    'string.rep("", 1e18)',                               -- no Lua instruction to count
+    "table.move({}, 1, math.maxinteger - 1, 2)",
+  } do
+    local r = child(stuck .. "\n" .. VALID)
+    assert_eq(r.status, 1, "124 would be the outer timeout: a hang")
+    assert(r.stderr:find("took longer than 2 s to evaluate (stuck in a library function; forced exit)", 1, true),
+           r.stderr)
+  end
 end)
 
 test("--timeout stops an inventory that is still evaluating", function()
@@ -252,9 +258,11 @@ return inv]], 'local nodes = lab.inventory.current().nodes print(nodes[1].tags[1
   assert_eq(r.stdout, "shared\tshared\n")
 end)
 
-test("an error in the inventory names its file and line; a non-string error says its type", function()
+test("an error in the inventory names its file and line; a non-string error says its type; a huge one is cut", function()
   refused('\nerror("no site yet")\n' .. VALID, ":2: no site yet")
   refused("error({})\n" .. VALID, "(error object is a table value)")
+  local long = refused('error(("x"):rep(1e6))\n' .. VALID, "xxx [...]")
+  assert(#long < 5000, #long)
 end)
 
 -- ---- Jobs in an inventory are data too ----------------------------------------------
