@@ -5,7 +5,9 @@
 ---Configuration files computed from the current inventory. The functions
 ---return text and write nothing; `labsh -m gen bind|openwrt --out DIR` writes
 ---the files (each atomically). A generator that cannot express the inventory
----raises an error object of kind "gen".
+---raises an error object of kind "gen". Inventory text reaches every file as
+---data only: in comments, quoted UCI values or escaped YAML scalars (the loader
+---has refused control characters already).
 lab.gen = {}
 
 ---BIND9 zone files: the forward zone of site.domain (an A/AAAA record per
@@ -33,6 +35,8 @@ function lab.gen.openwrt(opts) end
 ---its `for`, labels severity, response and rule (and the inventory's), and
 ---annotations summary and runbook_url. A rule with a `check` fires on
 ---labsh_check_status{check="NAME"} >= 2. `promtool check rules` accepts it.
+---Label values and annotations are written so that Prometheus prints them as
+---the inventory has them: "{{" in a summary is text, not a Go template.
 ---@return string text
 function lab.gen.prometheus_rules() end
 
