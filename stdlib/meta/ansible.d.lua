@@ -7,8 +7,9 @@
 ---read one back (`all`, `hosts`, `vars`, nested `children`, ranges such as
 ---`pve[1:3]`, `node[01:10]`, `rack[a:c]`), turn one into an inventory table.
 ---Malformed files raise an error object of kind "ansible" with `file` and
----`line`; YAML beyond what inventories use (anchors, aliases, tags, block
----scalars, several documents) is refused, naming the line.
+---`line`; YAML beyond what inventories use (anchors, aliases, tags other
+---than `!unsafe` before a quoted string, block scalars, several documents) is
+---refused, naming the line.
 lab.ansible = {}
 
 ---The current inventory (or `model`, from lab.inventory.model()) as an Ansible
@@ -16,7 +17,9 @@ lab.ansible = {}
 ---`ansible_host` (management or guest address) and vars (kind, role, cluster,
 ---vlan/vlans, zone, node, vcpu, ram_bytes, host_tags...); groups per kind and
 ---role (`hypervisor`, `proxmox`, `k8s_master`...), `zone_<zone>` with its
----`vlan_<id>` children. Sorted: the same model gives the same text.
+---`vlan_<id>` children. Sorted: the same model gives the same text. Text
+---holding a brace is tagged `!unsafe`, so Ansible never expands it as Jinja
+---(reading the file back takes the tag as plain text).
 ---@param model userdata?
 ---@return string yaml
 function lab.ansible.export(model) end
