@@ -10,10 +10,9 @@
 -- with a fixed seed. Each inventory is a Lua file written to a temporary
 -- directory and given to `labsh --inventory FILE -m gen TARGET --out DIR`.
 
+local host = require "labsh.host"
 local labsh = os.getenv("LABSH_BIN") or arg[-1]
-local tmp = os.tmpname()
-os.remove(tmp)
-assert(os.execute("mkdir -p " .. tmp))
+local tmp = host.temp_directory("labsh-gen-injection-spec")
 
 ----------------------------------------------------------------------------
 -- Running programs
@@ -109,7 +108,7 @@ local case_number = 0
 local function generate(inventory, target)
   case_number = case_number + 1
   local dir = ("%s/case%d"):format(tmp, case_number)
-  assert(os.execute("mkdir -p " .. dir .. "/out"))
+  assert_eq(run({ "mkdir", "-p", dir .. "/out" }).status, 0, "mkdir " .. dir)
   local file = dir .. "/inventory.lua"
   write_file(file, "return " .. lua_source(inventory) .. "\n")
   local argv = { labsh, "--inventory", file, "-m", "gen", target, "--out", dir .. "/out" }
@@ -588,3 +587,5 @@ test("label and annotation names are Prometheus names", function()
   assert_load_refused("prometheus-rules", function(i) i.alerts[1].annotations = { ["a: b"] = "x" } end,
     "alerts[1].annotations", "is not an annotation name")
 end)
+
+test("(cleanup)", function() assert(host.remove_tree(tmp)) end)
