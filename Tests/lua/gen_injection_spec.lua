@@ -583,7 +583,7 @@ end)
 
 test("label and annotation names are Prometheus names", function()
   assert_load_refused("prometheus-rules", function(i) i.alerts[1].labels = { ["team\n  evil"] = "x" } end,
-    "alerts[1].labels", "is not a Prometheus label name")
+    "alerts[1].labels.team\\n  evil: 'team\\n  evil' is not a Prometheus label name", "")
   assert_load_refused("prometheus-rules", function(i) i.alerts[1].annotations = { ["a: b"] = "x" } end,
     "alerts[1].annotations", "is not an annotation name")
 end)

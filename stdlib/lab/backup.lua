@@ -33,7 +33,7 @@ end
 local function runs_by_name(source, names)
   if type(source) == "string" then
     local text = require("labsh.files").read(source)
-    if not text then error(("backup.check: cannot read %s"):format(source), 3) end
+    if not text then error(("backup.check: cannot read %s"):format(select(2, io.open(source, "rb")) or source), 3) end
     source = lab.json.decode(text)
   end
   if source == nil then return {} end

@@ -180,14 +180,16 @@ public enum AlertCatalogue {
             }
             for key in a.labels.keys.sorted() {
                 if !isLabelName(key) {
-                    log.error(path.appending("labels").appending(key), "'\(key)' is not a Prometheus label name")
+                    let shown = InventoryText.visible(key)  // a key may hold anything: never echo a control character
+                    log.error(path.appending("labels").appending(shown), "'\(shown)' is not a Prometheus label name")
                 } else if ownLabels.contains(key) {
                     log.error(path.appending("labels").appending(key), "'\(key)' is set by labsh from the rule")
                 }
             }
             for key in a.annotations.keys.sorted() {
                 if !isLabelName(key) {
-                    log.error(path.appending("annotations").appending(key), "'\(key)' is not an annotation name")
+                    let shown = InventoryText.visible(key)
+                    log.error(path.appending("annotations").appending(shown), "'\(shown)' is not an annotation name")
                 } else if ownAnnotations.contains(key) {
                     log.error(path.appending("annotations").appending(key),
                               "'\(key)' comes from the rule's \(key == "summary" ? "summary" : "runbook")")

@@ -55,10 +55,10 @@ extension Inventory {
             var out: [String: String] = [:]
             for (k, value) in m {
                 guard case .string(let s) = value else {
-                    t.log.error(path.appending(k), "expected a string, got a \(value.typeName)")
+                    t.log.error(path.appending(InventoryText.visible(k)), "expected a string, got a \(value.typeName)")
                     continue
                 }
-                out[k] = t.checkedText(s, at: path.appending(k))
+                out[k] = t.checkedText(s, at: path.appending(InventoryText.visible(k)))
             }
             return out
         default:
