@@ -1,8 +1,10 @@
--- audit: the audit log of every change, runbook and job run
+-- audit: the audit log of every change, runbook and job run.
+--
+-- The audit log of every change, runbook and job run
 -- ($LABSH_STATE_DIR/audit.log, one JSON line each, written by labsh.gate).
 --
 --   labsh -m audit tail [-n 20] [--action runbook] [--target NAME]
---   labsh --format json -m audit tail        the lines as they are stored
+--   labsh --format json -m audit tail        the entries as one JSON list
 
 local cli = require "labsh.cli"
 local gate = require "labsh.gate"
@@ -10,23 +12,20 @@ local gate = require "labsh.gate"
 local PARAMS = {
   name = "audit",
   formats = { "text", "json" },
-  summary = "audit tail: the newest entries of the audit log (" .. gate.audit_path() .. ")",
-  params = {
-    { "-n", "N", "how many entries (default 20)", convert = function(v) return math.tointeger(tonumber(v)) end },
-    { "--action", "ACTION", "only this action (runbook, job.run, restic.forget, ...)" },
-    { "--target", "NAME", "only entries about NAME" },
+  summary = "the audit log of every change, runbook and job run (" .. gate.audit_path() .. ")",
+  commands = {
+    { "tail", "the newest entries",
+      params = {
+        { "-n", "N", "how many entries", type = "count", default = 20 },
+        { "--action", "ACTION", "only this action (runbook, job.run, restic.forget, ...)" },
+        { "--target", "NAME", "only entries about NAME" },
+      } },
   },
+  exit = "0 done, 2 usage",
 }
 
-local args = { ... }
-local command = table.remove(args, 1)
-if command == "--help" or command == "-h" or command == nil then
-  print(cli.usage(PARAMS))
-  os.exit(command == nil and 1 or 0)
-end
-if command ~= "tail" then error(("unknown command '%s'\n%s"):format(command, cli.usage(PARAMS)), 0) end
-local opts = cli.parse(args, PARAMS)
-local limit = opts.n or 20
+local opts = cli.parse({ ... }, PARAMS)
+local limit = opts.n
 
 local entries = {}
 local file = io.open(gate.audit_path(), "r")
@@ -41,12 +40,14 @@ if file then
   file:close()
 end
 
+if cli.json() then  -- one JSON document: the entries as stored, oldest first
+  local list = {}
+  for i, e in ipairs(entries) do list[i] = e.entry end
+  print(lab.json.encode(setmetatable(list, lab.json.array), { sort_keys = true }))
+  return
+end
 for _, e in ipairs(entries) do
-  if lab.options.format == "json" then
-    print(e.line)
-  else
-    local x = e.entry
-    print(("%s  %-8s %-16s %-20s %s%s"):format(x.time, x.user or "?", x.action or "?", tostring(x.target or "-"),
-      x.outcome or "?", x.dry_run and " (dry run)" or ""))
-  end
+  local x = e.entry
+  print(("%s  %-8s %-16s %-20s %s%s"):format(x.time, x.user or "?", x.action or "?", tostring(x.target or "-"),
+    x.outcome or "?", x.dry_run and " (dry run)" or ""))
 end

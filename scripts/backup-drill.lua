@@ -14,37 +14,24 @@
 -- The scratch directory is removed in every case, also on Ctrl-C/--timeout.
 -- Exit status: 0 passed, 1 failed (the reason on stderr).
 
-require("labsh.cli").refuse_unsupported { name = "backup-drill", formats = { "text", "json" } }
-
+local cli = require "labsh.cli"
 local gate = require "labsh.gate"
 local host = require "labsh.host"
 
-local function usage(message)
-  io.stderr:write("backup-drill: ", message, "\n",
-    "usage: labsh -m backup-drill REPO [--password env:NAME|file:PATH] [--snapshot ID]\n")
-  os.exit(1)
-end
+local PARAMS = {
+  name = "backup-drill",
+  summary = "prove that a restic repository gives its data back: restore, verify, compare",
+  formats = { "text", "json" },
+  args = { { "REPO", "the restic repository", key = "repo", required = true } },
+  params = {
+    { "--password", "REF", "the repository's password: env:NAME or file:PATH" },
+    { "--snapshot", "ID", "the snapshot to restore", default = "latest" },
+    { "--restic", "PROGRAM", "the restic program to run" },
+  },
+  exit = "0 passed (or --dry-run), 1 failed (the reason on stderr), 2 usage",
+}
 
-local function parse(args)
-  local opts = { snapshot = "latest" }
-  local i = 1
-  while i <= #args do
-    local a = args[i]
-    if a == "--password" or a == "--snapshot" or a == "--restic" then
-      opts[a:sub(3)] = args[i + 1] or usage(a .. " needs a value")
-      i = i + 2
-    elseif a:match("^%-") then
-      usage("unknown option " .. a)
-    elseif opts.repo then
-      usage("one repository at a time")
-    else
-      opts.repo = a
-      i = i + 1
-    end
-  end
-  if not opts.repo then usage("no repository given") end
-  return opts
-end
+local function parse(args) return cli.parse(args, PARAMS) end
 
 -- What restic's node types are called in find's %y.
 local FIND_TYPE = { f = "file", d = "dir", l = "symlink", p = "fifo", s = "socket", c = "chardev", b = "dev" }
@@ -134,13 +121,17 @@ local function record_metric(repo, passed, report)
   if not written then io.stderr:write("backup-drill: could not record the metric: ", tostring(why), "\n") end
 end
 
-local opts = parse(arg)
+local opts = parse({ ... })
 local started = lab.sys.monotonic()
 local report = { repo = opts.repo }
 local passed, err = pcall(drill, opts, report)
 report.seconds = lab.sys.monotonic() - started
 if report.dry_run then
-  io.stdout:write("backup drill on ", opts.repo, ": dry run, nothing restored\n")
+  if cli.json() then
+    print(lab.json.encode(report, { sort_keys = true }))
+  else
+    io.stdout:write("backup drill on ", opts.repo, ": dry run, nothing restored\n")
+  end
   os.exit(0)
 end
 report.passed = passed

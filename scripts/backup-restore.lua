@@ -1,4 +1,6 @@
--- backup-restore: bring data back from a restic repository (plan §5.1 DR
+-- backup-restore: restore a restic snapshot and verify it, as a runbook.
+--
+-- Bring data back from a restic repository (plan §5.1 DR
 -- procedures), as a runbook.
 --
 --   labsh -m backup-restore --repo /srv/restic/pve1 --target /srv/restore --dry-run

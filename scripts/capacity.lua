@@ -9,26 +9,23 @@
 --
 -- Used figures come live from Prometheus when the inventory names one.
 
-local USAGE = "usage: labsh -m capacity [--format text|json|html] [--out FILE] [--months N]"
-require("labsh.cli").refuse_unsupported { name = "capacity", formats = { "text", "json", "html" } }
+local cli = require "labsh.cli"
 
-local format, out, months = lab.options.format or "text", nil, 24
-do
-  local i = 1
-  while arg and arg[i] do
-    local a = arg[i]
-    if a == "--format" then format = arg[i + 1]; i = i + 1
-    elseif a == "--out" then out = arg[i + 1]; i = i + 1
-    elseif a == "--months" then months = math.tointeger(tonumber(arg[i + 1])); i = i + 1
-    elseif a == "-h" or a == "--help" then print(USAGE) os.exit(0)
-    else io.stderr:write(("capacity: unexpected argument '%s'\n%s\n"):format(a, USAGE)) os.exit(1) end
-    i = i + 1
-  end
-  if format ~= "text" and format ~= "json" and format ~= "html" then
-    io.stderr:write(("capacity: unknown format '%s'\n%s\n"):format(tostring(format), USAGE)) os.exit(1)
-  end
-  if not months or months < 1 then io.stderr:write("capacity: --months wants a positive integer\n") os.exit(1) end
-end
+local PARAMS = {
+  name = "capacity",
+  summary = "the capacity report (§5.4) and the failure simulation: bars, forecast, n-1, SPOFs",
+  formats = { "text", "json", "html" },
+  params = {
+    { "--out", "FILE", "--format html: the page to write (atomically)" },
+    { "--months", "N", "forecast horizon in months", type = "count", default = 24 },
+  },
+  exit = "0 done, 1 the page could not be written, 2 usage",
+}
+
+local opts = cli.parse({ ... }, PARAMS)
+local format, out, months = lab.options.format or "text", opts.out, opts.months
+if format == "html" and not out then cli.usage_error(PARAMS, "--format html needs --out FILE") end
+if format ~= "html" and out then cli.usage_error(PARAMS, "--out is for --format html") end
 
 local report = lab.capacity.report()
 local n1 = lab.sim.n_minus_1()
@@ -162,7 +159,6 @@ end
 
 -- ---- HTML ----------------------------------------------------------------------
 
-if not out then io.stderr:write("capacity: --format html needs --out FILE\n") os.exit(1) end
 
 local function esc(s)
   return (tostring(s):gsub("[&<>\"']", { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&#39;" }))

@@ -1,4 +1,6 @@
--- certificate-renewal: TLS certificate expiry of service endpoints as a
+-- certificate-renewal: TLS certificate expiry as a Nagios check; renews those due.
+--
+-- TLS certificate expiry of service endpoints as a
 -- Monitoring Plugins check (plan §5.2: P2 under 7 days, P3 under 30), and
 -- optionally the renewal of those due.
 --
@@ -13,15 +15,16 @@
 local cli = require "labsh.cli"
 local review = require "labsh.review"
 
+-- A Monitoring Plugins check: a usage error is UNKNOWN, exit 3.
 local PARAMS = {
-  name = "certificate-renewal",
+  name = "certificate-renewal", check = "CERTIFICATES",
   summary = "TLS expiry of endpoints as a check (P2 < 7 d, P3 < 30 d); --renew runs a renewal",
   params = {
     { "--cert", "HOST:PORT", "an endpoint to check (repeatable)", multiple = true },
     { "--renew", "COMMAND", "run COMMAND (sh -c; $ENDPOINT set) for each certificate under 30 days" },
-    { "--now", "TIME", "as of TIME (Unix seconds or RFC 3339)",
-      convert = function(v) return require("labsh.times").parse(v) end },
+    { "--now", "TIME", "as of TIME (Unix seconds or RFC 3339)", type = "time" },
   },
+  exit = "0 OK, 1 WARNING (one under 30 days), 2 CRITICAL (one under 7), 3 UNKNOWN (also a usage error)",
 }
 
 lab.check.guard("CERTIFICATES", function(...)

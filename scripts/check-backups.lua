@@ -1,4 +1,6 @@
--- check-backups: the inventory's backups against the plan (§5.1, §9), as a
+-- check-backups: the inventory's backups against the plan, as a Nagios check.
+--
+-- The inventory's backups against the plan (§5.1, §9), as a
 -- Monitoring Plugins check for Nagios, Icinga and friends.
 --
 --   labsh -m check-backups --source FILE     runs or snapshots from a JSON file
@@ -11,31 +13,31 @@
 -- Perfdata per backup: age (warn: the schedule's allowed age, crit: the RPO),
 -- runs, success percent and missed runs over 30 days.
 
-require("labsh.cli").refuse_unsupported { name = "check-backups", formats = { "text", "json" } }
+local cli = require "labsh.cli"
 
-local USAGE = [==[
-usage: labsh -m check-backups [--source FILE | restic REPO [--password REF]]
-  --source FILE    JSON: {"NAME": [{"time": ..., "ok": true}, ...]} or restic snapshots
-  restic REPO      the snapshots of a restic repository (tag them with the backup's name)
-  --password REF   the repository's password, "env:NAME" or "file:PATH"]==]
+-- A Monitoring Plugins check: a usage error is UNKNOWN, exit 3.
+local PARAMS = {
+  name = "check-backups", check = "BACKUPS",
+  summary = "the inventory's backups against the plan (§5.1, §9) as a Nagios/Icinga check",
+  formats = { "text", "json" },
+  args = {
+    { "restic", "the word restic, then REPO: the snapshots of a restic repository", key = "restic",
+      choices = { "restic" } },
+    { "REPO", "the repository (tag its snapshots with the backup's name)", key = "repo" },
+  },
+  params = {
+    { "--source", "FILE", 'JSON: {"NAME": [{"time": ..., "ok": true}, ...]} or restic snapshots' },
+    { "--password", "REF", 'the repository\'s password, "env:NAME" or "file:PATH"' },
+  },
+  exit = "0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also a usage error or any failure)",
+}
 
 local function parse(args)
-  local opts, i = {}, 1
-  while i <= #args do
-    local a = args[i]
-    if a == "--help" or a == "-h" then
-      print(USAGE)
-      os.exit(0)
-    elseif a == "--source" and args[i + 1] then
-      opts.file, i = args[i + 1], i + 2
-    elseif a == "restic" and args[i + 1] then
-      opts.repo, i = args[i + 1], i + 2
-    elseif a == "--password" and args[i + 1] then
-      opts.password, i = args[i + 1], i + 2
-    else
-      error(("unexpected argument '%s'\n%s"):format(a, USAGE), 0)
-    end
-  end
+  local opts = cli.parse(args, PARAMS)
+  if opts.restic and not opts.repo then cli.usage_error(PARAMS, "restic needs REPO") end
+  if opts.repo and opts.source then cli.usage_error(PARAMS, "give --source FILE or restic REPO, not both") end
+  if opts.password and not opts.repo then cli.usage_error(PARAMS, "--password is for restic REPO") end
+  opts.file = opts.source
   return opts
 end
 

@@ -1,8 +1,13 @@
--- demo: what `make run` shows until the daily report arrives (issue 7):
+-- demo: a first look at the homelab labsh knows.
+--
+-- What `make run` shows until the daily report arrives (issue 7):
 -- a first look at the homelab labsh knows. Run it with `labsh -m demo`;
 -- copy it to start a script of your own.
 
-require("labsh.cli").refuse_unsupported { name = "demo" }
+require("labsh.cli").parse({ ... }, {
+  name = "demo", summary = "a first look at the homelab labsh knows (copy it to start a script)",
+  exit = "0 done, 2 usage",
+})
 
 local pretty = require "labsh.pretty"
 

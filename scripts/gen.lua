@@ -20,9 +20,11 @@
 --           P3 ticket, P4 daily digest) to the inventory's alerting receivers
 --           (amtool check-config).
 --
--- Files go to DIR, by default the current directory; nothing is printed to
--- stdout but one line per file (to look at a file without writing it:
--- labsh -e 'print(lab.gen.openwrt().firewall)').
+-- Files go to DIR (made when it does not exist); nothing is printed to
+-- stdout but one line per file. Without --out, a target that makes one file
+-- (ansible, prometheus-rules, alertmanager) prints it on stdout and writes
+-- nothing; one that makes several (bind, openwrt) is refused (exit 2): files
+-- never land in the current directory by surprise.
 --
 -- Writing is atomic: each file is written to a temporary file in DIR, flushed,
 -- closed and renamed over the old one, so a reader (named, netifd) sees the old
@@ -38,65 +40,32 @@
 --
 -- Exit status: 0 done, 1 a generator or a write failed, 2 bad usage.
 
-require("labsh.cli").refuse_unsupported { name = "gen" }
-
+local cli = require "labsh.cli"
 local files = require "labsh.files"
+local host = require "labsh.host"
 
-local USAGE = [[
-usage: labsh -m gen bind [--out DIR] [--serial N]
-       labsh -m gen openwrt [--out DIR]
-       labsh -m gen ansible [--out DIR]
-       labsh -m gen prometheus-rules [--out DIR]
-       labsh -m gen alertmanager [--out DIR]
-]]
+local TARGETS = { "bind", "openwrt", "ansible", "prometheus-rules", "alertmanager" }
 
-local function usage_error(message)
-  io.stderr:write("gen: ", message, "\n", USAGE)
-  os.exit(2)
-end
+local PARAMS = {
+  name = "gen",
+  summary = "write configuration files generated from the inventory (BIND, OpenWrt, Ansible, Prometheus, Alertmanager)",
+  args = { { "TARGET", table.concat(TARGETS, ", "), key = "target", required = true, choices = TARGETS } },
+  params = {
+    { "--out", "DIR", "write the files into DIR (made if missing); without it one file goes to stdout" },
+    { "--serial", "N", "bind: every zone gets serial N (reproducible output)", type = "count" },
+  },
+  exit = "0 done, 1 a generator or a write failed, 2 usage",
+}
 
 local function fail(message)
   io.stderr:write("gen: ", tostring(message), "\n")
   os.exit(1)
 end
 
-----------------------------------------------------------------------------
--- Arguments
-
 local function parse_arguments(...)
-  local args = { out = "." }
-  local list = { ... }
-  local i = 1
-  local function value_of(option)
-    i = i + 1
-    if list[i] == nil then usage_error(option .. " needs a value") end
-    return list[i]
-  end
-  while i <= #list do
-    local word = list[i]
-    local option, inline = word:match("^(%-%-%w+)=(.*)$")
-    option = option or word
-    if option == "-h" or option == "--help" then
-      io.stdout:write(USAGE)
-      os.exit(0)
-    elseif option == "--out" then
-      args.out = inline or value_of("--out")
-    elseif option == "--serial" then
-      local text = inline or value_of("--serial")
-      args.serial = math.tointeger(tonumber(text))
-      if not args.serial or args.serial < 1 then usage_error("--serial needs a positive integer, not '" .. text .. "'") end
-    elseif word:sub(1, 1) == "-" then
-      usage_error("unknown option '" .. word .. "'")
-    elseif args.target == nil then
-      args.target = word
-    else
-      usage_error("unexpected argument '" .. word .. "'")
-    end
-    i = i + 1
-  end
-  if args.target == nil then usage_error("which files? bind, openwrt, ansible, prometheus-rules or alertmanager") end
-  if args.out == "" then usage_error("--out needs a directory") end
-  if args.serial and args.target ~= "bind" then usage_error("--serial is for bind only") end
+  local args = cli.parse({ ... }, PARAMS)
+  if args.out == "" then cli.usage_error(PARAMS, "--out needs a directory") end
+  if args.serial and args.target ~= "bind" then cli.usage_error(PARAMS, "--serial is for bind only") end
   return args
 end
 
@@ -105,12 +74,39 @@ end
 
 local read_file, write_atomically = files.read, files.write_atomically
 
+-- Where files go (nil: stdout) and the target's name, for messages.
+local out_dir, target_name
+
 local function path_in(dir, file)
+  dir = dir or "."
   return dir:sub(-1) == "/" and dir .. file or dir .. "/" .. file
 end
 
---- Writes each { path =, text =, note = } that differs from what is on disk.
+-- The directory files go to: made when missing (said on stderr; under
+-- --dry-run only said).
+local function prepare_out(dir)
+  local probe = io.open(dir .. "/.", "r")
+  if probe then probe:close() return end
+  if lab.options.dry_run then
+    io.stderr:write("gen: would create directory ", dir, "\n")
+    return
+  end
+  local ok, err = pcall(host.make_directories, dir)
+  if not ok then fail(("cannot create the --out directory %s: %s"):format(dir, tostring(err))) end
+  io.stderr:write("gen: created directory ", dir, "\n")
+end
+
+--- Writes each { path =, text =, note = } that differs from what is on disk;
+--- without --out, the one file's text goes to stdout.
 local function write_all(files)
+  if not out_dir then
+    if #files ~= 1 then
+      cli.usage_error(PARAMS, ("%s makes %d files: give --out DIR"):format(target_name, #files))
+    end
+    io.stdout:write(files[1].text)
+    return
+  end
+  prepare_out(out_dir)
   for _, file in ipairs(files) do
     local note = file.note and (" (" .. file.note .. ")") or ""
     local old = read_file(file.path)
@@ -207,6 +203,5 @@ end
 ----------------------------------------------------------------------------
 
 local args = parse_arguments(...)
-local target = targets[args.target]
-if not target then usage_error("unknown target '" .. args.target .. "' (bind, openwrt, ansible, prometheus-rules or alertmanager)") end
-target(args)
+out_dir, target_name = args.out, args.target
+targets[args.target](args)

@@ -3,14 +3,29 @@
 --   labsh -m inventory init     write the built-in homelab to
 --                               $XDG_CONFIG_HOME/labsh/inventory.lua (never
 --                               over an existing file), to edit from there
---   labsh -m inventory check    load the inventory labsh uses and report
+--   labsh -m inventory check [FILE]
+--                               load FILE (default: the inventory labsh
+--                               uses, --inventory FILE) and report
 --
 -- --dry-run (before or after -m inventory) says what init would write and
 -- writes nothing.
 --
 -- Exit status: 0 done, 1 refused or invalid, 2 usage.
 
-require("labsh.cli").refuse_unsupported { name = "inventory" }
+local cli = require "labsh.cli"
+
+local PARAMS = {
+  name = "inventory",
+  summary = "start an inventory of your own (init) or check one (check)",
+  formats = { "text", "json" },
+  commands = {
+    { "init", "write the built-in homelab to $XDG_CONFIG_HOME/labsh/inventory.lua (never over a file)" },
+    { "check", "load FILE (default: the inventory labsh uses) and report it",
+      args = { { "FILE", "an inventory file", key = "file" } } },
+  },
+  exit = "0 done, 1 refused or invalid, 2 usage",
+}
+local opts = cli.parse({ ... }, PARAMS)
 
 local files = require "labsh.files"
 local host = require "labsh.host"
@@ -33,6 +48,11 @@ local function write_new_file(path, text)
   if not ok then fail(("cannot write %s: %s"):format(path, err)) end
 end
 
+-- A line for people, or the same as one JSON document.
+local function say(text, data)
+  print(cli.json() and lab.json.encode(data, { sort_keys = true }) or text)
+end
+
 local function init()
   local directory, path = config_file()
   local existing = io.open(path, "r")
@@ -41,27 +61,27 @@ local function init()
     fail(("%s exists; labsh will not overwrite it"):format(path))
   end
   if lab.options.dry_run then
-    print(("would write %s: the plan's homelab (--dry-run: nothing written)"):format(path))
+    say(("would write %s: the plan's homelab (--dry-run: nothing written)"):format(path), { path = path, written = false })
     return
   end
   host.make_directories(directory)
   write_new_file(path, host.embedded("stdlib/labsh/homelab.lua"))
-  print(("wrote %s: the plan's homelab, to edit; labsh uses it from now on"):format(path))
+  say(("wrote %s: the plan's homelab, to edit; labsh uses it from now on"):format(path), { path = path, written = true })
 end
 
 local function check()
-  local ok, err = pcall(lab.inventory.load, lab.inventory.path())
+  local ok, err = pcall(lab.inventory.load, opts.file or lab.inventory.path())
   if not ok then fail(tostring(err)) end
   local summary = lab.inventory.summary()
+  if cli.json() then
+    summary.warnings = setmetatable(summary.warnings, lab.json.array)
+    print(lab.json.encode(summary, { sort_keys = true }))
+    return
+  end
   print(("%s: %d nodes, %d guests, %d VLANs, %d services"):format(
     summary.file, summary.nodes, summary.guests, summary.vlans, summary.services))
   for _, warning in ipairs(summary.warnings) do print("warning: " .. warning) end
 end
 
 local commands = { init = init, check = check }
-local command = commands[(...)]
--- an argument this script does not know is refused, never ignored
-if not command or select("#", ...) > 1 then
-  fail("usage: labsh [--dry-run] -m inventory init|check", 2)
-end
-command()
+commands[opts.command]()

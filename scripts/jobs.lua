@@ -1,4 +1,6 @@
--- jobs: the scheduled jobs of lab.job (job files on the script path and the
+-- jobs: the scheduled jobs: list, run, run-due for cron, history, export.
+--
+-- The scheduled jobs of lab.job (job files on the script path and the
 -- inventory's `jobs` section).
 --
 --   labsh -m jobs list                     name, schedule, next run, last result
@@ -13,21 +15,34 @@
 -- A crontab line that runs them all:
 --   * * * * *  labsh -m jobs run-due
 
-local USAGE = [==[
-usage: labsh -m jobs COMMAND
-  list                     the jobs: schedule, next run, last result
-  next [NAME] [--count N]  the next fire times (default: every job, 1 each)
-  run NAME                 run a job now; exit status: the run's (0 ok, 1 failed,
-                           124 timed out; a skipped run exits 0)
-  run-due                  run what fell due since the last call (for cron, every minute)
-  daemon                   run-due at every minute, in the foreground
-  history [NAME] [--limit N]  past runs, with success rate, MTTR and MTBF per job
-  export --crontab         crontab lines for the jobs
-  export --systemd DIR     a .service and a .timer per job into DIR
-options (before or after -m jobs): --format json (machine output),
-  --dry-run (run nothing: say on stderr what would run), --yes, --inventory FILE]==]
+local cli = require "labsh.cli"
 
-require("labsh.cli").refuse_unsupported { name = "jobs", formats = { "text", "json" } }
+local PARAMS = {
+  name = "jobs",
+  summary = "the scheduled jobs: list, next fire times, run, run-due for cron, history, export",
+  formats = { "text", "json" },
+  commands = {
+    { "list", "the jobs: schedule, next run, last result" },
+    { "next", "the next fire times (default: every job, 1 each)",
+      args = { { "NAME", "a job", key = "name" } },
+      params = { { "--count", "N", "how many fire times per job", type = "count", default = 1 } } },
+    { "run", "run a job now (exit status: the run's: 0 ok or skipped, 1 failed, 124 timed out)",
+      args = { { "NAME", "the job to run", key = "name", required = true } } },
+    { "run-due", "run what fell due since the last call (for cron, every minute)" },
+    { "daemon", "run-due at every minute, in the foreground" },
+    { "history", "past runs, with success rate, MTTR and MTBF per job",
+      args = { { "NAME", "a job", key = "name" } },
+      params = { { "--limit", "N", "how many runs", type = "count", default = 20 } } },
+    { "export", "crontab lines (--crontab) or a .service and .timer per job into DIR (--systemd DIR)",
+      params = { { "--crontab", nil, "crontab lines on stdout" },
+                 { "--systemd", "DIR", "write labsh-NAME.service and .timer units into DIR" } } },
+    -- internal: the child process of a function job
+    { "exec", args = { { "NAME", key = "name", required = true } }, hidden = true },
+  },
+  exit = "0 done (run: the run's status), 1 failed, 2 usage, 124 a run timed out",
+}
+
+local opts = cli.parse({ ... }, PARAMS)
 
 local job = lab.job
 local json = lab.options.format == "json"
@@ -99,13 +114,8 @@ function commands.list()
   })
 end
 
-function commands.next(args)
-  local count, name = 1, nil
-  local i = 1
-  while i <= #args do
-    if args[i] == "--count" then count, i = math.tointeger(tonumber(args[i + 1])) or 1, i + 2
-    else name, i = args[i], i + 1 end
-  end
+function commands.next()
+  local count, name = opts.count, opts.name
   local rows = {}
   for _, j in ipairs(name and { job.get(name) } or job.list()) do
     for _, t in ipairs(job.next(j.name, count)) do rows[#rows + 1] = { job = j.name, time = t } end
@@ -126,16 +136,15 @@ local function report(record)
   end
 end
 
-function commands.run(args)
-  if not args[1] then error("jobs run NAME: which job?\n" .. USAGE, 0) end
-  local record = job.run(args[1])
+function commands.run()
+  local record = job.run(opts.name)
   report(record)
   os.exit(EXIT[record.status] or 1, true)
 end
 
 -- Internal: the child process of a function job.
-function commands.exec(args)
-  local j = job.get(args[1])
+function commands.exec()
+  local j = job.get(opts.name)
   if type(j.run) ~= "function" then error(("job %s does not run a function"):format(j.name), 0) end
   local result, why = j.run(j)
   if result == false or (result == nil and why) then
@@ -163,12 +172,8 @@ function commands.daemon()
   end
 end
 
-function commands.history(args)
-  local name, limit, i = nil, 20, 1
-  while i <= #args do
-    if args[i] == "--limit" then limit, i = math.tointeger(tonumber(args[i + 1])) or 20, i + 2
-    else name, i = args[i], i + 1 end
-  end
+function commands.history()
+  local name, limit = opts.name, opts.limit
   if name then job.get(name) end
   local runs = job.history(name, limit)
   local stats = {}
@@ -200,22 +205,15 @@ function commands.history(args)
     .. " MTBF: good operation between failures (target > 30d).")
 end
 
-function commands.export(args)
-  if args[1] == "--crontab" then
+function commands.export()
+  if opts.crontab and opts.systemd then cli.usage_error(PARAMS, "export: --crontab or --systemd DIR, not both") end
+  if opts.crontab then
     io.write(job.crontab())
-  elseif args[1] == "--systemd" and args[2] then
-    for _, path in ipairs(job.systemd(args[2])) do print(path) end
+  elseif opts.systemd then
+    for _, path in ipairs(job.systemd(opts.systemd)) do print(path) end
   else
-    error("jobs export --crontab | --systemd DIR\n" .. USAGE, 0)
+    cli.usage_error(PARAMS, "export what? --crontab or --systemd DIR")
   end
 end
 
-local args = { ... }
-local command = table.remove(args, 1)
-if command == nil or command == "--help" or command == "-h" or command == "help" then
-  print(USAGE)
-  os.exit(command == nil and 1 or 0)
-end
-local run = commands[command]
-if not run then error(("unknown command '%s'\n%s"):format(command, USAGE), 0) end
-run(args)
+commands[opts.command]()

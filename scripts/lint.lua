@@ -1,20 +1,29 @@
--- lint: check the inventory, then hold the totals the plan states against
+-- lint: check the inventory and the totals the plan states.
+--
+-- Check the inventory, then hold the totals the plan states against
 -- the totals of the nodes it lists.
 --
 --   labsh -m lint                      the inventory labsh uses
 --   labsh --inventory FILE -m lint     another one
 --
--- Prints one line per finding. Exit status: 0 nothing to report, 1 findings,
--- 2 the inventory does not load (its errors are printed).
+-- Prints one line per finding (--format json: {"findings": [...]}).
+-- Exit status: 0 nothing to report, 1 findings or the inventory does not
+-- load (its errors are printed), 2 usage.
 
-require("labsh.cli").refuse_unsupported { name = "lint" }
-
+local cli = require "labsh.cli"
 local model = require "labsh.model"
+
+cli.parse({ ... }, {
+  name = "lint",
+  summary = "check the inventory, then the totals the plan states against its nodes",
+  formats = { "text", "json" },
+  exit = "0 nothing to report, 1 findings or the inventory does not load, 2 usage",
+})
 
 local ok, err = pcall(lab.inventory.load, lab.inventory.path())
 if not ok then
   io.stderr:write(tostring(err), "\n")
-  os.exit(2)
+  os.exit(1)
 end
 
 local findings = {}
@@ -86,5 +95,9 @@ for _, kind in ipairs(kinds) do
   end
 end
 
-for _, line in ipairs(findings) do print(line) end
+if cli.json() then
+  print(lab.json.encode({ findings = setmetatable(findings, lab.json.array) }))
+else
+  for _, line in ipairs(findings) do print(line) end
+end
 os.exit(#findings == 0 and 0 or 1)

@@ -1,11 +1,15 @@
--- monthly-review: the monthly review cycle of plan §12: patch management,
+-- monthly-review: the monthly review of plan §12 as one page.
+--
+-- The monthly review cycle of plan §12: patch management,
 -- the capacity planning update (headroom now and in 12 months at the
 -- inventory's growth rates), budget, documentation.
 --
 --   labsh -m monthly-review
 --   labsh --format json -m monthly-review
 --
--- Each item says "not configured" when its source is missing; exit 0.
+-- Each item says "not configured" when its source is missing. Exit status:
+-- 0 no section critical or failed; 1 a section is critical or could not be
+-- made; 2 usage.
 
 local cli = require "labsh.cli"
 local review = require "labsh.review"
@@ -15,9 +19,9 @@ local PARAMS = {
   formats = { "text", "json" },
   summary = "the monthly review (§12): patches, capacity planning, budget, documentation",
   params = {
-    { "--now", "TIME", "review as of TIME (Unix seconds or RFC 3339)",
-      convert = function(v) return require("labsh.times").parse(v) end },
+    { "--now", "TIME", "review as of TIME (Unix seconds or RFC 3339)", type = "time" },
   },
+  exit = review.EXIT_TEXT,
 }
 
 local CHECKLIST = {
@@ -50,3 +54,4 @@ else
   print()
   review.print(report, "Monthly review")
 end
+os.exit(review.exit_status(report), true)

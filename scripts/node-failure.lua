@@ -1,14 +1,16 @@
--- node-failure: the DR drill of plan §5.1 on paper: what happens when a
+-- node-failure: drill: what happens when a node fails.
+--
+-- The DR drill of plan §5.1 on paper: what happens when a
 -- node fails, and whether the remaining hypervisors can take its guests.
 --
---   labsh -m node-failure --node pve4
---   labsh --format json -m node-failure --node pve4
+--   labsh -m node-failure pve4              (or --node pve4)
+--   labsh --format json -m node-failure pve4
 --
 -- With the failure simulation (lab.sim) the answer covers Proxmox and etcd
 -- quorum, HA re-placement and services losing their SLO. Without it, the
 -- guests of the node are placed first-fit, largest first, by RAM on the
--- other hypervisors. Exit 0 when the homelab survives the failure, 2 when
--- it does not (guests stranded or quorum lost), 1 on error.
+-- other hypervisors. Exit 0 when the homelab survives the failure, 1 when
+-- it does not (guests stranded or quorum lost) or on error, 2 usage.
 
 local cli = require "labsh.cli"
 
@@ -16,12 +18,17 @@ local PARAMS = {
   name = "node-failure",
   formats = { "text", "json" },
   summary = "drill: what if NODE fails (§5.1 DR procedures)",
-  params = { { "--node", "NAME", "the node that fails (required)" } },
+  args = { { "NODE", "the node that fails (or --node NODE)", key = "name" } },
+  params = { { "--node", "NODE", "the node that fails" } },
+  exit = "0 the homelab survives, 1 it does not (guests stranded, quorum lost) or an error, 2 usage",
 }
 
 local opts = cli.parse({ ... }, PARAMS)
-if not opts.node then error("--node is required\n" .. cli.usage(PARAMS), 0) end
-local failed = lab.node(opts.node)  -- raises, naming the known nodes, for a typo
+if opts.node and opts.name and opts.node ~= opts.name then cli.usage_error(PARAMS, "one node at a time") end
+opts.node = opts.node or opts.name
+if not opts.node then cli.usage_error(PARAMS, "which node? give NODE (or --node NODE)") end
+local known, failed = pcall(lab.node, opts.node)
+if not known then cli.usage_error(PARAMS, (tostring(failed):gsub("^%S-:%d+: ", ""))) end
 local GiB = 1 << 30
 
 local result
@@ -73,4 +80,4 @@ else
   print(result.survives and "verdict: the homelab survives this failure"
     or "verdict: the homelab does NOT survive this failure")
 end
-os.exit(result.survives and 0 or 2)
+os.exit(result.survives and 0 or 1)

@@ -1,4 +1,6 @@
--- patch-window: patch nodes one at a time in the maintenance window (plan
+-- patch-window: patch nodes one at a time in the maintenance window.
+--
+-- Patch nodes one at a time in the maintenance window (plan
 -- §4.3 patch management, §5.3 change management), as a runbook.
 --
 --   labsh -m patch-window --playbook patch.yml --dry-run        the plan

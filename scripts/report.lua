@@ -9,8 +9,9 @@
 -- jobs. A section whose data source is not configured says so ("not
 -- configured: ...") instead of failing, and a source that fails (Prometheus
 -- down) makes its section "error" while the rest of the report still comes.
--- Exit status 0 when the report was made, whatever it found; 1 only when it
--- could not be made at all.
+-- Exit status (cron and monitoring believe it): 0 no section critical or
+-- failed; 1 a section is critical (a critical backup, a P1 alert firing) or
+-- could not be made (error, unknown); 2 usage.
 
 local cli = require "labsh.cli"
 local review = require "labsh.review"
@@ -23,9 +24,9 @@ local PARAMS = {
   params = {
     { "--backups", "SOURCE", "backup runs or restic snapshots as JSON (see lab.backup.check)" },
     { "--cert", "HOST:PORT", "an endpoint whose TLS certificate expiry to report (repeatable)", multiple = true },
-    { "--now", "TIME", "report as of TIME (Unix seconds or RFC 3339; default now)",
-      convert = function(v) return require("labsh.times").parse(v) end },
+    { "--now", "TIME", "report as of TIME (Unix seconds or RFC 3339; default now)", type = "time" },
   },
+  exit = review.EXIT_TEXT,
 }
 
 local opts = cli.parse({ ... }, PARAMS)
@@ -37,3 +38,4 @@ if lab.options.format == "json" then
 else
   review.print(report, "Daily operations report")
 end
+os.exit(review.exit_status(report), true)

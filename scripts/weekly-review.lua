@@ -1,11 +1,15 @@
--- weekly-review: the weekly review cycle of plan §12 as one page:
+-- weekly-review: the weekly review of plan §12 as one page.
+--
+-- The weekly review cycle of plan §12 as one page:
 -- monitoring (firing alerts), backup success and failures, security alerts
 -- (critical ones), capacity trending, and the jobs' reliability.
 --
 --   labsh -m weekly-review [--backups SOURCE]
 --   labsh --format json -m weekly-review
 --
--- Each item says "not configured" when its source is missing; exit 0.
+-- Each item says "not configured" when its source is missing. Exit status:
+-- 0 no section critical or failed; 1 a section is critical or could not be
+-- made; 2 usage.
 
 local cli = require "labsh.cli"
 local review = require "labsh.review"
@@ -16,9 +20,9 @@ local PARAMS = {
   summary = "the weekly review (§12): dashboards, backups, security alerts, capacity trending",
   params = {
     { "--backups", "SOURCE", "backup runs or restic snapshots as JSON (see lab.backup.check)" },
-    { "--now", "TIME", "review as of TIME (Unix seconds or RFC 3339)",
-      convert = function(v) return require("labsh.times").parse(v) end },
+    { "--now", "TIME", "review as of TIME (Unix seconds or RFC 3339)", type = "time" },
   },
+  exit = review.EXIT_TEXT,
 }
 
 -- §12 "Weekly": each item and the section that answers it.
@@ -48,3 +52,4 @@ else
   print()
   review.print(report, "Weekly review")
 end
+os.exit(review.exit_status(report), true)

@@ -23,6 +23,8 @@ struct Arguments {
     var options = LabOptions()
     var showHelp = false
     var showLabshVersion = false
+    /// `-m` and nothing after it: list the scripts on the path.
+    var listScripts = false
     /// Set when the command line is wrong: the message for the usage text.
     var error: String?
 
@@ -57,6 +59,11 @@ struct Arguments {
                 var value = String(decoding: chars[2...], as: UTF8.self)  // bytes, not Characters: cheaper at start-up
                 if value.isEmpty {
                     i += 1
+                    if i == argv.count && chars[1] == UInt8(ascii: "m") {  // `labsh -m`: the list
+                        listScripts = true
+                        script = 0
+                        return
+                    }
                     guard i < argv.count, argv[i].utf8.first != UInt8(ascii: "-") else {
                         script = i - 1
                         error = "'\(a)' needs argument"

@@ -25,6 +25,7 @@ final class Runner {
 
     /// Runs everything the command line asks; returns the exit status.
     func run() -> Int32 {
+        if args.listScripts { return ScriptList.print(scriptPath, json: args.options.format == "json") }
         if args.version && !args.interactive { printOut(String(cString: lh_copyright()) + "\n") }
         if args.ignoreEnvironment {
             "LUA_NOENV".push(L)

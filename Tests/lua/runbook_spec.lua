@@ -136,7 +136,7 @@ end)
 
 test("a missing parameter is an error with the usage; --help lists the steps", function()
   local r = run("open", "--yes")
-  assert_eq(r.status, 1)
+  assert_eq(r.status, 2)  -- a usage error (labsh.cli's contract)
   assert(r.stderr:find("--node is required", 1, true), r.stderr)
   r = run("open", "--help")
   assert_eq(r.status, 0)

@@ -1,4 +1,6 @@
--- k8s-bootstrap: the Kubernetes cluster of plan §2.1 with K3s: three
+-- k8s-bootstrap: the Kubernetes cluster of plan §2.1 with K3s, as a playbook.
+--
+-- The Kubernetes cluster of plan §2.1 with K3s: three
 -- servers with embedded etcd, then the workers, as three plays in order.
 --
 --   labsh --dry-run -m k8s-bootstrap     check mode: the plan, nothing installed

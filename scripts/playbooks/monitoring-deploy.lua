@@ -1,4 +1,6 @@
--- monitoring-deploy: node_exporter on every Linux host, for Prometheus's
+-- monitoring-deploy: node_exporter on every Linux host, as a playbook.
+--
+-- Node_exporter on every Linux host, for Prometheus's
 -- host metrics (plan §2.2 "Node Exporter", §5.2 alerts), as a playbook.
 --
 --   labsh --dry-run -m monitoring-deploy     check mode: what would change, with diffs

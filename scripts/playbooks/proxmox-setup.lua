@@ -1,4 +1,6 @@
--- proxmox-setup: the base configuration of the Proxmox VE nodes (plan §1.1,
+-- proxmox-setup: the base configuration of the Proxmox VE nodes, as a playbook.
+--
+-- The base configuration of the Proxmox VE nodes (plan §1.1,
 -- §3.1 "Proxmox host configuration"), as a playbook.
 --
 --   labsh --dry-run -m proxmox-setup     check mode: what would change, with diffs

@@ -1,4 +1,6 @@
--- security-hardening: the host side of the plan's security framework (§4.2
+-- security-hardening: the host side of the plan's security framework, as a playbook.
+--
+-- The host side of the plan's security framework (§4.2
 -- access control, §4.3 patch management, §4.4 CIS benchmarks), as a playbook.
 --
 --   labsh --dry-run -m security-hardening     check mode: what would change, with diffs

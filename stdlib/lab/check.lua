@@ -95,21 +95,36 @@ function check.result(spec)
   return line, check.codes[status]
 end
 
+-- An error as the one line a status line shows: the message without the
+-- position of the code that raised it ("labsh:scripts/x.lua:80: ").
+local function reason(err)
+  local text = require("labsh.gate").describe(err):match("^[^\n]*")
+  return (text:gsub("^%S-:%d+: ", ""))
+end
+
+-- Prints "NAME UNKNOWN: reason" and exits 3: a broken check never looks
+-- healthy. stderr gets the error with its position, for whoever debugs it.
+local function unknown(name, err)
+  io.stdout:write(("%s UNKNOWN: %s\n"):format(name, reason(err)))
+  io.stdout:flush()
+  io.stderr:write(require("labsh.gate").describe(err), "\n")
+  os.exit(3, true)
+end
+
 --- Runs `body`; an error in it prints "NAME UNKNOWN: error" and exits 3, so
 --- a broken check never looks healthy.
 function check.guard(name, body, ...)
-  local ok, err = xpcall(body, debug.traceback, ...)
-  if not ok then
-    io.stdout:write(("%s UNKNOWN: %s\n"):format(name, tostring(err):match("^[^\n]*")))
-    io.stderr:write(tostring(err), "\n")
-    os.exit(3, true)
-  end
+  local ok, err = pcall(body, ...)
+  if not ok then unknown(name, err) end
 end
 
---- lab.check{...}: prints the check's line and exits with its code.
+--- lab.check{...}: prints the check's line and exits with its code; a spec
+--- it cannot judge (a threshold that is not a range, a bad status) is
+--- UNKNOWN, exit 3.
 return setmetatable(check, {
   __call = function(_, spec)
-    local line, code = check.result(spec)
+    local ok, line, code = pcall(check.result, spec)
+    if not ok then unknown(type(spec) == "table" and type(spec.name) == "string" and spec.name or "CHECK", line) end
     io.stdout:write(line, "\n")
     io.stdout:flush()
     os.exit(code, true)

@@ -84,8 +84,17 @@ function runbook.usage(spec)
   for i, step in ipairs(type(spec.steps) == "table" and spec.steps or {}) do
     lines[#lines + 1] = ("  %d. %s%s"):format(i, step.title, step.rollback and "" or " (no rollback)")
   end
-  lines[#lines + 1] = "options: --dry-run plan only; --yes no questions (cron); --emergency outside the window"
+  lines[#lines + 1] = "options: --dry-run plan only; --yes no questions (cron); --emergency outside the window;"
+  lines[#lines + 1] = "  --format text|json"
+  lines[#lines + 1] = "exit status: 0 done or dry run, 1 failed, refused or declined, 2 usage, 3 rollback failed"
   return table.concat(lines, "\n")
+end
+
+-- A usage error: one line naming the problem, then the usage, on stderr;
+-- exit 2 (the script contract of labsh.cli), never a traceback.
+local function usage_error(spec, message)
+  io.stderr:write(("labsh -m %s: %s\n%s\n"):format(spec.name, message, runbook.usage(spec)))
+  os.exit(2, true)
 end
 
 --- The runbook's parameters from script arguments (`--name value`,
@@ -113,15 +122,15 @@ function runbook.parse(spec, args)
         name = a:match("^%-%-([%w_%-]+)$")
         if name then i, value = i + 1, args[i + 1] end
       end
-      if not name or not known[name] then fail(("%s: unexpected argument '%s'\n%s"):format(spec.name, a, runbook.usage(spec))) end
-      if value == nil then fail(("%s: --%s needs a value"):format(spec.name, name)) end
+      if not name or not known[name] then usage_error(spec, ("unknown argument '%s'"):format(a)) end
+      if value == nil then usage_error(spec, ("--%s needs a value"):format(name)) end
       params[name] = value
     end
     i = i + 1
   end
   for _, p in ipairs(spec.params or {}) do
     if p.required and params[p.name] == nil then
-      fail(("%s: --%s is required\n%s"):format(spec.name, p.name, runbook.usage(spec)))
+      usage_error(spec, ("--%s is required (%s)"):format(p.name, p.help or "a value"))
     end
   end
   return params

@@ -1,24 +1,42 @@
--- labsh.cli: the declared parameters of a shipped script, its --help text
--- and the parsing of its arguments, in one place.
+-- labsh.cli: the contract every script keeps, in one place: declared
+-- options and arguments with types, --help, usage errors and --format.
 --
 --   local opts = cli.parse({ ... }, {
---     name = "report", summary = "the daily operations report",
---     formats = { "text", "json" },  -- what --format it writes (default: text)
+--     name = "report",                       -- labsh -m report
+--     summary = "the daily operations report",  -- one line, for --help
+--     formats = { "text", "json" },          -- what --format it writes (default: text)
+--     args = { { "NAME", "the job to run", required = true } },
 --     params = {
 --       { "--backups", "SOURCE", "backup runs or restic snapshots as JSON" },
 --       { "--cert", "HOST:PORT", "a TLS endpoint, repeatable", multiple = true },
+--       { "--count", "N", "how many", type = "count", default = 1 },
 --       { "--verbose", nil, "a flag: no value" },
 --     },
+--     exit = "0 all ok, 1 a section is critical or failed, 2 usage",
 --   })
 --
--- opts.backups = "runs.json", opts.cert = {"127.0.0.1:8443"}, opts.verbose
--- = true (dashes become underscores). --help prints the usage and exits 0;
--- an unknown or incomplete argument raises an error naming it, with the usage.
+-- opts.backups = "runs.json", opts.cert = {"127.0.0.1:8443"}, opts.count = 3,
+-- opts.verbose = true (dashes become underscores), opts.name = "backup"
+-- (an argument's key: its metavariable in lower case, or `key =`).
+-- A script with subcommands declares `commands = { { "run", "run a job now",
+-- args = {...}, params = {...} }, ... }` and gets opts.command (`hidden =
+-- true`: accepted, not shown).
+--
+-- The contract (README, "Scripts"):
+--   --help (or -h) prints the usage, led by the one-line summary, and exits 0;
+--   a usage error (unknown option, missing or badly typed value, missing
+--   required argument) prints ONE line naming the problem, then the usage,
+--   on stderr and exits 2, never a traceback; a Monitoring Plugins check
+--   (`check = "BACKUPS"`) prints "BACKUPS UNKNOWN: problem" on stdout and
+--   exits 3 instead;
+--   --format json, when declared, prints one JSON document on stdout and
+--   nothing else there; a --format the script does not declare is refused
+--   with exit 2 before it does anything.
 --
 -- labsh's global options (--dry-run, --yes, --emergency, --format,
 -- --inventory) mean the same before and after `-m NAME`: labsh takes them
--- out of a script's arguments up to a `--`. A script that cannot honour one
--- refuses it with exit 2 before doing anything (cli.refuse_unsupported).
+-- out of a script's arguments up to a `--`. A script run from a file takes
+-- --dry-run, --yes and --emergency after its name here.
 
 local cli = {}
 
@@ -28,86 +46,272 @@ function cli.started_by_name()
   return type(arg) == "table" and arg[-1] == "-m"
 end
 
---- Exits with status 2, before the script does anything, when a global
---- option asks for what the script cannot do: --format other than
---- decl.formats (default {"text"}). decl.name names the script.
+-- The status of a usage error: 3 (UNKNOWN) for a check, else 2.
+local function usage_status(decl) return decl.check and 3 or 2 end
+
+--- Exits with status 2 (3 for a check), before the script does anything,
+--- when a global option asks for what the script cannot do: --format
+--- other than decl.formats (default {"text"}). decl.name names the script.
 function cli.refuse_unsupported(decl)
   local formats = decl.formats or { "text" }
   local format = lab.options.format or "text"
   for _, f in ipairs(formats) do
     if f == format then return end
   end
+  if decl.check then io.stdout:write(("%s UNKNOWN: --format %s is not supported\n"):format(decl.check, format)) end
   io.stderr:write(("labsh -m %s: --format %s is not supported (it writes %s)\n")
     :format(decl.name or "?", format, table.concat(formats, " or ")))
-  os.exit(2)
+  os.exit(usage_status(decl), true)
 end
 
-local function key(flag) return (flag:gsub("^%-+", ""):gsub("%-", "_")) end
+----------------------------------------------------------------------------
+-- Types: each turns the text of a value into the value, or answers nil and
+-- what it expected.
 
---- The usage text of a script's declaration.
+local function integer(text) return math.tointeger(tonumber(text)) end
+
+cli.types = {
+  string = function(text) return text end,
+  integer = function(text) return integer(text), "an integer" end,
+  count = function(text)
+    local n = integer(text)
+    return n and n >= 1 and n or nil, "a whole number from 1"
+  end,
+  number = function(text) return tonumber(text), "a number" end,
+  time = function(text)
+    local ok, t = pcall(require("labsh.times").parse, text)
+    return ok and t or nil, "a time (Unix seconds or RFC 3339)"
+  end,
+  duration = function(text)
+    local ok, d = pcall(require("labsh.times").duration, text)
+    return ok and d or nil, "a duration (30s, 15m, 2h, 7d)"
+  end,
+}
+
+-- "--backup-dir" -> "backup_dir", "HOST:PORT" -> "host_port"
+local function key(word) return (word:gsub("^%-+", ""):lower():gsub("[^%w]+", "_")) end
+
+local function arg_key(a) return a.key or key(a[1]) end
+
+--- The text of `text` for `what` ("--count", "NAME") of type `spec.type`
+--- (or spec.convert, spec.choices); nil and the problem when it is not one.
+local function converted(spec, what, text)
+  if spec.choices then
+    for _, c in ipairs(spec.choices) do
+      if c == text then return text end
+    end
+    return nil, ("%s must be %s, not '%s'"):format(what, table.concat(spec.choices, ", "), text)
+  end
+  if spec.convert then
+    local ok, value = pcall(spec.convert, text)
+    if ok and value ~= nil then return value end
+    return nil, ("bad value for %s: '%s'%s"):format(what, text,
+      ok and "" or (": " .. tostring(value):gsub("^[^\n]-:%d+: ", ""):match("^[^\n]*")))
+  end
+  local value, expected = cli.types[spec.type or "string"](text)
+  if value == nil then return nil, ("%s must be %s, not '%s'"):format(what, expected, text) end
+  return value
+end
+
+----------------------------------------------------------------------------
+-- Usage
+
+local function arg_words(args)
+  local words = {}
+  for _, a in ipairs(args or {}) do
+    local word = a[1] .. (a.multiple and "..." or "")
+    words[#words + 1] = a.required and word or ("[" .. word .. "]")
+  end
+  return table.concat(words, " ")
+end
+
+local function param_lines(lines, params)
+  for _, p in ipairs(params or {}) do
+    local left = p[2] and (p[1] .. " " .. p[2]) or p[1]
+    local default = p.default ~= nil and type(p.default) ~= "table" and (" (default " .. tostring(p.default) .. ")") or ""
+    lines[#lines + 1] = ("  %-24s %s%s%s"):format(left, p[3] or "", p.required and " (required)" or "", default)
+  end
+end
+
+--- The usage text of a script's declaration: the usage line, the one-line
+--- summary, commands, arguments, options, global options, exit status.
 function cli.usage(decl)
   local formats = decl.formats or { "text" }
-  local lines = { ("usage: labsh%s -m %s [options]"):format(
-    #formats > 1 and (" [--format %s]"):format(table.concat(formats, "|")) or "", decl.name) }
+  local head = decl.commands and " COMMAND" or ""
+  local rest = arg_words(decl.args)
+  local lines = { ("usage: labsh -m %s%s [options]%s"):format(decl.name, head, rest ~= "" and (" " .. rest) or "") }
   if decl.summary then lines[#lines + 1] = "  " .. decl.summary end
-  for _, p in ipairs(decl.params or {}) do
-    local left = p[2] and (p[1] .. " " .. p[2]) or p[1]
-    lines[#lines + 1] = ("  %-22s %s"):format(left, p[3] or "")
+  if decl.commands then
+    lines[#lines + 1] = "commands:"
+    for _, c in ipairs(decl.commands) do
+      if c.hidden then goto next_command end
+      local words = arg_words(c.args)
+      for _, p in ipairs(c.params or {}) do
+        words = words .. (" [%s%s]"):format(p[1], p[2] and (" " .. p[2]) or "")
+      end
+      local left = c[1] .. (words ~= "" and (" " .. words:gsub("^ ", "")) or "")
+      if #left > 24 then
+        lines[#lines + 1] = "  " .. left
+        lines[#lines + 1] = ("  %-24s %s"):format("", c[2] or "")
+      else
+        lines[#lines + 1] = ("  %-24s %s"):format(left, c[2] or "")
+      end
+      ::next_command::
+    end
   end
+  if decl.args and #decl.args > 0 then
+    lines[#lines + 1] = "arguments:"
+    for _, a in ipairs(decl.args) do lines[#lines + 1] = ("  %-24s %s"):format(a[1], a[2] or "") end
+  end
+  local params = {}
+  for _, p in ipairs(decl.params or {}) do params[#params + 1] = p end
+  for _, c in ipairs(decl.commands or {}) do
+    for _, p in ipairs(c.params or {}) do params[#params + 1] = p end
+  end
+  if #params > 0 then
+    lines[#lines + 1] = "options:"
+    param_lines(lines, params)
+  end
+  lines[#lines + 1] = ("global options (before or after -m %s): --format %s%s"):format(decl.name,
+    table.concat(formats, "|"), decl.globals or ", --dry-run, --yes, --inventory FILE")
+  if decl.exit then lines[#lines + 1] = "exit status: " .. decl.exit end
   if decl.notes then lines[#lines + 1] = decl.notes end
   return table.concat(lines, "\n")
 end
+
+--- A usage error: one line naming the problem and the usage on stderr
+--- (a check's status line on stdout), exit 2 (3 for a check).
+function cli.usage_error(decl, message)
+  if decl.check then io.stdout:write(("%s UNKNOWN: %s\n"):format(decl.check, message)) end
+  io.stderr:write(("labsh -m %s: %s\n%s\n"):format(decl.name, message, cli.usage(decl)))
+  io.stderr:flush()
+  os.exit(usage_status(decl), true)
+end
+
+--- Prints the usage on stdout and exits 0.
+function cli.help(decl)
+  print(cli.usage(decl))
+  os.exit(0, true)
+end
+
+----------------------------------------------------------------------------
+-- Parsing
 
 -- labsh's change options, which a script run from a file (not `-m NAME`)
 -- takes after its name as labsh takes them before it.
 local own_options = { ["--dry-run"] = "dry_run", ["--yes"] = "yes", ["--emergency"] = "emergency" }
 
---- Parses `args` against the declaration; returns the options table.
---- Refuses a --format the script does not write first (exit 2).
+local function find_command(decl, word)
+  for _, c in ipairs(decl.commands) do
+    if c[1] == word then return c end
+  end
+end
+
+local function command_names(decl)
+  local names = {}
+  for _, c in ipairs(decl.commands) do
+    if not c.hidden then names[#names + 1] = c[1] end
+  end
+  return table.concat(names, ", ")
+end
+
+--- Parses `args` against the declaration and returns the options table;
+--- --help and usage errors exit here (see the top of this file). Refuses
+--- a --format the script does not write first.
 function cli.parse(args, decl)
   cli.refuse_unsupported(decl)
-  local lift = not cli.started_by_name()
-  local by_flag, opts = {}, {}
-  for _, p in ipairs(decl.params or {}) do
-    by_flag[p[1]] = p
-    if p.multiple then opts[key(p[1])] = {} end
-    if p.default ~= nil then opts[key(p[1])] = p.default end
+  for _, a in ipairs(args) do
+    if a == "--" then break end
+    if a == "--help" or a == "-h" then cli.help(decl) end
   end
-  local i = 1
+  local lift = not cli.started_by_name()
+  local opts, positional = {}, {}
+  local by_flag, params = {}, {}
+  local function declare(list)
+    for _, p in ipairs(list or {}) do
+      by_flag[p[1]] = p
+      params[#params + 1] = p
+      if p.multiple then opts[key(p[1])] = {} end
+      if p.default ~= nil then opts[key(p[1])] = p.default end
+    end
+  end
+  declare(decl.params)
+  local wanted = decl.args or {}  -- the positional arguments
+  local i, only_words = 1, false
+  if decl.commands then
+    local word = args[1]
+    if word == nil then cli.usage_error(decl, "which command? " .. command_names(decl)) end
+    local command = find_command(decl, word)
+    if not command then
+      cli.usage_error(decl, ("unknown command '%s' (commands: %s)"):format(word, command_names(decl)))
+    end
+    opts.command = word
+    declare(command.params)
+    wanted = command.args or {}
+    i = 2
+  end
   while i <= #args do
     local a = args[i]
-    if a == "--help" or a == "-h" then
-      print(cli.usage(decl))
-      os.exit(0)
-    end
-    -- `--` ends labsh's options: "--yes" after it is not consent
-    if a == "--" and lift then
-      lift = false
-      i = i + 1
-      goto continue
-    end
-    local own = lift and own_options[a]
-    if own then
-      lab.options[own] = true
-      i = i + 1
-      goto continue
-    end
-    local flag, inline = a:match("^(%-%-?[%w%-]+)=(.*)$")
-    flag = flag or a
-    local p = by_flag[flag]
-    if not p then error(("unexpected argument '%s'\n%s"):format(a, cli.usage(decl)), 0) end
-    local value = true
-    if p[2] then
-      value = inline or args[i + 1]
-      if value == nil then error(("%s needs %s\n%s"):format(flag, p[2], cli.usage(decl)), 0) end
-      if not inline then i = i + 1 end
-      if p.convert then value = p.convert(value) end
-    end
-    if p.multiple then table.insert(opts[key(flag)], value) else opts[key(flag)] = value end
     i = i + 1
-    ::continue::
+    if a == "--" and not only_words then
+      lift, only_words = false, true  -- after it: "--yes" is not consent
+    elseif lift and own_options[a] and not only_words then
+      lab.options[own_options[a]] = true
+    elseif a:match("^%-.") and not only_words and not tonumber(a) then
+      local flag, inline = a:match("^(%-%-?[%w][%w%-]*)=(.*)$")
+      flag = flag or a
+      local p = by_flag[flag]
+      if not p then cli.usage_error(decl, ("unknown option '%s'"):format(flag)) end
+      local value = true
+      if p[2] then
+        local text = inline or args[i]
+        if text == nil then cli.usage_error(decl, ("%s needs %s"):format(flag, p[2])) end
+        if not inline then i = i + 1 end
+        local problem
+        value, problem = converted(p, flag, text)
+        if value == nil then cli.usage_error(decl, problem) end
+      elseif inline then
+        cli.usage_error(decl, ("%s takes no value"):format(flag))
+      end
+      if p.multiple then table.insert(opts[key(flag)], value) else opts[key(flag)] = value end
+    else
+      positional[#positional + 1] = a
+    end
+  end
+  -- positional arguments, in their declared order; the last may take the rest
+  local n = 1
+  for _, spec in ipairs(wanted) do
+    local k = arg_key(spec)
+    if spec.multiple then
+      opts[k] = {}
+      while positional[n] do
+        local value, problem = converted(spec, spec[1], positional[n])
+        if value == nil then cli.usage_error(decl, problem) end
+        opts[k][#opts[k] + 1] = value
+        n = n + 1
+      end
+    elseif positional[n] then
+      local value, problem = converted(spec, spec[1], positional[n])
+      if value == nil then cli.usage_error(decl, problem) end
+      opts[k] = value
+      n = n + 1
+    end
+    if spec.required and (opts[k] == nil or (spec.multiple and #opts[k] == 0)) then
+      cli.usage_error(decl, ("missing %s: %s"):format(spec[1], spec[2] or "required"))
+    end
+  end
+  if positional[n] then cli.usage_error(decl, ("unexpected argument '%s'"):format(positional[n])) end
+  for _, p in ipairs(params) do
+    if p.required and opts[key(p[1])] == nil then
+      cli.usage_error(decl, ("%s is required (%s)"):format(p[1], p[3] or p[2] or ""))
+    end
   end
   return opts
+end
+
+--- Whether the output is JSON (--format json, before or after -m NAME).
+function cli.json()
+  return lab.options.format == "json"
 end
 
 return cli

@@ -141,6 +141,19 @@ end
 local colours = { ok = "32", changed = "33", failed = "31", unreachable = "31", skipped = "36", planned = "36" }
 local function as_json() return lab.options.format == "json" end
 
+-- --format json prints one document for the whole run (labsh.cli's
+-- contract): the recap of its play, or {"plays": [...]} for a script that
+-- runs several plays in turn (k8s-bootstrap). It is printed when labsh
+-- closes the Lua state at the end of the run, also after a failed play.
+local json_recaps = setmetatable({}, {
+  __gc = function(list)
+    if #list == 0 then return end
+    local text = #list == 1 and list[1] or ('{"plays":[' .. table.concat(list, ",") .. "]}")
+    io.stdout:write(text, "\n")
+    io.stdout:flush()
+  end,
+})
+
 local function paint(status, text)
   local no_color = os.getenv("NO_COLOR")
   if not lab.sys.isatty(1) or (no_color and no_color ~= "") or not colours[status] then return text end
@@ -323,26 +336,81 @@ local function play_run(play, handlers, hosts, check)
                   check = check }
   if as_json() then
     recap.tasks = run.log
-    io.stdout:write(lab.json.encode(recap, { sort_keys = true }), "\n")
+    json_recaps[#json_recaps + 1] = lab.json.encode(recap, { sort_keys = true })
     recap.tasks = nil
   end
   return recap
 end
 
--- `labsh FILE --dry-run` must not run for real: --dry-run and --yes after
--- the playbook's file name count as before it (after -m NAME labsh has
--- taken them out already, and left "--dry-run" after a `--` to the
--- script: refused here like anything else).
-local function read_script_flags()
-  local lifting = not cli.started_by_name()
-  for _, a in ipairs(arg or {}) do
-    if lifting and a == "--dry-run" then lab.options.dry_run = true
-    elseif lifting and a == "--yes" then lab.options.yes = true
-    else
-      host.fail("playbook", ("unknown argument '%s': a playbook takes --dry-run and --yes (labsh's own options go before -m)")
-        :format(a))
-    end
+-- The arguments a playbook takes (labsh.cli's contract: --help, one-line
+-- usage errors with exit 2). `labsh FILE --dry-run` must not run for real:
+-- --dry-run and --yes after the playbook's file name count as before it
+-- (after -m NAME labsh has taken them out already, and left "--dry-run"
+-- after a `--` to the script: refused here like anything else).
+local function declaration(play)
+  return {
+    name = cli.started_by_name() and arg[0] or play.name,
+    summary = play.description or ("the playbook %s: its tasks on its hosts over ssh"):format(play.name),
+    formats = { "text", "json" },
+    params = {
+      { "--limit", "PATTERN", "only these hosts: names, globs (pve*), groups (a role or kind), !NAME to leave out;"
+        .. " comma-separated" },
+    },
+    globals = ", --dry-run (check mode, with diffs), --yes, --inventory FILE",
+    exit = "0 every host ok, 1 a host failed or could not be reached (or refused, declined), 2 usage",
+  }
+end
+
+-- Whether host `name` is in the group `word`: its role or kind.
+local function in_group(name, word)
+  for _, find in ipairs { lab.node, lab.guest } do
+    local ok, record = pcall(find, name)
+    if ok and record and (record.role == word or record.kind == word) then return true end
   end
+  return false
+end
+
+-- "pve*" as a Lua pattern anchored at both ends.
+local function glob(word)
+  return "^" .. word:gsub("[%^%$%(%)%%%.%[%]%+%-]", "%%%0"):gsub("%*", ".*"):gsub("%?", ".") .. "$"
+end
+
+local function matches(name, word)
+  return name == word or (word:find("[*?]") and name:find(glob(word)) ~= nil) or in_group(name, word)
+end
+
+--- The hosts of `hosts` that --limit PATTERN keeps, as Ansible's --limit:
+--- comma- or colon-separated names, globs, groups; !X leaves X out. nil
+--- and the part that matches no host of the inventory (a typo).
+function M.limit(hosts, pattern)
+  local include, exclude = {}, {}
+  local everyone = remote.hosts("all")
+  for word in pattern:gmatch("[^,:]+") do
+    local negated, body = word:match("^(!?)(.+)$")
+    local any = false
+    for _, name in ipairs(everyone) do
+      if matches(name, body) then any = true end
+    end
+    if not any then return nil, body end
+    if negated == "!" then exclude[#exclude + 1] = body else include[#include + 1] = body end
+  end
+  local kept = {}
+  for _, name in ipairs(hosts) do
+    local wanted = #include == 0
+    for _, word in ipairs(include) do wanted = wanted or matches(name, word) end
+    for _, word in ipairs(exclude) do
+      if matches(name, word) then wanted = false end
+    end
+    if wanted then kept[#kept + 1] = name end
+  end
+  return kept
+end
+
+local function read_script_flags(play)
+  local decl = declaration(play)
+  local args = {}
+  for i, a in ipairs(arg or {}) do args[i] = a end
+  return cli.parse(args, decl), decl
 end
 
 -- A real run needs every host reachable by the inventory: refused before
@@ -364,9 +432,20 @@ end
 --- a host failed or could not be reached.
 function M.playbook(play)
   local handlers = check_play(play)
-  cli.refuse_unsupported { name = play.name, formats = { "text", "json" } }
-  read_script_flags()
+  local opts, decl = read_script_flags(play)
   local hosts = remote.hosts(play.hosts)
+  if opts.limit then
+    local kept, unmatched = M.limit(hosts, opts.limit)
+    if not kept then cli.usage_error(decl, ("--limit: '%s' matches no host of the inventory"):format(unmatched)) end
+    hosts = kept
+    if #hosts == 0 then  -- as Ansible: this play has nothing to do
+      io.stderr:write(("PLAY [%s] skipped: --limit %s leaves none of its hosts\n"):format(play.name, opts.limit))
+      local recap = { play = play.name, hosts = setmetatable({}, lab.json.array), stats = {},
+                      failed = setmetatable({}, lab.json.array), aborted = false, check = lab.options.dry_run or false }
+      if as_json() then json_recaps[#json_recaps + 1] = lab.json.encode(recap, { sort_keys = true }) end
+      return recap
+    end
+  end
   local check = lab.options.dry_run or false
   if not check then refuse_offline(play, hosts) end
   local recap

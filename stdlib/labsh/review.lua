@@ -1,6 +1,6 @@
 -- labsh.review: the sections of the operations reports (scripts report,
 -- weekly-review, monthly-review). Each section is a function of the
--- options returning {title, status = "ok"|"attention"|"not configured"|
+-- options returning {title, status = "ok"|"attention"|"critical"|"unknown"|"not configured"|
 -- "error", summary = one line, rows = records, notes = lines}; a source
 -- that is not configured says so, one that fails makes only its own
 -- section "error" (review.build catches it).
@@ -135,15 +135,16 @@ function sections.backups(opts)
     return not_configured("Backups", "no source of backup runs (--backups FILE or a restic repository's snapshots)")
   end
   local rows = lab.backup.check { source = opts.backups, now = opts.now }
-  local bad, out = 0, {}
+  local bad, critical, out = 0, 0, {}
   for _, r in ipairs(rows) do
     if r.status ~= "OK" then bad = bad + 1 end
+    if r.status == "CRITICAL" then critical = critical + 1 end
     out[#out + 1] = { backup = r.name, status = r.status, success = r.success and pct(r.success) or "-",
                       copies = r.copies, problem = r.problem ~= "" and r.problem or nil }
   end
   return {
     title = "Backups",
-    status = bad == 0 and "ok" or "attention",
+    status = critical > 0 and "critical" or bad == 0 and "ok" or "attention",
     summary = ("%d of %d backups compliant (RPO, schedule, > 99%% success, 3-2-1)"):format(#rows - bad, #rows),
     rows = out, notes = {},
   }
@@ -163,28 +164,55 @@ function sections.alerts()
     end
     return section
   end
-  local rows = {}
+  -- What Prometheus fires, and what the catalogue's rules find when labsh
+  -- evaluates them itself: a catalogue Prometheus has not loaded alerts
+  -- nobody, so "nothing firing" from Prometheus alone would be a false pass.
+  local rows, seen = {}, {}
+  local function add(name, severity, instance, since, source)
+    local id = tostring(name) .. "\0" .. tostring(instance)
+    if seen[id] then return end
+    seen[id] = true
+    rows[#rows + 1] = { alert = name, severity = severity or "-", instance = instance or "-", since = since or "-",
+                        source = source }
+  end
   for _, a in ipairs(lab.prom.alerts()) do
     if a.state == "firing" then
       local labels = a.labels or {}
-      rows[#rows + 1] = { alert = labels.alertname, severity = labels.severity or "-",
-                          instance = labels.instance or "-", since = a.activeAt or "-" }
+      add(labels.alertname, labels.severity, labels.instance, a.activeAt, "prometheus")
     end
   end
-  table.sort(rows, function(x, y) return tostring(x.alert) < tostring(y.alert) end)
-  local notes = {}
+  local notes, missing, total = {}, 0, 0
   if lab.alert and lab.alert.rules then
-    local ok, rules = pcall(lab.alert.rules)
-    if ok and type(rules) == "table" then notes[1] = ("%d alert rules in the inventory's model"):format(#rules) end
+    local loaded = {}
+    for _, group in ipairs(lab.prom.rules("alert") or {}) do
+      for _, rule in ipairs(group.rules or {}) do loaded[rule.name] = true end
+    end
+    local rules = lab.alert.rules()
+    total = #rules
+    for _, rule in ipairs(rules) do
+      if not loaded[rule.alertname] then missing = missing + 1 end
+    end
+    for _, a in ipairs((lab.alert.evaluate())) do
+      add(a.alertname, a.severity, a.labels and a.labels.instance, nil, "labsh")
+    end
+    notes[1] = ("%d alert rules in the inventory's model, %d of them loaded in Prometheus"):format(total, total - missing)
+    if missing > 0 then notes[2] = "load them: labsh -m gen prometheus-rules, then reload Prometheus" end
   else
     notes[1] = "lab.alert not available in this labsh: firing alerts from Prometheus only"
   end
-  return {
-    title = "Alerts",
-    status = #rows == 0 and "ok" or "attention",
-    summary = #rows == 0 and "nothing firing" or ("%d alerts firing"):format(#rows),
-    rows = rows, notes = notes,
-  }
+  table.sort(rows, function(x, y) return tostring(x.alert) < tostring(y.alert) end)
+  local critical = false
+  for _, r in ipairs(rows) do
+    if r.severity == "P1" or r.severity == "critical" then critical = true end
+  end
+  local summary = #rows == 0 and "nothing firing" or ("%d alerts firing"):format(#rows)
+  local status = critical and "critical" or #rows > 0 and "attention" or "ok"
+  if total > 0 and missing == total then
+    summary = ("unknown: none of the %d catalogue rules is loaded in Prometheus; labsh's own evaluation: %s")
+      :format(total, summary)
+    if not critical then status = "unknown" end
+  end
+  return { title = "Alerts", status = status, summary = summary, rows = rows, notes = notes }
 end
 
 -- ---- Certificates -------------------------------------------------------------
@@ -332,6 +360,20 @@ function review.build(opts, names)
   return report
 end
 
+
+--- The exit status a report or review ends with (its --help states it):
+--- 0 when no section is critical or failed (ok, attention, not
+--- configured); 1 when one is critical (a critical backup, a P1 alert
+--- firing) or could not be made (error, unknown).
+review.EXIT_TEXT = "0 no section critical or failed (ok, attention, not configured); "
+  .. "1 a section is critical (critical backups, a P1 alert firing) or could not be made (error, unknown); 2 usage"
+
+function review.exit_status(report)
+  for _, s in ipairs(report.sections) do
+    if s.status == "critical" or s.status == "error" or s.status == "unknown" then return 1 end
+  end
+  return 0
+end
 
 --- Prints a report for people, under `heading`.
 function review.print(report, heading)
