@@ -44,8 +44,10 @@ void le_init(const char *app_name, le_complete_fn complete) {
     rl_readline_name = app_name;
     rl_catch_signals = 0;  // our own handler wakes the poll loop
     rl_catch_sigwinch = 1;
-    // '.' and ':' stay inside a word so "lab.ne" and "s:up" complete whole.
-    rl_completer_word_break_characters = " \t\n\"'`@$><=;|&{(,+-*/%^~#[]!";
+    // '.' and ':' stay inside a word so "lab.ne" and "s:up" complete whole;
+    // ')' ends one, so `f(x):m` completes ":m" (and a '"' before the ')' is
+    // not taken for an open quote to close). labsh.complete knows this list.
+    rl_completer_word_break_characters = " \t\n\"'`@$><=;|&{(),+-*/%^~#[]!";
     rl_attempted_completion_function = attempt;
 }
 

@@ -17,6 +17,13 @@ enum SysModule {
         state.setFunction("now") { call in call.push(clockSeconds(CLOCK_REALTIME)) }
         state.setFunction("monotonic") { call in call.push(clockSeconds(CLOCK_MONOTONIC)) }
         state.setFunction("isatty") { call in call.push(isatty(Int32(truncatingIfNeeded: try call.integer(1))) != 0) }
+        // columns([fd]) -> the width of the terminal on fd (default 1, stdout), nil when it is none
+        state.setFunction("columns") { call in
+            var size = winsize()
+            let fd = Int32(truncatingIfNeeded: try call.optInteger(1) ?? 1)
+            guard ioctl(fd, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return call.push(LuaValue.nil) }
+            return call.push(Int64(size.ws_col))
+        }
     }
 
     static func clockSeconds(_ clock: clockid_t) -> Double {

@@ -295,7 +295,8 @@ test("the whole built-in catalogue evaluates against the real Prometheus: every 
 end)
 
 test("a list of rules prints at the prompt as a table", function()
-  local text = require("labsh.pretty").format(lab.alert.rules { severity = "P1" })
+  -- wide enough for every column: the default is the terminal's width (80 here)
+  local text = require("labsh.pretty").format(lab.alert.rules { severity = "P1" }, { width = 160 })
   local header = text:match("^[^\n]+")
   assert(header:find("name%s+severity%s+response%s+for%s+alertname%s+summary"), header)
   assert(text:find("\nnode%-down%s+P1%s+immediate%s+300%s+NodeDown"), text)

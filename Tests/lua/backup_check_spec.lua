@@ -48,7 +48,8 @@ end)
 
 test("rows print as an aligned table", function()
   local rows = lab.backup.check { source = { databases = hourly() }, now = NOW, tz = "UTC" }
-  local text = pretty.format(rows)
+  -- wide enough for every column: the default is the terminal's width (80 here)
+  local text = pretty.format(rows, { width = 160 })
   local header = text:match("^[^\n]+")
   assert(header:match("^name%s+status%s+newest%s+age%s+max_age%s+rpo%s+runs"), header)
   assert(text:find("\ndatabases%s+WARNING%s+2024%-06%-15T11[^ ]*%s+45m%s+45m%s+1h%s+48%s+100"), text)

@@ -41,11 +41,8 @@ local function severity_of(filter, where)
   return severity
 end
 
--- A list of rules prints at the prompt as a table of these columns.
-local rule_meta = {
-  __name = "lab.alert.Rule",
-  __columns = { "name", "severity", "response", "for", "alertname", "summary" },
-}
+-- A list of rules prints at the prompt as a table (labsh.columns).
+local rule_meta = require("labsh.columns").meta("lab.alert.Rule")
 
 --- The catalogue's rules, in inventory order, or those matching `filter`:
 --- `{severity = "P2"}`, `{component = "storage"}` (a label), `{name = "node-down"}`.

@@ -15,10 +15,8 @@ local backup = {}
 --- (The Swift function itself, so argument errors name the caller's line.)
 backup.prune = retention.prune
 
--- Rows print as a table at the prompt: these columns, text for people;
--- the *_seconds fields and `problems` are there for machines.
-local Row = { __columns = { "name", "status", "newest", "age", "max_age", "rpo", "runs", "success", "gaps",
-                            "copies", "media", "offsite", "problem" } }
+-- Rows print as a table at the prompt, in the columns labsh.columns lists.
+local Row = require("labsh.columns").meta("lab.backup.CheckRow")
 
 -- The backup a snapshot belongs to: its `backup` field, else a tag that is
 -- the name of a backup in the inventory.

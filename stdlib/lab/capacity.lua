@@ -57,10 +57,7 @@ local function month_after(now, months)
   return ("%04d-%02d"):format(t.year + m // 12, m % 12 + 1)
 end
 
-local resource_meta = {
-  __name = "lab.capacity.Resource",
-  __columns = { "name", "installed", "allocated", "used", "free", "percent", "position", "crosses_85", "crosses_95" },
-}
+local resource_meta = require("labsh.columns").meta("lab.capacity.Resource")
 
 --- The capacity report: per resource (cpu_cores, cpu_threads, ram,
 --- storage_<tier>, network) installed, allocated to guests, used (live

@@ -46,6 +46,15 @@ columns.types = {
   ["lab.sim.Stranded"] = { "guest", "node", "ram", "reason", formats = { ram = BYTES } },
   ["lab.sim.SinglePoint"] = { "element", "kind", "affected", "consequence", "mitigation" },
   ["lab.schedule.Times"] = { formats = { ["*"] = "time" } },
+  ["lab.capacity.Resource"] = {
+    "name", "installed", "allocated", "used", "free", "percent", "position", "crosses_85", "crosses_95",
+  },
+  ["lab.alert.Rule"] = { "name", "severity", "response", "for", "alertname", "summary" },
+  -- text for people; the *_seconds fields and `problems` are for machines
+  ["lab.backup.CheckRow"] = {
+    "name", "status", "newest", "age", "max_age", "rpo", "runs", "success", "gaps",
+    "copies", "media", "offsite", "problem",
+  },
 
   -- The reports' sections (labsh.review), by section name.
   ["report.inventory"] = { "kind", "nodes", "cores", "ram", "storage" },

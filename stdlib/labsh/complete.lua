@@ -212,7 +212,7 @@ end
 -- The characters that end a word for readline (CLineEdit's
 -- rl_completer_word_break_characters): it replaces what follows the last
 -- of them, so a candidate for text that starts elsewhere is shifted.
-local WORD_BREAK = "[ \t\n\"'`@$><=;|&{(,+%-*/%%^~#%[%]!]"
+local WORD_BREAK = "[ \t\n\"'`@$><=;|&{(),+%-*/%%^~#%[%]!]"
 
 local function for_readline(line, start, list)
   local from = 1

@@ -22,10 +22,12 @@ pretty.defaults = {
   width = nil,      -- record tables fit this many columns; nil: the terminal's
 }
 
---- The terminal's width in columns: $COLUMNS (readline keeps it current
---- at the prompt), else 80.
+--- The terminal's width in columns: stdout's terminal as it is now
+--- (lab.sys.columns, which follows a resized window), else $COLUMNS, else 80.
 function pretty.terminal_width()
-  local columns = math.tointeger(tonumber(os.getenv("COLUMNS") or ""))
+  local ok, sys = pcall(require, "lab.sys")
+  local columns = ok and type(sys) == "table" and sys.columns and sys.columns(1)
+  columns = columns or math.tointeger(tonumber(os.getenv("COLUMNS") or ""))
   if columns and columns >= 20 then return columns end
   return 80
 end
@@ -237,7 +239,15 @@ local function table_fields(t, opts)
     local in_array = math.type(key) == "integer" and key >= 1 and key <= n
     if not in_array then keys[#keys + 1] = key end
   end
-  table.sort(keys, key_before)
+  -- a record type's columns lead, in its order (the key column first)
+  local declared = type(mt) == "table" and rawget(mt, "__columns")
+  local rank = {}
+  for i, key in ipairs(type(declared) == "table" and declared or {}) do rank[key] = i end
+  table.sort(keys, function(a, b)
+    local rank_a, rank_b = rank[a] or math.huge, rank[b] or math.huge
+    if rank_a ~= rank_b then return rank_a < rank_b end
+    return key_before(a, b)
+  end)
   for _, key in ipairs(keys) do
     local value = rawget(t, key)
     fields[#fields + 1] = { prefix = key_prefix(key, opts), value = value, text = human(formats[key], value) }

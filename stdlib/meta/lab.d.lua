@@ -50,6 +50,12 @@ function lab.sys.monotonic() end
 ---@return boolean
 function lab.sys.isatty(fd) end
 
+---The width in columns of the terminal on file descriptor `fd` (default 1,
+---stdout), or nil when it is not a terminal. Tables at the prompt fit it.
+---@param fd integer?
+---@return integer? columns
+function lab.sys.columns(fd) end
+
 ---The inventory labsh works on: --inventory FILE, else $LABSH_INVENTORY, else
 ---$XDG_CONFIG_HOME/labsh/inventory.lua, else the plan's homelab built in.
 lab.inventory = {}
