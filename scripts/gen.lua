@@ -20,7 +20,7 @@
 --           P3 ticket, P4 daily digest) to the inventory's alerting receivers
 --           (amtool check-config).
 --
--- Files go to DIR (made when it does not exist); nothing is printed to
+-- Files go to DIR (an error names it when it does not exist); nothing is printed to
 -- stdout but one line per file. Without --out, a target that makes one file
 -- (ansible, prometheus-rules, alertmanager) prints it on stdout and writes
 -- nothing; one that makes several (bind, openwrt) is refused (exit 2): files
@@ -42,7 +42,6 @@
 
 local cli = require "labsh.cli"
 local files = require "labsh.files"
-local host = require "labsh.host"
 
 local TARGETS = { "bind", "openwrt", "ansible", "prometheus-rules", "alertmanager" }
 
@@ -51,7 +50,7 @@ local PARAMS = {
   summary = "write configuration files generated from the inventory (BIND, OpenWrt, Ansible, Prometheus, Alertmanager)",
   args = { { "TARGET", table.concat(TARGETS, ", "), key = "target", required = true, choices = TARGETS } },
   params = {
-    { "--out", "DIR", "write the files into DIR (made if missing); without it one file goes to stdout" },
+    { "--out", "DIR", "write the files into DIR; without it one file goes to stdout" },
     { "--serial", "N", "bind: every zone gets serial N (reproducible output)", type = "count" },
   },
   exit = "0 done, 1 a generator or a write failed, 2 usage",
@@ -82,20 +81,6 @@ local function path_in(dir, file)
   return dir:sub(-1) == "/" and dir .. file or dir .. "/" .. file
 end
 
--- The directory files go to: made when missing (said on stderr; under
--- --dry-run only said).
-local function prepare_out(dir)
-  local probe = io.open(dir .. "/.", "r")
-  if probe then probe:close() return end
-  if lab.options.dry_run then
-    io.stderr:write("gen: would create directory ", dir, "\n")
-    return
-  end
-  local ok, err = pcall(host.make_directories, dir)
-  if not ok then fail(("cannot create the --out directory %s: %s"):format(dir, tostring(err))) end
-  io.stderr:write("gen: created directory ", dir, "\n")
-end
-
 --- Writes each { path =, text =, note = } that differs from what is on disk;
 --- without --out, the one file's text goes to stdout.
 local function write_all(files)
@@ -106,7 +91,6 @@ local function write_all(files)
     io.stdout:write(files[1].text)
     return
   end
-  prepare_out(out_dir)
   for _, file in ipairs(files) do
     local note = file.note and (" (" .. file.note .. ")") or ""
     local old = read_file(file.path)
