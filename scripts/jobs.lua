@@ -65,9 +65,15 @@ local function span(seconds)
   return table.concat(parts, " ")
 end
 
+-- A list as JSON: `[]` when empty, never `{}`.
+local function list(rows)
+  if getmetatable(rows) == nil then setmetatable(rows, lab.json.array) end
+  return rows
+end
+
 local function emit(rows, columns)
   if json then
-    print(lab.json.encode(rows, { sort_keys = true }))
+    print(lab.json.encode(list(rows), { sort_keys = true }))
     return
   end
   if #rows == 0 then print("(none)") return end
@@ -179,7 +185,7 @@ function commands.history()
   local stats = {}
   for _, j in ipairs(name and { job.get(name) } or job.list()) do stats[#stats + 1] = job.stats(j.name) end
   if json then
-    print(lab.json.encode({ runs = runs, stats = stats }, { sort_keys = true }))
+    print(lab.json.encode({ runs = list(runs), stats = list(stats) }, { sort_keys = true }))
     return
   end
   emit(runs, {
