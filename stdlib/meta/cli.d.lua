@@ -92,6 +92,41 @@ function lab.cli.json() end
 function lab.cli.started_by_name() end
 
 ---How each `type` reads a value: a function from the text to the value, or
----nil and what it expected.
----@type table<string, fun(text: string): any, string?>
+---nil and what it expected. Add one of your own: `lab.cli.types.port =
+---function(text) ... end`.
 lab.cli.types = {}
+
+---The text as it is.
+---@param text string
+---@return string
+function lab.cli.types.string(text) end
+
+---An integer ("-3", "10").
+---@param text string
+---@return integer? value
+---@return string expected
+function lab.cli.types.integer(text) end
+
+---A whole number from 1 (counts, limits).
+---@param text string
+---@return integer? value
+---@return string expected
+function lab.cli.types.count(text) end
+
+---Any number.
+---@param text string
+---@return number? value
+---@return string expected
+function lab.cli.types.number(text) end
+
+---A time: Unix seconds or RFC 3339.
+---@param text string
+---@return number? seconds
+---@return string expected
+function lab.cli.types.time(text) end
+
+---A duration: 30s, 15m, 2h, 7d.
+---@param text string
+---@return number? seconds
+---@return string expected
+function lab.cli.types.duration(text) end

@@ -36,7 +36,8 @@
 
 ---Runbooks: changes step by step through the mutation gate. `lab.runbook{...}`
 ---runs one with the script's arguments and exits (0 done or dry run, 1
----failed, refused or declined): --dry-run prints the plan and changes
+---failed, refused or declined, 2 a usage error: one line naming it and the
+---usage on stderr, 3 a rollback failed): --dry-run prints the plan and changes
 ---nothing; each step asks a person at a terminal (cron: --yes); a failed step
 ---rolls back the steps done, in reverse; a normal change outside the
 ---inventory's maintenance window is refused unless --emergency; targets are

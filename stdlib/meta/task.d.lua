@@ -107,12 +107,16 @@ function lab.task.is(value) end
 ---gate: --dry-run is check mode (state read, diffs shown, nothing changed;
 ---hosts without ssh access are listed as planned, never contacted), a
 ---person at a terminal confirms, cron passes --yes; the audit log records
----the play and every change. --format json prints one document per play
----instead (play, hosts, tasks with each host's status, message and diff,
----stats, failed). Returns the recap {play, hosts, stats, failed, check};
+---the play and every change. --format json prints one document for the
+---run instead (play, hosts, tasks with each host's status, message and
+---diff, stats, failed; {plays = [...]} for a script of several plays). Returns the recap {play, hosts, stats, failed, check};
 ---raises an error of kind "playbook" after the recap when a host failed,
 ---so a script exits non-zero. `labsh -m NAME` finds playbooks in
----scripts/playbooks/ too; --dry-run and --yes may follow the name.
+---scripts/playbooks/ too; --dry-run and --yes may follow the name. A
+---playbook script takes --help and --limit PATTERN (as Ansible's: host
+---names, globs `pve*`, groups (a role or kind), `!NAME` to leave out,
+---comma-separated; a play it leaves without hosts is skipped); any other
+---argument is a usage error (exit 2, labsh.cli's contract).
 ---@param play lab.Play
 ---@return table recap
 function lab.playbook(play) end
