@@ -234,3 +234,69 @@ test("completion does not offer types as fields of lab", function()
   offered = require("labsh.complete").candidates("lab.no", { lab = {} }, {}, decls.values, decls)
   assert_same(offered, { "lab.node", "lab.nodes" })
 end)
+
+----------------------------------------------------------------------------
+-- Readable output
+
+local function header(text) return text:match("^[^\n]*") end
+
+test("the matrix shows its row label first", function()
+  assert(header(pretty.format(lab.net.matrix())):match("^from%s+lan%s+management"),
+    pretty.format(lab.net.matrix()))
+end)
+
+test("the report's tables keep their declared column order", function()
+  local out = labsh("-m report", "COLUMNS=200 ")
+  assert(out:find("\nfrom%s+to%s+expected%s+actual%s+result%s+why\n"), out)
+  assert(out:find("\nresource%s+percent%s+position%s+crosses_85%s+crosses_95\n"), out)
+  assert(out:find("\nkind%s+nodes%s+cores%s+ram%s+storage\n"), out)
+end)
+
+test("one record shows sizes in human units, its values stay exact", function()
+  local node = lab.node("pve1")
+  local text = pretty.format(node)
+  assert(text:find('^{\n  name = "pve1",\n'), text)
+  assert(text:find("\n  ram = 20 GiB,\n", 1, true), text)
+  assert_eq(node.ram, 20 * 1024 * 1024 * 1024)
+  assert_eq(math.type(node.ram), "integer")
+end)
+
+test("schedule times print as times, and are Unix seconds", function()
+  local times = lab.schedule.next("30 2 * * *", { from = 1796434200, count = 2, tz = "UTC" })
+  assert_eq(math.type(times[1]), "integer")
+  assert_eq(pretty.format(times), ("{ %s, %s }"):format(os.date("%Y-%m-%d %H:%M %Z", times[1]),
+    os.date("%Y-%m-%d %H:%M %Z", times[2])))
+end)
+
+test("a simulated failure prints as a summary, its detail a field away", function()
+  local report = lab.sim.fail { "pve1" }
+  local text = pretty.format(report)
+  assert_eq(text, tostring(report))
+  local lines = select(2, text:gsub("\n", "")) + 1
+  assert(lines <= 10, text)
+  assert_holds(text, { "pve1 fails", "proxmox 4/5 ok", "stranded", "fields: moved, stranded" })
+  assert(header(pretty.format(report.stranded)):match("^guest%s+node%s+ram%s+reason"), pretty.format(report.stranded))
+  assert(pretty.format(report.stranded):find("14 GiB", 1, true))
+  assert_eq(math.type(report.stranded[1].ram), "integer")
+end)
+
+-- The widest line of what `code` prints, run by labsh with `env`.
+local function widest(code, env)
+  local out, rc = labsh(("-e '%s'"):format(code), env)
+  assert_eq(rc, 0, out)
+  local width = 0
+  for line in out:gmatch("[^\n]*") do width = math.max(width, utf8.len(line) or #line) end
+  return width, out
+end
+
+test("tables fit the terminal: COLUMNS, else 80", function()
+  local code = 'print(require("labsh.pretty").format(lab.sim.n_minus_1()))'
+  local width, out = widest(code, "COLUMNS=60 ")
+  assert(width <= 60, out)
+  assert(out:find("\n    why: "), out)
+  width, out = widest(code, "env -u COLUMNS ")
+  assert(width <= 80, out)
+  width, out = widest('print(require("labsh.pretty").format(lab.nodes()))', "env -u COLUMNS ")
+  assert(width <= 80, out)
+  assert(header(out):match("^name%s+kind"), out)
+end)

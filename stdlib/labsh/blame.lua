@@ -53,18 +53,20 @@ function blame.argument(n, func, why, level)
   error(("bad argument #%d to '%s' (%s)"):format(n, func, why), level == 0 and 0 or level + 1)
 end
 
---- fn(...) for a binding of labsh's own whose "bad argument #n to 'f'"
---- errors speak of its arguments: raised again as the public function's,
---- named `func`, the number less `shift` (arguments the stdlib put in
---- front, such as the model), at `level` as blame.argument counts it.
---- Other errors pass unchanged.
+--- fn(...) for a Swift binding of labsh's own whose "bad argument #n to
+--- 'f'" errors speak of its arguments: raised again as the public
+--- function's, named `func`, the number less `shift` (arguments the stdlib
+--- put in front, such as the model), at `level` as blame.argument counts
+--- it. Other messages get that position too (called through pcall, the
+--- binding could not name one); error objects pass unchanged.
 function blame.call(func, shift, level, fn, ...)
   local results = table.pack(pcall(fn, ...))
   if results[1] then return table.unpack(results, 2, results.n) end
   local err = results[2]
-  local n, why = tostring(type(err) == "string" and err or ""):match("bad argument #(%d+) to '[^']*' %((.*)%)$")
+  if type(err) ~= "string" then error(err, 0) end
+  local n, why = err:match("bad argument #(%d+) to '[^']*' %((.*)%)$")
   if n then blame.argument(tonumber(n) - shift, func, why, level + 1) end
-  error(err, 0)
+  error(err, level + 1)
 end
 
 --- Raises "calling 'lab.Node:free' without an object: use `:` ..." for a
