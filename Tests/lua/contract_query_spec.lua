@@ -300,3 +300,11 @@ test("tables fit the terminal: COLUMNS, else 80", function()
   assert(width <= 80, out)
   assert(header(out):match("^name%s+kind"), out)
 end)
+
+test("every type help() lists says what it is", function()
+  local _, types = overview_names()
+  local help = require "labsh.help"
+  for _, name in ipairs(types) do
+    assert(help.declarations()[name].doc ~= "", name .. " has no description")
+  end
+end)

@@ -18,6 +18,7 @@
 ---@field dry_run boolean
 ---@field name string
 
+---What `lab.runbook{...}` takes: its name, parameters, targets and steps.
 ---@class lab.RunbookSpec
 ---@field name string
 ---@field description string?
@@ -28,6 +29,7 @@
 ---@field steps lab.RunbookStep[]|fun(params: table): lab.RunbookStep[] a list, or made from the parameters
 ---@field args string[]? arguments instead of the script's `arg`
 
+---How a runbook ended, and each step's status.
 ---@class lab.RunbookResult
 ---@field name string
 ---@field status "ok"|"failed"|"refused"|"declined"|"dry run"

@@ -19,7 +19,9 @@ lab.sim = {}
 ---within the HA group's nodes, etcd masters kept apart, CPU and RAM
 ---headroom), `stranded` (guests with nowhere to go, and why), `services`
 ---(down, with `loses_slo`), `gpu`, `down`, `isolated` (cut off by the
----topology), `internet`, `impact` and `reasons`.
+---topology), `internet`, `impact` and `reasons`. At the prompt the report
+---prints as a short summary; each list prints as a table (`r.moved`).
+---Unknown names and options are errors with a did-you-mean.
 ---@param names string|string[]
 ---@param opts lab.SimOptions?
 ---@return table

@@ -12,10 +12,12 @@
 ---default: the play's `sudo`).
 lab.task = {}
 
+---A task for lab.playbook, as the lab.task functions make it.
 ---@class lab.Task
 ---@field kind string
 ---@field name string
 
+---The options every lab.task function takes besides its own.
 ---@class lab.TaskCommon
 ---@field name string?
 ---@field notify (string|string[])?
