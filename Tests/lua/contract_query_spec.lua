@@ -151,7 +151,7 @@ end)
 test("at the prompt, errors point at stdin", function()
   local repl = require "labsh.repl"
   for _, line in ipairs { 'lab.nodes("pve1")', 'lab.node("pve1").free()', 'lab.net.why("k8s", "mgmt")',
-                          'lab.sim.fail{"nosuch"}', 'lab.nodes{knd = "hypervisor"}' } do
+                          'lab.sim.fail{"nosuch"}', 'lab.nodes{knd = "hypervisor"}', '=lab.nodes("pve1")' } do
     local status, message = repl.eval(line)
     assert_eq(status, "error", line)
     assert(message:find("^stdin:1: "), message)

@@ -34,20 +34,26 @@ end
 --- Returns the function, or nil, the error message and whether the input is
 --- merely incomplete. `first_line_eq` (default true) allows the `=expr`
 --- shorthand; pass false to compile text that is not the first line.
+-- An expression compiled to return its values as the arguments of a call
+-- rather than as `return f()`: a tail call drops the chunk's frame, and an
+-- error a function raises at its caller (error(msg, 2), "bad argument" to
+-- lab.nodes) would then name no line instead of stdin:1. nil when the text
+-- is not an expression.
+local function compile_expression(expression)
+  if not load("return " .. expression .. ";", CHUNK_NAME) then return nil end
+  return load("return (function(...) return ... end)(" .. expression .. "\n)", CHUNK_NAME)
+end
+
 function repl.compile(source, first_line_eq)
   if first_line_eq ~= false and source:sub(1, 1) == "=" then
+    local fn = compile_expression(source:sub(2))
+    if fn then return fn end
     return compile_chunk("return " .. source:sub(2))
   end
   -- Try it as an expression first so its values print; like `lua`, the ";"
   -- stops "return f" from swallowing anything after the expression.
-  if load("return " .. source .. ";", CHUNK_NAME) then
-    -- Run it as the arguments of a call rather than as `return f()`: a tail
-    -- call drops the chunk's frame, and an error a function raises at its
-    -- caller (error(msg, 2), "bad argument" to lab.nodes) would then name
-    -- no line instead of stdin:1.
-    local kept = load("return (function(...) return ... end)(" .. source .. "\n)", CHUNK_NAME)
-    if kept then return kept end
-  end
+  local fn = compile_expression(source)
+  if fn then return fn end
   return compile_chunk(source)
 end
 
