@@ -236,7 +236,8 @@ end
 -- the public function `func` naming what there is.
 local function named(list, name, what, func, key)
   if type(name) ~= "string" and not (key == "id" and math.type(name) == "integer") then
-    blame.argument(1, func, ("a %s name expected, got %s"):format(what, type(name)), 3)
+    local expected = key == "id" and ("a %s id or name"):format(what) or ("a %s name"):format(what)
+    blame.argument(1, func, ("%s expected, got %s"):format(expected, type(name)), 3)
   end
   local names = {}
   for _, item in ipairs(list) do
@@ -372,7 +373,7 @@ function query.slo(what)
   else
     target = tostring(what)
   end
-  local seconds, text = require("labsh.model").error_budget(target)
+  local seconds, text = blame.call("lab.slo", 0, 2, require("labsh.model").error_budget, target)
   return columns.mark("lab.Slo", { target = target, window = "30d", seconds = seconds, budget = text })
 end
 
