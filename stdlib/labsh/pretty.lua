@@ -3,7 +3,10 @@
 -- The REPL prints every result through this module, so it favours what an
 -- operator wants to read: Lua-like syntax that could be pasted back, keys in
 -- a stable order, short tables on one line, and lists of records (the shape
--- most `lab.*` queries return) as an aligned table.
+-- most `lab.*` queries return) as an aligned table as wide as the terminal.
+-- Records of a declared type (labsh.columns) show its columns first, and
+-- their sizes and times in human units ("ram = 20 GiB"): that text is for
+-- reading, the values themselves stay exact numbers.
 --
 -- Printing never follows __index or __pairs: looking at a value must not load
 -- lazy modules or run user code, except a __tostring the value asks for.
