@@ -93,16 +93,18 @@ test("lab.ssh selectors accept what nodes or guests know, and only that", functi
   assert_holds(error_of(query.host_names, { role = "k8s-wroker" }), { 'did you mean "k8s-worker"?' })
 end)
 
-test("every example in help(lab.nodes) selects something on the built-in homelab", function()
+test("every example in help(lab.nodes) and friends selects something on the built-in homelab", function()
   local declarations = require("labsh.help").declarations()
-  local doc = declarations["lab.nodes"].doc
-  local examples = 0
-  for example in doc:gmatch("`(lab%.nodes%b{})`") do
-    examples = examples + 1
-    local found = assert(load("return " .. example))()
-    assert(#found > 0, example .. " selects nothing")
+  for _, name in ipairs { "lab.nodes", "lab.guests", "lab.services" } do
+    local doc = declarations[name].doc
+    local examples = 0
+    for example in doc:gmatch("`(" .. name:gsub("%.", "%%.") .. "%b{})`") do
+      examples = examples + 1
+      local found = assert(load("return " .. example))()
+      assert(#found > 0, example .. " selects nothing")
+    end
+    assert(examples >= 1, doc)
   end
-  assert(examples >= 2, doc)
 end)
 
 ----------------------------------------------------------------------------
