@@ -12,7 +12,7 @@ public enum Lab {
     static let swiftModules: KeyValuePairs<String, (LuaState) throws -> Void> = [
         "lab.sys": SysModule.push,
         "lab.ipam": IpamModule.push,
-        "lab.gen": GenModule.push,
+        "labsh.gen": GenModule.push,
         "lab.ansible": AnsibleModule.push,
         "lab.json": JSONModule.push,
         "lab.http": HTTPModule.push,
@@ -41,7 +41,7 @@ public enum Lab {
 
     /// Names of the lazily loaded submodules (`lab.NAME`): the Swift ones
     /// above and the embedded stdlib/lab files, both known at build time.
-    public static let moduleNames: [String] = ["sys", "ipam", "gen", "ansible", "json", "http", "process"]
+    public static let moduleNames: [String] = ["sys", "ipam", "ansible", "json", "http", "process"]
         + EmbeddedFiles.labModules
 
     /// Every name `lab` loads on first use, for completion.

@@ -163,37 +163,71 @@ function lab.nodes(filter) end
 ---@return lab.Node node
 function lab.node(name) end
 
+---A guest of the inventory (a VM or container) as plain data, sizes in bytes.
+---@class lab.Guest
+---@field name string
+---@field kind string "vm" or "lxc"
+---@field node string the node it runs on
+---@field role string?
+---@field vcpu integer
+---@field ram integer bytes
+---@field disk integer bytes
+---@field vlan integer
+---@field address string
+---@field ha_group string?
+
+---A VLAN of the inventory as plain data.
+---@class lab.Vlan
+---@field id integer
+---@field name string
+---@field zone string the firewall zone the policy names
+---@field trust string
+---@field subnet string
+---@field gateway string
+---@field purpose string?
+
+---A service of the inventory as plain data.
+---@class lab.Service
+---@field name string
+---@field tier integer 1, 2 or 3
+---@field phase integer?
+---@field runs_on string "k8s", or a node or guest name
+---@field vlan integer
+---@field slo number availability target in percent
+---@field endpoint string?
+---@field technology string?
+
 ---Guests (VMs, containers) matching a filter, e.g. `lab.guests{node = "pve4"}`,
 ---`lab.guests{role = "k8s-master"}`. Keys: name, kind, node, role, tag,
 ---vlan, ha_group, address, vcpu, ram, disk; checked as lab.nodes checks its own.
 ---@param filter table?
----@return table[] guests
+---@return lab.Guest[] guests
 function lab.guests(filter) end
 
 ---The guest called `name`; an error naming the guests there are otherwise.
 ---@param name string
----@return table guest
+---@return lab.Guest guest
 function lab.guest(name) end
 
 ---All VLANs: id, name, subnet, gateway, purpose, zone, trust.
----@return table[] vlans
+---@return lab.Vlan[] vlans
 function lab.vlans() end
 
 ---The VLAN with this id or name.
 ---@param id_or_name integer|string
----@return table vlan
+---@return lab.Vlan vlan
 function lab.vlan(id_or_name) end
 
 ---Services matching a filter, e.g. `lab.services{tier = 1}`. Keys: name,
 ---tier, phase, runs_on, vlan, technology, slo, endpoint; checked as lab.nodes
 ---checks its own (`tier = "1"` is an error: tiers are numbers).
 ---@param filter table?
----@return table[] services
+---@return lab.Service[] services
 function lab.services(filter) end
 
 ---The service called `name`.
 ---@param name string
----@return table service
+---@return lab.Service service
 function lab.service(name) end
 
 ---Totals computed from the per-node facts, per node kind and for all:
