@@ -1,7 +1,8 @@
--- The homelab at the prompt: lab.nodes, lab.node, lab.guests, lab.vlans,
--- lab.vlan, lab.services, lab.service, lab.totals (Lab.swift makes them
--- fields of `lab`). Results are plain tables, so they print as aligned
--- tables and serialize as they are; nodes also have methods.
+-- The homelab at the prompt: lab.nodes, lab.node, lab.guests, lab.guest,
+-- lab.vlans, lab.vlan, lab.services, lab.service, lab.totals, lab.slo
+-- (Lab.swift makes them fields of `lab`). Results are plain tables marked
+-- with their record type (labsh.columns), so they print as aligned tables
+-- and serialize as they are; nodes also have methods.
 --
 -- Filters are checked before anything is selected: an unknown key, or a
 -- value that nothing in the inventory has (a misspelt role, tag or kind),
