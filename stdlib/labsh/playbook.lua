@@ -141,6 +141,9 @@ end
 local colours = { ok = "32", changed = "33", failed = "31", unreachable = "31", skipped = "36", planned = "36" }
 local function as_json() return lab.options.format == "json" end
 
+-- --diff: a real run shows each changed file's diff too (check mode always does).
+local show_diff = false
+
 -- --format json prints one document for the whole run (labsh.cli's
 -- contract): the recap of its play, or {"plays": [...]} for a script that
 -- runs several plays in turn (k8s-bootstrap). It is printed when labsh
@@ -226,7 +229,9 @@ local function run_task(run, t, hosts, heading, title)
     local line = ("  %s %-" .. run.width .. "s"):format(paint(r.status, ("%-11s"):format(r.status)), name)
     if r.msg and r.msg ~= "" then line = line .. "  " .. r.msg end
     say(line)
-    if r.diff and r.diff ~= "" and contexts[name].check then say(indent(r.diff:gsub("\n$", ""), "      ")) end
+    if r.diff and r.diff ~= "" and (contexts[name].check or show_diff) then
+      say(indent(r.diff:gsub("\n$", ""), "      "))
+    end
     if r.status == "changed" and not contexts[name].check then
       gate.audit { action = "playbook.task", target = name, outcome = "changed",
                    details = { play = play.name, task = t.name, change = r.msg } }
@@ -355,6 +360,7 @@ local function declaration(play)
     params = {
       { "--limit", "PATTERN", "only these hosts: names, globs (pve*), groups (a role or kind), !NAME to leave out;"
         .. " comma-separated" },
+      { "--diff", nil, "show each changed file's diff in a real run too (check mode always shows them)" },
     },
     globals = ", --dry-run (check mode, with diffs), --yes, --inventory FILE",
     exit = "0 every host ok, 1 a host failed or could not be reached (or refused, declined), 2 usage",
@@ -433,6 +439,7 @@ end
 function M.playbook(play)
   local handlers = check_play(play)
   local opts, decl = read_script_flags(play)
+  show_diff = opts.diff or false
   local hosts = remote.hosts(play.hosts)
   if opts.limit then
     local kept, unmatched = M.limit(hosts, opts.limit)

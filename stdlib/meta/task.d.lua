@@ -115,10 +115,11 @@ function lab.task.is(value) end
 ---raises an error of kind "playbook" after the recap when a host failed,
 ---so a script exits non-zero. `labsh -m NAME` finds playbooks in
 ---scripts/playbooks/ too; --dry-run and --yes may follow the name. A
----playbook script takes --help and --limit PATTERN (as Ansible's: host
+---playbook script takes --help, --limit PATTERN (as Ansible's: host
 ---names, globs `pve*`, groups (a role or kind), `!NAME` to leave out,
----comma-separated; a play it leaves without hosts is skipped); any other
----argument is a usage error (exit 2, labsh.cli's contract).
+---comma-separated; a play it leaves without hosts is skipped) and --diff
+---(a real run shows each changed file's diff too); any other argument is a
+---usage error (exit 2, labsh.cli's contract).
 ---@param play lab.Play
 ---@return table recap
 function lab.playbook(play) end
