@@ -17,16 +17,50 @@ enum AnsibleModule {
                 : try call.object(1, ModelModule.InventoryHandle.self).inventory
             return call.push(AnsibleExport.yaml(inventory))
         }
+        // overlay([model]) -> the labsh.yml overlay (site, vlans, policy) of the current inventory
+        state.setFunction("overlay") { call in
+            let inventory = call.isNoneOrNil(1) ? try currentInventory(call)
+                : try call.object(1, ModelModule.InventoryHandle.self).inventory
+            return call.push(AnsibleExport.overlay(inventory))
+        }
         // parse(text [, name]) -> {hosts =, groups =, warnings =}
         state.setFunction("parse") { call in
             let text = try call.string(1)
             let name = try call.optString(2) ?? "(text)"
             return call.push(LuaValue.table(data(try parse(text, file: name))))
         }
-        // import(path) -> {hosts =, groups =, warnings =}
+        // import(path [, {reader = "ansible"|"builtin"}]) -> {hosts =, groups =, warnings =, reader =}
         state.setFunction("import") { call in
             let path = try call.string(1)
-            return call.push(LuaValue.table(data(try parse(try readFile(path), file: path))))
+            let (inventory, reader) = try AnsibleReaders.read(path, reader: try readerOption(call, 2))
+            var t = data(inventory)
+            t["reader"] = .str(reader.rawValue)
+            return call.push(LuaValue.table(t))
+        }
+        // load(path [, {reader =, overlay =}]) -> {inventory =, notes =, warnings =, reader =, overlay =}
+        state.setFunction("load") { call in
+            let path = try call.string(1)
+            let (ansible, reader) = try AnsibleReaders.read(path, reader: try readerOption(call, 2))
+            let overlayPath = try option(call, 2, "overlay") ?? overlayBeside(path)
+            var options = AnsibleImportOptions()
+            if let overlayPath {
+                options.overlayName = overlayPath
+                do { options.overlay = try YAMLSubset.parse(try readFile(overlayPath)).value } catch let e as YAMLError {
+                    throw raise(AnsibleError(line: e.line, message: e.message), file: overlayPath)
+                }
+                if options.wantsResolution { options.resolve = resolveName }
+            } else {
+                options.overlayName = "labsh.yml (beside the inventory)"
+            }
+            let result: AnsibleImportResult
+            do { result = try ansible.labshInventory(options) } catch let e as AnsibleError { throw raise(e, file: path) }
+            var t = LuaTable()
+            t["inventory"] = luaValue(result.inventory)
+            t["notes"] = .table(LuaTable(array: result.notes.map(LuaValue.str)))
+            t["warnings"] = .table(LuaTable(array: ansible.warnings.map(LuaValue.str)))
+            t["reader"] = .str(reader.rawValue)
+            if let overlayPath { t["overlay"] = .str(overlayPath) }
+            return call.push(LuaValue.table(t))
         }
         // to_inventory(path [, base]) -> an inventory table for lab.inventory's validation
         state.setFunction("to_inventory") { call in
@@ -49,6 +83,47 @@ enum AnsibleModule {
                 throw raise(e, file: path)
             }
         }
+    }
+
+    /// Field `key` of the options table at `index`, when it is text.
+    static func option(_ call: LuaCall, _ index: Int32, _ key: String) throws -> String? {
+        if call.isNoneOrNil(index) { return nil }
+        guard call.type(index) == LUA_TTABLE else { throw call.typeError(index, "options table") }
+        switch try call.table(index)[key] {
+        case nil, .nil?: return nil
+        case let v?:
+            guard let s = v.stringValue else { throw LuaRaise.message("bad argument #\(index): '\(key)' must be a string") }
+            return s
+        }
+    }
+
+    static func readerOption(_ call: LuaCall, _ index: Int32) throws -> AnsibleReaders.Reader? {
+        guard let text = try option(call, index, "reader") else { return nil }
+        guard let reader = AnsibleReaders.Reader(rawValue: text) else {
+            throw LuaRaise.message("bad argument #\(index): reader must be \"ansible\" or \"builtin\", not '\(text)'")
+        }
+        return reader
+    }
+
+    /// `labsh.yml` (or `labsh.yaml`) in the inventory's folder.
+    static func overlayBeside(_ path: String) -> String? {
+        let dir = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        for name in ["labsh.yml", "labsh.yaml"] where access(dir + "/" + name, R_OK) == 0 { return dir + "/" + name }
+        return nil
+    }
+
+    /// The first address of a host name (the overlay's resolve_names: true).
+    static func resolveName(_ name: String) -> IPAddress? {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(name, nil, &hints, &result) == 0, let first = result else { return nil }
+        defer { freeaddrinfo(result) }
+        var buffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+        guard getnameinfo(first.pointee.ai_addr, first.pointee.ai_addrlen, &buffer, socklen_t(buffer.count), nil, 0, NI_NUMERICHOST) == 0 else {
+            return nil
+        }
+        return try? IPAddress(parsing: String(cString: buffer))
     }
 
     static func parse(_ text: String, file: String) throws -> AnsibleInventory {

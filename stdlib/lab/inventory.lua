@@ -77,13 +77,41 @@ local function with_job_hint(err)
   return err
 end
 
--- Evaluates an inventory file in the sandbox and validates what it returns.
+-- An Ansible inventory (INI or YAML) is told from a Lua one by its name,
+-- else by its content: a Lua inventory returns its table (`return {`, or
+-- `return` starting a line) or starts with a Lua comment or `local`.
+local function is_lua(text)
+  return text:find("%f[%w_]return%s*[{(]") or text:find("^%s*return%f[^%w_]") or text:find("\n%s*return%f[^%w_]")
+    or text:find("^%s*%-%-") or text:find("^%s*local%s")
+end
+
+local function is_ansible(path, text)
+  if path:match("%.lua$") then return false end
+  if path:match("%.ya?ml$") or path:match("%.ini$") or path:match("%.json$") then return true end
+  return not is_lua(text)
+end
+
+-- Reads an Ansible inventory (lab.ansible.load: through ansible-inventory
+-- when installed, with group_vars/, host_vars/ and a labsh.yml overlay) and
+-- validates the inventory it makes. Notes (vault variables left unread...)
+-- join the warnings.
+local function load_ansible(path)
+  local imported = lab.ansible.load(path)
+  local data, warnings, handle = model.validate(imported.inventory, path)
+  for _, note in ipairs(imported.notes) do warnings[#warnings + 1] = path .. ": " .. note end
+  for _, warning in ipairs(imported.warnings) do warnings[#warnings + 1] = path .. ": " .. warning end
+  return { ansible = { reader = imported.reader, overlay = imported.overlay } }, data, warnings, handle
+end
+
+-- Evaluates an inventory file in the sandbox and validates what it returns;
+-- an Ansible inventory goes through its import instead.
 local function load_file(path)
   local text = require("labsh.files").read(path)
   if not text then
     local _, reason = io.open(path, "r")
     fail(("cannot read inventory %s"):format(reason or path), path)
   end
+  if is_ansible(path, text) then return load_ansible(path) end
   local sandbox = require "labsh.sandbox"
   local results = table.pack(pcall(sandbox.inventory, text, path, BUDGET.seconds, BUDGET.bytes))
   if not results[1] then error(with_lines(with_job_hint(results[2]), path, text), 0) end
@@ -109,7 +137,7 @@ function inventory.load(path)
     extra = { builtin = true }
   end
   current = { file = name, data = data, warnings = warnings, model = handle,
-              jobs = extra.jobs, maintenance = extra.maintenance, builtin = extra.builtin }
+              jobs = extra.jobs, maintenance = extra.maintenance, builtin = extra.builtin, ansible = extra.ansible }
   return inventory.summary()
 end
 
@@ -127,16 +155,20 @@ function inventory.maintenance()
   return current.maintenance or {}
 end
 
---- Loads an Ansible YAML inventory (hosts, groups, host ranges, vars) as
---- the current inventory: its hosts become nodes and guests; site, VLANs
---- and policy come from `base` (an inventory table or lab.inventory.model()),
---- by default the current inventory. Returns a summary, like load.
+--- Loads an Ansible inventory (INI or YAML, with group_vars/ and host_vars/)
+--- as the current inventory, as `--inventory FILE` does: its hosts become
+--- nodes and guests, what labsh needs beyond Ansible comes from labsh_*
+--- variables and the labsh.yml overlay beside it (lab.ansible.load). With
+--- `base` (an inventory table or lab.inventory.model()), the older import:
+--- site, VLANs and policy from `base`. Returns a summary, like load.
 function inventory.from_ansible(path, base)
-  local value = lab.ansible.to_inventory(path, base)
-  local data, warnings, handle = model.validate(value, path)
-  current = { file = path, data = data, warnings = warnings, model = handle }
-  return inventory.summary()
-end
+  local data, warnings, handle, extra
+  if base == nil then
+    extra, data, warnings, handle = load_ansible(path)
+  else
+    data, warnings, handle = model.validate(lab.ansible.to_inventory(path, base), path)
+    extra = {}
+  end
 
 --- The current inventory's model, loading the configured one on first use.
 function inventory.current()
@@ -164,6 +196,7 @@ function inventory.summary()
     vlans = #data.vlans,
     services = #data.services,
     warnings = current.warnings,
+    ansible = current.ansible,  -- {reader =, overlay =} for an Ansible inventory
   }
 end
 

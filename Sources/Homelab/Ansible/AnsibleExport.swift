@@ -156,3 +156,48 @@ public enum AnsibleExport {
         }
     }
 }
+
+extension AnsibleExport {
+    /// What Ansible has no place for (site, VLANs, policy, ssh defaults), as
+    /// the `labsh.yml` overlay an import reads beside the inventory: with it,
+    /// `gen ansible` → import → `gen ansible` gives the same text.
+    public static func overlay(_ inventory: Inventory) -> String {
+        guard case .map(var sections) = AnsibleInventory.baseSections(of: inventory) else { return "" }
+        var out = "# labsh overlay of site '\(YAML.comment(inventory.site.name))', written by labsh: what Ansible\n"
+        out += "# inventories have no place for. Read with the inventory beside it.\n"
+        for key in ["site", "vlans", "policy"] {
+            guard let value = sections[key] else { continue }
+            out += block(key, value, indent: "")
+        }
+        return out
+    }
+
+    /// `key: value` in block style, nested values indented by two.
+    static func block(_ key: String, _ value: InventoryValue, indent: String) -> String {
+        switch value {
+        case .map(let m) where !m.isEmpty:
+            return "\(indent)\(Self.key(key)):\n" + m.sorted { $0.key < $1.key }.map { block($0.key, $0.value, indent: indent + "  ") }.joined()
+        case .list(let items) where !items.isEmpty:
+            return "\(indent)\(Self.key(key)):\n" + items.map { item(of: $0, indent: indent + "  ") }.joined()
+        default:
+            return "\(indent)\(Self.key(key)): \(scalar(value))\n"
+        }
+    }
+
+    static func item(of value: InventoryValue, indent: String) -> String {
+        guard case .map(let m) = value, !m.isEmpty else { return "\(indent)- \(scalar(value))\n" }
+        let lines = m.sorted { $0.key < $1.key }.map { block($0.key, $0.value, indent: indent + "  ") }.joined()
+        return indent + "- " + lines.dropFirst(indent.count + 2)
+    }
+
+    static func scalar(_ value: InventoryValue) -> String {
+        switch value {
+        case .string(let s): return Scalar.quote(s)
+        case .integer(let i): return String(i)
+        case .number(let d): return String(d)
+        case .boolean(let b): return b ? "true" : "false"
+        case .list: return "[]"
+        case .map: return "{}"
+        }
+    }
+}

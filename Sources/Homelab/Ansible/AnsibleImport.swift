@@ -47,16 +47,40 @@ public struct AnsibleInventory: Sendable {
     public func host(_ name: String) -> Host? { hosts.first { $0.name == name } }
     public func group(_ name: String) -> Group? { groups.first { $0.name == name } }
 
-    /// Reads an inventory; errors name the line.
+    /// Reads a YAML inventory; errors name the line.
     public static func parse(_ text: String) throws -> AnsibleInventory {
-        let root: YAMLNode
-        var warnings: [String] = []
-        do { root = try YAMLSubset.parse(text, warnings: &warnings) } catch let e as YAMLError {
-            throw AnsibleError(line: e.line, message: e.message)
+        try parse(text, format: .yaml)
+    }
+
+    /// The two formats of Ansible's built-in inventory plugins.
+    public enum Format: String, Sendable { case yaml, ini }
+
+    /// Reads an inventory in `format` (nil: as Ansible does, YAML when it
+    /// reads as a YAML inventory, else INI), then adds the variables of
+    /// `group_vars/` and `host_vars/` files (`groupVars[group]`,
+    /// `hostVars[host]`), which replace those of the inventory file itself.
+    public static func parse(_ text: String, format: Format?, groupVars: [String: [String: YAMLValue]] = [:],
+                             hostVars: [String: [String: YAMLValue]] = [:]) throws -> AnsibleInventory {
+        var builder = AnsibleBuilder()
+        switch format {
+        case .yaml?: try builder.readYAML(text)
+        case .ini?: try builder.readINI(text)
+        case nil:
+            do { try builder.readYAML(text) } catch {
+                builder = AnsibleBuilder()
+                do { try builder.readINI(text) } catch let ini as AnsibleError {
+                    // Neither: the INI error is the useful one unless the text looks like YAML.
+                    if AnsibleBuilder.looksLikeYAML(text) { throw error }
+                    throw ini
+                }
+            }
         }
-        var builder = Builder()
-        builder.warnings = warnings
-        try builder.read(root)
+        for (group, vars) in groupVars where builder.groups[group] != nil {
+            for (k, v) in vars { builder.setGroupVar(group, k, v, line: 0) }
+        }
+        for (host, vars) in hostVars where builder.hosts[host] != nil {
+            builder.hosts[host]!.vars.merge(vars) { _, new in new }
+        }
         return builder.finish()
     }
 
@@ -157,7 +181,7 @@ public struct AnsibleError: Error, Equatable, Sendable, CustomStringConvertible 
 
 // ---- Reading the groups --------------------------------------------------------
 
-private struct Builder {
+struct AnsibleBuilder {
     struct GroupState {
         var name: String
         var hosts: [String] = []
@@ -194,6 +218,25 @@ private struct Builder {
         } else if groups[name]!.line == nil {
             groups[name]!.line = line
         }
+    }
+
+    mutating func readYAML(_ text: String) throws {
+        let root: YAMLNode
+        do { root = try YAMLSubset.parse(text, warnings: &warnings) } catch let e as YAMLError {
+            throw AnsibleError(line: e.line, message: e.message)
+        }
+        try read(root)
+    }
+
+    /// A first significant line of `name:` reads as YAML, `[group]` or
+    /// `host var=value` as INI.
+    static func looksLikeYAML(_ text: String) -> Bool {
+        for raw in text.split(separator: "\n") {
+            let line = raw.trimmingSpaces
+            if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") || line == "---" { continue }
+            return !line.hasPrefix("[") && line.hasSuffix(":")
+        }
+        return false
     }
 
     mutating func read(_ root: YAMLNode) throws {
@@ -591,5 +634,41 @@ private struct HostReader {
         try copy(["role", "ha_group"], into: &m)
         if let tags = try tags() { m["tags"] = .list(tags.map { .string($0) }) }
         return m
+    }
+}
+
+// ---- What ansible-inventory --list says ------------------------------------------
+
+extension AnsibleInventory {
+    /// The JSON of `ansible-inventory -i FILE --list`: groups with `hosts` and
+    /// `children`, and `_meta.hostvars`, each host's variables as Ansible
+    /// computed them (groups', group_vars/, host_vars/ and its own, merged).
+    /// Vault-encrypted values stay `{__ansible_vault: ciphertext}`.
+    public static func fromList(_ list: YAMLValue) throws -> AnsibleInventory {
+        guard case .map(let top) = list else {
+            throw AnsibleError(line: nil, message: "ansible-inventory --list gave a \(list.typeName), not a mapping of groups")
+        }
+        var builder = AnsibleBuilder()
+        var hostvars: [String: YAMLValue] = [:]
+        if case .map(let meta)? = top["_meta"], case .map(let hv)? = meta["hostvars"] { hostvars = hv }
+        // Groups first (children may name groups defined later), then members.
+        for name in top.keys.sorted() where name != "_meta" { builder.addGroup(name, line: nil) }
+        for name in top.keys.sorted() where name != "_meta" {
+            guard case .map(let g)? = top[name] else { continue }
+            if case .list(let children)? = g["children"] {
+                for case .string(let child) in children {
+                    builder.addGroup(child, line: nil)
+                    if child != "ungrouped" || name != "all" { try builder.addChild(child, to: name, line: 0) }
+                }
+            }
+            if case .list(let members)? = g["hosts"] {
+                for case .string(let host) in members { builder.addHost(host, to: name, line: 0) }
+            }
+        }
+        for (host, vars) in hostvars {
+            if builder.hosts[host] == nil { builder.addHost(host, to: "ungrouped", line: 0) }
+            if case .map(let v) = vars { builder.hosts[host]!.vars = v }
+        }
+        return builder.finish()
     }
 }

@@ -2,12 +2,17 @@
 /// more: block mappings and sequences by indentation, plain, 'single' and
 /// "double" quoted scalars, comments, one `---` at the top, `key: value`,
 /// `key:` with a nested block (or a sequence at the key's indentation),
-/// `- item`, empty values as null, and one-line flow collections of scalars
-/// (`[]`, `{}`, `[a, "b", 3]`, `{a: 1}`).
+/// `- item`, empty values as null, one-line flow collections of scalars
+/// (`[]`, `{}`, `[a, "b", 3]`, `{a: 1}`), anchors on block values
+/// (`key: &name`), aliases (`key: *name`, `- *name`), merge keys
+/// (`<<: *name`, `<<: [*a, *b]`) and block scalars (`|`, `|-`, `>`, and
+/// Ansible's `!vault |`, kept as `{__ansible_vault: text}`, never decrypted;
+/// blank and `#` lines inside a block scalar are dropped).
 ///
-/// Anything else (anchors, aliases, tags, block scalars, several documents,
-/// multi-line scalars, tabs in indentation) is refused with an error naming
-/// the line, rather than read differently from a real YAML parser.
+/// Anything else (other tags, anchors inside flow collections, several
+/// documents, multi-line plain scalars, tabs in indentation) is refused with
+/// an error naming the line, rather than read differently from a real YAML
+/// parser.
 /// Plain scalars are typed as PyYAML (YAML 1.1, what Ansible uses) types
 /// them: `yes`/`no`/`on`/`off`/`true`/`false` are booleans, `~` and `null`
 /// null, `010` octal, `1.5` a float.
@@ -194,6 +199,8 @@ struct Parser {
     var lines: [YAMLLine]
     var index = 0
     var warnings: [String] = []
+    /// Nodes named by `&name`, for the aliases (`*name`) after them.
+    var anchors: [String: YAMLNode] = [:]
 
     init(lines: [YAMLLine]) { self.lines = lines }
 
@@ -250,11 +257,23 @@ struct Parser {
                     items.append(YAMLNode(.scalar(.null), line: line.number))
                 }
             } else {
-                // The item's content starts at its own column: read it as a
-                // line of its own there ("- a: 1" then "  b: 2" is one mapping).
-                let column = line.indent + (line.text.count - rest.count)
-                lines[index] = YAMLLine(number: line.number, indent: column, text: Array(rest))
-                items.append(try block(indent: column))
+                let (anchor, content) = try splitAnchor(rest, line: line.number)
+                let node: YAMLNode
+                if let special = try specialValue(content, line: line.number, parentIndent: indent, advance: true) {
+                    node = special
+                } else if content.isEmpty || content.first == hash {  // "- &name" with its block below
+                    index += 1
+                    node = index < lines.count && lines[index].indent > indent
+                        ? try block(indent: lines[index].indent) : YAMLNode(.scalar(.null), line: line.number)
+                } else {
+                    // The item's content starts at its own column: read it as a
+                    // line of its own there ("- a: 1" then "  b: 2" is one mapping).
+                    let column = line.indent + (line.text.count - content.count)
+                    lines[index] = YAMLLine(number: line.number, indent: column, text: Array(content))
+                    node = try block(indent: column)
+                }
+                if let anchor { anchors[anchor] = node }
+                items.append(node)
             }
         }
         return YAMLNode(.list(items), line: startLine)
@@ -263,6 +282,7 @@ struct Parser {
     mutating func mapping(indent: Int) throws -> YAMLNode {
         let startLine = lines[index].number
         var entries: [YAMLEntry] = []
+        var merges: [(YAMLNode, Int)] = []
         while index < lines.count {
             let line = lines[index]
             if line.indent < indent { break }
@@ -276,9 +296,11 @@ struct Parser {
                 throw YAMLError(line: line.number, message: "expected 'key: value' or 'key:'")
             }
             index += 1
-            let value: YAMLNode
-            let remainder = rest.drop(while: isBlank)
-            if remainder.isEmpty || remainder.first == hash {
+            var value: YAMLNode
+            let (anchor, remainder) = try splitAnchor(rest.drop(while: isBlank), line: line.number)
+            if let special = try specialValue(remainder, line: line.number, parentIndent: indent, advance: false) {
+                value = special
+            } else if remainder.isEmpty || remainder.first == hash {
                 if index < lines.count && lines[index].indent > indent {
                     value = try block(indent: lines[index].indent)
                 } else if index < lines.count && lines[index].indent == indent && isSequenceItem(lines[index].text) {
@@ -294,9 +316,72 @@ struct Parser {
                                         + "(values over several lines are not supported)")
                 }
             }
+            if let anchor { anchors[anchor] = value }
+            if key == "<<" { merges.append((value, line.number)); continue }
             add(YAMLEntry(key: key, value: value, line: line.number), to: &entries)
         }
+        // `<<: *base` (or a list of them): the keys not written here, the first merge winning.
+        for (merge, line) in merges {
+            var sources: [YAMLNode] = []
+            switch merge.content {
+            case .map: sources = [merge]
+            case .list(let items): sources = items
+            default: throw YAMLError(line: line, message: "'<<' merges a mapping (an alias like *base), not a \(merge.value.typeName)")
+            }
+            for source in sources {
+                guard let more = source.entries else {
+                    throw YAMLError(line: line, message: "'<<' merges mappings only, not a \(source.value.typeName)")
+                }
+                for e in more where !entries.contains(where: { $0.key == e.key }) { entries.append(e) }
+            }
+        }
         return YAMLNode(.map(entries), line: startLine)
+    }
+
+    /// `&name ` before a value: the anchor's name and what follows it.
+    func splitAnchor(_ text: ArraySlice<UInt8>, line: Int) throws -> (String?, ArraySlice<UInt8>) {
+        guard text.first == UInt8(ascii: "&") else { return (nil, text) }
+        let name = text.dropFirst().prefix { !isBlank($0) }
+        if name.isEmpty { throw YAMLError(line: line, message: "an anchor ('&') needs a name") }
+        return (String(decoding: name, as: UTF8.self), text.dropFirst(1 + name.count).drop(while: isBlank))
+    }
+
+    /// An alias (`*name`), or a block scalar (`|`, `|-`, `>`, `>-`, perhaps
+    /// tagged `!vault`, which Ansible leaves encrypted: `{__ansible_vault: text}`)
+    /// whose lines follow, deeper than `parentIndent`; nil for other values.
+    /// `advance`: the current line has not been consumed yet (a list item).
+    mutating func specialValue(_ text: ArraySlice<UInt8>, line: Int, parentIndent: Int, advance: Bool) throws -> YAMLNode? {
+        let (anchor, text) = try splitAnchor(text, line: line)
+        var node: YAMLNode?
+        if text.first == UInt8(ascii: "*") {
+            let name = plainText(text.dropFirst())
+            guard let target = anchors[String(decoding: name, as: UTF8.self)] else {
+                throw YAMLError(line: line, message: "alias '*\(String(decoding: name, as: UTF8.self))' names no anchor defined above it")
+            }
+            if advance { index += 1 }
+            node = YAMLNode(target.content, line: line)
+        } else {
+            var body = text
+            let vault = body.starts(with: "!vault".utf8) && (body.count == 6 || isBlank(body[body.startIndex + 6]))
+            if vault { body = body.dropFirst(6).drop(while: isBlank) }
+            guard let style = body.first, style == UInt8(ascii: "|") || style == UInt8(ascii: ">") else {
+                if vault { throw YAMLError(line: line, message: "'!vault' is followed by a block scalar ('|')") }
+                return nil
+            }
+            let chomp = plainText(body.dropFirst())
+            let strip = chomp.first == UInt8(ascii: "-")
+            if advance { index += 1 }
+            var rows: [YAMLLine] = []
+            while index < lines.count && lines[index].indent > parentIndent { rows.append(lines[index]); index += 1 }
+            let base = rows.map(\.indent).min() ?? 0
+            let texts = rows.map { String(repeating: " ", count: $0.indent - base) + String(decoding: $0.text, as: UTF8.self) }
+            var value = style == UInt8(ascii: "|") ? texts.joined(separator: "\n") : texts.joined(separator: " ")
+            if !strip && !texts.isEmpty { value += "\n" }
+            node = YAMLNode(.scalar(.string(value)), line: line)
+            if vault { node = YAMLNode(.map([YAMLEntry(key: "__ansible_vault", value: node!, line: line)]), line: line) }
+        }
+        if let anchor, let node { anchors[anchor] = node }
+        return node
     }
 
     /// A repeated key keeps its first place and takes the later value.
