@@ -340,6 +340,17 @@ test("labsh -m lists every script with its description and origin, exit 0", func
   assert_eq(by.jobs.origin, "embedded")
 end)
 
+test("a playbook's --help describes it as labsh -m lists it (its first comment sentence)", function()
+  local listed = {}
+  for _, e in ipairs(lab.json.decode(run({ "--format", "json", "-m" }).stdout)) do listed[e.name] = e.description end
+  local r = lab.process.run { argv = { "find", "scripts/playbooks", "-name", "*.lua", "-printf", "%f\n" }, read_only = true }
+  for file in r.stdout:gmatch("[^\n]+") do
+    local name = file:gsub("%.lua$", "")
+    local second = help_of(name).stdout:match("^[^\n]*\n  ([^\n]*)")
+    assert_eq(second, listed[name], name)
+  end
+end)
+
 test("labsh -m shows a script in the XDG data directory as XDG", function()
   local data = tmp .. "/xdg-data"
   host.make_directories(data .. "/labsh")

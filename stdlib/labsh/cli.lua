@@ -4,6 +4,7 @@
 --   local opts = cli.parse({ ... }, {
 --     name = "report",                       -- labsh -m report
 --     summary = "the daily operations report",  -- one line, for --help
+--                                            -- (default: the script's first comment sentence)
 --     formats = { "text", "json" },          -- what --format it writes (default: text)
 --     args = { { "NAME", "the job to run", required = true } },
 --     params = {
@@ -116,6 +117,62 @@ end
 ----------------------------------------------------------------------------
 -- Usage
 
+--- The first sentence of a script's first comment paragraph, its "NAME:"
+--- left out: the description `labsh -m` lists (Sources/Shell/ScriptList).
+function cli.describe(text, name)
+  local words = {}
+  for line in (text .. "\n"):gmatch("([^\n]*)\n") do
+    if not (line:find("^#!") and #words == 0) then
+      local body = line:match("^%-%-(.*)$")
+      if not body then break end
+      body = body:match("^%s*(.-)%s*$")
+      if body == "" then
+        if #words > 0 then break end
+      elseif body:find("^[%[%-]") then
+        break
+      else
+        words[#words + 1] = body
+      end
+    end
+  end
+  local sentence = table.concat(words, " ")
+  if name and sentence:sub(1, #name + 1) == name .. ":" then sentence = sentence:sub(#name + 2):match("^%s*(.*)$") end
+  return sentence:match("^(.-%.) ") or sentence
+end
+
+-- The text of script NAME as `-m NAME` finds it: LABSH_PATH, embedded,
+-- the XDG and system directories (a script whose main chunk ends in a tail
+-- call, `return lab.playbook {...}`, is not on the stack to ask).
+local function script_text(name)
+  local files, host = require("labsh.files"), require("labsh.host")
+  local data = os.getenv("XDG_DATA_HOME") or ((os.getenv("HOME") or "") .. "/.local/share")
+  local before, after = {}, { data .. "/labsh", "/usr/local/share/labsh", "/usr/share/labsh" }
+  for dir in (os.getenv("LABSH_PATH") or ""):gmatch("[^:]+") do before[#before + 1] = dir end
+  local function on_disk(dirs)
+    for _, dir in ipairs(dirs) do
+      for _, rel in ipairs { name .. ".lua", name .. "/init.lua", "playbooks/" .. name .. ".lua" } do
+        local text = files.read(dir .. "/" .. rel)
+        if text then return text end
+      end
+    end
+  end
+  return on_disk(before) or host.embedded("scripts/" .. name .. ".lua")
+    or host.embedded("scripts/playbooks/" .. name .. ".lua") or on_disk(after)
+end
+
+-- The description of the running script, from its first comment.
+local function own_description(name)
+  local text
+  if cli.started_by_name() then
+    text = script_text(arg[0])
+  else
+    local path = require("labsh.gate").script()
+    text = path and path:sub(1, 6) ~= "labsh:" and require("labsh.files").read(path)
+  end
+  local sentence = text and cli.describe(text, name)
+  return sentence ~= "" and sentence or nil
+end
+
 local function arg_words(args)
   local words = {}
   for _, a in ipairs(args or {}) do
@@ -140,7 +197,8 @@ function cli.usage(decl)
   local head = decl.commands and " COMMAND" or ""
   local rest = arg_words(decl.args)
   local lines = { ("usage: labsh -m %s%s [options]%s"):format(decl.name, head, rest ~= "" and (" " .. rest) or "") }
-  if decl.summary then lines[#lines + 1] = "  " .. decl.summary end
+  local summary = decl.summary or own_description(decl.name)
+  if summary then lines[#lines + 1] = "  " .. summary end
   if decl.commands then
     lines[#lines + 1] = "commands:"
     for _, c in ipairs(decl.commands) do

@@ -355,7 +355,7 @@ end
 local function declaration(play)
   return {
     name = cli.started_by_name() and arg[0] or play.name,
-    summary = play.description or ("the playbook %s: its tasks on its hosts over ssh"):format(play.name),
+    summary = play.description,  -- else the script's first comment sentence (labsh.cli)
     formats = { "text", "json" },
     params = {
       { "--limit", "PATTERN", "only these hosts: names, globs (pve*), groups (a role or kind), !NAME to leave out;"
