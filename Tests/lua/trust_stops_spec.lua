@@ -326,3 +326,28 @@ r:forget { daily = 1 }]]):format(repo, password, cache) }, nil, nil, { LABSH_STA
   assert_has(err, "audit.log", "stderr names the log")
   assert_eq(#lab.json.decode(restic("snapshots", "--json")), 4, "snapshots left")
 end)
+
+test("a change inside coroutines (as playbook tasks run) is recorded when stopped (13.6)", function()
+  local marker, state = fresh("marker"), private_dir("state")
+  local path = script(([[
+local gate = require "labsh.gate"
+local tasks = {}
+for i = 1, 2 do
+  tasks[i] = coroutine.wrap(function()
+    gate.perform({ action = "spec.task", target = "host" .. i, summary = "task", ask = false }, function()
+      coroutine.yield()
+      %s
+      while true do end
+    end)
+  end)
+end
+tasks[1]() tasks[2]() tasks[1]()
+]]):format(touch_code(marker)))
+  local code = run({ path }, "INT", marker, { LABSH_STATE_DIR = state })
+  assert_eq(code, 130, "exit code")
+  local outcomes = {}
+  for _, line in ipairs(audit_lines(state)) do outcomes[#outcomes + 1] = line.target .. " " .. line.outcome end
+  table.sort(outcomes)
+  assert_same(outcomes, { "host1 interrupted (SIGINT)", "host1 started",
+                          "host2 interrupted (labsh ended before the change did)", "host2 started" }, "audit")
+end)

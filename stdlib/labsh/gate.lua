@@ -173,6 +173,19 @@ local function outcome(err)
   return "failed: " .. gate.describe(err)
 end
 
+-- Changes started and not yet ended, by id. A change in a coroutine that
+-- is left suspended never runs its <close> handler: when labsh ends, this
+-- finalizer records those as interrupted. The bindings it needs are made
+-- first, so Lua (which finalizes the newest first) still has them.
+local open_changes = {}
+local _ = lab.json.encode, lab.sys.hostname, host.user, host.append_private
+gate.open_changes_sentinel = setmetatable({}, { __gc = function()
+  for _, record in pairs(open_changes) do
+    record.outcome = "interrupted (labsh ended before the change did)"
+    pcall(gate.audit, record)
+  end
+end })
+
 --- Runs `fn` (the change itself) if the change may go ahead, recording it
 --- in the audit log before and after. `change`: action ("restic.forget"),
 --- target (what it acts on), summary ("delete 3 snapshots"), plan (text
@@ -212,7 +225,9 @@ function gate.perform(change, fn)
   record.change, record.outcome = change_id(), "started"
   record.script, record.sha256 = gate.script()
   gate.audit(record)  -- raises, and nothing is done, when it cannot be recorded
+  open_changes[record.change] = record
   local _ <close> = setmetatable({}, { __close = function(_, err)
+    open_changes[record.change] = nil
     record.outcome = outcome(err)
     stops.hold(10, gate.audit, record)
   end })
