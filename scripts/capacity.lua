@@ -65,6 +65,15 @@ end
 
 -- ---- formatting helpers ------------------------------------------------------
 
+-- Which n-1 columns the lab has: etcd with Kubernetes (a row's etcd is
+-- "-" without it), GPU with a node that has GPUs.
+local function n1_sections()
+  local has = { etcd = false, gpu = false }
+  for _, r in ipairs(data.n_minus_1) do if r.etcd ~= "-" then has.etcd = true end end
+  for _, node in ipairs(lab.inventory.current().nodes) do if #(node.gpus or {}) > 0 then has.gpu = true end end
+  return has
+end
+
 local function human(value, unit)
   if value == nil then return "-" end
   if unit == "bytes" then
@@ -141,12 +150,19 @@ if format == "text" then
   end
   print()
   print("Single-node failures (n-1), worst first")
-  print(("  %-11s %6s  %-9s %-9s %5s %8s %8s %4s  %s"):format("node", "impact", "proxmox", "etcd", "moved", "stranded",
-    "SLO lost", "gpu", "why"))
-  local worst = math.max(1, data.n_minus_1[1] and data.n_minus_1[1].impact or 1)
+  -- etcd and GPU columns only for a lab that has Kubernetes or GPUs
+  local has = n1_sections()
+  local head, line = { ("  %-11s %6s  %-9s"):format("node", "impact", "proxmox") }, {}
+  if has.etcd then head[#head + 1] = (" %-9s"):format("etcd") end
+  head[#head + 1] = (" %5s %8s %8s"):format("moved", "stranded", "SLO lost")
+  if has.gpu then head[#head + 1] = (" %4s"):format("gpu") end
+  print(table.concat(head) .. "  why")
   for _, r in ipairs(data.n_minus_1) do
-    print(("  %-11s %6d  %-9s %-9s %5d %8d %8d %4d  %s"):format(r.node, r.impact, r.proxmox, r.etcd, r.moved,
-      r.stranded, r.slo_lost, r.gpu, r.why[1] or "-"))
+    line = { ("  %-11s %6d  %-9s"):format(r.node, r.impact, r.proxmox) }
+    if has.etcd then line[#line + 1] = (" %-9s"):format(r.etcd) end
+    line[#line + 1] = (" %5d %8d %8d"):format(r.moved, r.stranded, r.slo_lost)
+    if has.gpu then line[#line + 1] = (" %4d"):format(r.gpu) end
+    print(table.concat(line) .. "  " .. (r.why[1] or "-"))
   end
   print()
   print("Single points of failure (from uplinks and power feeds)")
@@ -239,12 +255,16 @@ end
 
 local function n1_table()
   local worst = math.max(1, data.n_minus_1[1] and data.n_minus_1[1].impact or 1)
-  local s = { '<table id="n-minus-1"><thead><tr><th>node</th><th>impact</th><th>Proxmox</th><th>etcd</th><th>moved</th><th>stranded</th><th>SLO lost</th><th>GPU</th><th>why</th></tr></thead><tbody>' }
+  local has = n1_sections()
+  local s = { '<table id="n-minus-1"><thead><tr><th>node</th><th>impact</th><th>Proxmox</th>'
+    .. (has.etcd and '<th>etcd</th>' or '') .. '<th>moved</th><th>stranded</th><th>SLO lost</th>'
+    .. (has.gpu and '<th>GPU</th>' or '') .. '<th>why</th></tr></thead><tbody>' }
   for _, r in ipairs(data.n_minus_1) do
     local w = math.floor(r.impact / worst * 120 + 0.5)
-    s[#s + 1] = ('<tr><td>%s</td><td><svg class="impact" width="170" height="14"><rect width="%d" height="12" y="1" rx="2" fill="#dc2626"/><text x="%d" y="11" font-size="11" fill="#0f172a">%d</text></svg></td><td class="%s">%s</td><td class="%s">%s</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td><td>%s</td></tr>')
+    s[#s + 1] = ('<tr><td>%s</td><td><svg class="impact" width="170" height="14"><rect width="%d" height="12" y="1" rx="2" fill="#dc2626"/><text x="%d" y="11" font-size="11" fill="#0f172a">%d</text></svg></td><td class="%s">%s</td>%s<td>%d</td><td>%d</td><td>%d</td>%s<td>%s</td></tr>')
       :format(esc(r.node), math.max(1, w), math.max(1, w) + 4, r.impact, r.proxmox:find("LOST") and "bad" or "ok", esc(r.proxmox),
-              r.etcd:find("LOST") and "bad" or "ok", esc(r.etcd), r.moved, r.stranded, r.slo_lost, r.gpu, esc(table.concat(r.why, "; ")))
+              has.etcd and ('<td class="%s">%s</td>'):format(r.etcd:find("LOST") and "bad" or "ok", esc(r.etcd)) or "",
+              r.moved, r.stranded, r.slo_lost, has.gpu and ("<td>%d</td>"):format(r.gpu) or "", esc(table.concat(r.why, "; ")))
   end
   s[#s + 1] = "</tbody></table>"
   return table.concat(s, "\n")

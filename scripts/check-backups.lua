@@ -10,6 +10,10 @@
 -- The worst backup decides: BACKUPS OK, WARNING, CRITICAL or UNKNOWN, exit
 -- 0, 1, 2 or 3 (3 also for any error: a broken check must not look healthy).
 -- Without a source nothing is known about any backup: UNKNOWN.
+-- An inventory without backups is "not configured", UNKNOWN too (exit 3):
+-- the Monitoring Plugins guidelines keep OK for a state the check has
+-- verified, and nothing was; the report's Backups section says the same
+-- "not configured".
 -- Perfdata per backup: age (warn: the schedule's allowed age, crit: the RPO),
 -- runs, success percent and missed runs over 30 days.
 
@@ -74,13 +78,20 @@ local function summary(rows)
   for _, status in ipairs(order) do
     if counts[status] then parts[#parts + 1] = ("%d %s"):format(counts[status], status) end
   end
-  local text = #rows == 0 and "no backups in the inventory" or table.concat(parts, ", ")
+  local text = table.concat(parts, ", ")
   if #notes > 0 then text = text .. "; " .. table.concat(notes, "; ") end
   return text
 end
 
 lab.check.guard("BACKUPS", function(...)
   local opts = parse { ... }
+  if #(lab.inventory.current().backups or {}) == 0 then
+    if lab.options.format == "json" then
+      print(lab.json.encode({ status = "not configured", reason = "the inventory has no backups" }))
+      os.exit(lab.check.codes.UNKNOWN, true)
+    end
+    return lab.check { name = "BACKUPS", status = "UNKNOWN", text = "not configured: the inventory has no backups" }
+  end
   local rows = lab.backup.check { source = source(opts) }
   local status = "OK"
   for _, r in ipairs(rows) do

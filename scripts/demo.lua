@@ -19,23 +19,35 @@ print(("inventory: %s: %d nodes, %d guests, %d VLANs, %d services"):format(
   summary.file, summary.nodes, summary.guests, summary.vlans, summary.services))
 print()
 
--- Plain data prints as an aligned table: here, each hypervisor and its RAM.
+-- Plain data prints as an aligned table: here, each machine that runs
+-- guests and its RAM ("-" where the inventory gives no size).
+local function gib(bytes) return bytes and bytes // GiB or "-" end
 local rows = {}
-for _, node in ipairs(lab.nodes { kind = "hypervisor" }) do
+for _, node in ipairs(lab.nodes { kind = { "hypervisor", "server", "sbc" } }) do
+  local has_ram = node.ram ~= nil and node.ram > 0
   rows[#rows + 1] = {
     name = node.name,
     model = node.model,
     cores = node.cores,
-    ram_gib = node.ram // GiB,
+    ram_gib = gib(node.ram),
     guests = #node:guests(),
-    free_gib = node:free() // GiB,
+    free_gib = has_ram and gib(node:free()) or "-",
   }
 end
 print(pretty.format(rows))
 print()
 
-print(lab.net.why("k8s", "management"))
-print(lab.net.why("ops", "k8s", 9100))
+-- The policy between the least and the most trusted zones, both ways: what
+-- the inventory's own zones are called does not matter.
+local TRUST_ORDER = { isolated = 1, low = 2, medium = 3, high = 4, critical = 5 }
+local zones = {}
+for _, vlan in ipairs(lab.vlans()) do zones[#zones + 1] = vlan end
+table.sort(zones, function(a, b) return (TRUST_ORDER[a.trust] or 0) < (TRUST_ORDER[b.trust] or 0) end)
+local least, most = zones[1], zones[#zones]
+if least and most and least.zone ~= most.zone then
+  print(lab.net.why(least.zone, most.zone))
+  print(lab.net.why(most.zone, least.zone, 22))
+end
 print(("tier 1 error budget: %s a month"):format(lab.slo(1).budget))
 
 for _, warning in ipairs(summary.warnings) do print("warning: " .. warning) end

@@ -19,6 +19,56 @@ public struct Inventory: Sendable {
     public var alerting: Alerting = Alerting()
     /// How labsh reaches hosts over SSH by default (nil: it does not).
     public var ssh: SSHAccess? = nil
+    /// Named host selections that playbooks and the simulation act on
+    /// (`targets` in the inventory): "hypervisors", "linux", "k8s_servers"...
+    public var targets: [String: Target] = [:]
+    /// Proxmox HA groups with the nodes each may run on (`ha_groups`).
+    public var haGroups: [HAGroup] = []
+    /// The zone pairs the report checks (`policy.boundaries`); empty: the
+    /// deny rules between trust levels stand for them.
+    public var boundaries: [Boundary] = []
+
+    public struct Boundary: Sendable, Equatable {
+        public var from: String
+        public var to: String
+        public var expect: Policy.Action
+        public var why: String?
+    }
+
+    /// A selection of nodes and guests: each listed field must match (a
+    /// list: any of its values); an empty selection picks nothing.
+    public struct Target: Sendable, Equatable {
+        public var roles: [String] = []
+        public var kinds: [String] = []
+        public var tags: [String] = []
+        public var isEmpty: Bool { roles.isEmpty && kinds.isEmpty && tags.isEmpty }
+
+        /// Whether a host with this role, kind and tags is selected.
+        public func matches(role: String?, kind: String, tags hostTags: [String]) -> Bool {
+            if isEmpty { return false }
+            if !roles.isEmpty, !(role.map(roles.contains) ?? false) { return false }
+            if !kinds.isEmpty, !kinds.contains(kind) { return false }
+            if !tags.isEmpty, !tags.contains(where: hostTags.contains) { return false }
+            return true
+        }
+    }
+
+    /// A Proxmox HA group (PVE 9: an HA rule): the nodes its guests may run
+    /// on, higher priority first.
+    public struct HAGroup: Sendable, Equatable {
+        public struct Member: Sendable, Equatable {
+            public var node: String
+            public var priority: Int
+        }
+        public var name: String
+        public var nodes: [Member]
+    }
+
+    /// The guests a target names (empty when the inventory has no such target).
+    public func guests(in target: String) -> [Int] {
+        guard let t = targets[target] else { return [] }
+        return guests.indices.filter { t.matches(role: guests[$0].role, kind: guests[$0].kind, tags: guests[$0].tags) }
+    }
 
     public struct Site: Sendable {
         public var name: String
@@ -30,7 +80,7 @@ public struct Inventory: Sendable {
 
     public struct Node: Sendable {
         public enum Kind: String, Sendable, CaseIterable {
-            case hypervisor, workstation, gateway, `switch`, router
+            case hypervisor, workstation, server, nas, sbc, gateway, `switch`, router
         }
         public var name: String
         public var kind: Kind
@@ -108,6 +158,8 @@ public struct Inventory: Sendable {
         public var purpose: String?
         public var zone: String
         public var trust: String
+        /// Reached from the internet (a DMZ): its services are public.
+        public var isPublic: Bool = false
     }
 
     public struct Storage: Sendable {

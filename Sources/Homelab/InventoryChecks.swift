@@ -25,6 +25,7 @@ struct InventoryChecks {
         servicesReachableFromMonitoring()
         backupsWhereTheyLive()
         jumpHostsKnown()
+        haGroupsKnown()
     }
 
     /// Each `jump` names a node or guest, and following jumps never comes

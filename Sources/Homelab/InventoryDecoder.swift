@@ -4,7 +4,7 @@
 extension Inventory {
     public static let sections = ["site", "nodes", "guests", "vlans", "policy", "storage", "services",
                                   "backups", "alerts", "capacity", "maintenance", "recovery", "monitoring",
-                                  "alerting", "ssh"]
+                                  "alerting", "ssh", "targets", "ha_groups"]
 
     /// Validates `value` (the table an inventory file returned). Throws every
     /// error found; returns the model and the warnings.
@@ -25,7 +25,9 @@ extension Inventory {
         let guests = decodeList(top, "guests", required: false, decodeGuest)
         let vlans = decodeList(top, "vlans", decodeVlan)
         let zones = vlans.map(\.zone)
-        let policy = top.table("policy", allowed: ["default", "rules"]).flatMap { decodePolicy($0, zones: zones) }
+        let policyTable = top.table("policy", allowed: ["default", "rules", "boundaries"])
+        let policy = policyTable.flatMap { decodePolicy($0, zones: zones) }
+        let boundaries = policyTable.map { decodeBoundaries($0, zones: zones) } ?? []
         let storage = top.table("storage", required: false, allowed: ["classes", "tiers", "locations"]).map(decodeStorage) ?? Storage()
         let services = decodeList(top, "services", required: false, decodeService)
         let backups = decodeList(top, "backups", required: false, decodeBackup)
@@ -42,11 +44,14 @@ extension Inventory {
                                    allowed: ["prometheus", "alertmanager", "pushgateway", "textfile_dir"])
             .map(decodeMonitoring) ?? Monitoring()
         let ssh = top.table("ssh", required: false, allowed: SSHAccess.keys).map { decodeSSH($0, allowHost: false) }
+        let targets = top.has("targets") ? decodeTargets(top) : [:]
+        let haGroups = decodeList(top, "ha_groups", required: false, decodeHAGroup)
         guard let site, let policy else { return nil }
         return Inventory(site: site, nodes: nodes, guests: guests, vlans: vlans, policy: policy.0,
                          policyDefault: policy.1, storage: storage, services: services, backups: backups,
                          alerts: alerts, capacity: capacity, maintenance: maintenance, recovery: recovery,
-                         monitoring: monitoring, alerting: alerting, ssh: ssh)
+                         monitoring: monitoring, alerting: alerting, ssh: ssh, targets: targets, haGroups: haGroups,
+                         boundaries: boundaries)
     }
 
     /// Decodes each element of a list section; elements with errors are dropped
@@ -121,14 +126,14 @@ extension Inventory {
 
     static func decodeVlan(_ v: InventoryValue, _ path: FieldPath, _ log: DiagnosticLog) -> Vlan? {
         guard let t = FieldTable(v, at: path, log: log, allowed: ["id", "name", "subnet", "gateway", "purpose", "zone",
-                                                                  "trust"]) else { return nil }
+                                                                  "trust", "public"]) else { return nil }
         let id = t.integer("id", in: 1...4094), name = t.string("name")
         let subnet = t.parsed("subnet") { try IPNetwork(parsing: $0) }
         let gateway = t.address("gateway"), zone = t.string("zone")
         let trust = t.choice("trust", ["critical", "high", "medium", "low", "isolated"])
         guard let id, let name, let subnet, let gateway, let zone, let trust else { return nil }
         return Vlan(id: id, name: name, subnet: subnet, gateway: gateway, purpose: t.string("purpose", required: false),
-                    zone: zone, trust: trust)
+                    zone: zone, trust: trust, isPublic: t.boolean("public") ?? false)
     }
 
     static func decodePolicy(_ t: FieldTable, zones: [String]) -> (Policy, Policy.Action)? {

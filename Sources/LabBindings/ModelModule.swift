@@ -221,6 +221,50 @@ enum ModelModule {
                     w.field("purpose", v.purpose)
                     w.field("zone", v.zone)
                     w.field("trust", v.trust)
+                    w.field("public", v.isPublic ? true : nil)
+                }
+            }
+            // what playbooks and the simulation act on (InventoryTargets.swift)
+            if !inv.targets.isEmpty {
+                w.table("targets") {
+                    for (name, t) in inv.targets {
+                        w.table(name) {
+                            for (key, values) in [("role", t.roles), ("kind", t.kinds), ("tag", t.tags)] where !values.isEmpty {
+                                w.list(key, values) { $0.push(L) }
+                            }
+                        }
+                    }
+                }
+            }
+            // the rules as written (zone lists) and the boundaries the report checks
+            w.table("policy") {
+                w.field("default", inv.policyDefault.rawValue)
+                w.list("rules", inv.policy.rules) { r in
+                    w.record {
+                        w.list("from", r.from) { $0.push(L) }
+                        w.list("to", r.to) { $0.push(L) }
+                        w.field("action", r.action.rawValue)
+                        w.field("note", r.note)
+                    }
+                }
+                w.list("boundaries", inv.boundaries) { b in
+                    w.record {
+                        w.field("from", b.from)
+                        w.field("to", b.to)
+                        w.field("expect", b.expect.rawValue)
+                        w.field("why", b.why)
+                    }
+                }
+            }
+            w.list("ha_groups", inv.haGroups) { g in
+                w.record {
+                    w.field("name", g.name)
+                    w.list("nodes", g.nodes) { m in
+                        w.record {
+                            w.field("node", m.node)
+                            w.field("priority", m.priority)
+                        }
+                    }
                 }
             }
             w.list("services", inv.services) { s in

@@ -41,6 +41,9 @@ private func miniLab() throws -> Inventory {
         guest("w3", "c", ram: "2GiB", role: "k8s-worker", ha: "workers", n: 23),
         guest("g1", "ws", ram: "16GiB", role: "k8s-gpu-worker", ha: nil, n: 30, tags: ["gpu"]),
     ])
+    // Kubernetes is what the inventory's targets say it is
+    lab["targets"] = .map(["k8s_servers": .map(["role": s("k8s-master")]),
+                           "k8s_agents": .map(["role": .list([s("k8s-worker"), s("k8s-gpu-worker")])])])
     return try Inventory.load(.map(lab), file: "test.lua").0
 }
 

@@ -7,10 +7,12 @@
 --   labsh -m k8s-bootstrap               asks before each play
 --   labsh --yes -m k8s-bootstrap         no question
 --
---   1. the first k8s-master of the inventory starts the cluster (cluster-init);
---   2. the other masters join it one at a time: etcd takes one new member
+--   1. the first host of the inventory's k8s_servers target starts the
+--      cluster (cluster-init);
+--   2. the other servers join it one at a time: etcd takes one new member
 --      at a time and keeps quorum while it does;
---   3. the k8s-worker and k8s-gpu-worker guests join as agents, together.
+--   3. the hosts of the k8s_agents target join as agents, together.
+-- (The built-in homelab: roles k8s-master, and k8s-worker/k8s-gpu-worker.)
 -- Each host gets /etc/rancher/k3s/config.yaml from the inventory, then K3s
 -- from its install script (https://get.k3s.io), fetched and run by the host
 -- itself. A host that has K3s is left alone: upgrades are K3s's own (§4.3).
@@ -26,8 +28,17 @@ local K3S_VERSION = "v1.31.4+k3s1"
 local CONFIG_DIR = "/etc/rancher/k3s"
 local TOKEN_FILE = CONFIG_DIR .. "/cluster-token"
 
-local masters = lab.guests { role = "k8s-master" }
-local first = masters[1] or error("k8s-bootstrap: the inventory has no guest of role k8s-master")
+-- The servers and agents are the inventory's targets k8s_servers and
+-- k8s_agents (Inventory.Target in inventory.d.lua); a lab without servers
+-- has no Kubernetes, and nothing to do here.
+local targets = require "labsh.targets"
+local masters = targets.hosts("k8s_servers")
+if #masters == 0 then
+  print("k8s-bootstrap: nothing to do: the inventory has no Kubernetes (no host in targets.k8s_servers)")
+  return
+end
+local agents = targets.names("k8s_agents")
+local first = masters[1]
 local joining = {}
 for i = 2, #masters do joining[#joining + 1] = masters[i].name end
 
@@ -36,7 +47,7 @@ for i = 2, #masters do joining[#joining + 1] = masters[i].name end
 -- the others join by the first server's address: the DNS server runs on
 -- this very cluster (§2.2).
 local function api_names()
-  local ok, service = pcall(lab.service, "k8s-api")
+  local ok, service = pcall(lab.service, "k8s-api")  -- assumption: the catalogue's name for the API
   local name = ok and service.endpoint and service.endpoint:match("^%a+://([^:/]+)")
   return name and { name } or {}
 end
@@ -150,4 +161,5 @@ local token = join_token()
 if #joining > 0 then
   if not lab.playbook(k3s_play("k8s-bootstrap: servers", joining, "server", token)) then return end
 end
-return lab.playbook(k3s_play("k8s-bootstrap: agents", { role = { "k8s-worker", "k8s-gpu-worker" } }, "agent", token))
+if #agents == 0 then return true end
+return lab.playbook(k3s_play("k8s-bootstrap: agents", agents, "agent", token))

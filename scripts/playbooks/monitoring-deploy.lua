@@ -7,14 +7,16 @@
 --   labsh -m monitoring-deploy               asks before changing anything
 --   labsh --yes -m monitoring-deploy         no question (cron)
 --
--- On the Proxmox nodes and the Kubernetes guests: Debian's node_exporter
+-- On every Linux host (the inventory's `linux` target, see Inventory.Target
+-- in inventory.d.lua): Debian's node_exporter
 -- on port 9100 (the `node` job of the node-down alert), with its textfile
 -- collector reading the directory where the apt script writes the pending
 -- updates (the security-updates alert) and labsh its own metrics.
 -- On the Kubernetes nodes, turn off the node-exporter DaemonSet of a
 -- Prometheus chart: it wants port 9100 too.
 
-local LINUX_HOSTS = { role = { "proxmox", "k8s-master", "k8s-worker", "k8s-gpu-worker" } }
+local LINUX_HOSTS = require("labsh.targets").or_nothing("linux", "monitoring-deploy")
+if not LINUX_HOSTS then return end
 
 -- Debian's default, where prometheus-node-exporter-collectors' timers write
 -- (and the inventory's monitoring.textfile_dir, in its example). Said

@@ -7,7 +7,9 @@
 --   labsh -m proxmox-setup               asks before changing anything
 --   labsh --yes -m proxmox-setup         no question (cron)
 --
--- On every node of role "proxmox": the no-subscription package repository
+-- On every Proxmox node (the inventory's `hypervisors` target, by default
+-- the nodes of kind hypervisor; see Inventory.Target in inventory.d.lua):
+-- the no-subscription package repository
 -- in place of the enterprise one, time from chrony, kernel settings,
 -- /etc/hosts and the time zone, all from the inventory. Every task reads
 -- first and changes only what differs, so a second run reports ok.
@@ -22,11 +24,15 @@ local site = lab.inventory.current().site
 -- Proxmox VE's major version fixes its Debian release.
 local DEBIAN_RELEASE = {
   ["Proxmox VE 8"] = "bookworm",
+  ["Proxmox VE 9"] = "trixie",
 }
 
 local function debian_release(host)
+  if host.os == nil then
+    error(('%s: the inventory gives no os; set os = "Proxmox VE 8" (or 9) on the node'):format(host.name), 0)
+  end
   return DEBIAN_RELEASE[host.os]
-    or error(("%s: no Debian release known for os '%s'"):format(host.name, tostring(host.os)))
+    or error(("%s: no Debian release known for os '%s' (known: Proxmox VE 8, Proxmox VE 9)"):format(host.name, host.os), 0)
 end
 
 -- The time sources of a host: the gateway of its VLAN (assumption: the
@@ -81,20 +87,27 @@ ff02::2   ip6-allrouters
 {% end %}
 ]]
 
-local SYSCTL = [[
+-- Why each kernel setting, in words that fit any lab; the built-in homelab
+-- also cites the plan (its §5.4 figure and §4.1 rule), which only it has.
+local builtin = lab.inventory.summary().file == "(built-in homelab)"
+local SYSCTL = ([[
 # Managed by labsh (playbooks/proxmox-setup).
-# The nodes' memory belongs to their guests (§5.4: 79% in use): swap late.
+# The nodes' memory belongs to their guests%s: swap late.
 vm.swappiness = 10
-# A node that panics reboots and rejoins the cluster (§5.1 node failure).
+# A node that panics reboots and rejoins the cluster.
 kernel.panic = 10
-# The guests are bridged and the gateway routes (§1.2); a node forwarding
-# between its VLANs would bypass §4.1's "K8s -> Management denied".
+# The guests are bridged and the gateway routes; a node forwarding
+# between its VLANs would bypass the firewall policy%s.
 net.ipv4.ip_forward = 0
-]]
+]]):format(builtin and " (plan §5.4: 79% in use)" or "",
+           builtin and " (plan §4.1: \"K8s -> Management denied\")" or "")
+
+local HYPERVISORS = require("labsh.targets").or_nothing("hypervisors", "proxmox-setup")
+if not HYPERVISORS then return end
 
 return lab.playbook {
   name = "proxmox-setup",
-  hosts = { role = "proxmox" },
+  hosts = HYPERVISORS,
   sudo = true,
   vars = { time_sources = time_sources, debian_release = debian_release },
   tasks = {

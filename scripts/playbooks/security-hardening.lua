@@ -7,9 +7,10 @@
 --   labsh -m security-hardening               asks before changing anything
 --   labsh --yes -m security-hardening         no question (cron)
 --
--- On every Linux host: the Proxmox nodes and the Kubernetes guests (not
--- the Windows workstation, the OpenWrt gateway or the switch, which are
--- configured their own way):
+-- On every Linux host: the inventory's `linux` target (by default the
+-- nodes of kind hypervisor, server and sbc and every guest; not
+-- workstations, NAS, gateways or switches, which are configured their own
+-- way; see Inventory.Target in inventory.d.lua):
 --   ssh       keys only; root keeps its key login, which Proxmox uses
 --             between cluster nodes
 --   patches   Debian's security updates installed daily, no automatic
@@ -22,7 +23,20 @@
 -- §4.2's SSH MFA is not here: labsh and cron log in without a person to
 -- answer; MFA belongs on the bastion in the Management VLAN.
 
-local LINUX_HOSTS = { role = { "proxmox", "k8s-master", "k8s-worker", "k8s-gpu-worker" } }
+local targets = require "labsh.targets"
+
+local LINUX_HOSTS = targets.or_nothing("linux", "security-hardening")
+if not LINUX_HOSTS then return end
+
+-- The management networks (VLANs of trust "critical"), never banned: the
+-- text after "::1" on fail2ban's ignoreip line ("" when the lab has none).
+local function management_subnets()
+  local text = ""
+  for _, vlan in ipairs(lab.vlans()) do
+    if vlan.trust == "critical" then text = text .. " " .. vlan.subnet end
+  end
+  return text
+end
 
 -- Key-only logins (§4.2). `shown`: the value as `sshd -T` prints it.
 local SSHD = {
@@ -53,12 +67,12 @@ APT::Periodic::Unattended-Upgrade "1";
 ]]
 
 -- Bookworm writes no /var/log/auth.log: sshd's failures are in the journal.
--- The Management VLAN is never banned: a typo there must not lock out the
--- bastion and labsh.
+-- The management VLANs (trust "critical") are never banned: a typo there
+-- must not lock out the bastion and labsh.
 local JAIL_LOCAL = [[
 # Managed by labsh (playbooks/security-hardening).
 [DEFAULT]
-ignoreip = 127.0.0.1/8 ::1 {{ lab.vlan("management").subnet }}
+ignoreip = 127.0.0.1/8 ::1{{ management }}
 bantime  = 1h
 findtime = 10m
 maxretry = 5
@@ -105,7 +119,8 @@ add(lab.task.package { "unattended-upgrades", update_cache = true },
 
 -- failed logins (§5.2 security dashboard, §9)
 add(lab.task.package { "fail2ban", "python3-systemd", update_cache = true },
-    lab.task.template { path = "/etc/fail2ban/jail.local", text = JAIL_LOCAL, mode = "0644", notify = "restart fail2ban" },
+    lab.task.template { path = "/etc/fail2ban/jail.local", text = JAIL_LOCAL, mode = "0644", notify = "restart fail2ban",
+                      vars = { management = management_subnets() } },
     lab.task.service { "fail2ban", state = "started", enabled = true })
 
 -- kernel (§4.4)

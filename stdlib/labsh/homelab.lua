@@ -228,7 +228,7 @@ return {
     { id = 10, name = "management", subnet = "192.168.10.0/24", gateway = "192.168.10.1", zone = "management", trust = "critical", purpose = "Infrastructure admin (Proxmox, Switch)" },
     { id = 20, name = "ops",        subnet = "192.168.20.0/24", gateway = "192.168.20.1", zone = "ops",        trust = "high",     purpose = "Monitoring, DNS, Logging" },
     { id = 30, name = "k8s",        subnet = "192.168.30.0/24", gateway = "192.168.30.1", zone = "k8s",        trust = "medium",   purpose = "Kubernetes cluster" },
-    { id = 50, name = "dmz",        subnet = "192.168.50.0/24", gateway = "192.168.50.1", zone = "dmz",        trust = "isolated", purpose = "Public-facing services" },
+    { id = 50, name = "dmz",        subnet = "192.168.50.0/24", gateway = "192.168.50.1", zone = "dmz",        trust = "isolated", purpose = "Public-facing services", public = true },
   },
 
   -- §4.1: the OpenWRT firewall rules; first match wins, anything else denied.
@@ -252,6 +252,34 @@ return {
       -- after the internet allow: "*" here stands for "All internal VLANs"
       { from = "dmz",        to = "*",          action = "deny",  note = "Isolation" },
     },
+    -- §1.2 and §4.1: the zero-trust boundaries the report checks whatever
+    -- the rules above say (without this list, it checks the deny rules).
+    boundaries = {
+      { from = "k8s",        to = "management", expect = "deny",  why = "workloads never reach the management network" },
+      { from = "dmz",        to = "management", expect = "deny",  why = "public services are isolated from management" },
+      { from = "dmz",        to = "lan",        expect = "deny",  why = "public services are isolated from the LAN" },
+      { from = "dmz",        to = "ops",        expect = "deny",  why = "public services are isolated from ops" },
+      { from = "dmz",        to = "k8s",        expect = "deny",  why = "public services are isolated from the cluster" },
+      { from = "lan",        to = "management", expect = "deny",  why = "user devices do not reach management" },
+      { from = "management", to = "ops",        expect = "allow", why = "management reaches everything it administers" },
+      { from = "ops",        to = "k8s",        expect = "allow", why = "monitoring scrapes the cluster" },
+    },
+  },
+
+  -- What the playbooks and the failure simulation act on, by the plan's
+  -- roles (§1.1, §2.1): see Inventory.Target in stdlib/meta/inventory.d.lua.
+  targets = {
+    hypervisors = { role = "proxmox" },
+    linux       = { role = { "proxmox", "k8s-master", "k8s-worker", "k8s-gpu-worker" } },
+    k8s_servers = { role = "k8s-master" },
+    k8s_agents  = { role = { "k8s-worker", "k8s-gpu-worker" } },
+  },
+
+  -- §1.1 "HA" and §2.1: the Proxmox HA groups. assumption: each group may
+  -- use the nodes its guests are placed on above, all at the same priority.
+  ha_groups = {
+    { name = "k8s-masters", nodes = { "pve1", "pve2", "pve3" } },
+    { name = "k8s-workers", nodes = { "pve1", "pve2", "pve3", "pve4", "pve5" } },
   },
 
   storage = {

@@ -90,6 +90,26 @@ return function()
           vlan = 30,
         },
       },
+      ha_groups = {
+        {
+          name = "k8s-masters",
+          nodes = {
+            { node = "pve1", priority = 0 },
+            { node = "pve2", priority = 0 },
+            { node = "pve3", priority = 0 },
+          },
+        },
+        {
+          name = "k8s-workers",
+          nodes = {
+            { node = "pve1", priority = 0 },
+            { node = "pve2", priority = 0 },
+            { node = "pve3", priority = 0 },
+            { node = "pve4", priority = 0 },
+            { node = "pve5", priority = 0 },
+          },
+        },
+      },
       monitoring = {},
       nodes = {
         {
@@ -288,6 +308,87 @@ return function()
           vlans = {},
         },
       },
+      policy = {
+        boundaries = {
+          { expect = "deny", from = "k8s", to = "management", why = "workloads never reach the management network" },
+          { expect = "deny", from = "dmz", to = "management", why = "public services are isolated from management" },
+          { expect = "deny", from = "dmz", to = "lan", why = "public services are isolated from the LAN" },
+          { expect = "deny", from = "dmz", to = "ops", why = "public services are isolated from ops" },
+          { expect = "deny", from = "dmz", to = "k8s", why = "public services are isolated from the cluster" },
+          { expect = "deny", from = "lan", to = "management", why = "user devices do not reach management" },
+          { expect = "allow", from = "management", to = "ops", why = "management reaches everything it administers" },
+          { expect = "allow", from = "ops", to = "k8s", why = "monitoring scrapes the cluster" },
+        },
+        default = "deny",
+        rules = {
+          {
+            action = "allow",
+            from = { "management" },
+            note = "Admin access",
+            to = { "lan" },
+          },
+          {
+            action = "allow",
+            from = { "management" },
+            note = "Admin access",
+            to = { "ops" },
+          },
+          {
+            action = "allow",
+            from = { "management" },
+            note = "Admin access",
+            to = { "k8s" },
+          },
+          {
+            action = "allow",
+            from = { "management" },
+            note = "Admin access",
+            to = { "dmz" },
+          },
+          {
+            action = "allow",
+            from = { "ops" },
+            note = "Monitoring",
+            to = { "management" },
+          },
+          {
+            action = "allow",
+            from = { "ops" },
+            note = "Monitoring",
+            to = { "k8s" },
+          },
+          {
+            action = "deny",
+            from = { "k8s" },
+            note = "Isolation boundary",
+            to = { "management" },
+          },
+          {
+            action = "allow",
+            from = { "k8s" },
+            note = "Services, updates",
+            to = { "ops" },
+          },
+          {
+            action = "allow",
+            from = { "k8s" },
+            note = "Services, updates",
+            to = { "internet" },
+          },
+          {
+            action = "allow",
+            from = { "dmz" },
+            note = "Public services",
+            to = { "internet" },
+          },
+          {
+            action = "deny",
+            from = { "dmz" },
+            note = "Isolation",
+            to = { "*" },
+          },
+        },
+      },
       services = {
         { endpoint = "dns.homelab.local:53", name = "dns", phase = 1, runs_on = "k8s", slo = 99.5, technology = "BIND9", tier = 1, vlan = 20 },
         { endpoint = "https://sso.homelab.local", name = "identity", phase = 1, runs_on = "k8s", slo = 99.5, technology = "FreeIPA/Keycloak", tier = 1, vlan = 20 },
@@ -327,12 +428,26 @@ return function()
           { description = "Git repository (§3.3)", medium = "cloud", name = "git", offsite = true },
         },
       },
+      targets = {
+        hypervisors = {
+          role = { "proxmox" },
+        },
+        k8s_agents = {
+          role = { "k8s-worker", "k8s-gpu-worker" },
+        },
+        k8s_servers = {
+          role = { "k8s-master" },
+        },
+        linux = {
+          role = { "proxmox", "k8s-master", "k8s-worker", "k8s-gpu-worker" },
+        },
+      },
       vlans = {
         { gateway = "192.168.2.1", id = 1, name = "lan", purpose = "Untagged default VLAN", subnet = "192.168.2.0/24", trust = "low", zone = "lan" },
         { gateway = "192.168.10.1", id = 10, name = "management", purpose = "Infrastructure admin (Proxmox, Switch)", subnet = "192.168.10.0/24", trust = "critical", zone = "management" },
         { gateway = "192.168.20.1", id = 20, name = "ops", purpose = "Monitoring, DNS, Logging", subnet = "192.168.20.0/24", trust = "high", zone = "ops" },
         { gateway = "192.168.30.1", id = 30, name = "k8s", purpose = "Kubernetes cluster", subnet = "192.168.30.0/24", trust = "medium", zone = "k8s" },
-        { gateway = "192.168.50.1", id = 50, name = "dmz", purpose = "Public-facing services", subnet = "192.168.50.0/24", trust = "isolated", zone = "dmz" },
+        { gateway = "192.168.50.1", id = 50, name = "dmz", public = true, purpose = "Public-facing services", subnet = "192.168.50.0/24", trust = "isolated", zone = "dmz" },
       },
     },
     warnings = {

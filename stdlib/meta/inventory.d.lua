@@ -26,7 +26,7 @@
 
 ---@class Inventory
 ---@field site Inventory.Site
----@field nodes Inventory.Node[] physical machines: hypervisors, workstation, gateway, switch, router
+---@field nodes Inventory.Node[] physical machines: hypervisors, workstations, servers, NAS, single-board computers, gateway, switch, router
 ---@field guests Inventory.Guest[]? VMs and containers placed on nodes
 ---@field vlans Inventory.Vlan[]
 ---@field policy Inventory.Policy zone-to-zone firewall rules
@@ -41,6 +41,8 @@
 ---@field jobs lab.JobSpec[]? scheduled jobs (lab.job specs whose `run` names a script: a function belongs in a job file; `labsh -m jobs`), kept out of the validated model
 ---@field alerting Inventory.Alerting? who hears of an alert: receivers and the route per severity
 ---@field ssh Inventory.SSH? how labsh reaches hosts over SSH (lab.exec, playbooks); without it labsh never connects
+---@field targets table<string, Inventory.Target>? what playbooks and the simulation act on, by name (see Inventory.Target)
+---@field ha_groups Inventory.HAGroup[]? Proxmox HA groups (PVE 9: HA rules) and the nodes each may use
 
 ---@class Inventory.Site
 ---@field name string
@@ -50,7 +52,7 @@
 
 ---@class Inventory.Node
 ---@field name string
----@field kind "hypervisor"|"workstation"|"gateway"|"switch"|"router"
+---@field kind "hypervisor"|"workstation"|"server"|"nas"|"sbc"|"gateway"|"switch"|"router" capacity: the CPU, RAM and disks of hypervisors, workstations, servers and sbcs (single-board computers) are guest capacity; a nas's disks are storage for others (capacity resource storage_nas), never guest capacity
 ---@field vendor string?
 ---@field model string?
 ---@field os string? e.g. "Proxmox VE 8", "Windows 10", "OpenWrt 23.05"
@@ -96,7 +98,7 @@
 ---@field ram string size
 ---@field disk string size
 ---@field role string? e.g. "k8s-master", "k8s-worker", "k8s-gpu-worker"
----@field ha_group string? Proxmox HA group
+---@field ha_group string? Proxmox HA group: one of `ha_groups` when that section is given
 ---@field vlan integer
 ---@field address string
 ---@field tags string[]?
@@ -109,11 +111,43 @@
 ---@field gateway string address inside the subnet
 ---@field purpose string?
 ---@field zone string firewall zone the policy names, e.g. "management"
----@field trust "critical"|"high"|"medium"|"low"|"isolated" the plan's security zone
+---@field trust "critical"|"high"|"medium"|"low"|"isolated" the security zone: "critical" is management (the gateway's own services, never banned by fail2ban); the report checks every policy rule that denies from one trust level to another
+---@field public boolean? reached from the internet (a DMZ): its services are public, so the simulation wants them a path to the internet (default false)
 
 ---@class Inventory.Policy
 ---@field default "deny"|"allow" what no rule matches gets (the plan: deny)
 ---@field rules Inventory.Rule[] first match wins
+---@field boundaries Inventory.Boundary[]? what the report's Policy section checks; without it, every rule that denies between two zones of different trust (a "*" stands for each zone), expected denied
+
+---A zone pair the report checks, whatever the rules say.
+---@class Inventory.Boundary
+---@field from string zone name
+---@field to string zone name
+---@field expect "allow"|"deny"
+---@field why string? shown in the report
+
+---Named host selections. Each field must match; a list matches any of its
+---values. The names the shipped playbooks and the simulation read:
+---  hypervisors   proxmox-setup (default {kind = "hypervisor"})
+---  linux         security-hardening and monitoring-deploy (default: nodes
+---                of kind hypervisor, server and sbc, and every guest)
+---  k8s_servers   k8s-bootstrap's servers and the simulation's etcd members
+---  k8s_agents    k8s-bootstrap's agents and the simulation's workers
+---A lab without k8s_servers has no Kubernetes: k8s-bootstrap has nothing to
+---do and the simulation and reports leave Kubernetes out. Example:
+---  targets = { hypervisors = { role = "pve" }, linux = { kind = { "hypervisor", "vm", "lxc" } } }
+---@class Inventory.Target
+---@field role (string|string[])? the host's `role`
+---@field kind (string|string[])? the node's kind or the guest's ("vm", "lxc")
+---@field tag (string|string[])? any of the host's tags
+
+---@class Inventory.HAGroup
+---@field name string what guests name in `ha_group`
+---@field nodes (string|Inventory.HAMember)[] the nodes its guests may run on; a plain name has priority 0
+
+---@class Inventory.HAMember
+---@field node string
+---@field priority integer? higher first (Proxmox's node:priority), default 0
 
 ---@class Inventory.Rule
 ---@field from string zone name or "*"

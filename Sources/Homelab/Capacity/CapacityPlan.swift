@@ -7,7 +7,10 @@ import Glibc
 ///
 /// Rules, stated:
 /// - Installed compute, RAM and storage count the nodes that run guests
-///   (hypervisors and workstations). Threads are what vCPUs are scheduled on.
+///   (hypervisors, workstations, servers and single-board computers: the
+///   kinds in `guestHosts`). Threads are what vCPUs are scheduled on.
+/// - A NAS's disks are storage for others, not guest capacity: they are the
+///   resource storage_nas (installed only; used when live figures say so).
 /// - Storage per tier: a disk belongs to the tier whose media names its type
 ///   (nvme → hot, ssd → warm, hdd → cold); a guest's disk is allocated on
 ///   the tier of its node's largest disk.
@@ -18,6 +21,9 @@ import Glibc
 ///   the baseline's usage. Growth compounds monthly from the yearly figure:
 ///   u(m) = u₀ · (1 + g)^(m/12).
 public struct CapacityPlan: Sendable {
+    /// The node kinds whose CPU, RAM and disks are guest capacity.
+    public static let guestHosts: Set<Inventory.Node.Kind> = [.hypervisor, .workstation, .server, .sbc]
+
     public struct Resource: Sendable {
         public var name: String
         /// "cores", "threads", "bytes", "bit/s"
@@ -53,7 +59,7 @@ public struct CapacityPlan: Sendable {
     /// `used`: live figures by resource name (cpu_cores, cpu_threads, ram,
     /// storage_hot..., network), in the resource's unit.
     public init(_ inv: Inventory, used: [String: Double] = [:]) {
-        let compute = inv.nodes.filter { $0.kind == .hypervisor || $0.kind == .workstation }
+        let compute = inv.nodes.filter { CapacityPlan.guestHosts.contains($0.kind) }
         let cap = inv.capacity
         band = cap.map { ($0.targetBand.lowerBound / 100)...($0.targetBand.upperBound / 100) } ?? 0.70...0.85
         func growth(_ key: String) -> Double? { cap?.growth[key].map { $0 / 100 } }
@@ -89,6 +95,11 @@ public struct CapacityPlan: Sendable {
             list.append(Resource(name: "storage_" + t.name, unit: "bytes", growthKey: "storage",
                                  installed: installed[t.name]!, allocated: allocated[t.name] ?? 0, basis: "allocated"))
         }
+        let nas = inv.nodes.filter { $0.kind == .nas }.reduce(Int64(0)) { $0 + $1.storage.bytes }
+        if nas > 0 {
+            list.append(Resource(name: "storage_nas", unit: "bytes", growthKey: "storage", installed: Double(nas),
+                                 allocated: nil, basis: "installed"))
+        }
         if let gw = inv.nodes.first(where: { $0.kind == .gateway }),
            let speed = gw.nics.compactMap({ CapacityPlan.bitsPerSecond($0.speed) }).max() {
             list.append(Resource(name: "network", unit: "bit/s", growthKey: "network", installed: speed,
@@ -99,7 +110,7 @@ public struct CapacityPlan: Sendable {
             r.used = used[r.name]
             if let u = r.used { r.basis = "live"; r.utilisation = r.installed > 0 ? u / r.installed : nil }
             else if let a = r.allocated { r.utilisation = r.installed > 0 ? a / r.installed : nil }
-            else {
+            else if r.basis == "baseline" {
                 r.utilisation = baseline(r.growthKey == "network" ? "network" : r.growthKey)
             }
             if let u = r.utilisation {

@@ -295,8 +295,12 @@ extension BindZones {
 
         private mutating func addHost(_ name: String, _ address: IPAddress, _ source: Host.Source, what: String) throws {
             try Self.checkName(name, what: what)
-            hosts.append(Host(name: name.lowercased(), address: address, source: source))
-            taken[name.lowercased()] = what
+            // "web1.riverside.lan" in riverside.lan is the label "web1": its
+            // records must not get the domain a second time.
+            var label = name.lowercased()
+            if label.hasSuffix("." + domain) { label.removeLast(domain.count + 1) }
+            hosts.append(Host(name: label, address: address, source: source))
+            taken[label] = what
         }
 
         private mutating func addGatewayInterfaces() {

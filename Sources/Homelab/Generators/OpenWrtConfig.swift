@@ -104,8 +104,21 @@ public enum OpenWrtConfig {
                 uci.option(router.family == .v4 ? "gateway" : "ip6gw", router.description)
                 uci.list("dns", router.description)
             }
+        } else if plan.ipv6Only {
+            // An IPv6-only lab: the WAN takes its address and a delegated
+            // prefix from the ISP by DHCPv6 (odhcp6c).
+            uci.option("proto", "dhcpv6")
+            uci.option("reqaddress", "try")
+            uci.option("reqprefix", "auto")
         } else {
             uci.option("proto", "dhcp")
+            if plan.hasIPv6 {
+                uci.section("interface", "wan6", comment: ["The WAN's IPv6 side, by DHCPv6, beside its IPv4 DHCP"])
+                uci.option("device", plan.options.wan)
+                uci.option("proto", "dhcpv6")
+                uci.option("reqaddress", "try")
+                uci.option("reqprefix", "auto")
+            }
         }
         return uci.text
     }
@@ -153,6 +166,7 @@ public enum OpenWrtConfig {
         uci.section("zone", comment: ["The internet, beyond the upstream network: masqueraded"])
         uci.option("name", "wan")
         uci.list("network", "wan")
+        if plan.hasIPv6 && !plan.ipv6Only && plan.upstream == nil { uci.list("network", "wan6") }
         uci.option("input", "REJECT")
         uci.option("output", "ACCEPT")
         uci.option("forward", "REJECT")
@@ -201,6 +215,45 @@ public enum OpenWrtConfig {
             uci.option("src", zone.uciName)
             uci.option("proto", "tcp udp")
             uci.option("dest_port", "53")
+            uci.option("target", "ACCEPT")
+            if plan.zoneHasIPv6(zone) {
+                // DHCPv6 (odhcpd) and the ICMPv6 that router and neighbour
+                // discovery need: without them an IPv6 host gets no address.
+                uci.section("rule")
+                uci.option("name", "Allow DHCPv6 from \(zone.name)")
+                uci.option("src", zone.uciName)
+                uci.option("proto", "udp")
+                uci.option("dest_port", "547")
+                uci.option("family", "ipv6")
+                uci.option("target", "ACCEPT")
+                uci.section("rule")
+                uci.option("name", "Allow ICMPv6 discovery from \(zone.name)")
+                uci.option("src", zone.uciName)
+                uci.option("proto", "icmp")
+                for type in ["router-solicitation", "neighbour-solicitation", "neighbour-advertisement", "echo-request"] {
+                    uci.list("icmp_type", type)
+                }
+                uci.option("family", "ipv6")
+                uci.option("target", "ACCEPT")
+            }
+        }
+        if plan.upstream == nil && plan.hasIPv6 {
+            // The ISP's DHCPv6 server answers the WAN's client on udp/546.
+            uci.section("rule", comment: ["The ISP's DHCPv6 replies and router advertisements reach the WAN"])
+            uci.option("name", "Allow DHCPv6 replies on the WAN")
+            uci.option("src", "wan")
+            uci.option("proto", "udp")
+            uci.option("dest_port", "546")
+            uci.option("family", "ipv6")
+            uci.option("target", "ACCEPT")
+            uci.section("rule")
+            uci.option("name", "Allow ICMPv6 discovery on the WAN")
+            uci.option("src", "wan")
+            uci.option("proto", "icmp")
+            for type in ["router-advertisement", "neighbour-solicitation", "neighbour-advertisement", "packet-too-big"] {
+                uci.list("icmp_type", type)
+            }
+            uci.option("family", "ipv6")
             uci.option("target", "ACCEPT")
         }
         return uci.text
@@ -300,6 +353,14 @@ extension OpenWrtConfig {
                 upstream = nil
                 router = nil
             }
+        }
+
+        /// Whether any VLAN is IPv6, and whether every one is (no IPv4 at all).
+        var hasIPv6: Bool { interfaces.contains { $0.vlan.subnet.family == .v6 } }
+        var ipv6Only: Bool { !interfaces.isEmpty && interfaces.allSatisfy { $0.vlan.subnet.family == .v6 } }
+
+        func zoneHasIPv6(_ zone: Zone) -> Bool {
+            interfaces.contains { zone.networks.contains($0.name) && $0.vlan.subnet.family == .v6 }
         }
 
         /// " (Raspberry Pi 5)", from the node's model or vendor.

@@ -13,15 +13,19 @@
 ///   guests are down too.
 /// - Re-placement (quorate partition only): guests with an `ha_group` on down
 ///   or fenced nodes, first-fit decreasing by RAM over the partition's cluster
-///   members in inventory order. A group may use the nodes its members run on
-///   now (the HA group's node list); a group holding `k8s-master` guests
-///   keeps them on distinct nodes (etcd: one host, one vote).
+///   members. A group declared in `ha_groups` may use the nodes it lists,
+///   higher priority first; a group not declared there (an inventory without
+///   `ha_groups`) is assumed to be the nodes its members run on now. A group
+///   holding Kubernetes servers (the `k8s_servers` target) keeps them on
+///   distinct nodes (etcd: one host, one vote).
 ///   A node takes a guest if RAM stays within its RAM less `ramReserve` and
 ///   vCPUs within `cpuRatio` × threads.
-/// - Kubernetes: etcd runs on the `k8s-master` guests; quorum is a strict
-///   majority of them running in one partition; the API needs that and a
-///   running worker. Services on "k8s" need the API; on a node or guest,
-///   that machine; DMZ (public) services also need a path to the internet.
+/// - Kubernetes: etcd runs on the guests of the `k8s_servers` target (the
+///   agents are `k8s_agents`); an inventory without them has no Kubernetes.
+///   Quorum is a strict majority of the servers running in one partition;
+///   the API needs that and a running agent. Services on "k8s" need the API;
+///   on a node or guest, that machine; services on a `public` VLAN (a DMZ)
+///   also need a path to the internet.
 /// - A service down for `repair` (default 24 h, assumption: next-day
 ///   hardware replacement) loses its SLO when that exceeds the tier's monthly
 ///   error budget (99.5% → 3.6 h, 99% → 7.2 h, 95% → 36 h).
@@ -97,7 +101,8 @@ public struct FailureSimulation: Sendable {
     let adjacency: [[Int]]  // undirected uplink graph over nodes
     let internetNodes: [Int]  // nodes whose uplinks include "internet"
     let feeds: [String]
-    let groupNodes: [String: Set<Int>]
+    let groupNodes: [String: [Int]]  // the nodes each HA group may use, in preference order
+    let publicVlans: Set<Int>
     let spreadGroups: Set<String>
     let order: [Int]  // HA-eligible guests by RAM descending, then name
     let inSpreadGroup: [Bool]  // per guest
@@ -128,20 +133,29 @@ public struct FailureSimulation: Sendable {
         adjacency = adj
         internetNodes = toInternet
         feeds = feedSet
+        // HA groups: the declared node lists by priority (ties in inventory
+        // order); an undeclared group, the nodes its guests run on now.
         var groups: [String: [Int]] = [:]
         for (g, guest) in inventory.guests.enumerated() {
-            if let h = guest.haGroup, guestNode[g] >= 0 { groups[h, default: []].append(guestNode[g]) }
+            if let h = guest.haGroup, guestNode[g] >= 0, !(groups[h]?.contains(guestNode[g]) ?? false) {
+                groups[h, default: []].append(guestNode[g])
+            }
         }
-        groupNodes = groups.mapValues(Set.init)
-        // etcd members (the masters' groups) stay on distinct nodes
-        spreadGroups = Set(inventory.guests.filter { $0.role == "k8s-master" }.compactMap(\.haGroup))
+        for (h, members) in groups { groups[h] = members.sorted() }
+        for group in inventory.haGroups {
+            groups[group.name] = group.nodes.compactMap { m in index[m.node].map { (m.priority, $0) } }
+                .sorted { $0.0 != $1.0 ? $0.0 > $1.0 : $0.1 < $1.1 }.map(\.1)
+        }
+        groupNodes = groups
+        publicVlans = Set(inventory.vlans.filter(\.isPublic).map(\.id))
+        // etcd members (the servers' groups) stay on distinct nodes
+        let servers = inventory.guests(in: "k8s_servers")
+        spreadGroups = Set(servers.compactMap { inventory.guests[$0].haGroup })
         let spread = spreadGroups
         inSpreadGroup = inventory.guests.map { $0.haGroup.map(spread.contains) ?? false }
         guestIndex = Dictionary(inventory.guests.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
-        masters = inventory.guests.indices.filter { inventory.guests[$0].role == "k8s-master" }
-        workers = inventory.guests.indices.filter {
-            inventory.guests[$0].role?.hasPrefix("k8s-") == true && inventory.guests[$0].role != "k8s-master"
-        }
+        masters = servers
+        workers = inventory.guests(in: "k8s_agents").filter { !servers.contains($0) }
         order = inventory.guests.indices.filter { inventory.guests[$0].haGroup != nil }.sorted {
             let a = inventory.guests[$0], b = inventory.guests[$1]
             return a.ram.bytes != b.ram.bytes ? a.ram.bytes > b.ram.bytes : a.name < b.name
@@ -251,7 +265,7 @@ public struct FailureSimulation: Sendable {
             let spread = spreadGroups.contains(group)
             var target = -1
             var blocker = "no node of HA group \(group) survives"
-            for t in nodes.indices where !down[t] && part[t] == qp && nodes[t].cluster == c && allowed.contains(t) {
+            for t in allowed where !down[t] && part[t] == qp && nodes[t].cluster == c {
                 if spread && groupOn[group, default: []].contains(t) {
                     blocker = "HA group \(group) keeps its members apart and every surviving node of it has one"
                     continue
@@ -320,7 +334,7 @@ public struct FailureSimulation: Sendable {
             } else if let g = guestIndex[s.runsOn] {
                 if placed[g] < 0 { reason = "\(s.runsOn) is not running" } else { where_ = part[placed[g]] }
             }
-            if reason == nil, s.vlan == 50, !internetNodes.isEmpty, let w = where_, !internetParts.contains(w) {
+            if reason == nil, publicVlans.contains(s.vlan), !internetNodes.isEmpty, let w = where_, !internetParts.contains(w) {
                 reason = "public service without a path to the internet"
             }
             if let r = reason {
