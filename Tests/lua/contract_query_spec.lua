@@ -319,3 +319,13 @@ test("every type help() lists says what it is", function()
     assert(help.declarations()[name].doc ~= "", name .. " has no description")
   end
 end)
+
+test("r:forget with a misspelt policy key blames the caller's line, before restic runs", function()
+  local path = os.tmpname()
+  write_file(path, 'local r = lab.restic("/nonexistent/repo", { password = "env:SPEC_NO_SUCH_PASSWORD" })\n'
+    .. "r:forget { dialy = 1 }\n")
+  local r = lab.process.run { argv = { os.getenv("LABSH_BIN") or arg[-1], path } }
+  os.remove(path)
+  assert_eq(r.status, 1, "exit code")
+  assert(r.stderr:find(":2: bad argument #1 to 'forget' (unknown key 'dialy' (did you mean 'daily'?))", 1, true), r.stderr)
+end)

@@ -230,6 +230,8 @@ end
 --- `removed` (the IDs deleted; empty on a dry run or when declined).
 function Repository:forget(policy, opts)
   opts = opts or {}
+  -- A misspelt policy key is the caller's mistake: said before restic runs.
+  require("labsh.blame").call("forget", 1, 2, lab.backup.prune, {}, policy)
   local semantics = self:semantics()
   local plan = lab.backup.prune(self:snapshots(), policy, { semantics = semantics, group_by = opts.group_by })
   local result = { keep = plan.keep, remove = plan.remove, reasons = plan.reasons, groups = plan.groups,
