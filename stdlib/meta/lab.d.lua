@@ -72,10 +72,11 @@ function lab.inventory.path() end
 ---@return table summary file, counts and warnings
 function lab.inventory.load(path) end
 
----Loads an Ansible YAML inventory as the current inventory: hosts become nodes
----and guests (kind from a `kind` var or the group names, address from
----`ansible_host`); site, VLANs and policy come from `base` (an inventory table
----or lab.inventory.model()), by default the current inventory.
+---Loads an Ansible inventory (INI or YAML, with group_vars/ and host_vars/)
+---as the current inventory, as `--inventory FILE` does (lab.ansible.load:
+---labsh_* variables, the labsh.yml overlay beside it). With `base` (an
+---inventory table or lab.inventory.model()), the older import: site, VLANs
+---and policy from `base`.
 ---@param path string
 ---@param base table|userdata?
 ---@return table summary file, counts and warnings
