@@ -72,7 +72,11 @@ if lab.options.format == "json" then
 else
   local pretty = require "labsh.pretty"
   print(("Drill: %s fails (%s)"):format(result.node, result.source))
-  if result.proxmox then print(("Proxmox quorum: %s; etcd: %s"):format(result.proxmox, result.etcd)) end
+  -- only what the lab has: "-" is a Proxmox cluster or Kubernetes it lacks
+  local quorum = {}
+  if result.proxmox and result.proxmox ~= "-" then quorum[#quorum + 1] = "Proxmox quorum: " .. result.proxmox end
+  if result.etcd and result.etcd ~= "-" then quorum[#quorum + 1] = "etcd: " .. result.etcd end
+  if #quorum > 0 then print(table.concat(quorum, "; ")) end
   print(("moved: %d guests; stranded: %d"):format(#result.moved, #result.stranded))
   if #result.moved > 0 then print(pretty.format(result.moved)) end
   if #result.stranded > 0 then print("stranded:") print(pretty.format(result.stranded)) end

@@ -252,3 +252,18 @@ test("k3s_renamed: Kubernetes under the lab's own role names, through targets", 
   r = run("k3s_renamed.lua", { "-e", [[ print(lab.sim.fail("h1").etcd) ]] })
   assert_eq(r.stdout, "2/3 ok\n", r.stderr)
 end)
+
+test("single: patch-window has no node to patch: nothing to do, exit 0", function()
+  local r = run("single.lua", { "-m", "patch-window", "--playbook", tmp .. "/patch.yml" })
+  assert_eq(r.status, 0, r.stderr)
+  assert(r.stdout:find("nothing to do", 1, true), r.stdout)
+end)
+
+test("node-failure says nothing of Proxmox or etcd quorum in a lab without them", function()
+  local r = run("single.lua", { "-m", "node-failure", "box" })
+  sound(r, "node-failure")
+  assert(not r.stdout:find("quorum", 1, true), r.stdout)
+  assert(not r.stdout:find("etcd", 1, true), r.stdout)
+  r = run("riverside.lua", { "-m", "node-failure", "hv-a" })
+  assert(r.stdout:find("Proxmox quorum: 2/3 ok\n", 1, true), r.stdout)
+end)
