@@ -267,3 +267,14 @@ test("node-failure says nothing of Proxmox or etcd quorum in a lab without them"
   r = run("riverside.lua", { "-m", "node-failure", "hv-a" })
   assert(r.stdout:find("Proxmox quorum: 2/3 ok\n", 1, true), r.stdout)
 end)
+
+test("a simulation report speaks of Proxmox, etcd, GPUs and the internet only where the lab has them", function()
+  local r = run("single.lua", { "-e", [[ print(tostring(lab.sim.fail("box"))) ]] })
+  assert_eq(r.status, 0, r.stderr)
+  for _, word in ipairs { "proxmox", "etcd", "GPU", "internet" } do
+    assert(not r.stdout:find(word .. " ", 1, true), word .. " in:\n" .. r.stdout)
+  end
+  r = run("riverside.lua", { "-e", [[ print(tostring(lab.sim.fail("hv-a"))) ]] })
+  assert(r.stdout:find("proxmox 2/3 ok, internet up", 1, true), r.stdout)
+  assert(not r.stdout:find("etcd ", 1, true), r.stdout)
+end)

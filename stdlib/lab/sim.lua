@@ -11,6 +11,15 @@ local sim = {}
 
 local function model() return lab.inventory.model() end
 
+-- Whether a node declares the internet among its uplinks: without one the
+-- topology says nothing of the internet, up or down.
+local function has_internet_line()
+  for _, node in ipairs(lab.inventory.current().nodes) do
+    for _, uplink in ipairs(node.uplinks or {}) do if uplink == "internet" then return true end end
+  end
+  return false
+end
+
 local function quorum_text(q)
   if not q then return "-" end
   return ("%d/%d %s"):format(q.alive, q.votes, q.quorate and "ok" or "LOST")
@@ -18,13 +27,17 @@ end
 
 -- What one report says, in a few lines: the prompt shows this for it.
 local function summary(report)
-  local lines = {
-    ("lab.sim.Report: %s fails, impact %s"):format(report.node, report.impact),
-    ("  proxmox %s, etcd %s, internet %s"):format(report.proxmox_text, report.etcd,
-      report.internet and "up" or "down"),
-    ("  %d guests moved, %d stranded, %d GPU workloads stranded, %d services lose their SLO")
-      :format(#report.moved, #report.stranded, #report.gpu, report.slo_lost),
-  }
+  -- Proxmox, etcd and GPUs only for a lab that has them ("-": it has not)
+  local state = {}
+  if report.proxmox_text ~= "-" then state[#state + 1] = "proxmox " .. report.proxmox_text end
+  if report.etcd ~= "-" then state[#state + 1] = "etcd " .. report.etcd end
+  if has_internet_line() then state[#state + 1] = "internet " .. (report.internet and "up" or "down") end
+  local lines = { ("lab.sim.Report: %s fails, impact %s"):format(report.node, report.impact) }
+  if #state > 0 then lines[#lines + 1] = "  " .. table.concat(state, ", ") end
+  lines[#lines + 1] =
+    ("  %d guests moved, %d stranded, %s%d services lose their SLO")
+      :format(#report.moved, #report.stranded,
+        #report.gpu > 0 and ("%d GPU workloads stranded, "):format(#report.gpu) or "", report.slo_lost)
   for _, reason in ipairs(report.reasons) do lines[#lines + 1] = "  - " .. reason end
   lines[#lines + 1] = "  fields: moved, stranded, gpu, services, reasons, proxmox, kubernetes, down, isolated"
   return table.concat(lines, "\n")
