@@ -91,6 +91,14 @@ function lab.cli.json() end
 ---@return boolean
 function lab.cli.started_by_name() end
 
+---The description `labsh -m` lists and --help shows for a script that
+---declares no summary: the first sentence of the text's first comment
+---paragraph, "NAME:" left out (`-- nas-check: the NAS's disks, as a check.`).
+---@param text string a script's text
+---@param name string? its name
+---@return string
+function lab.cli.describe(text, name) end
+
 ---How each `type` reads a value: a function from the text to the value, or
 ---nil and what it expected. Add one of your own: `lab.cli.types.port =
 ---function(text) ... end`.
