@@ -43,6 +43,7 @@ enum AnsibleModule {
             let (ansible, reader) = try AnsibleReaders.read(path, reader: try readerOption(call, 2))
             let overlayPath = try option(call, 2, "overlay") ?? overlayBeside(path)
             var options = AnsibleImportOptions()
+            options.home = getenv("HOME").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
             if let overlayPath {
                 options.overlayName = overlayPath
                 do { options.overlay = try YAMLSubset.parse(try readFile(overlayPath)).value } catch let e as YAMLError {

@@ -36,8 +36,14 @@ enum AnsibleReaders {
             return (try viaAnsible(path, program: program), .ansible)
         case .builtin?: return (try builtin(path), .builtin)
         case nil:
-            if let program { return (try viaAnsible(path, program: program), .ansible) }
-            return (try builtin(path), .builtin)
+            guard let program else { return (try builtin(path), .builtin) }
+            do { return (try viaAnsible(path, program: program), .ansible) } catch let e as NeedsVaultPassword {
+                // Ansible stops at a vault-encrypted vars file; the built-in
+                // reader leaves it unread and says so.
+                var inventory = try builtin(path)
+                inventory.warnings.insert("ansible-inventory stopped at a vault-encrypted file (\(e.said)); read with the built-in reader instead", at: 0)
+                return (inventory, .builtin)
+            }
         }
     }
 
@@ -59,6 +65,9 @@ enum AnsibleReaders {
         guard outcome.status == 0 else {
             let said = String(decoding: outcome.stderr, as: UTF8.self).split(separator: "\n")
                 .filter { !$0.hasPrefix("[WARNING]") }.prefix(12).joined(separator: "\n")
+            if let line = said.split(separator: "\n").first(where: { $0.contains("no vault secrets") }) {
+                throw NeedsVaultPassword(said: String(line))
+            }
             throw fail(outcome.timedOut ? "no answer within \(Int(spec.timeout!)) s" : said.isEmpty ? "failed" : said)
         }
         var sink = YAMLValueSink()
@@ -67,6 +76,9 @@ enum AnsibleReaders {
             throw AnsibleModule.raise(e, file: path)
         }
     }
+
+    /// ansible-inventory needs a vault password labsh does not have.
+    struct NeedsVaultPassword: Error { let said: String }
 
     // ---- Built in --------------------------------------------------------------
 

@@ -203,7 +203,7 @@ test("ansible_user, ansible_port, the key file and become map onto ssh; password
   local a = assert(remote.access("apps02"))
   assert_eq(a.user, "ops")
   assert_eq(a.port, 2222)
-  assert_eq(a.key, "file:~/.ssh/homelab_ed25519")
+  assert_eq(a.key, "file:" .. os.getenv("HOME") .. "/.ssh/homelab_ed25519")  -- ~ expanded, as Ansible does
   assert_eq(assert(remote.access("pve1")).user, "root")
   -- A name stays a name for ssh; the address comes from labsh_address.
   lab.inventory.load(corpus .. "fqdn/hosts.yml")
@@ -270,5 +270,20 @@ test("gen ansible -> import -> gen ansible is a fixed point, storage included", 
     _, _, handle = model.validate(imported.inventory, dir .. "/hosts.yml")
     assert_eq(lab.ansible.export(handle), again, reader .. " (vars-dirs)")
   end
+  lab.inventory.load()
+end)
+
+test("a vault-encrypted vars file: Ansible stops at it, the built-in reader leaves it unread and says so", function()
+  local dir = host.temp_directory("labsh-ansible-vault-file")
+  assert(lab.process.run { argv = { "mkdir", dir .. "/host_vars" }, read_only = true }.status == 0)
+  write(dir .. "/hosts.yml", "all:\n  hosts:\n    box1: {ansible_host: 10.1.1.1, labsh_kind: server}\n")
+  -- The header of an `ansible-vault encrypt`ed file; its body is never read.
+  write(dir .. "/host_vars/box1.yml", "$ANSIBLE_VAULT;1.1;AES256\n6463343466633336\n")
+  local summary = lab.inventory.load(dir .. "/hosts.yml")
+  assert_eq(summary.nodes, 1)
+  assert_eq(summary.ansible.reader, "builtin")
+  local notes = table.concat(summary.warnings, "\n")
+  assert(notes:find("ansible%-inventory stopped at a vault%-encrypted file"), notes)
+  assert(notes:find("host_vars/box1.yml is vault%-encrypted and was left unread"), notes)
   lab.inventory.load()
 end)

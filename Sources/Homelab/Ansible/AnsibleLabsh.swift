@@ -29,6 +29,9 @@ public struct AnsibleImportOptions: Sendable {
     /// Turns a host name into addresses when the user asked for it
     /// (overlay `resolve_names: true`); nil: never resolve.
     public var resolve: (@Sendable (String) -> IPAddress?)?
+    /// The home directory a key file's leading `~/` stands for, as Ansible
+    /// expands it (nil: kept as written).
+    public var home: String?
 
     public init(overlay: YAMLValue? = nil, overlayName: String = "labsh.yml", resolve: (@Sendable (String) -> IPAddress?)? = nil) {
         self.overlay = overlay
@@ -226,7 +229,10 @@ private struct HostFields {
         for g in host.groups {
             for w in g.lowercased().split(whereSeparator: { $0 == "_" || $0 == "-" || $0 == "." }) {
                 if let k = AnsibleInventory.kindWords[String(w)] { return k.rawValue }
-                if let k = Inventory.Node.Kind(rawValue: String(w.hasSuffix("s") ? w.dropLast() : w)) { return k.rawValue }
+                // "nas", "servers", "sbcs": a kind, or its plural.
+                if let k = Inventory.Node.Kind(rawValue: String(w)) ?? Inventory.Node.Kind(rawValue: String(w.dropLast())), w.count > 1 {
+                    return k.rawValue
+                }
             }
         }
         return nil
@@ -319,12 +325,12 @@ private struct HostFields {
         }
         if let role = text("role", plain: ["role"]) { m["role"] = .string(role) }
         if let tags = texts("tags", plain: ["host_tags"]) { m["tags"] = .list(tags.map { .string($0) }) }
-        if let ssh = sshTable(sshHost: sshHost, report: &report) { m["ssh"] = .map(ssh) }
+        if let ssh = sshTable(sshHost: sshHost, home: options.home, report: &report) { m["ssh"] = .map(ssh) }
         return ok ? m : nil
     }
 
     /// Ansible's connection variables as labsh's ssh settings.
-    func sshTable(sshHost: String?, report: inout ImportReport) -> InventoryFields? {
+    func sshTable(sshHost: String?, home: String?, report: inout ImportReport) -> InventoryFields? {
         var ssh = InventoryFields()
         func scalar(_ names: [String]) -> String? {
             for n in names {
@@ -339,7 +345,10 @@ private struct HostFields {
         if let h = sshHost { ssh["host"] = .string(h) }
         if let user = scalar(["ansible_user", "ansible_ssh_user"]) { ssh["user"] = .string(user) }
         if let port = scalar(["ansible_port", "ansible_ssh_port"]), let p = Int64(port) { ssh["port"] = .integer(p) }
-        if let key = scalar(["ansible_ssh_private_key_file", "ansible_private_key_file"]) { ssh["key"] = .string("file:" + key) }
+        if var key = scalar(["ansible_ssh_private_key_file", "ansible_private_key_file"]) {
+            if key.hasPrefix("~/"), let home { key = home + key.dropFirst() }
+            ssh["key"] = .string("file:" + key)
+        }
         if let reference = text("sudo_password") { ssh["sudo_password"] = .string(reference) }
         for name in ["ansible_become_password", "ansible_become_pass", "ansible_sudo_pass"] {
             guard let v = host.vars[name], v != .null, !AnsibleInventory.isVault(v) else { continue }
