@@ -36,11 +36,8 @@ local function fail(message, status)
 end
 
 local function config_file()
-  local base = os.getenv("XDG_CONFIG_HOME")
-  if not base or base == "" then
-    base = assert(os.getenv("HOME"), "HOME is not set") .. "/.config"
-  end
-  return base .. "/labsh", base .. "/labsh/inventory.lua"
+  local dir = assert(lab.sys.paths().config, "HOME is not set")
+  return dir, dir .. "/inventory.lua"
 end
 
 local function write_new_file(path, text)

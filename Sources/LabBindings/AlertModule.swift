@@ -4,15 +4,16 @@ import Homelab
 import LuaHost
 
 /// `labsh.alert`: the inventory's alert catalogue as Swift validated it
-/// (Homelab/Alerts), for stdlib/lab/alert.lua. `rules([severity])` gives the
-/// rules as plain tables; `evaluate_model([severity])` judges them from the
-/// model alone.
+/// (Homelab/Alerts), for stdlib/lab/alert.lua. `rules(inventory, [severity])`
+/// gives the rules as plain tables; `evaluate_model(inventory, [severity])`
+/// judges them from the model alone. The inventory handle comes first, as
+/// in every binding (ARCHITECTURE.md).
 enum AlertModule {
     static func push(_ state: LuaState) throws {
         lua_createtable(state.L, 0, 2)
         state.setFunction("rules") { call in
-            let severity = try severityArgument(call, 1)
-            let rules = AlertCatalogue.rules(try GenModule.inventory(call), severity: severity)
+            let severity = try severityArgument(call, 2)
+            let rules = AlertCatalogue.rules(try GenModule.inventory(call, 1), severity: severity)
             let w = TableWriter(L: call.L)
             lua_createtable(call.L, Int32(rules.count), 0)
             for (i, rule) in rules.enumerated() {
@@ -22,8 +23,8 @@ enum AlertModule {
             return 1
         }
         state.setFunction("evaluate_model") { call in
-            let severity = try severityArgument(call, 1)
-            let verdicts = AlertCatalogue.evaluateOnModel(try GenModule.inventory(call), severity: severity)
+            let severity = try severityArgument(call, 2)
+            let verdicts = AlertCatalogue.evaluateOnModel(try GenModule.inventory(call, 1), severity: severity)
             let w = TableWriter(L: call.L)
             lua_createtable(call.L, Int32(verdicts.count), 0)
             for (i, v) in verdicts.enumerated() {

@@ -3,40 +3,41 @@ import CLuaShim
 import Homelab
 import LuaHost
 
-/// `lab.gen`: configuration files generated from the current inventory
-/// (Homelab's BindZones and OpenWrtConfig). Each function returns text;
-/// writing files is the caller's business (scripts/gen.lua writes them
-/// atomically).
+/// `labsh.gen`: configuration files generated from an inventory (Homelab's
+/// BindZones, OpenWrtConfig and Alerts), behind stdlib/lab/gen.lua. Each
+/// function takes the inventory handle first (ARCHITECTURE.md: how a
+/// binding gets the inventory) and returns text; writing files is the
+/// caller's business (scripts/gen.lua writes them atomically).
 enum GenModule {
     static func push(_ state: LuaState) throws {
         let L = state.L
         lua_createtable(L, 0, 2)
         // bind([opts]) -> { {zone=, file=, text=}, ... }
         state.setFunction("bind") { call in
-            let opts = try options(call, 1, allowed: ["serial", "date", "revision", "ttl"])
+            let opts = try options(call, 2, allowed: ["serial", "date", "revision", "ttl"])
             var settings = BindZones.Options()
             do {
                 if let serial = opts["serial"] {
                     guard let n = serial.intValue, let s = UInt32(exactly: n), s > 0 else {
-                        throw LuaRaise.argument(1, "opts.serial must be an integer 1-4294967295")
+                        throw LuaRaise.argument(2, "opts.serial must be an integer 1-4294967295")
                     }
                     settings.serial = s
-                    if opts["date"] != nil { throw LuaRaise.argument(1, "give opts.serial or opts.date, not both") }
+                    if opts["date"] != nil { throw LuaRaise.argument(2, "give opts.serial or opts.date, not both") }
                 } else if let date = opts["date"] {
-                    guard let text = date.stringValue else { throw LuaRaise.argument(1, "opts.date must be a string YYYY-MM-DD") }
+                    guard let text = date.stringValue else { throw LuaRaise.argument(2, "opts.date must be a string YYYY-MM-DD") }
                     let revision = try opts["revision"].map { value -> Int in
-                        guard let n = value.intValue else { throw LuaRaise.argument(1, "opts.revision must be an integer 0-99") }
+                        guard let n = value.intValue else { throw LuaRaise.argument(2, "opts.revision must be an integer 0-99") }
                         return Int(n)
                     } ?? 1
                     settings.serial = try BindZones.serial(date: text, revision: revision)
                 } else if opts["revision"] != nil {
-                    throw LuaRaise.argument(1, "opts.revision needs opts.date")
+                    throw LuaRaise.argument(2, "opts.revision needs opts.date")
                 }
                 if let ttl = opts["ttl"] {
-                    guard let n = ttl.intValue else { throw LuaRaise.argument(1, "opts.ttl must be an integer (seconds)") }
+                    guard let n = ttl.intValue else { throw LuaRaise.argument(2, "opts.ttl must be an integer (seconds)") }
                     settings.ttl = Int(n)
                 }
-                let zones = try BindZones.generate(try inventory(call), options: settings)
+                let zones = try BindZones.generate(try inventory(call, 1), options: settings)
                 let w = TableWriter(L: call.L)
                 lua_createtable(call.L, Int32(zones.count), 0)
                 for (i, zone) in zones.enumerated() {
@@ -54,21 +55,21 @@ enum GenModule {
         }
         // openwrt([opts]) -> { network = text, firewall = text }
         state.setFunction("openwrt") { call in
-            let opts = try options(call, 1, allowed: ["wan", "trunk"])
+            let opts = try options(call, 2, allowed: ["wan", "trunk"])
             var settings = OpenWrtConfig.Options()
             if let wan = opts["wan"] {
-                guard let text = wan.stringValue else { throw LuaRaise.argument(1, "opts.wan must be a port name") }
+                guard let text = wan.stringValue else { throw LuaRaise.argument(2, "opts.wan must be a port name") }
                 settings.wan = text
             }
             if let trunk = opts["trunk"] {
                 guard case .table(let t) = trunk, t.fields.isEmpty,
                       case let ports = t.array.compactMap(\.stringValue), ports.count == t.array.count else {
-                    throw LuaRaise.argument(1, "opts.trunk must be a list of port names")
+                    throw LuaRaise.argument(2, "opts.trunk must be a list of port names")
                 }
                 settings.trunk = ports
             }
             do {
-                let files = try OpenWrtConfig.generate(try inventory(call), options: settings)
+                let files = try OpenWrtConfig.generate(try inventory(call, 1), options: settings)
                 lua_createtable(call.L, 0, 2)
                 files.network.push(call.L)
                 lua_rawsetfield(call.L, -2, "network")
@@ -85,12 +86,12 @@ enum GenModule {
     /// prometheus_rules() -> text; alertmanager() -> text (Homelab/Alerts).
     static func pushAlertExports(_ state: LuaState) {
         state.setFunction("prometheus_rules") { call in
-            _ = try options(call, 1, allowed: [])
-            return call.push(PrometheusRules.generate(try inventory(call)))
+            _ = try options(call, 2, allowed: [])
+            return call.push(PrometheusRules.generate(try inventory(call, 1)))
         }
         state.setFunction("alertmanager") { call in
-            _ = try options(call, 1, allowed: [])
-            do { return call.push(try AlertmanagerConfig.generate(try inventory(call))) }
+            _ = try options(call, 2, allowed: [])
+            do { return call.push(try AlertmanagerConfig.generate(try inventory(call, 1))) }
             catch let error as HomelabError { throw generatorError("alertmanager", error) }
         }
     }
@@ -113,15 +114,9 @@ enum GenModule {
         return result
     }
 
-    /// The current inventory's model: `require("lab.inventory").model()`,
-    /// which loads the configured inventory on first use.
-    static func inventory(_ call: LuaCall) throws -> Inventory {
-        let state = call.state
-        let module = try state.callRef(on: call.L, try state.global("require"), ["lab.inventory"])
-        let model = try state.callRef(on: call.L, try state.index(module, "model"))
-        model.push(call.L)
-        defer { lh_pop(call.L, 1) }
-        return try call.object(lua_gettop(call.L), ModelModule.InventoryHandle.self).inventory
+    /// The inventory handle (lab.Inventory) a stdlib wrapper passed as argument `i`.
+    static func inventory(_ call: LuaCall, _ i: Int32) throws -> Inventory {
+        try call.object(i, ModelModule.InventoryHandle.self).inventory
     }
 
     /// A generator's refusal as an error object: kind "gen", the target

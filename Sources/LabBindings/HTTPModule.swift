@@ -26,7 +26,7 @@ enum HTTPModule {
             }
         }
         let L = state.L
-        lua_createtable(L, 0, 6)
+        lua_createtable(L, 0, 7)
         state.setFunction("request") { call in
             guard call.type(1) == LUA_TTABLE else { throw call.typeError(1, "table") }
             let r = try request(call, 1, method: nil, url: nil)
@@ -43,6 +43,8 @@ enum HTTPModule {
             }
         }
         state.setFunction("parallel") { call in try parallel(call) }
+        // escape(text) -> text percent-encoded as one URL path segment or query value
+        state.setFunction("escape") { call in call.push(HTTPRequest.escape(bytes: try call.bytes(1))) }
     }
 
     /// A lab.HTTPResponse in Lua. The body lives in Lua as a string, not in
@@ -414,30 +416,20 @@ enum HTTPModule {
         fputs("labsh: warning: TLS certificate verification disabled (insecure = true) for \(url)\n", stderr)
     }
 
-    // MARK: JSON through lab.json (called in Lua: no dependency on its Swift)
+    // MARK: JSON: lab.json's Swift encoder and decoder, called directly
 
-    /// The `json` field of the table at `index`, encoded with lab.json.
+    /// The `json` field of the table at `index`, encoded as lab.json.encode does.
     static func encodeJSON(_ call: LuaCall, tableAt index: Int32) throws -> [UInt8] {
-        let L = call.L
-        lua_rawgetfield(L, index, "json")
-        let value = LuaRef(state: call.state, L: L)
-        let encoded = try jsonFunction(call, "encode", value)
-        encoded.push(L)
-        defer { lh_pop(L, 1) }
-        guard let bytes = LuaState.bytes(L, -1) else { throw LuaRaise.message("lab.json.encode did not return a string") }
-        return bytes
+        lua_rawgetfield(call.L, index, "json")
+        defer { lh_pop(call.L, 1) }
+        return try JSONModule.encoded(call, at: -1)
     }
 
+    /// response:json(): the body decoded as lab.json.decode(body) does.
     static func pushDecodedJSON(_ call: LuaCall, _ body: LuaRef) throws -> Int32 {
-        try jsonFunction(call, "decode", body).push(call.L)
-        return 1
-    }
-
-    /// require("lab.json")[name](argument)
-    static func jsonFunction(_ call: LuaCall, _ name: String, _ argument: LuaPushable) throws -> LuaRef {
-        let state = call.state
-        let module = try state.callRef(on: call.L, try state.global("require"), ["lab.json"])
-        let function = try state.index(module, name)
-        return try state.callRef(on: call.L, function, [argument])
+        body.push(call.L)
+        lua_copy(call.L, -1, 1)  // the body takes the response's place as argument 1
+        lua_settop(call.L, 1)
+        return try JSONModule.decode(call)
     }
 }

@@ -17,17 +17,28 @@ extension JSONModule {
             sortKeys = lua_toboolean(L, -1) != 0
         }
         lua_settop(L, 2)
-        pushValues(L)  // 3 null, 4 array metatable, 5 object metatable
+        let bytes = try encoded(call, at: 1, pretty: pretty, sortKeys: sortKeys)
+        bytes.withUnsafeBytes { pushBytes(L, $0) }
+        return 1
+    }
+
+    /// The value at `index` as JSON text, as lab.json.encode writes it: for
+    /// Swift callers (lab.http's `json` option), with no trip through Lua.
+    static func encoded(_ call: LuaCall, at index: Int32, pretty: Bool = false, sortKeys: Bool = false) throws -> [UInt8] {
+        let L = call.L
+        let index = lua_absindex(L, index)
+        let top = lua_gettop(L)
+        defer { lua_settop(L, top) }
+        pushValues(L)  // top+1 null, top+2 array metatable, top+3 object metatable
         var encoder = Encoder(L: L, writer: JSONWriter(pretty: pretty, capacity: 4096), sortKeys: sortKeys,
-                              memoryLimit: call.state.memoryLimit)
+                              memoryLimit: call.state.memoryLimit, slots: top + 1)
         do {
-            try encoder.value(1, depth: 0)
+            try encoder.value(index, depth: 0)
         } catch let f as EncodeFailure {
             let path = f.pathText
             throw LuaRaise.object(kind: "json", message: "json: \(f.message) at \(path)", fields: ["path": .str(path)])
         }
-        encoder.writer.bytes.withUnsafeBytes { pushBytes(L, $0) }
-        return 1
+        return encoder.writer.bytes
     }
 
     /// Why a value cannot be encoded, and where: the path is collected on the
@@ -61,9 +72,11 @@ extension JSONModule {
         let sortKeys: Bool
         let memoryLimit: Int  // 0: none; the text counts against it too
         var open: [UnsafeRawPointer?] = []  // tables being written, to find cycles
+        let nullSlot: Int32, arrayMetaSlot: Int32, objectMetaSlot: Int32  // what pushValues pushed
 
-        init(L: OpaquePointer, writer: JSONWriter, sortKeys: Bool, memoryLimit: Int) {
+        init(L: OpaquePointer, writer: JSONWriter, sortKeys: Bool, memoryLimit: Int, slots: Int32) {
             self.L = L
+            (nullSlot, arrayMetaSlot, objectMetaSlot) = (slots, slots + 1, slots + 2)
             self.memoryLimit = memoryLimit
             self.writer = writer
             self.sortKeys = sortKeys

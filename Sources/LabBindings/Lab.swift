@@ -24,6 +24,7 @@ public enum Lab {
         "labsh.sim": SimModule.push,
         "labsh.planning": CapacityModule.push,
         "labsh.alert": AlertModule.push,
+        "labsh.monitoring": MonitoringModule.push,
         "labsh.sqlite": SQLiteModule.push,
         "labsh.os": OSModule.push,
         "labsh.stops": StopsModule.push,
@@ -46,6 +47,13 @@ public enum Lab {
 
     /// Every name `lab` loads on first use, for completion.
     static let lazyNames: [String] = moduleNames + provided.map(\.key)
+
+    /// Installs the `lab` global for a process whose paths are `paths`
+    /// (they become LabPaths.current, what lab.sys.paths() reports).
+    public static func install(in state: LuaState, paths: LabPaths, options: LabOptions) throws {
+        LabPaths.current = paths
+        try install(in: state, path: paths.scriptPath, options: options)
+    }
 
     /// Installs `require` support for the script path and the `lab` global.
     public static func install(in state: LuaState, path: ScriptPath, options: LabOptions) throws {

@@ -19,22 +19,9 @@ public struct ScriptPath {
         self.allowUnsafe = allowUnsafe
     }
 
-    /// The path from the environment; `ignoreEnvironment` is lua's `-E`.
+    /// The path from the environment (LabPaths); `ignoreEnvironment` is lua's `-E`.
     public static func fromEnvironment(ignoreEnvironment: Bool) -> ScriptPath {
-        func env(_ name: String) -> String? {
-            guard !ignoreEnvironment, let v = getenv(name) else { return nil }
-            let s = String(cString: v)
-            return s.isEmpty ? nil : s
-        }
-        let overrides = env("LABSH_PATH").map { $0.split(separator: ":").map(String.init) } ?? []
-        var system: [String] = []
-        if let data = env("XDG_DATA_HOME") {
-            system.append(data + "/labsh")
-        } else if let home = getenv("HOME") {
-            system.append(String(cString: home) + "/.local/share/labsh")
-        }
-        system += ["/usr/local/share/labsh", "/usr/share/labsh"]
-        return ScriptPath(overrides: overrides, system: system, allowUnsafe: env("LABSH_ALLOW_UNSAFE_PATH") == "1")
+        LabPaths.fromEnvironment(ignoreEnvironment: ignoreEnvironment).scriptPath
     }
 
     /// A found file: on disk (`path`) or embedded (`embedded`, e.g.

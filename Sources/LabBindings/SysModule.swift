@@ -7,7 +7,7 @@ enum SysModule {
     static func push(_ state: LuaState) throws {
         let L = state.L
         let pid = Int64(getpid())
-        lua_createtable(L, 0, 4)
+        lua_createtable(L, 0, 8)
         state.setFunction("pid") { call in call.push(pid) }
         state.setFunction("hostname") { call in
             var buf = [CChar](repeating: 0, count: 256)
@@ -23,6 +23,24 @@ enum SysModule {
             let fd = Int32(truncatingIfNeeded: try call.optInteger(1) ?? 1)
             guard ioctl(fd, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return call.push(LuaValue.nil) }
             return call.push(Int64(size.ws_col))
+        }
+        // paths() -> {config =, state =, data =, inventory =, script_path = {overrides =, system =},
+        //             ignore_environment =}: LabPaths, a fresh table each call
+        state.setFunction("paths") { call in
+            let paths = LabPaths.current
+            let w = TableWriter(L: call.L)
+            w.record {
+                w.field("config", paths.config)
+                w.field("state", paths.state)
+                w.field("data", paths.data)
+                w.field("inventory", paths.inventory)
+                w.table("script_path") {
+                    w.list("overrides", paths.scriptPath.overrides) { $0.push(call.L) }
+                    w.list("system", paths.scriptPath.system) { $0.push(call.L) }
+                }
+                w.field("ignore_environment", paths.ignoresEnvironment)
+            }
+            return 1
         }
     }
 

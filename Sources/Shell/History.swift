@@ -2,9 +2,8 @@ import CLineEdit
 import Glibc
 import LabBindings
 
-/// The REPL's history: `history` in the state directory (the same one the
-/// audit log and the job database use: $LABSH_STATE_DIR, else
-/// $XDG_STATE_HOME/labsh, else ~/.local/state/labsh).
+/// The REPL's history: `history` in the state directory (LabPaths.state,
+/// the one the audit log and the job database use).
 ///
 /// What was typed can hold secrets, so the file is opened once, without
 /// following a symbolic link, made 0600, and refused (history off, with the
@@ -24,7 +23,7 @@ final class History {
 
     /// The session's history, or nil (said on stderr) when it cannot be kept safely.
     static func open(runner: Runner) -> History? {
-        guard let dir = stateDirectory() else { return nil }
+        guard let dir = LabPaths.current.state else { return nil }
         let path = dir + "/history"
         do {
             try SafeFiles.checkStateDirectory(dir)
@@ -33,18 +32,6 @@ final class History {
             runner.message("history is off: \(error)")
             return nil
         }
-    }
-
-    /// The state directory by labsh.state's rule.
-    static func stateDirectory() -> String? {
-        func env(_ name: String) -> String? {
-            guard let v = getenv(name), v.pointee != 0 else { return nil }
-            return String(cString: v)
-        }
-        if let dir = env("LABSH_STATE_DIR") { return dir }
-        if let base = env("XDG_STATE_HOME") { return base + "/labsh" }
-        if let home = env("HOME") { return home + "/.local/state/labsh" }
-        return nil
     }
 
     /// Gives readline the last `limit` lines of the file.

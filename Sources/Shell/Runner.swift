@@ -13,14 +13,16 @@ final class Runner {
     /// The prefix of error messages; nil in the REPL, as in lua.
     var progname: String?
 
-    /// Where `require` and `-m` look, read from the environment once.
-    let scriptPath: ScriptPath
+    /// Where labsh keeps and finds things, read from the environment once.
+    let paths: LabPaths
+    /// Where `require` and `-m` look.
+    var scriptPath: ScriptPath { paths.scriptPath }
 
     init(_ args: Arguments, state: LuaState) {
         self.args = args
         self.state = state
         progname = args.progname
-        scriptPath = ScriptPath.fromEnvironment(ignoreEnvironment: args.ignoreEnvironment)
+        paths = LabPaths.fromEnvironment(ignoreEnvironment: args.ignoreEnvironment)
     }
 
     /// Runs everything the command line asks; returns the exit status.
@@ -35,7 +37,7 @@ final class Runner {
         lh_gc_stop(L)
         do {
             try state.openLibraries()
-            try Lab.install(in: state, path: scriptPath,
+            try Lab.install(in: state, paths: paths,
                             options: args.options)
         } catch {
             message("cannot start: \(error)")

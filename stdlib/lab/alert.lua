@@ -47,7 +47,7 @@ local rule_meta = require("labsh.columns").meta("lab.alert.Rule")
 --- The catalogue's rules, in inventory order, or those matching `filter`:
 --- `{severity = "P2"}`, `{component = "storage"}` (a label), `{name = "node-down"}`.
 function alert.rules(filter)
-  local rules = native.rules(severity_of(filter, "lab.alert.rules"))
+  local rules = native.rules(lab.inventory.model(), severity_of(filter, "lab.alert.rules"))
   for _, rule in ipairs(rules) do setmetatable(rule, rule_meta) end
   if filter and (filter.name or filter.component) then
     local kept = {}
@@ -148,7 +148,7 @@ end
 
 local function evaluate_model(severity)
   local firing, verdicts = {}, {}
-  for i, v in ipairs(native.evaluate_model(severity)) do
+  for i, v in ipairs(native.evaluate_model(lab.inventory.model(), severity)) do
     verdicts[i] = { name = v.name, severity = v.severity, state = v.state, reason = v.reason,
                     alerts = v.state == "firing" and 1 or 0 }
     if v.state == "firing" then
@@ -187,7 +187,7 @@ function alert.evaluate(opts)
   local target = prometheus_of(opts)
   local firing, verdicts
   if target then
-    firing, verdicts = evaluate_live(native.rules(severity), target, opts.time)
+    firing, verdicts = evaluate_live(native.rules(lab.inventory.model(), severity), target, opts.time)
   else
     firing, verdicts = evaluate_model(severity)
   end

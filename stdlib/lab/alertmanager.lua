@@ -141,21 +141,11 @@ function Client:silences(opts)
   return kept
 end
 
---- A client for an Alertmanager of your choice: a URL or an endpoint table
---- { url =, ca_file =, insecure =, bearer =, user =, password =, timeout = }.
-function alertmanager.connect(spec)
-  return setmetatable({ endpoint = endpoint.new("alertmanager", spec, "lab.alertmanager.connect") }, Client)
-end
-
--- The inventory's Alertmanager, looked up at each call.
-local function configured()
-  return setmetatable({ endpoint = endpoint.configured("alertmanager") }, Client)
-end
-
-function alertmanager.alerts(...) return configured():alerts(...) end
-function alertmanager.post_alerts(...) return configured():post_alerts(...) end
-function alertmanager.silence(...) return configured():silence(...) end
-function alertmanager.expire(...) return configured():expire(...) end
-function alertmanager.silences(...) return configured():silences(...) end
+--- lab.alertmanager.connect(spec): a client for an Alertmanager of your
+--- choice, a URL or an endpoint table { url =, ca_file =, insecure =,
+--- bearer =, user =, password =, timeout = }; lab.alertmanager.alerts(...)
+--- and the others ask the inventory's.
+endpoint.client_module(alertmanager, "lab.alertmanager", "alertmanager", Client,
+  { "alerts", "post_alerts", "silence", "expire", "silences" })
 
 return alertmanager

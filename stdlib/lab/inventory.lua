@@ -17,21 +17,12 @@ local function exists(path)
   return f ~= nil
 end
 
-local function config_file()
-  local base = os.getenv("XDG_CONFIG_HOME")
-  if not base or base == "" then
-    local home = os.getenv("HOME")
-    if not home then return nil end
-    base = home .. "/.config"
-  end
-  return base .. "/labsh/inventory.lua"
-end
-
 --- The inventory file labsh uses, or nil for the built-in homelab.
 function inventory.path()
-  local chosen = lab.options.inventory or os.getenv("LABSH_INVENTORY")
+  local paths = lab.sys.paths()
+  local chosen = lab.options.inventory or paths.inventory
   if chosen and chosen ~= "" then return chosen end
-  local config = config_file()
+  local config = paths.config and paths.config .. "/inventory.lua"
   if config and exists(config) then return config end
   return nil
 end

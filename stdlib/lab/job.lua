@@ -209,14 +209,10 @@ end
 
 -- The directories searched for jobs/*.lua, as the script path orders them.
 function job.directories()
-  local dirs = {}
-  for dir in (os.getenv("LABSH_PATH") or ""):gmatch("[^:]+") do dirs[#dirs + 1] = dir end
-  local data = os.getenv("XDG_DATA_HOME")
-  if not data or data == "" then data = (os.getenv("HOME") or "") .. "/.local/share" end
-  dirs[#dirs + 1] = data .. "/labsh"
-  dirs[#dirs + 1] = "/usr/local/share/labsh"
-  dirs[#dirs + 1] = "/usr/share/labsh"
-  for i, dir in ipairs(dirs) do dirs[i] = dir:gsub("/+$", "") .. "/jobs" end
+  local path, dirs = lab.sys.paths().script_path, {}
+  for _, list in ipairs { path.overrides, path.system } do
+    for _, dir in ipairs(list) do dirs[#dirs + 1] = dir:gsub("/+$", "") .. "/jobs" end
+  end
   return dirs
 end
 
@@ -297,6 +293,7 @@ end
 -- The labsh command line that runs one attempt.
 function job.argv(j)
   local argv = { labsh_path() or "labsh" }
+  if lab.sys.paths().ignore_environment then argv[#argv + 1] = "-E" end  -- the same paths as this run
   if lab.options.inventory then
     argv[#argv + 1], argv[#argv + 2] = "--inventory", lab.options.inventory
   end
@@ -326,7 +323,7 @@ local function script_identity(j)
   if type(j.run) == "function" then return j.origin, digest(j.origin) end
   local run = type(j.run) == "table" and j.run[1] or j.run
   if run:find("/", 1, true) then return run, digest(run) end
-  for dir in (os.getenv("LABSH_PATH") or ""):gmatch("[^:]+") do
+  for _, dir in ipairs(lab.sys.paths().script_path.overrides) do
     local path = dir .. "/" .. run .. ".lua"
     local sha = digest(path)
     if sha then return path, sha end

@@ -124,23 +124,11 @@ function Client:series(match, start, stop)
   return get(self, "/api/v1/series", query, ("series %q"):format(shown))
 end
 
---- A client for a Prometheus of your choice: a URL or an endpoint table
---- { url =, ca_file =, insecure =, bearer =, user =, password =, timeout = }.
-function prom.connect(spec)
-  return setmetatable({ endpoint = endpoint.new("prometheus", spec, "lab.prom.connect") }, Client)
-end
-
--- The inventory's Prometheus, looked up at each call: the inventory may
--- change between calls.
-local function configured()
-  return setmetatable({ endpoint = endpoint.configured("prometheus") }, Client)
-end
-
-function prom.query(...) return configured():query(...) end
-function prom.query_range(...) return configured():query_range(...) end
-function prom.alerts(...) return configured():alerts(...) end
-function prom.rules(...) return configured():rules(...) end
-function prom.targets(...) return configured():targets(...) end
-function prom.series(...) return configured():series(...) end
+--- lab.prom.connect(spec): a client for a Prometheus of your choice, a URL
+--- or an endpoint table { url =, ca_file =, insecure =, bearer =, user =,
+--- password =, timeout = }; lab.prom.query(...) and the others ask the
+--- inventory's.
+endpoint.client_module(prom, "lab.prom", "prometheus", Client,
+  { "query", "query_range", "alerts", "rules", "targets", "series" })
 
 return prom

@@ -10,7 +10,6 @@
 
 local endpoint = require "labsh.endpoint"
 local gate = require "labsh.gate"
-local url = require "labsh.url"
 local base64 = require "labsh.base64"
 
 local push = {}
@@ -29,7 +28,7 @@ local function path_pair(name, value)
   value = tostring(value)
   if value == "" then return "/" .. name .. "@base64/=" end
   if value:find("/", 1, true) then return "/" .. name .. "@base64/" .. base64.url_encode(value) end
-  return "/" .. name .. "/" .. url.escape(value)
+  return "/" .. name .. "/" .. lab.http.escape(value)
 end
 
 --- The path of a group: /metrics/job/<job>{/<label>/<value>}, labels sorted.
@@ -78,17 +77,10 @@ function Client:delete(job, opts)
   return target
 end
 
---- A client for a Pushgateway of your choice: a URL or an endpoint table.
-function push.connect(spec)
-  return setmetatable({ endpoint = endpoint.new("pushgateway", spec, "lab.push.connect") }, Client)
-end
-
--- The inventory's Pushgateway, looked up at each call.
-local function configured()
-  return setmetatable({ endpoint = endpoint.configured("pushgateway") }, Client)
-end
-
-function push.delete(...) return configured():delete(...) end
+--- lab.push.connect(spec): a client for a Pushgateway of your choice, a URL
+--- or an endpoint table; lab.push(...) and lab.push.delete(...) use the
+--- inventory's.
+local configured = endpoint.client_module(push, "lab.push", "pushgateway", Client, { "delete" })
 
 return setmetatable(push, {
   __call = function(_, ...) return configured():push(...) end,

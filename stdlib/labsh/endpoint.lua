@@ -7,8 +7,11 @@
 --   { url =, ca_file =, insecure =, bearer = "env:NAME", user =, password = "file:PATH", timeout = }
 -- Secrets are references (labsh.secret), read at each request: a rotated
 -- token is picked up, and none is kept in a Lua table to print by mistake.
+-- The shape is checked by the inventory's own rules (labsh.monitoring, in
+-- Swift): bearer or user and password, never both; env: names a variable.
 
 local secret = require "labsh.secret"
+local rules = require "labsh.monitoring"
 
 local endpoint = {}
 endpoint.__index = endpoint
@@ -23,15 +26,13 @@ end
 --- An endpoint of `kind` ("prometheus", "alertmanager", "pushgateway")
 --- from a URL or an endpoint table; `where` names it in errors.
 function endpoint.new(kind, spec, where)
-  if type(spec) == "string" then spec = { url = spec } end
   where = where or (kind .. " endpoint")
-  if type(spec) ~= "table" or type(spec.url) ~= "string" or not spec.url:match("^https?://[^/%s]") then
-    fail(kind, ("%s: expected {url = \"http://host:port\", ...}, got %s"):format(where,
-      type(spec) == "table" and tostring(spec.url) or tostring(spec)))
-  end
+  local ok, checked = pcall(rules.endpoint, spec)
+  if not ok then fail(kind, ("%s: %s"):format(where, tostring(checked))) end
+  checked.timeout = type(spec) == "table" and spec.timeout or nil  -- lab.http checks it
   return setmetatable({
     kind = kind, title = TITLES[kind], where = where,
-    base = spec.url:gsub("/+$", ""), spec = spec,
+    base = checked.url:gsub("/+$", ""), spec = checked,
   }, endpoint)
 end
 
@@ -43,6 +44,27 @@ function endpoint.configured(kind)
     fail(kind, ("no %s configured: set monitoring.%s in the inventory"):format(TITLES[kind], kind))
   end
   return endpoint.new(kind, spec, "monitoring." .. kind)
+end
+
+--- Gives a client module (lab.prom, lab.alertmanager, lab.push) its two
+--- ways in: `module.connect(spec)`, a client of `Client` for any server, and
+--- `module.NAME(...)` for each of `methods`, asking the inventory's server,
+--- looked up at each call (the inventory may change between calls).
+--- Returns the function that makes the inventory's client.
+function endpoint.client_module(module, name, kind, Client, methods)
+  function module.connect(spec)
+    return setmetatable({ endpoint = endpoint.new(kind, spec, name .. ".connect") }, Client)
+  end
+  local function configured()
+    return setmetatable({ endpoint = endpoint.configured(kind) }, Client)
+  end
+  for _, method in ipairs(methods or {}) do
+    module[method] = function(...)
+      local client = configured()
+      return client[method](client, ...)
+    end
+  end
+  return configured
 end
 
 -- lab.http options that reach and authenticate to the endpoint.

@@ -3,7 +3,11 @@
 -- An inventory never holds a password or token itself, only where to find
 -- it: "env:NAME" (an environment variable) or "file:PATH" (the first line of
 -- a file, e.g. one systemd's LoadCredential= or a secrets manager put there).
--- Errors name the reference, never the secret.
+-- Errors name the reference, never the secret. What counts as a reference
+-- is the inventory's rule (labsh.monitoring, in Swift): env: takes a
+-- variable's name (letters, digits, _), file: a path.
+
+local rules = require "labsh.monitoring"
 
 local secret = {}
 
@@ -18,24 +22,25 @@ function secret.resolve(reference, where)
   if type(reference) ~= "string" then
     fail(tostring(reference), where, "expected a reference env:NAME or file:PATH")
   end
-  local kind, name = reference:match("^(%a+):(.+)$")
+  local parsed, kind, name = pcall(rules.secret, reference)
+  if not parsed then
+    -- Said without echoing any of the text: all of it may be the secret.
+    fail("(not a reference)", where, "expected env:NAME or file:PATH, not the secret itself")
+  end
   if kind == "env" then
     local value = os.getenv(name)
     if not value or value == "" then fail(reference, where, "environment variable " .. name .. " is not set") end
     require("labsh.gate").secret(value)  -- kept out of the audit log
     return value
-  elseif kind == "file" then
-    local file, why = io.open(name, "r")
-    if not file then fail(reference, where, "cannot read: " .. tostring(why)) end
-    local line = file:read("l")
-    file:close()
-    if not line or line == "" then fail(reference, where, "the file's first line is empty") end
-    line = line:gsub("\r$", "")
-    require("labsh.gate").secret(line)  -- kept out of the audit log
-    return line
   end
-  -- Said without echoing any of the text: all of it may be the secret.
-  fail("(not a reference)", where, "expected env:NAME or file:PATH, not the secret itself")
+  local file, why = io.open(name, "r")
+  if not file then fail(reference, where, "cannot read: " .. tostring(why)) end
+  local line = file:read("l")
+  file:close()
+  if not line or line == "" then fail(reference, where, "the file's first line is empty") end
+  line = line:gsub("\r$", "")
+  require("labsh.gate").secret(line)  -- kept out of the audit log
+  return line
 end
 
 return secret

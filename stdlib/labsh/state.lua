@@ -9,16 +9,13 @@ local host = require "labsh.host"
 
 local state = {}
 
---- $LABSH_STATE_DIR, else $XDG_STATE_HOME/labsh, else ~/.local/state/labsh;
+--- The state directory, lab.sys.paths().state ($LABSH_STATE_DIR, else
+--- $XDG_STATE_HOME/labsh, else ~/.local/state/labsh; under -E the last);
 --- made 0700 where missing. Raises an error naming the directory and the fix
 --- when it is not the user's or others may write to it.
 function state.dir()
-  local dir = os.getenv("LABSH_STATE_DIR")
-  if not dir or dir == "" then
-    local base = os.getenv("XDG_STATE_HOME")
-    if not base or base == "" then base = (os.getenv("HOME") or "") .. "/.local/state" end
-    dir = base .. "/labsh"
-  end
+  local dir = lab.sys.paths().state
+  if not dir then host.fail("state", "no state directory: set LABSH_STATE_DIR or HOME") end
   host.state_directory(dir)
   return dir
 end

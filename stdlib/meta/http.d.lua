@@ -96,3 +96,9 @@ function lab.http.delete(url, opts) end
 ---@param opts {max: integer?, max_total_bytes: integer?}?
 ---@return (lab.HTTPResponse|table)[] results
 function lab.http.parallel(requests, opts) end
+
+---`text` percent-encoded as curl does it (every byte but letters, digits and
+---`- . _ ~`): safe as one URL path segment or query value.
+---@param text string
+---@return string
+function lab.http.escape(text) end

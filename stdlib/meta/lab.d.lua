@@ -56,6 +56,17 @@ function lab.sys.isatty(fd) end
 ---@return integer? columns
 function lab.sys.columns(fd) end
 
+---Where labsh keeps and finds things, computed once at start-up (a fresh
+---table each call): config ($XDG_CONFIG_HOME/labsh, else ~/.config/labsh),
+---state ($LABSH_STATE_DIR, else $XDG_STATE_HOME/labsh, else
+---~/.local/state/labsh), data ($XDG_DATA_HOME/labsh, else
+---~/.local/share/labsh), inventory ($LABSH_INVENTORY, or nil) and the script
+---path: `overrides` ($LABSH_PATH, searched before the scripts inside labsh)
+---and `system` (after them). Under `labsh -E` labsh's variables are ignored
+---and only HOME is read; ignore_environment says so.
+---@return {config: string?, state: string?, data: string?, inventory: string?, script_path: {overrides: string[], system: string[]}, ignore_environment: boolean}
+function lab.sys.paths() end
+
 ---The inventory labsh works on: --inventory FILE, else $LABSH_INVENTORY, else
 ---$XDG_CONFIG_HOME/labsh/inventory.lua, else the plan's homelab built in.
 lab.inventory = {}

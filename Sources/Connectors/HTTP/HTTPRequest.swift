@@ -61,10 +61,15 @@ public struct HTTPRequest: Sendable {
     /// Percent-encoding as curl_easy_escape does it: everything but
     /// ALPHA / DIGIT / "-" / "." / "_" / "~". In Swift, so it needs no libcurl.
     public static func escape(_ text: String) -> String {
+        escape(bytes: text.utf8)
+    }
+
+    /// The same for bytes that need not be UTF-8 (lab.http.escape).
+    public static func escape<Bytes: Collection<UInt8>>(bytes: Bytes) -> String {
         let hex = Array("0123456789ABCDEF".utf8)
         var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count)
-        for byte in text.utf8 {
+        out.reserveCapacity(bytes.count)
+        for byte in bytes {
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
                  UInt8(ascii: "0")...UInt8(ascii: "9"),

@@ -29,18 +29,4 @@ public enum UTF8Check {
             return 0
         }
     }
-
-    /// Offset of the first invalid byte in `bytes`, or nil if all valid.
-    public static func firstInvalid(_ bytes: UnsafeRawBufferPointer) -> Int? {
-        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return nil }
-        var p = 0
-        let end = bytes.count
-        while p < end {
-            if base[p] < 0x80 { p += 1; continue }
-            let n = sequenceLength(base, p, end)
-            if n == 0 { return p }
-            p += n
-        }
-        return nil
-    }
 }

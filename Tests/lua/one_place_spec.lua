@@ -1,0 +1,130 @@
+-- One rule, one place (issue 17, items 5-7 and 10): what Swift decides once
+-- and Lua only calls. Each test pins a case where two copies disagreed.
+
+local labsh = os.getenv("LABSH_BIN") or arg[-1]
+
+-- Runs the labsh under test; returns its exit code, stdout and stderr.
+local function run(args, env)
+  local argv = { labsh }
+  for _, a in ipairs(args) do argv[#argv + 1] = a end
+  local r = lab.process.run { argv = argv, env = env or {}, timeout = 60 }
+  return r.status, r.stdout, r.stderr
+end
+
+local function private_dir()
+  local dir = os.tmpname()
+  os.remove(dir)
+  require("labsh.host").make_directories(dir)
+  assert(lab.process.run({ argv = { "chmod", "700", dir } }).status == 0)
+  return dir
+end
+
+local function error_of(fn, ...)
+  local ok, err = pcall(fn, ...)
+  assert(not ok, "expected an error")
+  return err
+end
+
+-- ---- 5. connect{} is checked by the inventory's rules -------------------
+
+test("connect refuses bearer with user and password, as the inventory does", function()
+  local err = error_of(lab.prom.connect,
+    { url = "http://127.0.0.1:9", bearer = "env:HOME", user = "ops", password = "env:HOME" })
+  assert_eq(err.kind, "prometheus")
+  assert_eq(err.message, "lab.prom.connect: give either 'bearer' or 'user' and 'password', not both")
+end)
+
+test("connect refuses user without password and an env: reference that names no variable", function()
+  local err = error_of(lab.alertmanager.connect, { url = "http://127.0.0.1:9", user = "ops" })
+  assert_eq(err.message, "lab.alertmanager.connect: 'user' and 'password' go together")
+  err = error_of(lab.push.connect, { url = "http://127.0.0.1:9", bearer = "env:NOT-A-NAME" })
+  assert_eq(err.kind, "pushgateway")
+  assert(err.message:find("env:NAME or file:PATH", 1, true), err.message)
+end)
+
+test("connect refuses an unknown key, with the key it probably meant", function()
+  local err = error_of(lab.prom.connect, { url = "http://127.0.0.1:9", bearr = "env:HOME" })
+  assert(err.message:find("unknown key 'bearr' (did you mean 'bearer'?)", 1, true), err.message)
+end)
+
+test("connect refuses a URL with a space in it, as the inventory does", function()
+  local err = error_of(lab.prom.connect, "http://127.0.0.1:9/a b")
+  assert(err.message:find("is not an http:// or https:// URL", 1, true), err.message)
+end)
+
+test("a secret named env:NAME must name a variable; the text is never echoed", function()
+  local secret = require "labsh.secret"
+  for _, text in ipairs { "env:1PASSWORD", "env:pa ss", "env:hunter2!" } do
+    local err = error_of(secret.resolve, text, "spec")
+    assert_eq(err.kind, "secret")
+    assert(not err.message:find(text:sub(5), 1, true), err.message)
+  end
+  assert_eq(secret.resolve("env:HOME"), os.getenv("HOME"))
+end)
+
+test("a timeout given to connect still reaches lab.http", function()
+  local client = lab.prom.connect { url = "http://127.0.0.1:9", timeout = 2 }
+  assert_eq(client.endpoint:http_options().timeout, 2)
+end)
+
+-- ---- 7. Swift calls the Swift JSON encoder, not whatever lab.json is ----
+
+test("lab.http's json option is encoded by the Swift encoder even with lab.json replaced", function()
+  local dir = private_dir()
+  require("labsh.host").make_directories(dir .. "/lab")
+  write_file(dir .. "/lab/json.lua", "return { encode = function() return 'not json' end, decode = function() end }")
+  local code, out = run({ "-e", [[
+local ok, err = pcall(lab.http.request, { url = "http://127.0.0.1:9/", method = "POST", json = { f = print } })
+print(err.kind, err.path)]] }, { LABSH_PATH = dir })
+  assert_eq(code, 0)
+  assert_eq(out, "json\t$.f\n")
+  lab.process.run { argv = { "rm", "-rf", dir } }
+end)
+
+test("bindings take the inventory as argument 1: lab.gen's errors still name the user's argument", function()
+  local err = error_of(lab.gen.bind, { serail = 1 })
+  assert(err:find("bad argument #1 to 'lab.gen.bind' (unknown option 'serail'", 1, true), err)
+  err = error_of(require("labsh.gen").bind, {})
+  assert(err:find("bad argument #1 to .-%(lab%.InventoryModel expected"), err)
+end)
+
+-- ---- 6. Paths are computed once, in Swift; -E ignores labsh's variables --
+
+local PATHS_SCRIPT = [[
+local p = lab.sys.paths()
+print(p.config, p.state, p.data, p.inventory, p.ignore_environment)
+print(require("labsh.state").dir(), lab.inventory.path(), lab.job.directories()[1])]]
+
+test("lab.sys.paths, labsh.state, lab.inventory and lab.job agree on the environment's paths", function()
+  local home, elsewhere = private_dir(), private_dir()
+  write_file(elsewhere .. "/inventory.lua", "return {}")
+  local code, out, err = run({ "-e", PATHS_SCRIPT }, {
+    HOME = home, LABSH_STATE_DIR = elsewhere .. "/state", XDG_CONFIG_HOME = elsewhere .. "/config",
+    XDG_DATA_HOME = elsewhere .. "/data", LABSH_INVENTORY = elsewhere .. "/inventory.lua", LABSH_PATH = elsewhere,
+  })
+  assert_eq(code, 0, err)
+  assert_eq(out, table.concat({
+    elsewhere .. "/config/labsh", elsewhere .. "/state", elsewhere .. "/data/labsh", elsewhere .. "/inventory.lua", "false",
+  }, "\t") .. "\n" .. table.concat({ elsewhere .. "/state", elsewhere .. "/inventory.lua", elsewhere .. "/jobs" }, "\t") .. "\n")
+  lab.process.run { argv = { "rm", "-rf", home, elsewhere } }
+end)
+
+test("-E ignores LABSH_* and XDG_* for every path: state, config, data, inventory, script path", function()
+  local home, elsewhere = private_dir(), private_dir()
+  write_file(elsewhere .. "/inventory.lua", "return {}")
+  local code, out, err = run({ "-E", "-e", PATHS_SCRIPT }, {
+    HOME = home, LABSH_STATE_DIR = elsewhere .. "/state", XDG_STATE_HOME = elsewhere, XDG_CONFIG_HOME = elsewhere,
+    XDG_DATA_HOME = elsewhere, LABSH_INVENTORY = elsewhere .. "/inventory.lua", LABSH_PATH = elsewhere,
+  })
+  assert_eq(code, 0, err)
+  assert_eq(out, table.concat({
+    home .. "/.config/labsh", home .. "/.local/state/labsh", home .. "/.local/share/labsh", "nil", "true",
+  }, "\t") .. "\n" .. table.concat({ home .. "/.local/state/labsh", "nil", home .. "/.local/share/labsh/jobs" }, "\t") .. "\n")
+  lab.process.run { argv = { "rm", "-rf", home, elsewhere } }
+end)
+
+test("a job run from a labsh started with -E runs with -E too", function()
+  local code, out, err = run({ "-E", "-e", [[print(table.concat(lab.job.argv({ name = "x", run = "status" }), " "))]] })
+  assert_eq(code, 0, err)
+  assert(out:find("^%S+ %-E %-m status\n$"), out)
+end)
