@@ -278,3 +278,14 @@ test("a simulation report speaks of Proxmox, etcd, GPUs and the internet only wh
   assert(r.stdout:find("proxmox 2/3 ok, internet up", 1, true), r.stdout)
   assert(not r.stdout:find("etcd ", 1, true), r.stdout)
 end)
+
+test("a play whose hosts match nothing ends with the reason, not a traceback", function()
+  local path = tmp .. "/no-hosts.lua"
+  local f = assert(io.open(path, "w"))
+  f:write('return lab.playbook { name = "x", hosts = { role = "proxmox" }, tasks = { lab.task.command { "true" } } }\n')
+  f:close()
+  local r = run("riverside.lua", { path })
+  sound(r, "a play of role proxmox on riverside")
+  assert_eq(r.status, 1, r.stderr)
+  assert(r.stderr:find('x: hosts: .*unknown role "proxmox"'), r.stderr)
+end)

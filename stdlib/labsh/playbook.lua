@@ -440,7 +440,12 @@ function M.playbook(play)
   local handlers = check_play(play)
   local opts, decl = read_script_flags(play)
   show_diff = opts.diff or false
-  local hosts = remote.hosts(play.hosts)
+  -- a selector that picks no host (a role no host has) ends the play with
+  -- its reason, not a traceback
+  local picked, hosts = pcall(remote.hosts, play.hosts)
+  if not picked then
+    host.fail("playbook", ("%s: hosts: %s"):format(play.name, (tostring(hosts):gsub("^[^\n]-:%d+: ", ""))))
+  end
   if opts.limit then
     local kept, unmatched = M.limit(hosts, opts.limit)
     if not kept then cli.usage_error(decl, ("--limit: '%s' matches no host of the inventory"):format(unmatched)) end
