@@ -408,54 +408,35 @@ struct AnsibleBuilder {
 // ---- Into an inventory table -----------------------------------------------------
 
 extension AnsibleInventory {
-    /// The inventory table (as the validator takes it) that these hosts
-    /// make: a host becomes a guest when its `kind` var is `vm` or `lxc`, or
-    /// it has a `node` var (the node it runs on); every other host becomes a
-    /// node. `site`, `vlans` and `policy` cannot come from Ansible: they are
-    /// taken from `base` (an inventory table, or `baseSections(of:)`).
-    ///
-    /// Per host: the address is `ansible_host` (or the host's name when that
-    /// is an address); a node's kind is its `kind` var, else the kind its
-    /// group names suggest (`proxmox`, `pve_nodes` → hypervisor; `switches`
-    /// → switch; ...). Other vars read, when present: role, cluster, vendor,
-    /// model, os, cpu_model + cores + threads, ram_bytes (or ram, e.g.
-    /// "16GiB"), vlans, host_tags (or tags), notes; for guests node, vcpu,
-    /// ram_bytes/ram, disk_bytes/disk, vlan, ha_group. A VLAN not given is
-    /// the base VLAN whose subnet holds the address. Unknown vars are ignored.
+    /// The inventory table these hosts make with the site, VLANs and policy
+    /// of `base` (an inventory table, or `baseSections(of:)`): the import of
+    /// `labshInventory`, with `base` as its overlay.
     public func inventoryValue(base: InventoryValue) throws -> InventoryValue {
         guard case .map(let b) = base else {
             throw AnsibleError(line: nil, message: "the base inventory must be a table with site, vlans and policy")
         }
-        var top: InventoryFields = [:]
+        var overlay: [String: YAMLValue] = [:]
         for key in ["site", "vlans", "policy"] {
             guard let v = b[key] else {
                 throw AnsibleError(line: nil, message: "the base inventory has no '\(key)' (Ansible inventories carry no \(key))")
             }
-            top[key] = v
+            overlay[key] = Self.yamlValue(v)
         }
-        var subnets: [(id: Int64, net: IPNetwork)] = []
-        if case .list(let vlans)? = b["vlans"] {
-            for case .map(let v) in vlans {
-                if case .integer(let id)? = v["id"], case .string(let s)? = v["subnet"], let net = try? IPNetwork(parsing: s) {
-                    subnets.append((id, net))
-                }
-            }
+        return try labshInventory(AnsibleImportOptions(overlay: .map(overlay), overlayName: "the base inventory")).inventory
+    }
+
+    static func yamlValue(_ v: InventoryValue) -> YAMLValue {
+        switch v {
+        case .string(let s): return .string(s)
+        case .integer(let i): return .int(i)
+        case .number(let d): return .float(d)
+        case .boolean(let b): return .bool(b)
+        case .list(let items): return .list(items.map(yamlValue))
+        case .map(let m):
+            var out: [String: YAMLValue] = [:]
+            for (k, v) in m { out[k] = yamlValue(v) }
+            return .map(out)
         }
-        var nodes: [InventoryValue] = [], guests: [InventoryValue] = []
-        for host in hosts {
-            let reader = HostReader(host: host)
-            let address = try reader.address()
-            let vlanOfAddress = subnets.first { $0.net.contains(address) }?.id
-            let kind = try reader.string("kind")
-            if kind == "vm" || kind == "lxc" || (host.vars["node"] != nil && !Inventory.Node.Kind.allCases.map(\.rawValue).contains(kind ?? "")) {
-                guests.append(.map(try reader.guest(address: address, kind: kind ?? "vm", vlanOfAddress: vlanOfAddress)))
-            } else {
-                nodes.append(.map(try reader.node(address: address, kind: kind, vlanOfAddress: vlanOfAddress)))
-            }
-        }
-        top["nodes"] = .list(nodes)
-        top["guests"] = .list(guests)
-        return .map(top)
     }
 
     /// The sections of a validated inventory that an Ansible import keeps:
@@ -495,146 +476,6 @@ extension AnsibleInventory {
         "switch": .switch, "switches": .switch,
         "router": .router, "routers": .router,
     ]
-}
-
-/// Reads one host's vars into inventory fields; errors name the host.
-private struct HostReader {
-    let host: AnsibleInventory.Host
-    var vars: [String: YAMLValue] { host.vars }
-
-    func fail(_ message: String) -> AnsibleError {
-        AnsibleError(line: host.line, message: "host '\(host.name)': \(message)")
-    }
-
-    func address() throws -> IPAddress {
-        guard let value = vars["ansible_host"], value != .null else {
-            if let a = try? IPAddress(parsing: host.name) { return a }
-            throw fail("no ansible_host (labsh needs every host's address)")
-        }
-        guard case .string(let text) = value, let a = try? IPAddress(parsing: text) else {
-            throw fail("ansible_host '\(value)' is not an IP address")
-        }
-        return a
-    }
-
-    func string(_ key: String) throws -> String? {
-        switch vars[key] {
-        case nil, .null?: return nil
-        case .string(let s)?: return s
-        case .int(let i)?: return String(i)
-        case .float(let d)?: return String(d)
-        case let v?: throw fail("\(key) should be text, not a \(v.typeName)")
-        }
-    }
-
-    func integer(_ key: String) throws -> Int64? {
-        switch vars[key] {
-        case nil, .null?: return nil
-        case .int(let i)?: return i
-        case .string(let s)? where Int64(s) != nil: return Int64(s)
-        case let v?: throw fail("\(key) should be an integer, not \(v.typeName == "string" ? "'\(v)'" : "a " + v.typeName)")
-        }
-    }
-
-    func strings(_ key: String) throws -> [String]? {
-        switch vars[key] {
-        case nil, .null?: return nil
-        case .list(let items)?:
-            return try items.map { item -> String in
-                switch item {
-                case .string(let s): return s
-                case .int(let i): return String(i)
-                default: throw fail("\(key) should be a list of text")
-                }
-            }
-        case .string(let s)?: return s.split(separator: ",").map { String($0.trimmingSpaces) }
-        case let v?: throw fail("\(key) should be a list, not a \(v.typeName)")
-        }
-    }
-
-    func integers(_ key: String) throws -> [Int64]? {
-        switch vars[key] {
-        case nil, .null?: return nil
-        case .list(let items)?:
-            return try items.map { item -> Int64 in
-                if case .int(let i) = item { return i }
-                if case .string(let s) = item, let i = Int64(s) { return i }
-                throw fail("\(key) should be a list of integers")
-            }
-        case .int(let i)?: return [i]
-        case let v?: throw fail("\(key) should be a list of integers, not a \(v.typeName)")
-        }
-    }
-
-    /// A size: `NAME_bytes` (an integer) or `NAME` (text with a unit, "16GiB").
-    func size(_ key: String) throws -> String? {
-        if let bytes = try integer(key + "_bytes") { return String(bytes) }
-        return try string(key)
-    }
-
-    func copy(_ keys: [String], into m: inout InventoryFields) throws {
-        for key in keys { if let s = try string(key) { m[key] = .string(s) } }
-    }
-
-    func tags() throws -> [String]? {
-        try strings("host_tags") ?? strings("tags")
-    }
-
-    func node(address: IPAddress, kind given: String?, vlanOfAddress: Int64?) throws -> InventoryFields {
-        let kinds = Inventory.Node.Kind.allCases.map(\.rawValue)
-        var kind: String
-        if let given {
-            guard kinds.contains(given) else {
-                throw fail("kind '\(given)' is not one of \(kinds.joined(separator: ", ")), vm, lxc")
-            }
-            kind = given
-        } else {
-            var hints: [(Inventory.Node.Kind, String)] = []
-            for g in host.groups {
-                let words = g.lowercased().split { $0 == "_" || $0 == "-" || $0 == "." }
-                for w in words { if let k = AnsibleInventory.kindWords[String(w)] { hints.append((k, g)) } }
-            }
-            guard let first = hints.first else {
-                throw fail("no 'kind' var and no group that names a kind; set kind to one of \(kinds.joined(separator: ", "))")
-            }
-            if let other = hints.first(where: { $0.0 != first.0 }) {
-                throw fail("its groups suggest different kinds (\(first.0.rawValue) from '\(first.1)', "
-                           + "\(other.0.rawValue) from '\(other.1)'); set a 'kind' var")
-            }
-            kind = first.0.rawValue
-        }
-        var m: InventoryFields = ["name": .string(host.name), "kind": .string(kind),
-                                           "address": .string(address.description)]
-        try copy(["role", "cluster", "vendor", "model", "os", "notes"], into: &m)
-        if let ram = try size("ram") { m["ram"] = .string(ram) }
-        if let model = try string("cpu_model"), let cores = try integer("cores"), let threads = try integer("threads") {
-            m["cpu"] = .map(["model": .string(model), "cores": .integer(cores), "threads": .integer(threads)])
-        }
-        if let vlans = try integers("vlans") {
-            m["vlans"] = .list(vlans.map { .integer($0) })
-        } else if let v = vlanOfAddress {
-            m["vlans"] = .list([.integer(v)])
-        }
-        if let tags = try tags() { m["tags"] = .list(tags.map { .string($0) }) }
-        return m
-    }
-
-    func guest(address: IPAddress, kind: String, vlanOfAddress: Int64?) throws -> InventoryFields {
-        var m: InventoryFields = ["name": .string(host.name), "kind": .string(kind),
-                                           "address": .string(address.description)]
-        var missing: [String] = []
-        if let node = try string("node") { m["node"] = .string(node) } else { missing.append("node") }
-        if let vcpu = try integer("vcpu") { m["vcpu"] = .integer(vcpu) } else { missing.append("vcpu") }
-        if let ram = try size("ram") { m["ram"] = .string(ram) } else { missing.append("ram_bytes") }
-        if let disk = try size("disk") { m["disk"] = .string(disk) } else { missing.append("disk_bytes") }
-        if let vlan = try integer("vlan") ?? vlanOfAddress { m["vlan"] = .integer(vlan) } else { missing.append("vlan") }
-        if !missing.isEmpty {
-            throw fail("a guest (kind vm or lxc, or a 'node' var) needs \(missing.joined(separator: ", "))")
-        }
-        try copy(["role", "ha_group"], into: &m)
-        if let tags = try tags() { m["tags"] = .list(tags.map { .string($0) }) }
-        return m
-    }
 }
 
 // ---- What ansible-inventory --list says ------------------------------------------

@@ -224,18 +224,43 @@ private struct HostFields {
         }
     }
 
-    /// The kind a group name suggests: any word of it (`pve_nodes` → pve).
-    func kindFromGroups() -> String? {
+    /// The kinds group names suggest, with the group each comes from: any
+    /// word of a name (`pve_nodes` → pve), a kind or its plural (`nas`, `servers`).
+    func kindsFromGroups() -> [(kind: String, group: String)] {
+        var found: [(kind: String, group: String)] = []
         for g in host.groups {
-            for w in g.lowercased().split(whereSeparator: { $0 == "_" || $0 == "-" || $0 == "." }) {
-                if let k = AnsibleInventory.kindWords[String(w)] { return k.rawValue }
-                // "nas", "servers", "sbcs": a kind, or its plural.
-                if let k = Inventory.Node.Kind(rawValue: String(w)) ?? Inventory.Node.Kind(rawValue: String(w.dropLast())), w.count > 1 {
-                    return k.rawValue
-                }
+            for w in g.lowercased().split(whereSeparator: { $0 == "_" || $0 == "-" || $0 == "." }) where w.count > 1 {
+                let kind = AnsibleInventory.kindWords[String(w)]?.rawValue
+                    ?? (Inventory.Node.Kind(rawValue: String(w)) ?? Inventory.Node.Kind(rawValue: String(w.dropLast())))?.rawValue
+                if let kind, !found.contains(where: { $0.kind == kind }) { found.append((kind, g)) }
             }
         }
-        return nil
+        return found
+    }
+
+    /// Fields whose value is there but of the wrong type, with what they should be.
+    func wrongTypes() -> [(field: String, expected: String, example: String)] {
+        var out: [(String, String, String)] = []
+        let integers: [(String, [String], String)] = [("vcpu", ["vcpu"], "labsh_vcpu: 2"), ("vlan", ["vlan"], "labsh_vlan: 20"),
+                                                      ("cores", ["cores"], "cores: 8"), ("threads", ["threads"], "threads: 16")]
+        for (key, plain, example) in integers where value(key, plain: plain) != nil && integer(key, plain: plain) == nil {
+            out.append((key, "an integer", example))
+        }
+        if let v = value("vlans", plain: ["vlans"]) {
+            let ok: Bool
+            switch v {
+            case .int: ok = true
+            case .list(let items): ok = items.allSatisfy { if case .int = $0 { return true }; if case .string(let s) = $0 { return Int64(s) != nil }; return false }
+            default: ok = false
+            }
+            if !ok { out.append(("vlans", "a list of VLAN ids", "labsh_vlans: [10, 20]")) }
+        }
+        for (key, plain, example) in [("ram", ["ram_bytes", "ram"], "labsh_ram: 16GiB"), ("disk", ["disk_bytes", "disk"], "labsh_disk: 32GiB"),
+                                      ("storage", ["storage_bytes"], "labsh_storage: 4TB")]
+            where value(key, plain: plain) != nil && size(key, plain: plain) == nil {
+            out.append((key, "a size (bytes, or text such as 16GiB)", example))
+        }
+        return out
     }
 
     func record(subnets: [(id: Int64, net: IPNetwork)], options: AnsibleImportOptions,
@@ -251,10 +276,18 @@ private struct HostFields {
                     "labsh_name: \(AnsibleExport.groupName(name.lowercased()).replacingOccurrences("_", "-").trimmingHyphens)")
         }
         let nodeKinds = Inventory.Node.Kind.allCases.map(\.rawValue)
-        let kind = text("kind", plain: ["kind"]) ?? (value("node", plain: ["node"]) != nil ? "vm" : kindFromGroups())
+        for wrong in wrongTypes() {
+            missing("\(wrong.field) values that are not \(wrong.expected)", wrong.example)
+        }
+        let suggested = kindsFromGroups()
+        var kind = text("kind", plain: ["kind"]) ?? (value("node", plain: ["node"]) != nil ? "vm" : suggested.first?.kind)
         if kind == nil {
             missing("hosts with no kind (no labsh_kind and no group that names one)",
                     "labsh_kind: \(nodeKinds.first!)   (one of \((nodeKinds + ["vm", "lxc"]).joined(separator: ", ")))")
+        } else if text("kind", plain: ["kind"]) == nil, value("node", plain: ["node"]) == nil, suggested.count > 1 {
+            missing("hosts whose groups name different kinds (" + suggested.map { "\($0.kind) from '\($0.group)'" }.joined(separator: ", ") + ")",
+                    "labsh_kind: \(suggested[0].kind)")
+            kind = nil
         }
 
         // The address: labsh's own, else ansible_host or the name when it is one.
@@ -305,7 +338,7 @@ private struct HostFields {
             }
             if let ha = text("ha_group", plain: ["ha_group"]) { m["ha_group"] = .string(ha) }
         } else if let kind, !nodeKinds.contains(kind) {
-            missing("kinds labsh does not know", "labsh_kind: \(nodeKinds.first!)   (one of \((nodeKinds + ["vm", "lxc"]).joined(separator: ", ")))")
+            missing("kind '\(kind)', which labsh does not know", "labsh_kind: \(nodeKinds.first!)   (one of \((nodeKinds + ["vm", "lxc"]).joined(separator: ", ")))")
         } else {
             for key in ["cluster", "vendor", "model", "os", "notes"] { if let s = text(key, plain: [key]) { m[key] = .string(s) } }
             if let ram = size("ram", plain: ["ram_bytes", "ram"]) { m["ram"] = .string(ram) }
