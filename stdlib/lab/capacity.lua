@@ -60,7 +60,7 @@ end
 local resource_meta = require("labsh.columns").meta("lab.capacity.Resource")
 
 --- The capacity report: per resource (cpu_cores, cpu_threads, ram,
---- storage_<tier>, network) installed, allocated to guests, used (live
+--- storage_<tier>, storage_nas for a NAS's disks, network) installed, allocated to guests, used (live
 --- from Prometheus when configured, else nil and a note), free, percent and
 --- position against the target band; growth from the inventory's
 --- projections: the month each resource crosses 85% and 95%; and the

@@ -330,7 +330,8 @@ function sections.growth(opts)
   if not rate then return not_configured("Growth", "no capacity.growth.memory in the inventory") end
   local band = capacity.target_band or { 70, 85 }
   local rows, over = {}, 0
-  for _, node in ipairs(lab.nodes { kind = "hypervisor" }) do
+  -- the machines kept for guests (a workstation is someone's desk first)
+  for _, node in ipairs(lab.nodes { kind = { "hypervisor", "server", "sbc" } }) do
     local now_share = node.ram > 0 and node:allocated() / node.ram * 100 or 0
     local later = now_share * (1 + rate / 100)
     if later > band[2] then over = over + 1 end
@@ -338,7 +339,7 @@ function sections.growth(opts)
                         band = later > 100 and "exhausted" or later > band[2] and "over band" or "in band" }
   end
   return { title = "Growth", status = over == 0 and "ok" or "attention",
-           summary = ("memory +%g%% a year: %d of %d hypervisors above %d%% within 12 months"):format(rate, over, #rows, band[2]),
+           summary = ("memory +%g%% a year: %d of %d hypervisors, servers and sbcs above %d%% within 12 months"):format(rate, over, #rows, band[2]),
            rows = rows, notes = { "expansion: see the inventory's capacity.expansion phases" } }
 end
 

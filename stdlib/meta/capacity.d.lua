@@ -6,14 +6,16 @@
 lab.capacity = {}
 
 ---The capacity report. `resources`: per resource (cpu_cores, cpu_threads,
----ram, storage_<tier>, network) name, unit, installed, allocated (to
----guests), used (live, or nil), free, utilisation (0..1), percent, basis
----("live", "allocated", "baseline"), position ("below", "within", "above"
+---ram, storage_<tier>, storage_nas, network) name, unit, installed, allocated
+---(to guests), used (live, or nil), free, utilisation (0..1), percent, basis
+---("live", "allocated", "baseline", "installed"), position ("below", "within", "above"
 ---the band), growth, months_85/months_95 and crosses_85/crosses_95
 ---("YYYY-MM"). Also `band`, `first` (the resource crossing 85% first),
 ---`buy` (the expansion item for it), `buy_phase`, `buy_when`, `source` and
 ---`note` (why used is nil). Used figures come from the inventory's
----Prometheus when it names one.
+---Prometheus when it names one. Guest capacity is the CPU, RAM and disks
+---of hypervisors, workstations, servers and sbcs; a NAS's disks are
+---storage_nas (storage for others: installed only, utilisation when live).
 ---@param opts {used: table<string, number>?, now: integer?}?
 ---@return table
 function lab.capacity.report(opts) end
