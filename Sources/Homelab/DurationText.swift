@@ -29,3 +29,47 @@ public enum DurationText {
         return sign + parts.joined(separator: " ")
     }
 }
+
+extension DurationText {
+    /// The one duration grammar of labsh (inventories, lab.job, lab.prom,
+    /// the command line): whole numbers with a unit, s m h d w, written
+    /// together ("30s", "15m", "4h", "7d", "2w", "1h30m"). No fractions, no
+    /// milliseconds, no years: a year is not a fixed number of seconds.
+    public static func parse(_ text: String) throws -> Duration {
+        func notADuration() -> HomelabError {
+            HomelabError(.inventory, "'\(text)' is not a duration (like 30s, 15m, 4h, 7d, 2w or 1h30m)")
+        }
+        var total: Int64 = 0
+        var number: Int64?  // the digits read since the last unit
+        var sawUnit = false
+        for byte in text.utf8 {
+            if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                let (tenfold, o1) = (number ?? 0).multipliedReportingOverflow(by: 10)
+                let (next, o2) = tenfold.addingReportingOverflow(Int64(byte - UInt8(ascii: "0")))
+                guard !o1, !o2 else { throw HomelabError(.inventory, "duration '\(text)' is too long") }
+                number = next
+                continue
+            }
+            guard let n = number, let unit = secondsPerUnit(byte) else { throw notADuration() }
+            let (product, o1) = n.multipliedReportingOverflow(by: unit)
+            let (sum, o2) = total.addingReportingOverflow(product)
+            guard !o1, !o2 else { throw HomelabError(.inventory, "duration '\(text)' is too long") }
+            total = sum
+            number = nil
+            sawUnit = true
+        }
+        guard sawUnit, number == nil else { throw notADuration() }
+        return .seconds(total)
+    }
+
+    private static func secondsPerUnit(_ byte: UInt8) -> Int64? {
+        switch byte {
+        case UInt8(ascii: "s"): return 1
+        case UInt8(ascii: "m"): return 60
+        case UInt8(ascii: "h"): return 3600
+        case UInt8(ascii: "d"): return 86_400
+        case UInt8(ascii: "w"): return 604_800
+        default: return nil
+        }
+    }
+}

@@ -127,7 +127,7 @@ struct FieldTable {
     }
 
     func duration(_ key: String, required: Bool = true) -> Duration? {
-        parsed(key, required: required) { try InventoryDuration.parse($0) }
+        parsed(key, required: required) { try DurationText.parse($0) }
     }
 
     func address(_ key: String, required: Bool = true) -> IPAddress? {
@@ -171,47 +171,5 @@ struct FieldTable {
             out.append(Int(i))
         }
         return out
-    }
-}
-
-/// Durations as inventories write them: "30s", "15m", "4h", "7d", "2w",
-/// combined as "1h30m".
-enum InventoryDuration {
-    static func parse(_ text: String) throws -> Duration {
-        func notADuration() -> HomelabError {
-            HomelabError(.inventory, "'\(text)' is not a duration (like 30s, 15m, 4h, 7d, 2w or 1h30m)")
-        }
-        var total: Int64 = 0
-        var number: Int64?  // the digits read since the last unit
-        var sawUnit = false
-        for byte in text.utf8 {
-            if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
-                let (tenfold, o1) = (number ?? 0).multipliedReportingOverflow(by: 10)
-                let (next, o2) = tenfold.addingReportingOverflow(Int64(byte - UInt8(ascii: "0")))
-                guard !o1, !o2 else { throw HomelabError(.inventory, "duration '\(text)' is too long") }
-                number = next
-                continue
-            }
-            guard let n = number, let unit = secondsPerUnit(byte) else { throw notADuration() }
-            let (product, o1) = n.multipliedReportingOverflow(by: unit)
-            let (sum, o2) = total.addingReportingOverflow(product)
-            guard !o1, !o2 else { throw HomelabError(.inventory, "duration '\(text)' is too long") }
-            total = sum
-            number = nil
-            sawUnit = true
-        }
-        guard sawUnit, number == nil else { throw notADuration() }
-        return .seconds(total)
-    }
-
-    private static func secondsPerUnit(_ byte: UInt8) -> Int64? {
-        switch byte {
-        case UInt8(ascii: "s"): return 1
-        case UInt8(ascii: "m"): return 60
-        case UInt8(ascii: "h"): return 3600
-        case UInt8(ascii: "d"): return 86_400
-        case UInt8(ascii: "w"): return 604_800
-        default: return nil
-        }
     }
 }

@@ -21,6 +21,7 @@ public enum Lab {
         "labsh.model": ModelModule.push,
         "labsh.retention": RetentionModule.push,
         "labsh.schedule": ScheduleModule.push,
+        "labsh.times": TimesModule.push,
         "labsh.sim": SimModule.push,
         "labsh.planning": CapacityModule.push,
         "labsh.alert": AlertModule.push,

@@ -4,12 +4,12 @@ import LuaHost
 
 /// `labsh.sandbox`: an inventory file evaluated in a Lua state of its own
 /// (Sources/CLuaShim/sandbox.c). The model reader reads the returned value
-/// in that state, so labsh never holds the file's own tables; only `jobs`
-/// and `maintenance`, which Lua code reads as written, are copied over.
+/// in that state, so labsh never holds the file's own tables; only `jobs`,
+/// which is not part of the model, is copied over as written.
 enum SandboxModule {
     static func push(_ state: LuaState) throws {
         lua_createtable(state.L, 0, 1)
-        // inventory(text, file, seconds, bytes) -> model, warnings, handle, jobs, maintenance
+        // inventory(text, file, seconds, bytes) -> model, warnings, handle, jobs
         // Raises an "inventory" error (with `reason`) for a file that fails,
         // returns nothing when labsh is being stopped (its hook raises that).
         state.setFunction("inventory") { call in
@@ -32,17 +32,15 @@ enum SandboxModule {
                 throw LuaRaise.object(kind: "inventory", message: String(cString: message),
                                       fields: ["file": .str(file), "reason": .str(why)])
             }
-            // `jobs` is not part of the model; `maintenance` is, and is also kept as written.
-            guard lh_sandbox_push_field(sandbox, "jobs", 1, call.L) != 0,
-                  lh_sandbox_push_field(sandbox, "maintenance", 0, call.L) != 0 else {
+            guard lh_sandbox_push_field(sandbox, "jobs", 1, call.L) != 0 else {
                 throw LuaRaise.message("\(file): no memory to read it")
             }
             var path: [ModelModule.PathStep] = []
             let S = lh_sandbox_state(sandbox)!
             let value = try ModelModule.inventoryValue(S, lh_sandbox_result(sandbox), path: &path, file: file)
             let pushed = try ModelModule.validate(value, file: file, into: call.L)
-            lua_rotate(call.L, -(pushed + 2), pushed)  // model, warnings, handle first
-            return pushed + 2
+            lua_rotate(call.L, -(pushed + 1), pushed)  // model, warnings, handle first
+            return pushed + 1
         }
     }
 }

@@ -3,13 +3,72 @@ import CLua
 import Homelab
 import LuaHost
 
-/// `labsh.schedule`: cron and OnCalendar fire times (lab.schedule) and the
-/// backup compliance check (lab.backup.check), both computed in Homelab.
+/// `labsh.schedule`: cron and OnCalendar fire times (lab.schedule), their
+/// kind and OnCalendar form (lab.job's exports), the maintenance windows
+/// (lab.runbook) and the backup compliance check (lab.backup.check), all
+/// computed in Homelab.
 enum ScheduleModule {
     static func push(_ state: LuaState) throws {
-        lua_createtable(state.L, 0, 2)
+        lua_createtable(state.L, 0, 6)
         state.setFunction("next") { call in try next(call) }
+        state.setFunction("kind") { call in try kind(call) }
+        state.setFunction("on_calendar") { call in try onCalendar(call) }
+        state.setFunction("windows") { call in try windows(call) }
+        state.setFunction("window") { call in try window(call) }
         state.setFunction("check_backups") { call in try checkBackups(call) }
+    }
+
+    /// A schedule's error as the caller's bad argument.
+    static func schedule(_ call: LuaCall, _ n: Int32) throws -> Schedule {
+        do { return try Schedule(parsing: call.string(n)) }
+        catch let e as HomelabError { throw LuaRaise.argument(n, e.message) }
+    }
+
+    /// kind(expr) -> "cron" or "calendar" (systemd OnCalendar)
+    static func kind(_ call: LuaCall) throws -> Int32 {
+        call.push(try schedule(call, 1).kind.rawValue)
+    }
+
+    /// on_calendar(expr [, zone]) -> OnCalendar text, the zone appended when
+    /// the expression names none
+    static func onCalendar(_ call: LuaCall) throws -> Int32 {
+        let s = try schedule(call, 1)
+        do { return call.push(try s.onCalendar(zone: try call.optString(2))) }
+        catch let e as HomelabError { throw LuaRaise.message(e.message) }
+    }
+
+    /// windows(model) -> the inventory's maintenance windows as validated:
+    /// {name =, schedule =, duration = seconds, notes =}
+    static func windows(_ call: LuaCall) throws -> Int32 {
+        let handle = try call.object(1, ModelModule.InventoryHandle.self)
+        let rows = handle.inventory.maintenance.map { w -> LuaValue in
+            var t = LuaTable()
+            t["name"] = .str(w.name)
+            if let s = w.schedule { t["schedule"] = .str(s) }
+            if let d = w.duration { t["duration"] = .integer(d.components.seconds) }
+            if let n = w.notes { t["notes"] = .str(n) }
+            return .table(t)
+        }
+        return call.push(LuaValue.table(LuaTable(array: rows)))
+    }
+
+    /// window(model [, now]) -> {name =, opens =, closes =} of the window
+    /// open at `now`, or nil and the next opening; in site.timezone
+    static func window(_ call: LuaCall) throws -> Int32 {
+        let handle = try call.object(1, ModelModule.InventoryHandle.self)
+        do {
+            let at = call.isNoneOrNil(2) ? now() : try seconds(try call.value(2), "now")
+            let zone = try zone(handle.inventory.site.timezone)
+            let (open, next) = try handle.inventory.maintenanceWindow(at: at, zone: zone)
+            guard let open else { return call.push(LuaValue.nil, next) }
+            var t = LuaTable()
+            t["name"] = .str(open.name)
+            t["opens"] = .integer(open.opens)
+            t["closes"] = .integer(open.closes)
+            return call.push(LuaValue.table(t))
+        } catch let e as HomelabError {
+            throw LuaRaise.message(e.message)
+        }
     }
 
     /// The zone named by `tz` (tz database name), else the local one.

@@ -56,7 +56,6 @@ test("durations: seconds or Prometheus text", function()
   assert_eq(times.duration("15s"), 15)
   assert_eq(times.duration("1m"), 60)
   assert_eq(times.duration("1h30m"), 5400)
-  assert_eq(times.duration("500ms"), 0.5)
   assert_eq(times.duration("2.5"), 2.5)
   for _, text in ipairs { "", "1x", "m", "1m 2s", "-1m" } do
     assert(not pcall(times.duration, text), "refused: " .. text)

@@ -107,8 +107,8 @@ local function load_file(path)
   local results = table.pack(pcall(sandbox.inventory, text, path, BUDGET.seconds, BUDGET.bytes))
   if not results[1] then error(with_lines(with_job_hint(results[2]), path, text), 0) end
   if results.n == 1 then fail(path .. ": evaluation stopped", path) end  -- a stop held back by labsh
-  local data, warnings, handle, jobs, windows = table.unpack(results, 2, results.n)
-  return { jobs = jobs, maintenance = windows }, data, warnings, handle
+  local data, warnings, handle, jobs = table.unpack(results, 2, results.n)
+  return { jobs = jobs }, data, warnings, handle
 end
 
 --- Loads and validates an inventory (the built-in one when `path` is nil)
@@ -125,10 +125,10 @@ function inventory.load(path)
     name = "(built-in homelab)"
     local built = require("labsh.homelab_model")()
     data, warnings = built.data, built.warnings
-    extra = { builtin = true }
+    extra = {}
   end
   current = { file = name, data = data, warnings = warnings, model = handle,
-              jobs = extra.jobs, maintenance = extra.maintenance, builtin = extra.builtin, ansible = extra.ansible }
+              jobs = extra.jobs, ansible = extra.ansible }
   return inventory.summary()
 end
 
@@ -138,12 +138,10 @@ function inventory.jobs()
   return current.jobs or {}
 end
 
---- The current inventory's maintenance windows as written (§5.3: name,
---- schedule, duration, notes), or {}.
+--- The current inventory's maintenance windows (§5.3) as the model
+--- validated them: name, schedule, duration in seconds, notes; or {}.
 function inventory.maintenance()
-  inventory.current()
-  if current.builtin then return require("labsh.homelab").maintenance or {} end  -- read when asked: start-up
-  return current.maintenance or {}
+  return require("labsh.schedule").windows(inventory.model())
 end
 
 --- Loads an Ansible inventory (INI or YAML, with group_vars/ and host_vars/)

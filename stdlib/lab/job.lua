@@ -35,6 +35,7 @@
 
 local host = require "labsh.host"
 local os_ = require "labsh.os"
+local schedules = require "labsh.schedule"
 local sqlite = require "labsh.sqlite"
 local tail = require "labsh.tail"
 local times = require "labsh.times"
@@ -651,7 +652,7 @@ function job.crontab()
   local system = system_zone()
   for _, j in ipairs(job.list()) do
     local s = j.schedule
-    local cron = s and (s:match("^@%a+$") or select(2, s:gsub("%S+", "")) == 5 and not s:find(":", 1, true))
+    local cron = s and schedules.kind(s) == "cron"
     if cron and same_zone(job.zone(j), system) then
       local fields = {}
       for field in s:gmatch("%S+") do fields[#fields + 1] = field end
@@ -669,50 +670,14 @@ function job.crontab()
   return table.concat(lines, "\n") .. "\n"
 end
 
-local MACROS = { ["@yearly"] = "yearly", ["@annually"] = "yearly", ["@monthly"] = "monthly",
-                 ["@weekly"] = "Sun *-*-* 00:00:00", ["@daily"] = "daily", ["@midnight"] = "daily",
-                 ["@hourly"] = "hourly" }
-local DOW = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" }
-local NAMES = { sun = 0, mon = 1, tue = 2, wed = 3, thu = 4, fri = 5, sat = 6, jan = 1, feb = 2, mar = 3,
-                apr = 4, may = 5, jun = 6, jul = 7, aug = 8, sep = 9, oct = 10, nov = 11, dec = 12 }
-
--- One cron field as an OnCalendar component: lists stay lists, a-b becomes
--- a..b, */n becomes 0/n (or 1/n for days and months), a-b/n stays exact by
--- listing its values.
-local function calendar_field(field, first, is_dow)
-  local parts = {}
-  for item in field:gmatch("[^,]+") do
-    item = item:lower():gsub("%a%a%a", function(n) return tostring(NAMES[n] or n) end)
-    local range, step = item:match("^([^/]+)/(%d+)$")
-    range = range or item
-    local lo, hi = range:match("^(%d+)%-(%d+)$")
-    if step then
-      if range == "*" and not is_dow then parts[#parts + 1] = ("%d/%s"):format(first, step)
-      else
-        lo, hi = tonumber(lo or range), tonumber(hi or (is_dow and 7 or 59))
-        if range == "*" then lo, hi = 0, 6 end
-        for v = lo, hi, tonumber(step) do parts[#parts + 1] = is_dow and DOW[v + 1] or tostring(v) end
-      end
-    elseif range == "*" then parts[#parts + 1] = "*"
-    elseif lo then parts[#parts + 1] = is_dow and (DOW[tonumber(lo) + 1] .. ".." .. DOW[tonumber(hi) + 1]) or (lo .. ".." .. hi)
-    else parts[#parts + 1] = is_dow and DOW[tonumber(range) + 1] or range end
-  end
-  return table.concat(parts, ",")
-end
-
---- The OnCalendar form of a schedule (OnCalendar expressions pass through).
---- Raises an error of kind "job" for a cron expression systemd cannot say:
---- day of month and day of week both restricted (cron ORs them, systemd ANDs).
-function job.on_calendar(schedule)
-  if MACROS[schedule] then return MACROS[schedule] end
-  local min, hour, dom, mon, dow = schedule:match("^(%S+)%s+(%S+)%s+(%S+)%s+(%S+)%s+(%S+)$")
-  if not min or schedule:find(":", 1, true) then return schedule end
-  if dom ~= "*" and dow ~= "*" and not dom:match("^%*") and not dow:match("^%*") then
-    fail(("cron %q restricts day of month and day of week (cron's OR): no OnCalendar equivalent"):format(schedule))
-  end
-  local days = dow:match("^%*") and "" or calendar_field(dow, 0, true) .. " "
-  return ("%s*-%s-%s %s:%s:00"):format(days, calendar_field(mon, 1), calendar_field(dom, 1),
-    calendar_field(hour, 0), calendar_field(min, 0))
+--- The OnCalendar form of a schedule (OnCalendar expressions pass through),
+--- written by Homelab from the fields cron parsed. Raises an error of kind
+--- "job" for a cron expression systemd cannot say: day of month and day of
+--- week both restricted (cron runs on either, systemd needs both).
+function job.on_calendar(schedule, zone)
+  local ok, calendar = pcall(schedules.on_calendar, schedule, zone)
+  if not ok then fail(tostring(calendar)) end
+  return calendar
 end
 
 --- Writes labsh-NAME.service and labsh-NAME.timer for every scheduled job
@@ -726,9 +691,7 @@ function job.systemd(dir)
   for _, j in ipairs(job.list()) do
     if j.schedule then
       local unit = "labsh-" .. j.name
-      local calendar = job.on_calendar(j.schedule)
-      local last = calendar:match("(%S+)$")
-      if not (last:find("/", 1, true) or UTC[last]) then calendar = calendar .. " " .. job.zone(j) end
+      local calendar = job.on_calendar(j.schedule, job.zone(j))
       local service = table.concat({
         "[Unit]",
         ("Description=labsh job %s%s"):format(j.name, j.description and (": " .. unit_text(j.description)) or ""),

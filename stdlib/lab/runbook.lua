@@ -31,7 +31,6 @@
 local gate = require "labsh.gate"
 local host = require "labsh.host"
 local stops = require "labsh.stops"
-local times = require "labsh.times"
 
 local runbook = {}
 
@@ -140,25 +139,11 @@ end
 
 --- The maintenance window open at `now` (a window of the inventory's
 --- `maintenance` section with a schedule and a duration), or nil and the
---- next opening (Unix seconds) of any window. Schedules are read in the
---- inventory's time zone (site.timezone), never the process's TZ.
+--- next opening (Unix seconds) of any window. Homelab computes it from the
+--- validated windows, in the inventory's time zone (site.timezone), never
+--- the process's TZ.
 function runbook.window(now)
-  now = now or os.time()
-  local site = lab.inventory.current().site
-  local tz = site and site.timezone or "UTC"
-  local next_open
-  for _, w in ipairs(lab.inventory.maintenance()) do
-    if w.schedule and w.duration then
-      local length = times.duration(w.duration)
-      local start = lab.schedule.next(w.schedule, { from = now - length, tz = tz })[1]
-      if start and start <= now and now < start + length then
-        return { name = w.name, opens = start, closes = start + length }
-      end
-      local upcoming = lab.schedule.next(w.schedule, { from = now, tz = tz })[1]
-      if upcoming and (not next_open or upcoming < next_open) then next_open = upcoming end
-    end
-  end
-  return nil, next_open
+  return require("labsh.schedule").window(lab.inventory.model(), now)
 end
 
 -- ---- Silences ------------------------------------------------------------------

@@ -114,11 +114,21 @@ function lab.job.stats(name) end
 ---@return string
 function lab.job.crontab() end
 
----The OnCalendar form of a schedule; an error for a cron expression that
----restricts both day of month and day of week.
+---The OnCalendar form of a schedule, written by Homelab from the fields
+---cron parsed (OnCalendar expressions pass through); with `zone`, an
+---expression that names no zone gets it. An error for a cron expression
+---that restricts both day of month and day of week (cron runs on either,
+---systemd needs both) unless one of them holds every day.
 ---@param schedule string
+---@param zone string?
 ---@return string
-function lab.job.on_calendar(schedule) end
+function lab.job.on_calendar(schedule, zone) end
+
+---The time zone a job's schedule is read in: its own `tz`, else the
+---inventory's site.timezone, else UTC; never TZ.
+---@param job lab.JobSpec
+---@return string
+function lab.job.zone(job) end
 
 ---Writes labsh-NAME.service and .timer per scheduled job into `dir`;
 ---returns the paths. Free text is escaped for systemd (% as %%, backslashes

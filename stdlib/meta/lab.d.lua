@@ -107,9 +107,10 @@ function lab.inventory.summary() end
 ---@return lab.JobSpec[]
 function lab.inventory.jobs() end
 
----The current inventory's maintenance windows as written (name, schedule,
----duration, notes), or {}: the runbooks' change window (§5.3).
----@return {name: string, schedule: string?, duration: string?, notes: string?}[]
+---The current inventory's maintenance windows as the model validated
+---them (name, schedule, duration in seconds, notes), or {}: the runbooks'
+---change window (§5.3).
+---@return {name: string, schedule: string?, duration: integer?, notes: string?}[]
 function lab.inventory.maintenance() end
 
 ---A node of the inventory: its facts as fields (sizes in bytes), its lists

@@ -67,7 +67,8 @@ function lab.runbook.usage(spec) end
 function lab.runbook.parse(spec, args) end
 
 ---The maintenance window open at `now` ({name, opens, closes}), or nil and
----the next opening (Unix seconds).
+---the next opening (Unix seconds); schedules (cron or OnCalendar) are read
+---in the inventory's site.timezone, whatever TZ says.
 ---@param now number?
 ---@return {name: string, opens: integer, closes: integer}?
 ---@return integer? next_open

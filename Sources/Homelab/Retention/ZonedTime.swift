@@ -104,7 +104,8 @@ public struct ZonedTime: Hashable, Sendable, Comparable, CustomStringConvertible
         let d = date
         let secs = Self.floorMod(wallSeconds, 86_400)
         func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        var text = "\(d.year)-\(two(d.month))-\(two(d.day))T\(two(hour)):\(two(Int(secs / 60 % 60))):\(two(Int(secs % 60)))"
+        let year = String(d.year)
+        var text = String(repeating: "0", count: max(0, 4 - year.count)) + year + "-\(two(d.month))-\(two(d.day))T\(two(hour)):\(two(Int(secs / 60 % 60))):\(two(Int(secs % 60)))"
         if nanoseconds > 0 {
             var fraction = String(nanoseconds)
             fraction = String(repeating: "0", count: 9 - fraction.count) + fraction
