@@ -124,10 +124,27 @@ final class Runner {
             status = stdin ? lh_loadfile(L, nil) : lh_loadfile(L, name)
         }
         if status == LUA_OK {
+            noteScript()
             let n = pushScriptArgs()
             status = n < 0 ? LUA_ERRRUN : docall(nargs: n, nresults: LH_MULTRET)
         }
         return report(status)
+    }
+
+    /// `lab.options.script`: the loaded script's source ("@PATH", or
+    /// "=labsh:scripts/NAME.lua" inside labsh), for the audit log; a script
+    /// that ends in a tail call leaves no frame of its own to find it by.
+    func noteScript() {
+        var ar = lua_Debug()
+        lua_pushvalue(L, -1)
+        guard lua_getinfo(L, ">S", &ar) != 0, let source = ar.source else { return }
+        state.pushGlobal("lab")
+        if lua_type(L, -1) == LUA_TTABLE { lua_rawgetfield(L, -1, "options") } else { lua_pushnil(L) }
+        if lua_type(L, -1) == LUA_TTABLE {
+            String(cString: source).push(L)
+            lua_rawsetfield(L, -2, "script")
+        }
+        lh_pop(L, 2)
     }
 
     /// `-m NAME`: NAME.lua or NAME/init.lua on the script path, else the

@@ -351,3 +351,21 @@ tasks[1]() tasks[2]() tasks[1]()
   assert_same(outcomes, { "host1 interrupted (SIGINT)", "host1 started",
                           "host2 interrupted (labsh ended before the change did)", "host2 started" }, "audit")
 end)
+
+test("audit lines name the script and its hash, also for a script that ends in a tail call", function()
+  local state = private_dir("state")
+  local path = script([[
+local gate = require "labsh.gate"
+local function change() return gate.perform({ action = "spec.tail", target = "t", summary = "s", ask = false }, function() end) end
+return change()
+]])
+  local code = run({ path }, nil, nil, { LABSH_STATE_DIR = state })
+  assert_eq(code, 0, "exit code")
+  local lines = audit_lines(state)
+  assert_eq(#lines, 2, "audit lines")
+  local sha = require("labsh.os").sha256(read_file(path))
+  for _, line in ipairs(lines) do
+    assert_eq(line.script, path, "script")
+    assert_eq(line.sha256, sha, "sha256")
+  end
+end)

@@ -79,9 +79,10 @@ function gate.describe(err)
 end
 
 --- Appends one JSON line to the audit log: time, user, host, action, target,
---- details, outcome, dry_run; a change adds the id (`change`) that pairs its
---- "started" line with its outcome; runbook and job runs add script (its
---- path), sha256 (of its text), arguments and plan (the mutating steps).
+--- details, outcome, dry_run, script (the running script, see gate.script)
+--- and sha256 (of its text); a change adds the id (`change`) that pairs its
+--- "started" line with its outcome; runbook and job runs add arguments and
+--- plan (the mutating steps).
 --- The file is private (0600, never through a symlink) and written with
 --- O_APPEND in one write, so parallel jobs never interleave their lines.
 --- Secrets are references ("env:NAME") in arguments; a value that
@@ -90,6 +91,8 @@ end
 function gate.audit(entry)
   local path = gate.audit_path()
   host.make_directories((path:gsub("/[^/]*$", "")))
+  local script, sha256 = entry.script, entry.sha256
+  if not script then script, sha256 = gate.script() end
   local line = lab.json.encode(redacted({
     time = os.date("!%Y-%m-%dT%H:%M:%SZ"),
     user = host.user(),
@@ -100,8 +103,8 @@ function gate.audit(entry)
     outcome = entry.outcome,
     dry_run = entry.dry_run or false,
     change = entry.change,
-    script = entry.script,
-    sha256 = entry.sha256,
+    script = script,
+    sha256 = sha256,
     arguments = entry.arguments,
     plan = entry.plan,
   }), { sort_keys = true })
@@ -116,9 +119,9 @@ local script_path, script_sha
 --- NAME.lua" or a path, hash), or the chunk's name and nil for -e code.
 function gate.script()
   if script_path then return script_path, script_sha end
-  local source
-  for level = 2, math.huge do  -- the outermost main chunk is the script
-    local info = debug.getinfo(level, "S")
+  local source = lab.options.script  -- set by labsh when it loads a script
+  for level = 2, math.huge do  -- else (-e code) the outermost main chunk
+    local info = not lab.options.script and debug.getinfo(level, "S")
     if not info then break end
     if info.what == "main" then source = info.source end
   end
@@ -223,7 +226,6 @@ function gate.perform(change, fn)
     end
   end
   record.change, record.outcome = change_id(), "started"
-  record.script, record.sha256 = gate.script()
   gate.audit(record)  -- raises, and nothing is done, when it cannot be recorded
   open_changes[record.change] = record
   local _ <close> = setmetatable({}, { __close = function(_, err)
