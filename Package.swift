@@ -23,11 +23,13 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("m")]),
         // The pure Swift model of the homelab: no Lua, no Foundation.
         .target(name: "Homelab"),
-        // libcurl through dlopen on first use: labsh does not link it (start-up).
-        .target(name: "CCurlShim", linkerSettings: [.linkedLibrary("dl")]),
+        // Shared libraries through dlopen on first use: labsh does not link them (start-up).
+        .target(name: "CDynamicLoad", linkerSettings: [.linkedLibrary("dl")]),
+        // libcurl that way.
+        .target(name: "CCurlShim", dependencies: ["CDynamicLoad"]),
         // Talking to real systems (HTTP, JSON, Prometheus...): no Lua here.
         // libsqlite3 the same way, for the job history only.
-        .target(name: "CSQLiteShim", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "CSQLiteShim", dependencies: ["CDynamicLoad"]),
         .target(name: "Connectors", dependencies: ["CCurlShim", "CSQLiteShim"]),
         .target(name: "LabBindings", dependencies: ["LuaHost", "Homelab", "Connectors", "CLua", "CLuaShim"],
                 plugins: ["EmbedFiles"]),

@@ -1,6 +1,6 @@
 #include "ccurl_shim.h"
+#include "dynamic_load.h"
 
-#include <dlfcn.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -34,39 +34,20 @@ static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static char load_error[512];
 static int loaded = 0;
 
+// The functions of `api`, in its order.
+static const char *const api_names[] = {
+    "curl_global_init", "curl_easy_init", "curl_easy_cleanup", "curl_easy_setopt", "curl_easy_getinfo",
+    "curl_easy_strerror", "curl_easy_escape", "curl_free", "curl_slist_append", "curl_slist_free_all",
+    "curl_multi_init", "curl_multi_cleanup", "curl_multi_add_handle", "curl_multi_remove_handle",
+    "curl_multi_perform", "curl_multi_poll", "curl_multi_info_read",
+};
+_Static_assert(sizeof api == sizeof api_names / sizeof api_names[0] * sizeof(void *), "a name per function of api");
+
 static void load(void) {
-    void *lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-    if (!lib) {
-        snprintf(load_error, sizeof load_error,
-                 "libcurl.so.4 not found: apt-get install libcurl4 (%s)", dlerror());
+    if (!dynamic_load("libcurl.so.4", "apt-get install libcurl4", "(libcurl 7.66 or later needed)", api_names,
+                      (void **)&api, sizeof api_names / sizeof api_names[0], load_error, sizeof load_error)) {
         return;
     }
-#define SYM(field, name)                                                              \
-    do {                                                                              \
-        *(void **)&api.field = dlsym(lib, name);                                      \
-        if (!api.field) {                                                             \
-            snprintf(load_error, sizeof load_error, "libcurl.so.4 lacks %s (libcurl 7.66 or later needed)", name); \
-            return;                                                                   \
-        }                                                                             \
-    } while (0)
-    SYM(global_init, "curl_global_init");
-    SYM(easy_init, "curl_easy_init");
-    SYM(easy_cleanup, "curl_easy_cleanup");
-    SYM(easy_setopt, "curl_easy_setopt");
-    SYM(easy_getinfo, "curl_easy_getinfo");
-    SYM(easy_strerror, "curl_easy_strerror");
-    SYM(easy_escape, "curl_easy_escape");
-    SYM(free, "curl_free");
-    SYM(slist_append, "curl_slist_append");
-    SYM(slist_free_all, "curl_slist_free_all");
-    SYM(multi_init, "curl_multi_init");
-    SYM(multi_cleanup, "curl_multi_cleanup");
-    SYM(multi_add_handle, "curl_multi_add_handle");
-    SYM(multi_remove_handle, "curl_multi_remove_handle");
-    SYM(multi_perform, "curl_multi_perform");
-    SYM(multi_poll, "curl_multi_poll");
-    SYM(multi_info_read, "curl_multi_info_read");
-#undef SYM
     if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         snprintf(load_error, sizeof load_error, "curl_global_init failed");
         return;

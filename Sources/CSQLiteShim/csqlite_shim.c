@@ -1,6 +1,6 @@
 #include "csqlite_shim.h"
+#include "dynamic_load.h"
 
-#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 
@@ -34,40 +34,20 @@ static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static char load_error[512];
 static int loaded = 0;
 
+// The functions of `api`, in its order.
+static const char *const api_names[] = {
+    "sqlite3_open_v2", "sqlite3_close_v2", "sqlite3_errmsg", "sqlite3_busy_timeout", "sqlite3_prepare_v2",
+    "sqlite3_bind_null", "sqlite3_bind_int64", "sqlite3_bind_double", "sqlite3_bind_text", "sqlite3_step",
+    "sqlite3_column_count", "sqlite3_column_name", "sqlite3_column_type", "sqlite3_column_int64",
+    "sqlite3_column_double", "sqlite3_column_text", "sqlite3_column_bytes", "sqlite3_finalize",
+};
+_Static_assert(sizeof api == sizeof api_names / sizeof api_names[0] * sizeof(void *), "a name per function of api");
+
 static void load(void) {
-    void *lib = dlopen("libsqlite3.so.0", RTLD_NOW | RTLD_LOCAL);
-    if (!lib) {
-        snprintf(load_error, sizeof load_error,
-                 "libsqlite3.so.0 not found: apt-get install libsqlite3-0 (%s)", dlerror());
+    if (!dynamic_load("libsqlite3.so.0", "apt-get install libsqlite3-0", "", api_names,
+                      (void **)&api, sizeof api_names / sizeof api_names[0], load_error, sizeof load_error)) {
         return;
     }
-#define SYM(field, name)                                                                  \
-    do {                                                                                  \
-        *(void **)&api.field = dlsym(lib, name);                                          \
-        if (!api.field) {                                                                 \
-            snprintf(load_error, sizeof load_error, "libsqlite3.so.0 lacks %s", name);    \
-            return;                                                                       \
-        }                                                                                 \
-    } while (0)
-    SYM(open_v2, "sqlite3_open_v2");
-    SYM(close_v2, "sqlite3_close_v2");
-    SYM(errmsg, "sqlite3_errmsg");
-    SYM(busy_timeout, "sqlite3_busy_timeout");
-    SYM(prepare_v2, "sqlite3_prepare_v2");
-    SYM(bind_null, "sqlite3_bind_null");
-    SYM(bind_int64, "sqlite3_bind_int64");
-    SYM(bind_double, "sqlite3_bind_double");
-    SYM(bind_text, "sqlite3_bind_text");
-    SYM(step, "sqlite3_step");
-    SYM(column_count, "sqlite3_column_count");
-    SYM(column_name, "sqlite3_column_name");
-    SYM(column_type, "sqlite3_column_type");
-    SYM(column_int64, "sqlite3_column_int64");
-    SYM(column_double, "sqlite3_column_double");
-    SYM(column_text, "sqlite3_column_text");
-    SYM(column_bytes, "sqlite3_column_bytes");
-    SYM(finalize, "sqlite3_finalize");
-#undef SYM
     loaded = 1;
 }
 

@@ -145,9 +145,12 @@ enum HTTPModule {
         }
         let notSent = requests.enumerated().filter { skipped[$0.offset] }.map { $0.element }
         requests = requests.enumerated().filter { !skipped[$0.offset] }.map { $0.element }
-        let bar: HTTPProgressBar? = isatty(2) != 0 && requests.count > 1 ? HTTPProgressBar() : nil
+        // Quiet for the first second (short batches), then redrawn at most every 100 ms.
+        let bar = isatty(2) != 0 && requests.count > 1 ? ProgressBar(quietFor: 1, interval: 0.1) : nil
         var outcomes = HTTPClient.perform(requests, maxParallel: maxParallel, budget: budget, stop: stop()) { done, total in
-            bar?.update(done: done, total: total)
+            guard let bar else { return }
+            bar.update(total == 0 ? 1 : Double(done) / Double(total),
+                       "\(done)/\(total) requests, \(Int(bar.elapsed)) s", final: done == total)
         }
         bar?.finish()
         lua_createtable(L, Int32(outcomes.count), 0)

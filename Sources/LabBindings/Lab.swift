@@ -26,6 +26,7 @@ public enum Lab {
         "labsh.planning": CapacityModule.push,
         "labsh.alert": AlertModule.push,
         "labsh.monitoring": MonitoringModule.push,
+        "labsh.progress": ProgressModule.push,
         "labsh.sqlite": SQLiteModule.push,
         "labsh.os": OSModule.push,
         "labsh.stops": StopsModule.push,

@@ -128,3 +128,27 @@ test("a job run from a labsh started with -E runs with -E too", function()
   assert_eq(code, 0, err)
   assert(out:find("^%S+ %-E %-m status\n$"), out)
 end)
+
+-- ---- 10. One progress bar (Swift), drawn as the Lua one was -------------
+
+test("labsh.progress draws, clears and writes bytes as before, from the one Swift bar", function()
+  local code, out, err = run({ "-e", [[
+local progress = require "labsh.progress"
+local bar = progress.new()
+bar:finish()  -- nothing drawn: nothing to clear
+bar:update(0.5, "half")
+bar:update(2, "past the end")
+bar:finish()
+print(progress.bytes(512), progress.bytes(1536), progress.bytes(1.5 * 2^30), progress.bytes(3 * 2^40))]] })
+  assert_eq(code, 0, err)
+  assert_eq(out, "512 B\t1.5 KiB\t1.5 GiB\t3.0 TiB\n")
+  assert_eq(err, "\r[" .. ("#"):rep(15) .. ("."):rep(15) .. "]  50% half\27[K"
+    .. "\r[" .. ("#"):rep(30) .. "] 100% past the end\27[K\r\27[K")
+end)
+
+test("lab.http.escape is the one percent-encoding: unreserved bytes stay, the rest are %XX", function()
+  assert_eq(lab.http.escape("a-z.A_Z~09"), "a-z.A_Z~09")
+  assert_eq(lab.http.escape("a b/c?d=é\0"), "a%20b%2Fc%3Fd%3D%C3%A9%00")
+  assert_eq(lab.http.escape("\255"), "%FF", "bytes that are not UTF-8")
+  assert_eq(lab.push.path("j", { instance = "a b" }), "/metrics/job/j/instance/a%20b")
+end)
