@@ -21,6 +21,7 @@ lab.version = ""
 ---@field inventory string? --inventory FILE
 ---@field timeout number? --timeout SECONDS
 ---@field memory_limit integer? --memory-limit SIZE, in bytes
+---@field script string? the script labsh runs, as Lua names its source ("@PATH", "=labsh:scripts/NAME.lua"); nil for -e code and at the prompt
 
 ---The options labsh was started with.
 ---@type lab.Options
