@@ -42,6 +42,38 @@ private let smallExport = """
     all:
       vars:
         domain: lab.local
+        labsh_overlay:
+          policy:
+            default: deny
+            rules:
+              - action: allow
+                from: management
+                note: admin
+                to: "*"
+              - action: allow
+                from: k8s
+                ports:
+                  - 8006
+                  - "9000-9100"
+                proto: tcp
+                to: management
+          site:
+            domain: lab.local
+            name: lab
+            timezone: UTC
+          vlans:
+            - gateway: "10.0.10.1"
+              id: 10
+              name: management
+              subnet: "10.0.10.0/24"
+              trust: critical
+              zone: management
+            - gateway: "10.0.30.1"
+              id: 30
+              name: k8s
+              subnet: "10.0.30.0/24"
+              trust: medium
+              zone: k8s
         site: lab
       hosts:
         k8s-m1:

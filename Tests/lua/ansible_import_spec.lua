@@ -287,3 +287,22 @@ test("a vault-encrypted vars file: Ansible stops at it, the built-in reader leav
   assert(notes:find("host_vars/box1.yml is vault%-encrypted and was left unread"), notes)
   lab.inventory.load()
 end)
+
+test("labsh -m gen ansible, then --inventory on its output: the same file again, without an overlay file", function()
+  for _, start in ipairs { false, corpus .. "ini-children/hosts.ini" } do
+    for _, reader in ipairs { "ansible", "builtin" } do
+      local dir = host.temp_directory("labsh-ansible-gen")
+      local env = { LABSH_ANSIBLE_INVENTORY = reader == "builtin" and "/nonexistent/ansible-inventory" or nil }
+      local args = start and { "--inventory", start } or {}
+      local first = table.move({ "-m", "gen", "ansible", "--out", dir }, 1, 5, #args + 1, args)
+      local r = run(first, env)
+      assert_eq(r.status, 0, r.stderr)
+      assert(lab.process.run { argv = { "mkdir", dir .. "/again" }, read_only = true }.status == 0)
+      r = run({ "--inventory", dir .. "/inventory.yml", "-m", "gen", "ansible", "--out", dir .. "/again" }, env)
+      assert_eq(r.status, 0, r.stderr)
+      local text = read(dir .. "/inventory.yml")
+      assert(text:find("labsh_overlay:"), "the export carries the overlay")
+      assert_eq(read(dir .. "/again/inventory.yml"), text, (start or "built-in") .. " with " .. reader)
+    end
+  end
+end)

@@ -33,7 +33,8 @@
 ---the host's name when it is an IP; a name is kept as the ssh host and is
 ---resolved only with `resolve_names: true` in the overlay.
 ---
----The overlay is `labsh.yml` (or `labsh.yaml`) beside the inventory: `site`,
+---The overlay is `labsh.yml` (or `labsh.yaml`) beside the inventory, else the
+---variable `labsh_overlay` of `all` (`gen ansible` writes it): `site`,
 ---`vlans`, `policy`, `ssh` (defaults) and any other inventory section, plus
 ---`hosts:`, `groups:` and `resolve_names:`. Without it: site "homelab" in
 ---domain home.arpa, UTC, no VLANs, a deny-all policy. An import is never
@@ -51,7 +52,9 @@ lab.ansible = {}
 ---`ansible_host` (management or guest address) and vars (kind, role, cluster,
 ---vlan/vlans, zone, node, vcpu, ram_bytes, host_tags...); groups per kind and
 ---role (`hypervisor`, `proxmox`, `k8s_master`...), `zone_<zone>` with its
----`vlan_<id>` children. Sorted: the same model gives the same text. Text
+---`vlan_<id>` children. `all` carries the variable `labsh_overlay` (site,
+---VLANs, policy), so `labsh --inventory` on the export gives back the same
+---model: `gen ansible` → import → `gen ansible` is the same text. Sorted: the same model gives the same text. Text
 ---holding a brace is tagged `!unsafe`, so Ansible never expands it as Jinja
 ---(reading the file back takes the tag as plain text).
 ---@param model userdata?
@@ -84,9 +87,9 @@ function lab.ansible.import(path, opts) end
 function lab.ansible.load(path, opts) end
 
 ---The `labsh.yml` overlay of the current inventory (or `model`): its site,
----VLANs and policy, which Ansible has no place for. Written beside the output
----of `export`, an import gives back the same model: `gen ansible` → import →
----`gen ansible` is the same text.
+---VLANs and policy, which Ansible has no place for, as a file to keep beside
+---an Ansible inventory of your own (`export` embeds the same as the variable
+---`labsh_overlay` of `all`; a labsh.yml beside the file wins over it).
 ---@param model userdata?
 ---@return string yaml
 function lab.ansible.overlay(model) end

@@ -12,8 +12,10 @@
 /// cores, threads, ram_bytes, storage_bytes, gpus, vlans, zone, host_tags
 /// (`tags` is reserved in Ansible) for nodes; kind, node, role, ha_group,
 /// vcpu, ram_bytes, disk_bytes, vlan, zone, host_tags for guests. `all` has
-/// two group variables: site and domain. Output is sorted, so the same model
-/// gives the same text.
+/// three group variables: site, domain and `labsh_overlay` (the site, VLANs
+/// and policy, which Ansible has no place for, so that an import of this file
+/// gives back the same model). Output is sorted, so the same model gives the
+/// same text.
 public enum AnsibleExport {
     public static func yaml(_ inventory: Inventory) -> String {
         var hostVars: [String: [(String, Scalar)]] = [:]
@@ -82,6 +84,7 @@ public enum AnsibleExport {
         out += "all:\n"
         out += "  vars:\n"
         out += "    domain: \(Scalar.text(inventory.site.domain).yaml)\n"
+        out += block("labsh_overlay", AnsibleInventory.baseSections(of: inventory), indent: "    ")
         out += "    site: \(Scalar.text(inventory.site.name).yaml)\n"
         out += "  hosts:\n"
         for host in hostVars.keys.sorted() {

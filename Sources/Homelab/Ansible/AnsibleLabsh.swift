@@ -63,6 +63,11 @@ extension AnsibleInventory {
         case .map(let m)?: overlay = m
         case let v?: throw AnsibleError(line: nil, message: "\(options.overlayName): the overlay is a mapping (site:, vlans:, hosts:...), not a \(v.typeName)")
         }
+        // `gen ansible` writes the overlay into the inventory, as the variable
+        // labsh_overlay of `all` (every host has it); the file's sections win.
+        if case .map(let embedded)? = hosts.first?.vars["labsh_overlay"] {
+            overlay.merge(embedded) { file, _ in file }
+        }
         var top = InventoryFields()
         top["site"] = .map(["name": .string("homelab"), "domain": .string("home.arpa"), "timezone": .string("UTC")])
         top["vlans"] = .list([])
