@@ -121,11 +121,6 @@ public struct ZonedTime: Hashable, Sendable, Comparable, CustomStringConvertible
         (a.seconds, a.nanoseconds) < (b.seconds, b.nanoseconds)
     }
 
-    /// Equal moments, whatever their offsets.
-    public func isSameMoment(as other: ZonedTime) -> Bool {
-        seconds == other.seconds && nanoseconds == other.nanoseconds
-    }
-
     /// Go's `t.AddDate(years, months, days)`: the wall-clock date moves, the
     /// clock time stays, and the result is resolved in `zone` (restic's
     /// local zone) when this time was recorded in it, else in this time's
