@@ -289,3 +289,16 @@ test("a play whose hosts match nothing ends with the reason, not a traceback", f
   assert_eq(r.status, 1, r.stderr)
   assert(r.stderr:find('x: hosts: .*unknown role "proxmox"'), r.stderr)
 end)
+
+test("every script answers --help on every inventory, also with nothing to do", function()
+  for _, file in ipairs(INVENTORIES) do
+    for _, script in ipairs(scripts()) do
+      local r = run(file, { "-m", script, "--help" })
+      sound(r, file .. " -m " .. script .. " --help")
+      assert_eq(r.status, 0, file .. " -m " .. script .. " --help: " .. r.stderr)
+      assert(r.stdout:find("^usage: "), file .. " -m " .. script .. " --help:\n" .. r.stdout)
+    end
+  end
+  local r = run("single.lua", { "-m", "k8s-bootstrap", "--bogus" })
+  assert_eq(r.status, 2, r.stderr)
+end)

@@ -34,7 +34,7 @@ local TOKEN_FILE = CONFIG_DIR .. "/cluster-token"
 local targets = require "labsh.targets"
 local masters = targets.hosts("k8s_servers")
 if #masters == 0 then
-  print("k8s-bootstrap: nothing to do: the inventory has no Kubernetes (no host in targets.k8s_servers)")
+  require("labsh.playbook").nothing_to_do("k8s-bootstrap", "the inventory has no Kubernetes (no host in targets.k8s_servers)")
   return
 end
 local agents = targets.names("k8s_agents")

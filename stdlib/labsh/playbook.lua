@@ -432,6 +432,14 @@ local function refuse_offline(play, hosts)
   end
 end
 
+--- For a playbook script with no host to act on (labsh.targets): its
+--- options are read as a play's would be (--help, a usage error), then one
+--- line says there is nothing to do and why. The script returns: exit 0.
+function M.nothing_to_do(name, why)
+  read_script_flags { name = name }
+  print(("%s: nothing to do: %s"):format(name, why))
+end
+
 --- Runs a play (see stdlib/meta/task.d.lua) and returns its recap:
 --- {stats = {host = {ok, changed, failed, unreachable, skipped}}, failed =
 --- {hosts}, check}. Raises an error of kind "playbook" after the recap when

@@ -77,12 +77,13 @@ end
 
 --- For a playbook's start: the names of target `name`'s hosts, or nil
 --- after saying on stdout that there is nothing to do (the script then
---- returns, exit 0). `playbook` names the script in the message.
+--- returns, exit 0; --help still prints its usage). `playbook` names the
+--- script in the message.
 function targets.or_nothing(name, playbook)
   local names, source = targets.names(name)
   if #names == 0 then
-    print(("%s: nothing to do: %s picks no host (set targets.%s in the inventory, see inventory.d.lua)")
-      :format(playbook, source, name))
+    require("labsh.playbook").nothing_to_do(playbook,
+      ("%s picks no host (set targets.%s in the inventory, see inventory.d.lua)"):format(source, name))
     return nil
   end
   return names
