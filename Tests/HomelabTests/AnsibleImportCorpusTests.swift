@@ -111,6 +111,24 @@ import Testing
         }
     }
 
+    @Test func overlayHostsAndGroupsGiveFields() throws {
+        let inv = try Self.ini("[web]\nweb1\nweb2 labsh_kind=sbc\n")
+        let overlay = try YAMLSubset.parse("""
+            groups:
+              web: {kind: server, ram: 8GiB}
+            hosts:
+              web1: {address: 10.0.0.1}
+              web2: {address: 10.0.0.2, kind: router}
+            """).value
+        let result = try inv.labshInventory(AnsibleImportOptions(overlay: overlay))
+        guard case .map(let top) = result.inventory, case .list(let nodes)? = top["nodes"] else { Issue.record("no nodes"); return }
+        func field(_ i: Int, _ key: String) -> InventoryValue? { if case .map(let m) = nodes[i] { return m[key] }; return nil }
+        #expect(field(0, "kind") == .string("server"))
+        #expect(field(0, "address") == .string("10.0.0.1"))
+        #expect(field(0, "ram") == .string("8GiB"))
+        #expect(field(1, "kind") == .string("sbc"), "the host's labsh_kind before the overlay")
+    }
+
     @Test func importTakesItsOwnVLANsAndMapsSSH() throws {
         let inv = try Self.ini("""
             [nas]

@@ -288,7 +288,7 @@ private struct HostFields {
         var kind = text("kind", plain: ["kind"]) ?? (value("node", plain: ["node"]) != nil ? "vm" : suggested.first?.kind)
         if kind == nil {
             missing("hosts with no kind (no labsh_kind and no group that names one)",
-                    "labsh_kind: \(nodeKinds.first!)   (one of \((nodeKinds + ["vm", "lxc"]).joined(separator: ", ")))")
+                    "labsh_kind: \(nodeKinds.contains("server") ? "server" : nodeKinds[0])   (one of \((nodeKinds + ["vm", "lxc"]).joined(separator: ", ")))")
         } else if text("kind", plain: ["kind"]) == nil, value("node", plain: ["node"]) == nil, suggested.count > 1 {
             missing("hosts whose groups name different kinds (" + suggested.map { "\($0.kind) from '\($0.group)'" }.joined(separator: ", ") + ")",
                     "labsh_kind: \(suggested[0].kind)")
