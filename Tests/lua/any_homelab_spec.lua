@@ -77,9 +77,18 @@ end)
 test("every shipped script on every inventory: no traceback, an exit code of the contract", function()
   for _, file in ipairs(INVENTORIES) do
     for _, script in ipairs(scripts()) do
-      local args = { "-m", script }
-      for _, a in ipairs(arguments(script, file)) do args[#args + 1] = a end
-      sound(run(file, args), file .. " -m " .. script)
+      for _, format in ipairs { "text", "json" } do
+        local args = { "--format", format, "-m", script }
+        for _, a in ipairs(arguments(script, file)) do args[#args + 1] = a end
+        local r = run(file, args)
+        sound(r, file .. " --format " .. format .. " -m " .. script)
+        local refused = r.status == 2 or (r.status == 3 and r.stdout:find("^%u+ UNKNOWN: ")) -- a check's refusal
+        if format == "json" and not refused and r.stdout ~= "" and script ~= "gen" then
+          -- one JSON document (a playbook of several plays: one per line)
+          local first = r.stdout:match("^[^\n]+")
+          assert(pcall(lab.json.decode, first), file .. " -m " .. script .. ": not JSON:\n" .. r.stdout:sub(1, 300))
+        end
+      end
     end
   end
 end)

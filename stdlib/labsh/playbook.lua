@@ -437,6 +437,12 @@ end
 --- line says there is nothing to do and why. The script returns: exit 0.
 function M.nothing_to_do(name, why)
   read_script_flags { name = name }
+  if as_json() then  -- the recap of a play without hosts, and why
+    print(lab.json.encode({ play = name, hosts = setmetatable({}, lab.json.array), stats = {},
+                            failed = setmetatable({}, lab.json.array), aborted = false,
+                            check = lab.options.dry_run or false, nothing_to_do = why }, { sort_keys = true }))
+    return
+  end
   print(("%s: nothing to do: %s"):format(name, why))
 end
 
