@@ -332,8 +332,9 @@ extension Inventory {
 
     static func decodeWindow(_ v: InventoryValue, _ path: FieldPath, _ log: DiagnosticLog) -> Window? {
         guard let t = FieldTable(v, at: path, log: log, allowed: ["name", "schedule", "duration", "notes"]) else { return nil }
+        let schedule = t.parsed("schedule", required: false) { text -> String in _ = try Schedule(parsing: text); return text }
         guard let name = t.string("name") else { return nil }
-        return Window(name: name, schedule: t.string("schedule", required: false),
+        return Window(name: name, schedule: schedule,
                       duration: t.duration("duration", required: false), notes: t.string("notes", required: false))
     }
 

@@ -130,12 +130,13 @@ test("a maintenance window may be an OnCalendar schedule; opens and closes come 
   os.remove(path)
 end)
 
-test("a maintenance window with a bad schedule names the window", function()
-  with_inventory(inventory_text('inv.maintenance = { { name = "odd", schedule = "0 25 * * *", duration = "1h" } }'),
-    function()
-      local err = refused(lab.runbook.window, 1796419800)
-      assert(err and err:find("maintenance window odd", 1, true), err)
-    end)
+test("a maintenance window's schedule is checked when the inventory loads", function()
+  local path = write_temp(inventory_text('inv.maintenance = { { name = "odd", schedule = "0 25 * * *", duration = "1h" } }'))
+  local ok, err = pcall(lab.inventory.load, path)
+  os.remove(path)
+  lab.inventory.load(nil)
+  assert(not ok, "a bad window schedule is an inventory error")
+  assert(tostring(err.message or err):find("maintenance[1].schedule", 1, true), tostring(err.message or err))
 end)
 
 -- ---- Item 4: one grammar of times and durations -------------------------------

@@ -15,9 +15,7 @@ extension Inventory {
         var next: Int64?
         for window in maintenance {
             guard let text = window.schedule, let duration = window.duration else { continue }
-            let schedule: Schedule
-            do { schedule = try Schedule(parsing: text) }
-            catch let e as HomelabError { throw HomelabError(.schedule, "maintenance window \(window.name): \(e.message)") }
+            let schedule = try Schedule(parsing: text)  // checked when the inventory loaded
             let length = duration.components.seconds
             // The latest opening that can still be open is the first one
             // after now - length.
