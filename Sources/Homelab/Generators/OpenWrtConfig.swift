@@ -89,7 +89,11 @@ public enum OpenWrtConfig {
 
         for interface in plan.interfaces {
             let vlan = interface.vlan
-            uci.section("interface", interface.name)
+            // odhcpd answers router solicitations and DHCPv6 where /etc/config/dhcp says so
+            let v6 = vlan.subnet.family == .v6
+                ? ["IPv6: addresses by SLAAC/DHCPv6 from odhcpd: in /etc/config/dhcp, config dhcp '\(interface.name)'",
+                   "with option interface '\(interface.name)', option ra 'server' and option dhcpv6 'server'"] : []
+            uci.section("interface", interface.name, comment: v6)
             uci.option("device", "\(bridge).\(vlan.id)")
             uci.option("proto", "static")
             address(&uci, vlan.gateway, vlan.subnet)
