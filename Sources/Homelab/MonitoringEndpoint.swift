@@ -76,3 +76,19 @@ public struct SecretReference: Sendable, Equatable, CustomStringConvertible {
             || (0x41...0x5a).contains($0) || (0x61...0x7a).contains($0) }
     }
 }
+
+extension MonitoringEndpoint {
+    /// An endpoint given as the inventory's `monitoring` section gives one
+    /// (a URL, or a table of its keys), read by the inventory's own decoder:
+    /// `connect{}` in Lua obeys the same rules. `place` names it in errors
+    /// ("lab.prom.connect: 'user' and 'password' go together"); every
+    /// problem is in the one error, as a load reports them.
+    public init(decoding value: InventoryValue, at place: String) throws {
+        let log = DiagnosticLog()
+        guard let table = FieldTable(.map([place: value]), at: FieldPath(), log: log, allowed: [place]),
+              let endpoint = Inventory.decodeEndpoint(table, place), !log.hasErrors else {
+            throw HomelabError(.inventory, log.items.map(\.description).joined(separator: "; "))
+        }
+        self = endpoint
+    }
+}

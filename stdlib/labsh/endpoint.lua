@@ -27,8 +27,8 @@ end
 --- from a URL or an endpoint table; `where` names it in errors.
 function endpoint.new(kind, spec, where)
   where = where or (kind .. " endpoint")
-  local ok, checked = pcall(rules.endpoint, spec)
-  if not ok then fail(kind, ("%s: %s"):format(where, tostring(checked))) end
+  local ok, checked = pcall(rules.endpoint, spec, where)
+  if not ok then fail(kind, tostring(type(checked) == "table" and checked.message or checked)) end
   checked.timeout = type(spec) == "table" and spec.timeout or nil  -- lab.http checks it
   return setmetatable({
     kind = kind, title = TITLES[kind], where = where,
