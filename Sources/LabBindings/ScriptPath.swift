@@ -19,11 +19,6 @@ public struct ScriptPath {
         self.allowUnsafe = allowUnsafe
     }
 
-    /// The path from the environment (LabPaths); `ignoreEnvironment` is lua's `-E`.
-    public static func fromEnvironment(ignoreEnvironment: Bool) -> ScriptPath {
-        LabPaths.fromEnvironment(ignoreEnvironment: ignoreEnvironment).scriptPath
-    }
-
     /// A found file: on disk (`path`) or embedded (`embedded`, e.g.
     /// "stdlib/lab/x.lua"), or on disk where others could have put or changed
     /// it (`refused`: the message, naming the path and the fix).
@@ -108,10 +103,8 @@ public struct ScriptPath {
         return refusal(of: String(path[path.index(after: slash)...]), in: dir.isEmpty ? "/" : dir)
     }
 
-    /// LABSH_ALLOW_UNSAFE_PATH=1: load such files anyway.
-    public static var unsafeAllowed: Bool {
-        getenv("LABSH_ALLOW_UNSAFE_PATH").map { String(cString: $0) } == "1"
-    }
+    /// LABSH_ALLOW_UNSAFE_PATH=1 (not under -E): load such files anyway.
+    public static var unsafeAllowed: Bool { LabPaths.current.scriptPath.allowUnsafe }
 
     static func refusal(_ file: String, because why: String, fix: String) -> String {
         "refusing to load \(file): \(why); fix: \(fix), or set LABSH_ALLOW_UNSAFE_PATH=1 to load it anyway"

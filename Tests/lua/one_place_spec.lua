@@ -152,3 +152,15 @@ test("lab.http.escape is the one percent-encoding: unreserved bytes stay, the re
   assert_eq(lab.http.escape("\255"), "%FF", "bytes that are not UTF-8")
   assert_eq(lab.push.path("j", { instance = "a b" }), "/metrics/job/j/instance/a%20b")
 end)
+
+test("-E also ignores LABSH_ALLOW_UNSAFE_PATH for files labsh loads itself (jobs)", function()
+  local dir = private_dir()
+  write_file(dir .. "/x.lua", "return {}")
+  assert(lab.process.run({ argv = { "chmod", "777", dir } }).status == 0)
+  local check = ([[print((pcall(require("labsh.host").check_search_file, %q, "x.lua")))]]):format(dir)
+  local _, out = run({ "-e", check }, { LABSH_ALLOW_UNSAFE_PATH = "1" })
+  assert_eq(out, "true\n", "allowed without -E")
+  _, out = run({ "-E", "-e", check }, { LABSH_ALLOW_UNSAFE_PATH = "1" })
+  assert_eq(out, "false\n", "refused under -E")
+  lab.process.run { argv = { "rm", "-rf", dir } }
+end)
