@@ -65,12 +65,14 @@ end
 
 -- ---- formatting helpers ------------------------------------------------------
 
--- Which n-1 columns the lab has: etcd with Kubernetes (a row's etcd is
--- "-" without it), GPU with a node that has GPUs.
+-- Which n-1 columns the lab has: etcd with Kubernetes, GPU with a node
+-- that has GPUs (lab.sim.n_minus_1 leaves them nil otherwise).
 local function n1_sections()
   local has = { etcd = false, gpu = false }
-  for _, r in ipairs(data.n_minus_1) do if r.etcd ~= "-" then has.etcd = true end end
-  for _, node in ipairs(lab.inventory.current().nodes) do if #(node.gpus or {}) > 0 then has.gpu = true end end
+  for _, r in ipairs(data.n_minus_1) do
+    if r.etcd then has.etcd = true end
+    if r.gpu then has.gpu = true end
+  end
   return has
 end
 

@@ -311,3 +311,16 @@ test("every script answers --help on every inventory, also with nothing to do", 
   local r = run("single.lua", { "-m", "k8s-bootstrap", "--bogus" })
   assert_eq(r.status, 2, r.stderr)
 end)
+
+test("lab.sim.n_minus_1 rows leave etcd and gpu out where the lab has neither", function()
+  local r = run("riverside.lua", { "-e", [[
+    local row = lab.sim.n_minus_1()[1]
+    print(row.etcd, row.gpu, row.proxmox)
+    print(require("labsh.pretty").format(lab.sim.n_minus_1()):match("^[^\n]+")) ]] })
+  assert_eq(r.status, 0, r.stderr)
+  local first, header = r.stdout:match("^([^\n]+)\n([^\n]+)")
+  assert_eq(first, "nil\tnil\t1/3 LOST")
+  assert(not header:find("etcd") and not header:find("gpu"), header)
+  r = run("k3s_renamed.lua", { "-e", [[ print(lab.sim.n_minus_1()[1].etcd) ]] })
+  assert(r.stdout:find("^%d/3 "), r.stdout .. r.stderr)
+end)

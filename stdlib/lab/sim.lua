@@ -106,11 +106,15 @@ local row_meta = columns.meta("lab.sim.Failure")
 function sim.n_minus_1(opts)
   local rows = blame.call("lab.sim.n_minus_1", 1, 2, core.n_minus_1, model(),
     checked_options(opts, "lab.sim.n_minus_1", 1))
+  -- etcd and gpu only for a lab with Kubernetes or GPUs: nil leaves the column out
+  local gpus = false
+  for _, node in ipairs(lab.inventory.current().nodes) do if #(node.gpus or {}) > 0 then gpus = true end end
   for i, r in ipairs(rows) do
     summarized(r)
     rows[i] = setmetatable({
-      node = r.node, impact = r.impact, proxmox = r.proxmox_text, etcd = r.etcd, moved = #r.moved,
-      stranded = #r.stranded, services = r.slo_lost, gpu = #r.gpu, why = r.why, report = r,
+      node = r.node, impact = r.impact, proxmox = r.proxmox_text, etcd = r.etcd ~= "-" and r.etcd or nil,
+      moved = #r.moved, stranded = #r.stranded, services = r.slo_lost, gpu = gpus and #r.gpu or nil, why = r.why,
+      report = r,
     }, row_meta)
   end
   return rows

@@ -29,7 +29,8 @@ function lab.sim.fail(names, opts) end
 
 ---Every single-node failure ranked by impact, worst first: rows of node,
 ---impact, proxmox, etcd, moved, stranded, services (SLOs lost), gpu, why;
----`row.report` is the full lab.sim.fail report.
+---`row.report` is the full lab.sim.fail report. etcd is nil (no column) in
+---a lab without Kubernetes (no `k8s_servers` target), gpu in one without GPUs.
 ---@param opts lab.SimOptions?
 ---@return table[]
 function lab.sim.n_minus_1(opts) end
