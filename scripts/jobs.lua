@@ -12,6 +12,15 @@
 --   labsh -m jobs export --crontab         crontab lines on stdout
 --   labsh -m jobs export --systemd DIR     labsh-NAME.service and .timer units
 --
+-- A job file that cannot be loaded (a syntax error, a bad schedule) stops
+-- no other job: every command names it on stderr, `list` shows it as a
+-- row, and the commands over every job (list, next, history, run-due,
+-- export) exit 1 after doing the rest.
+--
+-- Exported crontab lines and units carry the environment that found the
+-- jobs (LABSH_PATH, the inventory, the state directory), so cron and
+-- systemd run the same jobs as this shell does.
+--
 -- A crontab line that runs them all:
 --   * * * * *  labsh -m jobs run-due
 
@@ -39,7 +48,8 @@ local PARAMS = {
     -- internal: the child process of a function job
     { "exec", args = { { "NAME", key = "name", required = true } }, hidden = true },
   },
-  exit = "0 done (run: the run's status), 1 failed, 2 usage, 124 a run timed out",
+  exit = "0 done (run: the run's status), 1 failed or a job file is broken (list, next, history,"
+    .. " run-due and export do the rest first), 2 usage, 124 a run timed out",
 }
 
 local opts = cli.parse({ ... }, PARAMS)
@@ -98,6 +108,16 @@ local function emit(rows, columns)
   end
 end
 
+-- Job files that cannot be loaded, named on stderr; `all` (a command over
+-- every job) makes the exit status 1 once the rest is done.
+local exit_status = 0
+local function name_broken(all)
+  for _, b in ipairs(job.broken()) do
+    io.stderr:write(("jobs: left out, cannot be loaded: %s: %s\n"):format(b.origin, b.error))
+    if all then exit_status = 1 end
+  end
+end
+
 local commands = {}
 
 function commands.list()
@@ -111,11 +131,17 @@ function commands.list()
       origin = j.origin,
     }
   end
+  for _, b in ipairs(job.broken()) do
+    rows[#rows + 1] = { name = b.name, origin = b.origin, error = b.error, last_status = "broken" }
+  end
   emit(rows, {
     { "JOB", function(r) return r.name end },
-    { "SCHEDULE", function(r) return r.schedule end },
+    { "SCHEDULE", function(r) return r.schedule or "-" end },
     { "NEXT", function(r) return when(r.next) end },
-    { "LAST", function(r) return r.last_status and (r.last_status .. " " .. when(r.last_start)) or "-" end },
+    { "LAST", function(r)
+      if r.error then return "BROKEN (see stderr)" end
+      return r.last_status and (r.last_status .. " " .. when(r.last_start)) or "-"
+    end },
     { "FILE", function(r) return r.origin end },
   })
 end
@@ -166,11 +192,13 @@ commands["run-due"] = function()
     report(record)
     worst = math.max(worst, (EXIT[record.status] or 1) == 0 and 0 or 1)
   end
-  os.exit(worst, true)
+  name_broken(true)  -- after the good jobs ran
+  os.exit(math.max(worst, exit_status), true)
 end
 
 function commands.daemon()
   io.stderr:write("labsh jobs daemon: running due jobs every minute (Ctrl-C stops)\n")
+  name_broken(false)
   while true do
     for _, record in ipairs(job.run_due()) do report(record) end
     local now = lab.sys.now()
@@ -222,4 +250,11 @@ function commands.export()
   end
 end
 
+-- `run` ends with the run's own status: it names broken files first.
+if opts.command == "run" then name_broken(false) end
 commands[opts.command]()
+if opts.command ~= "run" and opts.command ~= "exec" then
+  name_broken(opts.command == "list" or opts.command == "export"
+    or ((opts.command == "next" or opts.command == "history") and not opts.name))
+end
+os.exit(exit_status, true)

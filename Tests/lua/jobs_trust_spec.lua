@@ -263,7 +263,9 @@ local function unit_directives(text)
   return found
 end
 
-local SERVICE_KEYS = { ["Unit.Description"] = 1, ["Service.Type"] = 1, ["Service.ExecStart"] = 1 }
+-- Environment=: LABSH_PATH and LABSH_STATE_DIR of the export (env_for), carried to the run
+local SERVICE_KEYS = { ["Unit.Description"] = 1, ["Service.Type"] = 1, ["Service.ExecStart"] = 1,
+                       ["Service.Environment"] = 2 }
 local TIMER_KEYS = { ["Unit.Description"] = 1, ["Timer.OnCalendar"] = 1, ["Timer.Persistent"] = 1,
                      ["Timer.Unit"] = 1, ["Install.WantedBy"] = 1 }
 

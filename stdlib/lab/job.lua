@@ -133,6 +133,7 @@ end
 -- ---- Declaring jobs -----------------------------------------------------------
 
 local registry, by_name, loaded = {}, {}, false
+local broken = {}  -- job files and inventory entries that could not be loaded
 
 -- Fields that end up in generated files (systemd units, crontab lines)
 -- are plain one-line text: what could start a new line or a directive
@@ -232,6 +233,28 @@ local function load_file(path)
   end
 end
 
+-- The one-line text of a loading error (a job error's message, else the text).
+local function message_of(err)
+  if type(err) == "table" and err.message then return tostring(err.message) end
+  return (tostring(err):gsub("\n.*", ""))
+end
+
+-- Loads one source of jobs (a file, an inventory entry) on its own: when it
+-- fails, the jobs it had declared are taken back and it is kept in
+-- `broken` as {name, origin, error}, so one bad file stops no other job.
+local function load_isolated(name, origin, loader)
+  local before = #registry
+  local ok, err = pcall(loader)
+  if ok then return end
+  for i = #registry, before + 1, -1 do
+    by_name[registry[i].name] = nil
+    registry[i] = nil
+  end
+  local message = message_of(err)
+  if message:sub(1, #origin + 2) == origin .. ": " then message = message:sub(#origin + 3) end
+  broken[#broken + 1] = { name = name, origin = origin, error = message }
+end
+
 --- Every job: the inventory's `jobs` section, then jobs/*.lua on the script
 --- path (a file shadows one of the same name further down the path).
 function job.list()
@@ -239,14 +262,17 @@ function job.list()
     loaded = true
     local inventory = lab.inventory.current()
     for i, spec in ipairs(lab.inventory.jobs and lab.inventory.jobs() or inventory.jobs or {}) do
-      register(spec, ("inventory jobs[%d]"):format(i))
+      local origin = ("inventory jobs[%d]"):format(i)
+      local name = type(spec) == "table" and type(spec.name) == "string" and spec.name or origin
+      load_isolated(name, origin, function() register(spec, origin) end)
     end
     local seen = {}
     for _, dir in ipairs(job.directories()) do
       for _, file in ipairs(os_.list(dir) or {}) do
         if file:match("%.lua$") and not seen[file] then
           seen[file] = true
-          load_file(dir .. "/" .. file)
+          local path = dir .. "/" .. file
+          load_isolated(file:gsub("%.lua$", ""), path, function() load_file(path) end)
         end
       end
     end
@@ -255,11 +281,23 @@ function job.list()
   return registry
 end
 
+--- The job files and inventory entries that could not be loaded:
+--- {name = the file's name without .lua (or the entry's job name), origin,
+--- error = one line}. Their jobs are left out of job.list(); the others
+--- run as usual.
+function job.broken()
+  job.list()
+  return broken
+end
+
 --- The job called `name`; raises an error of kind "job" naming the known ones.
 function job.get(name)
   job.list()
   local j = by_name[name]
   if not j then
+    for _, b in ipairs(broken) do
+      if b.name == name then fail(("job %s cannot be loaded: %s: %s"):format(name, b.origin, b.error)) end
+    end
     local names = {}
     for _, x in ipairs(registry) do names[#names + 1] = x.name end
     fail(("no job %q (jobs: %s)"):format(tostring(name), #names > 0 and table.concat(names, ", ") or "none"))
@@ -637,6 +675,72 @@ local function system_zone()
   return text and text:match("^%s*(%S+)")
 end
 
+-- ---- The environment of exported runs ------------------------------------------
+
+local cwd  -- this labsh's working directory, asked once
+
+-- `path` made absolute against this labsh's working directory: cron and
+-- systemd start a job in another one.
+local function absolute(path)
+  if path:sub(1, 1) == "/" then return path end
+  if not cwd then
+    local result = lab.process.run { argv = { "pwd" }, read_only = true }
+    cwd = result.status == 0 and result.stdout:match("^(/[^\n]*)") or nil
+    if not cwd then fail(("cannot tell the working directory to make %q absolute"):format(path)) end
+  end
+  return (cwd:gsub("/+$", "")) .. "/" .. path:gsub("^%./", "")
+end
+
+--- The environment an exported run needs to find what this labsh found:
+--- the jobs (LABSH_PATH, XDG_DATA_HOME), the inventory (--inventory or
+--- LABSH_INVENTORY, as LABSH_INVENTORY) and the state directory
+--- (LABSH_STATE_DIR, also for XDG_STATE_HOME), each set only when this
+--- labsh has it, with absolute paths; {{name, value}, ...} in that order.
+--- Under -E none: the exported command carries -E instead.
+function job.environment()
+  local paths = lab.sys.paths()
+  if paths.ignore_environment then return {} end
+  local env = {}
+  local function set(name, value)
+    if value:find("%c") then fail(("cannot export %s=%q: it has a control character"):format(name, value)) end
+    env[#env + 1] = { name, value }
+  end
+  local overrides = {}
+  for i, dir in ipairs(paths.script_path.overrides) do overrides[i] = absolute(dir) end
+  if #overrides > 0 then set("LABSH_PATH", table.concat(overrides, ":")) end
+  local data_home = os.getenv("XDG_DATA_HOME")
+  if data_home and data_home ~= "" then set("XDG_DATA_HOME", absolute(data_home)) end
+  local inventory = lab.inventory.path()
+  if inventory then set("LABSH_INVENTORY", absolute(inventory)) end
+  local state_set = (os.getenv("LABSH_STATE_DIR") or "") ~= "" or (os.getenv("XDG_STATE_HOME") or "") ~= ""
+  if state_set and paths.state then set("LABSH_STATE_DIR", absolute(paths.state)) end
+  return env
+end
+
+-- The labsh command of an exported run, before `-m jobs ...`: -E when this
+-- labsh ignores the environment, so the run finds the same paths.
+local function export_flags()
+  return lab.sys.paths().ignore_environment and " -E" or ""
+end
+
+-- The crontab form: NAME=value words before the command, for /bin/sh.
+local function cron_environment()
+  local words = {}
+  for _, pair in ipairs(job.environment()) do words[#words + 1] = pair[1] .. "=" .. cron_word(pair[2]) .. " " end
+  return table.concat(words)
+end
+
+-- The unit form: one Environment="NAME=value" line each, the value with C
+-- escapes for a backslash and ", %% for % (systemd expands no $ there).
+local function unit_environment()
+  local lines = {}
+  for _, pair in ipairs(job.environment()) do
+    local assignment = (pair[1] .. "=" .. pair[2]):gsub('[\\"%%]', { ["\\"] = "\\\\", ['"'] = '\\"', ["%"] = "%%" })
+    lines[#lines + 1] = 'Environment="' .. assignment .. '"'
+  end
+  return lines
+end
+
 local UTC = { UTC = true, ["Etc/UTC"] = true, ["Etc/UCT"] = true, UCT = true, Universal = true,
               ["Etc/Universal"] = true, Zulu = true, ["Etc/Zulu"] = true, GMT = true, ["Etc/GMT"] = true }
 
@@ -647,7 +751,7 @@ local function same_zone(a, b) return a == b or (UTC[a or ""] and UTC[b or ""]) 
 --- OnCalendar one, or one in another zone than the system's: Debian's cron
 --- has no CRON_TZ) is run by one `* * * * * labsh -m jobs run-due` line.
 function job.crontab()
-  local bin = labsh_path() or "labsh"
+  local command = cron_environment() .. cron_word(labsh_path() or "labsh") .. export_flags()
   local lines, needs_due = { "# labsh jobs (labsh -m jobs export --crontab)" }, false
   local system = system_zone()
   for _, j in ipairs(job.list()) do
@@ -656,7 +760,7 @@ function job.crontab()
     if cron and same_zone(job.zone(j), system) then
       local fields = {}
       for field in s:gmatch("%S+") do fields[#fields + 1] = field end
-      lines[#lines + 1] = ("%s %s -m jobs run %s"):format(table.concat(fields, " "), cron_word(bin), cron_word(j.name))
+      lines[#lines + 1] = ("%s %s -m jobs run %s"):format(table.concat(fields, " "), command, cron_word(j.name))
     elseif cron then
       lines[#lines + 1] = ("# %s: '%s' is in %s, not the system's zone (%s): run by run-due below")
         :format(j.name, s, job.zone(j), system or "unknown")
@@ -666,7 +770,7 @@ function job.crontab()
       needs_due = true
     end
   end
-  if needs_due then lines[#lines + 1] = ("* * * * * %s -m jobs run-due"):format(cron_word(bin)) end
+  if needs_due then lines[#lines + 1] = ("* * * * * %s -m jobs run-due"):format(command) end
   return table.concat(lines, "\n") .. "\n"
 end
 
@@ -685,6 +789,7 @@ end
 --- the paths written.
 function job.systemd(dir)
   local bin = labsh_path() or "/usr/local/bin/labsh"
+  local environment = unit_environment()
   local files = require "labsh.files"
   host.make_directories(dir)
   local written = {}
@@ -692,15 +797,17 @@ function job.systemd(dir)
     if j.schedule then
       local unit = "labsh-" .. j.name
       local calendar = job.on_calendar(j.schedule, job.zone(j))
-      local service = table.concat({
+      local service = {
         "[Unit]",
         ("Description=labsh job %s%s"):format(j.name, j.description and (": " .. unit_text(j.description)) or ""),
         "",
         "[Service]",
         "Type=oneshot",
-        ("ExecStart=%s -m jobs run %s"):format(exec_program(bin), exec_word(j.name)),
-        "",
-      }, "\n")
+      }
+      table.move(environment, 1, #environment, #service + 1, service)
+      service[#service + 1] = ("ExecStart=%s%s -m jobs run %s"):format(exec_program(bin), export_flags(), exec_word(j.name))
+      service[#service + 1] = ""
+      service = table.concat(service, "\n")
       local timer = table.concat({
         "[Unit]",
         ("Description=Schedule of labsh job %s"):format(j.name),

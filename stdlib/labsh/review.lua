@@ -305,10 +305,14 @@ end
 
 -- ---- Jobs ---------------------------------------------------------------------
 
+-- A job file that cannot be loaded is a job that never runs: the section
+-- is "error" (the report exits 1), with the other jobs shown as usual.
 function sections.jobs(opts)
-  local list = lab.job.list()
-  if #list == 0 then return not_configured("Jobs", "no jobs (jobs/*.lua on the script path or the inventory)") end
-  local rows, failing = {}, 0
+  local list, broken = lab.job.list(), lab.job.broken()
+  if #list == 0 and #broken == 0 then
+    return not_configured("Jobs", "no jobs (jobs/*.lua on the script path or the inventory)")
+  end
+  local rows, failing, notes = {}, 0, {}
   for _, j in ipairs(list) do
     local st = lab.job.stats(j.name)
     if st.failing then failing = failing + 1 end
@@ -316,8 +320,14 @@ function sections.jobs(opts)
                         success = st.success_rate and pct(st.success_rate * 100) or "-",
                         last = st.last or "-" }
   end
-  return { title = "Jobs", status = failing == 0 and "ok" or "attention",
-           summary = ("%d jobs, %d failing"):format(#rows, failing), rows = rows, notes = {} }
+  for _, b in ipairs(broken) do
+    rows[#rows + 1] = { job = b.name, runs = "-", success = "-", last = "broken" }
+    notes[#notes + 1] = ("%s cannot be loaded: %s"):format(b.origin, b.error)
+  end
+  local summary = ("%d jobs, %d failing"):format(#list, failing)
+  if #broken > 0 then summary = summary .. (", %d job file(s) broken"):format(#broken) end
+  local status = #broken > 0 and "error" or failing == 0 and "ok" or "attention"
+  return { title = "Jobs", status = status, summary = summary, rows = rows, notes = notes }
 end
 
 -- ---- Growth (monthly) -------------------------------------------------------

@@ -45,9 +45,26 @@ function lab.job.state_dir() end
 ---@return string[]
 function lab.job.directories() end
 
----Every job: the inventory's, then the job files'.
+---Every job: the inventory's, then the job files'. A job file (or an
+---inventory entry) that cannot be loaded is left out and kept in
+---lab.job.broken(): it stops no other job.
 ---@return lab.JobSpec[]
 function lab.job.list() end
+
+---The job files and inventory entries that could not be loaded: name (the
+---file's name without .lua), origin (the file) and error (one line).
+---`labsh -m jobs` names them on stderr, `list` shows them as rows, and the
+---report's Jobs section is "error" while one is there.
+---@return {name: string, origin: string, error: string}[]
+function lab.job.broken() end
+
+---The environment an exported run needs to find what this labsh found:
+---LABSH_PATH, XDG_DATA_HOME, LABSH_INVENTORY (from --inventory too) and
+---LABSH_STATE_DIR (also for XDG_STATE_HOME), each only when set, as
+---absolute paths; {{name, value}, ...}. Crontab lines and units carry it
+---(none under -E: the command carries -E instead).
+---@return {[1]: string, [2]: string}[]
+function lab.job.environment() end
 
 ---The job called `name`; an error of kind "job" lists the known ones.
 ---@param name string
@@ -110,7 +127,8 @@ function lab.job.history(name, limit) end
 function lab.job.stats(name) end
 
 ---Crontab text for the jobs (OnCalendar ones through `jobs run-due`):
----one line per job, its command shell-quoted with % written \%.
+---one line per job, its command shell-quoted with % written \%, after
+---NAME=value words of lab.job.environment().
 ---@return string
 function lab.job.crontab() end
 
@@ -133,7 +151,8 @@ function lab.job.zone(job) end
 ---Writes labsh-NAME.service and .timer per scheduled job into `dir`;
 ---returns the paths. Free text is escaped for systemd (% as %%, backslashes
 ---doubled, ExecStart arguments quoted, $ as $$); a labsh whose path holds a
----quote or a backslash is refused (systemd cannot run it).
+---quote or a backslash is refused (systemd cannot run it). The service
+---has an Environment="NAME=value" line per lab.job.environment() entry.
 ---@param dir string
 ---@return string[]
 function lab.job.systemd(dir) end

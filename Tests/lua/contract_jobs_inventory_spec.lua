@@ -1,0 +1,262 @@
+-- Issue 15, the rest of the script contract: one broken job file stops no
+-- other job; exported crontab lines and systemd units carry the environment
+-- that found the job (and are run here for real); `inventory list|graph|host`
+-- as ansible-inventory has them; lab.ipam.next_free(vlan); `labsh -m` fits
+-- 80 columns. Every run is a real child labsh.
+
+local host = require "labsh.host"
+local labsh = os.getenv("LABSH_BIN") or arg[-1]
+if labsh:sub(1, 1) ~= "/" then labsh = os.getenv("PWD") .. "/" .. labsh end  -- runs from other directories
+local tmp = host.temp_directory("labsh-contract-jobs")
+
+local function exists(path)
+  local f = io.open(path)
+  if f then f:close() end
+  return f ~= nil
+end
+
+-- Runs argv (a list) with `env` added, from `cwd`; the result of lab.process.run.
+local function run(argv, env, cwd)
+  return lab.process.run { argv = argv, env = env, cwd = cwd, timeout = 60, max_output = 1 << 20 }
+end
+
+local function labsh_run(args, env, cwd)
+  local argv = { labsh }
+  for _, a in ipairs(args) do argv[#argv + 1] = a end
+  return run(argv, env, cwd)
+end
+
+-- One machine on one network (as Tests/inventories/single.lua).
+SMALL_INVENTORY = [[
+return {
+  site = { name = "den", domain = "den.home.arpa", timezone = "UTC" },
+  nodes = {
+    { name = "box", kind = "server", address = "172.16.8.2", vlans = { 8 },
+      cpu = { model = "N100", cores = 4, threads = 4 }, ram = "16GiB", disks = { { type = "nvme", size = "500GB" } } },
+  },
+  vlans = {
+    { id = 8, name = "home", subnet = "172.16.8.0/24", gateway = "172.16.8.1", zone = "home", trust = "low" },
+  },
+  policy = { default = "deny", rules = {} },
+}
+]]
+
+local function contains(text, part, what)
+  if not text:find(part, 1, true) then error(("%s: %q not in:\n%s"):format(what or "text", part, text), 2) end
+end
+
+-- ---- Jobs: a broken job file next to a good one -----------------------------
+
+-- A script path directory holding jobs/good.lua (a function writing `mark`,
+-- every minute, in UTC) and jobs/bad.lua (schedule = "every tuesday").
+local function job_dir(name, mark)
+  local dir = tmp .. "/" .. name
+  host.make_directories(dir .. "/jobs")
+  write_file(dir .. "/jobs/good.lua", ([[
+lab.job {
+  name = "good", schedule = "* * * * *", tz = "Etc/UTC",
+  run = function()
+    local f = assert(io.open(%q, "w"))
+    f:write(lab.inventory.path() or "built-in")
+    f:close()
+  end,
+}
+]]):format(mark))
+  write_file(dir .. "/jobs/bad.lua", 'lab.job { name = "bad", schedule = "every tuesday", run = "report" }\n')
+  return dir
+end
+
+local function job_env(dir, state)
+  return { LABSH_PATH = dir, LABSH_STATE_DIR = state, TZ = "Etc/UTC", LABSH_INVENTORY = false }
+end
+
+test("a broken job file: list shows it as a row and exits 1; the good job is listed", function()
+  local dir = job_dir("list", tmp .. "/list.mark")
+  local env = job_env(dir, tmp .. "/list-state")
+  local r = labsh_run({ "-m", "jobs", "list" }, env)
+  assert_eq(r.status, 1, r.stderr)
+  contains(r.stdout, "good", "list")
+  contains(r.stdout, "bad", "list")
+  contains(r.stdout, "BROKEN", "list")
+  contains(r.stderr, "jobs/bad.lua", "stderr")
+  contains(r.stderr, "every tuesday", "stderr")
+  local j = labsh_run({ "-m", "jobs", "list", "--format", "json" }, env)
+  assert_eq(j.status, 1, j.stderr)
+  local rows = lab.json.decode(j.stdout)
+  local by = {}
+  for _, row in ipairs(rows) do by[row.name] = row end
+  assert_eq(by.good.schedule, "* * * * *")
+  assert_eq(by.good.error, nil)
+  assert_eq(by.bad.last_status, "broken")
+  contains(by.bad.error, "every tuesday", "json error")
+end)
+
+test("a broken job file: next, run, history and export work for the good job and name the broken one", function()
+  local mark = tmp .. "/each.mark"
+  local dir = job_dir("each", mark)
+  local env = job_env(dir, tmp .. "/each-state")
+  local cases = {
+    { { "-m", "jobs", "next" }, 1, "good" },
+    { { "-m", "jobs", "next", "good" }, 0, "good" },
+    { { "-m", "jobs", "run", "good" }, 0, nil },
+    { { "-m", "jobs", "history" }, 1, "good" },
+    { { "-m", "jobs", "history", "good" }, 0, "good" },
+    { { "-m", "jobs", "export", "--crontab" }, 1, "jobs run good" },
+  }
+  for _, case in ipairs(cases) do
+    local r = labsh_run(case[1], env)
+    local what = table.concat(case[1], " ")
+    assert_eq(r.status, case[2], what .. ": " .. r.stderr)
+    if case[3] then contains(r.stdout, case[3], what) end
+    contains(r.stderr, "cannot be loaded: " .. dir .. "/jobs/bad.lua: job bad", what)
+    assert_eq(r.stderr:find("stack traceback", 1, true), nil, what)
+  end
+  assert_eq(read_file(mark), "built-in", "the good job ran")
+  local bad = labsh_run({ "-m", "jobs", "run", "bad" }, env)
+  assert_eq(bad.status, 1)
+  contains(bad.stderr, "job bad cannot be loaded", "run bad")
+end)
+
+test("a broken job file: run-due runs the good job, then names the broken one and exits 1", function()
+  local mark = tmp .. "/due.mark"
+  local dir = job_dir("due", mark)
+  local r = labsh_run({ "-m", "jobs", "run-due" }, job_env(dir, tmp .. "/due-state"))
+  assert_eq(r.status, 1, r.stderr)
+  assert_eq(read_file(mark), "built-in", "the good job ran")
+  contains(r.stderr, "cannot be loaded: " .. dir .. "/jobs/bad.lua: job bad", "run-due")
+  -- reported after the runs: the good job's line comes first
+  local good_at = r.stderr:find("job good:", 1, true)
+  assert(good_at and good_at < r.stderr:find("jobs/bad.lua: job bad", 1, true), r.stderr)
+end)
+
+test("a broken job file: the report's Jobs section is error, shows the good job and names the broken one", function()
+  local dir = job_dir("report", tmp .. "/report.mark")
+  local r = labsh_run({ "-e", 'print(lab.json.encode(require("labsh.review").sections.jobs { now = os.time() }))' },
+    job_env(dir, tmp .. "/report-state"))
+  assert_eq(r.status, 0, r.stderr)
+  local section = lab.json.decode(r.stdout)
+  assert_eq(section.status, "error")
+  local names = {}
+  for _, row in ipairs(section.rows) do names[row.job] = row.last end
+  assert_eq(names.good, "-")
+  assert_eq(names.bad, "broken")
+  contains(section.notes[1], "jobs/bad.lua", "note")
+  contains(section.summary, "1 job file(s) broken", "summary")
+end)
+
+test("a job file that is fine, once the broken one is gone: list exits 0", function()
+  local dir = job_dir("fixed", tmp .. "/fixed.mark")
+  os.remove(dir .. "/jobs/bad.lua")
+  local r = labsh_run({ "-m", "jobs", "list" }, job_env(dir, tmp .. "/fixed-state"))
+  assert_eq(r.status, 0, r.stderr)
+  assert_eq(r.stderr, "")
+end)
+
+-- ---- Jobs: exported lines and units run for real ---------------------------------
+
+-- A directory whose name needs quoting in both formats: a space, %, ', $ and ".
+local function awkward_dir(name)
+  local dir = tmp .. "/" .. name .. [[/a b%c'd$e"f]]
+  host.make_directories(dir)
+  return dir
+end
+
+-- What cron hands /bin/sh for a crontab line: the command after the five
+-- time fields, \% as %; an unescaped % would end the command (none may be there).
+local function cron_command(line)
+  local command = line:match("^%S+%s+%S+%s+%S+%s+%S+%s+%S+%s+(.*)$")
+  assert(command, "not a crontab line: " .. line)
+  assert(not command:gsub("\\%%", ""):find("%", 1, true), "an unescaped % in: " .. line)
+  return (command:gsub("\\%%", "%%"))
+end
+
+test("export --crontab: the line runs the job from another directory with an empty environment", function()
+  local base = awkward_dir("cron")
+  local mark = base .. "/cron.mark"
+  local dir = job_dir("cron-jobs", mark)
+  os.remove(dir .. "/jobs/bad.lua")
+  -- the job's directory, the inventory and the state directory, given relative to `base`
+  assert(os.rename(dir, base .. "/jobs dir"))
+  write_file(base .. "/inv.lua", SMALL_INVENTORY)
+  local r = labsh_run({ "--inventory", "inv.lua", "-m", "jobs", "export", "--crontab" },
+    { LABSH_PATH = "jobs dir", LABSH_STATE_DIR = "state", TZ = "Etc/UTC", LABSH_INVENTORY = false }, base)
+  assert_eq(r.status, 0, r.stderr)
+  local line
+  for l in r.stdout:gmatch("[^\n]+") do if l:find("jobs run good", 1, true) then line = l end end
+  assert(line, r.stdout .. r.stderr)
+  assert_eq(line:sub(1, 10), "* * * * * ")
+  -- cron: another directory, no labsh variables, /bin/sh
+  local ran = run({ "env", "-i", "PATH=/usr/bin:/bin", "HOME=" .. tmp, "TZ=Etc/UTC", "sh", "-c", cron_command(line) },
+    nil, "/")
+  assert_eq(read_file(mark), base .. "/inv.lua", "the job ran with the inventory: " .. ran.stderr)
+  assert_eq(ran.status, 0, ran.stderr)
+  assert(exists(base .. "/state/jobs.db"), "the run was recorded in the exported state directory")
+end)
+
+-- A unit's value with systemd's rules: %% is %; in ExecStart also $$ is $;
+-- "..." quotes a word, with C escapes inside.
+local function unit_words(value, exec)
+  local words, i = {}, 1
+  value = value:gsub("%%%%", "\0")
+  if exec then value = value:gsub("%$%$", "$") end
+  while i <= #value do
+    local c = value:sub(i, i)
+    if c == " " then
+      i = i + 1
+    elseif c == '"' then
+      local word, j = {}, i + 1
+      while value:sub(j, j) ~= '"' do
+        local ch = value:sub(j, j)
+        assert(ch ~= "", "an unclosed quote in " .. value)
+        if ch == "\\" then j = j + 1; ch = value:sub(j, j) end
+        word[#word + 1] = ch
+        j = j + 1
+      end
+      words[#words + 1] = table.concat(word)
+      i = j + 1
+    else
+      local j = value:find(" ", i, true) or #value + 1
+      words[#words + 1] = value:sub(i, j - 1)
+      i = j
+    end
+  end
+  for k, w in ipairs(words) do words[k] = w:gsub("%z", "%%") end
+  return words
+end
+
+test("export --systemd: the unit's ExecStart, with its Environment= lines only, runs the job", function()
+  local base = awkward_dir("unit")
+  local mark = base .. "/unit.mark"
+  local dir = job_dir("unit-jobs", mark)
+  os.remove(dir .. "/jobs/bad.lua")
+  write_file(base .. "/inv.lua", SMALL_INVENTORY)
+  local units = tmp .. "/units"
+  local r = labsh_run({ "-m", "jobs", "export", "--systemd", units },
+    { LABSH_PATH = dir, LABSH_STATE_DIR = base .. "/state", LABSH_INVENTORY = base .. "/inv.lua", TZ = "Etc/UTC" })
+  assert_eq(r.status, 0, r.stderr)
+  local service = read_file(units .. "/labsh-good.service")
+  local argv, env = nil, { "env", "-i", "PATH=/usr/bin:/bin", "HOME=" .. tmp }
+  for line in service:gmatch("[^\n]+") do
+    local value = line:match("^Environment=(.*)$")
+    if value then
+      for _, assignment in ipairs(unit_words(value)) do env[#env + 1] = assignment end
+    end
+    value = line:match("^ExecStart=(.*)$")
+    if value then argv = unit_words(value, true) end
+  end
+  assert(argv, service)
+  for _, w in ipairs(argv) do env[#env + 1] = w end
+  local ran = run(env, nil, "/")
+  assert_eq(ran.status, 0, ran.stderr)
+  assert_eq(read_file(mark), base .. "/inv.lua", "the job ran with the unit's inventory")
+  -- systemd itself reads the unit without complaint
+  local verify = run({ "systemd-analyze", "verify", units .. "/labsh-good.service" })
+  assert_eq(verify.status, 0, verify.stderr)
+end)
+
+test("export under -E: no environment, and the command carries -E", function()
+  local dir = job_dir("ignore", tmp .. "/ignore.mark")
+  local r = labsh_run({ "-E", "-m", "jobs", "export", "--crontab" }, { LABSH_PATH = dir })
+  assert_eq(r.status, 0, r.stderr)
+  assert_eq(r.stdout:find("LABSH_", 1, true), nil, r.stdout)
+end)
