@@ -324,3 +324,11 @@ test("lab.sim.n_minus_1 rows leave etcd and gpu out where the lab has neither", 
   r = run("k3s_renamed.lua", { "-e", [[ print(lab.sim.n_minus_1()[1].etcd) ]] })
   assert(r.stdout:find("^%d/3 "), r.stdout .. r.stderr)
 end)
+
+test("patch-window in a lab without maintenance windows says they are not configured", function()
+  local r = run("riverside.lua", { "-m", "patch-window", "--playbook", tmp .. "/patch.yml" })
+  sound(r, "patch-window")
+  local said = r.stdout .. r.stderr
+  assert(said:find("maintenance windows: not configured", 1, true), said)
+  assert(not said:find("outside the maintenance window", 1, true), said)
+end)

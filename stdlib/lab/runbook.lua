@@ -209,6 +209,11 @@ function runbook.execute(spec, args)
     if not window then
       local when = next_open and os.date("!%Y-%m-%d %H:%M UTC", next_open) or "none configured"
       local why = ("outside the maintenance window (next: %s); --emergency to go ahead anyway"):format(when)
+      local scheduled = 0
+      for _, w in ipairs(lab.inventory.maintenance()) do if w.schedule then scheduled = scheduled + 1 end end
+      if scheduled == 0 then  -- a lab without windows: say so, not "outside" one
+        why = "maintenance windows: not configured (the inventory has none with a schedule); --emergency to go ahead anyway"
+      end
       if not dry then
         result.status, result.error = "refused", why
         audit()

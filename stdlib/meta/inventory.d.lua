@@ -131,8 +131,8 @@
 ---  hypervisors   proxmox-setup (default {kind = "hypervisor"})
 ---  linux         security-hardening and monitoring-deploy (default: nodes
 ---                of kind hypervisor, server and sbc, and every guest)
----  k8s_servers   k8s-bootstrap's servers and the simulation's etcd members
----  k8s_agents    k8s-bootstrap's agents and the simulation's workers
+---  k8s_servers   k8s-bootstrap's servers and the simulation's etcd members (guests)
+---  k8s_agents    k8s-bootstrap's agents and the simulation's workers (guests)
 ---A lab without k8s_servers has no Kubernetes: k8s-bootstrap has nothing to
 ---do and the simulation and reports leave Kubernetes out. Example:
 ---  targets = { hypervisors = { role = "pve" }, linux = { kind = { "hypervisor", "vm", "lxc" } } }
