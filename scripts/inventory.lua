@@ -1,4 +1,4 @@
--- inventory: start and check an inventory of your own.
+-- inventory: start, check and show an inventory as Ansible would see it.
 --
 --   labsh -m inventory init     write the built-in homelab to
 --                               $XDG_CONFIG_HOME/labsh/inventory.lua (never
@@ -6,6 +6,25 @@
 --   labsh -m inventory check [FILE]
 --                               load FILE (default: the inventory labsh
 --                               uses, --inventory FILE) and report
+--   labsh -m inventory list     as `ansible-inventory --list`: JSON, every
+--                               group and _meta.hostvars
+--   labsh -m inventory graph [GROUP]
+--                               as `ansible-inventory --graph`: the tree of
+--                               groups and their hosts
+--   labsh -m inventory host NAME
+--                               as `ansible-inventory --host NAME`: the
+--                               host's variables
+--
+-- list, graph and host show the inventory as `labsh -m gen ansible` writes
+-- it, so they say what ansible-inventory says of that file. Every node and
+-- guest is a host; the groups are:
+--   a kind       hypervisor, workstation, gateway, switch, router, vm, lxc...
+--   a role       proxmox, k8s_master, k8s_worker... (names made Ansible
+--                identifiers: letters, digits and _)
+--   zone_ZONE    a security zone; its children are its VLANs' groups
+--   vlan_ID      the nodes attached to VLAN ID and the guests on it
+-- The variable labsh_overlay (the site, VLANs and policy that gen ansible
+-- embeds for the way back) is left out of the host variables.
 --
 -- --dry-run (before or after -m inventory) says what init would write and
 -- writes nothing.
@@ -16,12 +35,17 @@ local cli = require "labsh.cli"
 
 local PARAMS = {
   name = "inventory",
-  summary = "start an inventory of your own (init) or check one (check)",
+  summary = "start an inventory of your own (init), check one (check), show it as ansible-inventory does (list, graph, host)",
   formats = { "text", "json" },
   commands = {
     { "init", "write the built-in homelab to $XDG_CONFIG_HOME/labsh/inventory.lua (never over a file)" },
     { "check", "load FILE (default: the inventory labsh uses) and report it",
       args = { { "FILE", "an inventory file", key = "file" } } },
+    { "list", "every group and host variable, as ansible-inventory --list (JSON always)" },
+    { "graph", "the tree of groups (kinds, roles, zone_ZONE > vlan_ID) and hosts, as ansible-inventory --graph",
+      args = { { "GROUP", "the group to start from (default: all)", key = "group" } } },
+    { "host", "a host's variables, as ansible-inventory --host NAME",
+      args = { { "NAME", "a node or guest", key = "name", required = true } } },
   },
   exit = "0 done, 1 refused or invalid, 2 usage",
 }
@@ -80,5 +104,106 @@ local function check()
   for _, warning in ipairs(summary.warnings) do print("warning: " .. warning) end
 end
 
-local commands = { init = init, check = check }
+-- ---- As Ansible sees it -----------------------------------------------------------
+
+-- The inventory as `gen ansible` writes it, read back as Ansible reads it:
+-- {hosts = {[name] = {vars, groups}}, groups = {[name] = {hosts, children}}}.
+local function as_ansible()
+  return lab.ansible.parse(lab.ansible.export(), "labsh -m gen ansible")
+end
+
+-- labsh's own round-trip variable: no host variable for Ansible users.
+local OVERLAY = "labsh_overlay"
+
+local function host_vars(host)
+  local vars = {}
+  for k, v in pairs(host.vars or {}) do
+    if k ~= OVERLAY then vars[k] = v end
+  end
+  return vars
+end
+
+local function sorted(list)
+  local out = {}
+  for i, v in ipairs(list or {}) do out[i] = v end
+  table.sort(out)
+  return out
+end
+
+local function array(list) return setmetatable(list, lab.json.array) end
+
+-- A group's children in Ansible's order: all's as declared (ungrouped
+-- first), the others' by name.
+local function children_of(group)
+  if group.name == "all" then return group.children or {} end
+  return sorted(group.children)
+end
+
+local function names_of(map)
+  local names = {}
+  for name in pairs(map) do names[#names + 1] = name end
+  table.sort(names)
+  return names
+end
+
+local function unknown(what, name, candidates)
+  local blame = require "labsh.blame"
+  fail(("no %s %s%s"):format(what, blame.shown(name), blame.hint(name, candidates, what .. "s")))
+end
+
+local function list()
+  local inv = as_ansible()
+  local out = { _meta = { hostvars = {} } }
+  for name, host in pairs(inv.hosts) do out._meta.hostvars[name] = host_vars(host) end
+  for name, group in pairs(inv.groups) do
+    local entry = {}
+    local children = children_of(group)
+    if #children > 0 then entry.children = array(children) end
+    if name ~= "all" and #(group.hosts or {}) > 0 then entry.hosts = array(sorted(group.hosts)) end
+    if next(entry) or name == "all" then out[name] = entry end
+  end
+  print(lab.json.encode(out, { sort_keys = true }))
+end
+
+local function graph()
+  local inv = as_ansible()
+  local start = opts.group or "all"
+  if not inv.groups[start] then unknown("group", start, names_of(inv.groups)) end
+  local lines = {}
+  -- as ansible-inventory: "@group:" then children, then hosts, each level "  |" deeper
+  local function walk(name, depth)
+    local group = inv.groups[name]
+    local node = { name = name, children = {}, hosts = {} }
+    lines[#lines + 1] = ("  |"):rep(depth) .. (depth > 0 and "--" or "") .. "@" .. name .. ":"
+    for _, child in ipairs(children_of(group)) do node.children[#node.children + 1] = walk(child, depth + 1) end
+    if name ~= "all" then
+      for _, h in ipairs(sorted(group.hosts)) do
+        lines[#lines + 1] = ("  |"):rep(depth + 1) .. "--" .. h
+        node.hosts[#node.hosts + 1] = h
+      end
+    end
+    array(node.children)
+    array(node.hosts)
+    return node
+  end
+  local tree = walk(start, 0)
+  print(cli.json() and lab.json.encode(tree, { sort_keys = true }) or table.concat(lines, "\n"))
+end
+
+local function host_command()
+  local inv = as_ansible()
+  local host = inv.hosts[opts.name]
+  if not host then unknown("host", opts.name, names_of(inv.hosts)) end
+  local vars = host_vars(host)
+  if cli.json() then
+    print(lab.json.encode(vars, { sort_keys = true }))
+    return
+  end
+  for _, k in ipairs(names_of(vars)) do
+    local v = vars[k]
+    print(("%s: %s"):format(k, type(v) == "table" and lab.json.encode(v, { sort_keys = true }) or tostring(v)))
+  end
+end
+
+local commands = { init = init, check = check, list = list, graph = graph, host = host_command }
 commands[opts.command]()

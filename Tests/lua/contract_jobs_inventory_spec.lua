@@ -260,3 +260,89 @@ test("export under -E: no environment, and the command carries -E", function()
   assert_eq(r.status, 0, r.stderr)
   assert_eq(r.stdout:find("LABSH_", 1, true), nil, r.stdout)
 end)
+
+-- ---- inventory list | graph | host, as ansible-inventory has them -----------------
+
+local function with_args(inventory_args, ...)
+  local argv = {}
+  for _, a in ipairs(inventory_args) do argv[#argv + 1] = a end
+  for _, a in ipairs { ... } do argv[#argv + 1] = a end
+  return argv
+end
+
+-- What ansible-inventory says of `labsh -m gen ansible` on the same inventory:
+-- {list = decoded --list, graph = --graph text, host = function(name) --host}.
+local function ansible_view(inventory_args)
+  local gen = labsh_run(with_args(inventory_args, "-m", "gen", "ansible"))
+  assert_eq(gen.status, 0, gen.stderr)
+  local file = tmp .. "/ansible-" .. #inventory_args .. ".yml"
+  write_file(file, gen.stdout)
+  local function ansible(...)
+    local r = run({ "ansible-inventory", "-i", file, ... }, { ANSIBLE_NOCOLOR = "1" })
+    assert_eq(r.status, 0, r.stderr)
+    return r.stdout
+  end
+  local list = lab.json.decode(ansible("--list"))
+  list._meta.profile = nil  -- a note of newer Ansible on its own output
+  for _, vars in pairs(list._meta.hostvars) do vars.labsh_overlay = nil end
+  return { list = list, graph = ansible("--graph"), graph_of = function(group) return ansible("--graph", group) end,
+           host = function(name)
+             local vars = lab.json.decode(ansible("--host", name))
+             vars.labsh_overlay = nil
+             return vars
+           end }
+end
+
+local function inventory_cases()
+  local custom = tmp .. "/den.lua"
+  write_file(custom, SMALL_INVENTORY)
+  return { { name = "the built-in homelab", args = {}, host = "pve1", group = "zone_k8s" },
+           { name = "a small inventory", args = { "--inventory", custom }, host = "box", group = "zone_home" } }
+end
+
+test("inventory list: the JSON of ansible-inventory --list (groups, children, _meta.hostvars)", function()
+  for _, case in ipairs(inventory_cases()) do
+    local expected = ansible_view(case.args).list
+    for _, format in ipairs { {}, { "--format", "json" } } do
+      local r = labsh_run(with_args(case.args, "-m", "inventory", "list", table.unpack(format)))
+      assert_eq(r.status, 0, r.stderr)
+      local got = lab.json.decode(r.stdout)
+      assert_same(got, expected, case.name)
+      assert(got._meta.hostvars[case.host], case.name)
+    end
+  end
+end)
+
+test("inventory graph [GROUP]: the text of ansible-inventory --graph", function()
+  for _, case in ipairs(inventory_cases()) do
+    local view = ansible_view(case.args)
+    local r = labsh_run(with_args(case.args, "-m", "inventory", "graph"))
+    assert_eq(r.status, 0, r.stderr)
+    assert_eq(r.stdout, view.graph, case.name)
+    r = labsh_run(with_args(case.args, "-m", "inventory", "graph", case.group))
+    assert_eq(r.stdout, view.graph_of(case.group), case.name .. ": " .. case.group)
+    local j = labsh_run(with_args(case.args, "--format", "json", "-m", "inventory", "graph"))
+    assert_eq(j.status, 0, j.stderr)
+    assert_eq(lab.json.decode(j.stdout).name, "all")
+  end
+  local typo = labsh_run { "-m", "inventory", "graph", "zone_k8" }
+  assert_eq(typo.status, 1)
+  contains(typo.stderr, 'did you mean "zone_k8s"', "typo")
+end)
+
+test("inventory host NAME: the variables of ansible-inventory --host NAME", function()
+  for _, case in ipairs(inventory_cases()) do
+    local view = ansible_view(case.args)
+    local r = labsh_run(with_args(case.args, "--format", "json", "-m", "inventory", "host", case.host))
+    assert_eq(r.status, 0, r.stderr)
+    assert_same(lab.json.decode(r.stdout), view.host(case.host), case.name)
+    local text = labsh_run(with_args(case.args, "-m", "inventory", "host", case.host))
+    contains(text.stdout, "ansible_host: ", case.name)
+  end
+  local typo = labsh_run { "-m", "inventory", "host", "pve9" }
+  assert_eq(typo.status, 1)
+  contains(typo.stderr, 'no host "pve9"', "typo")
+  local missing = labsh_run { "-m", "inventory", "host" }
+  assert_eq(missing.status, 2)
+  assert_eq(missing.stderr:find("stack traceback", 1, true), nil)
+end)
