@@ -11,7 +11,7 @@ public enum Lab {
     /// Pairs, not a Dictionary: start-up stays free of hashing.
     static let swiftModules: KeyValuePairs<String, (LuaState) throws -> Void> = [
         "lab.sys": SysModule.push,
-        "lab.ipam": IpamModule.push,
+        "labsh.ipam": IpamModule.push,  // lab.ipam is stdlib/lab/ipam.lua over it
         "labsh.gen": GenModule.push,
         "lab.ansible": AnsibleModule.push,
         "lab.json": JSONModule.push,
@@ -44,7 +44,7 @@ public enum Lab {
 
     /// Names of the lazily loaded submodules (`lab.NAME`): the Swift ones
     /// above and the embedded stdlib/lab files, both known at build time.
-    public static let moduleNames: [String] = ["sys", "ipam", "ansible", "json", "http", "process"]
+    public static let moduleNames: [String] = ["sys", "ansible", "json", "http", "process"]
         + EmbeddedFiles.labModules
 
     /// Every name `lab` loads on first use, for completion.

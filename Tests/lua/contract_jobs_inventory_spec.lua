@@ -346,3 +346,56 @@ test("inventory host NAME: the variables of ansible-inventory --host NAME", func
   assert_eq(missing.status, 2)
   assert_eq(missing.stderr:find("stack traceback", 1, true), nil)
 end)
+
+-- ---- lab.ipam.next_free(vlan) --------------------------------------------------
+
+-- The small inventory with a guest at .3 and a service endpoint at .4 of VLAN 8.
+local CROWDED = SMALL_INVENTORY:gsub("  policy = ", [[
+  guests = {
+    { name = "vm1", kind = "vm", node = "box", vcpu = 1, ram = "1GiB", disk = "8GiB", vlan = 8, address = "172.16.8.3" },
+  },
+  services = {
+    { name = "web", tier = 3, runs_on = "vm1", vlan = 8, endpoint = "https://172.16.8.4:8443/" },
+  },
+  policy = ]])
+
+-- Evaluates `expression` in a labsh on `inventory`; its printed value, or the error.
+local function ipam_eval(inventory, expression)
+  local file = tmp .. "/ipam-inventory.lua"
+  write_file(file, inventory)
+  local r = labsh_run({ "--inventory", file, "-e", "print(" .. expression .. ")" })
+  return r.stdout:gsub("\n$", ""), r.stderr, r.status
+end
+
+test("lab.ipam.next_free(vlan): skips the gateway, nodes, guests and service addresses; id, name, subnet or record", function()
+  for _, which in ipairs { "8", '"home"', '"172.16.8.0/24"', "lab.vlan(8)" } do
+    assert_eq((ipam_eval(CROWDED, "lab.ipam.next_free(" .. which .. ")")), "172.16.8.5", which)
+  end
+  assert_eq((ipam_eval(SMALL_INVENTORY, "lab.ipam.next_free(8)")), "172.16.8.3", "gateway .1 and box .2 skipped")
+  -- the built-in homelab: the first free address of the management VLAN is past gateway and nodes
+  local free = labsh_run { "-e", [[
+    local free = lab.ipam.next_free("management")
+    for _, a in ipairs(lab.ipam.used()) do assert(a ~= free, "in use: " .. a) end
+    assert(lab.ipam.contains(lab.vlan("management").subnet, free))
+    print(free)]] }
+  assert_eq(free.status, 0, free.stderr)
+end)
+
+test("lab.ipam.next_free(cidr, used, gateway): the prefix form is unchanged", function()
+  assert_eq((ipam_eval(CROWDED, 'lab.ipam.next_free("172.16.8.0/24", {})')), "172.16.8.1")
+  assert_eq((ipam_eval(CROWDED, 'lab.ipam.next_free("172.16.8.0/24", { "172.16.8.2" }, "172.16.8.1")')), "172.16.8.3")
+  assert_eq((ipam_eval(CROWDED, 'lab.ipam.next_free("10.0.0.0/30", { "10.0.0.2" }, "10.0.0.1")')), "nil")
+  -- a prefix no VLAN has, alone: the whole prefix is free
+  assert_eq((ipam_eval(CROWDED, 'lab.ipam.next_free("10.9.0.0/29")')), "10.9.0.1")
+end)
+
+test("lab.ipam.next_free: an unknown VLAN names the argument, the caller's line and a did-you-mean", function()
+  local _, err, status = ipam_eval(CROWDED, 'lab.ipam.next_free("hme")')
+  assert_eq(status, 1)
+  contains(err, [[(command line):1: bad argument #1 to 'lab.ipam.next_free' (no VLAN "hme"]], "name")
+  contains(err, 'did you mean "home"?', "name")
+  _, err = ipam_eval(CROWDED, "lab.ipam.next_free(9)")
+  contains(err, "no VLAN 9: an id, a name or a subnet of the inventory; VLANs: 8", "id")
+  _, err = ipam_eval(CROWDED, 'lab.ipam.next_free("172.16.8.5/24", {})')
+  contains(err, "bad argument #1 to 'lab.ipam.next_free'", "prefix form")
+end)

@@ -324,10 +324,20 @@ function lab.ipam.ptr(address) end
 ---@return string[]
 function lab.ipam.reverse_zones(cidr) end
 
----The first free host address of a prefix, skipping the used addresses and
----the gateway; nil when the prefix is full.
----@param cidr string
+---The first free host address; nil when none is left.
+---`lab.ipam.next_free(vlan)`: of an inventory VLAN (its id, name, subnet or
+---lab.vlan record), skipping every address the inventory uses
+---(lab.ipam.used()); an unknown VLAN is an error with did-you-mean.
+---`lab.ipam.next_free(cidr, used, gateway)`: of any prefix, skipping the
+---`used` addresses and the gateway.
+---@param cidr string|integer|lab.Vlan a prefix, or a VLAN of the inventory
 ---@param used string[]?
 ---@param gateway string?
 ---@return string? address
 function lab.ipam.next_free(cidr, used, gateway) end
+
+---The addresses the inventory gives out: nodes', guests', every VLAN's
+---gateway, and service endpoints and probe targets written as addresses.
+---(The inventory models no DHCP range or reservation.)
+---@return string[]
+function lab.ipam.used() end
