@@ -118,15 +118,53 @@ enum ScriptList {
             printOut("[" + items.joined(separator: ",") + "]\n")
             return 0
         }
-        var out = "scripts on the path (labsh -m NAME to run one, labsh -m NAME --help for its usage):\n"
+        let columns = terminalColumns()
+        let heading = "scripts on the path (labsh -m NAME runs one; labsh -m NAME --help: usage)"
+        var out = wrap(heading, width: columns).joined(separator: "\n") + "\n"
         let width = min(24, list.map { $0.name.count }.max() ?? 0)
         for e in list {
             let name = e.name + String(repeating: " ", count: max(0, width - e.name.count))
             let origin = e.origin + String(repeating: " ", count: max(0, 10 - e.origin.count))
-            out += "  \(name)  \(origin)  \(e.description)\(e.file.map { " (\($0))" } ?? "")\n"
+            let lead = "  \(name)  \(origin)  "
+            let text = e.description + (e.file.map { " (\($0))" } ?? "")
+            // the description column wraps under itself to fit the terminal
+            let lines = wrap(text, width: max(20, columns - lead.count))
+            out += lead + lines[0] + "\n"
+            let indent = String(repeating: " ", count: lead.count)
+            for line in lines.dropFirst() { out += indent + line + "\n" }
         }
         printOut(out)
         return 0
+    }
+
+    /// The width to fit: stdout's terminal, else $COLUMNS, else 80.
+    static func terminalColumns() -> Int {
+        var size = winsize()
+        if ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
+        if let text = getenv("COLUMNS").map({ String(cString: $0) }), let n = Int(text), n > 0 { return n }
+        return 80
+    }
+
+    /// `text` in lines of at most `width` characters, broken at spaces; a
+    /// word longer than a line (a path) is broken where the line ends.
+    static func wrap(_ text: String, width: Int) -> [String] {
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ").map(String.init) {
+            var word = word
+            if !line.isEmpty && line.count + 1 + word.count <= width {
+                line += " " + word
+                continue
+            }
+            if !line.isEmpty { lines.append(line) }
+            while word.count > width {
+                lines.append(String(word.prefix(width)))
+                word = String(word.dropFirst(width))
+            }
+            line = word
+        }
+        lines.append(line)
+        return lines
     }
 
     static func quote(_ s: String) -> String {

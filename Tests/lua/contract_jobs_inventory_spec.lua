@@ -399,3 +399,24 @@ test("lab.ipam.next_free: an unknown VLAN names the argument, the caller's line 
   _, err = ipam_eval(CROWDED, 'lab.ipam.next_free("172.16.8.5/24", {})')
   contains(err, "bad argument #1 to 'lab.ipam.next_free'", "prefix form")
 end)
+
+-- ---- labsh -m: the list of scripts fits the terminal ---------------------------------
+
+test("labsh -m fits COLUMNS (80, 60) when stdout is no terminal; long descriptions and paths wrap", function()
+  local dir = tmp .. "/scripts-of-my-own-with-a-long-directory-name-that-goes-on-and-on"
+  host.make_directories(dir)
+  write_file(dir .. "/mine.lua", "-- mine: a script of my own with a rather long description that goes on and on"
+    .. " past any reasonable width, for people.\nprint(1)\n")
+  for _, width in ipairs { 80, 60 } do
+    local r = labsh_run({ "-m" }, { COLUMNS = tostring(width), LABSH_PATH = dir })
+    assert_eq(r.status, 0, r.stderr)
+    for line in r.stdout:gmatch("[^\n]+") do
+      assert(utf8.len(line) <= width, ("%d characters at COLUMNS=%d: %s"):format(utf8.len(line), width, line))
+    end
+    contains(r.stdout, "  mine ", "the script of my own")
+    contains(r.stdout:gsub("\n%s+", ""), "mine.lua", "its path, wrapped")
+    contains(r.stdout, "  report ", "an embedded script")
+  end
+  local unknown = labsh_run({ "-m" }, { COLUMNS = false })
+  for line in unknown.stdout:gmatch("[^\n]+") do assert(utf8.len(line) <= 80, "80 when unknown: " .. line) end
+end)

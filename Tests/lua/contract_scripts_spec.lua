@@ -325,7 +325,7 @@ test("labsh -m lists every script with its description and origin, exit 0", func
   local dir = tmp .. "/mine"
   host.make_directories(dir)
   write_file(dir .. "/my-check.lua", "-- my-check: the disk of the NAS, as a check.\n--\n-- More here.\nprint(1)\n")
-  local r = run({ "-m" }, { LABSH_PATH = dir })
+  local r = run({ "-m" }, { LABSH_PATH = dir, COLUMNS = "200" })  -- wide: each script on one line
   assert_eq(r.status, 0, r.stderr)
   for _, name in ipairs(shipped()) do
     assert(r.stdout:find("\n  " .. name:gsub("%-", "%%-") .. " +embedded +%S"), name .. " missing:\n" .. r.stdout)
