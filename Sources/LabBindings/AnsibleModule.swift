@@ -66,7 +66,7 @@ enum AnsibleModule {
         // to_inventory(path [, base]) -> an inventory table for lab.inventory's validation
         state.setFunction("to_inventory") { call in
             let path = try call.string(1)
-            let ansible = try parse(try readFile(path), file: path)
+            let ansible = try AnsibleReaders.read(path, reader: nil).0
             let base: InventoryValue
             if call.isNoneOrNil(2) {
                 base = AnsibleInventory.baseSections(of: try currentInventory(call))
@@ -127,8 +127,9 @@ enum AnsibleModule {
         return try? IPAddress(parsing: String(cString: buffer))
     }
 
+    /// Text in either format (the built-in reader; no group_vars/ for text).
     static func parse(_ text: String, file: String) throws -> AnsibleInventory {
-        do { return try AnsibleInventory.parse(text) } catch let e as AnsibleError { throw raise(e, file: file) }
+        do { return try AnsibleInventory.parse(text, format: nil) } catch let e as AnsibleError { throw raise(e, file: file) }
     }
 
     static func raise(_ e: AnsibleError, file: String) -> LuaRaise {

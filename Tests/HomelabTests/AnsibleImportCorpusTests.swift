@@ -58,6 +58,10 @@ import Testing
         #expect(try AnsibleInventory.parse("[web]\nweb1\n", format: nil).host("web1")!.groups == ["web"])
         #expect(try AnsibleInventory.parse("web1\nweb2\n", format: nil).hosts.count == 2)
         #expect(try AnsibleInventory.parse("web:\n  hosts:\n    web1:\n", format: nil).host("web1")!.groups == ["web"])
+        // A YAML error stays a YAML error when the text is YAML.
+        #expect(throws: AnsibleError(line: 1, message: "nested flow collections are not supported; use block style")) {
+            try AnsibleInventory.parse("all: {hosts: [x]}\n", format: nil)
+        }
     }
 
     @Test func yamlAnchorsMergeKeysAndVault() throws {

@@ -94,7 +94,8 @@ function lab.ansible.load(path, opts) end
 ---@return string yaml
 function lab.ansible.overlay(model) end
 
----lab.ansible.import for text instead of a file; `name` goes in error messages.
+---lab.ansible.import for text (INI or YAML, told by content) instead of a
+---file, always with the built-in reader; `name` goes in error messages.
 ---@param text string
 ---@param name string?
 ---@return table inventory

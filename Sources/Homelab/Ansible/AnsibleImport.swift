@@ -228,13 +228,13 @@ struct AnsibleBuilder {
         try read(root)
     }
 
-    /// A first significant line of `name:` reads as YAML, `[group]` or
-    /// `host var=value` as INI.
+    /// A first significant line of `name:` or `name: value` reads as YAML,
+    /// `[group]`, `host` or `host var=value` as INI.
     static func looksLikeYAML(_ text: String) -> Bool {
         for raw in text.split(separator: "\n") {
             let line = raw.trimmingSpaces
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") || line == "---" { continue }
-            return !line.hasPrefix("[") && line.hasSuffix(":")
+            return !line.hasPrefix("[") && !line.contains("=") && (line.hasSuffix(":") || line.contains(": "))
         }
         return false
     }
