@@ -35,16 +35,16 @@ local cli = require "labsh.cli"
 
 local PARAMS = {
   name = "inventory",
-  summary = "start an inventory of your own (init), check one (check), show it as ansible-inventory does (list, graph, host)",
+  summary = "init and check an inventory; list, graph, host as ansible-inventory does",
   formats = { "text", "json" },
   commands = {
     { "init", "write the built-in homelab to $XDG_CONFIG_HOME/labsh/inventory.lua (never over a file)" },
     { "check", "load FILE (default: the inventory labsh uses) and report it",
       args = { { "FILE", "an inventory file", key = "file" } } },
-    { "list", "every group and host variable, as ansible-inventory --list (JSON always)" },
-    { "graph", "the tree of groups (kinds, roles, zone_ZONE > vlan_ID) and hosts, as ansible-inventory --graph",
+    { "list", "groups and _meta.hostvars as --list (JSON always)" },
+    { "graph", "groups (kinds, roles, zone_ZONE > vlan_ID) and hosts as a tree",
       args = { { "GROUP", "the group to start from (default: all)", key = "group" } } },
-    { "host", "a host's variables, as ansible-inventory --host NAME",
+    { "host", "a host's variables (JSON with --format json)",
       args = { { "NAME", "a node or guest", key = "name", required = true } } },
   },
   exit = "0 done, 1 refused or invalid, 2 usage",
