@@ -27,7 +27,7 @@ local function labsh_run(args, env, cwd)
 end
 
 -- One machine on one network (as Tests/inventories/single.lua).
-SMALL_INVENTORY = [[
+local SMALL_INVENTORY = [[
 return {
   site = { name = "den", domain = "den.home.arpa", timezone = "UTC" },
   nodes = {
@@ -420,3 +420,5 @@ test("labsh -m fits COLUMNS (80, 60) when stdout is no terminal; long descriptio
   local unknown = labsh_run({ "-m" }, { COLUMNS = false })
   for line in unknown.stdout:gmatch("[^\n]+") do assert(utf8.len(line) <= 80, "80 when unknown: " .. line) end
 end)
+
+test("(cleanup)", function() assert(host.remove_tree(tmp)) end)
