@@ -133,6 +133,21 @@ import Testing
         #expect(field(1, "kind") == .string("sbc"), "the host's labsh_kind before the overlay")
     }
 
+    @Test func vlanGroupsGiveVLANs() throws {
+        let inv = try Self.ini("""
+            [vlan_20]
+            sw ansible_host=10.0.0.2 labsh_kind=switch
+            web1 ansible_host=10.0.1.5 labsh_kind=lxc labsh_node=sw labsh_vcpu=1 labsh_ram=1GiB labsh_disk=4GiB
+            [vlan30]
+            sw
+            """)
+        let result = try inv.labshInventory(AnsibleImportOptions())
+        guard case .map(let top) = result.inventory, case .list(let nodes)? = top["nodes"], case .list(let guests)? = top["guests"],
+              case .map(let sw)? = nodes.first, case .map(let web)? = guests.first else { Issue.record("no hosts"); return }
+        #expect(sw["vlans"] == .list([.integer(30), .integer(20)]) || sw["vlans"] == .list([.integer(20), .integer(30)]))
+        #expect(web["vlan"] == .integer(20))
+    }
+
     @Test func importTakesItsOwnVLANsAndMapsSSH() throws {
         let inv = try Self.ini("""
             [nas]

@@ -28,7 +28,9 @@
 ---`gen ansible` writes (kind, vlan, vlans, ram_bytes, vcpu, disk_bytes,
 ---storage_bytes, cpu_model/cores/threads, gpus, host_tags, role, cluster...);
 ---for the kind, a group name with a kind in it (`proxmox`, `pve` →
----hypervisor, `nas`, `servers`, `switches`...). A host with kind vm or lxc,
+---hypervisor, `nas`, `servers`, `switches`...); for VLANs, groups named
+---`vlan_<id>` or `vlan<id>`, then the overlay's VLAN whose subnet holds the
+---address. A host with kind vm or lxc,
 ---or a node, is a guest. The address is labsh_address, else `ansible_host` or
 ---the host's name when it is an IP; a name is kept as the ssh host and is
 ---resolved only with `resolve_names: true` in the overlay.

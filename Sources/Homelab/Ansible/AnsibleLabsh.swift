@@ -323,6 +323,12 @@ private struct HostFields {
         if let kind { m["kind"] = .string(kind) }
         if let address { m["address"] = .string(address.description) }
         let vlanOfAddress = address.flatMap { a in subnets.first { $0.net.contains(a) }?.id }
+        // Groups named vlan_<id> or vlan<id> (as gen ansible writes them).
+        let vlansOfGroups = host.groups.compactMap { g -> Int64? in
+            let lower = g.lowercased()
+            guard lower.hasPrefix("vlan") else { return nil }
+            return Int64(lower.dropFirst(4).drop { $0 == "_" || $0 == "-" })
+        }
 
         if kind == "vm" || kind == "lxc" {
             if let node = text("node", plain: ["node"]) { m["node"] = .string(node) } else {
@@ -337,7 +343,7 @@ private struct HostFields {
             if let disk = size("disk", plain: ["disk_bytes", "disk"]) { m["disk"] = .string(disk) } else {
                 missing("guests with no disk", "labsh_disk: 32GiB")
             }
-            if let vlan = integer("vlan", plain: ["vlan"]) ?? vlanOfAddress { m["vlan"] = .integer(vlan) } else {
+            if let vlan = integer("vlan", plain: ["vlan"]) ?? vlansOfGroups.first ?? vlanOfAddress { m["vlan"] = .integer(vlan) } else {
                 missing("guests with no VLAN (none given, and no VLAN of \(options.overlayName) holds the address)",
                         "labsh_vlan: 20   (the id of a VLAN in \(options.overlayName))")
             }
@@ -357,6 +363,8 @@ private struct HostFields {
             if let gpus = texts("gpus", plain: ["gpus"]) { m["gpus"] = .list(gpus.map { .map(["model": .string($0)]) }) }
             if let vlans = integers("vlans", plain: ["vlans"]) ?? integers("vlan") {
                 m["vlans"] = .list(vlans.map { .integer($0) })
+            } else if !vlansOfGroups.isEmpty {
+                m["vlans"] = .list(vlansOfGroups.map { .integer($0) })
             } else if let v = vlanOfAddress {
                 m["vlans"] = .list([.integer(v)])
             }
