@@ -158,6 +158,9 @@ function inventory.from_ansible(path, base)
     data, warnings, handle = model.validate(lab.ansible.to_inventory(path, base), path)
     extra = {}
   end
+  current = { file = path, data = data, warnings = warnings, model = handle, ansible = extra.ansible }
+  return inventory.summary()
+end
 
 --- The current inventory's model, loading the configured one on first use.
 function inventory.current()
