@@ -104,7 +104,7 @@ import Testing
         let bad = """
             return {
               site = { name = "x", domain = "x.local" },
-              nodes = { { name = "a", kind = "server", address = "10.0.0.300" } },
+              nodes = { { name = "a", kind = "mainframe", address = "10.0.0.300" } },
               vlans = {},
               policy = { default = "deny", rules = {} },
             }
@@ -113,7 +113,7 @@ import Testing
         #expect(r.status == 1)
         #expect(r.stdout == "")
         #expect(r.stderr.contains("bad.lua:2: site: missing required field 'timezone'"), "\(r)")
-        #expect(r.stderr.contains("bad.lua:3: nodes[1].kind: 'server' is not one of hypervisor, workstation, gateway, switch, router"))
+        #expect(r.stderr.contains("bad.lua:3: nodes[1].kind: 'mainframe' is not one of hypervisor, workstation, server, nas, sbc, gateway, switch, router"))
         #expect(r.stderr.contains("bad.lua:3: nodes[1].address: "))
         #expect(!r.stderr.contains("stack traceback"), "an error object prints as its message")
         let missing = try labsh(["--inventory", "nowhere.lua", "-e", "print(#lab.nodes())"])
