@@ -60,7 +60,7 @@ local function fail(message, status)
 end
 
 local function config_file()
-  local dir = assert(lab.sys.paths().config, "HOME is not set")
+  local dir = assert(lab.sys.locations().config, "HOME is not set")
   return dir, dir .. "/inventory.lua"
 end
 

@@ -51,7 +51,7 @@ public enum Lab {
     static let lazyNames: [String] = moduleNames + provided.map(\.key)
 
     /// Installs the `lab` global for a process whose paths are `paths`
-    /// (they become LabPaths.current, what lab.sys.paths() reports).
+    /// (they become LabPaths.current, what lab.sys.locations() reports).
     public static func install(in state: LuaState, paths: LabPaths, options: LabOptions) throws {
         LabPaths.current = paths
         try install(in: state, path: paths.scriptPath, options: options)

@@ -2,7 +2,7 @@ import Glibc
 
 /// Where labsh keeps and finds things, computed once at start-up from the
 /// environment: every other place (the REPL's history, labsh.state,
-/// lab.inventory, lab.job, `lab.sys.paths()`) takes its answer from here.
+/// lab.inventory, lab.job, `lab.sys.locations()`) takes its answer from here.
 ///
 /// `-E` (lua's "ignore environment variables") ignores labsh's own
 /// variables as it ignores LUA_PATH and LUA_INIT: LABSH_PATH,

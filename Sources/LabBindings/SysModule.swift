@@ -24,9 +24,9 @@ enum SysModule {
             guard ioctl(fd, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return call.push(LuaValue.nil) }
             return call.push(Int64(size.ws_col))
         }
-        // paths() -> {config =, state =, data =, inventory =, script_path = {overrides =, system =},
+        // locations() -> {config =, state =, data =, inventory =, script_path = {overrides =, system =},
         //             ignore_environment =}: LabPaths, a fresh table each call
-        state.setFunction("paths") { call in
+        state.setFunction("locations") { call in
             let paths = LabPaths.current
             let w = TableWriter(L: call.L)
             w.record {

@@ -91,11 +91,11 @@ end)
 -- ---- 6. Paths are computed once, in Swift; -E ignores labsh's variables --
 
 local PATHS_SCRIPT = [[
-local p = lab.sys.paths()
+local p = lab.sys.locations()
 print(p.config, p.state, p.data, p.inventory, p.ignore_environment)
 print(require("labsh.state").dir(), lab.inventory.path(), lab.job.directories()[1])]]
 
-test("lab.sys.paths, labsh.state, lab.inventory and lab.job agree on the environment's paths", function()
+test("lab.sys.locations, labsh.state, lab.inventory and lab.job agree on the environment's paths", function()
   local home, elsewhere = private_dir(), private_dir()
   write_file(elsewhere .. "/inventory.lua", "return {}")
   local code, out, err = run({ "-e", PATHS_SCRIPT }, {

@@ -19,7 +19,7 @@ end
 
 --- The inventory file labsh uses, or nil for the built-in homelab.
 function inventory.path()
-  local paths = lab.sys.paths()
+  local paths = lab.sys.locations()
   local chosen = lab.options.inventory or paths.inventory
   if chosen and chosen ~= "" then return chosen end
   local config = paths.config and paths.config .. "/inventory.lua"

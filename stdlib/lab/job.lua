@@ -211,7 +211,7 @@ end
 
 -- The directories searched for jobs/*.lua, as the script path orders them.
 function job.directories()
-  local path, dirs = lab.sys.paths().script_path, {}
+  local path, dirs = lab.sys.locations().script_path, {}
   for _, list in ipairs { path.overrides, path.system } do
     for _, dir in ipairs(list) do dirs[#dirs + 1] = dir:gsub("/+$", "") .. "/jobs" end
   end
@@ -332,7 +332,7 @@ end
 -- The labsh command line that runs one attempt.
 function job.argv(j)
   local argv = { labsh_path() or "labsh" }
-  if lab.sys.paths().ignore_environment then argv[#argv + 1] = "-E" end  -- the same paths as this run
+  if lab.sys.locations().ignore_environment then argv[#argv + 1] = "-E" end  -- the same paths as this run
   if lab.options.inventory then
     argv[#argv + 1], argv[#argv + 2] = "--inventory", lab.options.inventory
   end
@@ -362,7 +362,7 @@ local function script_identity(j)
   if type(j.run) == "function" then return j.origin, digest(j.origin) end
   local run = type(j.run) == "table" and j.run[1] or j.run
   if run:find("/", 1, true) then return run, digest(run) end
-  for _, dir in ipairs(lab.sys.paths().script_path.overrides) do
+  for _, dir in ipairs(lab.sys.locations().script_path.overrides) do
     local path = dir .. "/" .. run .. ".lua"
     local sha = digest(path)
     if sha then return path, sha end
@@ -698,7 +698,7 @@ end
 --- labsh has it, with absolute paths; {{name, value}, ...} in that order.
 --- Under -E none: the exported command carries -E instead.
 function job.environment()
-  local paths = lab.sys.paths()
+  local paths = lab.sys.locations()
   if paths.ignore_environment then return {} end
   local env = {}
   local function set(name, value)
@@ -720,7 +720,7 @@ end
 -- The labsh command of an exported run, before `-m jobs ...`: -E when this
 -- labsh ignores the environment, so the run finds the same paths.
 local function export_flags()
-  return lab.sys.paths().ignore_environment and " -E" or ""
+  return lab.sys.locations().ignore_environment and " -E" or ""
 end
 
 -- The crontab form: NAME=value words before the command, for /bin/sh.

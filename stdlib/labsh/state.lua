@@ -9,12 +9,12 @@ local host = require "labsh.host"
 
 local state = {}
 
---- The state directory, lab.sys.paths().state ($LABSH_STATE_DIR, else
+--- The state directory, lab.sys.locations().state ($LABSH_STATE_DIR, else
 --- $XDG_STATE_HOME/labsh, else ~/.local/state/labsh; under -E the last);
 --- made 0700 where missing. Raises an error naming the directory and the fix
 --- when it is not the user's or others may write to it.
 function state.dir()
-  local dir = lab.sys.paths().state
+  local dir = lab.sys.locations().state
   if not dir then host.fail("state", "no state directory: set LABSH_STATE_DIR or HOME") end
   host.state_directory(dir)
   return dir

@@ -66,7 +66,7 @@ function lab.sys.columns(fd) end
 ---and `system` (after them). Under `labsh -E` labsh's variables are ignored
 ---and only HOME is read; ignore_environment says so.
 ---@return {config: string?, state: string?, data: string?, inventory: string?, script_path: {overrides: string[], system: string[]}, ignore_environment: boolean}
-function lab.sys.paths() end
+function lab.sys.locations() end
 
 ---The inventory labsh works on: --inventory FILE, else $LABSH_INVENTORY, else
 ---$XDG_CONFIG_HOME/labsh/inventory.lua, else the plan's homelab built in.
