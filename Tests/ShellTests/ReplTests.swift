@@ -10,7 +10,9 @@ import Testing
         init(env: [String: String]) throws {
             dir = try fixtureDirectory([:])
             func quoted(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
-            var assignments = ["HOME=\(dir.path)", "XDG_STATE_HOME=\(dir.path)/state", "TERM=xterm"]
+            // LABSH_STATE_DIR overrides XDG_STATE_HOME (and the test servers set one)
+            var assignments = ["HOME=\(dir.path)", "XDG_STATE_HOME=\(dir.path)/state",
+                               "LABSH_STATE_DIR=\(dir.path)/state/labsh", "TERM=xterm"]
             for (k, v) in env { assignments.append(k + "=" + quoted(v)) }
             try tmux(["new-session", "-d", "-x", "100", "-y", "40",
                       "env " + assignments.joined(separator: " ") + " " + labshBinary])
