@@ -161,14 +161,14 @@ public enum AnsibleExport {
 }
 
 extension AnsibleExport {
-    /// What Ansible has no place for (site, VLANs, policy, ssh defaults), as
+    /// What Ansible has no place for (site, VLANs, policy, targets, HA groups), as
     /// the `labsh.yml` overlay an import reads beside the inventory: with it,
     /// `gen ansible` → import → `gen ansible` gives the same text.
     public static func overlay(_ inventory: Inventory) -> String {
         guard case .map(var sections) = AnsibleInventory.baseSections(of: inventory) else { return "" }
         var out = "# labsh overlay of site '\(YAML.comment(inventory.site.name))', written by labsh: what Ansible\n"
         out += "# inventories have no place for. Read with the inventory beside it.\n"
-        for key in ["site", "vlans", "policy"] {
+        for key in ["site", "vlans", "policy", "targets", "ha_groups"] {
             guard let value = sections[key] else { continue }
             out += block(key, value, indent: "")
         }

@@ -450,6 +450,7 @@ extension AnsibleInventory {
                                                "subnet": .string(v.subnet.description), "gateway": .string(v.gateway.description),
                                                "zone": .string(v.zone), "trust": .string(v.trust)]
             if let p = v.purpose { m["purpose"] = .string(p) }
+            if v.isPublic { m["public"] = .boolean(true) }
             return .map(m)
         }
         let rules = inventory.policy.rules.map { r -> InventoryValue in
@@ -462,8 +463,34 @@ extension AnsibleInventory {
             if let note = r.note { m["note"] = .string(note) }
             return .map(m)
         }
-        return .map(["site": .map(site), "vlans": .list(vlans),
-                     "policy": .map(["default": .string(inventory.policyDefault.rawValue), "rules": .list(rules)])])
+        var policy: InventoryFields = ["default": .string(inventory.policyDefault.rawValue), "rules": .list(rules)]
+        if !inventory.boundaries.isEmpty {
+            policy["boundaries"] = .list(inventory.boundaries.map { b in
+                var m: InventoryFields = ["from": .string(b.from), "to": .string(b.to), "expect": .string(b.expect.rawValue)]
+                if let why = b.why { m["why"] = .string(why) }
+                return .map(m)
+            })
+        }
+        var sections: InventoryFields = ["site": .map(site), "vlans": .list(vlans), "policy": .map(policy)]
+        // What playbooks and the simulation act on: kept through gen ansible and back.
+        if !inventory.targets.isEmpty {
+            sections["targets"] = .map(InventoryFields(inventory.targets.mapValues { t -> InventoryValue in
+                var m = InventoryFields()
+                for (key, values) in [("role", t.roles), ("kind", t.kinds), ("tag", t.tags)] where !values.isEmpty {
+                    m[key] = .list(values.map { .string($0) })
+                }
+                return .map(m)
+            }))
+        }
+        if !inventory.haGroups.isEmpty {
+            sections["ha_groups"] = .list(inventory.haGroups.map { g -> InventoryValue in
+                let members = g.nodes.map { m -> InventoryValue in
+                    .map(["node": .string(m.node), "priority": .integer(Int64(m.priority))])
+                }
+                return .map(["name": .string(g.name), "nodes": .list(members)])
+            })
+        }
+        return .map(sections)
     }
 
     /// Group-name words that tell a node's kind.

@@ -54,7 +54,8 @@ public struct AnsibleImportResult: Sendable {
 }
 
 extension AnsibleInventory {
-    public static let overlayKeys = ["site", "vlans", "policy", "ssh", "hosts", "groups", "resolve_names"]
+    public static let overlayKeys = ["site", "vlans", "policy", "targets", "ha_groups", "ssh", "hosts", "groups",
+                                     "resolve_names"]
 
     public func labshInventory(_ options: AnsibleImportOptions) throws -> AnsibleImportResult {
         var overlay: [String: YAMLValue] = [:]
