@@ -69,27 +69,36 @@ enum ModelModule {
         init(_ inventory: Inventory) { self.inventory = inventory }
     }
 
+    /// Argument `i` as a place: an integer is a VLAN id, a string a name.
+    private static func place(_ call: LuaCall, _ i: Int32) throws -> PolicyPlace {
+        switch call.type(i) {
+        case LUA_TNUMBER: return .vlan(Int(try call.integer(i)))
+        case LUA_TSTRING: return .name(try call.string(i))
+        default: throw call.typeError(i, "zone, VLAN, node or guest")
+        }
+    }
+
     static func registerHandle(_ state: LuaState) {
         state.register(InventoryHandle.self) { t in
-            // decide(from_zone, to_zone [, port [, proto]]) -> allowed, reason, rule number
+            // decide(from, to [, port [, proto]]) -> allowed, reason, rule number.
+            // from and to are places (zone, VLAN id or name, node, guest, "internet").
             t.method("decide") { h, call in
-                let from = try call.string(2), to = try call.string(3)
+                let from = try place(call, 2), to = try place(call, 3)
                 let port = try call.optInteger(4).map { Int($0) }
                 var proto = Policy.Proto.any
                 if let p = try call.optString(5) {
                     do { proto = try Policy.Proto(parsing: p) } catch { throw LuaRaise.argument(5, "\(error)") }
                 }
+                let inventory = h.inventory
                 let d: Policy.Decision
-                do { d = try h.inventory.policy.decide(from: from, to: to, port: port, proto: proto) }
-                catch { throw LuaRaise.message("\(error)") }
-                var allowed = d.allowed
-                var reason = d.reason
-                if d.ruleNumber == nil && h.inventory.policyDefault == .allow && !allowed {
-                    allowed = true
-                    reason = "default allow"
+                do { d = try inventory.decide(from: from, to: to, port: port, proto: proto) } catch {
+                    // an unknown place is the caller's argument; a bad port is not one place's
+                    if (try? inventory.zone(of: from)) == nil { throw LuaRaise.argument(2, "\(error)") }
+                    if (try? inventory.zone(of: to)) == nil { throw LuaRaise.argument(3, "\(error)") }
+                    throw LuaRaise.message("\(error)")
                 }
-                call.push(allowed)
-                call.push(reason)
+                call.push(d.allowed)
+                call.push(d.reason)
                 call.push(d.ruleNumber.map { Int64($0) })
                 return 3
             }

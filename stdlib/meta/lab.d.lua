@@ -249,8 +249,8 @@ function lab.service(name) end
 ---@return table[] rows
 function lab.totals() end
 
----The Swift side of the current inventory: policy decisions (`:decide(from_zone,
----to_zone, port, proto)`, `:matrix()`). lab.net is the friendly way to ask.
+---The Swift side of the current inventory: policy decisions (`:decide(from,
+---to, port, proto)` between places, `:matrix()`). lab.net is the friendly way to ask.
 ---@return userdata model
 function lab.inventory.model() end
 
@@ -264,14 +264,14 @@ function lab.slo(what) end
 ---ids or names, node or guest names, or "internet".
 lab.net = {}
 
----May traffic go from `from` to `to`? The first matching rule decides, else the
----policy's default.
+---May traffic go from `from` to `to`? The first matching rule decides; traffic
+---no rule matches is denied ("default deny"), whatever policy.default says.
 ---@param from string|integer
 ---@param to string|integer
 ---@param port integer?
 ---@param proto string? "tcp", "udp", "icmp" or "any"
 ---@return boolean allowed
----@return string reason the rule that decided, or the default
+---@return string reason the rule that decided, or "default deny"
 function lab.net.allows(from, to, port, proto) end
 
 ---The answer of lab.net.allows as one line, e.g.

@@ -311,10 +311,7 @@ extension OpenWrtConfig {
                 throw HomelabError(.inventory, "no node of kind \"gateway\": nothing to configure OpenWrt for")
             }
             self.gateway = gateway
-            if inventory.policyDefault == .allow {
-                throw HomelabError(.policy, "the policy's default is allow; the OpenWrt generator writes zero-trust "
-                    + "firewalls only (default deny)")
-            }
+            try inventory.checkZeroTrustDefault(for: "OpenWrt generator")
             for port in [options.wan] + options.trunk {
                 try Self.checkDevice(port)
             }
