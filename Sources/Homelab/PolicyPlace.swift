@@ -46,12 +46,11 @@ extension Inventory {
         if case .name(let text) = place, let id = Int(text), vlans.contains(where: { $0.id == id }) {
             return "did you mean \(id)?"
         }
-        var names: [String] = []
-        for name in vlans.map(\.zone) + vlans.map(\.name) + nodes.map(\.name) + guests.map(\.name) + [Policy.internet]
-        where !names.contains(name) { names.append(name) }
+        var seen = Set<String>()  // each name once, in the order of the inventory
+        let zones = vlans.map(\.zone).filter { seen.insert($0).inserted }
+        let names = zones + (vlans.map(\.name) + nodes.map(\.name) + guests.map(\.name) + [Policy.internet])
+            .filter { seen.insert($0).inserted }
         if let meant = Suggestion.closest(to: place.description, in: names) { return "did you mean '\(meant)'?" }
-        var zones: [String] = []
-        for zone in vlans.map(\.zone) where !zones.contains(zone) { zones.append(zone) }
         return "zones: " + zones.joined(separator: ", ")
     }
 
