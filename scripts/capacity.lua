@@ -10,6 +10,7 @@
 -- Used figures come live from Prometheus when the inventory names one.
 
 local cli = require "labsh.cli"
+local model = require "labsh.model"
 
 local PARAMS = {
   name = "capacity",
@@ -79,10 +80,7 @@ end
 local function human(value, unit)
   if value == nil then return "-" end
   if unit == "bytes" then
-    local units = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" }
-    local i = 1
-    while math.abs(value) >= 1024 and i < #units do value = value / 1024; i = i + 1 end
-    return ("%.1f %s"):format(value, units[i])
+    return model.size_text(value)
   elseif unit == "bit/s" then
     local units = { "bit/s", "kbit/s", "Mbit/s", "Gbit/s", "Tbit/s" }
     local i = 1

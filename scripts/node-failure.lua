@@ -6,10 +6,8 @@
 --   labsh -m node-failure pve4              (or --node pve4)
 --   labsh --format json -m node-failure pve4
 --
--- With the failure simulation (lab.sim) the answer covers Proxmox and etcd
--- quorum, HA re-placement and services losing their SLO. Without it, the
--- guests of the node are placed first-fit, largest first, by RAM on the
--- other hypervisors. Exit 0 when the homelab survives the failure, 1 when
+-- The failure simulation (lab.sim) answers: Proxmox and etcd quorum, HA
+-- re-placement and services losing their SLO. Exit 0 when the homelab survives the failure, 1 when
 -- it does not (guests stranded or quorum lost) or on error, 2 usage.
 
 local cli = require "labsh.cli"
@@ -29,43 +27,14 @@ opts.node = opts.node or opts.name
 if not opts.node then cli.usage_error(PARAMS, "which node? give NODE (or --node NODE)") end
 local known, failed = pcall(lab.node, opts.node)
 if not known then cli.usage_error(PARAMS, (tostring(failed):gsub("^%S-:%d+: ", ""))) end
-local GiB = 1 << 30
-
-local result
-if lab.sim and lab.sim.fail then
-  local r = lab.sim.fail(opts.node)
-  result = {
-    node = opts.node, source = "lab.sim", survives = #r.stranded == 0 and not r.why:find("LOST", 1, true),
-    moved = r.moved, stranded = r.stranded, reasons = r.reasons, proxmox = r.proxmox_text, etcd = r.etcd,
-    services_losing_slo = r.slo_lost,
-  }
-  for _, q in ipairs(r.proxmox or {}) do if q.quorate == false then result.survives = false end end
-  if r.kubernetes and r.kubernetes.etcd_quorum == false then result.survives = false end
-else
-  -- First fit, largest guest first, onto the other hypervisors' free RAM.
-  local free, order = {}, {}
-  for _, node in ipairs(lab.nodes { kind = "hypervisor" }) do
-    if node.name ~= failed.name then
-      free[node.name] = node:free()
-      order[#order + 1] = node.name
-    end
-  end
-  local guests = failed:guests()
-  table.sort(guests, function(a, b) return a.ram > b.ram end)
-  local moved, stranded = {}, {}
-  for _, g in ipairs(guests) do
-    table.sort(order, function(a, b) return free[a] > free[b] end)
-    local target = order[1]
-    if target and free[target] >= g.ram then
-      free[target] = free[target] - g.ram
-      moved[#moved + 1] = { guest = g.name, ram = ("%.1f GiB"):format(g.ram / GiB), to = target }
-    else
-      stranded[#stranded + 1] = { guest = g.name, ram = ("%.1f GiB"):format(g.ram / GiB) }
-    end
-  end
-  result = { node = failed.name, source = "first fit by RAM (lab.sim not available)", survives = #stranded == 0,
-             moved = moved, stranded = stranded, reasons = {} }
-end
+local r = lab.sim.fail(opts.node)
+local result = {
+  node = opts.node, source = "lab.sim", survives = #r.stranded == 0 and not r.why:find("LOST", 1, true),
+  moved = r.moved, stranded = r.stranded, reasons = r.reasons, proxmox = r.proxmox_text, etcd = r.etcd,
+  services_losing_slo = r.slo_lost,
+}
+for _, q in ipairs(r.proxmox or {}) do if q.quorate == false then result.survives = false end end
+if r.kubernetes and r.kubernetes.etcd_quorum == false then result.survives = false end
 
 if lab.options.format == "json" then
   print(lab.json.encode(result, { sort_keys = true }))

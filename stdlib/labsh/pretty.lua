@@ -12,6 +12,7 @@
 -- lazy modules or run user code, except a __tostring the value asks for.
 
 local columns = require "labsh.columns"
+local model = require "labsh.model"
 
 local pretty = {}
 
@@ -116,18 +117,13 @@ end
 ----------------------------------------------------------------------------
 -- Human units, where a record type asks for them (labsh.columns formats)
 
--- A byte count as people read it: exact binary or decimal units when the
--- count is a whole number of them ("16 GiB", "512 GB"), else GiB rounded.
+-- A byte count as people read it: exact in binary or decimal units when the
+-- count is a whole number of them ("16 GiB", "512 GB"), else binary units
+-- rounded ("1.5 GiB"). labsh.model writes it (Homelab's ByteSize).
 local function bytes_text(n)
-  if n == 0 then return "0 B" end
-  if math.type(n) == "integer" then
-    for _, unit in ipairs { { 1 << 40, "TiB" }, { 1 << 30, "GiB" }, { 1 << 20, "MiB" },
-                            { 1000000000000, "TB" }, { 1000000000, "GB" }, { 1000000, "MB" } } do
-      if n >= unit[1] and n % unit[1] == 0 then return ("%d %s"):format(n // unit[1], unit[2]) end
-    end
-  end
-  if n < 1 << 20 then return ("%d B"):format(math.floor(n)) end
-  return ("%.1f GiB"):format(n / (1 << 30))
+  local exact = model.size_text(n, "exact")
+  if n < 1024 or not exact:find(" B$") then return exact end
+  return model.size_text(n)
 end
 
 -- Seconds as the two largest units: "45s", "3h 36m", "2d 4h".

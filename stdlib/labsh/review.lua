@@ -10,10 +10,11 @@
 
 local review = {}
 
+local cli = require "labsh.cli"
+local model = require "labsh.model"
 local pretty = require "labsh.pretty"
 
-local GiB = 1 << 30
-local function gib(bytes) return ("%.0f GiB"):format(bytes / GiB) end
+local function size(bytes) return model.size_text(bytes, "iec", 0) end
 local function pct(x) return ("%.0f%%"):format(x) end
 
 -- A section: {title, status = "ok"|"attention"|"not configured"|"error",
@@ -31,7 +32,7 @@ function sections.inventory()
   local s = lab.inventory.summary()
   local rows = {}
   for _, t in ipairs(lab.totals()) do
-    rows[#rows + 1] = { kind = t.kind, nodes = t.nodes, cores = t.cores, ram = gib(t.ram),
+    rows[#rows + 1] = { kind = t.kind, nodes = t.nodes, cores = t.cores, ram = size(t.ram),
                         storage = ("%.1f TB"):format(t.storage / 1e12) }
   end
   return {
@@ -144,8 +145,8 @@ function sections.capacity(opts)
     local share = node.ram > 0 and used / node.ram * 100 or 0
     local state = share > band[2] and "over band" or share < band[1] and "below band" or "in band"
     if share > band[2] then hot = hot + 1 end
-    rows[#rows + 1] = { node = node.name, ram = gib(node.ram), allocated = gib(used),
-                        free = gib(node:free()), used = pct(share), band = state }
+    rows[#rows + 1] = { node = node.name, ram = size(node.ram), allocated = size(used),
+                        free = size(node:free()), used = pct(share), band = state }
   end
   return {
     title = "Capacity",
@@ -427,6 +428,37 @@ function review.print(report, heading)
     if #s.rows > 0 then print(pretty.format(s.rows, { record = "report." .. s.name })) end
     for _, note in ipairs(s.notes) do print("  - " .. note) end
   end
+end
+
+--- Runs a review cycle of plan §12 as a script (weekly-review,
+--- monthly-review) and exits: parses `args` with `cycle.params` (labsh.cli),
+--- builds `cycle.sections`, ticks off `cycle.checklist` ({item, section},
+--- no section for a person's task: "by hand") and prints it all, as JSON
+--- under --format json.
+function review.run_cycle(args, cycle)
+  local opts = cli.parse(args, cycle.params)
+  opts.now, opts.certs = opts.now or os.time(), {}
+  local report = review.build(opts, cycle.sections)
+  local by = {}
+  for _, s in ipairs(report.sections) do by[s.name] = s end
+  report.checklist = {}
+  for _, item in ipairs(cycle.checklist) do
+    report.checklist[#report.checklist + 1] = {
+      item = item[1], section = item[2] or lab.json.null,
+      status = item[2] and by[item[2]].status or "by hand",
+    }
+  end
+  if lab.options.format == "json" then
+    print(lab.json.encode(report, { sort_keys = true }))
+  else
+    print(("Checklist (§12, %s):"):format(cycle.period))
+    for _, c in ipairs(report.checklist) do
+      print(("  [%s] %s%s"):format(c.status, c.item, c.section ~= lab.json.null and (" (see " .. c.section .. ")") or ""))
+    end
+    print()
+    review.print(report, cycle.period:sub(1, 1):upper() .. cycle.period:sub(2) .. " review")
+  end
+  os.exit(review.exit_status(report), true)
 end
 
 return review
