@@ -15,15 +15,7 @@ local review = require "labsh.review"
 
 review.run_cycle({ ... }, {
   period = "monthly",
-  params = {
-    name = "monthly-review",
-    formats = { "text", "json" },
-    summary = "the monthly review (§12): patches, capacity planning, budget, documentation",
-    params = {
-      { "--now", "TIME", "review as of TIME (Unix seconds or RFC 3339)", type = "time" },
-    },
-    exit = review.EXIT_TEXT,
-  },
+  summary = "the monthly review (§12): patches, capacity planning, budget, documentation",
   sections = { "patches", "capacity", "growth", "budget" },
   -- §12 "Monthly": each item and the section that answers it.
   checklist = {

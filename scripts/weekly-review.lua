@@ -15,16 +15,8 @@ local review = require "labsh.review"
 
 review.run_cycle({ ... }, {
   period = "weekly",
-  params = {
-    name = "weekly-review",
-    formats = { "text", "json" },
-    summary = "the weekly review (§12): dashboards, backups, security alerts, capacity trending",
-    params = {
-      { "--backups", "SOURCE", "backup runs or restic snapshots as JSON (see lab.backup.check)" },
-      { "--now", "TIME", "review as of TIME (Unix seconds or RFC 3339)", type = "time" },
-    },
-    exit = review.EXIT_TEXT,
-  },
+  summary = "the weekly review (§12): dashboards, backups, security alerts, capacity trending",
+  params = { { "--backups", "SOURCE", "backup runs or restic snapshots as JSON (see lab.backup.check)" } },
   sections = { "alerts", "backups", "capacity", "jobs" },
   -- §12 "Weekly": each item and the section that answers it.
   checklist = {

@@ -15,7 +15,6 @@
 local gate = require "labsh.gate"
 local secret = require "labsh.secret"
 local host = require "labsh.host"
-local model = require "labsh.model"
 local progress = require "labsh.progress"
 
 local restic = {}
@@ -182,7 +181,7 @@ function Repository:backup(paths, opts)
     if not ok then return end
     if message.message_type == "status" and bar then
       bar:update(message.percent_done or 0, ("%d files, %s"):format(message.files_done or 0,
-        model.size_text(message.bytes_done or 0)))
+        require("labsh.model").size_text(message.bytes_done or 0)))
     elseif message.message_type == "summary" then
       summary = message
     elseif message.message_type == "error" then

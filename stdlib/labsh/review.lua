@@ -431,12 +431,16 @@ function review.print(report, heading)
 end
 
 --- Runs a review cycle of plan §12 as a script (weekly-review,
---- monthly-review) and exits: parses `args` with `cycle.params` (labsh.cli),
---- builds `cycle.sections`, ticks off `cycle.checklist` ({item, section},
---- no section for a person's task: "by hand") and prints it all, as JSON
+--- monthly-review) and exits: parses `args` as the script PERIOD-review
+--- (`cycle.summary`, its `cycle.params` and --now), builds
+--- `cycle.sections`, ticks off `cycle.checklist` ({item, section}, no
+--- section for a person's task: "by hand") and prints it all, as JSON
 --- under --format json.
 function review.run_cycle(args, cycle)
-  local opts = cli.parse(args, cycle.params)
+  local params = { table.unpack(cycle.params or {}) }
+  params[#params + 1] = { "--now", "TIME", "review as of TIME (Unix seconds or RFC 3339)", type = "time" }
+  local opts = cli.parse(args, { name = cycle.period .. "-review", summary = cycle.summary, params = params,
+                                 formats = { "text", "json" }, exit = review.EXIT_TEXT })
   opts.now, opts.certs = opts.now or os.time(), {}
   local report = review.build(opts, cycle.sections)
   local by = {}
