@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "Connectors", dependencies: ["CCurlShim", "CSQLiteShim"]),
         .target(name: "LabBindings", dependencies: ["LuaHost", "Homelab", "Connectors", "CLua", "CLuaShim"],
                 plugins: ["EmbedFiles"]),
-        .target(name: "Shell", dependencies: ["LuaHost", "LabBindings", "CLineEdit", "CLuaShim"]),
+        .target(name: "Shell", dependencies: ["LuaHost", "LabBindings", "Connectors", "CLineEdit", "CLuaShim"]),
         .executableTarget(name: "labsh", dependencies: ["Shell"]),
 
         // Build-time embedding of stdlib/ and scripts/ into the binary.

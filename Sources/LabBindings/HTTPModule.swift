@@ -214,18 +214,7 @@ enum HTTPModule {
     }
 
     static func announceNotSent(_ call: LuaCall, _ request: HTTPRequest) throws {
-        let state = call.state
-        state.pushGlobal("require")
-        lua_xmove(state.L, call.L, 1)
-        let module = try state.callRef(on: call.L, LuaRef(state: state, L: call.L), ["labsh.dryrun"])
-        module.push(call.L)
-        guard lua_type(call.L, -1) == LUA_TTABLE, lua_rawgetfield(call.L, -1, "http") == LUA_TFUNCTION else {
-            lh_pop(call.L, 2)
-            throw LuaRaise.message("labsh.dryrun has no function 'http'")
-        }
-        let announce = LuaRef(state: state, L: call.L)
-        lh_pop(call.L, 1)
-        _ = try call.call(announce, [request.method, request.fullURL])
+        try ProcessModule.announceDryRun(call, "http", [request.method, request.fullURL])
     }
 
     /// What a request a dry run did not send returns: not a response (no

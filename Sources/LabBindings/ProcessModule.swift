@@ -197,18 +197,24 @@ enum ProcessModule {
     /// A program a dry run does not start: labsh.dryrun says so on stderr
     /// ("dry run: would run: ARGV") and records it in the audit log.
     static func announceNotRun(_ call: LuaCall, _ argv: [String]) throws {
+        try announceDryRun(call, "process", [LuaTable(array: argv.map { .str($0) })])
+    }
+
+    /// Calls labsh.dryrun's `function` with `args`: what a dry run leaves
+    /// undone is said and recorded in one place (stdlib/labsh/dryrun.lua).
+    static func announceDryRun(_ call: LuaCall, _ function: String, _ args: [LuaPushable]) throws {
         let state = call.state
         state.pushGlobal("require")
         lua_xmove(state.L, call.L, 1)
         let module = try state.callRef(on: call.L, LuaRef(state: state, L: call.L), ["labsh.dryrun"])
         module.push(call.L)
-        guard lua_type(call.L, -1) == LUA_TTABLE, lua_rawgetfield(call.L, -1, "process") == LUA_TFUNCTION else {
+        guard lua_type(call.L, -1) == LUA_TTABLE, lua_rawgetfield(call.L, -1, function) == LUA_TFUNCTION else {
             lh_pop(call.L, 2)
-            throw LuaRaise.message("labsh.dryrun has no function 'process'")
+            throw LuaRaise.message("labsh.dryrun has no function '\(function)'")
         }
         let announce = LuaRef(state: state, L: call.L)
         lh_pop(call.L, 1)
-        try call.call(announce, [LuaTable(array: argv.map { .str($0) })])
+        _ = try call.call(announce, args)
     }
 
     /// What run returns for a program a dry run did not start: not a

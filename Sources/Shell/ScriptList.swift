@@ -1,3 +1,4 @@
+import Connectors
 import Glibc
 import LabBindings
 
@@ -111,11 +112,19 @@ enum ScriptList {
     static func print(_ path: ScriptPath, json: Bool) -> Int32 {
         let list = entries(path)
         if json {
-            let items = list.map { e in
-                "{\"name\":\(quote(e.name)),\"origin\":\(quote(e.origin)),\"file\":\(e.file.map(quote) ?? "null"),"
-                    + "\"description\":\(quote(e.description))}"
+            var w = JSONWriter()
+            w.beginArray()
+            for e in list {
+                w.beginObject()
+                for (key, value) in [("name", e.name), ("origin", e.origin), ("file", e.file), ("description", e.description)] {
+                    var key = key
+                    try? key.withUTF8 { try w.key(UnsafeRawBufferPointer($0)) }
+                    if let value { try? w.string(value) } else { w.null() }
+                }
+                w.endObject()
             }
-            printOut("[" + items.joined(separator: ",") + "]\n")
+            w.endArray()
+            printOut(String(decoding: w.bytes, as: UTF8.self) + "\n")
             return 0
         }
         let columns = terminalColumns()
@@ -165,26 +174,6 @@ enum ScriptList {
         }
         lines.append(line)
         return lines
-    }
-
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let hex = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
     }
 }
 
