@@ -165,7 +165,7 @@ extension AnsibleExport {
     /// the `labsh.yml` overlay an import reads beside the inventory: with it,
     /// `gen ansible` → import → `gen ansible` gives the same text.
     public static func overlay(_ inventory: Inventory) -> String {
-        guard case .map(var sections) = AnsibleInventory.baseSections(of: inventory) else { return "" }
+        guard case .map(let sections) = AnsibleInventory.baseSections(of: inventory) else { return "" }
         var out = "# labsh overlay of site '\(YAML.comment(inventory.site.name))', written by labsh: what Ansible\n"
         out += "# inventories have no place for. Read with the inventory beside it.\n"
         for key in ["site", "vlans", "policy", "targets", "ha_groups"] {
