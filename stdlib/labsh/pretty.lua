@@ -156,11 +156,23 @@ local function human(format, value)
   return nil
 end
 
--- The formats of a record: its type's (the metatable's __formats), else
--- those of the type opts.record names.
+-- A record type's declared columns and formats: in its metatable, or by
+-- its __name from labsh.columns (lab.nodes and friends leave them there, so
+-- that a query that prints nothing never loads them).
+local function declared_of(mt)
+  if type(mt) ~= "table" then return nil, nil end
+  local declared, formats = rawget(mt, "__columns"), rawget(mt, "__formats")
+  local name = rawget(mt, "__name")
+  if declared == nil and formats == nil and type(name) == "string" and columns.types[name] then
+    declared, formats = columns.of(name)
+  end
+  return declared, formats
+end
+
+-- The formats of a record: its type's, else those of the type opts.record
+-- names.
 local function formats_of(t, opts)
-  local mt = getmetatable(t)
-  local formats = type(mt) == "table" and rawget(mt, "__formats")
+  local _, formats = declared_of(getmetatable(t))
   if type(formats) == "table" then return formats end
   if opts.record then return select(2, columns.of(opts.record)) end
   return nil
@@ -226,8 +238,7 @@ end
 -- nil }: the array part first without keys, then the other keys sorted.
 local function table_fields(t, opts)
   local fields, n = {}, sequence_length(t)
-  local mt = getmetatable(t)
-  local formats = type(mt) == "table" and rawget(mt, "__formats")
+  local declared, formats = declared_of(getmetatable(t))
   formats = type(formats) == "table" and formats or {}
   for i = 1, n do
     local value = rawget(t, i)
@@ -239,7 +250,6 @@ local function table_fields(t, opts)
     if not in_array then keys[#keys + 1] = key end
   end
   -- a record type's columns lead, in its order (the key column first)
-  local declared = type(mt) == "table" and rawget(mt, "__columns")
   local rank = {}
   for i, key in ipairs(type(declared) == "table" and declared or {}) do rank[key] = i end
   table.sort(keys, function(a, b)
@@ -372,7 +382,7 @@ end
 -- Other fields (lists, notes) stay out of the table.
 local function declared_columns(list, n)
   local mt = getmetatable(rawget(list, 1))
-  local declared = type(mt) == "table" and rawget(mt, "__columns")
+  local declared = declared_of(mt)
   if type(declared) ~= "table" then return nil end
   for i = 1, n do
     local record = rawget(list, i)

@@ -8,8 +8,20 @@
 -- value that nothing in the inventory has (a misspelt role, tag or kind),
 -- is an error at the caller's line with a did-you-mean, never a quiet {}.
 
-local blame = require "labsh.blame"
-local columns = require "labsh.columns"
+-- Loaded on the first mistake (labsh.blame) and the first print
+-- (labsh.columns, by each metatable's __name): a query that goes well and
+-- prints nothing loads neither.
+local blame = setmetatable({}, { __index = function(_, key) return require("labsh.blame")[key] end })
+
+-- The metatable of a record type: its name, for labsh.columns and pretty.
+local metatables = {}
+local function meta(name, extra)
+  local mt = metatables[name]
+  if not mt then mt = { __name = name }; metatables[name] = mt end
+  for key, value in pairs(extra or {}) do mt[key] = value end
+  return mt
+end
+local function mark(name, record) return setmetatable(record, meta(name)) end
 
 local query = {}
 
@@ -188,7 +200,7 @@ end
 -- nodes prints as a table); lists and methods come from the metatable.
 local Node = {}
 local details = setmetatable({}, { __mode = "k" })  -- node -> its lists
-local node_meta = columns.meta("lab.Node", { __index = Node, __methods = Node })
+local node_meta = meta("lab.Node", { __index = Node, __methods = Node })
 
 -- Methods check their object: `node.free()` (a `.` for a `:`) would
 -- otherwise fail inside this file on a nil self.
@@ -290,7 +302,7 @@ end
 ----------------------------------------------------------------------------
 -- Guests, VLANs, services
 
-local guest_meta = columns.meta("lab.Guest")
+local guest_meta = meta("lab.Guest")
 
 --- Guests matching a filter ({node =, role =, vlan =, kind =, tag =}).
 function query.guests(filter)
@@ -306,7 +318,7 @@ function query.guest(name)
   return setmetatable(named(model().guests, name, "guest", "lab.guest"), guest_meta)
 end
 
-local vlan_meta = columns.meta("lab.Vlan")
+local vlan_meta = meta("lab.Vlan")
 
 --- All VLANs.
 function query.vlans()
@@ -320,7 +332,7 @@ function query.vlan(id_or_name)
   return setmetatable(named(model().vlans, id_or_name, "VLAN", "lab.vlan", "id"), vlan_meta)
 end
 
-local service_meta = columns.meta("lab.Service")
+local service_meta = meta("lab.Service")
 
 --- Services matching a filter ({tier =, vlan =, runs_on =, phase =}).
 function query.services(filter)
@@ -357,7 +369,7 @@ function query.totals()
     end
   end
   rows[#rows + 1] = all
-  for _, row in ipairs(rows) do columns.mark("lab.Totals", row) end
+  for _, row in ipairs(rows) do mark("lab.Totals", row) end
   return rows
 end
 
@@ -375,7 +387,7 @@ function query.slo(what)
     target = tostring(what)
   end
   local seconds, text = blame.call("lab.slo", 0, 2, require("labsh.model").error_budget, target)
-  return columns.mark("lab.Slo", { target = target, window = "30d", seconds = seconds, budget = text })
+  return mark("lab.Slo", { target = target, window = "30d", seconds = seconds, budget = text })
 end
 
 return query
