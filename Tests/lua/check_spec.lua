@@ -52,20 +52,25 @@ test("lab.check prints and exits; a script error exits 3, never 0", function()
   assert_eq(rc, 3)
 end)
 
+-- The hour (UTC) of the backup's daily run: half a day from now, so the
+-- last scheduled run is never within its hour of grace, whenever this runs.
+local HOUR = (tonumber(os.date("!%H")) + 12) % 24
+
 -- The built-in homelab with one daily backup in place of its own.
 local function write_inventory(path)
-  write_file(path, ("local inv = (function() %s end)()\n"):format(host.embedded("stdlib/labsh/homelab.lua")) .. [[
-inv.backups = { { name = "vm", resource = "VM", schedule = "0 1 * * *", retention = "30d", target = "pbs",
+  write_file(path, ("local inv = (function() %s end)()\n"):format(host.embedded("stdlib/labsh/homelab.lua"))
+    .. ('inv.backups = { { name = "vm", resource = "VM", schedule = "0 %d * * *", retention = "30d", target = "pbs",\n'):format(HOUR)
+    .. [[
                   rpo = "48h", copies = { "primary", "pbs", "s3" } } }
 return inv
 ]])
 end
 
--- Runs at 01:05 UTC on the 40 days up to the last 01:00 that is an hour
--- (the grace) in the past; the newest left out when `late`.
+-- Runs at HOUR:05 UTC on the 40 days up to the last HOUR:00 that is an
+-- hour (the grace) in the past; the newest left out when `late`.
 local function runs(late)
   local now = os.time()
-  local fire = now - now % 86400 + 3600
+  local fire = now - now % 86400 + HOUR * 3600
   if fire > now - 3600 then fire = fire - 86400 end
   local list = {}
   for i = late and 1 or 0, 39 do list[#list + 1] = { time = fire - i * 86400 + 300, ok = true } end
