@@ -82,7 +82,7 @@ import Testing
         try t.type("lab.sy")
         try t.press("Tab")
         #expect(t.waitFor("lab.sys completed") { _ in t.lastLine == "labsh> lab.sys" })
-        try t.type(".pi")  // .p is pid or paths
+        try t.type(".p")
         try t.press("Tab")
         #expect(t.waitFor("lab.sys.pid completed") { _ in t.lastLine == "labsh> lab.sys.pid" })
         try t.press("C-c")  // Ctrl-C on a line clears it

@@ -120,10 +120,12 @@ local script_path, script_sha
 function gate.script()
   if script_path then return script_path, script_sha end
   local source = lab.options.script  -- set by labsh when it loads a script
-  for level = 2, math.huge do  -- else (-e code) the outermost main chunk
-    local info = not lab.options.script and debug.getinfo(level, "S")
-    if not info then break end
-    if info.what == "main" then source = info.source end
+  if not source then  -- -e code: the outermost main chunk
+    for level = 2, math.huge do
+      local info = debug.getinfo(level, "S")
+      if not info then break end
+      if info.what == "main" then source = info.source end
+    end
   end
   if not source then return nil end
   local embedded = source:match("^[=@]labsh:(scripts/.+)$")
