@@ -7,7 +7,14 @@
 //   print/warn/collectgarbage, string without dump, table, math, utf8 (no
 //   io, os, debug, package, coroutine, and no bytecode);
 // - its own allocator caps its memory, a count hook its time; a watchdog
-//   thread ends labsh if it is stuck in a C function past the budget;
+//   thread ends labsh if it is stuck in a C function past the budget.
+//   Time is the evaluating thread's user CPU time, not the wall clock: a
+//   busy machine (cron jobs, a CI run) must not turn a slow file into a
+//   refused one, and a file cannot wait without using CPU (it has no I/O).
+//   Kernel time is left out of the budget because it varies tenfold with
+//   the machine's state (page faults, huge-page compaction), not with the
+//   file; the memory cap bounds it. The watchdog, which can only read the
+//   thread's whole CPU clock, gives that kernel time a generous grace;
 // - what it returns must be plain data (strings, numbers, booleans, tables
 //   without metatables or cycles): anything else is refused with the key
 //   path where it was found. The caller then reads it in place (the model
@@ -15,6 +22,7 @@
 //
 // Everything that can raise runs under lua_pcall in the sandbox; nothing
 // here raises in the caller's state, so Swift may call it directly.
+#define _GNU_SOURCE  // RUSAGE_THREAD
 #include "lh_sandbox.h"
 #include "lh.h"
 
@@ -24,11 +32,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #define HOOK_EVERY 1000        // instructions between two looks at the clock
-#define WATCHDOG_GRACE 1.0     // seconds past the budget before labsh is ended
+#define WATCHDOG_GRACE 2.0     // CPU seconds past the budget before labsh is ended
+#define STOP_GRACE 1.0         // seconds after a stop before labsh is ended
 #define MAX_DEPTH 100          // tables nested deeper are not an inventory
 #define MAX_MESSAGE 4096       // bytes of an error message kept
 
@@ -39,7 +49,7 @@ typedef struct {
     int over;                 // an allocation was refused at the cap
     int expired;              // the time budget ran out
     int stopped;              // labsh was asked to stop (lh_stop_reason)
-    struct timespec deadline;
+    double seconds;           // of user CPU time
 } budget;
 
 static void *budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
@@ -66,9 +76,9 @@ static budget *budget_of(lua_State *S) {
     return (budget *)ud;
 }
 
-static struct timespec after(double seconds) {
+static struct timespec after(clockid_t clock, double seconds) {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(clock, &t);
     time_t whole = (time_t)seconds;
     long nanos = t.tv_nsec + (long)((seconds - (double)whole) * 1e9);
     t.tv_sec += whole + nanos / 1000000000L;
@@ -76,9 +86,15 @@ static struct timespec after(double seconds) {
     return t;
 }
 
-static int passed(const struct timespec *deadline) {
+static double user_seconds(void) {
+    struct rusage usage;
+    getrusage(RUSAGE_THREAD, &usage);
+    return (double)usage.ru_utime.tv_sec + (double)usage.ru_utime.tv_usec / 1e6;
+}
+
+static int passed(clockid_t clock, const struct timespec *deadline) {
     struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
+    clock_gettime(clock, &now);
     return now.tv_sec > deadline->tv_sec ||
            (now.tv_sec == deadline->tv_sec && now.tv_nsec >= deadline->tv_nsec);
 }
@@ -87,7 +103,7 @@ static void budget_hook(lua_State *S, lua_Debug *ar) {
     (void)ar;
     budget *b = budget_of(S);
     if (lh_stop_reason() != LH_STOP_NONE) b->stopped = 1;
-    else if (passed(&b->deadline)) b->expired = 1;
+    else if (user_seconds() > b->seconds) b->expired = 1;
     if (!b->stopped && !b->expired) return;
     // From now on every instruction raises: a pcall in the file that
     // caught this error cannot keep it running.
@@ -102,7 +118,8 @@ typedef struct {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     int done;
-    struct timespec deadline;  // budget + grace
+    clockid_t clock;           // the evaluating thread's CPU clock
+    struct timespec deadline;  // budget + grace, on that clock
     const char *name;
     double seconds;
 } watchdog;
@@ -114,7 +131,7 @@ static void forced_exit(const char *name, double seconds, int reason) {
     else if (reason == LH_STOP_TERMINATE) code = 143;
     else if (reason == LH_STOP_TIMEOUT) code = 124;
     if (reason == LH_STOP_NONE)
-        snprintf(msg, sizeof msg, "labsh: %s: took longer than %g s to evaluate (stuck in a library function; forced exit)\n",
+        snprintf(msg, sizeof msg, "labsh: %s: took more than %g s of CPU time to evaluate (stuck in a library function; forced exit)\n",
                  name, seconds);
     else
         snprintf(msg, sizeof msg, "labsh: stopped while evaluating %s (stuck in a library function; forced exit)\n", name);
@@ -129,23 +146,23 @@ static void *watch(void *arg) {
     int stop_seen = 0;
     pthread_mutex_lock(&w->lock);
     while (!w->done) {
-        // Wake every 100 ms: a stop (Ctrl-C) gets the same grace as the budget.
-        struct timespec tick = after(0.1);
+        // Wake every 100 ms to see a stop (Ctrl-C) and the CPU clock.
+        struct timespec tick = after(CLOCK_MONOTONIC, 0.1);
         pthread_cond_timedwait(&w->wake, &w->lock, &tick);
         if (w->done) break;
         int reason = lh_stop_reason();
         if (reason != LH_STOP_NONE && !stop_seen) {
             stop_seen = 1;
-            stop_deadline = after(WATCHDOG_GRACE);
+            stop_deadline = after(CLOCK_MONOTONIC, STOP_GRACE);
         }
-        if (stop_seen && passed(&stop_deadline)) forced_exit(w->name, w->seconds, reason);
-        if (passed(&w->deadline)) forced_exit(w->name, w->seconds, LH_STOP_NONE);
+        if (stop_seen && passed(CLOCK_MONOTONIC, &stop_deadline)) forced_exit(w->name, w->seconds, reason);
+        if (passed(w->clock, &w->deadline)) forced_exit(w->name, w->seconds, LH_STOP_NONE);
     }
     pthread_mutex_unlock(&w->lock);
     return NULL;
 }
 
-static int watchdog_start(watchdog *w, pthread_t *thread, const char *name, double seconds) {
+static int watchdog_start(watchdog *w, pthread_t *thread, clockid_t clock, const char *name, double seconds) {
     memset(w, 0, sizeof *w);
     pthread_mutex_init(&w->lock, NULL);
     pthread_condattr_t attr;
@@ -153,7 +170,8 @@ static int watchdog_start(watchdog *w, pthread_t *thread, const char *name, doub
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&w->wake, &attr);
     pthread_condattr_destroy(&attr);
-    w->deadline = after(seconds + WATCHDOG_GRACE);
+    w->clock = clock;
+    w->deadline = after(clock, seconds + WATCHDOG_GRACE);
     w->name = name;
     w->seconds = seconds;
     return pthread_create(thread, NULL, watch, w) == 0;
@@ -429,7 +447,7 @@ static int describe(lua_State *S) {
         lua_pushfstring(S, "%s: evaluation stopped", f->name);
     } else if (strcmp(f->reason, "time") == 0) {
         figure(number, sizeof number, f->seconds);
-        lua_pushfstring(S, "%s: took longer than %s s to evaluate", f->name, number);
+        lua_pushfstring(S, "%s: took more than %s s of CPU time to evaluate", f->name, number);
     } else if (strcmp(f->reason, "memory") == 0) {
         figure(number, sizeof number, (double)f->bytes / (1 << 20));
         lua_pushfstring(S, "%s: used more than %s MiB", f->name, number);
@@ -477,8 +495,10 @@ lh_sandbox *lh_sandbox_open(const char *text, size_t length, const char *name, d
     source src = {text, length, name};
     watchdog w;
     pthread_t thread;
-    int watching = watchdog_start(&w, &thread, name, seconds);
-    sb->b.deadline = after(seconds);
+    clockid_t cpu;
+    if (pthread_getcpuclockid(pthread_self(), &cpu) != 0) cpu = CLOCK_MONOTONIC;
+    int watching = watchdog_start(&w, &thread, cpu, name, seconds);
+    sb->b.seconds = user_seconds() + seconds;
     lua_pushcfunction(S, sandbox_main);
     lua_pushlightuserdata(S, &src);
     int status = lua_pcall(S, 1, 2, 0);
