@@ -16,7 +16,7 @@ public struct AvailabilityTarget: Hashable, Sendable, CustomStringConvertible {
         let isPercent = trimmed.hasSuffix("%")
         let numberText = isPercent ? trimmed.dropLast().trimmingSpaces : trimmed
         guard let number = DecimalNumber(numberText) else {
-            throw HomelabError(.slo, "'\(text)' is not an availability target: expected a percentage like 99.5% or 99.95, or a fraction like 0.995")
+            throw HomelabError("'\(text)' is not an availability target: expected a percentage like 99.5% or 99.95, or a fraction like 0.995")
         }
         let treatAsPercent = isPercent || number.digits > powerOfTen(number.scale)
         try self.init(number, isPercent: treatAsPercent, original: text)
@@ -37,7 +37,7 @@ public struct AvailabilityTarget: Hashable, Sendable, CustomStringConvertible {
 
     private static func decimal(_ value: Double, _ text: String) throws -> DecimalNumber {
         guard value.isFinite, value >= 0, let number = DecimalNumber(text) else {
-            throw HomelabError(.slo, "\(text) is not an availability target: expected a percentage like 99.5 or a fraction like 0.995")
+            throw HomelabError("\(text) is not an availability target: expected a percentage like 99.5 or a fraction like 0.995")
         }
         return number
     }
@@ -45,10 +45,10 @@ public struct AvailabilityTarget: Hashable, Sendable, CustomStringConvertible {
     private init(_ number: DecimalNumber, isPercent: Bool, original: String) throws {
         let fraction = isPercent ? DecimalNumber(digits: number.digits, scale: number.scale + 2) : number
         guard fraction.digits > 0, fraction.digits <= powerOfTen(fraction.scale) else {
-            throw HomelabError(.slo, "'\(original)' is not an availability target: it must be above 0% and at most 100%")
+            throw HomelabError("'\(original)' is not an availability target: it must be above 0% and at most 100%")
         }
         guard fraction.scale <= Self.maxScale else {
-            throw HomelabError(.slo, "'\(original)' has too many decimal places; at most 16 after the percent's point")
+            throw HomelabError("'\(original)' has too many decimal places; at most 16 after the percent's point")
         }
         self.fraction = fraction
     }

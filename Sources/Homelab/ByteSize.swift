@@ -95,7 +95,7 @@ public struct ByteSize: Hashable, Comparable, Sendable, CustomStringConvertible 
         }
         let trimmed = text.trimmingSpaces
         func fail(_ why: String) -> HomelabError {
-            HomelabError(.size, "'\(text)' is not a size: \(why)")
+            HomelabError("'\(text)' is not a size: \(why)")
         }
         if trimmed.hasPrefix("-") { throw fail("sizes cannot be negative") }
         let numberEnd = trimmed.firstIndex { !("0"..."9").contains($0) && $0 != "." } ?? trimmed.endIndex

@@ -37,7 +37,7 @@ extension DurationText {
     /// milliseconds, no years: a year is not a fixed number of seconds.
     public static func parse(_ text: String) throws -> Duration {
         func notADuration() -> HomelabError {
-            HomelabError(.inventory, "'\(text)' is not a duration (like 30s, 15m, 4h, 7d, 2w or 1h30m)")
+            HomelabError("'\(text)' is not a duration (like 30s, 15m, 4h, 7d, 2w or 1h30m)")
         }
         var total: Int64 = 0
         var number: Int64?  // the digits read since the last unit
@@ -46,14 +46,14 @@ extension DurationText {
             if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
                 let (tenfold, o1) = (number ?? 0).multipliedReportingOverflow(by: 10)
                 let (next, o2) = tenfold.addingReportingOverflow(Int64(byte - UInt8(ascii: "0")))
-                guard !o1, !o2 else { throw HomelabError(.inventory, "duration '\(text)' is too long") }
+                guard !o1, !o2 else { throw HomelabError("duration '\(text)' is too long") }
                 number = next
                 continue
             }
             guard let n = number, let unit = secondsPerUnit(byte) else { throw notADuration() }
             let (product, o1) = n.multipliedReportingOverflow(by: unit)
             let (sum, o2) = total.addingReportingOverflow(product)
-            guard !o1, !o2 else { throw HomelabError(.inventory, "duration '\(text)' is too long") }
+            guard !o1, !o2 else { throw HomelabError("duration '\(text)' is too long") }
             total = sum
             number = nil
             sawUnit = true

@@ -10,7 +10,7 @@ public struct ErrorBudget: Hashable, Sendable, CustomStringConvertible {
 
     public init(target: AvailabilityTarget, window: Duration = ErrorBudget.thirtyDays) throws {
         guard window > .zero else {
-            throw HomelabError(.slo, "the window of an error budget must be longer than zero, not \(DurationText.compact(window))")
+            throw HomelabError("the window of an error budget must be longer than zero, not \(DurationText.compact(window))")
         }
         self.target = target
         self.window = window

@@ -1,16 +1,10 @@
 /// The one error of the homelab model. The message names the value, what was
 /// wrong with it and the form that was expected, so a caller can show it as
-/// is; `kind` lets Lua code branch without parsing text.
+/// is.
 public struct HomelabError: Error, Equatable, Sendable, CustomStringConvertible {
-    public enum Kind: String, Sendable {
-        case size, address, network, policy, slo, inventory, schedule, backup
-    }
-
-    public let kind: Kind
     public let message: String
 
-    public init(_ kind: Kind, _ message: String) {
-        self.kind = kind
+    public init(_ message: String) {
         self.message = message
     }
 
@@ -18,6 +12,6 @@ public struct HomelabError: Error, Equatable, Sendable, CustomStringConvertible 
 
     /// The same error with the place it happened in front ("rule 3: ...").
     public func at(_ place: String) -> HomelabError {
-        HomelabError(kind, "\(place): \(message)")
+        HomelabError("\(place): \(message)")
     }
 }

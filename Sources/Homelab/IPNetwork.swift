@@ -17,7 +17,7 @@ public struct IPNetwork: Hashable, Comparable, Sendable, CustomStringConvertible
     public init(address: IPAddress, prefixLength: Int) throws {
         let network = try IPNetwork(containing: address, prefixLength: prefixLength)
         guard network.bits == address.bits else {
-            throw HomelabError(.network, "\(address)/\(prefixLength) has host bits set; the network is \(network)")
+            throw HomelabError("\(address)/\(prefixLength) has host bits set; the network is \(network)")
         }
         self = network
     }
@@ -26,8 +26,7 @@ public struct IPNetwork: Hashable, Comparable, Sendable, CustomStringConvertible
     public init(containing address: IPAddress, prefixLength: Int) throws {
         let family = address.family
         guard (0...family.bitWidth).contains(prefixLength) else {
-            throw HomelabError(.network,
-                "prefix length \(prefixLength) is out of range for \(family.rawValue) (0-\(family.bitWidth))")
+            throw HomelabError("prefix length \(prefixLength) is out of range for \(family.rawValue) (0-\(family.bitWidth))")
         }
         self.family = family
         self.prefixLength = prefixLength
@@ -38,7 +37,7 @@ public struct IPNetwork: Hashable, Comparable, Sendable, CustomStringConvertible
     static func split(_ text: String) throws -> (IPAddress, Int) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2 else {
-            throw HomelabError(.network, "'\(text)' is not a network: expected ADDRESS/LENGTH, like 192.168.10.0/24 or 2001:db8::/64")
+            throw HomelabError("'\(text)' is not a network: expected ADDRESS/LENGTH, like 192.168.10.0/24 or 2001:db8::/64")
         }
         let address = try IPAddress(parsing: String(parts[0]))
         let lengthText = parts[1]
@@ -47,10 +46,10 @@ public struct IPNetwork: Hashable, Comparable, Sendable, CustomStringConvertible
               lengthText == "0" || lengthText.utf8.first != UInt8(ascii: "0"),
               let length = Int(lengthText)
         else {
-            throw HomelabError(.network, "'\(text)' is not a network: the prefix length '\(lengthText)' is not a number 0-\(address.family.bitWidth)")
+            throw HomelabError("'\(text)' is not a network: the prefix length '\(lengthText)' is not a number 0-\(address.family.bitWidth)")
         }
         guard length <= address.family.bitWidth else {
-            throw HomelabError(.network, "'\(text)' is not a network: prefix length \(length) is out of range for \(address.family.rawValue) (0-\(address.family.bitWidth))")
+            throw HomelabError("'\(text)' is not a network: prefix length \(length) is out of range for \(address.family.rawValue) (0-\(address.family.bitWidth))")
         }
         return (address, length)
     }
@@ -116,8 +115,7 @@ public struct IPNetwork: Hashable, Comparable, Sendable, CustomStringConvertible
         if n < 0 && offset <= count {
             return IPAddress(family: family, bits: (bits | hostMask) - (offset - 1))
         }
-        throw HomelabError(.network,
-            "host \(n) is outside \(self), which has \(count) addresses (0 to \(count - 1), or -\(count) to -1 from the end)")
+        throw HomelabError("host \(n) is outside \(self), which has \(count) addresses (0 to \(count - 1), or -\(count) to -1 from the end)")
     }
 
     public func contains(_ address: IPAddress) -> Bool {

@@ -15,7 +15,7 @@ public struct IPv4Address: Hashable, Comparable, Sendable, CustomStringConvertib
     public init(parsing text: String) throws {
         switch Self.parseDottedQuad(text[...]) {
         case .success(let value): self.value = value
-        case .failure(let why): throw HomelabError(.address, "'\(text)' is not an IPv4 address: \(why)")
+        case .failure(let why): throw HomelabError("'\(text)' is not an IPv4 address: \(why)")
         }
     }
 

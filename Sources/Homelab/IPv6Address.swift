@@ -17,7 +17,7 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
     public init(parsing text: String) throws {
         switch Self.parse(text[...]) {
         case .success(let value): self.value = value
-        case .failure(let why): throw HomelabError(.address, "'\(text)' is not an IPv6 address: \(why)")
+        case .failure(let why): throw HomelabError("'\(text)' is not an IPv6 address: \(why)")
         }
     }
 

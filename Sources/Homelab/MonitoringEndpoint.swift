@@ -14,13 +14,13 @@ public struct MonitoringEndpoint: Sendable, Equatable {
     public init(url: String, caFile: String? = nil, insecure: Bool = false, bearer: SecretReference? = nil,
                 user: String? = nil, password: SecretReference? = nil) throws {
         guard Self.isHTTPURL(url) else {
-            throw HomelabError(.inventory, "'\(url)' is not an http:// or https:// URL")
+            throw HomelabError("'\(url)' is not an http:// or https:// URL")
         }
         if bearer != nil && (user != nil || password != nil) {
-            throw HomelabError(.inventory, "give either 'bearer' or 'user' and 'password', not both")
+            throw HomelabError("give either 'bearer' or 'user' and 'password', not both")
         }
         if (user == nil) != (password == nil) {
-            throw HomelabError(.inventory, "'user' and 'password' go together")
+            throw HomelabError("'user' and 'password' go together")
         }
         self.url = url
         self.caFile = caFile
@@ -59,7 +59,7 @@ public struct SecretReference: Sendable, Equatable, CustomStringConvertible {
             source = .file(String(text.dropFirst(5)))
         } else {
             // Never echo the text: it may be the secret itself.
-            throw HomelabError(.inventory, "a secret is given as a reference, env:NAME or file:PATH, never as the secret itself")
+            throw HomelabError("a secret is given as a reference, env:NAME or file:PATH, never as the secret itself")
         }
     }
 
@@ -87,7 +87,7 @@ extension MonitoringEndpoint {
         let log = DiagnosticLog()
         guard let table = FieldTable(.map([place: value]), at: FieldPath(), log: log, allowed: [place]),
               let endpoint = Inventory.decodeEndpoint(table, place), !log.hasErrors else {
-            throw HomelabError(.inventory, log.items.map(\.description).joined(separator: "; "))
+            throw HomelabError(log.items.map(\.description).joined(separator: "; "))
         }
         self = endpoint
     }

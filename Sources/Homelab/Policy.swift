@@ -18,7 +18,7 @@ public struct Policy: Sendable {
 
         public init(parsing text: String) throws {
             guard let proto = Proto(rawValue: text) else {
-                throw HomelabError(.policy, "unknown protocol '\(text)'; use tcp, udp, icmp or any")
+                throw HomelabError("unknown protocol '\(text)'; use tcp, udp, icmp or any")
             }
             self = proto
         }
@@ -42,7 +42,7 @@ public struct Policy: Sendable {
             switch numbers.count {
             case 1 where numbers[0] != nil: self.init(numbers[0]!)
             case 2 where numbers[0] != nil && numbers[1] != nil: self.init(numbers[0]!, numbers[1]!)
-            default: throw HomelabError(.policy, "'\(text)' is not a port or port range; write 22 or 8000-8100")
+            default: throw HomelabError("'\(text)' is not a port or port range; write 22 or 8000-8100")
             }
         }
 
@@ -104,11 +104,11 @@ public struct Policy: Sendable {
 
     public init(zones: [String], rules: [Rule], sameZoneAllowed: Bool = true) throws {
         for (i, zone) in zones.enumerated() {  // a handful of zones: no Set needed
-            if zone.isEmpty { throw HomelabError(.policy, "a zone name is empty") }
+            if zone.isEmpty { throw HomelabError("a zone name is empty") }
             if zone == Self.anyZone || zone == Self.internet {
-                throw HomelabError(.policy, "'\(zone)' is reserved and cannot name a zone")
+                throw HomelabError("'\(zone)' is reserved and cannot name a zone")
             }
-            if zones[..<i].contains(zone) { throw HomelabError(.policy, "zone '\(zone)' is declared twice") }
+            if zones[..<i].contains(zone) { throw HomelabError("zone '\(zone)' is declared twice") }
         }
         self.zones = zones
         self.rules = rules
@@ -123,19 +123,19 @@ public struct Policy: Sendable {
         try checkZones(rule.to, field: "to")
         if let ports = rule.ports {
             if ports.isEmpty {
-                throw HomelabError(.policy, "the port list is empty; leave 'ports' out to mean every port")
+                throw HomelabError("the port list is empty; leave 'ports' out to mean every port")
             }
             if rule.proto == .icmp {
-                throw HomelabError(.policy, "icmp has no ports; use tcp, udp or any with 'ports'")
+                throw HomelabError("icmp has no ports; use tcp, udp or any with 'ports'")
             }
             if let problem = ports.lazy.compactMap(\.problem).first {
-                throw HomelabError(.policy, problem)
+                throw HomelabError(problem)
             }
         }
     }
 
     private func checkZones(_ names: [String], field: String) throws {
-        if names.isEmpty { throw HomelabError(.policy, "'\(field)' names no zone") }
+        if names.isEmpty { throw HomelabError("'\(field)' names no zone") }
         for name in names where name != Self.anyZone {
             try checkZone(name, field: field)
         }
@@ -145,7 +145,7 @@ public struct Policy: Sendable {
     func checkZone(_ name: String, field: String) throws {
         guard name != Self.internet && !zones.contains(name) else { return }
         let known = zones + [Self.internet]
-        throw HomelabError(.policy, "unknown zone '\(name)' in '\(field)'\(Suggestion.didYouMean(name, in: known)); "
+        throw HomelabError("unknown zone '\(name)' in '\(field)'\(Suggestion.didYouMean(name, in: known)); "
             + "zones are \(zones.joined(separator: ", ")), or '\(Self.internet)' and '\(Self.anyZone)'")
     }
 }

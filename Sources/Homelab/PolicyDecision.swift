@@ -35,8 +35,8 @@ extension Policy {
         try checkZone(from, field: "from")
         try checkZone(to, field: "to")
         if let port {
-            if proto == .icmp { throw HomelabError(.policy, "icmp has no ports; ask without a port") }
-            if let problem = PortRange(port).problem { throw HomelabError(.policy, problem) }
+            if proto == .icmp { throw HomelabError("icmp has no ports; ask without a port") }
+            if let problem = PortRange(port).problem { throw HomelabError(problem) }
         }
         return evaluate(from: from, to: to,
                         traffic: TrafficSet(proto: proto, ports: port.map { PortSet([$0...$0]) }))

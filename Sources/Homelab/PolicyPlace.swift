@@ -38,7 +38,7 @@ extension Inventory {
             if let node = nodes.first(where: { $0.name == name }), let id = node.vlans.first,
                let zone = vlans.first(where: { $0.id == id })?.zone { return zone }
         }
-        throw HomelabError(.policy, "'\(place)' is not a zone, VLAN, node or guest of the inventory; " + hint(for: place))
+        throw HomelabError("'\(place)' is not a zone, VLAN, node or guest of the inventory; " + hint(for: place))
     }
 
     /// "did you mean 'k8s'?" (a VLAN id typed as text counts), else the zones.
@@ -59,7 +59,7 @@ extension Inventory {
     /// the inventory seems to say otherwise.
     public func checkZeroTrustDefault(for generator: String) throws {
         if policyDefault == .allow {
-            throw HomelabError(.policy, "the policy's default is allow; the \(generator) writes zero-trust "
+            throw HomelabError("the policy's default is allow; the \(generator) writes zero-trust "
                 + "firewalls only (default deny)")
         }
     }

@@ -15,7 +15,7 @@ enum MonitoringModule {
         state.setFunction("endpoint") { call in
             let place = try call.string(2)
             guard call.type(1) == LUA_TSTRING || call.type(1) == LUA_TTABLE else {
-                throw HomelabError(.inventory, "\(place): expected a URL or {url = \"http://host:port\", ...}")
+                throw HomelabError("\(place): expected a URL or {url = \"http://host:port\", ...}")
             }
             var steps: [ModelModule.PathStep] = []
             var spec = try ModelModule.inventoryValue(call.L, 1, path: &steps, file: place)

@@ -28,7 +28,7 @@ enum RetentionModule {
             do {
                 if let text = try stringField(L, 3, "semantics") {
                     guard let s = RetentionPolicy.Semantics(rawValue: text) else {
-                        throw HomelabError(.inventory, "semantics '\(text)' is not one of restic, restic-0.14, pbs")
+                        throw HomelabError("semantics '\(text)' is not one of restic, restic-0.14, pbs")
                     }
                     semantics = s
                 }
@@ -72,7 +72,7 @@ enum RetentionModule {
         switch lua_rawgetfield(L, t, key) {
         case LUA_TNIL: return nil
         case LUA_TSTRING: return LuaState.string(L, -1)
-        default: throw HomelabError(.inventory, "\(key): expected a string, got a \(String(cString: lh_typename(L, -1)))")
+        default: throw HomelabError("\(key): expected a string, got a \(String(cString: lh_typename(L, -1)))")
         }
     }
 
@@ -81,7 +81,7 @@ enum RetentionModule {
         switch lua_rawgetfield(L, t, key) {
         case LUA_TNIL: return nil
         case LUA_TNUMBER where lua_isinteger(L, -1) != 0: return Int(lh_tointeger(L, -1, nil))
-        default: throw HomelabError(.inventory, "\(key): expected an integer, got \(describe(L, -1))")
+        default: throw HomelabError("\(key): expected an integer, got \(describe(L, -1))")
         }
     }
 
@@ -94,11 +94,11 @@ enum RetentionModule {
                 lua_rawgeti(L, t, lua_Integer(i + 1))
                 defer { lh_pop(L, 1) }
                 guard lua_type(L, -1) == LUA_TSTRING, let s = LuaState.string(L, -1) else {
-                    throw HomelabError(.inventory, "\(what)[\(i + 1)]: expected a string, got \(describe(L, -1))")
+                    throw HomelabError("\(what)[\(i + 1)]: expected a string, got \(describe(L, -1))")
                 }
                 return s
             }
-        default: throw HomelabError(.inventory, "\(what): expected a list of strings, got \(describe(L, idx))")
+        default: throw HomelabError("\(what): expected a list of strings, got \(describe(L, idx))")
         }
     }
 
@@ -117,7 +117,7 @@ enum RetentionModule {
             guard lua_type(L, -1) == LUA_TSTRING, let key = LuaState.string(L, -1), policyKeys.contains(key) else {
                 let key = LuaState.string(L, -1) ?? "?"
                 lh_pop(L, 1)
-                throw HomelabError(.inventory, "unknown key '\(key)'\(Suggestion.didYouMean(key, in: policyKeys))")
+                throw HomelabError("unknown key '\(key)'\(Suggestion.didYouMean(key, in: policyKeys))")
             }
         }
         var counts: [RetentionPolicy.Period: Int] = [:]
@@ -133,7 +133,7 @@ enum RetentionModule {
         if lua_rawgetfield(L, t, "tags") != LUA_TNIL {
             let list = lua_gettop(L)
             defer { lh_pop(L, 1) }
-            guard lua_type(L, list) == LUA_TTABLE else { throw HomelabError(.inventory, "tags: expected a list") }
+            guard lua_type(L, list) == LUA_TTABLE else { throw HomelabError("tags: expected a list") }
             for i in 0..<Int(lua_rawlen(L, list)) {
                 lua_rawgeti(L, list, lua_Integer(i + 1))
                 defer { lh_pop(L, 1) }
@@ -154,7 +154,7 @@ enum RetentionModule {
         if names.count == 1 { names = names[0].split(separator: ",").map(String.init) }
         return Set(try names.map { name in
             guard let field = RetentionGroup.Field(rawValue: name) else {
-                throw HomelabError(.inventory, "group_by: '\(name)' is not one of host, paths, tags")
+                throw HomelabError("group_by: '\(name)' is not one of host, paths, tags")
             }
             return field
         })
@@ -165,7 +165,7 @@ enum RetentionModule {
         switch lua_type(L, idx) {
         case LUA_TNUMBER: return ZonedTime(unixSeconds: lh_tonumber(L, idx, nil), zone: SystemTimeZone())
         case LUA_TSTRING: return try ZonedTime(parsingRFC3339: LuaState.string(L, idx) ?? "")
-        default: throw HomelabError(.inventory, "time: expected Unix seconds or RFC 3339 text, got \(describe(L, idx))")
+        default: throw HomelabError("time: expected Unix seconds or RFC 3339 text, got \(describe(L, idx))")
         }
     }
 
@@ -173,11 +173,11 @@ enum RetentionModule {
     /// paths, tags, protected. `index` stands in for its id.
     static func snapshot(_ L: OpaquePointer, _ idx: Int32, index: Int) throws -> RetentionSnapshot {
         guard lua_type(L, idx) == LUA_TTABLE else {
-            throw HomelabError(.inventory, "expected a table, got \(describe(L, idx))")
+            throw HomelabError("expected a table, got \(describe(L, idx))")
         }
         guard lua_rawgetfield(L, idx, "time") != LUA_TNIL else {
             lh_pop(L, 1)
-            throw HomelabError(.inventory, "missing time")
+            throw HomelabError("missing time")
         }
         let when = try time(L, -1)
         lh_pop(L, 1)

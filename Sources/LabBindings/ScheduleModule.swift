@@ -85,7 +85,7 @@ enum ScheduleModule {
         case .integer(let i): return i
         case .number(let d): return Int64(d.rounded(.down))
         case .string(let s): return try ZonedTime(parsingRFC3339: s.utf8 ?? "").seconds
-        default: throw HomelabError(.schedule, "\(what): expected Unix seconds or RFC 3339 text")
+        default: throw HomelabError("\(what): expected Unix seconds or RFC 3339 text")
         }
     }
 
@@ -99,7 +99,7 @@ enum ScheduleModule {
             var count = 1
             if let c = opts["count"] {
                 guard case .integer(let n) = c, n >= 1, n <= 100_000 else {
-                    throw HomelabError(.schedule, "count: expected an integer 1-100000")
+                    throw HomelabError("count: expected an integer 1-100000")
                 }
                 count = Int(n)
             }
@@ -125,7 +125,7 @@ enum ScheduleModule {
                 if case .table(let list)? = source[policy.name] {
                     runs = try list.array.enumerated().map { i, item in
                         guard case .table(let run) = item, let time = run["time"] else {
-                            throw HomelabError(.backup, "\(policy.name)[\(i + 1)]: expected a table with a time")
+                            throw HomelabError("\(policy.name)[\(i + 1)]: expected a table with a time")
                         }
                         var ok = true
                         if case .boolean(let b)? = run["ok"] { ok = b }

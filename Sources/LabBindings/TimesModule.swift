@@ -48,7 +48,7 @@ enum TimesModule {
         if call.type(1) == LUA_TNUMBER { lua_pushvalue(call.L, 1); return 1 }
         let text = call.type(1) == LUA_TSTRING ? try call.value(1).stringValue : nil
         do {
-            guard let text else { throw HomelabError(.inventory, "expected a \(what)") }
+            guard let text else { throw HomelabError("expected a \(what)") }
             let seconds = try grammar(text)
             if seconds == seconds.rounded(.down), abs(seconds) < 9e15 { return call.push(Int64(seconds)) }
             return call.push(seconds)

@@ -54,17 +54,17 @@ public enum BindZones {
             part.utf8.count == width && part.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
         }
         guard digits, let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]) else {
-            throw HomelabError(.inventory, "'\(date)' is not a date; write YYYY-MM-DD, like 2026-01-15")
+            throw HomelabError("'\(date)' is not a date; write YYYY-MM-DD, like 2026-01-15")
         }
         guard (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day) else {
-            throw HomelabError(.inventory, "'\(date)' is not a day of the calendar")
+            throw HomelabError("'\(date)' is not a day of the calendar")
         }
         guard (0...99).contains(revision) else {
-            throw HomelabError(.inventory, "revision \(revision) is out of range 0-99 (the serial's last two digits)")
+            throw HomelabError("revision \(revision) is out of range 0-99 (the serial's last two digits)")
         }
         let value = ((year * 100 + month) * 100 + day) * 100 + revision
         guard year >= 1970, let serial = UInt32(exactly: value) else {
-            throw HomelabError(.inventory, "'\(date)' makes no 32-bit serial YYYYMMDDnn")
+            throw HomelabError("'\(date)' makes no 32-bit serial YYYYMMDDnn")
         }
         return serial
     }
@@ -80,7 +80,7 @@ public enum BindZones {
     /// The forward zone first, then the reverse zones in address order.
     public static func generate(_ inventory: Inventory, options: Options = Options()) throws -> [ZoneFile] {
         guard options.ttl > 0 && options.ttl <= 2_147_483_647 else {
-            throw HomelabError(.inventory, "TTL \(options.ttl) is out of range 1-2147483647 seconds")
+            throw HomelabError("TTL \(options.ttl) is out of range 1-2147483647 seconds")
         }
         let plan = try ZonePlan(inventory)
         let soa = SOA(primary: plan.fqdn(plan.nameServer), contact: "hostmaster." + plan.domain + ".",
@@ -385,7 +385,7 @@ extension BindZones {
             } else if let first = inventory.nodes.first {
                 nameServer = first.name.lowercased()
             } else {
-                throw HomelabError(.inventory, "no name server for \(domain): the inventory has no DNS service and no node")
+                throw HomelabError("no name server for \(domain): the inventory has no DNS service and no node")
             }
         }
 
@@ -465,7 +465,7 @@ extension BindZones {
         /// hyphens, 1-63 characters each (RFC 1123), 253 in all.
         static func checkName(_ name: String, what: String) throws {
             if !InventoryText.isHostName(name) {
-                throw HomelabError(.inventory, "\(what): '\(InventoryText.visible(name))' is not a DNS name "
+                throw HomelabError("\(what): '\(InventoryText.visible(name))' is not a DNS name "
                     + "(labels of letters, digits and inner '-', 1-63 characters each)")
             }
         }

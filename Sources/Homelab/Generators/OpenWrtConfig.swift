@@ -308,16 +308,16 @@ extension OpenWrtConfig {
             self.inventory = inventory
             self.options = options
             guard let gateway = inventory.nodes.first(where: { $0.kind == .gateway }) else {
-                throw HomelabError(.inventory, "no node of kind \"gateway\": nothing to configure OpenWrt for")
+                throw HomelabError("no node of kind \"gateway\": nothing to configure OpenWrt for")
             }
             self.gateway = gateway
             try inventory.checkZeroTrustDefault(for: "OpenWrt generator")
             for port in [options.wan] + options.trunk {
                 try Self.checkDevice(port)
             }
-            if options.trunk.isEmpty { throw HomelabError(.inventory, "no trunk port to the switch") }
+            if options.trunk.isEmpty { throw HomelabError("no trunk port to the switch") }
             if options.trunk.contains(options.wan) {
-                throw HomelabError(.inventory, "port '\(options.wan)' cannot be both WAN and trunk")
+                throw HomelabError("port '\(options.wan)' cannot be both WAN and trunk")
             }
 
             var interfaces: [Interface] = []
@@ -325,11 +325,11 @@ extension OpenWrtConfig {
             for vlan in inventory.vlans where gateway.vlans.isEmpty || gateway.vlans.contains(vlan.id) {
                 let name = Self.sectionName(vlan.name)
                 guard !name.isEmpty, name.count <= 15 else {
-                    throw HomelabError(.inventory, "VLAN \(vlan.id): '\(vlan.name)' makes no OpenWrt interface name "
+                    throw HomelabError("VLAN \(vlan.id): '\(vlan.name)' makes no OpenWrt interface name "
                         + "(letters, digits and '_', at most 15)")
                 }
                 if ["loopback", "wan"].contains(name) || interfaces.contains(where: { $0.name == name }) {
-                    throw HomelabError(.inventory, "VLAN \(vlan.id): the interface name '\(name)' is taken")
+                    throw HomelabError("VLAN \(vlan.id): the interface name '\(name)' is taken")
                 }
                 interfaces.append(Interface(name: name, vlan: vlan))
                 if let i = zones.firstIndex(where: { $0.name == vlan.zone }) {
@@ -337,10 +337,10 @@ extension OpenWrtConfig {
                 } else {
                     let uciName = Self.sectionName(vlan.zone)
                     if uciName.isEmpty {
-                        throw HomelabError(.inventory, "VLAN \(vlan.id): an empty zone name makes no firewall zone")
+                        throw HomelabError("VLAN \(vlan.id): an empty zone name makes no firewall zone")
                     }
                     if uciName == "wan" || zones.contains(where: { $0.uciName == uciName }) {
-                        throw HomelabError(.inventory, "zone '\(vlan.zone)': the firewall zone name '\(uciName)' is taken")
+                        throw HomelabError("zone '\(vlan.zone)': the firewall zone name '\(uciName)' is taken")
                     }
                     zones.append(Zone(name: vlan.zone, uciName: uciName, trust: vlan.trust, networks: [name]))
                 }
@@ -413,7 +413,7 @@ extension OpenWrtConfig {
             let ok = !name.isEmpty && name.utf8.count <= 15 && name.allSatisfy { c in
                 c.isASCII && (c.isLetter || c.isNumber || c == "-" || c == "_" || c == ".")
             }
-            if !ok { throw HomelabError(.inventory, "'\(name)' is not a network device name (like eth0 or lan1)") }
+            if !ok { throw HomelabError("'\(name)' is not a network device name (like eth0 or lan1)") }
         }
     }
 

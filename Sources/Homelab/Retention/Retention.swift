@@ -51,17 +51,17 @@ public enum Retention {
             // restic 0.14 reads -1 as no rule at all, and removes what that
             // rule alone was keeping: refuse rather than imitate.
             if let unlimited = policy.counts.first(where: { $0.value < 0 }) {
-                throw HomelabError(.inventory, "restic 0.14 has no unlimited count (keep \(unlimited.key.rawValue) = -1); it needs restic 0.15 or later")
+                throw HomelabError("restic 0.14 has no unlimited count (keep \(unlimited.key.rawValue) = -1); it needs restic 0.15 or later")
             }
             return restic(list, policy, keepOldest: false, now: now, localZone: localZone)
         case .restic:
             return restic(list, policy, keepOldest: true, now: now, localZone: localZone)
         case .pbs:
             if policy.within != nil || !policy.withinPeriods.isEmpty || !policy.tags.isEmpty {
-                throw HomelabError(.inventory, "Proxmox Backup Server prunes by counts only: no within or tags")
+                throw HomelabError("Proxmox Backup Server prunes by counts only: no within or tags")
             }
             if let unlimited = policy.counts.first(where: { $0.value < 0 }) {
-                throw HomelabError(.inventory, "Proxmox Backup Server has no unlimited count (keep \(unlimited.key.rawValue) = -1)")
+                throw HomelabError("Proxmox Backup Server has no unlimited count (keep \(unlimited.key.rawValue) = -1)")
             }
             return pbs(list, policy)
         }

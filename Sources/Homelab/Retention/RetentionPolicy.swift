@@ -30,17 +30,17 @@ public struct RetentionPolicy: Sendable, Equatable {
     public init(counts: [Period: Int] = [:], within: RetentionDuration? = nil,
                 withinPeriods: [Period: RetentionDuration] = [:], tags: [[String]] = []) throws {
         for (period, count) in counts where count < -1 {
-            throw HomelabError(.inventory, "keep \(period.rawValue): \(count) is not a count (-1 keeps every \(period.noun))")
+            throw HomelabError("keep \(period.rawValue): \(count) is not a count (-1 keeps every \(period.noun))")
         }
         if withinPeriods[.last] != nil {
-            throw HomelabError(.inventory, "there is no keep-within-last; use within")
+            throw HomelabError("there is no keep-within-last; use within")
         }
         self.counts = counts.filter { $0.value != 0 }
         self.within = within?.isZero == true ? nil : within
         self.withinPeriods = withinPeriods.filter { !$0.value.isZero }
         self.tags = tags
         if isEmpty {
-            throw HomelabError(.inventory, "the retention policy keeps nothing: give at least one of last, hourly, daily, weekly, monthly, yearly, within or tags")
+            throw HomelabError("the retention policy keeps nothing: give at least one of last, hourly, daily, weekly, monthly, yearly, within or tags")
         }
     }
 
@@ -91,7 +91,7 @@ public struct RetentionDuration: Sendable, Equatable, CustomStringConvertible {
 
     public init(parsing text: String) throws {
         func fail() -> HomelabError {
-            HomelabError(.inventory, "'\(text)' is not a keep-within duration (like 7d, 36h, 1y6m or 2y3m4d5h)")
+            HomelabError("'\(text)' is not a keep-within duration (like 7d, 36h, 1y6m or 2y3m4d5h)")
         }
         var number: Int?
         var seen: Set<UInt8> = []

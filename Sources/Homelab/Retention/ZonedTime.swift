@@ -31,7 +31,7 @@ public struct ZonedTime: Hashable, Sendable, Comparable, CustomStringConvertible
     public init(parsingRFC3339 text: String) throws {
         let b = Array(text.utf8)
         func fail() -> HomelabError {
-            HomelabError(.inventory, "'\(text)' is not an RFC 3339 time (like 2026-11-27T03:00:00Z or 2026-11-27T04:00:00+01:00)")
+            HomelabError("'\(text)' is not an RFC 3339 time (like 2026-11-27T03:00:00Z or 2026-11-27T04:00:00+01:00)")
         }
         func number(_ from: Int, _ count: Int) throws -> Int {
             guard from + count <= b.count else { throw fail() }

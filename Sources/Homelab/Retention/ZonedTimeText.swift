@@ -19,7 +19,7 @@ public enum TimeText {
         if let zoned = try? ZonedTime(parsingRFC3339: text) {
             return Double(zoned.seconds) + Double(zoned.nanoseconds) / 1e9
         }
-        throw HomelabError(.inventory, "expected Unix seconds, \"now\", \"-1h\" (from now) or RFC 3339 such as \"2026-11-27T03:00:00Z\"")
+        throw HomelabError("expected Unix seconds, \"now\", \"-1h\" (from now) or RFC 3339 such as \"2026-11-27T03:00:00Z\"")
     }
 
     /// Seconds a duration stands for: a number of seconds written as
@@ -27,7 +27,7 @@ public enum TimeText {
     public static func durationSeconds(_ text: String) throws -> Double {
         if let number = decimal(text, signed: false) { return number }
         guard let span = try? DurationText.parse(text) else {
-            throw HomelabError(.inventory, "expected seconds or text such as \"15s\", \"1m\", \"1h30m\" (units s m h d w)")
+            throw HomelabError("expected seconds or text such as \"15s\", \"1m\", \"1h30m\" (units s m h d w)")
         }
         return Double(span.components.seconds)
     }

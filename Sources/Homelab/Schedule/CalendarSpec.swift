@@ -30,7 +30,7 @@ struct CalendarSpec: CalendarPattern {
 
     init(parsing text: String) throws {
         func fail(_ why: String) -> HomelabError {
-            HomelabError(.schedule, "'\(text)' is not a cron expression or an OnCalendar expression: \(why)")
+            HomelabError("'\(text)' is not a cron expression or an OnCalendar expression: \(why)")
         }
         var tokens = text.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
         guard !tokens.isEmpty else { throw fail("it is empty") }

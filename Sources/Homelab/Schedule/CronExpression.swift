@@ -32,17 +32,17 @@ struct CronExpression: CalendarPattern {
         var expression = text
         if text.hasPrefix("@") {
             guard let expanded = Self.macros[text.lowercased()] else {
-                throw HomelabError(.schedule, "'\(text)' is not a cron macro (\(Self.macros.keys.sorted().joined(separator: " ")))")
+                throw HomelabError("'\(text)' is not a cron macro (\(Self.macros.keys.sorted().joined(separator: " ")))")
             }
             expression = expanded
         }
         let fields = expression.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
         guard fields.count == 5 else {
-            throw HomelabError(.schedule, "'\(text)': a cron expression has five fields (minute hour day-of-month month day-of-week), got \(fields.count)")
+            throw HomelabError("'\(text)': a cron expression has five fields (minute hour day-of-month month day-of-week), got \(fields.count)")
         }
         func field(_ i: Int, _ name: String, _ low: Int, _ high: Int, _ names: [String]?) throws -> [Int] {
             do { return try Self.parseField(fields[i], low: low, high: high, names: names) }
-            catch let e as HomelabError { throw HomelabError(.schedule, "'\(text)': \(name) '\(fields[i])': \(e.message)") }
+            catch let e as HomelabError { throw HomelabError("'\(text)': \(name) '\(fields[i])': \(e.message)") }
         }
         minutes = try field(0, "minute", 0, 59, nil)
         hours = try field(1, "hour", 0, 23, nil)
@@ -66,7 +66,7 @@ struct CronExpression: CalendarPattern {
                 range = item[..<slash]
                 let stepText = item[item.index(after: slash)...]
                 guard let s = Int(stepText), s > 0, stepText.allSatisfy(\.isASCII) else {
-                    throw HomelabError(.schedule, "step '\(stepText)' is not a positive number")
+                    throw HomelabError("step '\(stepText)' is not a positive number")
                 }
                 step = s
             }
@@ -76,10 +76,10 @@ struct CronExpression: CalendarPattern {
             } else if let dash = range.firstIndex(of: "-") {
                 first = try number(range[..<dash], low, high, names)
                 last = try number(range[range.index(after: dash)...], low, high, names)
-                guard first <= last else { throw HomelabError(.schedule, "range \(range) runs backwards") }
+                guard first <= last else { throw HomelabError("range \(range) runs backwards") }
             } else {
                 guard step == 1, !item.contains("/") else {
-                    throw HomelabError(.schedule, "a step needs a range or * before it (like */5 or 0-30/5)")
+                    throw HomelabError("a step needs a range or * before it (like */5 or 0-30/5)")
                 }
                 first = try number(range, low, high, names); last = first
             }
@@ -94,9 +94,9 @@ struct CronExpression: CalendarPattern {
         }
         guard !text.isEmpty, text.allSatisfy({ $0.isASCII && $0.isNumber }), let n = Int(text) else {
             let hint = names.map { " (or a name: \($0.joined(separator: " ")))" } ?? ""
-            throw HomelabError(.schedule, "'\(text)' is not a number \(low)-\(high)\(hint)")
+            throw HomelabError("'\(text)' is not a number \(low)-\(high)\(hint)")
         }
-        guard n >= low && n <= high else { throw HomelabError(.schedule, "\(n) is outside \(low)-\(high)") }
+        guard n >= low && n <= high else { throw HomelabError("\(n) is outside \(low)-\(high)") }
         return n
     }
 

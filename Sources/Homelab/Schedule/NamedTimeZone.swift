@@ -20,18 +20,18 @@ public struct NamedTimeZone: TimeZoneRules {
     /// Reads the zone; "UTC" and the like work when their files exist.
     public init(named name: String) throws {
         guard !name.isEmpty, !name.hasPrefix("/"), !name.split(separator: "/").contains("..") else {
-            throw HomelabError(.schedule, "'\(name)' is not a time zone name (like Europe/Berlin)")
+            throw HomelabError("'\(name)' is not a time zone name (like Europe/Berlin)")
         }
         let dir = getenv("TZDIR").map { String(cString: $0) } ?? "/usr/share/zoneinfo"
         guard let bytes = Self.read(dir + "/" + name) else {
-            throw HomelabError(.schedule, "unknown time zone '\(name)' (no \(dir)/\(name))")
+            throw HomelabError("unknown time zone '\(name)' (no \(dir)/\(name))")
         }
         try self.init(name: name, tzif: bytes)
     }
 
     init(name: String, tzif b: [UInt8]) throws {
         self.name = name
-        func bad() -> HomelabError { HomelabError(.schedule, "time zone '\(name)': not a TZif file") }
+        func bad() -> HomelabError { HomelabError("time zone '\(name)': not a TZif file") }
         func u32(_ i: Int) throws -> Int {
             guard i + 4 <= b.count else { throw bad() }
             return Int(b[i]) << 24 | Int(b[i + 1]) << 16 | Int(b[i + 2]) << 8 | Int(b[i + 3])

@@ -32,7 +32,7 @@ extension CronExpression {
                 weekdays = Set(0...6)
                 days = Array(1...31)
             } else {
-                throw HomelabError(.schedule, "cron '\(text)' restricts day of month and day of week (cron runs on either): "
+                throw HomelabError("cron '\(text)' restricts day of month and day of week (cron runs on either): "
                                    + "no OnCalendar equivalent")
             }
         }

@@ -177,7 +177,7 @@ public struct FailureSimulation: Sendable {
             else {
                 let hint = Suggestion.closest(to: name, in: elements).map { " (did you mean '\($0)'?)" }
                     ?? " (there are: \(elements.joined(separator: ", ")))"
-                throw HomelabError(.inventory, "'\(name)' is neither a node, a power feed nor \"internet\"\(hint)")
+                throw HomelabError("'\(name)' is neither a node, a power feed nor \"internet\"\(hint)")
             }
         }
         if !failedFeeds.isEmpty {
