@@ -19,10 +19,12 @@ let package = Package(
         .target(name: "CLineEdit", dependencies: ["CReadline"],
                 linkerSettings: [.linkedLibrary("readline")]),
 
-        .target(name: "LuaHost", dependencies: ["CLua", "CLuaShim"],
+        // "Did you mean": one rule for the model's errors and the bindings'.
+        .target(name: "Spelling"),
+        .target(name: "LuaHost", dependencies: ["CLua", "CLuaShim", "Spelling"],
                 linkerSettings: [.linkedLibrary("m")]),
         // The pure Swift model of the homelab: no Lua, no Foundation.
-        .target(name: "Homelab"),
+        .target(name: "Homelab", dependencies: ["Spelling"]),
         // Shared libraries through dlopen on first use: labsh does not link them (start-up).
         .target(name: "CDynamicLoad", linkerSettings: [.linkedLibrary("dl")]),
         // libcurl that way.

@@ -433,37 +433,3 @@ enum ModelModule {
         }
     }
 }
-
-/// Writes a Lua table onto the stack field by field: no Swift dictionary in
-/// between (an inventory can hold tens of thousands of records).
-struct TableWriter {
-    let L: OpaquePointer
-
-    /// Pushes a new table and fills it.
-    func record(_ fill: () -> Void) {
-        lua_createtable(L, 0, 8)
-        fill()
-    }
-
-    /// Sets `key` in the table on top; nil values are left out.
-    func field<T: LuaPushable>(_ key: String, _ value: T?) {
-        guard let value else { return }
-        value.push(L)
-        lua_rawsetfield(L, -2, key)
-    }
-
-    func table(_ key: String, _ fill: () -> Void) {
-        record(fill)
-        lua_rawsetfield(L, -2, key)
-    }
-
-    /// Sets `key` to a list; `pushItem` pushes one element.
-    func list<T>(_ key: String, _ items: [T], _ pushItem: (T) -> Void) {
-        lua_createtable(L, Int32(items.count), 0)
-        for (i, item) in items.enumerated() {
-            pushItem(item)
-            lua_rawseti(L, -2, lua_Integer(i + 1))
-        }
-        lua_rawsetfield(L, -2, key)
-    }
-}
