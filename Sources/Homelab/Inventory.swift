@@ -27,6 +27,8 @@ public struct Inventory: Sendable {
     /// The zone pairs the report checks (`policy.boundaries`); empty: the
     /// deny rules between trust levels stand for them.
     public var boundaries: [Boundary] = []
+    /// The Proxmox VE cluster's API (`proxmox`), nil when not configured.
+    public var proxmox: ProxmoxConfig? = nil
 
     public struct Boundary: Sendable, Equatable {
         public var from: String
@@ -148,6 +150,8 @@ public struct Inventory: Sendable {
         public var address: IPAddress
         public var tags: [String]
         public var ssh: SSHAccess? = nil
+        /// Its Proxmox VMID; without one, lab.pve matches the guest by name.
+        public var vmid: Int? = nil
     }
 
     public struct Vlan: Sendable {

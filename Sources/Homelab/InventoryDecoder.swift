@@ -4,7 +4,7 @@
 extension Inventory {
     public static let sections = ["site", "nodes", "guests", "vlans", "policy", "storage", "services",
                                   "backups", "alerts", "capacity", "maintenance", "recovery", "monitoring",
-                                  "alerting", "ssh", "targets", "ha_groups"]
+                                  "alerting", "ssh", "targets", "ha_groups", "proxmox"]
 
     /// Validates `value` (the table an inventory file returned). Throws every
     /// error found; returns the model and the warnings.
@@ -46,12 +46,13 @@ extension Inventory {
         let ssh = top.table("ssh", required: false, allowed: SSHAccess.keys).map { decodeSSH($0, allowHost: false) }
         let targets = top.has("targets") ? decodeTargets(top) : [:]
         let haGroups = decodeList(top, "ha_groups", required: false, decodeHAGroup)
+        let proxmox = top.table("proxmox", required: false, allowed: ProxmoxConfig.keys).flatMap(decodeProxmox)
         guard let site, let policy else { return nil }
         return Inventory(site: site, nodes: nodes, guests: guests, vlans: vlans, policy: policy.0,
                          policyDefault: policy.1, storage: storage, services: services, backups: backups,
                          alerts: alerts, capacity: capacity, maintenance: maintenance, recovery: recovery,
                          monitoring: monitoring, alerting: alerting, ssh: ssh, targets: targets, haGroups: haGroups,
-                         boundaries: boundaries)
+                         boundaries: boundaries, proxmox: proxmox)
     }
 
     /// Decodes each element of a list section; elements with errors are dropped
@@ -113,7 +114,7 @@ extension Inventory {
 
     static func decodeGuest(_ v: InventoryValue, _ path: FieldPath, _ log: DiagnosticLog) -> Guest? {
         guard let t = FieldTable(v, at: path, log: log, allowed: ["name", "kind", "node", "vcpu", "ram", "disk", "role",
-                                                                  "ha_group", "vlan", "address", "tags", "ssh"]) else { return nil }
+                                                                  "ha_group", "vlan", "address", "tags", "ssh", "vmid"]) else { return nil }
         let name = t.hostName("name"), kind = t.choice("kind", ["vm", "lxc"]), node = t.string("node")
         let vcpu = t.integer("vcpu", in: 1...1024), ram = t.size("ram"), disk = t.size("disk")
         let vlan = t.integer("vlan", in: 1...4094), address = t.address("address")
@@ -121,7 +122,8 @@ extension Inventory {
         return Guest(name: name, kind: kind, node: node, vcpu: vcpu, ram: ram, disk: disk,
                      role: t.string("role", required: false), haGroup: t.string("ha_group", required: false),
                      vlan: vlan, address: address, tags: t.strings("tags") ?? [],
-                     ssh: t.table("ssh", required: false, allowed: SSHAccess.keys).map { decodeSSH($0, allowHost: true) })
+                     ssh: t.table("ssh", required: false, allowed: SSHAccess.keys).map { decodeSSH($0, allowHost: true) },
+                     vmid: t.integer("vmid", required: false, in: 100...999_999_999))
     }
 
     static func decodeVlan(_ v: InventoryValue, _ path: FieldPath, _ log: DiagnosticLog) -> Vlan? {

@@ -43,6 +43,7 @@
 ---@field ssh Inventory.SSH? how labsh reaches hosts over SSH (lab.exec, playbooks); without it labsh never connects
 ---@field targets table<string, Inventory.Target>? what playbooks and the simulation act on, by name (see Inventory.Target)
 ---@field ha_groups Inventory.HAGroup[]? Proxmox HA groups (PVE 9: HA rules) and the nodes each may use
+---@field proxmox Inventory.Proxmox? the Proxmox VE cluster's API, for lab.pve
 
 ---@class Inventory.Site
 ---@field name string
@@ -103,6 +104,7 @@
 ---@field address string
 ---@field tags string[]?
 ---@field ssh Inventory.SSH? this guest's SSH settings over the inventory's `ssh` defaults
+---@field vmid integer? its Proxmox VMID (100-999999999); without it lab.pve matches the guest by name
 
 ---@class Inventory.Vlan
 ---@field id integer 1..4094
@@ -274,6 +276,23 @@
 ---@field alertmanager (string|Inventory.Endpoint)?
 ---@field pushgateway (string|Inventory.Endpoint)?
 ---@field textfile_dir string? node_exporter textfile collector directory
+
+---The Proxmox VE cluster's API (lab.pve). Any node answers; when one cannot
+---be reached (or answers 595/596) the next URL is tried. Credentials are
+---references, never secrets: a token, or a user and password (ticket auth).
+---@class Inventory.Proxmox
+---@field urls (string|Inventory.ProxmoxURL)[] "https://NODE:8006" of one or more nodes
+---@field token string? reference to USER@REALM!TOKENID=SECRET: "env:PVE_TOKEN"
+---@field user string? USER@REALM for ticket auth, with password
+---@field password string? password reference: "file:/etc/labsh/pve.pass"
+---@field ca_file string? PEM bundle that verifies every URL without its own
+---@field insecure boolean? skip TLS verification of URLs with no fingerprint or CA (warned once per run)
+---@field timeout number? seconds for one API request (default 30)
+
+---@class Inventory.ProxmoxURL
+---@field url string "https://10.0.10.11:8006"
+---@field fingerprint string? SHA-256 of the node's certificate, "AB:CD:..." (labsh -m pve trust URL)
+---@field ca_file string? PEM bundle to verify this node with
 
 ---A live system and how to reach it. Secrets are references, "env:NAME" or
 ---"file:PATH" (its first line), read when labsh connects: never the secret.
