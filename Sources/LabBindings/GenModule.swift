@@ -14,29 +14,19 @@ enum GenModule {
         lua_createtable(L, 0, 2)
         // bind([opts]) -> { {zone=, file=, text=}, ... }
         state.setFunction("bind") { call in
-            let opts = try options(call, 2, allowed: ["serial", "date", "revision", "ttl"])
+            let opts = try LuaOptions(call, 2, bindOptions)
             var settings = BindZones.Options()
             do {
-                if let serial = opts["serial"] {
-                    guard let n = serial.intValue, let s = UInt32(exactly: n), s > 0 else {
-                        throw LuaRaise.argument(2, "opts.serial must be an integer 1-4294967295")
-                    }
+                if let serial = opts.integer("serial") {
+                    guard let s = UInt32(exactly: serial), s > 0 else { throw opts.fail("opts.serial must be an integer 1-4294967295") }
                     settings.serial = s
-                    if opts["date"] != nil { throw LuaRaise.argument(2, "give opts.serial or opts.date, not both") }
-                } else if let date = opts["date"] {
-                    guard let text = date.stringValue else { throw LuaRaise.argument(2, "opts.date must be a string YYYY-MM-DD") }
-                    let revision = try opts["revision"].map { value -> Int in
-                        guard let n = value.intValue else { throw LuaRaise.argument(2, "opts.revision must be an integer 0-99") }
-                        return Int(n)
-                    } ?? 1
-                    settings.serial = try BindZones.serial(date: text, revision: revision)
+                    if opts["date"] != nil { throw opts.fail("give opts.serial or opts.date, not both") }
+                } else if let date = opts.string("date") {
+                    settings.serial = try BindZones.serial(date: date, revision: Int(opts.integer("revision") ?? 1))
                 } else if opts["revision"] != nil {
-                    throw LuaRaise.argument(2, "opts.revision needs opts.date")
+                    throw opts.fail("opts.revision needs opts.date")
                 }
-                if let ttl = opts["ttl"] {
-                    guard let n = ttl.intValue else { throw LuaRaise.argument(2, "opts.ttl must be an integer (seconds)") }
-                    settings.ttl = Int(n)
-                }
+                if let ttl = opts.integer("ttl") { settings.ttl = Int(ttl) }
                 let zones = try BindZones.generate(try inventory(call, 1), options: settings)
                 let w = TableWriter(L: call.L)
                 lua_createtable(call.L, Int32(zones.count), 0)
@@ -55,16 +45,13 @@ enum GenModule {
         }
         // openwrt([opts]) -> { network = text, firewall = text }
         state.setFunction("openwrt") { call in
-            let opts = try options(call, 2, allowed: ["wan", "trunk"])
+            let opts = try LuaOptions(call, 2, openWrtOptions)
             var settings = OpenWrtConfig.Options()
-            if let wan = opts["wan"] {
-                guard let text = wan.stringValue else { throw LuaRaise.argument(2, "opts.wan must be a port name") }
-                settings.wan = text
-            }
+            if let wan = opts.string("wan") { settings.wan = wan }
             if let trunk = opts["trunk"] {
-                guard case .table(let t) = trunk, t.fields.isEmpty,
-                      case let ports = t.array.compactMap(\.stringValue), ports.count == t.array.count else {
-                    throw LuaRaise.argument(2, "opts.trunk must be a list of port names")
+                guard case .table(let list) = trunk, list.fields.isEmpty,
+                      case let ports = list.array.compactMap(\.stringValue), ports.count == list.array.count else {
+                    throw opts.fail("opts.trunk must be a list of port names")
                 }
                 settings.trunk = ports
             }
@@ -86,33 +73,20 @@ enum GenModule {
     /// prometheus_rules() -> text; alertmanager() -> text (Homelab/Alerts).
     static func pushAlertExports(_ state: LuaState) {
         state.setFunction("prometheus_rules") { call in
-            _ = try options(call, 2, allowed: [])
+            _ = try LuaOptions(call, 2, noOptions)
             return call.push(PrometheusRules.generate(try inventory(call, 1)))
         }
         state.setFunction("alertmanager") { call in
-            _ = try options(call, 2, allowed: [])
+            _ = try LuaOptions(call, 2, noOptions)
             do { return call.push(try AlertmanagerConfig.generate(try inventory(call, 1))) }
             catch let error as HomelabError { throw generatorError("alertmanager", error) }
         }
     }
 
-    /// The options table at `i` (absent or nil: empty); unknown keys are errors.
-    static func options(_ call: LuaCall, _ i: Int32, allowed: [String]) throws -> [String: LuaValue] {
-        if call.isNoneOrNil(i) { return [:] }
-        let table = try call.table(i)
-        var result: [String: LuaValue] = [:]
-        for (key, value) in table.fields {
-            guard let name = key.stringValue, allowed.contains(name) else {
-                throw LuaRaise.argument(i, "unknown option '\(key.stringValue ?? "\(key)")' "
-                    + "(options are \(allowed.joined(separator: ", ")))")
-            }
-            result[name] = value
-        }
-        if !table.array.isEmpty {
-            throw LuaRaise.argument(i, "options are named (\(allowed.joined(separator: ", "))), not a list")
-        }
-        return result
-    }
+    static let bindOptions = LuaOptions.Declaration(
+        [.integer("serial"), .string("date"), .integer("revision"), .integer("ttl")], prefix: "opts.")
+    static let openWrtOptions = LuaOptions.Declaration([.string("wan"), .any("trunk")], prefix: "opts.")
+    static let noOptions = LuaOptions.Declaration([])
 
     /// The inventory handle (lab.Inventory) a stdlib wrapper passed as argument `i`.
     static func inventory(_ call: LuaCall, _ i: Int32) throws -> Inventory {

@@ -37,7 +37,7 @@ enum HTTPModule {
             state.setFunction(method) { call in
                 let url = try call.string(1)
                 if !call.isNoneOrNil(2), call.type(2) != LUA_TTABLE { throw call.typeError(2, "table") }
-                let r = try request(call, call.isNoneOrNil(2) ? nil : 2, method: method.uppercased(), url: url)
+                let r = try request(call, 2, method: method.uppercased(), url: url)
                 if try skipsUnderDryRun(call, r, readOnly: !call.isNoneOrNil(2) && readOnly(call.L, 2)) { return 1 }
                 return try perform(call, r)
             }
@@ -89,25 +89,20 @@ enum HTTPModule {
     /// Bodies of one parallel batch together, unless told otherwise.
     static let defaultTotalBytes = 256 << 20
 
+    static let parallelOptions = LuaOptions.Declaration([.integer("max", default: 10), .any("max_total_bytes")])
+
     /// parallel(requests [, {max = N, max_total_bytes = B}]): a result per
     /// request, in order.
     static func parallel(_ call: LuaCall) throws -> Int32 {
         guard call.type(1) == LUA_TTABLE else { throw call.typeError(1, "table") }
-        var maxParallel = 10
+        let opts = try LuaOptions(call, 2, parallelOptions)
+        guard let maxParallel = opts.integer("max"), maxParallel >= 1, maxParallel <= Int32.max else {
+            throw opts.fail("max must be an integer >= 1")
+        }
         var budget = HTTPBodyBudget(bytes: defaultTotalBytes, subject: "bodies together", label: "max_total_bytes")
-        if !call.isNoneOrNil(2) {
-            let opts = try call.table(2)
-            for key in opts.fields.keys where key.stringValue != "max" && key.stringValue != "max_total_bytes" {
-                throw LuaRaise.argument(2, "unknown option '\(key.stringValue ?? "\(key)")' (options are max, max_total_bytes)")
-            }
-            if let n = opts["max"] {
-                guard let v = n.intValue, v >= 1, v <= Int32.max else { throw LuaRaise.argument(2, "max must be an integer >= 1") }
-                maxParallel = Int(v)
-            }
-            if let n = opts["max_total_bytes"] {
-                guard let v = size(n) else { throw LuaRaise.argument(2, "max_total_bytes must be a whole number of bytes") }
-                budget.bytes = v
-            }
+        if let n = opts["max_total_bytes"] {
+            guard let v = size(n) else { throw opts.fail("max_total_bytes must be a whole number of bytes") }
+            budget.bytes = v
         }
         if let left = memoryLeft(call), left < budget.bytes {
             budget.bytes = left
@@ -147,7 +142,7 @@ enum HTTPModule {
         requests = requests.enumerated().filter { !skipped[$0.offset] }.map { $0.element }
         // Quiet for the first second (short batches), then redrawn at most every 100 ms.
         let bar = isatty(2) != 0 && requests.count > 1 ? ProgressBar(quietFor: 1, interval: 0.1) : nil
-        var outcomes = HTTPClient.perform(requests, maxParallel: maxParallel, budget: budget, stop: stop()) { done, total in
+        var outcomes = HTTPClient.perform(requests, maxParallel: Int(maxParallel), budget: budget, stop: stop()) { done, total in
             guard let bar else { return }
             bar.update(total == 0 ? 1 : Double(done) / Double(total),
                        "\(done)/\(total) requests, \(Int(bar.elapsed)) s", final: done == total)
@@ -232,49 +227,22 @@ enum HTTPModule {
 
     // MARK: Reading a request table
 
-    static let optionNames = ["method", "url", "query", "headers", "body", "json", "timeout", "connect_timeout",
-                              "auth", "ca_file", "insecure", "max_bytes", "retries", "raise_status", "trust_redirects",
-                              "read_only"]
+    static let requestOptions = LuaOptions.Declaration([
+        .string("method"), .string("url"), .any("query"), .any("headers"), .any("body"), .raw("json"),
+        .number("timeout"), .number("connect_timeout"), .any("auth"), .string("ca_file"), .boolean("insecure"),
+        .any("max_bytes"), .number("retries"), .boolean("raise_status"), .boolean("trust_redirects"),
+        .boolean("read_only"),
+    ])
 
-    /// The request described by the table at `index` (nil: none, only
+    /// The request described by the table at `index` (nil there: only
     /// `method` and `url`). Errors name argument `argument` and, in a batch,
     /// the request's place.
-    static func request(_ call: LuaCall, _ index: Int32?, method: String?, url: String?,
+    static func request(_ call: LuaCall, _ index: Int32, method: String?, url: String?,
                         argument: Int32? = nil, position: String? = nil) throws -> HTTPRequest {
-        let arg = argument ?? index ?? 1
-        func bad(_ text: String) -> LuaRaise { .argument(arg, (position.map { $0 + ": " } ?? "") + text) }
-        var opts: [String: LuaValue] = [:]
-        if let index {
-            guard case .table(let table) = try LuaState.value(call.L, index, state: call.state) else { throw bad("table expected") }
-            if !table.array.isEmpty { throw bad("options are named (\(optionNames.joined(separator: ", "))), not a list") }
-            for (key, value) in table.fields {
-                guard let name = key.stringValue, optionNames.contains(name) else {
-                    throw bad("unknown option '\(key.stringValue ?? "\(key)")' (options are \(optionNames.joined(separator: ", ")))")
-                }
-                opts[name] = value
-            }
-        }
-        func string(_ name: String) throws -> String? {
-            guard let v = opts[name] else { return nil }
-            guard let s = v.stringValue else { throw bad("\(name) must be a string") }
-            return s
-        }
-        func number(_ name: String) throws -> Double? {
-            switch opts[name] {
-            case nil: return nil
-            case .integer(let i)?: return Double(i)
-            case .number(let d)?: return d
-            default: throw bad("\(name) must be a number")
-            }
-        }
-        func boolean(_ name: String) throws -> Bool? {
-            guard let v = opts[name] else { return nil }
-            guard case .boolean(let b) = v else { throw bad("\(name) must be a boolean") }
-            return b
-        }
-
-        guard let target = try url ?? string("url") else { throw bad("url is missing") }
-        var r = HTTPRequest(method: try method ?? string("method") ?? "GET", url: target)
+        let opts = try LuaOptions(call, argument ?? index, requestOptions, at: index, position: position)
+        let bad = opts.fail
+        guard let target = url ?? opts.string("url") else { throw bad("url is missing") }
+        var r = HTTPRequest(method: method ?? opts.string("method") ?? "GET", url: target)
         if let query = opts["query"] { r.query = try pairs(query, "query", bad) }
         if let headers = opts["headers"] {
             r.headers = try pairs(headers, "headers", bad)
@@ -284,7 +252,7 @@ enum HTTPModule {
             guard case .string(let bytes) = body else { throw bad("body must be a string") }
             r.body = bytes.bytes
         }
-        if let index, opts["json"] != nil {
+        if opts["json"] != nil {
             if r.body != nil { throw bad("give body or json, not both") }
             r.body = try encodeJSON(call, tableAt: index)
             if !r.headers.contains(where: { $0.name.lowercased() == "content-type" }) {
@@ -294,7 +262,7 @@ enum HTTPModule {
         // Any number arrives here (1e300, math.huge, NaN): only a checked
         // one reaches an integer conversion.
         func seconds(_ name: String) throws -> Double? {
-            guard let t = try number(name) else { return nil }
+            guard let t = opts.number(name) else { return nil }
             guard HTTPRequest.milliseconds(t) != nil else {
                 throw bad("\(name) must be from 0.001 to 1000000 seconds, not \(numberText(t))")
             }
@@ -303,8 +271,8 @@ enum HTTPModule {
         if let t = try seconds("timeout") { r.timeout = t }
         if let t = try seconds("connect_timeout") { r.connectTimeout = t }
         if let auth = opts["auth"] { r.auth = try self.auth(auth, bad) }
-        r.caFile = try string("ca_file")
-        if try boolean("insecure") == true {
+        r.caFile = opts.string("ca_file")
+        if opts.boolean("insecure") == true {
             r.insecure = true
             warnInsecure(r.url)
         }
@@ -312,13 +280,12 @@ enum HTTPModule {
             guard let n = size(v) else { throw bad("max_bytes must be a whole number of bytes") }
             r.maxBytes = n
         }
-        if let n = try number("retries") {
+        if let n = opts.number("retries") {
             guard n >= 0, n <= 100, n == n.rounded() else { throw bad("retries must be an integer 0-100") }
             r.retries = Int(n)
         }
-        if let raise = try boolean("raise_status") { r.raiseStatus = raise }
-        if let trust = try boolean("trust_redirects") { r.trustRedirects = trust }
-        _ = try boolean("read_only")  // checked here, read by readOnly(_:_:)
+        if let raise = opts.boolean("raise_status") { r.raiseStatus = raise }
+        if let trust = opts.boolean("trust_redirects") { r.trustRedirects = trust }
         r.userAgent = "labsh/" + Lab.version
         return r
     }

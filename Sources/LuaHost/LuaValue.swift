@@ -64,6 +64,13 @@ public enum LuaValue: Hashable {
         default: return nil
         }
     }
+    public var numberValue: Double? {
+        switch self {
+        case .integer(let i): return Double(i)
+        case .number(let d): return d
+        default: return nil
+        }
+    }
 }
 
 /// Something Swift can push onto the Lua stack.
