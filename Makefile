@@ -9,14 +9,14 @@ SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages: build (headers), tests (the real lua, its C modules,
 # tmux for the REPL test, restic, the monitoring servers and promtool/amtool,
 # tzdata and systemd-analyze for the schedule tests, chromium for the HTML
-# report, OpenSSH server and client and sudo for the SSH test hosts) and
-# benchmarks (hyperfine).
+# report, OpenSSH server and client and sudo for the SSH test hosts,
+# python3-proxmoxer to check the Proxmox VE simulator) and benchmarks (hyperfine).
 APT_PACKAGES := pkg-config liblua5.4-dev libreadline-dev libncurses-dev libcurl4-openssl-dev \
                 lua5.4 lua-lpeg lua-cjson tmux hyperfine time bind9-utils restic \
                 prometheus prometheus-node-exporter prometheus-alertmanager prometheus-pushgateway \
-                tzdata systemd chromium openssh-server openssh-client sudo
+                tzdata systemd chromium openssh-server openssh-client sudo python3-proxmoxer
 
-.PHONY: all deps build run test test-swift test-lua bench install asan clean homelab-model
+.PHONY: all deps build run test test-swift test-lua test-pve-sim bench install asan clean homelab-model
 
 all: build
 
@@ -79,7 +79,15 @@ run: build
 # also when a test fails. The Lua runner's summary line comes last.
 test: deps
 	$(SWIFT) build --build-tests
-	Tests/run-with-servers.sh $(MAKE) --no-print-directory test-swift test-lua
+	Tests/run-with-servers.sh $(MAKE) --no-print-directory test-pve-sim test-swift test-lua
+
+# The Proxmox VE simulator's own checks (Tests/pve/): its seed against labsh's
+# homelab, its behaviour, and an independent client (Debian's proxmoxer, so
+# Debian's python3) against the instance the servers run.
+test-pve-sim:
+	python3 Tests/pve/make_seed.py --check $(DEBUG_BIN)
+	python3 Tests/pve/test_sim.py
+	/usr/bin/python3 Tests/pve/check_with_proxmoxer.py
 
 test-swift:
 	LABSH_BIN=$(CURDIR)/$(DEBUG_BIN) $(SWIFT) test --skip-build

@@ -11,8 +11,9 @@ servers="$(dirname "$0")/servers/servers.py"
 sshd_hosts="$(dirname "$0")/servers/sshd_hosts.py"
 dir=$(mktemp -d "${TMPDIR:-/tmp}/labsh-servers.XXXXXX")
 # The SSH hosts first (they live in $dir/ssh, which servers.py stop removes),
-# and whether or not that works, the servers.
-trap 'python3 "$sshd_hosts" stop "$dir/ssh" || :; python3 "$servers" stop "$dir"' EXIT
+# and whether or not that works, the servers. Their stop fails when the Proxmox
+# simulator answered outside the API schema: that fails the run too.
+trap 'status=$?; python3 "$sshd_hosts" stop "$dir/ssh" || :; python3 "$servers" stop "$dir" || status=1; exit $status' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 python3 "$servers" start "$dir"

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """The real monitoring servers the tests talk to (DESIGN.md: real parts, not mocks).
 
-    servers.py start DIR   start Prometheus, node_exporter, Alertmanager and the
-                           Pushgateway on free 127.0.0.1 ports, with their data,
-                           configs and logs under DIR; wait until each is ready;
-                           write DIR/servers.env (LABSH_TEST_* variables)
-    servers.py stop DIR    stop them and remove DIR
+    servers.py start DIR   start Prometheus, node_exporter, Alertmanager, the
+                           Pushgateway and the Proxmox VE simulator (pve_sim.py)
+                           on free 127.0.0.1 ports, with their data, configs and
+                           logs under DIR; wait until each is ready; write
+                           DIR/servers.env (LABSH_TEST_* variables)
+    servers.py stop DIR    stop them and remove DIR; exit 1, printing them, when
+                           the simulator sent answers that break the API schema
 
 Everything listens on and talks to 127.0.0.1 only: no remote_write, no
 external URLs, Alertmanager's cluster gossip off. Prometheus scrapes
@@ -24,6 +26,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+
+import pve_sim
+
+PVE_SIM = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pve_sim.py")
 
 READY_TIMEOUT = 30  # seconds each server gets to answer its readiness endpoint
 STOP_TIMEOUT = 5    # seconds between SIGTERM and SIGKILL
@@ -110,7 +116,13 @@ def server_specs(d):
     def listen(name):
         return "--web.listen-address=127.0.0.1:%d" % ports[name]
 
+    # The Proxmox VE simulator (pve_sim.py): ready when it has written pve.env.
+    pve_dir = os.path.join(d, "pve")
+    pve_env = os.path.join(pve_dir, "pve.env")
+
     return [
+        ("pve_sim", [sys.executable, PVE_SIM, "serve", pve_dir], pve_env,
+         lambda: pve_sim.read_env(pve_env)),
         ("node_exporter", [
             "prometheus-node-exporter", listen("node"),
             # a few cheap collectors: the tests need the textfile one
@@ -149,6 +161,8 @@ DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def ready(url):
+    if url.startswith("/"):  # a file the server writes when it is ready
+        return os.path.exists(url)
     try:
         with DIRECT.open(url, timeout=1) as response:
             return response.status == 200
@@ -207,7 +221,7 @@ def start(d):
         pids.write("%d %s\n" % (process.pid, name))
         pids.flush()
         wait_ready(name, ready_url, process, log)
-        env.update(variables)
+        env.update(variables() if callable(variables) else variables)
     pids.close()
     wait_scraped(env["LABSH_TEST_PROMETHEUS"], os.path.join(d, "prometheus.log"))
     write(os.path.join(d, "servers.env"),
@@ -240,7 +254,11 @@ def stop(d):
     for pid in pids:
         if alive(pid):
             os.kill(pid, signal.SIGKILL)
+    # An answer of the Proxmox simulator that broke the API schema fails the run.
+    report = pve_sim.violations_report(os.path.join(d, "pve"))
+    sys.stderr.write(report)
     shutil.rmtree(d, ignore_errors=True)
+    return 1 if report else 0
 
 
 def main(argv):
@@ -249,8 +267,7 @@ def main(argv):
         return 2
     action, d = argv[1], argv[2]
     if action == "stop":
-        stop(d)
-        return 0
+        return stop(d)
     try:
         start(d)
     except NotReady as e:
