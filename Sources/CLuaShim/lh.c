@@ -26,6 +26,7 @@ typedef struct {
     size_t used, limit;
     int host_depth;   // Swift frames on the C stack (trampolines entered)
     int mem_pending;  // the limit was passed while Swift ran: raise on return
+    int exiting;      // lh_close_at_exit: memory goes back with the process
 } lh_mem;
 
 static lh_mem *mem_of(lua_State *L) {
@@ -38,7 +39,7 @@ static void *lh_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     lh_mem *m = (lh_mem *)ud;
     size_t old = ptr ? osize : 0;
     if (nsize == 0) {
-        free(ptr);
+        if (!m->exiting) free(ptr);
         m->used -= old;
         return NULL;
     }
@@ -104,6 +105,13 @@ void lh_close(lua_State *L) {
     m->limit = 0;  // finalizers may allocate
     lua_close(L);
     free(m);
+}
+
+void lh_close_at_exit(lua_State *L) {
+    lh_mem *m = mem_of(L);
+    m->limit = 0;
+    m->exiting = 1;
+    lua_close(L);
 }
 
 void lh_stop_delivered(lua_State *L);

@@ -33,11 +33,20 @@ func literal(_ text: String) -> String {
     return out + "\""
 }
 
-/// A Swift string literal holding arbitrary bytes: ASCII as itself, bytes
-/// 0x80-0xFF as the scalars U+0080-U+00FF (EmbeddedFiles.bytes undoes it).
+/// A Swift string literal holding arbitrary bytes in 7-bit ASCII, so that
+/// the literal's UTF-8 is the bytes' length plus a quarter, and undoing it
+/// (lh_load_embedded) is a few instructions per eight bytes: first each
+/// byte's low seven bits, then for each group of eight bytes their high bits
+/// as two characters '@'...'O' (bits 0-3, then 4-7).
 func byteLiteral(_ bytes: [UInt8]) -> String {
+    var ascii = bytes.map { $0 & 0x7F }
+    for group in stride(from: 0, to: bytes.count, by: 8) {
+        var high: UInt8 = 0
+        for (bit, byte) in bytes[group..<min(group + 8, bytes.count)].enumerated() { high |= (byte >> 7) << bit }
+        ascii += [0x40 | (high & 15), 0x40 | (high >> 4)]
+    }
     var out = "\""
-    for byte in bytes {
+    for byte in ascii {
         switch byte {
         case UInt8(ascii: "\\"): out += "\\\\"
         case UInt8(ascii: "\""): out += "\\\""
@@ -97,39 +106,19 @@ source += """
 \(labModules.map { "        \(literal($0)),\n" }.joined())    ]
 
     /// The bytecode of an embedded Lua file (not of the meta declarations,
-    /// which are read, not run), as the bytes of a string literal.
-    public static func bytecode(_ path: String) -> [UInt8]? {
+    /// which are read, not run): a string literal in the 7-bit form of
+    /// byteLiteral (lh_load_embedded undoes it), and the number of bytes.
+    public static func bytecode(_ path: String) -> (literal: StaticString, bytes: Int)? {
         switch path {
 
 """
-for f in files where !f.hasPrefix("stdlib/meta/") {
+for f in files where !f.hasPrefix("stdlib/meta/") && f.hasSuffix(".lua") {
     let data = try Data(contentsOf: root.appendingPathComponent(f))
     let code = bytecode(data, chunkName: "@labsh:" + f, file: f)
-    source += "        case \(literal(f)): return bytes(\(byteLiteral(code)), count: \(code.count))\n"
+    source += "        case \(literal(f)): return (\(byteLiteral(code)), \(code.count))\n"
 }
 source += """
         default: return nil
-        }
-    }
-
-    /// Undoes byteLiteral: U+0080-U+00FF stand for the bytes 0x80-0xFF.
-    static func bytes(_ literal: StaticString, count: Int) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: count) { out, written in
-            let units = UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
-            var i = 0, n = 0
-            while i < units.count, n < count {
-                let unit = units[i]
-                if unit < 0x80 {
-                    out[n] = unit
-                    i += 1
-                } else {  // 0xC2 0x80...0xBF or 0xC3 0x80...0xBF
-                    out[n] = unit == 0xC2 ? units[i + 1] : units[i + 1] + 0x40
-                    i += 2
-                }
-                n += 1
-            }
-            precondition(n == count && i == units.count, "embedded bytecode is damaged")
-            written = n
         }
     }
 

@@ -208,9 +208,8 @@ public enum Lab {
         guard let code = EmbeddedFiles.bytecode(path) else {
             throw LuaRaise.message("no embedded Lua file '\(path)'")
         }
-        let status = code.withUnsafeBytes { bytes in
-            lh_loadbuffer(L, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count,
-                          "=" + embeddedChunkPrefix + path, "b")
+        let status = code.literal.utf8Start.withMemoryRebound(to: CChar.self, capacity: code.literal.utf8CodeUnitCount) {
+            lh_load_embedded(L, $0, code.literal.utf8CodeUnitCount, code.bytes, "=" + embeddedChunkPrefix + path)
         }
         if status != LUA_OK {
             let msg = LuaState.string(L, -1) ?? "?"

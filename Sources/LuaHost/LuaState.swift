@@ -24,6 +24,14 @@ public final class LuaState {
         lh_close(L)
     }
 
+    /// close() for a process about to exit: finalizers run, but the memory
+    /// is left for the exit to take back at once.
+    public func closeBeforeExit() {
+        guard !isClosed else { return }
+        isClosed = true
+        lh_close_at_exit(L)
+    }
+
     /// The Swift state of `L` (a coroutine of it included).
     public static func of(_ L: OpaquePointer) -> LuaState {
         Unmanaged<LuaState>.fromOpaque(lh_extraspace(L).pointee!).takeUnretainedValue()

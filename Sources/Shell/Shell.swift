@@ -39,7 +39,7 @@ public enum Shell {
         // then finalizers run undisturbed.
         if lh_stop_reason() != Int32(LH_STOP_NONE) { lh_end_children() }
         lh_clear_stop(state.L)
-        state.close()
+        state.closeBeforeExit()
         exit(status)
     }
 
