@@ -19,9 +19,13 @@ import time
 import unittest
 import urllib.parse
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from sim_client import SERVERS, Client, Simulator  # noqa: E402
+
+sys.path.insert(0, SERVERS)
+import pve_api  # noqa: E402  (its table of implemented operations)
 
 SIM = None
 
@@ -330,6 +334,66 @@ class Listeners(SimTestCase):
         items = self.ok(self.root.get("/cluster/resources"))
         self.assertEqual(len([i for i in items if i["type"] == "node"]), 50)
         self.assertEqual(len([i for i in items if i["type"] in ("qemu", "lxc")]), 2000)
+
+
+class EveryOperationFitsTheSchema(SimTestCase):
+    """Each implemented operation once, qemu and lxc alike, on a synthetic
+    cluster: every answer is checked against `returns` (tearDown asks)."""
+
+    def done(self, answer):
+        upid = self.ok(answer)
+        self.assertEqual(self.root.wait(upid)["exitstatus"], "OK", upid)
+        return upid
+
+    def test_every_implemented_operation(self):
+        self.ok(self.root.control("seed", nodes=3, guests=8))   # guest1 and guest5 are containers
+        guests = {g["vmid"]: g for g in self.ok(self.root.get("/cluster/resources", type="vm"))}
+        ct, vm = guests[1000], guests[1001]
+        self.assertEqual((ct["type"], vm["type"]), ("lxc", "qemu"))
+        self.ok(self.root.post("/cluster/ha/resources", sid="ct:1000", state="started"))
+        self.ok(self.root.post("/cluster/ha/rules", rule="pin", type="node-affinity", nodes="node1,node2",
+                               resources="ct:1000"))
+        for g in (ct, vm):
+            base = "/nodes/%s/%s/%d" % (g["node"], g["type"], g["vmid"])
+            self.done(self.root.post(base + "/snapshot", snapname="s1"))
+            self.done(self.root.post("/nodes/%s/vzdump" % g["node"], vmid=str(g["vmid"]), storage="local"))
+        archive = [b for b in self.ok(self.root.get("/nodes/node1/storage/local/content", content="backup"))
+                   if b["vmid"] == 1000][0]["volid"]
+        upid = self.done(self.root.post("/nodes/node1/lxc", vmid=2000, ostemplate=archive, restore=1))
+        values = {"node": "node1", "storage": "local", "volume": archive, "upid": upid,
+                  "snapname": "s1", "rule": "pin", "sid": "ct:1000"}
+        for (method, template) in sorted(pve_api.HANDLERS):
+            if method != "GET":
+                continue
+            for kind, g in (("lxc", ct), ("qemu", vm)):
+                if "{vmid}" in template and "/%s/" % kind not in template:
+                    continue
+                filled = dict(values, vmid=g["vmid"], node=g["node"]) if "{vmid}" in template else values
+                path = template
+                for name, value in filled.items():
+                    path = path.replace("{%s}" % name, urllib.parse.quote(str(value), safe=""))
+                with self.subTest(path=path):
+                    self.assertEqual(self.root.get(path).status, 200, path)
+        for g in (ct, vm):
+            base = "/nodes/%s/%s/%d" % (g["node"], g["type"], g["vmid"])
+            self.ok(self.root.put(base + "/config", cores=4, tags="test"))
+            self.done(self.root.post(base + "/status/reboot"))
+            self.done(self.root.post(base + "/status/shutdown"))
+            self.done(self.root.post(base + "/status/start"))
+            self.done(self.root.post(base + "/snapshot/s1/rollback", start=1))
+            self.done(self.root.delete(base + "/snapshot/s1"))
+            self.done(self.root.post(base + "/status/stop"))
+            target = "node3" if g["node"] != "node3" else "node2"
+            self.done(self.root.post(base + "/migrate", target=target))
+        self.ok(self.root.put("/nodes/node1/storage/local/content/" + urllib.parse.quote(archive, safe=""),
+                              notes="kept", protected=0))
+        self.done(self.root.delete("/nodes/node1/storage/local/prunebackups", **{"prune-backups": "keep-last=1"}))
+        self.ok(self.root.put("/cluster/ha/rules/pin", type="node-affinity", nodes="node1"))
+        self.ok(self.root.put("/cluster/ha/resources/ct:1000", state="stopped"))
+        self.ok(self.root.delete("/cluster/ha/rules/pin"))
+        self.ok(self.root.delete("/cluster/ha/resources/ct:1000"))
+        self.done(self.root.delete("/nodes/node1/lxc/2000"))
+        self.ok(self.root.post("/nodes/node3/status", command="shutdown"))
 
 
 class SchemaViolations(unittest.TestCase):

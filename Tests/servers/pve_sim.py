@@ -80,6 +80,7 @@ import time
 import urllib.parse
 import uuid
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import pve_api  # noqa: E402
@@ -271,23 +272,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
             except Denied as e:
                 raise ApiError(403, str(e))
             self.check_reachable(method, operation, template, params)
-            data = self.answer(method, template, operation, params, caller)
-            problems = sim.schema.check_returns(operation.get("returns"), data)
-            if problems:
-                sim.record_violation(method, url.path, problems)
-        self.send(200, b'{"data":' + json.dumps(data).encode() + b"}")
+            # /cluster/resources of a 2,000-guest benchmark cluster is built,
+            # checked and encoded once per state and second, not per call.
+            cache_key = None
+            if (method, template) == ("GET", "/cluster/resources") and not sim.break_returns:
+                cache_key = (params.get("type"), caller.root, sim.cluster.generation, int(time.monotonic()))
+            payload = sim.cache.get(cache_key) if cache_key else None
+            if payload is None:
+                data = self.answer(method, template, operation, params, caller)
+                problems = sim.schema.check_returns(operation.get("returns"), data)
+                if problems:
+                    sim.record_violation(method, url.path, problems)
+                payload = b'{"data":' + json.dumps(data).encode() + b"}"
+                if cache_key:
+                    sim.cache = {cache_key: payload}
+        self.send(200, payload)
 
     def answer(self, method, template, operation, params, caller):
         sim = self.sim
         handler = pve_api.HANDLERS.get((method, template))
-        cacheable = (method, template) == ("GET", "/cluster/resources")
-        key = (params.get("type"), caller.root, sim.cluster.generation, int(time.monotonic()))
-        if cacheable and key in sim.cache:
-            data = sim.cache[key]
-        elif handler:
+        if handler:
             data = handler(pve_api.Request(sim.cluster, params, caller.name, caller))
-            if cacheable:
-                sim.cache = {key: data}
         elif method == "GET" and "subdir" in json.dumps(operation.get("returns", {}).get("items", {})):
             data = pve_api.directory_index(sim.schema, template)
         else:

@@ -27,7 +27,8 @@ import sys
 import time
 import urllib.request
 
-import pve_sim
+sys.dont_write_bytecode = True  # importing pve_sim leaves no __pycache__ in the tree
+import pve_sim  # noqa: E402
 
 PVE_SIM = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pve_sim.py")
 
