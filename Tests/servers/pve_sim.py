@@ -7,7 +7,10 @@
 
 Python standard library only; the certificate is made per run with the
 openssl CLI. Everything listens on 127.0.0.1 only. servers.py starts it with
-the other test servers; Tests/pve/ has its own checks.
+the other test servers; Tests/pve/ has its own checks. This file is the
+HTTPS side (listeners, auth, control); pve_schema.py routes and checks by
+the schema, pve_state.py is the cluster, pve_api.py gathers the operations
+(pve_cluster, pve_guests, pve_storage, pve_ha).
 
 THE CONTRACT (the labsh client's tests rely on it; keep it)
 

@@ -309,6 +309,16 @@ class Cluster:
                 if self.ha_resources[sid]["state"] == "started":
                     g["status"], g["started"] = "running", self.now()
 
+    def remove_ha_resource(self, sid):
+        """No longer HA-managed: out of the resources and of every rule."""
+        self.ha_resources.pop(sid, None)
+        for name, rule in list(self.ha_rules.items()):
+            members = [m for m in rule["resources"].split(",") if m != sid]
+            if members:
+                rule["resources"] = ",".join(members)
+            else:
+                del self.ha_rules[name]
+
     def allowed_nodes(self, sid):
         for rule in self.ha_rules.values():
             if rule["type"] == "node-affinity" and sid in rule["resources"].split(","):
