@@ -7,10 +7,11 @@ struct EmbedFiles: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
         let root = context.package.directoryURL
         var relative: [String] = []
-        for dir in ["stdlib", "scripts"] {
+        // schemas/*.json are embedded as text only, read when a connector needs them (lab.pve).
+        for (dir, ext) in [("stdlib", "lua"), ("scripts", "lua"), ("schemas", "json")] {
             let base = root.appendingPathComponent(dir)
             guard let walker = FileManager.default.enumerator(at: base, includingPropertiesForKeys: nil) else { continue }
-            for case let url as URL in walker where url.pathExtension == "lua" {
+            for case let url as URL in walker where url.pathExtension == ext {
                 let path = url.standardizedFileURL.path
                 relative.append(String(path.dropFirst(root.standardizedFileURL.path.count + 1)))
             }
@@ -18,7 +19,7 @@ struct EmbedFiles: BuildToolPlugin {
         relative.sort()
         let output = context.pluginWorkDirectoryURL.appendingPathComponent("EmbeddedFiles.swift")
         return [.buildCommand(
-            displayName: "Embedding \(relative.count) Lua files",
+            displayName: "Embedding \(relative.count) Lua and schema files",
             executable: try context.tool(named: "EmbedTool").url,
             arguments: [output.path, root.path] + relative,
             inputFiles: relative.map { root.appendingPathComponent($0) },

@@ -31,6 +31,7 @@ public enum Lab {
         "labsh.os": OSModule.push,
         "labsh.stops": StopsModule.push,
         "labsh.sandbox": SandboxModule.push,
+        "labsh.pve": ProxmoxModule.push,
     ]
 
     /// Functions of `lab` itself that a module provides: `lab.nodes` is

@@ -330,6 +330,7 @@ enum ModelModule {
                 }
             }
             push(inv.ssh, w)
+            if let proxmox = inv.proxmox { ProxmoxModule.pushSection(proxmox, w) }
             w.table("monitoring") {
                 let m = inv.monitoring
                 for (name, endpoint) in [("prometheus", m.prometheus), ("alertmanager", m.alertmanager),
@@ -430,6 +431,7 @@ enum ModelModule {
             w.field("address", g.address.description)
             w.list("tags", g.tags) { $0.push(w.L) }
             push(g.ssh, w)
+            w.field("vmid", g.vmid.map(Int64.init))
         }
     }
 }

@@ -236,6 +236,9 @@ method("free", function(self)
   return (self.ram or 0) - self:allocated()
 end)
 
+--- The node as the Proxmox VE cluster sees it now (lab.pve, loaded here).
+method("live", function(self) return require("labsh.pve_model").node_live(self) end)
+
 local function node_object(record)
   local node, lists = {}, {}
   for key, value in pairs(record) do
@@ -302,7 +305,13 @@ end
 ----------------------------------------------------------------------------
 -- Guests, VLANs, services
 
-local guest_meta = meta("lab.Guest")
+-- A guest's live methods (status, start, migrate...) are labsh.pve_model's:
+-- looked up by name only, so reading a missing field never loads lab.pve.
+local LIVE = { status = true, start = true, stop = true, shutdown = true, reboot = true,
+               migrate = true, snapshot = true, backup = true }
+local guest_meta = meta("lab.Guest", { __index = function(_, key)
+  if LIVE[key] then return require("labsh.pve_model").guest[key] end
+end })
 
 --- Guests matching a filter ({node =, role =, vlan =, kind =, tag =}).
 function query.guests(filter)

@@ -21,6 +21,10 @@ public struct HTTPRequest: Sendable {
     public var caFile: String?
     /// Skip TLS verification (the caller warns).
     public var insecure = false
+    /// CURLOPT_PINNEDPUBLICKEY ("sha256//BASE64"): the server's public key is
+    /// checked at every handshake, before the request is sent; the chain and
+    /// host name are then not (a pinned self-signed certificate is trusted).
+    public var pinnedPublicKey: String?
     public var maxBytes = 64 << 20
     public var maxRedirects = 5
     /// Keep headers, auth and body on a redirect to another origin

@@ -52,7 +52,11 @@ final class HTTPTransfer {
             failed = failed ?? "max_bytes"
         }
         if let ca = r.caFile { set("ca_file", CURLOPT_CAINFO, ca) }
-        if r.insecure {
+        if let pin = r.pinnedPublicKey {
+            set("pinned_public_key", CURLOPT_PINNEDPUBLICKEY, pin)
+            set("pinned_public_key", CURLOPT_SSL_VERIFYPEER, 0)
+            set("pinned_public_key", CURLOPT_SSL_VERIFYHOST, 0)
+        } else if r.insecure {
             set("insecure", CURLOPT_SSL_VERIFYPEER, 0)
             set("insecure", CURLOPT_SSL_VERIFYHOST, 0)
         }

@@ -1,0 +1,248 @@
+import CLua
+import Connectors
+import Homelab
+import LuaHost
+
+/// `labsh.pve`: what lab.pve (stdlib/lab/pve.lua) needs from Swift: the
+/// `proxmox` section's rules, the TLS probe and pinned requests, the API
+/// schema's checks and help, task ids. The schema is parsed on first use.
+enum ProxmoxModule {
+    static func push(_ state: LuaState) throws {
+        lua_createtable(state.L, 0, 8)
+        // config(spec, place) -> {servers = {{url, fingerprint, ca_file}}, token, user, password, insecure, timeout}
+        // (spec as the inventory's `proxmox` section gives it)
+        state.setFunction("config") { call in
+            var steps: [ModelModule.PathStep] = []
+            let place = try call.string(2)
+            let spec = try ModelModule.inventoryValue(call.L, 1, path: &steps, file: place)
+            let c = try ProxmoxConfig(decoding: spec, at: place)
+            let w = TableWriter(L: call.L)
+            w.record {
+                w.list("servers", c.servers) { s in
+                    w.record {
+                        w.field("url", s.url)
+                        w.field("fingerprint", s.fingerprint)
+                        w.field("ca_file", s.caFile)
+                    }
+                }
+                w.field("token", c.token?.description)
+                w.field("user", c.user)
+                w.field("password", c.password?.description)
+                w.field("insecure", c.insecure)
+                w.field("timeout", c.timeout)
+            }
+            return 1
+        }
+        // probe(url [, timeout]) -> {fingerprint, subject, issuer, expires, pin} | nil, reason, message
+        state.setFunction("probe") { call in
+            let url = try call.string(1)
+            let timeout = call.isNoneOrNil(2) ? 10 : try call.number(2)
+            switch CertificateProbe.fetch(url: url, timeout: timeout) {
+            case .success(let leaf):
+                let w = TableWriter(L: call.L)
+                w.record {
+                    w.field("fingerprint", leaf.fingerprint)
+                    w.field("subject", leaf.subject)
+                    w.field("issuer", leaf.issuer)
+                    w.field("expires", leaf.expires)
+                    w.field("pin", leaf.publicKeyPin)
+                }
+                return 1
+            case .failure(let error):
+                return call.push(all: [LuaValue.nil, error.reason.rawValue, error.detail])
+            }
+        }
+        state.setFunction("perform") { call in try perform(call) }
+        // check(method, path, params) -> {template, variables, fields, privilege, allowtoken, returns}
+        state.setFunction("check") { call in
+            let method = try call.string(1).uppercased()
+            let path = try call.string(2)
+            var params: [(name: String, value: InventoryValue)] = []
+            if !call.isNoneOrNil(3) {
+                var steps: [ModelModule.PathStep] = []
+                guard case .map(let fields) = try ModelModule.inventoryValue(call.L, 3, path: &steps, file: "parameters") else {
+                    if case .list(let l) = try ModelModule.inventoryValue(call.L, 3, path: &steps, file: "parameters"), l.isEmpty {
+                        return try pushCall(call, schema().check(method, path, []))
+                    }
+                    throw HomelabError("parameters must be a table of name = value")
+                }
+                params = fields.map { ($0.key, $0.value) }
+            }
+            return try pushCall(call, schema().check(method, path, params))
+        }
+        state.setFunction("help") { call in call.push(try schema().help(try call.string(1))) }
+        // upid(text) -> {upid, node, pid, starttime, type, id, user}
+        state.setFunction("upid") { call in
+            let u = try UPID(parsing: try call.string(1))
+            let w = TableWriter(L: call.L)
+            w.record {
+                w.field("upid", u.text)
+                w.field("node", u.node)
+                w.field("pid", Int64(u.pid))
+                w.field("starttime", Int64(u.startTime))
+                w.field("type", u.type)
+                w.field("id", u.id)
+                w.field("user", u.user)
+            }
+            return 1
+        }
+        // segment(text): one path segment percent-encoded ("a/../b" -> "a%2F..%2Fb")
+        state.setFunction("segment") { call in call.push(HTTPRequest.escape(bytes: try call.bytes(1))) }
+    }
+
+    /// The inventory's `proxmox` section in the shape it was written
+    /// (urls as tables), for lab.inventory.current(); config() reads it back.
+    static func pushSection(_ c: ProxmoxConfig, _ w: TableWriter) {
+        w.table("proxmox") {
+            w.list("urls", c.servers) { s in
+                w.record {
+                    w.field("url", s.url)
+                    w.field("fingerprint", s.fingerprint)
+                    w.field("ca_file", s.caFile)
+                }
+            }
+            w.field("token", c.token?.description)
+            w.field("user", c.user)
+            w.field("password", c.password?.description)
+            w.field("insecure", c.insecure ? true : nil)
+            w.field("timeout", c.timeout)
+        }
+    }
+
+    static func pushCall(_ call: LuaCall, _ c: ProxmoxSchema.Call) throws -> Int32 {
+        let s = try schema()
+        let w = TableWriter(L: call.L)
+        w.record {
+            w.field("template", c.operation.template)
+            w.field("method", c.operation.method)
+            w.table("variables") { for v in c.variables { w.field(v.name, v.value) } }
+            w.list("fields", c.fields) { f in
+                lua_createtable(call.L, 2, 0)
+                f.name.push(call.L)
+                lua_rawseti(call.L, -2, 1)
+                f.value.push(call.L)
+                lua_rawseti(call.L, -2, 2)
+            }
+            w.field("privilege", s.privilege(c.operation, c.variables))
+            w.field("allowtoken", c.operation.allowsToken)
+            w.field("returns", c.operation.returnType)
+        }
+        return 1
+    }
+
+    // MARK: The schema, parsed once
+
+    nonisolated(unsafe) static var parsed: ProxmoxSchema?
+
+    static let schemaPath = "schemas/pve-api-9.1.json"
+
+    static func schema() throws -> ProxmoxSchema {
+        if let parsed { return parsed }
+        guard let text = EmbeddedFiles.text(schemaPath) else { throw HomelabError("this labsh was built without \(schemaPath)") }
+        var sink = ValueSink()
+        let buffer = UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
+        try JSONParser.parse(buffer, into: &sink)
+        guard let root = sink.result else { throw HomelabError("\(schemaPath): empty") }
+        let schema = try ProxmoxSchema(root)
+        parsed = schema
+        return schema
+    }
+
+    /// JSON into plain data (InventoryValue): objects, arrays, scalars; null
+    /// is left out.
+    struct ValueSink: JSONSink {
+        var stack: [(isObject: Bool, key: String?, list: [InventoryValue], map: InventoryFields)] = []
+        var pendingKey: [String?] = []
+        var result: InventoryValue?
+
+        mutating func add(_ v: InventoryValue?) {
+            guard let v else {
+                if !stack.isEmpty, stack[stack.count - 1].isObject { stack[stack.count - 1].key = nil }
+                return
+            }
+            guard !stack.isEmpty else { result = v; return }
+            if stack[stack.count - 1].isObject {
+                if let key = stack[stack.count - 1].key { stack[stack.count - 1].map.appendNew(key, v) }
+                stack[stack.count - 1].key = nil
+            } else {
+                stack[stack.count - 1].list.append(v)
+            }
+        }
+        mutating func beginObject() throws { stack.append((true, nil, [], InventoryFields())) }
+        mutating func key(_ bytes: UnsafeRawBufferPointer) throws {
+            stack[stack.count - 1].key = String(decoding: bytes, as: UTF8.self)
+        }
+        mutating func endObject() throws { add(.map(stack.removeLast().map)) }
+        mutating func beginArray() throws { stack.append((false, nil, [], InventoryFields())) }
+        mutating func endArray() throws { add(.list(stack.removeLast().list)) }
+        mutating func string(_ bytes: UnsafeRawBufferPointer) throws { add(.string(String(decoding: bytes, as: UTF8.self))) }
+        mutating func integer(_ value: Int64) throws { add(.integer(value)) }
+        mutating func double(_ value: Double) throws { add(.number(value)) }
+        mutating func bool(_ value: Bool) throws { add(.boolean(value)) }
+        mutating func null() throws { add(nil) }
+    }
+
+    // MARK: Requests
+
+    /// perform(requests [, max_parallel]) -> a result per request, in order:
+    /// {status =, body =, headers = {name = value}} or {reason =, message =}.
+    /// Each request: {method, url, headers = {{name, value}...}, body, pin,
+    /// ca_file, insecure, timeout, max_bytes}. Redirects are not followed.
+    static func perform(_ call: LuaCall) throws -> Int32 {
+        let list = try call.table(1)
+        let maxParallel = call.isNoneOrNil(2) ? 8 : Int(try call.integer(2))
+        var requests: [HTTPRequest] = []
+        for item in list.array {
+            guard case .table(let t) = item else { throw HomelabError("perform: each request is a table") }
+            func text(_ key: String) -> String? {
+                if case .string(let b)? = t[key] { return b.description }
+                return nil
+            }
+            var r = HTTPRequest(method: text("method") ?? "GET", url: text("url") ?? "")
+            r.maxRedirects = 0
+            r.raiseStatus = false
+            r.pinnedPublicKey = text("pin")
+            r.caFile = text("ca_file")
+            if case .boolean(true)? = t["insecure"] { r.insecure = true }
+            if let timeout = t["timeout"]?.numberValue { r.timeout = timeout }
+            if let maxBytes = t["max_bytes"]?.intValue { r.maxBytes = Int(maxBytes) }
+            if case .string(let body)? = t["body"] { r.body = body.bytes }
+            if case .table(let headers)? = t["headers"] {
+                for h in headers.array {
+                    if case .table(let pair) = h, pair.array.count == 2,
+                       case .string(let name) = pair.array[0], case .string(let value) = pair.array[1] {
+                        r.headers.append((name.description, value.description))
+                    }
+                }
+            }
+            requests.append(r)
+        }
+        let budget = HTTPModule.memoryLeft(call).map {
+            HTTPBodyBudget(bytes: $0, subject: "bodies together", label: "what is left of --memory-limit")
+        }
+        let outcomes = HTTPClient.perform(requests, maxParallel: max(1, maxParallel), budget: budget, stop: HTTPModule.stop())
+        let L = call.L
+        lua_createtable(L, Int32(outcomes.count), 0)
+        let w = TableWriter(L: L)
+        for (i, outcome) in outcomes.enumerated() {
+            switch outcome {
+            case .success(let response):
+                w.record {
+                    w.field("status", Int64(response.status))
+                    w.field("reason", response.reason)
+                    LuaBytes(response.body).push(L)
+                    lua_rawsetfield(L, -2, "body")
+                    w.table("headers") { for (k, v) in response.headers { w.field(k, v) } }
+                }
+            case .failure(let error):
+                w.record {
+                    w.field("reason", error.reason.rawValue)
+                    w.field("message", error.detail)
+                    w.field("connection_lost", error.connectionLost)
+                }
+            }
+            lua_rawseti(L, -2, lua_Integer(i + 1))
+        }
+        return 1
+    }
+}

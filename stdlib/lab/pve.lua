@@ -1,0 +1,151 @@
+-- lab.pve: the Proxmox VE cluster, live. Loaded on first use of lab.pve
+-- (or of a guest's live method): labsh starts no faster or slower for it.
+--
+--   local pve = lab.pve.client()             -- the inventory's `proxmox`
+--   pve:get("/cluster/resources", { type = "vm" })
+--   lab.pve.status()                          -- quorum, nodes online
+--   lab.pve.resources { type = "vm" }         -- records that print as a table
+--   lab.guest("k8s-m1"):status()
+--   lab.guest("k8s-m1"):migrate("pve2", { online = true })
+--
+-- Every call is checked against the API schema before it is sent. Every
+-- write goes through the mutation gate (labsh.gate): --dry-run prints the
+-- exact API call and sends nothing, a person confirms at a terminal, cron
+-- needs --yes, and the audit log records it with the task's UPID. A write
+-- that starts a task waits for it unless given { wait = false }.
+-- Failures are error objects of kind "pve" with a `reason` (see
+-- labsh.pve_client).
+
+local pve_client = require "labsh.pve_client"
+local tasks = require "labsh.pve_tasks"
+local gate = require "labsh.gate"
+local rules = require "labsh.pve"
+
+local pve = {}
+local Client = pve_client.Client
+local fail = pve_client.fail
+
+-- How the records print (labsh.columns): what fits 80 columns.
+local column_types = require("labsh.columns").types
+column_types["lab.PveResource"] = {
+  "id", "type", "node", "name", "status", "maxcpu", "mem", "maxmem", "hastate",
+  formats = { mem = "bytes", maxmem = "bytes" },
+}
+column_types["lab.PveNode"] = { "name", "online", "ip", "level" }
+
+local function mark(name, record) return setmetatable(record, { __name = name }) end
+
+----------------------------------------------------------------------------
+-- Clients
+
+--- A client for any cluster: `spec` as the inventory's `proxmox` section.
+function pve.connect(spec)
+  return pve_client.new(spec, "lab.pve.connect")
+end
+
+-- One client per inventory: it keeps its ticket and the node that answered.
+local clients = setmetatable({}, { __mode = "k" })
+
+--- The client of the inventory's `proxmox` section.
+function pve.client()
+  local data = lab.inventory.current()
+  if not data.proxmox then
+    fail("config", 'no Proxmox VE configured: set proxmox = { urls = { "https://NODE:8006" }, '
+      .. 'token = "env:PVE_TOKEN" } in the inventory')
+  end
+  local c = clients[data]
+  if not c then
+    c = pve_client.new(data.proxmox, "proxmox")
+    clients[data] = c
+  end
+  return c
+end
+
+--- GET: the `data` of the answer.
+function Client:get(path, params, opts)
+  return self:send("GET", path, params, opts)
+end
+
+-- True for a task id as a write returns it.
+local function is_upid(value)
+  return type(value) == "string" and value:sub(1, 5) == "UPID:"
+end
+
+-- A write through the gate. opts: wait (default true), timeout (seconds to
+-- wait for the task), action, target, summary (for the gate and audit).
+local function write(self, method, path, params, opts)
+  opts = opts or {}
+  local checked = pve_client.check(method, path, params)
+  local call = pve_client.describe(method, checked)
+  local action = opts.action or ("pve." .. method:lower())
+  local target = opts.target or path
+  local result = table.pack(gate.perform({
+    action = action, target = target,
+    summary = opts.summary or ("send %s %s"):format(method, path),
+    plan = "Proxmox VE API call: " .. call .. "  (needs " .. checked.privilege .. ")",
+    details = { call = call },
+  }, function()
+    local data = self:send(method, path, params, { timeout = opts.request_timeout })
+    if not is_upid(data) then return data end
+    gate.audit { action = action, target = target, outcome = "task started", details = { call = call, upid = data } }
+    if opts.wait == false then return data end
+    return tasks.wait(self, { data }, { timeout = opts.timeout })[1]
+  end))
+  return table.unpack(result, 1, result.n)
+end
+
+function Client:post(path, params, opts) return write(self, "POST", path, params, opts) end
+function Client:put(path, params, opts) return write(self, "PUT", path, params, opts) end
+function Client:delete(path, params, opts) return write(self, "DELETE", path, params, opts) end
+
+--- Waits for many tasks (UPIDs) in one poll loop; their results in order.
+function Client:wait(upids, opts)
+  if type(upids) == "string" then return tasks.wait(self, { upids }, opts)[1] end
+  return tasks.wait(self, upids, opts)
+end
+
+--- The parameters and the privilege of every operation of `path`.
+function pve.help(path)
+  local ok, text = pcall(rules.help, path)
+  if not ok then fail("param", type(text) == "table" and tostring(text.message) or tostring(text)) end
+  return text
+end
+Client.help = function(_, path) return pve.help(path) end
+
+-- lab.pve.get(path, params) and friends: the inventory's client.
+for _, name in ipairs { "get", "post", "put", "delete", "wait" } do
+  pve[name] = function(...) local c = pve.client(); return c[name](c, ...) end
+end
+
+----------------------------------------------------------------------------
+-- The cluster
+
+--- Quorum and nodes: {quorate =, online =, total =, nodes = {lab.pve.Node}}.
+function pve.status(client)
+  client = client or pve.client()
+  local status = { quorate = false, online = 0, total = 0, nodes = {} }
+  for _, item in ipairs(client:get("/cluster/status")) do
+    if item.type == "cluster" then
+      status.name, status.quorate = item.name, item.quorate == 1 or item.quorate == true
+    elseif item.type == "node" then
+      local online = item.online == 1 or item.online == true
+      status.nodes[#status.nodes + 1] = mark("lab.PveNode",
+        { name = item.name, online = online, ip = item.ip, level = item.level, ["local"] = item["local"] == 1 })
+      status.total = status.total + 1
+      if online then status.online = status.online + 1 end
+    end
+  end
+  -- A single node has no "cluster" entry: it is its own quorum.
+  if status.total == 1 and status.name == nil then status.quorate = status.online == 1 end
+  return status
+end
+
+--- /cluster/resources as records ({type = "vm"|"node"|"storage"|"sdn"}).
+function pve.resources(filter, client)
+  client = client or pve.client()
+  local rows = client:get("/cluster/resources", filter)
+  for _, row in ipairs(rows) do mark("lab.PveResource", row) end
+  return rows
+end
+
+return pve

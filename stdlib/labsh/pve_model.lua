@@ -1,0 +1,142 @@
+-- labsh.pve_model: the inventory's guests and nodes, live: the methods
+-- lab.guest(x):status(), :start(), :shutdown{timeout}, :stop(), :reboot(),
+-- :migrate(node, {online}), :snapshot(name), :backup{storage} and
+-- lab.node(x):live(). labsh.query looks them up here by name, so the
+-- connector loads only when one is called.
+--
+-- An inventory guest is the cluster's guest with its `vmid`; without one,
+-- the guest of the same name (said once on stderr, with the line to add).
+-- Every change goes through lab.pve's writes: the gate, the audit, the task.
+
+local pve = require "lab.pve"
+local rules = require "labsh.pve"
+local fail = require("labsh.pve_client").fail
+
+local model = {}
+
+-- Guests matched by name this run, said once each: name -> VMID.
+local reported = {}
+
+-- The cluster's guest for an inventory guest: by its vmid, else by name
+-- (said on stderr once, with the line to add). {vmid, node, type, name, status}.
+local function find(guest, client)
+  local by_name = {}
+  for _, r in ipairs(pve.resources({ type = "vm" }, client)) do
+    if guest.vmid and r.vmid == guest.vmid then return r end
+    if r.name == guest.name then by_name[#by_name + 1] = r end
+  end
+  if guest.vmid then
+    fail("missing", ("guest %s: no VMID %d in the cluster"):format(guest.name, guest.vmid), { guest = guest.name })
+  end
+  if #by_name == 0 then
+    fail("missing", ("guest %s: no guest of that name in the cluster (give it a vmid in the inventory)")
+      :format(guest.name), { guest = guest.name })
+  elseif #by_name > 1 then
+    fail("ambiguous", ("guest %s: %d guests of that name in the cluster: give it a vmid in the inventory")
+      :format(guest.name, #by_name), { guest = guest.name })
+  end
+  local r = by_name[1]
+  if reported[guest.name] ~= r.vmid then
+    reported[guest.name] = r.vmid
+    io.stderr:write(("lab.pve: guest %s matched by name to VMID %d on %s (add vmid = %d to it in the inventory)\n")
+      :format(guest.name, r.vmid, r.node, r.vmid))
+  end
+  return r
+end
+model.find = find
+
+-- "/nodes/pve1/qemu/101" for a cluster resource, the node's name encoded.
+local function base(r)
+  return ("/nodes/%s/%s/%d"):format(rules.segment(r.node), r.type == "lxc" and "lxc" or "qemu", r.vmid)
+end
+
+local function describe(guest, r)
+  return ("guest %s (VMID %d on %s)"):format(guest.name, r.vmid, r.node)
+end
+
+-- The inventory guest `self`, or an error at the caller's line.
+local function guest_of(self, method)
+  if type(self) ~= "table" or type(self.name) ~= "string" then
+    error(("lab.Guest:%s: call it with ':' on a guest (lab.guest(\"name\"):%s())"):format(method, method), 3)
+  end
+  return self
+end
+
+model.guest = {}
+
+--- The guest's current status (status, uptime, cpu, mem...) from its node,
+--- with node, vmid and type.
+function model.guest.status(self)
+  local guest, client = guest_of(self, "status"), pve.client()
+  local r = find(guest, client)
+  local status = client:get(base(r) .. "/status/current")
+  status.node, status.vmid, status.type = r.node, r.vmid, r.type
+  return status
+end
+
+-- A power or placement change: the gate shows `verb` and the exact call.
+-- opts: wait (false: return the UPID), wait_timeout (seconds).
+local function change(self, method, verb, suffix, params, opts)
+  local guest, client = guest_of(self, method), pve.client()
+  local r = find(guest, client)
+  opts = opts or {}
+  return client:post(base(r) .. suffix, params, {
+    action = "pve." .. method, target = guest.name, summary = verb .. " " .. describe(guest, r),
+    wait = opts.wait, timeout = opts.wait_timeout,
+  })
+end
+
+function model.guest.start(self, opts) return change(self, "start", "start", "/status/start", nil, opts) end
+function model.guest.stop(self, opts) return change(self, "stop", "stop (power off)", "/status/stop", nil, opts) end
+function model.guest.reboot(self, opts) return change(self, "reboot", "reboot", "/status/reboot", nil, opts) end
+
+--- Shuts the guest down cleanly; opts.timeout: seconds before PVE gives up.
+function model.guest.shutdown(self, opts)
+  opts = opts or {}
+  return change(self, "shutdown", "shut down", "/status/shutdown", { timeout = opts.timeout }, opts)
+end
+
+--- Migrates the guest to `node`: opts.online (a running VM moves live; a
+--- container restarts on the target).
+function model.guest.migrate(self, node, opts)
+  opts = opts or {}
+  if type(node) ~= "string" then error("lab.Guest:migrate: the target node's name expected", 2) end
+  local r = find(guest_of(self, "migrate"), pve.client())
+  local params = { target = node }
+  if r.type == "lxc" then params.restart = opts.online or nil else params.online = opts.online end
+  return change(self, "migrate", "migrate to " .. node .. ":", "/migrate", params, opts)
+end
+
+--- Takes a snapshot called `name`.
+function model.guest.snapshot(self, name, opts)
+  return change(self, "snapshot", "snapshot " .. tostring(name) .. " of", "/snapshot", { snapname = name }, opts)
+end
+
+--- Backs the guest up with vzdump to opts.storage (mode "snapshot" unless given).
+function model.guest.backup(self, opts)
+  opts = opts or {}
+  local guest, client = guest_of(self, "backup"), pve.client()
+  local r = find(guest, client)
+  return client:post(("/nodes/%s/vzdump"):format(rules.segment(r.node)),
+    { vmid = tostring(r.vmid), storage = opts.storage, mode = opts.mode or "snapshot" }, {
+      action = "pve.backup", target = guest.name,
+      summary = ("back up %s to %s"):format(describe(guest, r), tostring(opts.storage or "the default storage")),
+      wait = opts.wait, timeout = opts.wait_timeout,
+    })
+end
+
+--- A node of the model, live: /nodes/{node}/status, and whether the
+--- cluster counts it online ({name, online = false} when it does not).
+function model.node_live(node)
+  local client = pve.client()
+  local online = false
+  for _, n in ipairs(pve.status(client).nodes) do
+    if n.name == node.name then online = n.online end
+  end
+  if not online then return { name = node.name, online = false } end
+  local status = client:get(("/nodes/%s/status"):format(rules.segment(node.name)))
+  status.name, status.online = node.name, true
+  return status
+end
+
+return model
