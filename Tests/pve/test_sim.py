@@ -230,6 +230,20 @@ class Tasks(SimTestCase):
         listed = self.ok(self.root.get("/nodes/pve1/tasks", vmid=102))
         self.assertEqual([(t["upid"], t["status"]) for t in listed], [(upid, "OK")])
 
+    def test_first_status_polls_can_answer_404(self):
+        self.ok(self.root.control("inject", type="qmstop", unknown_polls=2))
+        upid = self.ok(self.root.post("/nodes/pve1/qemu/101/status/stop"))
+        path = "/nodes/pve1/tasks/%s/status" % urllib.parse.quote(upid)
+        self.assertEqual([self.root.get(path).status for _ in range(2)], [404, 404])
+        self.assertEqual(self.root.wait(upid)["exitstatus"], "OK")
+
+    def test_ha_recovers_guests_of_an_offline_node_when_configured(self):
+        self.ok(self.root.control("config", ha_recovery_seconds=0.1))
+        self.ok(self.root.control("node/pve1/offline"))
+        time.sleep(0.2)
+        moved = self.resources(101)   # k8s-masters may use pve1-pve3: the first online
+        self.assertEqual((moved["node"], moved["status"]), ("pve2", "running"))
+
     def test_node_reboot_takes_it_offline_for_a_while(self):
         self.ok(self.root.control("config", reboot_seconds=0.3))
         self.ok(self.root.post("/nodes/pve5/status", command="reboot"))
@@ -328,6 +342,22 @@ class Listeners(SimTestCase):
             with self.assertRaises(ssl.SSLCertVerificationError):
                 context.wrap_socket(raw, server_hostname="127.0.0.1")
         self.ok(self.root.get("/version"))
+
+    def test_injected_busy_answer_on_one_listener_only(self):
+        second = Client(SIM.env["LABSH_TEST_PVE_URL2"], self.ca, SIM.env["LABSH_TEST_PVE_TOKEN"])
+        self.ok(self.root.control("fail", status=596, message="Connection timed out", listener="1",
+                                  path="/cluster", count=1))
+        self.ok(self.root.get("/version"))          # another path: as usual
+        self.ok(second.get("/cluster/resources"))   # another listener: as usual
+        answer = self.root.get("/cluster/resources")
+        self.assertEqual((answer.status, answer.reason), (596, "Connection timed out"))
+        self.ok(self.root.get("/cluster/resources"))  # count 1: used up
+
+    def test_injected_delay(self):
+        self.ok(self.root.control("fail", delay=0.3))
+        started = time.monotonic()
+        self.ok(self.root.get("/version"))
+        self.assertGreaterEqual(time.monotonic() - started, 0.3)
 
     def test_a_synthetic_cluster_for_benchmarks(self):
         self.ok(self.root.control("seed", nodes=50, guests=2000))

@@ -157,7 +157,11 @@ def tasks(r):
 
 @op("GET", "/nodes/{node}/tasks/{upid}/status")
 def task_status(r):
-    return r.c.task(r.p["node"], r.p["upid"]).status()
+    task = r.c.task(r.p["node"], r.p["upid"])
+    if task.unknown_polls > 0:
+        task.unknown_polls -= 1
+        raise ApiError(404, "no such task")
+    return task.status()
 
 
 @op("GET", "/nodes/{node}/tasks/{upid}/log")

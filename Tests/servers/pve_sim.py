@@ -45,11 +45,18 @@ API, https://127.0.0.1:PORT/api2/json/...
     three daily backups per guest on pbs, prune-backups keep-last=2).
 
 Test control, no auth, https://127.0.0.1:PORT/_sim/... (JSON in and out)
-  POST /_sim/reset                         back to the seed (and default config)
+  POST /_sim/reset                         back to the seed, default config, no injections
   POST /_sim/seed {"nodes": N, "guests": M}     a synthetic cluster (benchmarks)
   POST /_sim/node/NODE/offline | /online
-  POST /_sim/inject {"type": "qmigrate", "exitstatus": "WARNINGS: 2", "seconds": 1.0, "count": 1}
-                                           how the next COUNT tasks of TYPE end
+  POST /_sim/inject {"type": "qmigrate", "exitstatus": "WARNINGS: 2", "seconds": 1.0, "count": 1,
+                     "unknown_polls": 0}
+                                           how the next COUNT tasks of TYPE end (and
+                                           how many of their first status polls answer 404)
+  POST /_sim/fail {"status": 596, "message": "Connection timed out", "delay": 0,
+                   "count": 1, "path": "/cluster", "listener": "1"}
+                                           the next COUNT API calls under PATH (default:
+                                           any) to LISTENER (default: either) wait DELAY
+                                           seconds, then answer STATUS (default: as usual)
   POST /_sim/config {"task_seconds": 0.2, "migrate_seconds": 1.0,
                      "reboot_seconds": 1.0, "ha_recovery_seconds": null}
   GET  /_sim/violations                    {"violations": [...]}
@@ -148,6 +155,7 @@ class Simulator:
                        "audit@pve!ro": (str(uuid.uuid4()), LIMITED_PRIVILEGES)}
         self.violations = []
         self.break_returns = 0
+        self.faults = []
         self.cache = {}
         self.listeners = {}
 
@@ -256,6 +264,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                  for k, v in urllib.parse.parse_qs(url.query, keep_blank_values=True).items()}
         body = self.read_body() if method in ("POST", "PUT") else {}
         subpath = url.path[len("/api2/json"):] or "/"
+        self.injected_fault(subpath)
         if subpath == "/access/ticket" and method == "POST":
             return self.issue_ticket({**query, **body})
         found = sim.schema.route(subpath)
@@ -290,6 +299,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if cache_key:
                     sim.cache = {cache_key: payload}
         self.send(200, payload)
+
+    def injected_fault(self, subpath):
+        """A fault from POST /_sim/fail: a delay (outside the state's lock,
+        so other calls go on), then an error status, for this call."""
+        sim = self.sim
+        with sim.cluster.lock:
+            fault = next((f for f in sim.faults if f["count"] > 0
+                          and subpath.startswith(f.get("path", "/"))
+                          and str(f.get("listener", self.server.number)) == self.server.number), None)
+            if fault is None:
+                return
+            fault["count"] -= 1
+            sim.faults = [f for f in sim.faults if f["count"] > 0]
+        time.sleep(float(fault.get("delay", 0)))
+        if fault.get("status"):
+            raise ApiError(int(fault["status"]), fault.get("message", "injected failure"))
 
     def answer(self, method, template, operation, params, caller):
         sim = self.sim
@@ -382,6 +407,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             elif parts == ["reset"]:
                 cluster.clock_offset = 0.0
                 cluster.reset()
+                sim.faults, sim.break_returns = [], 0
+            elif parts == ["fail"]:
+                sim.faults.append(dict(body, count=int(body.get("count", 1))))
             elif parts == ["seed"]:
                 cluster.synthetic(int(body.get("nodes", 50)), int(body.get("guests", 2000)))
             elif len(parts) == 3 and parts[0] == "node" and parts[2] in ("offline", "online"):
@@ -414,8 +442,9 @@ class Listener(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address, handler, context, node_name, switch_listener):
-        self.context, self.node_name, self.switch_listener = context, node_name, switch_listener
+    def __init__(self, address, handler, context, number, node_name, switch_listener):
+        self.context, self.number, self.node_name = context, number, node_name
+        self.switch_listener = switch_listener
         super().__init__(address, handler)
 
     def finish_request(self, request, client_address):
@@ -463,7 +492,7 @@ def serve(directory):
     guard = threading.Lock()
 
     def start(number, node_name, port):
-        server = Listener(("127.0.0.1", port), handler, context, node_name, switch)
+        server = Listener(("127.0.0.1", port), handler, context, number, node_name, switch)
         listeners[number], ports[number] = server, server.server_address[1]
         threads[number] = threading.Thread(target=server.serve_forever, daemon=True)
         threads[number].start()

@@ -53,6 +53,7 @@ class Task:
         self.exitstatus = exitstatus    # what it will end with
         self.lines = list(lines)        # the log's body; the TASK line comes at the end
         self.done = False
+        self.unknown_polls = 0
         self.endtime = None
         self.on_success = []            # state changes, when OK or WARNINGS
         self.on_end = []                # always (unlock)
@@ -228,15 +229,17 @@ class Cluster:
         An injection for its type decides how it ends and how long it takes."""
         seconds = self.config["migrate_seconds"] if kind in ("qmigrate", "vzmigrate") \
             else self.config["task_seconds"]
-        exitstatus = "OK"
+        exitstatus, unknown_polls = "OK", 0
         for inj in self.injections:
             if inj["type"] == kind and inj["count"] > 0:
                 inj["count"] -= 1
                 exitstatus = inj.get("exitstatus", "OK")
                 seconds = float(inj.get("seconds", seconds))
+                unknown_polls = int(inj.get("unknown_polls", 0))
                 break
         self.injections = [i for i in self.injections if i["count"] > 0]
         task = Task(self, node, kind, ident, user, seconds, exitstatus, lines)
+        task.unknown_polls = unknown_polls  # its first status polls answer 404, as just after creation
         if guest is not None:
             self.check_unlocked(guest)
             guest["task"] = task.upid
