@@ -106,7 +106,7 @@ homelab-model: build
 # The bridge tests under AddressSanitizer, in a build folder of their own.
 asan: deps
 	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan.supp \
-	  $(SWIFT) test --scratch-path .build-asan -Xswiftc -sanitize=address --filter LuaHostTests
+	  $(SWIFT) test --scratch-path .build-asan -Xswiftc -sanitize=address -Xcc -fsanitize=address --filter LuaHostTests
 
 install: build
 	install -D -m 755 $(RELEASE_BIN) $(DESTDIR)$(PREFIX)/bin/labsh
