@@ -249,23 +249,6 @@ end
 
 -- ---- Certificates -------------------------------------------------------------
 
-local MONTHS = { Jan = 1, Feb = 2, Mar = 3, Apr = 4, May = 5, Jun = 6, Jul = 7, Aug = 8, Sep = 9, Oct = 10,
-                 Nov = 11, Dec = 12 }
-
--- Unix seconds of openssl's "notAfter=Nov 27 00:00:00 2027 GMT".
-local function gmt_time(text)
-  local mon, day, h, m, s, y = text:match("(%a+)%s+(%d+)%s+(%d+):(%d+):(%d+)%s+(%d+)")
-  if not mon or not MONTHS[mon] then return nil end
-  local days_from_civil = function(yy, mm, dd)  -- days since 1970-01-01
-    yy = mm <= 2 and yy - 1 or yy
-    local era = (yy >= 0 and yy or yy - 399) // 400
-    local yoe = yy - era * 400
-    local doy = (153 * (mm + (mm > 2 and -3 or 9)) + 2) // 5 + dd - 1
-    return era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
-  end
-  return days_from_civil(tonumber(y), MONTHS[mon], tonumber(day)) * 86400 + h * 3600 + m * 60 + s
-end
-
 --- When the certificate of HOST:PORT expires (Unix seconds), via openssl.
 function review.certificate_expiry(endpoint)
   local hostname, port = endpoint:match("^%[?([^%]]+)%]?:(%d+)$")
@@ -274,10 +257,11 @@ function review.certificate_expiry(endpoint)
                                     timeout = 10, read_only = true }
   local pem = fetched.stdout:match("%-%-%-%-%-BEGIN CERTIFICATE%-%-%-%-%-.-%-%-%-%-%-END CERTIFICATE%-%-%-%-%-")
   if not pem then error(("%s: no certificate (%s)"):format(endpoint, (fetched.stderr:match("[^\n]+") or "no answer")), 0) end
-  local dated = lab.process.run { argv = { "openssl", "x509", "-noout", "-enddate" }, stdin = pem, timeout = 10,
-                                  read_only = true }
-  local expiry = gmt_time(dated.stdout)
-  if not expiry then error(endpoint .. ": cannot read the expiry date", 0) end
+  -- "notAfter=2027-11-27 00:00:00Z": RFC 3339 with a space, as labsh.times reads it.
+  local dated = lab.process.run { argv = { "openssl", "x509", "-noout", "-enddate", "-dateopt", "iso_8601" },
+                                  stdin = pem, timeout = 10, read_only = true }
+  local ok, expiry = pcall(require("labsh.times").parse, dated.stdout:match("notAfter=(.-)%s*$"))
+  if not ok then error(endpoint .. ": cannot read the expiry date", 0) end
   return expiry
 end
 
