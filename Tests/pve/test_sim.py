@@ -359,6 +359,12 @@ class Listeners(SimTestCase):
         self.ok(self.root.get("/version"))
         self.assertGreaterEqual(time.monotonic() - started, 0.3)
 
+    def test_control_requests_are_checked(self):
+        answer = self.root.control("inject", type="qmstop", exitstatus=5, cuont=2)
+        self.assertEqual((answer.status, answer.body["errors"]),
+                         (400, {"exitstatus": "must be str", "cuont": "unknown field"}))
+        self.assertEqual(self.root.control("inject").body["errors"], {"type": "missing"})
+
     def test_a_synthetic_cluster_for_benchmarks(self):
         self.ok(self.root.control("seed", nodes=50, guests=2000))
         items = self.ok(self.root.get("/cluster/resources"))

@@ -87,6 +87,7 @@ import subprocess
 import sys
 import threading
 import time
+import traceback
 import urllib.parse
 import uuid
 
@@ -255,6 +256,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_error_answer(e.status, e.message, e.errors)
         except (ValueError, json.JSONDecodeError) as e:
             self.send_error_answer(400, "Parameter verification failed.", {"body": str(e)})
+        except Exception as e:  # a bug of the simulator's: it fails the run like a violation
+            with self.sim.cluster.lock:
+                self.sim.record_violation(method, url.path, ["the simulator failed: %r" % e] +
+                                          traceback.format_exc().splitlines()[-6:])
+            self.send_error_answer(500, "simulator error: %r" % e)
 
     # -- the API ------------------------------------------------------------
 
@@ -409,19 +415,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 cluster.reset()
                 sim.faults, sim.break_returns = [], 0
             elif parts == ["fail"]:
-                sim.faults.append(dict(body, count=int(body.get("count", 1))))
+                check_fields(body, {"status": int, "message": str, "delay": (int, float), "count": int,
+                                    "path": str, "listener": str})
+                sim.faults.append(dict(body, count=body.get("count", 1)))
             elif parts == ["seed"]:
                 cluster.synthetic(int(body.get("nodes", 50)), int(body.get("guests", 2000)))
             elif len(parts) == 3 and parts[0] == "node" and parts[2] in ("offline", "online"):
                 cluster.set_online(parts[1], parts[2] == "online")
             elif parts == ["inject"]:
-                if "type" not in body:
-                    raise ApiError(400, "inject needs a task type", {"type": "missing"})
-                cluster.injections.append(dict(body, count=int(body.get("count", 1))))
+                check_fields(body, {"type": str, "exitstatus": str, "seconds": (int, float),
+                                    "count": int, "unknown_polls": int}, required=("type",))
+                cluster.injections.append(dict(body, count=body.get("count", 1)))
             elif parts == ["config"]:
-                unknown = set(body) - set(cluster.config)
-                if unknown:
-                    raise ApiError(400, "unknown settings", {k: "unknown" for k in unknown})
+                number = (int, float)
+                check_fields(body, {"task_seconds": number, "migrate_seconds": number,
+                                    "reboot_seconds": number, "ha_recovery_seconds": (int, float, type(None))})
                 cluster.config.update(body)
             elif len(parts) == 3 and parts[:2] == ["listener", "2"] and parts[2] in ("down", "up"):
                 self.server.switch_listener("2", parts[2] == "up")
@@ -434,6 +442,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 raise ApiError(501, "unknown control POST %s" % url.path)
             cluster.changed()
         self.send(200, answer)
+
+
+def check_fields(body, types, required=()):
+    """A control request's JSON: known fields of the right types, else 400."""
+    errors = {name: "unknown field" for name in body if name not in types}
+    errors.update({name: "must be %s" % getattr(types[name], "__name__", "a number")
+                   for name, value in body.items()
+                   if name in types and (not isinstance(value, types[name]) or isinstance(value, bool))})
+    errors.update({name: "missing" for name in required if name not in body})
+    if errors:
+        raise ApiError(400, "bad control request", errors)
 
 
 class Listener(socketserver.ThreadingMixIn, http.server.HTTPServer):
