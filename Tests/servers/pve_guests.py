@@ -8,7 +8,9 @@ from pve_cluster import guest_record
 from pve_ops import HANDLERS, KINDS, MIB, digest
 from pve_state import GIB, ApiError
 
+
 def guest_ops(kind):
+    """Registers every guest operation under /nodes/{node}/KIND (qemu or lxc)."""
     prefix, word = KINDS[kind]
     base = "/nodes/{node}/%s" % kind
     one = base + "/{vmid}"

@@ -104,10 +104,11 @@ def ha_rule_add(r):
     name = r.p["rule"]
     if name in r.c.ha_rules:
         raise ApiError(500, "rule '%s' already defined" % name)
-    if r.p["type"] == "node-affinity" and "nodes" not in r.p:
-        raise ApiError(400, "Parameter verification failed.", {"nodes": "property is missing and it is not optional"})
-    if r.p["type"] == "resource-affinity" and "affinity" not in r.p:
-        raise ApiError(400, "Parameter verification failed.", {"affinity": "property is missing and it is not optional"})
+    # What the rule's type requires (the schema marks these per type-property).
+    needed = {"node-affinity": "nodes", "resource-affinity": "affinity"}[r.p["type"]]
+    if needed not in r.p:
+        raise ApiError(400, "Parameter verification failed.",
+                       {needed: "property is missing and it is not optional"})
     r.c.ha_rules[name] = {"rule": name} | {f: r.p[f] for f in RULE_FIELDS if f in r.p}
     r.c.changed()
     return None
