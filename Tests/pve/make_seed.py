@@ -3,6 +3,7 @@
 
     make_seed.py LABSH            write Tests/pve/homelab-seed.json
     make_seed.py --check LABSH    exit 1 when the file no longer matches LABSH's model
+                                  (--seed FILE: check another file)
 
 The cluster is the nodes with a `cluster` (the first one's), the guests those
 nodes carry; a guest's VMID is its inventory `vmid`, else 100 + its place in
@@ -60,18 +61,23 @@ def model(labsh):
 
 
 def main(argv):
-    check = "--check" in argv
-    args = [a for a in argv[1:] if a != "--check"]
+    args = argv[1:]
+    check = "--check" in args
+    seed_file = SEED_FILE
+    if "--seed" in args and args.index("--seed") + 1 < len(args):
+        seed_file = args.pop(args.index("--seed") + 1)
+        args.remove("--seed")
+    args = [a for a in args if a != "--check"]
     if len(args) != 1:
         sys.stderr.write(__doc__)
         return 2
     seed = model(args[0])
     if check:
-        with open(SEED_FILE) as f:
+        with open(seed_file) as f:
             stored = json.load(f)
         if stored != seed:
             sys.stderr.write("%s is stale: labsh's homelab changed; run Tests/pve/make_seed.py %s\n"
-                             % (SEED_FILE, args[0]))
+                             % (seed_file, args[0]))
             return 1
         print("homelab seed matches labsh's model (%d nodes, %d guests)"
               % (len(seed["nodes"]), len(seed["guests"])))

@@ -10,11 +10,13 @@ asking that nothing it did made the simulator break the schema.
     python3 Tests/pve/test_sim.py [-v] [TestName...]
 """
 
+import json
 import os
 import socket
 import ssl
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 import urllib.parse
@@ -430,6 +432,30 @@ class EveryOperationFitsTheSchema(SimTestCase):
         self.ok(self.root.delete("/cluster/ha/resources/ct:1000"))
         self.done(self.root.delete("/nodes/node1/lxc/2000"))
         self.ok(self.root.post("/nodes/node3/status", command="shutdown"))
+
+
+LABSH = os.environ.get("LABSH_BIN") or os.path.join(SERVERS, "..", "..", ".build", "debug", "labsh")
+MAKE_SEED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "make_seed.py")
+
+
+@unittest.skipUnless(os.access(LABSH, os.X_OK), "needs labsh (LABSH_BIN or .build/debug/labsh)")
+class Seed(unittest.TestCase):
+    def check(self, seed_file):
+        return subprocess.run([sys.executable, MAKE_SEED, "--check", "--seed", seed_file, LABSH],
+                              capture_output=True, text=True)
+
+    def test_the_seed_matches_labsh_and_a_stale_one_is_reported(self):
+        seed_file = os.path.join(os.path.dirname(MAKE_SEED), "homelab-seed.json")
+        self.assertEqual(self.check(seed_file).returncode, 0)
+        with open(seed_file) as f:
+            seed = json.load(f)
+        seed["guests"][0]["ram"] *= 2
+        with tempfile.NamedTemporaryFile("w", suffix=".json") as stale:
+            json.dump(seed, stale)
+            stale.flush()
+            result = self.check(stale.name)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("is stale: labsh's homelab changed", result.stderr)
 
 
 class SchemaViolations(unittest.TestCase):
