@@ -44,15 +44,20 @@ def guest_ops(kind):
                 raise ApiError(500, "%s %d already running" % (word, g["vmid"]))
             if action in ("shutdown", "reboot") and g["status"] != "running":
                 raise ApiError(500, "%s %d not running" % (word, g["vmid"]))
-            task = r.c.start_task(r.p["node"], prefix + action, g["vmid"], r.user,
-                                  ["%s %s %d (%s) on node '%s'" % (action, word, g["vmid"], g["name"],
-                                                                   r.p["node"])], guest=g)
 
-            def done():
-                g["status"] = wanted
-                g["started"] = r.c.now() if wanted == "running" else None
-            task.on_success.append(done)
-            return task.upid
+            def run(user):
+                task = r.c.start_task(g["node"], prefix + action, g["vmid"], user,
+                                      ["%s %s %d (%s) on node '%s'" % (action, word, g["vmid"], g["name"],
+                                                                       g["node"])], guest=g)
+
+                def done():
+                    g["status"] = wanted
+                    g["started"] = r.c.now() if wanted == "running" else None
+                task.on_success.append(done)
+                return task.upid
+            if action in HA_REQUESTS:
+                return via_ha(r, g, action, run) or run(r.user)
+            return run(r.user)
         return handler
 
     def migrate_check(r):
@@ -72,7 +77,8 @@ def guest_ops(kind):
         if g["status"] == "running" and not (r.p.get("online") or r.p.get("restart")):
             raise ApiError(500, "can't migrate running %s without --online" % word)
         r.c.check_unlocked(g)
-        return start_migration(r, g, target, r.user)
+        return (via_ha(r, g, "migrate", lambda user: start_migration(r, g, target, user))
+                or start_migration(r, g, target, r.user))
 
     def config(r):
         g = get(r)
@@ -186,6 +192,35 @@ def guest_ops(kind):
     HANDLERS[("POST", one + "/snapshot")] = snapshot
     HANDLERS[("DELETE", one + "/snapshot/{snapname}")] = delete_snapshot
     HANDLERS[("POST", one + "/snapshot/{snapname}/rollback")] = rollback
+
+
+HA_REQUESTS = {"start": ("hastart", "started"), "stop": ("hastop", "stopped"),
+               "shutdown": ("hastop", "stopped"), "migrate": ("hamigrate", None)}
+
+
+def via_ha(r, g, action, run):
+    """With the config's ha_redirect on, an HA-managed guest's start, stop,
+    shutdown or migration only asks HA, as PVE does: the caller gets the UPID
+    of a short hastart/hastop/hamigrate task, and when that ends, HA's own
+    task (by root@pam) does the work; a client that trusts the first UPID
+    is wrong. None when the guest is not HA-managed or the option is off."""
+    sid = r.c.ha_sid(g)
+    if not (sid and r.c.config.get("ha_redirect")):
+        return None
+    kind, state = HA_REQUESTS[action]
+    word = KINDS[g["type"]][1]
+    if state:
+        r.c.ha_resources[sid]["state"] = state
+    task = r.c.start_task(g["node"], kind, g["vmid"], r.user,
+                          ["Requesting HA %s for %s %d" % (action, word, g["vmid"])])
+
+    def hand_over():
+        try:
+            run("root@pam")
+        except ApiError:
+            pass  # locked or gone: HA would try again later; the simulator does not
+    task.on_success.append(hand_over)
+    return task.upid
 
 
 def start_migration(r, g, target, user):

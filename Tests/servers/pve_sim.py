@@ -58,7 +58,12 @@ Test control, no auth, https://127.0.0.1:PORT/_sim/... (JSON in and out)
                                            any) to LISTENER (default: either) wait DELAY
                                            seconds, then answer STATUS (default: as usual)
   POST /_sim/config {"task_seconds": 0.2, "migrate_seconds": 1.0,
-                     "reboot_seconds": 1.0, "ha_recovery_seconds": null}
+                     "reboot_seconds": 1.0, "ha_recovery_seconds": null, "ha_redirect": false}
+                                           ha_recovery_seconds: HA moves an offline node's
+                                           HA guests to an allowed online node after that long;
+                                           ha_redirect: start/stop/shutdown/migrate of an
+                                           HA guest answer the UPID of a short hastart/hastop/
+                                           hamigrate task; HA's own task does the work after it
   GET  /_sim/violations                    {"violations": [...]}
   POST /_sim/listener/2/down | /up         the second listener refuses connections, or not
   POST /_sim/break-returns {"count": 1}    corrupt the next COUNT API answers (tests the checker)
@@ -429,7 +434,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             elif parts == ["config"]:
                 number = (int, float)
                 check_fields(body, {"task_seconds": number, "migrate_seconds": number,
-                                    "reboot_seconds": number, "ha_recovery_seconds": (int, float, type(None))})
+                                    "reboot_seconds": number, "ha_recovery_seconds": (int, float, type(None)),
+                                    "ha_redirect": bool})
                 cluster.config.update(body)
             elif len(parts) == 3 and parts[:2] == ["listener", "2"] and parts[2] in ("down", "up"):
                 self.server.switch_listener("2", parts[2] == "up")
@@ -449,7 +455,8 @@ def check_fields(body, types, required=()):
     errors = {name: "unknown field" for name in body if name not in types}
     errors.update({name: "must be %s" % getattr(types[name], "__name__", "a number")
                    for name, value in body.items()
-                   if name in types and (not isinstance(value, types[name]) or isinstance(value, bool))})
+                   if name in types and (not isinstance(value, types[name])
+                                         or (isinstance(value, bool) and types[name] is not bool))})
     errors.update({name: "missing" for name in required if name not in body})
     if errors:
         raise ApiError(400, "bad control request", errors)

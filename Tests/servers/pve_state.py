@@ -24,6 +24,7 @@ DEFAULT_CONFIG = {
     "migrate_seconds": 1.0,       # qmigrate / vzmigrate
     "reboot_seconds": 1.0,        # a node's reboot: offline this long
     "ha_recovery_seconds": None,  # HA moves guests off an offline node after this (off: None)
+    "ha_redirect": False,         # HA-managed guests: start/stop/migrate only ask HA (as PVE)
 }
 
 TASK_LOCKS = {"qmigrate": "migrate", "vzmigrate": "migrate", "vzdump": "backup",
@@ -205,7 +206,7 @@ class Cluster:
     def tick(self):
         """Finish the tasks and timers whose time has come."""
         now = self.now()
-        for task in self.tasks.values():
+        for task in list(self.tasks.values()):  # a task's end may start another (HA)
             if not task.done and task.end_at <= now:
                 self.finish(task, now)
         due = [t for t in self.timers if t[0] <= now]
