@@ -45,11 +45,7 @@ enum AlertModule {
     }
 
     static func severityArgument(_ call: LuaCall, _ i: Int32) throws -> AlertSeverity? {
-        guard let text = try call.optString(i) else { return nil }
-        guard let s = AlertSeverity(rawValue: text) else {
-            throw LuaRaise.argument(i, "severity must be P1, P2, P3 or P4, not '\(text)'")
-        }
-        return s
+        try call.optChoice(i, AlertSeverity.allCases.map(\.rawValue), what: "severity").flatMap(AlertSeverity.init(rawValue:))
     }
 
     static func push(_ rule: AlertRule, _ w: TableWriter) {

@@ -32,7 +32,8 @@ enum AnsibleModule {
         // import(path [, {reader = "ansible"|"builtin"}]) -> {hosts =, groups =, warnings =, reader =}
         state.setFunction("import") { call in
             let path = try call.string(1)
-            let (inventory, reader) = try AnsibleReaders.read(path, reader: try readerOption(call, 2))
+            let opts = try LuaOptions(call, 2, importOptions)
+            let (inventory, reader) = try AnsibleReaders.read(path, reader: opts.string("reader").flatMap(AnsibleReaders.Reader.init))
             var t = data(inventory)
             t["reader"] = .str(reader.rawValue)
             return call.push(LuaValue.table(t))
@@ -40,8 +41,9 @@ enum AnsibleModule {
         // load(path [, {reader =, overlay =}]) -> {inventory =, notes =, warnings =, reader =, overlay =}
         state.setFunction("load") { call in
             let path = try call.string(1)
-            let (ansible, reader) = try AnsibleReaders.read(path, reader: try readerOption(call, 2))
-            let overlayPath = try option(call, 2, "overlay") ?? overlayBeside(path)
+            let opts = try LuaOptions(call, 2, loadOptions)
+            let (ansible, reader) = try AnsibleReaders.read(path, reader: opts.string("reader").flatMap(AnsibleReaders.Reader.init))
+            let overlayPath = opts.string("overlay") ?? overlayBeside(path)
             var options = AnsibleImportOptions()
             options.home = getenv("HOME").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
             if let overlayPath {
@@ -86,25 +88,8 @@ enum AnsibleModule {
         }
     }
 
-    /// Field `key` of the options table at `index`, when it is text.
-    static func option(_ call: LuaCall, _ index: Int32, _ key: String) throws -> String? {
-        if call.isNoneOrNil(index) { return nil }
-        guard call.type(index) == LUA_TTABLE else { throw call.typeError(index, "options table") }
-        switch try call.table(index)[key] {
-        case nil, .nil?: return nil
-        case let v?:
-            guard let s = v.stringValue else { throw LuaRaise.message("bad argument #\(index): '\(key)' must be a string") }
-            return s
-        }
-    }
-
-    static func readerOption(_ call: LuaCall, _ index: Int32) throws -> AnsibleReaders.Reader? {
-        guard let text = try option(call, index, "reader") else { return nil }
-        guard let reader = AnsibleReaders.Reader(rawValue: text) else {
-            throw LuaRaise.message("bad argument #\(index): reader must be \"ansible\" or \"builtin\", not '\(text)'")
-        }
-        return reader
-    }
+    static let importOptions = LuaOptions.Declaration([.string("reader", choices: ["ansible", "builtin"])])
+    static let loadOptions = LuaOptions.Declaration(importOptions.keys + [.string("overlay")])
 
     /// `labsh.yml` (or `labsh.yaml`) in the inventory's folder.
     static func overlayBeside(_ path: String) -> String? {

@@ -44,9 +44,8 @@ enum HostModule {
         // or writable (secret: readable or writable) by others
         state.setFunction("state_file") { call in
             let path = try call.string(1)
-            let options = call.isNoneOrNil(2) ? LuaTable() : try call.table(2)
-            let secret = options["secret"] == .boolean(true)
-            let create = options["create"] != .boolean(false)
+            let opts = try LuaOptions(call, 2, stateFileOptions)
+            let secret = opts.boolean("secret")!, create = opts.boolean("create")!
             var st = stat()
             if !create && lstat(path, &st) != 0 && errno == ENOENT { return 0 }
             let fd = try refusing {
@@ -128,6 +127,10 @@ enum HostModule {
             throw LuaRaise.object(kind: try call.string(1), message: try call.string(2), fields: fields)
         }
     }
+}
+
+extension HostModule {
+    static let stateFileOptions = LuaOptions.Declaration([.boolean("secret", default: false), .boolean("create", default: true)])
 }
 
 /// Runs `body`, raising its SafeFiles.Failure as an error object of kind

@@ -17,7 +17,10 @@ enum ProcessModule {
         state.setFunction("run_all") { call in try runAll(call) }
     }
 
-    static let optionNames = ["argv", "env", "stdin", "cwd", "timeout", "on_line", "max_output", "read_only", "keep_fd"]
+    static let runOptions = LuaOptions.Declaration([
+        .any("argv"), .any("env"), .any("stdin"), .string("cwd"), .number("timeout"), .function("on_line"),
+        .number("max_output"), .boolean("read_only", default: false), .any("keep_fd"),
+    ])
 
     static func run(_ call: LuaCall) throws -> Int32 {
         guard call.type(1) == LUA_TTABLE else { throw call.typeError(1, "table") }
@@ -48,7 +51,9 @@ enum ProcessModule {
         return 1
     }
 
-    static let runAllOptionNames = ["parallel", "on_line", "on_exit"]
+    static let runAllOptions = LuaOptions.Declaration([
+        .integer("parallel", default: 16), .function("on_line"), .function("on_exit"),
+    ])
 
     /// run_all(list [, {parallel =, on_line =, on_exit =}]): many programs
     /// in one poll loop; a result per spec, in order, an error object where
@@ -56,31 +61,9 @@ enum ProcessModule {
     static func runAll(_ call: LuaCall) throws -> Int32 {
         guard call.type(1) == LUA_TTABLE else { throw call.typeError(1, "table") }
         let L = call.L
-        var parallel = 16
-        var onLine: LuaRef?
-        var onExit: LuaRef?
-        if !call.isNoneOrNil(2) {
-            guard call.type(2) == LUA_TTABLE else { throw call.typeError(2, "table") }
-            lua_pushnil(L)
-            while lua_next(L, 2) != 0 {
-                defer { lh_pop(L, 1) }
-                guard lua_type(L, -2) == LUA_TSTRING, let key = LuaState.string(L, -2), runAllOptionNames.contains(key) else {
-                    let name = lua_type(L, -2) == LUA_TSTRING ? "'\(LuaState.string(L, -2) ?? "")'" : "at a list position"
-                    throw LuaRaise.argument(2, "unknown option \(name) (options are \(runAllOptionNames.joined(separator: ", ")))")
-                }
-                if key == "parallel" {
-                    var ok: Int32 = 0
-                    let n = lh_tointeger(L, -1, &ok)
-                    guard ok != 0, n >= 1 else { throw LuaRaise.argument(2, "parallel must be an integer >= 1") }
-                    parallel = Int(min(n, 1 << 20))
-                } else {
-                    guard lua_type(L, -1) == LUA_TFUNCTION else { throw LuaRaise.argument(2, "\(key) must be a function") }
-                    lua_pushvalue(L, -1)
-                    let function = LuaRef(state: call.state, L: L)
-                    if key == "on_line" { onLine = function } else { onExit = function }
-                }
-            }
-        }
+        let opts = try LuaOptions(call, 2, runAllOptions)
+        guard let parallel = opts.integer("parallel"), parallel >= 1 else { throw opts.fail("parallel must be an integer >= 1") }
+        let onLine = opts.reference("on_line"), onExit = opts.reference("on_exit")
         let count = Int(lua_rawlen(L, 1))
         if count == 0 {
             lua_pushnil(L)
@@ -138,7 +121,7 @@ enum ProcessModule {
             }
         }
         let results = specs.isEmpty ? []
-            : try ProcessRunner.runAll(specs, parallel: parallel, stop: stop(), onLine: lines, onExit: exited)
+            : try ProcessRunner.runAll(specs, parallel: Int(min(parallel, 1 << 20)), stop: stop(), onLine: lines, onExit: exited)
         let stopped = results.filter { if case .success(let o) = $0 { return o.stopped } else { return false } }.count
         if stopped > 0 {  // the stop stays pending: labsh stops right after this
             throw LuaRaise.object(kind: "process", message: "lab.process.run_all stopped: \(stopReason())",
@@ -250,27 +233,9 @@ enum ProcessModule {
     /// run_all's list, `position` names the item and on_line is refused).
     static func spec(_ call: LuaCall, at index: Int32, position: String? = nil)
         throws -> (spec: ProcessSpec, onLine: LuaRef?, readOnly: Bool) {
-        let L = call.L
-        let index = lua_absindex(L, index)
-        func bad(_ text: String) -> LuaRaise { .argument(1, (position.map { $0 + ": " } ?? "") + text) }
-        let names = position == nil ? optionNames : optionNames.filter { $0 != "on_line" }
-        var onLine: LuaRef?
-        // Read field by field: on_line must stay a function, not a copy.
-        lua_pushnil(L)
-        while lua_next(L, index) != 0 {
-            defer { lh_pop(L, 1) }
-            guard lua_type(L, -2) == LUA_TSTRING, let key = LuaState.string(L, -2), names.contains(key) else {
-                let name = lua_type(L, -2) == LUA_TSTRING ? "'\(LuaState.string(L, -2) ?? "")'" : "at a list position"
-                let hint = position != nil && name == "'on_line'" ? "; on_line goes in run_all's options" : ""
-                throw bad("unknown option \(name) (options are \(names.joined(separator: ", "))\(hint))")
-            }
-            if key == "on_line" {
-                guard lua_type(L, -1) == LUA_TFUNCTION else { throw bad("on_line must be a function") }
-                lua_pushvalue(L, -1)
-                onLine = LuaRef(state: call.state, L: L)
-            }
-        }
-        let opts = try call.table(index)
+        let opts = try LuaOptions(call, 1, runOptions, at: index, position: position)
+        let bad = opts.fail
+        if position != nil, opts["on_line"] != nil { throw bad("unknown option 'on_line': it goes in run_all's options") }
         guard case .table(let list)? = opts["argv"], !list.array.isEmpty, list.fields.isEmpty else {
             throw bad("argv must be a non-empty list of strings")
         }
@@ -302,16 +267,13 @@ enum ProcessModule {
             guard case .string(let s) = input else { throw bad("stdin must be a string") }
             spec.stdin = s.bytes
         }
-        if let cwd = opts["cwd"] {
-            guard let s = cwd.stringValue else { throw bad("cwd must be a string") }
-            spec.cwd = s
-        }
-        if let t = opts["timeout"] {
-            guard let seconds = number(t), seconds > 0 else { throw bad("timeout must be a number > 0 (seconds)") }
+        spec.cwd = opts.string("cwd")
+        if let seconds = opts.number("timeout") {
+            guard seconds > 0 else { throw bad("timeout must be a number > 0 (seconds)") }
             spec.timeout = seconds
         }
-        if let m = opts["max_output"] {
-            guard let n = number(m), n >= 0, n < 1e15 else { throw bad("max_output must be a size in bytes >= 0") }
+        if let n = opts.number("max_output") {
+            guard n >= 0, n < 1e15 else { throw bad("max_output must be a size in bytes >= 0") }
             spec.maxOutput = Int(n)
         }
         if let k = opts["keep_fd"] {  // lab.job: the job's lock, held by its child too
@@ -320,19 +282,6 @@ enum ProcessModule {
             }
             spec.inheritedFD = Int32(fd)
         }
-        var readOnly = false
-        if let flag = opts["read_only"] {
-            guard case .boolean(let b) = flag else { throw bad("read_only must be a boolean") }
-            readOnly = b
-        }
-        return (spec, onLine, readOnly)
-    }
-
-    static func number(_ v: LuaValue) -> Double? {
-        switch v {
-        case .integer(let i): return Double(i)
-        case .number(let d): return d
-        default: return nil
-        }
+        return (spec, opts.reference("on_line"), opts.boolean("read_only") ?? false)
     }
 }

@@ -53,27 +53,16 @@ enum SimModule {
         }
     }
 
+    static let options = LuaOptions.Declaration([.integer("ram_reserve"), .number("cpu_ratio"), .number("repair")])
+
     static func simulation(_ call: LuaCall, options at: Int32 = 3) throws -> FailureSimulation {
         let inventory = try call.object(1, ModelModule.InventoryHandle.self).inventory
-        var options = FailureSimulation.Options()
-        if !call.isNoneOrNil(at) {
-            let t = try call.table(at)
-            if let v = t["ram_reserve"] {
-                guard let n = v.intValue else { throw LuaRaise.argument(at, "ram_reserve: bytes, an integer") }
-                options.ramReserve = n
-            }
-            if let v = t["cpu_ratio"] { options.cpuRatio = try number(v, at, "cpu_ratio") }
-            if let v = t["repair"] { options.repairSeconds = try number(v, at, "repair") }
-        }
-        return FailureSimulation(inventory, options: options)
-    }
-
-    static func number(_ v: LuaValue, _ at: Int32, _ name: String) throws -> Double {
-        switch v {
-        case .integer(let i): return Double(i)
-        case .number(let d): return d
-        default: throw LuaRaise.argument(at, "\(name): a number")
-        }
+        let opts = try LuaOptions(call, at, options)
+        var settings = FailureSimulation.Options()
+        if let bytes = opts.integer("ram_reserve") { settings.ramReserve = bytes }
+        if let ratio = opts.number("cpu_ratio") { settings.cpuRatio = ratio }
+        if let seconds = opts.number("repair") { settings.repairSeconds = seconds }
+        return FailureSimulation(inventory, options: settings)
     }
 
     static func push(_ r: FailureSimulation.Report, _ w: TableWriter) {
@@ -134,62 +123,6 @@ enum SimModule {
                     w.field("loses_slo", s.losesSLO)
                 }
             }
-        }
-    }
-}
-
-/// `labsh.planning`: the §5.4 capacity plan and the least-squares fit.
-///   plan(model [, used]) -> {band = {lo, hi}, resources = {...}, first =, buy =, buy_phase =, buy_when =}
-///   fit(samples, at) -> slope, intercept (samples: {{t, v}, ...}; predict_linear's regression)
-enum CapacityModule {
-    static func push(_ state: LuaState) throws {
-        lua_createtable(state.L, 0, 2)
-        state.setFunction("plan") { call in
-            let inventory = try call.object(1, ModelModule.InventoryHandle.self).inventory
-            var used: [String: Double] = [:]
-            if !call.isNoneOrNil(2) {
-                for (k, v) in try call.table(2).fields {
-                    guard let name = k.stringValue else { continue }
-                    used[name] = try SimModule.number(v, 2, name)
-                }
-            }
-            let plan = CapacityPlan(inventory, used: used)
-            let w = TableWriter(L: call.L)
-            let L = call.L
-            w.record {
-                w.list("band", [plan.band.lowerBound, plan.band.upperBound]) { $0.push(L) }
-                w.field("first", plan.first)
-                w.field("buy", plan.buy)
-                w.field("buy_phase", plan.buyPhase)
-                w.field("buy_when", plan.buyWhen)
-                w.list("resources", plan.resources) { r in
-                    w.record {
-                        w.field("name", r.name)
-                        w.field("unit", r.unit)
-                        w.field("growth_key", r.growthKey)
-                        w.field("installed", r.installed)
-                        w.field("allocated", r.allocated)
-                        w.field("used", r.used)
-                        w.field("free", r.free)
-                        w.field("basis", r.basis)
-                        w.field("utilisation", r.utilisation)
-                        w.field("position", r.position)
-                        w.field("growth", r.growth)
-                        w.field("months_85", r.months85)
-                        w.field("months_95", r.months95)
-                    }
-                }
-            }
-            return 1
-        }
-        state.setFunction("fit") { call in
-            let samples = try call.table(1).array.map { v -> (Double, Double) in
-                guard case .table(let p) = v, p.array.count >= 2 else { throw LuaRaise.argument(1, "samples are {time, value} pairs") }
-                return (try SimModule.number(p.array[0], 1, "time"), try SimModule.number(p.array[1], 1, "value"))
-            }
-            let at = try call.number(2)
-            guard let fit = LinearFit(samples, at: at) else { return 0 }
-            return call.push(fit.slope, fit.intercept)
         }
     }
 }

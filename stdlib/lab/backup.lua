@@ -2,8 +2,7 @@
 -- Retention decisions are made in Swift (Sources/Homelab/Retention), exactly
 -- as restic's forget or Proxmox Backup Server's prune would make them.
 
-local retention = require "labsh.retention"
-local native = require "labsh.schedule"
+local native = require "labsh.backup"
 
 local backup = {}
 
@@ -13,7 +12,7 @@ local backup = {}
 --- hostname), paths, tags and protected: `restic snapshots --json` decoded
 --- works as it is. The lists hold the very tables given, newest first.
 --- (The Swift function itself, so argument errors name the caller's line.)
-backup.prune = retention.prune
+backup.prune = native.prune
 
 -- Rows print as a table at the prompt, in the columns labsh.columns lists.
 local Row = require("labsh.columns").meta("lab.backup.CheckRow")
@@ -61,7 +60,7 @@ function backup.check(opts)
   local model = lab.inventory.model()
   local names = {}
   for _, b in ipairs(lab.inventory.current().backups or {}) do names[b.name] = true end
-  local rows = native.check_backups(model, runs_by_name(opts.source, names), opts.now, opts.tz)
+  local rows = native.check(model, runs_by_name(opts.source, names), opts.now, opts.tz)
   for _, row in ipairs(rows) do
     row.problem = table.concat(row.problems, "; ")
     setmetatable(row, Row)

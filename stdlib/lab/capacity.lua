@@ -2,7 +2,7 @@
 -- (Sources/Homelab/Capacity); this file fetches live figures from
 -- Prometheus when the inventory names one and dates the forecasts.
 
-local core = require "labsh.planning"
+local core = require "labsh.capacity"
 local times = require "labsh.times"
 
 local capacity = {}

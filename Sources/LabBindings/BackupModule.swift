@@ -4,14 +4,21 @@ import CLuaShim
 import Homelab
 import LuaHost
 
-/// `labsh.retention`: the retention engine for `lab.backup.prune`.
-/// Snapshots are read straight off the Lua stack, and the decision hands
-/// back the caller's own snapshot tables, so every field they had survives.
-enum RetentionModule {
+/// `labsh.backup`: lab.backup's Swift half. `prune` is the retention engine
+/// (Homelab/Retention): snapshots are read straight off the Lua stack, and
+/// the decision hands back the caller's own snapshot tables, so every field
+/// they had survives. `check` judges the inventory's backups against their
+/// runs (Homelab/Backup).
+enum BackupModule {
     static func push(_ state: LuaState) throws {
-        lua_createtable(state.L, 0, 1)
+        lua_createtable(state.L, 0, 2)
         state.setFunction("prune") { call in try prune(call) }
+        state.setFunction("check") { call in try check(call) }
     }
+
+    static let pruneOptions = LuaOptions.Declaration([
+        .string("semantics", choices: RetentionPolicy.Semantics.allCases.map(\.rawValue)), .raw("group_by"), .raw("now"),
+    ])
 
     /// prune(snapshots, policy [, opts]) -> {keep, remove, reasons, groups}
     static func prune(_ call: LuaCall) throws -> Int32 {
@@ -19,25 +26,21 @@ enum RetentionModule {
         guard call.type(1) == LUA_TTABLE else { throw call.typeError(1, "table") }
         guard call.type(2) == LUA_TTABLE else { throw call.typeError(2, "table") }
         let policy: RetentionPolicy
-        do { policy = try readPolicy(L, 2) } catch { throw LuaRaise.argument(2, "\(error)") }
-        var semantics = RetentionPolicy.Semantics.restic
+        let keys = try LuaOptions(call, 2, policyKeys)
+        do { policy = try readPolicy(L, 2, keys) } catch let e as HomelabError { throw keys.fail(e.message) }
+        let opts = try LuaOptions(call, 3, pruneOptions)
+        let semantics = opts.string("semantics").flatMap(RetentionPolicy.Semantics.init(rawValue:)) ?? .restic
         var fields: Set<RetentionGroup.Field> = [.host, .paths]
         var now = ZonedTime(unixSeconds: SysModule.clockSeconds(CLOCK_REALTIME), zone: SystemTimeZone())
-        if !call.isNoneOrNil(3) {
-            guard call.type(3) == LUA_TTABLE else { throw call.typeError(3, "table") }
-            do {
-                if let text = try stringField(L, 3, "semantics") {
-                    guard let s = RetentionPolicy.Semantics(rawValue: text) else {
-                        throw HomelabError("semantics '\(text)' is not one of restic, restic-0.14, pbs")
-                    }
-                    semantics = s
-                }
-                if let group = try groupFields(L, 3) { fields = group }
-                if lua_rawgetfield(L, 3, "now") != LUA_TNIL { now = try time(L, -1) }
-                lh_pop(L, 1)
-            } catch let e as HomelabError {
-                throw LuaRaise.argument(3, e.message)
+        do {
+            if opts["group_by"] != nil, let group = try groupFields(L, 3) { fields = group }
+            if opts["now"] != nil {
+                lua_rawgetfield(L, 3, "now")
+                defer { lh_pop(L, 1) }
+                now = try time(L, -1)
             }
+        } catch let e as HomelabError {
+            throw opts.fail(e.message)
         }
 
         let count = Int(lua_rawlen(L, 1))
@@ -76,15 +79,6 @@ enum RetentionModule {
         }
     }
 
-    static func integerField(_ L: OpaquePointer, _ t: Int32, _ key: String) throws -> Int? {
-        defer { lh_pop(L, 1) }
-        switch lua_rawgetfield(L, t, key) {
-        case LUA_TNIL: return nil
-        case LUA_TNUMBER where lua_isinteger(L, -1) != 0: return Int(lh_tointeger(L, -1, nil))
-        default: throw HomelabError("\(key): expected an integer, got \(describe(L, -1))")
-        }
-    }
-
     static func strings(_ L: OpaquePointer, _ idx: Int32, _ what: String) throws -> [String] {
         switch lua_type(L, idx) {
         case LUA_TSTRING: return [LuaState.string(L, idx) ?? ""]
@@ -106,31 +100,27 @@ enum RetentionModule {
         "a " + String(cString: lh_typename(L, idx))
     }
 
-    static let policyKeys = ["last", "hourly", "daily", "weekly", "monthly", "yearly", "within", "within_hourly",
-                             "within_daily", "within_weekly", "within_monthly", "within_yearly", "tags"]
+    /// A policy's keys: a count per period, "within" durations, tags.
+    static let policyKeys = LuaOptions.Declaration(
+        RetentionPolicy.Period.allCases.map { .integer($0.rawValue) } + [.string("within")]
+            + RetentionPolicy.Period.allCases.filter { $0 != .last }.map { .string("within_" + $0.rawValue) }
+            + [.raw("tags")],
+        noun: "key")
 
     /// {daily = 30, monthly = 12, within = "2d", within_daily = "10d", tags = {"pinned", {"a", "b"}}}
-    static func readPolicy(_ L: OpaquePointer, _ t: Int32) throws -> RetentionPolicy {
-        lua_pushnil(L)
-        while lua_next(L, t) != 0 {
-            lh_pop(L, 1)
-            guard lua_type(L, -1) == LUA_TSTRING, let key = LuaState.string(L, -1), policyKeys.contains(key) else {
-                let key = LuaState.string(L, -1) ?? "?"
-                lh_pop(L, 1)
-                throw HomelabError("unknown key '\(key)'\(Suggestion.didYouMean(key, in: policyKeys))")
-            }
-        }
+    static func readPolicy(_ L: OpaquePointer, _ t: Int32, _ keys: LuaOptions) throws -> RetentionPolicy {
         var counts: [RetentionPolicy.Period: Int] = [:]
         var withinPeriods: [RetentionPolicy.Period: RetentionDuration] = [:]
         for period in RetentionPolicy.Period.allCases {
-            counts[period] = try integerField(L, t, period.rawValue)
-            if period != .last, let text = try stringField(L, t, "within_" + period.rawValue) {
+            counts[period] = keys.integer(period.rawValue).map { Int($0) }
+            if period != .last, let text = keys.string("within_" + period.rawValue) {
                 withinPeriods[period] = try RetentionDuration(parsing: text)
             }
         }
-        let within = try stringField(L, t, "within").map(RetentionDuration.init(parsing:))
+        let within = try keys.string("within").map(RetentionDuration.init(parsing:))
         var tags: [[String]] = []
-        if lua_rawgetfield(L, t, "tags") != LUA_TNIL {
+        if keys["tags"] != nil {
+            lua_rawgetfield(L, t, "tags")
             let list = lua_gettop(L)
             defer { lh_pop(L, 1) }
             guard lua_type(L, list) == LUA_TTABLE else { throw HomelabError("tags: expected a list") }
@@ -139,8 +129,6 @@ enum RetentionModule {
                 defer { lh_pop(L, 1) }
                 tags.append(try strings(L, -1, "tags[\(i + 1)]"))
             }
-        } else {
-            lh_pop(L, 1)
         }
         return try RetentionPolicy(counts: counts.compactMapValues { $0 }, within: within,
                                    withinPeriods: withinPeriods, tags: tags)
@@ -231,5 +219,67 @@ enum RetentionModule {
             lua_rawseti(L, -2, lua_Integer(i + 1))
         }
         lua_rawsetfield(L, -2, "groups")
+    }
+
+    // ---- the compliance check ----------------------------------------------------
+
+    /// check(model, runs_by_name, now, tz) -> rows, in the
+    /// inventory's order. runs_by_name[name] is a list of {time =, ok =}
+    /// (ok absent: a snapshot, so good), or nil when the source has none.
+    static func check(_ call: LuaCall) throws -> Int32 {
+        let handle = try call.object(1, ModelModule.InventoryHandle.self)
+        let source = try call.table(2)
+        do {
+            let now = call.isNoneOrNil(3) ? ScheduleModule.now() : try ScheduleModule.seconds(try call.value(3), "now")
+            let zone = try ScheduleModule.zone(try call.optString(4))
+            var rows: [LuaValue] = []
+            for policy in try BackupPolicy.all(in: handle.inventory) {
+                var runs: [BackupRun]?
+                if case .table(let list)? = source[policy.name] {
+                    runs = try list.array.enumerated().map { i, item in
+                        guard case .table(let run) = item, let time = run["time"] else {
+                            throw HomelabError("\(policy.name)[\(i + 1)]: expected a table with a time")
+                        }
+                        var ok = true
+                        if case .boolean(let b)? = run["ok"] { ok = b }
+                        return BackupRun(time: try ScheduleModule.seconds(time, "\(policy.name)[\(i + 1)].time"), ok: ok)
+                    }
+                }
+                let c = BackupCompliance.evaluate(policy, runs: runs, now: now, zone: zone)
+                rows.append(.table(row(c, policy, zone)))
+            }
+            return call.push(LuaValue.table(LuaTable(array: rows)))
+        } catch let e as HomelabError {
+            throw LuaRaise.message(e.message)
+        }
+    }
+
+    static func row(_ c: BackupCompliance, _ p: BackupPolicy, _ zone: TimeZoneRules) -> LuaTable {
+        var t = LuaTable()
+        func set(_ key: String, _ v: LuaValue?) { if let v { t[key] = v } }
+        func duration(_ s: Int64?) -> LuaValue? { s.map { .str(BackupCompliance.text($0)) } }
+        set("name", .str(c.name))
+        set("resource", .str(p.resource))
+        set("status", .str(c.status.rawValue))
+        set("schedule", .str(p.schedule.text))
+        set("newest", c.newest.map { .str(ZonedTime(unixSeconds: Double($0), zone: zone).description) })
+        // Text for people (the table's columns), seconds for machines.
+        set("age", duration(c.age))
+        set("age_seconds", c.age.map { .integer($0) })
+        set("max_age", duration(c.maxAge))
+        set("max_age_seconds", c.maxAge.map { .integer($0) })
+        set("rpo", duration(c.rpo))
+        set("rpo_seconds", c.rpo.map { .integer($0) })
+        set("interval_seconds", c.interval.map { .integer($0) })
+        set("runs", .integer(Int64(c.runs)))
+        set("good", .integer(Int64(c.good)))
+        set("success", c.successRate.map { .number($0) })
+        set("gaps", .integer(Int64(c.gaps)))
+        set("copies", .integer(Int64(c.copies)))
+        set("media", .integer(Int64(c.media)))
+        set("offsite", .integer(Int64(c.offsite)))
+        set("semantics", .str(p.semantics.rawValue))
+        set("problems", .table(LuaTable(array: c.problems.map { .str($0) })))
+        return t
     }
 }
