@@ -5,15 +5,18 @@ import LuaHost
 
 /// lab.json.decode: the parser's events become Lua values on the stack.
 extension JSONModule {
+    /// opts.null: the value that stands for JSON null (lab.json.null by default)
+    static let decodeOptions = LuaOptions.Declaration([.raw("null")])
+
     static func decode(_ call: LuaCall) throws -> Int32 {
         let L = call.L
         guard lua_type(L, 1) == LUA_TSTRING else { throw call.typeError(1, "string") }
-        guard call.isNoneOrNil(2) || lua_type(L, 2) == LUA_TTABLE else { throw call.typeError(2, "table") }
+        let opts = try LuaOptions(call, 2, decodeOptions)
         lua_settop(L, 2)
         var length = 0
         let text = lua_tolstring(L, 1, &length)  // a string: no conversion in place
         pushValues(L)  // 3 null, 4 array metatable, 5 object metatable
-        if lua_type(L, 2) == LUA_TTABLE, lua_rawgetfield(L, 2, "null") != LUA_TNIL {
+        if opts["null"] != nil, lua_rawgetfield(L, 2, "null") != LUA_TNIL {
             lua_copy(L, -1, nullSlot)  // opts.null stands for JSON null
         }
         lua_settop(L, 5)

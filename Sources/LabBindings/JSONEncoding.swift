@@ -8,19 +8,14 @@ extension JSONModule {
     static func encode(_ call: LuaCall) throws -> Int32 {
         let L = call.L
         guard call.count >= 1 else { throw LuaRaise.argument(1, "value expected") }
-        guard call.isNoneOrNil(2) || lua_type(L, 2) == LUA_TTABLE else { throw call.typeError(2, "table") }
-        var pretty = false, sortKeys = false
-        if lua_type(L, 2) == LUA_TTABLE {
-            lua_rawgetfield(L, 2, "pretty")
-            pretty = lua_toboolean(L, -1) != 0
-            lua_rawgetfield(L, 2, "sort_keys")
-            sortKeys = lua_toboolean(L, -1) != 0
-        }
+        let opts = try LuaOptions(call, 2, encodeOptions)
         lua_settop(L, 2)
-        let bytes = try encoded(call, at: 1, pretty: pretty, sortKeys: sortKeys)
+        let bytes = try encoded(call, at: 1, pretty: opts.boolean("pretty")!, sortKeys: opts.boolean("sort_keys")!)
         bytes.withUnsafeBytes { pushBytes(L, $0) }
         return 1
     }
+
+    static let encodeOptions = LuaOptions.Declaration([.boolean("pretty", default: false), .boolean("sort_keys", default: false)])
 
     /// The value at `index` as JSON text, as lab.json.encode writes it: for
     /// Swift callers (lab.http's `json` option), with no trip through Lua.

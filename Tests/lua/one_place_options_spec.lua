@@ -71,3 +71,11 @@ test("a severity is one of the catalogue's", function()
   assert_has(error_of(require("labsh.alert").rules, lab.inventory.model(), "P5"),
     "bad argument #2 (severity 'P5' is not one of P1, P2, P3, P4)")
 end)
+
+test("lab.json: a misspelt sort_keys is refused, not an unsorted object", function()
+  assert_has(error_of(lab.json.encode, { b = 1, a = 2 }, { sort_key = true }),
+    "bad argument #2 (unknown option 'sort_key' (options are pretty, sort_keys))")
+  assert_eq(lab.json.encode({ b = 1, a = 2 }, { sort_keys = true }), '{"a":2,"b":1}')
+  assert_has(error_of(lab.json.decode, "null", { nul = false }), "bad argument #2 (unknown option 'nul' (options are null))")
+  assert_eq(lab.json.decode("null", { null = false }), false)
+end)
