@@ -1,0 +1,115 @@
+-- node-drain end to end against the Proxmox VE simulator (run with
+-- Tests/run-with-servers.sh), on a homelab unlike the plan's: three nodes
+-- node1..node3, nine guests guest1..guest9 (guest1, guest5 and guest9 are
+-- containers). A drain that succeeds; one refused for Proxmox quorum, one
+-- for etcd quorum; a failed migration rolled back; a stop mid-drain rolled
+-- back and audited; the dry run's plan with the exact API calls.
+
+local rb = dofile((os.getenv("LABSH_ROOT") or ".") .. "/Tests/lua/pve_runbook_support.lua")
+local s = rb.sim
+
+local function has(text, piece, what)
+  if not text:find(piece, 1, true) then error(("%s: expected %q in:\n%s"):format(what or "output", piece, text), 2) end
+end
+
+-- node1 holds guest1 (VMID 1000, a container), guest4 (1003) and guest7 (1006).
+local NODE1 = { 1000, 1003, 1006 }
+
+test("node-drain --dry-run prints the plan and the exact API calls, and moves nothing", function()
+  local dir = rb.setup(3, 9)
+  local r = rb.labsh(dir, { "--dry-run", "-m", "node-drain", "node1" })
+  assert_eq(r.status, 0, r.stderr)
+  has(r.stderr, "Proxmox quorum: 3 of 3 online now, 2 without node1, 2 needed")
+  has(r.stderr, "POST /api2/json/nodes/node1/lxc/1000/migrate restart=1&target=node")
+  has(r.stderr, "POST /api2/json/nodes/node1/qemu/1003/migrate online=1&target=node")
+  assert_same(rb.on("node1"), NODE1)
+end)
+
+test("node-drain moves every running guest off the node, spread by free RAM, and verifies", function()
+  local dir = rb.setup(3, 9)
+  local r = rb.labsh(dir, { "--yes", "--emergency", "-m", "node-drain", "node1", "--parallel", "2" })
+  assert_eq(r.status, 0, r.stderr)
+  assert_same(rb.on("node1"), {})
+  -- three guests of 4 GiB onto two equal nodes: both take some
+  assert(#rb.on("node2") >= 4 and #rb.on("node3") >= 4, r.stderr)
+  local ends = rb.runbook_audit(dir)
+  assert_eq(ends[#ends].outcome, "ok")
+  assert_eq(ends[#ends].details.state, "changed")
+  local upids = 0
+  for _, line in ipairs(s.audit(dir)) do
+    if line.action == "pve.migrate" and line.details and line.details.upid then upids = upids + 1 end
+  end
+  assert_eq(upids, 3, "each migration's UPID is audited")
+end)
+
+test("node-drain is refused when the node's absence would cost Proxmox quorum", function()
+  local dir = rb.setup(3, 9)
+  s.control("node/node3/offline")
+  local r = rb.labsh(dir, { "--yes", "--emergency", "-m", "node-drain", "node1" })
+  s.control("node/node3/online")
+  assert_eq(r.status, 1, r.stderr)
+  has(r.stderr, "Proxmox quorum: without node1, 1 of 3 nodes stay online and 2 are needed")
+  assert_same(rb.on("node1"), NODE1)
+  assert_eq(rb.runbook_audit(dir)[1].outcome, "failed")
+end)
+
+test("node-drain is refused when etcd would lose quorum (members by the inventory's k8s_servers)", function()
+  -- guest1 (a container on node1: its migration restarts it), guest2 and guest3
+  local dir = rb.setup(3, 9, { etcd = { 1, 2, 3 } })
+  local stop = rb.labsh(dir, { "--yes", "-e", 'lab.pve.post("/nodes/node2/qemu/1001/status/stop")' })
+  assert_eq(stop.status, 0, stop.stderr)
+  local r = rb.labsh(dir, { "--yes", "--emergency", "-m", "node-drain", "node1" })
+  assert_eq(r.status, 1, r.stderr)
+  has(r.stderr, "etcd quorum: 1 of 3 members would run during the drain and 2 are needed")
+  assert_same(rb.on("node1"), NODE1)
+end)
+
+test("node-drain keeps etcd members on distinct nodes", function()
+  -- guest4 (node1) and guest2 (node2) are members: guest4 must go to node3
+  local dir = rb.setup(3, 9, { etcd = { 4, 2 } })
+  local r = rb.labsh(dir, { "--yes", "--emergency", "-m", "node-drain", "node1" })
+  assert_eq(r.status, 0, r.stderr)
+  assert_eq(rb.placement()[1003].node, "node3")
+end)
+
+test("a failed migration rolls the drain back: what moved comes home", function()
+  local dir = rb.setup(3, 9)
+  s.control("inject", { type = "qmigrate", exitstatus = "migration aborted", count = 1 })
+  local r = rb.labsh(dir, { "--yes", "--emergency", "-m", "node-drain", "node1" })
+  assert_eq(r.status, 1, r.stderr)
+  has(r.stderr, "migration aborted")
+  has(r.stderr, "migrated 1 guest(s) back to node1")
+  assert_same(rb.on("node1"), NODE1)
+  local ends = rb.runbook_audit(dir)
+  assert_eq(ends[#ends].details.state, "rolled back")
+end)
+
+test("a stop (SIGINT) mid-drain still migrates back and leaves an audit line", function()
+  local dir = rb.setup(3, 9, { migrate_seconds = 2 })
+  local err = dir .. "/stderr"
+  local argv = { os.getenv("LABSH_BIN") or arg[-1], "--yes", "--emergency", "-m", "node-drain", "node1", "--parallel", "1" }
+  local words = {}
+  for i, w in ipairs(argv) do words[i] = "'" .. w:gsub("'", "'\\''") .. "'" end
+  local script = table.concat(words, " ") .. " 2>" .. err .. " & p=$!\n"
+    .. "i=0; while ! grep -q 'started migration' " .. err .. " && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done\n"
+    .. "kill -INT $p; wait $p; echo $?"
+  local r = lab.process.run { argv = { "sh", "-c", script }, timeout = 120,
+    env = { LABSH_STATE_DIR = dir .. "/state", LABSH_INVENTORY = dir .. "/inventory.lua",
+            LABSH_PATH = os.getenv("LABSH_TEST_RUNBOOK_PATH") or false } }
+  local stderr = read_file(err) or ""
+  assert_eq(tonumber(r.stdout:match("(%d+)%s*$")), 130, stderr)
+  has(stderr, "interrupted")
+  assert_same(rb.on("node1"), NODE1)
+  local ends = rb.runbook_audit(dir)
+  assert_eq(ends[#ends].outcome, "interrupted", stderr)
+  assert_eq(ends[#ends].details.state, "rolled back", stderr)
+end)
+
+test("node-drain: usage errors exit 2; an unknown node is refused", function()
+  local dir = rb.setup(3, 9)
+  assert_eq(rb.labsh(dir, { "-m", "node-drain" }).status, 2)
+  assert_eq(rb.labsh(dir, { "-m", "node-drain", "node1", "--parallel", "0" }).status, 2)
+  local r = rb.labsh(dir, { "--yes", "--emergency", "-m", "node-drain", "node9" })
+  assert_eq(r.status, 1, r.stderr)
+  has(r.stderr, "node9 is not a node of the cluster (its nodes: node1, node2, node3)")
+end)
