@@ -49,7 +49,11 @@ lab.runbook {
     local parallel = tonumber(p.parallel)
     if not parallel or parallel < 1 or parallel % 1 ~= 0 then usage_error("--parallel: a whole number from 1") end
     if not lab.inventory.current().proxmox then
-      io.stderr:write(NAME, ": no Proxmox VE configured (the inventory's proxmox section): nothing to drain\n")
+      local why = "no Proxmox VE configured (the inventory's proxmox section): nothing to drain"
+      if lab.options.format == "json" then
+        print(lab.json.encode({ name = NAME, status = "refused", error = why }, { sort_keys = true }))
+      end
+      io.stderr:write(NAME, ": ", why, "\n")
       os.exit(1)
     end
     local client = lab.pve.client()

@@ -9,6 +9,12 @@
 -- The failure simulation (lab.sim) answers: Proxmox and etcd quorum, HA
 -- re-placement and services losing their SLO. Exit 0 when the homelab survives the failure, 1 when
 -- it does not (guests stranded or quorum lost) or on error, 2 usage.
+--
+-- With a Proxmox VE cluster configured (the inventory's `proxmox`), the
+-- answer comes from the live cluster instead (--model: the inventory's
+-- model all the same): its nodes online now, its running guests, its HA
+-- resources and node-affinity rules and the RAM free on each node
+-- (labsh.pve_drain states the rules). Nothing is changed.
 
 local cli = require "labsh.cli"
 
@@ -17,7 +23,8 @@ local PARAMS = {
   formats = { "text", "json" },
   summary = "drill: what if NODE fails (§5.1 DR procedures)",
   args = { { "NODE", "the node that fails (or --node NODE)", key = "name" } },
-  params = { { "--node", "NODE", "the node that fails" } },
+  params = { { "--node", "NODE", "the node that fails" },
+             { "--model", nil, "the inventory's model even when a Proxmox VE cluster is configured" } },
   exit = "0 the homelab survives, 1 it does not (guests stranded, quorum lost) or an error, 2 usage",
 }
 
@@ -27,14 +34,35 @@ opts.node = opts.node or opts.name
 if not opts.node then cli.usage_error(PARAMS, "which node? give NODE (or --node NODE)") end
 local known, failed = pcall(lab.node, opts.node)
 if not known then cli.usage_error(PARAMS, (tostring(failed):gsub("^%S-:%d+: ", ""))) end
-local r = lab.sim.fail(opts.node)
-local result = {
-  node = opts.node, source = "lab.sim", survives = #r.stranded == 0 and not r.why:find("LOST", 1, true),
-  moved = r.moved, stranded = r.stranded, reasons = r.reasons, proxmox = r.proxmox_text, etcd = r.etcd,
-  services_losing_slo = r.slo_lost,
-}
-for _, q in ipairs(r.proxmox or {}) do if q.quorate == false then result.survives = false end end
-if r.kubernetes and r.kubernetes.etcd_quorum == false then result.survives = false end
+
+-- What losing the node does to the live cluster now.
+local function live(node)
+  local loss = require("labsh.pve_drain").loss(lab.pve.client(), node)
+  local moved = {}
+  for i, m in ipairs(loss.moves) do moved[i] = { guest = m.name, vmid = m.vmid, from = m.from, to = m.to } end
+  local q = loss.quorum
+  return {
+    node = node, source = "live Proxmox VE cluster", survives = #loss.refusals == 0 and #loss.stranded == 0,
+    moved = moved, stranded = loss.stranded, reasons = loss.refusals,
+    proxmox = q and ("%d of %d nodes online without %s, %d needed"):format(q.after, q.total, node, q.needed) or "-",
+    etcd = loss.etcd and ("%d of %d members running, %d needed"):format(loss.etcd.running, loss.etcd.members, loss.etcd.needed) or "-",
+    services_losing_slo = {},
+  }
+end
+
+local result
+if lab.inventory.current().proxmox and not opts.model then
+  result = live(opts.node)
+else
+  local r = lab.sim.fail(opts.node)
+  result = {
+    node = opts.node, source = "lab.sim", survives = #r.stranded == 0 and not r.why:find("LOST", 1, true),
+    moved = r.moved, stranded = r.stranded, reasons = r.reasons, proxmox = r.proxmox_text, etcd = r.etcd,
+    services_losing_slo = r.slo_lost,
+  }
+  for _, q in ipairs(r.proxmox or {}) do if q.quorate == false then result.survives = false end end
+  if r.kubernetes and r.kubernetes.etcd_quorum == false then result.survives = false end
+end
 
 if lab.options.format == "json" then
   print(lab.json.encode(result, { sort_keys = true }))

@@ -68,7 +68,7 @@ local JSON_ARGS = {
   audit = { "tail" }, jobs = { "list" }, inventory = { "check" }, gen = { "prometheus-rules" },
   ["node-failure"] = { "pve4" }, ["backup-drill"] = { tmp .. "/no-repo" },
   ["backup-restore"] = { "--repo", tmp .. "/no-repo", "--target", tmp .. "/restore" },
-  ["patch-window"] = { "--playbook", "patch.yml" },
+  ["patch-window"] = { "--playbook", "patch.yml" }, ["node-drain"] = { "pve1" },
 }
 
 for _, name in ipairs(shipped()) do

@@ -128,14 +128,12 @@ local function place(g, free, affinity, is_member, holds_member)
   return best, table.concat(why, "; ")
 end
 
---- Where each running guest of `node` goes: {node, moves = {{vmid, name,
---- type, from, to, ram, etcd}}, stays = {stopped guests left on it},
---- refusals = {why not}, quorum = {...}, etcd = {...}}. Read-only.
-function drain.plan(client, node, opts)
-  opts = opts or {}
+-- The analysis behind plan and loss: `node` counted gone, its running
+-- guests placed (all of them for a drain; HA-managed ones for a loss).
+local function analyse(client, node, opts, loss)
   local reserve = opts.ram_reserve or drain.RAM_RESERVE
   local view = drain.cluster(client)
-  local plan = { node = node, moves = {}, stays = {}, refusals = {} }
+  local plan = { node = node, moves = {}, stays = {}, stranded = {}, refusals = {} }
   local function refuse(text) plan.refusals[#plan.refusals + 1] = text end
   local here = view.nodes[node]
   if not here then
@@ -156,10 +154,15 @@ function drain.plan(client, node, opts)
   elseif after < needed then
     refuse(("Proxmox quorum: without %s, %d of %d nodes stay online and %d are needed"):format(node, after, s.total, needed))
   end
-  if not here.online then refuse(node .. " is offline: nothing can be migrated off it") end
+  if not here.online and not loss then refuse(node .. " is offline: nothing can be migrated off it") end
+  local quorate_after = s.quorate and after >= needed
 
   local members, node_members = etcd_members(view.guests)
   local affinity = affinities(client)
+  local managed = {}
+  if loss then
+    for _, r in ipairs(client:get("/cluster/ha/resources")) do managed[r.sid] = true end
+  end
   local free, holds_member = {}, {}
   for name, n in pairs(view.nodes) do
     if name ~= node and n.online then free[name] = n.maxmem - n.used - reserve end
@@ -169,7 +172,15 @@ function drain.plan(client, node, opts)
   local leaving = {}
   for _, g in ipairs(view.guests) do
     if g.node == node then
-      if g.status == "running" then leaving[#leaving + 1] = g else plan.stays[#plan.stays + 1] = g end
+      if g.status ~= "running" and not (loss and g.status == "unknown") then
+        plan.stays[#plan.stays + 1] = g
+      elseif loss and not managed[sid(g)] then
+        plan.stranded[#plan.stranded + 1] = { guest = g.name, vmid = g.vmid, why = "not HA-managed: down with " .. node }
+      elseif loss and not quorate_after then
+        plan.stranded[#plan.stranded + 1] = { guest = g.name, vmid = g.vmid, why = "no quorum: HA recovers nothing" }
+      else
+        leaving[#leaving + 1] = g
+      end
     end
   end
   table.sort(leaving, placing_order(members))
@@ -182,17 +193,19 @@ function drain.plan(client, node, opts)
       plan.moves[#plan.moves + 1] = { vmid = g.vmid, name = g.name, type = g.type, from = node, to = to,
                                       ram = g.maxmem or 0, etcd = is_member }
     else
-      refuse(("%s (VMID %d, %s) fits on no node: %s"):format(g.name or "?", g.vmid, gib(g.maxmem),
-        why ~= "" and why or "no other node online"))
+      why = why ~= "" and why or "no other node online"
+      if loss then plan.stranded[#plan.stranded + 1] = { guest = g.name, vmid = g.vmid, why = "fits on no node: " .. why } end
+      refuse(("%s (VMID %d, %s) fits on no node: %s"):format(g.name or "?", g.vmid, gib(g.maxmem), why))
     end
   end
 
-  -- etcd quorum during the drain.
+  -- etcd quorum: a member down with the node (a loss) or restarting on the
+  -- way (a container's migration), or not running, does not vote.
   local total, down = 0, 0
   for _, g in pairs(members) do
     total = total + 1
-    local moves_by_restart = g.node == node and g.type == "lxc"
-    if g.status ~= "running" or moves_by_restart then down = down + 1 end
+    local away = g.node == node and (loss or g.type == "lxc")
+    if g.status ~= "running" or away then down = down + 1 end
   end
   for name in pairs(node_members) do
     if view.nodes[name] then total = total + 1; if name == node or not view.nodes[name].online then down = down + 1 end end
@@ -200,11 +213,26 @@ function drain.plan(client, node, opts)
   if total > 0 then
     plan.etcd = { members = total, running = total - down, needed = total // 2 + 1 }
     if total - down < plan.etcd.needed then
-      refuse(("etcd quorum: %d of %d members would run during the drain and %d are needed (a container's "
-        .. "migration restarts it; members not running count as down)"):format(total - down, total, plan.etcd.needed))
+      refuse(("etcd quorum: %d of %d members would run %s and %d are needed (%s; members not running count as down)")
+        :format(total - down, total, loss and "without the node" or "during the drain", plan.etcd.needed,
+          loss and "members on the node are down until HA restarts them" or "a container's migration restarts it"))
     end
   end
   return plan
+end
+
+--- Where each running guest of `node` goes: {node, moves = {{vmid, name,
+--- type, from, to, ram, etcd}}, stays = {stopped guests left on it},
+--- refusals = {why not}, quorum = {...}, etcd = {...}}. Read-only.
+function drain.plan(client, node, opts)
+  return analyse(client, node, opts or {}, false)
+end
+
+--- What losing `node` now does, from the live cluster: HA re-places its
+--- HA-managed guests (moves), the others are down (stranded: {guest,
+--- vmid, why}); refusals say what breaks (quorum, etcd, no room).
+function drain.loss(client, node, opts)
+  return analyse(client, node, opts or {}, true)
 end
 
 --- The API call that migrates `move`: path and parameters (a running VM
