@@ -130,3 +130,13 @@ test("a token with a control byte, space or quote is refused before anything is 
   end
   os.remove(path)
 end)
+
+test("the connector loads only when used: queries and printing guests leave it unloaded", function()
+  local r = lab.process.run { argv = { os.getenv("LABSH_BIN") or arg[-1], "-e", [[
+    local g = lab.guests()
+    local _ = require("labsh.pretty").format(g), g[1].vmid, g[1].no_such_field, #lab.nodes()
+    print(package.loaded["lab.pve"] ~= nil, package.loaded["labsh.pve"] ~= nil, package.loaded["labsh.pve_model"] ~= nil)
+    local _ = lab.guest("k8s-m1").status
+    print(package.loaded["labsh.pve_model"] ~= nil)]] }, env = { LABSH_PATH = false } }
+  assert_eq(r.stdout, "false\tfalse\tfalse\ntrue\n", r.stderr)
+end)

@@ -26,14 +26,15 @@ local Client = pve_client.Client
 local fail = pve_client.fail
 
 -- How the records print (labsh.columns): what fits 80 columns.
-local column_types = require("labsh.columns").types
+local columns = require "labsh.columns"
+local column_types = columns.types
 column_types["lab.PveResource"] = {
   "id", "type", "node", "name", "status", "maxcpu", "mem", "maxmem", "hastate",
   formats = { mem = "bytes", maxmem = "bytes" },
 }
 column_types["lab.PveNode"] = { "name", "online", "ip", "level" }
 
-local function mark(name, record) return setmetatable(record, { __name = name }) end
+local mark = columns.mark
 
 ----------------------------------------------------------------------------
 -- Clients

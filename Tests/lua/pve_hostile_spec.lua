@@ -1,0 +1,63 @@
+-- lab.pve against a server that is not a friendly Proxmox VE node: the
+-- HTTP fixture (Tests/servers/http_fixture.py, https with its own CA) put in
+-- place of a node by URL, so each of its routes answers every API path.
+-- A redirect is refused (never followed to another host with the token), a
+-- huge answer stops at the size cap, a body that is not PVE's JSON is a
+-- protocol error, statuses map to their reasons. Runs under labsh only.
+
+local fixture
+
+local function start()
+  if fixture then return fixture end
+  local pipe = assert(io.popen("exec python3 Tests/servers/http_fixture.py", "r"))
+  local line = pipe:read("l") or ""
+  local https, ca, pid = line:match("https=(%d+) ca=(%S+) pid=(%d+)")
+  assert(https, "fixture did not start: " .. line)
+  fixture = { base = "https://127.0.0.1:" .. https, ca = ca, pipe = pipe, pid = pid }
+  return fixture
+end
+
+-- What GET /version on the fixture's route `route` ("/status/596") raised:
+-- "reason<TAB>status<TAB>message". A child labsh, which gets the token in
+-- its environment (this labsh cannot set its own).
+local function child_error(route)
+  local f = start()
+  local code = ([[
+    local c = lab.pve.connect { urls = { %q }, token = "env:LABSH_TEST_HOSTILE_TOKEN", ca_file = %q }
+    local ok, err = pcall(c.get, c, "/version")
+    print(ok and "ok" or (err.reason .. "\t" .. tostring(err.status) .. "\t" .. err.message))]]):format(f.base .. route, f.ca)
+  local r = lab.process.run { argv = { os.getenv("LABSH_BIN") or arg[-1], "-e", code }, timeout = 60,
+    env = { LABSH_TEST_HOSTILE_TOKEN = "root@pam!spec=not-a-real-secret", LABSH_PATH = false } }
+  return r.stdout
+end
+
+test("statuses map to reasons: 401 auth, 403 permission, 595 offline, 596 busy, 500 server", function()
+  assert(child_error("/status/401"):find("^auth\t401\t"))
+  assert(child_error("/status/403"):find("^permission\t403\t.*needs any authenticated user"))
+  assert(child_error("/status/595"):find("^offline\t595\t"))
+  assert(child_error("/status/596"):find("^busy\t596\t"))
+  assert(child_error("/status/500"):find("^server\t500\t"))
+end)
+
+test("a redirect is refused, never followed with the token", function()
+  local said = child_error("/redirect/1")
+  assert(said:find("^protocol\t302\t"), said)
+  assert(said:find("redirect", 1, true), said)
+end)
+
+test("an answer over the size cap stops at the cap: protocol, not out of memory", function()
+  local said = child_error("/huge/" .. (65 * 1024 * 1024))
+  assert(said:find("^protocol\tnil\t.*larger than", 1), said)
+end)
+
+test("a body that is not PVE's JSON envelope is a protocol error", function()
+  assert(child_error("/huge/10"):find("^protocol\t200\t.*not JSON", 1))
+  assert(child_error("/json"):find("^protocol\t200\t.*no 'data'", 1))
+end)
+
+test("the fixture stops", function()
+  if fixture then
+    os.execute("kill " .. fixture.pid)
+    fixture.pipe:close()
+  end
+end)
