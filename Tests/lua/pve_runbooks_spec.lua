@@ -139,3 +139,61 @@ test("node-failure reads the live cluster: HA guests re-placed, the others stran
   assert_eq(model.source, "lab.sim")
   assert_same(rb.on("node1"), NODE1)  -- nothing changed
 end)
+
+-- A labsh playbook standing in for dist-upgrade: it notes each node it
+-- patches (or checks, under --dry-run) in `log`.
+local function fake_playbook(dir)
+  local path, log = dir .. "/fake-patch.lua", dir .. "/patched.log"
+  local f = assert(io.open(path, "w"))
+  f:write(([[
+local node = assert((...) == "--limit" and select(2, ...), "--limit NODE expected")
+local log = assert(io.open(%q, "a"))
+log:write(lab.options.dry_run and "check " or "patch ", node, "\n")
+log:close()
+]]):format(log))
+  f:close()
+  return path, log
+end
+
+test("patch-window with Proxmox VE, check mode: drain plans and the playbook in check mode, nothing changed", function()
+  local dir = rb.setup(3, 9)
+  local playbook, log = fake_playbook(dir)
+  local r = rb.labsh(dir, { "--dry-run", "-m", "patch-window", "--playbook", playbook, "--nodes", "node1,node2" })
+  assert_eq(r.status, 0, r.stderr)
+  has(r.stderr, "POST /api2/json/nodes/node1/qemu/1003/migrate online=1&target=node")
+  has(r.stderr, "POST /api2/json/nodes/node2/status command=reboot")
+  assert_eq(read_file(log), "check node1\ncheck node2\n")
+  assert_same(rb.on("node1"), NODE1)
+end)
+
+test("patch-window with Proxmox VE for real: each node drained, patched, rebooted, its guests back", function()
+  local dir = rb.setup(3, 9)
+  s.control("config", { reboot_seconds = 0.5 })
+  local before = rb.placement()
+  local playbook, log = fake_playbook(dir)
+  local r = rb.labsh(dir, { "--yes", "--emergency", "-m", "patch-window", "--playbook", playbook, "--nodes", "node1,node2" })
+  assert_eq(r.status, 0, r.stderr)
+  assert_eq(read_file(log), "patch node1\npatch node2\n")
+  has(r.stderr, "node1 is back: online, the cluster quorate (3 of 3 nodes)")
+  has(r.stderr, "node2 is back")
+  for vmid, g in pairs(rb.placement()) do
+    assert_eq(g.node, before[vmid].node, "VMID " .. vmid .. " is home")
+    assert_eq(g.status, "running", "VMID " .. vmid .. " runs")
+  end
+  local reboots = 0
+  for _, line in ipairs(s.audit(dir)) do
+    if line.action == "pve.reboot" and line.outcome == "done" then reboots = reboots + 1 end
+  end
+  assert_eq(reboots, 2)
+end)
+
+test("patch-window with Proxmox VE: a failed patch stops the window and brings the node's guests home", function()
+  local dir = rb.setup(3, 9)
+  local playbook = dir .. "/failing.lua"
+  write_file(playbook, 'io.stderr:write("apt broke\\n") os.exit(1)\n')
+  local r = rb.labsh(dir, { "--yes", "--emergency", "-m", "patch-window", "--playbook", playbook, "--nodes", "node1" })
+  assert_eq(r.status, 1, r.stderr)
+  has(r.stderr, "the playbook for node1 exited 1")
+  has(r.stderr, "migrated 3 guest(s) back to node1")
+  assert_same(rb.on("node1"), NODE1)
+end)

@@ -376,4 +376,41 @@ function drain.back(client, moves, opts)
   return #away
 end
 
+-- The node's uptime in /cluster/resources (nil while it is offline).
+local function uptime(client, node)
+  for _, r in ipairs(client:get("/cluster/resources", { type = "node" })) do
+    if r.node == node then return r.status == "online" and r.uptime or nil end
+  end
+end
+
+--- Reboots `node` through the API and waits (opts.timeout seconds, default
+--- 900) until it has been down, or its uptime started again, and is back
+--- online with the cluster quorate in /cluster/status.
+function drain.reboot(client, node, opts)
+  local timeout = (opts or {}).timeout or 900
+  local before = uptime(client, node)
+  client:post(("/nodes/%s/status"):format(rules.segment(node)), { command = "reboot" },
+    { action = "pve.reboot", target = node, summary = "reboot node " .. node })
+  local deadline, pause, went_down = lab.sys.monotonic() + timeout, 0.2, false
+  while true do
+    local ok, status = pcall(lab.pve.status, client)
+    local online = false
+    if ok then
+      for _, n in ipairs(status.nodes) do if n.name == node then online = n.online end end
+    end
+    local up = ok and online and uptime(client, node) or nil
+    if ok and (not online or (up and before and up < before)) then went_down = true end
+    if went_down and online and status.quorate then
+      say(("%s is back: online, the cluster quorate (%d of %d nodes)"):format(node, status.online, status.total))
+      return true
+    end
+    if lab.sys.monotonic() >= deadline then
+      error(("%s is not back after %s s (%s)"):format(node, tostring(timeout),
+        went_down and "it went down and did not return online and quorate" or "it never went down"), 0)
+    end
+    require("labsh.os").sleep(pause)
+    pause = math.min(pause * 2, 5)
+  end
+end
+
 return drain
