@@ -10,7 +10,7 @@
 -- Used figures come live from Prometheus when the inventory names one.
 
 local cli = require "labsh.cli"
-local model = require "labsh.model"
+local sizes = require "labsh.sizes"
 
 local PARAMS = {
   name = "capacity",
@@ -80,7 +80,7 @@ end
 local function human(value, unit)
   if value == nil then return "-" end
   if unit == "bytes" then
-    return model.size_text(value)
+    return sizes.size_text(value)
   elseif unit == "bit/s" then
     local units = { "bit/s", "kbit/s", "Mbit/s", "Gbit/s", "Tbit/s" }
     local i = 1

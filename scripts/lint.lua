@@ -11,7 +11,7 @@
 -- load (its errors are printed), 2 usage.
 
 local cli = require "labsh.cli"
-local model = require "labsh.model"
+local sizes = require "labsh.sizes"
 
 cli.parse({ ... }, {
   name = "lint",
@@ -51,7 +51,7 @@ local function readings(number, unit)
   end
   local out = {}
   for _, u in ipairs { unit, (unit:gsub("^(%a)B$", "%1iB")) } do
-    local one = model.bytes("1" .. u)
+    local one = sizes.bytes("1" .. u)
     out[#out + 1] = { value = tonumber(number) * one, tolerance = half_step * one }
   end
   return out

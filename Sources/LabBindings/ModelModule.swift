@@ -3,7 +3,8 @@ import CLuaShim
 import Homelab
 import LuaHost
 
-/// `labsh.model`: the bridge between an inventory table and the Swift model.
+/// `labsh.model`: the bridge between an inventory table and the Swift model
+/// (lab.inventory's Swift half; sizes are labsh.sizes', error budgets labsh.slo's).
 /// `validate(t, file)` checks the table and returns the model as plain Lua
 /// data (sizes in bytes, addresses as text) and the warnings; on any error
 /// it raises one error object listing them all.
@@ -12,43 +13,6 @@ enum ModelModule {
         let L = state.L
         registerHandle(state)
         lua_createtable(L, 0, 2)
-        state.setFunction("error_budget") { call in
-            let text = try call.string(1)
-            do {
-                let budget = try ErrorBudget(target: AvailabilityTarget(parsing: text))
-                let seconds = budget.allowedDowntime.components.seconds
-                return call.push(seconds, DurationText.compact(budget.allowedDowntime))
-            } catch {
-                throw LuaRaise.argument(1, "\(error)")
-            }
-        }
-        // bytes(text) -> integer: a size with its unit, exact ("112GB", "16GiB")
-        state.setFunction("bytes") { call in
-            do { return call.push(try ByteSize(parsing: call.string(1)).bytes) }
-            catch { throw LuaRaise.argument(1, "\(error)") }
-        }
-        // size_text(bytes, [style], [digits]) -> "14.9 GiB": sizes as people
-        // read them, ByteSize's one way: style "iec" (default, powers of 1024)
-        // or "si" rounded to `digits` (default 1) fraction digits; "exact"
-        // in the largest unit that divides the count ("512 GB", "1537 B")
-        state.setFunction("size_text") { call in
-            guard let bytes = Int64(exactly: try call.number(1).rounded()) else {
-                throw LuaRaise.argument(1, "not a size in bytes")
-            }
-            let size = ByteSize(bytes: bytes), digits = Int(try call.optInteger(3) ?? 1)
-            switch try call.optString(2) ?? "iec" {
-            case "iec": return call.push(size.formatted(.iec, fractionDigits: digits))
-            case "si": return call.push(size.formatted(.si, fractionDigits: digits))
-            case "exact": return call.push(size.description)
-            case let other: throw LuaRaise.argument(2, "'\(other)' is not a style: use iec, si or exact")
-            }
-        }
-        // closest(word, {candidates}) -> the candidate a typo meant, or nil:
-        // Homelab's Suggestion, so Lua errors suggest as Swift ones do
-        state.setFunction("closest") { call in
-            let candidates = try call.table(2).array.compactMap(\.stringValue)
-            return call.push(Suggestion.closest(to: try call.string(1), in: candidates))
-        }
         // node_kinds() -> the kinds a node may have, as the inventory reader knows them
         state.setFunction("node_kinds") { call in call.push(Inventory.Node.Kind.allCases.map(\.rawValue)) }
         state.setFunction("validate") { call in

@@ -1,9 +1,9 @@
 -- One rule, one place (issue 17 item 10): sizes are written for people by
--- Homelab's ByteSize only (labsh.model.size_text); the Lua formatters that
+-- Homelab's ByteSize only (labsh.sizes.size_text); the Lua formatters that
 -- wrote them their own way are gone. The weekly and monthly reviews share
 -- one checklist runner (labsh.review.run_cycle).
 
-local model = require "labsh.model"
+local sizes = require "labsh.sizes"
 local pretty = require "labsh.pretty"
 local tail = require "labsh.tail"
 local host = require "labsh.host"
@@ -19,16 +19,16 @@ local function run(args)
                            env = { LABSH_STATE_DIR = tmp .. "/state", LABSH_PATH = tmp .. "/nothing" } }
 end
 
-test("labsh.model.size_text is ByteSize.formatted: iec by default, si, digits, exact", function()
-  assert_eq(model.size_text(16e9), "14.9 GiB")
-  assert_eq(model.size_text(16e9, "si"), "16 GB")
-  assert_eq(model.size_text(16e9, "iec", 0), "15 GiB")
-  assert_eq(model.size_text(1023.6 * GiB), "1023.6 GiB")
-  assert_eq(model.size_text(1023.99 * GiB), "1 TiB")  -- rounds up into the next unit
-  assert_eq(model.size_text(512), "512 B")
-  assert_eq(model.size_text(512e9, "exact"), "512 GB")
-  assert_eq(model.size_text(1537, "exact"), "1537 B")
-  local ok, err = pcall(model.size_text, 1, "gb")
+test("labsh.sizes.size_text is ByteSize.formatted: iec by default, si, digits, exact", function()
+  assert_eq(sizes.size_text(16e9), "14.9 GiB")
+  assert_eq(sizes.size_text(16e9, "si"), "16 GB")
+  assert_eq(sizes.size_text(16e9, "iec", 0), "15 GiB")
+  assert_eq(sizes.size_text(1023.6 * GiB), "1023.6 GiB")
+  assert_eq(sizes.size_text(1023.99 * GiB), "1 TiB")  -- rounds up into the next unit
+  assert_eq(sizes.size_text(512), "512 B")
+  assert_eq(sizes.size_text(512e9, "exact"), "512 GB")
+  assert_eq(sizes.size_text(1537, "exact"), "1537 B")
+  local ok, err = pcall(sizes.size_text, 1, "gb")
   assert(not ok and tostring(err):find("'gb' is not a style: use iec, si or exact", 1, true), tostring(err))
 end)
 

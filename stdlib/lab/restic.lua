@@ -181,7 +181,7 @@ function Repository:backup(paths, opts)
     if not ok then return end
     if message.message_type == "status" and bar then
       bar:update(message.percent_done or 0, ("%d files, %s"):format(message.files_done or 0,
-        require("labsh.model").size_text(message.bytes_done or 0)))
+        require("labsh.sizes").size_text(message.bytes_done or 0)))
     elseif message.message_type == "summary" then
       summary = message
     elseif message.message_type == "error" then

@@ -12,7 +12,7 @@
 -- lazy modules or run user code, except a __tostring the value asks for.
 
 local columns = require "labsh.columns"
-local model = require "labsh.model"
+local sizes = require "labsh.sizes"
 
 local pretty = {}
 
@@ -119,11 +119,11 @@ end
 
 -- A byte count as people read it: exact in binary or decimal units when the
 -- count is a whole number of them ("16 GiB", "512 GB"), else binary units
--- rounded ("1.5 GiB"). labsh.model writes it (Homelab's ByteSize).
+-- rounded ("1.5 GiB"). labsh.sizes writes it (Homelab's ByteSize).
 local function bytes_text(n)
-  local exact = model.size_text(n, "exact")
+  local exact = sizes.size_text(n, "exact")
   if n < 1024 or not exact:find(" B$") then return exact end
-  return model.size_text(n)
+  return sizes.size_text(n)
 end
 
 -- Seconds as the two largest units: "45s", "3h 36m", "2d 4h".

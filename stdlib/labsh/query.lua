@@ -395,7 +395,7 @@ function query.slo(what)
   else
     target = tostring(what)
   end
-  local seconds, text = blame.call("lab.slo", 0, 2, require("labsh.model").error_budget, target)
+  local seconds, text = blame.call("lab.slo", 0, 2, require("labsh.slo").error_budget, target)
   return mark("lab.Slo", { target = target, window = "30d", seconds = seconds, budget = text })
 end
 

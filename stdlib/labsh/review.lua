@@ -11,10 +11,10 @@
 local review = {}
 
 local cli = require "labsh.cli"
-local model = require "labsh.model"
+local sizes = require "labsh.sizes"
 local pretty = require "labsh.pretty"
 
-local function size(bytes) return model.size_text(bytes, "iec", 0) end
+local function size(bytes) return sizes.size_text(bytes, "iec", 0) end
 local function pct(x) return ("%.0f%%"):format(x) end
 
 -- A section: {title, status = "ok"|"attention"|"not configured"|"error",

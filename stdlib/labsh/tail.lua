@@ -6,7 +6,7 @@
 --   t:add(line) ...
 --   t:text()   --> "[... 99.9 MiB cut ...]\nlast lines"
 
-local model = require "labsh.model"
+local sizes = require "labsh.sizes"
 
 local Tail = {}
 Tail.__index = Tail
@@ -48,7 +48,7 @@ end
 function Tail:text()
   local kept = table.concat(self.lines, "\n", self.first, self.last)
   if self.cut == 0 then return kept end
-  return ("[... %s cut ...]\n"):format(model.size_text(self.cut)) .. kept
+  return ("[... %s cut ...]\n"):format(sizes.size_text(self.cut)) .. kept
 end
 
 return tail
