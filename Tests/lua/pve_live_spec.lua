@@ -222,6 +222,38 @@ test("lab.node(x):live() is the node's status now; an offline node says so", fun
   assert_eq(off.stdout, "false\n", off.stderr)
 end)
 
+test("backups on a storage and what pruning would keep, as records", function()
+  s.reset()
+  local backups = lab.pve.backups({ storage = "pbs", vmid = 101 }, client())
+  assert(#backups >= 1, "the seed's backups")
+  assert_eq(getmetatable(backups[1]).__name, "lab.PveBackup")
+  assert(backups[1].volid:find("^pbs:backup/"), backups[1].volid)
+  local plan = lab.pve.prune_plan({ storage = "pbs", vmid = 101 }, client())
+  local marks = {}
+  for _, b in ipairs(plan) do marks[b.mark] = (marks[b.mark] or 0) + 1 end
+  assert(marks.keep and marks.keep >= 1, lab.json.encode(marks))
+  assert_eq(s.raised(lab.pve.backups, {}, client()).reason, "param")
+end)
+
+test("writes cannot skip the gate: send refuses them outside it", function()
+  local c = client()
+  local err = s.raised(c.send, c, "POST", "/nodes/pve1/qemu/101/status/stop")
+  assert_eq(err.reason, "gate")
+  assert_eq(guest_status(101), "running")
+end)
+
+test("a ticket the node let expire is renewed by logging in again", function()
+  s.reset()
+  local section = { urls = { { url = s.env("URL"), fingerprint = s.env("FINGERPRINT") } },
+                    user = s.env("USER"), password = "env:LABSH_TEST_PVE_PASSWORD" }
+  local c = lab.pve.connect(section)
+  assert_eq(#c:get("/nodes"), 5)
+  local first = c.ticket.value
+  s.control("clock", { advance = 2 * 3600 + 60 })
+  assert_eq(#c:get("/nodes"), 5, "still answers after the ticket's 2 h")
+  assert(c.ticket.value ~= first, "a new ticket")
+end)
+
 test("the simulator saw no answer that breaks the schema", function()
   assert_same(s.state("violations").violations, {})
 end)

@@ -33,6 +33,8 @@ column_types["lab.PveResource"] = {
   formats = { mem = "bytes", maxmem = "bytes" },
 }
 column_types["lab.PveNode"] = { "name", "online", "ip", "level" }
+column_types["lab.PveBackup"] = { "volid", "vmid", "ctime", "size", "format", "protected", "mark",
+  formats = { size = "bytes", ctime = "time" } }
 
 local mark = columns.mark
 
@@ -86,7 +88,7 @@ local function write(self, method, path, params, opts)
     plan = "Proxmox VE API call: " .. call .. "  (needs " .. checked.privilege .. ")",
     details = { call = call },
   }, function()
-    local data = self:send(method, path, params, { timeout = opts.request_timeout })
+    local data = pve_client.inside_gate(self.send, self, method, path, params, { timeout = opts.request_timeout })
     if not is_upid(data) then return data end
     gate.audit { action = action, target = target, outcome = "task started", details = { call = call, upid = data } }
     if opts.wait == false then return data end
@@ -146,6 +148,43 @@ function pve.resources(filter, client)
   client = client or pve.client()
   local rows = client:get("/cluster/resources", filter)
   for _, row in ipairs(rows) do mark("lab.PveResource", row) end
+  return rows
+end
+
+----------------------------------------------------------------------------
+-- Backups
+
+-- The node that lists a storage: opts.node, else the first node online.
+local function lister(opts, client)
+  if type(opts.storage) ~= "string" then fail("param", "which storage? give { storage = \"pbs\" }") end
+  if opts.node then return opts.node end
+  for _, n in ipairs(pve.status(client).nodes) do
+    if n.online then return n.name end
+  end
+  fail("offline", "no node of the cluster is online to list storage " .. opts.storage)
+end
+
+--- The vzdump archives on a storage ({storage =, node =, vmid =}) as
+--- records: volid, vmid, ctime, size, format, notes, protected.
+function pve.backups(opts, client)
+  opts, client = opts or {}, client or pve.client()
+  local node = lister(opts, client)
+  local rows = client:get(("/nodes/%s/storage/%s/content"):format(rules.segment(node), rules.segment(opts.storage)),
+    { content = "backup", vmid = opts.vmid })
+  for _, row in ipairs(rows) do mark("lab.PveBackup", row) end
+  return rows
+end
+
+--- What the storage's prune settings would keep and remove
+--- ({storage =, node =, vmid =, type = "qemu"|"lxc"}): records with `mark`
+--- keep, remove, protected or renamed. Lists only: pruning is a DELETE
+--- through lab.pve.delete.
+function pve.prune_plan(opts, client)
+  opts, client = opts or {}, client or pve.client()
+  local node = lister(opts, client)
+  local rows = client:get(("/nodes/%s/storage/%s/prunebackups"):format(rules.segment(node), rules.segment(opts.storage)),
+    { vmid = opts.vmid, type = opts.type })
+  for _, row in ipairs(rows) do mark("lab.PveBackup", row) end
   return rows
 end
 

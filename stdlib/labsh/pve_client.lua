@@ -257,11 +257,50 @@ function Client:finish(method, path, checked, result, url)
   fail(reason, ("%s %s: %s"):format(method, path, result.message), { method = method, path = path, url = url })
 end
 
+-- Writes are sent only from inside the mutation gate (lab.pve's post, put
+-- and delete open it around the call): a script calling send itself
+-- cannot skip the dry run, the question or the audit.
+local gate_depth = 0
+
+--- Runs fn with writes allowed: only lab.pve's writes, inside gate.perform.
+function client.inside_gate(fn, ...)
+  gate_depth = gate_depth + 1
+  local result = table.pack(pcall(fn, ...))
+  gate_depth = gate_depth - 1
+  if not result[1] then error(result[2], 0) end
+  return table.unpack(result, 2, result.n)
+end
+
+-- A 401 with a ticket: the ticket expired early (the node's clock, a
+-- restart); one fresh login, one more try.
+local function expired_ticket(self, err, opts)
+  return type(err) == "table" and err.reason == "auth" and self.config.user and not opts.anonymous
+    and not opts.renewed
+end
+
 --- Sends one request and returns the `data` of the answer, trying the
 --- next URL when a node cannot be reached or answers 595/596.
 --- opts: timeout, anonymous (no credentials: the ticket request itself).
 function Client:send(method, path, params, opts)
   opts = opts or {}
+  if method ~= "GET" and not opts.anonymous then
+    if gate_depth == 0 then
+      fail("gate", ("%s %s: writes go through lab.pve.post, put or delete (the mutation gate)"):format(method, path))
+    end
+    if lab.options.dry_run then fail("gate", ("%s %s: not sent under --dry-run"):format(method, path)) end
+  end
+  local ok, data = pcall(self.attempt, self, method, path, params, opts)
+  if ok then return data end
+  if not expired_ticket(self, data, opts) then error(data, 0) end
+  self.ticket = nil
+  local again = {}
+  for k, v in pairs(opts) do again[k] = v end
+  again.renewed = true
+  return self:attempt(method, path, params, again)
+end
+
+-- One try of send: every URL in turn from the one that answered last.
+function Client:attempt(method, path, params, opts)
   local checked = client.check(method, path, params)
   local count = #self.config.servers
   for attempt = 0, count - 1 do

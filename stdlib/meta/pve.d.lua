@@ -128,6 +128,20 @@ function lab.pve.status(client) end
 ---@return table[] resources
 function lab.pve.resources(filter, client) end
 
+---The vzdump archives on a storage as records (volid, vmid, ctime, size,
+---format, notes, protected), listed by `node` or the first node online.
+---@param opts {storage: string, node: string?, vmid: integer?}
+---@param client lab.PveClient?
+---@return table[] backups
+function lab.pve.backups(opts, client) end
+
+---What the storage's prune-backups settings would keep and remove: records
+---with `mark` keep, remove, protected or renamed. Lists only.
+---@param opts {storage: string, node: string?, vmid: integer?, type: "qemu"|"lxc"?}
+---@param client lab.PveClient?
+---@return table[] backups
+function lab.pve.prune_plan(opts, client) end
+
 ---The node as the cluster sees it now: /nodes/{node}/status with `online`
 ---({name, online = false} when the cluster counts it offline).
 ---@return table status
