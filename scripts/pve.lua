@@ -81,7 +81,7 @@ local function row(kind, guest, field, inventory, cluster)
                                      cluster = cluster ~= nil and tostring(cluster) or "-" })
 end
 
-local function size(bytes) return require("labsh.model").size_text(bytes) end
+local function size(bytes) return require("labsh.sizes").size_text(bytes) end
 
 -- The drift between the inventory's guests and the cluster's, in the order
 -- of the inventory, then the cluster's extra guests. Guests the inventory

@@ -40,6 +40,16 @@ test("a guest moved, stopped, or known by a VMID the cluster lacks: drift rows, 
   assert_eq(doc.drift[1].field, "node")
 end)
 
+test("other RAM or cores on the cluster are drift, RAM in sizes people read", function()
+  s.reset()
+  local changed = pve({}, nil, 'lab.pve.put("/nodes/pve1/qemu/101/config", { memory = "8192", cores = 3 })')
+  assert_eq(changed.status, 0, changed.stderr)
+  local r = pve({ "drift" }, { ["k8s-m1"] = 101 })
+  assert_eq(r.status, 1, r.stderr)
+  assert(r.stdout:find("~%s+k8s%-m1%s+ram%s+4 GiB%s+8 GiB"), r.stdout)
+  assert(r.stdout:find("~%s+k8s%-m1%s+cores%s+2%s+3"), r.stdout)
+end)
+
 test("trust shows the certificate and prints the inventory entry only when confirmed", function()
   local dir = s.scratch()
   local no = s.labsh(dir, { "-m", "pve", "trust", s.env("URL") })
