@@ -55,6 +55,17 @@ test("a body that is not PVE's JSON envelope is a protocol error", function()
   assert(child_error("/json"):find("^protocol\t200\t.*no 'data'", 1))
 end)
 
+test("a task the node does not list yet (404 right after it started) is asked again, not failed", function()
+  local f = start()
+  local code = ([[
+    local c = lab.pve.connect { urls = { %q }, token = "env:LABSH_TEST_HOSTILE_TOKEN", ca_file = %q }
+    local ok, err = pcall(c.wait, c, "UPID:pve1:0000C0DE:00ABCDEF:65F00000:qmstart:101:root@pam!spec:", { timeout = 1 })
+    print(err.reason, err.upid)]]):format(f.base .. "/status/404", f.ca)
+  local r = lab.process.run { argv = { os.getenv("LABSH_BIN") or arg[-1], "-e", code }, timeout = 60,
+    env = { LABSH_TEST_HOSTILE_TOKEN = "root@pam!spec=not-a-real-secret", LABSH_PATH = false } }
+  assert_eq(r.stdout, "timeout\tUPID:pve1:0000C0DE:00ABCDEF:65F00000:qmstart:101:root@pam!spec:\n", r.stderr)
+end)
+
 test("the fixture stops", function()
   if fixture then
     os.execute("kill " .. fixture.pid)
