@@ -1,6 +1,7 @@
 -- backup-drill: prove that a restic repository gives its data back.
 --
 --   labsh -m backup-drill REPO [--password env:NAME|file:PATH] [--snapshot ID]
+--   labsh -m backup-drill --guest NAME|VMID [--storage S] [--volid VOLID] [--node N] --yes
 --
 -- Restores the newest snapshot (or --snapshot ID) into a scratch directory
 -- and checks it:
@@ -12,18 +13,31 @@
 -- The result goes to the audit log and, when the inventory's monitoring has
 -- a textfile_dir or a pushgateway, into the metric labsh_backup_drill_success.
 -- The scratch directory is removed in every case, also on Ctrl-C/--timeout.
+--
+-- Proxmox VE backups (--guest or --volid; the inventory's `proxmox`): the
+-- guest's newest vzdump archive (on --storage, else on any storage of the
+-- node holding backups) is restored to a scratch VMID from /cluster/nextid
+-- (with new MAC addresses), started, and must run. The scratch guest is
+-- stopped and destroyed with its disks in every case: a failed restore or
+-- start, a failed check, Ctrl-C, SIGTERM or --timeout (the stop waits for
+-- the cleanup). Each write passes the gate: cron needs --yes; --dry-run
+-- prints the exact API calls and restores nothing.
 -- Exit status: 0 passed, 1 failed (the reason on stderr).
 
 local cli = require "labsh.cli"
 local gate = require "labsh.gate"
-local host = require "labsh.host"
+local filesystem = require "labsh.filesystem"
 
 local PARAMS = {
   name = "backup-drill",
   summary = "prove that a restic repository gives its data back: restore, verify, compare",
   formats = { "text", "json" },
-  args = { { "REPO", "the restic repository", key = "repo", required = true } },
+  args = { { "REPO", "the restic repository (or --guest / --volid for Proxmox VE)", key = "repo" } },
   params = {
+    { "--guest", "NAME|VMID", "Proxmox VE: drill the newest backup of this guest" },
+    { "--volid", "VOLID", "Proxmox VE: drill this backup archive (storage:backup/...)" },
+    { "--storage", "STORAGE", "Proxmox VE: the storage that holds the backups" },
+    { "--node", "NODE", "Proxmox VE: the node to restore on (default: the guest's)" },
     { "--password", "REF", "the repository's password: env:NAME or file:PATH" },
     { "--snapshot", "ID", "the snapshot to restore", default = "latest" },
     { "--restic", "PROGRAM", "the restic program to run" },
@@ -81,8 +95,8 @@ local function drill(opts, report)
   report.snapshot = snapshot.short_id or snapshot.id
   report.snapshot_time = snapshot.time
 
-  local scratch <close> = setmetatable({ path = host.temp_directory("labsh-drill") }, {
-    __close = function(self) host.remove_tree(self.path) end,
+  local scratch <close> = setmetatable({ path = filesystem.temp_directory("labsh-drill") }, {
+    __close = function(self) filesystem.remove_tree(self.path) end,
   })
   if not repo:restore(snapshot.id, scratch.path, { verify = true }) then
     report.dry_run = true
@@ -121,11 +135,48 @@ local function record_metric(repo, passed, report)
   if not written then io.stderr:write("backup-drill: could not record the metric: ", tostring(why), "\n") end
 end
 
+-- The Proxmox VE drill; raises on failure. The scratch guest goes when
+-- this function is left, however it is left (a stop waits for it).
+local function pve_drill(opts, report)
+  local restore = require "labsh.pve_restore"
+  local client = lab.pve.client()
+  local backup = restore.find(client, { guest = opts.guest, volid = opts.volid, storage = opts.storage, node = opts.node })
+  report.backup, report.backup_time, report.vmid = backup.volid, backup.ctime, backup.vmid
+  local scratch = { vmid = restore.next_vmid(client), node = backup.node, type = backup.subtype }
+  report.scratch_vmid = scratch.vmid
+  local created = false
+  local _ <close> = setmetatable({}, { __close = function()
+    if not created then return end
+    local cleaned, why = require("labsh.stops").hold(300, pcall, restore.destroy, client, scratch)
+    report.cleaned_up = cleaned and why == true
+    if not report.cleaned_up then
+      io.stderr:write(("backup-drill: could not destroy scratch VMID %d: %s\n"):format(scratch.vmid, gate.describe(why)))
+    end
+  end })
+  -- From here on the scratch guest may exist: the cleanup looks.
+  created = true
+  local guest = restore.restore(client, backup, { vmid = scratch.vmid, into = scratch })
+  if not guest then
+    created, report.dry_run = false, true
+    return
+  end
+  restore.start(client, scratch)
+  local status = restore.check(client, scratch)
+  report.status = status.status
+end
+
 local opts = parse({ ... })
+local pve = opts.guest ~= nil or opts.volid ~= nil
+if pve and opts.repo then cli.usage_error(PARAMS, "a restic REPO or a Proxmox VE --guest/--volid, not both") end
+if not pve and not opts.repo then cli.usage_error(PARAMS, "missing REPO: the restic repository (or --guest NAME)") end
+if pve then opts.repo = "pve:" .. (opts.volid or tostring(opts.guest)) end
 local started = lab.sys.monotonic()
 local report = { repo = opts.repo }
-local passed, err = pcall(drill, opts, report)
+local passed, err = pcall(pve and pve_drill or drill, opts, report)
 report.seconds = lab.sys.monotonic() - started
+if passed and report.cleaned_up == false then
+  passed, err = false, ("the scratch guest VMID %d was not destroyed: remove it by hand"):format(report.scratch_vmid)
+end
 if report.dry_run then
   if cli.json() then
     print(lab.json.encode(report, { sort_keys = true }))
@@ -137,12 +188,15 @@ end
 report.passed = passed
 report.error = not passed and tostring(err) or nil
 
-gate.audit({ action = "restic.drill", target = opts.repo, details = report,
+gate.audit({ action = pve and "pve.drill" or "restic.drill", target = opts.repo, details = report,
   outcome = passed and "passed" or ("failed: " .. tostring(err)) })
 record_metric(opts.repo, passed, report)
 
 if lab.options.format == "json" then
   print(lab.json.encode(report, { sort_keys = true }))
+elseif passed and pve then
+  print(("backup drill on %s: OK: %s restored to VMID %d, started and running; scratch guest destroyed (%.1f s)")
+    :format(opts.repo, report.backup, report.scratch_vmid, report.seconds))
 elseif passed then
   print(("backup drill on %s: OK: snapshot %s (%s) restored and verified: %d files, %d bytes in %.1f s")
     :format(opts.repo, report.snapshot, report.snapshot_time, report.files, report.bytes, report.seconds))
