@@ -140,3 +140,19 @@ test("the connector loads only when used: queries and printing guests leave it u
     print(package.loaded["labsh.pve_model"] ~= nil)]] }, env = { LABSH_PATH = false } }
   assert_eq(r.stdout, "false\tfalse\tfalse\ntrue\n", r.stderr)
 end)
+
+test("a malformed task id from the node is a protocol error, never audited or waited for", function()
+  local state = os.tmpname()
+  os.remove(state)
+  local r = lab.process.run { argv = { os.getenv("LABSH_BIN") or arg[-1], "--yes", "-e", [[
+    local c = lab.pve.connect { urls = { "https://127.0.0.1:9" }, token = "env:X", insecure = true }
+    c.send = function() return "UPID:pve1:0000C0DE:00ABCDEF:65F00000:qmstart:101:root@pam\r\nX-Evil: 1:" end
+    local ok, err = pcall(c.post, c, "/nodes/pve1/qemu/101/status/start")
+    print(err.reason)]] }, env = { LABSH_STATE_DIR = state, LABSH_PATH = false } }
+  assert_eq(r.stdout, "protocol\n", r.stderr)
+  local f = io.open(state .. "/audit.log")
+  local audit = f and f:read("a") or ""
+  if f then f:close() end
+  assert(not audit:find("task started", 1, true), audit)
+  os.execute("rm -rf '" .. state .. "'")
+end)

@@ -90,6 +90,12 @@ local function write(self, method, path, params, opts)
   }, function()
     local data = pve_client.inside_gate(self.send, self, method, path, params, { timeout = opts.request_timeout })
     if not is_upid(data) then return data end
+    -- From the server, into the audit log and URLs: strictly a task id.
+    local ok, problem = pcall(rules.upid, data)
+    if not ok then
+      fail("protocol", ("%s %s: the node returned a malformed task id: %s"):format(method, path,
+        type(problem) == "table" and tostring(problem.message) or tostring(problem)))
+    end
     gate.audit { action = action, target = target, outcome = "task started", details = { call = call, upid = data } }
     if opts.wait == false then return data end
     return tasks.wait(self, { data }, { timeout = opts.timeout })[1]
