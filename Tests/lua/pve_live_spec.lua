@@ -222,6 +222,16 @@ test("lab.node(x):live() is the node's status now; an offline node says so", fun
   assert_eq(off.stdout, "false\n", off.stderr)
 end)
 
+test("HA resources, status and rules as records", function()
+  s.reset()
+  local ha = lab.pve.ha(client())
+  assert(#ha.resources >= 1 and ha.resources[1].sid:find("^vm:"), "HA resources")
+  assert_eq(getmetatable(ha.rules[1]).__name, "lab.PveHARule")
+  local quorum
+  for _, row in ipairs(ha.status) do if row.type == "quorum" then quorum = row end end
+  assert(quorum and quorum.status == "OK", "the quorum line")
+end)
+
 test("backups on a storage and what pruning would keep, as records", function()
   s.reset()
   local backups = lab.pve.backups({ storage = "pbs", vmid = 101 }, client())

@@ -33,6 +33,9 @@ column_types["lab.PveResource"] = {
   formats = { mem = "bytes", maxmem = "bytes" },
 }
 column_types["lab.PveNode"] = { "name", "online", "ip", "level" }
+column_types["lab.PveHAResource"] = { "sid", "state", "type", "max_restart", "max_relocate", "failback" }
+column_types["lab.PveHAStatus"] = { "id", "type", "node", "status", "state" }
+column_types["lab.PveHARule"] = { "rule", "type", "nodes", "resources", "strict", "disable" }
 column_types["lab.PveBackup"] = { "volid", "vmid", "ctime", "size", "format", "protected", "mark",
   formats = { size = "bytes", ctime = "time" } }
 
@@ -155,6 +158,21 @@ function pve.resources(filter, client)
   local rows = client:get("/cluster/resources", filter)
   for _, row in ipairs(rows) do mark("lab.PveResource", row) end
   return rows
+end
+
+--- High availability: {resources =, status =, rules =} from
+--- /cluster/ha/resources, /cluster/ha/status/current and /cluster/ha/rules
+--- (PVE 9's rules: node and resource affinity; HA groups are deprecated).
+function pve.ha(client)
+  client = client or pve.client()
+  local ha = {}
+  for key, spec in pairs { resources = { "/cluster/ha/resources", "lab.PveHAResource" },
+                           status = { "/cluster/ha/status/current", "lab.PveHAStatus" },
+                           rules = { "/cluster/ha/rules", "lab.PveHARule" } } do
+    ha[key] = client:get(spec[1])
+    for _, row in ipairs(ha[key]) do mark(spec[2], row) end
+  end
+  return ha
 end
 
 ----------------------------------------------------------------------------

@@ -128,6 +128,13 @@ function lab.pve.status(client) end
 ---@return table[] resources
 function lab.pve.resources(filter, client) end
 
+---High availability now: {resources, status, rules} as records, from
+---/cluster/ha/resources, /cluster/ha/status/current and /cluster/ha/rules
+---(PVE 9: node and resource affinity rules; HA groups are deprecated).
+---@param client lab.PveClient?
+---@return {resources: table[], status: table[], rules: table[]} ha
+function lab.pve.ha(client) end
+
 ---The vzdump archives on a storage as records (volid, vmid, ctime, size,
 ---format, notes, protected), listed by `node` or the first node online.
 ---@param opts {storage: string, node: string?, vmid: integer?}
