@@ -10,6 +10,7 @@ asking that nothing it did made the simulator break the schema.
     python3 Tests/pve/test_sim.py [-v] [TestName...]
 """
 
+import http.client
 import json
 import os
 import socket
@@ -351,6 +352,21 @@ class Listeners(SimTestCase):
             socket.create_connection(("127.0.0.1", port), timeout=5).close()
         self.ok(self.root.control("listener/2/up"))
         self.ok(second.get("/version"))
+
+    def test_a_listener_that_goes_down_breaks_its_open_connections(self):
+        port = int(SIM.env["LABSH_TEST_PVE_URL2"].rsplit(":", 1)[1])
+        connection = http.client.HTTPSConnection("127.0.0.1", port, context=ssl.create_default_context(cafile=self.ca))
+        headers = {"Authorization": "PVEAPIToken=" + SIM.env["LABSH_TEST_PVE_TOKEN"]}
+        connection.request("GET", "/api2/json/version", headers=headers)
+        self.assertEqual(connection.getresponse().read()[:8], b'{"data":')   # kept alive
+        try:
+            self.ok(self.root.control("listener/2/down"))
+            with self.assertRaises((ConnectionError, http.client.HTTPException, ssl.SSLError)):
+                connection.request("GET", "/api2/json/version", headers=headers)
+                connection.getresponse().read()
+        finally:
+            connection.close()
+            self.ok(self.root.control("listener/2/up"))
 
     def test_a_client_that_rejects_the_certificate_does_not_stop_the_server(self):
         context = ssl.create_default_context()  # system CAs: our certificate is unknown

@@ -65,7 +65,8 @@ Test control, no auth, https://127.0.0.1:PORT/_sim/... (JSON in and out)
                                            HA guest answer the UPID of a short hastart/hastop/
                                            hamigrate task; HA's own task does the work after it
   GET  /_sim/violations                    {"violations": [...]}
-  POST /_sim/listener/2/down | /up         the second listener refuses connections, or not
+  POST /_sim/listener/2/down | /up         the second listener refuses connections (and
+                                           breaks its open ones), or not; /listener/1/ too
   POST /_sim/break-returns {"count": 1}    corrupt the next COUNT API answers (tests the checker)
   POST /_sim/clock {"advance": SECONDS}    move the simulated clock forward
   GET  /_sim/state                         nodes, guests, config (for debugging a test)
@@ -86,6 +87,7 @@ import http.server
 import json
 import os
 import secrets
+import socket
 import socketserver
 import ssl
 import subprocess
@@ -104,6 +106,7 @@ from pve_schema import Denied, ParamError, Schema, check_permissions  # noqa: E4
 from pve_state import ApiError, Cluster  # noqa: E402
 
 TICKET_LIFETIME = 7200
+NODE_OF_LISTENER = {"1": "pve1", "2": "pve2"}  # the node each URL is the address of
 VIOLATIONS_FILE = "violations.jsonl"
 LIMITED_PRIVILEGES = {"VM.Audit", "Sys.Audit"}
 ALL_PRIVILEGES = set()  # every privilege the schema names; filled by Simulator
@@ -437,8 +440,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                     "reboot_seconds": number, "ha_recovery_seconds": (int, float, type(None)),
                                     "ha_redirect": bool})
                 cluster.config.update(body)
-            elif len(parts) == 3 and parts[:2] == ["listener", "2"] and parts[2] in ("down", "up"):
-                self.server.switch_listener("2", parts[2] == "up")
+            elif len(parts) == 3 and parts[0] == "listener" and parts[1] in NODE_OF_LISTENER \
+                    and parts[2] in ("down", "up"):
+                self.server.switch_listener(parts[1], parts[2] == "up", keep=self.connection)
             elif parts == ["break-returns"]:
                 sim.break_returns += int(body.get("count", 1))
             elif parts == ["clock"]:
@@ -471,6 +475,7 @@ class Listener(socketserver.ThreadingMixIn, http.server.HTTPServer):
     def __init__(self, address, handler, context, number, node_name, switch_listener):
         self.context, self.number, self.node_name = context, number, node_name
         self.switch_listener = switch_listener
+        self.connections, self.connections_lock = set(), threading.Lock()
         super().__init__(address, handler)
 
     def finish_request(self, request, client_address):
@@ -478,11 +483,25 @@ class Listener(socketserver.ThreadingMixIn, http.server.HTTPServer):
             request = self.context.wrap_socket(request, server_side=True)
         except (ssl.SSLError, OSError):
             return  # a client that refused our certificate (a pin test), or went away
+        with self.connections_lock:
+            self.connections.add(request)
         try:
             super().finish_request(request, client_address)
         finally:
+            with self.connections_lock:
+                self.connections.discard(request)
             try:
                 request.close()
+            except OSError:
+                pass
+
+    def drop_connections(self, keep=None):
+        """A node that goes down breaks its open (keep-alive) connections too."""
+        with self.connections_lock:
+            doomed = [c for c in self.connections if c is not keep]
+        for connection in doomed:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
 
@@ -523,17 +542,18 @@ def serve(directory):
         threads[number] = threading.Thread(target=server.serve_forever, daemon=True)
         threads[number].start()
 
-    def switch(number, up):
+    def switch(number, up, keep=None):
         with guard:
             if up and number not in listeners:
-                start(number, "pve2", ports[number])
+                start(number, NODE_OF_LISTENER[number], ports[number])
             elif not up and number in listeners:
                 server = listeners.pop(number)
                 server.shutdown()
                 server.server_close()
+                server.drop_connections(keep)
 
-    start("1", "pve1", 0)
-    start("2", "pve2", 0)
+    for number, node_name in NODE_OF_LISTENER.items():
+        start(number, node_name, 0)
     base = "https://127.0.0.1:%d" % ports["1"]
     env = {
         "LABSH_TEST_PVE_URL": base,
