@@ -172,6 +172,12 @@ class Privileges(SimTestCase):
         self.assertEqual(answer.reason,
                          "Permission check failed (/storage/pbs, Datastore.Audit|Datastore.AllocateSpace)")
 
+    def test_resources_show_only_what_the_caller_may_audit(self):
+        kinds = {i["type"] for i in self.ok(self.limited.get("/cluster/resources"))}
+        self.assertEqual(kinds, {"node", "qemu"})   # no Datastore.Audit: no storage
+        kinds = {i["type"] for i in self.ok(self.root.get("/cluster/resources"))}
+        self.assertEqual(kinds, {"node", "qemu", "storage"})
+
     def test_limited_ticket_user(self):
         client = Client(self.url, self.ca)
         self.ok(client.login(SIM.env["LABSH_TEST_PVE_LIMITED_USER"], SIM.env["LABSH_TEST_PVE_LIMITED_PASSWORD"]))

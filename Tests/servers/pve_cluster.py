@@ -99,14 +99,20 @@ def storage_records(r):
 
 @op("GET", "/cluster/resources")
 def cluster_resources(r):
-    kind = r.p.get("type")
+    """Everything the caller may see, as PVE filters it: nodes with Sys.Audit,
+    guests with VM.Audit, storage with Datastore.Audit or AllocateSpace."""
+    kind, may = r.p.get("type"), r.caller.has
     items = []
     if kind in (None, "node"):
-        items += [node_record(r, n) for n in r.c.nodes.values()]
+        items += [node_record(r, n) for n in r.c.nodes.values()
+                  if may("/nodes/" + n["name"], "Sys.Audit")]
     if kind in (None, "vm"):
-        items += [guest_record(r, g) for g in r.c.guests.values()]
+        items += [guest_record(r, g) for g in r.c.guests.values()
+                  if may("/vms/%d" % g["vmid"], "VM.Audit")]
     if kind in (None, "storage"):
-        items += storage_records(r)
+        items += [s for s in storage_records(r)
+                  if may("/storage/" + s["storage"], "Datastore.Audit")
+                  or may("/storage/" + s["storage"], "Datastore.AllocateSpace")]
     return items
 
 

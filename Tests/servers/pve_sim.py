@@ -302,7 +302,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             # checked and encoded once per state and second, not per call.
             cache_key = None
             if (method, template) == ("GET", "/cluster/resources") and not sim.break_returns:
-                cache_key = (params.get("type"), caller.root, sim.cluster.generation, int(time.monotonic()))
+                cache_key = (params.get("type"), frozenset(caller.privileges()), sim.cluster.generation,
+                             int(time.monotonic()))
             payload = sim.cache.get(cache_key) if cache_key else None
             if payload is None:
                 data = self.answer(method, template, operation, params, caller)
