@@ -131,6 +131,17 @@ test("a task ending 'WARNINGS: 2' succeeds with the log's warning lines", functi
   assert_eq(r.stdout, "WARNINGS: 2\t2\tWARN\n", r.stderr)
 end)
 
+test("a task's log streams on request while it runs", function()
+  s.reset()
+  s.control("inject", { type = "qmsnapshot", exitstatus = "OK", seconds = 1, count = 1 })
+  local r = child({ "--yes" }, [[
+    local lines = {}
+    local t = lab.pve.post("/nodes/pve1/qemu/101/snapshot", { snapname = "streamed" },
+      { on_log = function(line, task) lines[#lines + 1] = line; assert(task.upid) end })
+    print(t.exitstatus, #lines > 0, lines[#lines])]])
+  assert_eq(r.stdout, "OK\ttrue\tTASK OK\n", r.stderr)
+end)
+
 test("a failed task is a 'task' error with its exit status and log", function()
   s.reset()
   s.control("inject", { type = "qmsnapshot", exitstatus = "snapshot feature is not available", seconds = 0.2, count = 1 })

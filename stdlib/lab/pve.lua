@@ -78,7 +78,8 @@ local function is_upid(value)
 end
 
 -- A write through the gate. opts: wait (default true), timeout (seconds to
--- wait for the task), action, target, summary (for the gate and audit).
+-- wait for the task), on_log (each line of the task's log as it runs),
+-- action, target, summary (for the gate and audit).
 local function write(self, method, path, params, opts)
   opts = opts or {}
   local checked = pve_client.check(method, path, params)
@@ -101,7 +102,7 @@ local function write(self, method, path, params, opts)
     end
     gate.audit { action = action, target = target, outcome = "task started", details = { call = call, upid = data } }
     if opts.wait == false then return data end
-    return tasks.wait(self, { data }, { timeout = opts.timeout })[1]
+    return tasks.wait(self, { data }, { timeout = opts.timeout, on_log = opts.on_log })[1]
   end))
   return table.unpack(result, 1, result.n)
 end

@@ -17,7 +17,8 @@ local pve_client = require "labsh.pve_client"
 
 local tasks = {}
 
-local FIRST_POLL, MAX_POLL = 0.1, 2.0  -- seconds between rounds: doubles up to MAX_POLL
+local FIRST_POLL, MAX_POLL = 0.1, 1.0  -- seconds between rounds: doubles up to MAX_POLL
+local PARALLEL = 16                    -- status requests in flight at once
 local NOT_YET_LISTED = 10              -- seconds after its start a 400/404 is retried
 local DEFAULT_TIMEOUT = 3600
 local LOG_LINES = 20
@@ -31,6 +32,20 @@ local function log_lines(client, task, limit)
   for _, line in ipairs(lines) do text[#text + 1] = tostring(line.t or "") end
   if limit and #text > limit then text = { table.unpack(text, #text - limit + 1) } end
   return text
+end
+
+-- Passes the lines of `task`'s log not passed yet to on_log(line, task).
+local function stream_log(client, task, on_log)
+  task.logged = task.logged or 0
+  local ok, lines = pcall(client.send, client, "GET",
+    ("/nodes/%s/tasks/%s/log"):format(task.node, rules.segment(task.upid)), { start = task.logged, limit = 50000 })
+  if not ok or type(lines) ~= "table" then return end
+  for _, line in ipairs(lines) do
+    if type(line.n) == "number" and line.n > task.logged then
+      task.logged = line.n
+      on_log(tostring(line.t or ""), task)
+    end
+  end
 end
 
 -- The result of a stopped task, or its error raised.
@@ -55,7 +70,8 @@ end
 
 --- Waits for the tasks `upids` (strings) together; returns their results
 --- in the same order. opts: timeout (seconds, default 3600), on_done
---- (function(result) called as each ends). The first failure is raised
+--- (function(result) called as each ends), on_log (function(line, task):
+--- each new line of each task's log as the task runs). The first failure is raised
 --- after every task has ended (or the time is up), with the results so far
 --- in `results` and the other failures in `failures`.
 function tasks.wait(client, upids, opts)
@@ -80,7 +96,7 @@ function tasks.wait(client, upids, opts)
       local request, url = client:prepare("GET", checked, client.current, {})
       requests[i], calls[i] = request, { path = path, checked = checked, url = url }
     end
-    local answers = rules.perform(requests)
+    local answers = rules.perform(requests, PARALLEL)
     local still = {}
     for i, task in ipairs(pending) do
       local call, result = calls[i], answers[i]
@@ -109,6 +125,9 @@ function tasks.wait(client, upids, opts)
       else
         still[#still + 1] = task
       end
+    end
+    if opts.on_log then
+      for _, task in ipairs(pending) do stream_log(client, task, opts.on_log) end
     end
     pending = still
     if #pending > 0 then

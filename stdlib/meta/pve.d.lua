@@ -34,7 +34,7 @@ function Client:get(path, params, opts) end
 ---"task". Under --dry-run, or declined: nil and "dry run" / "declined".
 ---@param path string
 ---@param params table?
----@param opts {wait: boolean?, timeout: number?, action: string?, target: string?, summary: string?}? wait = false returns the UPID; timeout: seconds to wait for the task (3600)
+---@param opts {wait: boolean?, timeout: number?, on_log: fun(line: string, task: table)?, action: string?, target: string?, summary: string?}? wait = false returns the UPID; timeout: seconds to wait for the task (3600); on_log: each log line as the task runs
 ---@return any result
 function Client:post(path, params, opts) end
 
@@ -56,7 +56,7 @@ function Client:delete(path, params, opts) end
 ---failure is raised once all have ended; past opts.timeout a "timeout" error
 ---carries the UPIDs still running.
 ---@param upids string|string[]
----@param opts {timeout: number?, on_done: fun(result: table)?}?
+---@param opts {timeout: number?, on_done: fun(result: table)?, on_log: fun(line: string, task: table)?}?
 ---@return table|table[] results
 function Client:wait(upids, opts) end
 
