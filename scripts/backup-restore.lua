@@ -13,8 +13,21 @@
 -- with the snapshot's listing. A restore that fails its verification
 -- removes what it wrote.
 -- An emergency change: restoring is what an incident needs, at any hour.
+--
+-- Proxmox VE backups (--guest or --volid; the inventory's `proxmox`):
+--
+--   labsh -m backup-restore --guest web --dry-run          the exact API calls
+--   labsh -m backup-restore --guest 101 --storage pbs --yes
+--
+-- The guest's newest vzdump archive (or --volid) is restored to a new
+-- VMID (--vmid, else /cluster/nextid) with new MAC addresses, started, and
+-- must run. It is kept: a failed restore, start or check, or a stop,
+-- destroys what the restore made (labsh.pve_restore).
 
-local host = require "labsh.host"
+local filesystem = require "labsh.filesystem"
+
+local NAME = "backup-restore"
+local spec  -- the runbook, for its usage text
 
 local function repository(p)
   return lab.restic(p.repo, { password = p.password })
@@ -38,18 +51,15 @@ local function restored_files(target)
   return count
 end
 
-lab.runbook {
-  name = "backup-restore",
-  description = "Restore a restic snapshot into an empty directory and verify it (§5.1).",
-  change = "emergency",
-  params = {
-    { name = "repo", help = "the restic repository", required = true },
-    { name = "target", help = "an empty or new directory to restore into", required = true },
-    { name = "snapshot", help = "snapshot ID", default = "latest" },
-    { name = "include", help = "restore only this path of the snapshot" },
-    { name = "password", help = "the repository password as env:NAME or file:PATH", default = "env:RESTIC_PASSWORD" },
-  },
-  steps = {
+-- A usage error as the runbook gives one: one line, the usage, exit 2.
+local function usage_error(message)
+  io.stderr:write(("labsh -m %s: %s\n%s\n"):format(NAME, message, lab.runbook.usage(spec)))
+  os.exit(2)
+end
+
+-- The restic steps: check, then restore with verification.
+local function restic_steps()
+  return {
     {
       title = "check the repository",
       plan = function(ctx) return "restic check on " .. ctx.params.repo end,
@@ -81,7 +91,71 @@ lab.runbook {
         io.stderr:write(("restored and verified %d files into %s\n"):format(have, p.target))
         return true
       end,
-      rollback = function(ctx) host.remove_tree(ctx.params.target) end,
+      rollback = function(ctx) filesystem.remove_tree(ctx.params.target) end,
     },
+  }
+end
+
+-- The Proxmox VE steps: find, restore, start and check; what the restore
+-- made is destroyed when anything from the restore on fails.
+local function proxmox_steps(p)
+  local restore = require "labsh.pve_restore"
+  local client = lab.pve.client()
+  local backup = restore.find(client, { guest = p.guest, volid = p.volid, storage = p.storage, node = p.node })
+  local vmid = p.vmid and tonumber(p.vmid)
+  if p.vmid and not (vmid and vmid % 1 == 0 and vmid >= 100) then usage_error("--vmid: a VMID from 100") end
+  vmid = math.tointeger(vmid) or restore.next_vmid(client)
+  local guest, restoring = { vmid = vmid, node = backup.node, type = backup.subtype }, false
+  return {
+    {
+      title = ("check VMID %d is free for %s"):format(vmid, backup.volid),
+      plan = function() return ("GET /api2/json/cluster/nextid vmid=%d"):format(vmid) end,
+      run = function() client:get("/cluster/nextid", { vmid = vmid }) end,
+      -- the restore's own step may fail half way: this undoes whatever it made
+      rollback = function() if restoring then restore.destroy(client, guest) end end,
+    },
+    {
+      title = ("restore %s (%s) to VMID %d on %s"):format(backup.volid,
+        os.date("!%Y-%m-%d %H:%M UTC", backup.ctime or 0), vmid, backup.node),
+      plan = function() return restore.describe(backup, vmid) end,
+      run = function()
+        restoring = true
+        restore.restore(client, backup, { vmid = vmid, into = guest })
+      end,
+    },
+    {
+      title = ("start VMID %d and check that it runs"):format(vmid),
+      run = function() restore.start(client, guest) end,
+      verify = function() return restore.check(client, guest) ~= nil end,
+    },
+  }
+end
+
+spec = {
+  name = NAME,
+  description = "Restore a restic snapshot into an empty directory and verify it, or a Proxmox VE backup "
+    .. "to a new VMID and start it (§5.1).",
+  change = "emergency",
+  params = {
+    { name = "repo", help = "the restic repository" },
+    { name = "target", help = "an empty or new directory to restore into (restic)" },
+    { name = "snapshot", help = "snapshot ID", default = "latest" },
+    { name = "include", help = "restore only this path of the snapshot" },
+    { name = "password", help = "the repository password as env:NAME or file:PATH", default = "env:RESTIC_PASSWORD" },
+    { name = "guest", help = "Proxmox VE: restore the newest backup of this guest (name or VMID)" },
+    { name = "volid", help = "Proxmox VE: restore this backup archive" },
+    { name = "storage", help = "Proxmox VE: the storage holding the backups" },
+    { name = "node", help = "Proxmox VE: the node to restore on (default: the guest's)" },
+    { name = "vmid", help = "Proxmox VE: the new VMID (default: /cluster/nextid)" },
   },
+  steps = function(p)
+    local pve = p.guest ~= nil or p.volid ~= nil
+    if pve and (p.repo or p.target) then usage_error("a restic --repo or a Proxmox VE --guest/--volid, not both") end
+    if pve then return proxmox_steps(p) end
+    if not p.repo then usage_error("--repo is required (the restic repository; or --guest for Proxmox VE)") end
+    if not p.target then usage_error("--target is required (an empty or new directory to restore into)") end
+    return restic_steps()
+  end,
 }
+
+lab.runbook(spec)

@@ -99,6 +99,21 @@ local function base(guest)
   return ("/nodes/%s/%s/%d"):format(rules.segment(guest.node), guest.type, guest.vmid)
 end
 
+--- The API call that restores `backup` to `vmid`: path and parameters.
+function restore.call(backup, vmid, storage)
+  local params = { vmid = vmid, unique = true, storage = storage }
+  if backup.subtype == "lxc" then params.ostemplate, params.restore = backup.volid, true
+  else params.archive = backup.volid end
+  return ("/nodes/%s/%s"):format(rules.segment(backup.node), backup.subtype), params
+end
+
+--- The call as the plan shows it: "POST /api2/json/nodes/... archive=..."
+function restore.describe(backup, vmid, storage)
+  local pve_client = require "labsh.pve_client"
+  local path, params = restore.call(backup, vmid, storage)
+  return pve_client.describe("POST", pve_client.check("POST", path, params))
+end
+
 --- Restores `backup` to opts.vmid on the backup's node (opts.storage: where
 --- its disks go). Returns the new guest {vmid, node, type} (opts.into, when
 --- given, is filled in and returned); under --dry-run or declined: nil and
@@ -107,10 +122,8 @@ end
 function restore.restore(client, backup, opts)
   local guest = opts.into or {}
   guest.vmid, guest.node, guest.type = opts.vmid, backup.node, backup.subtype
-  local params = { vmid = opts.vmid, unique = true, storage = opts.storage }
-  if backup.subtype == "lxc" then params.ostemplate, params.restore = backup.volid, true
-  else params.archive = backup.volid end
-  local upid, why = client:post(("/nodes/%s/%s"):format(rules.segment(backup.node), backup.subtype), params, {
+  local path, params = restore.call(backup, opts.vmid, opts.storage)
+  local upid, why = client:post(path, params, {
     wait = false, action = "pve.restore", target = tostring(opts.vmid),
     summary = ("restore %s to VMID %d on %s"):format(backup.volid, opts.vmid, backup.node),
   })
