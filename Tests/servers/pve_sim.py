@@ -20,7 +20,8 @@ API, https://127.0.0.1:PORT/api2/json/...
     are checked as PVE does: 400 {"data": null, "errors": {"name": "message"}}.
   - Every answer's `data` is checked against the operation's `returns`; a
     violation is kept (GET /_sim/violations) and appended to DIR/violations.jsonl,
-    and `servers.py stop` then fails the run, printing them.
+    and `servers.py stop` then fails the run, printing them. An exception in
+    the simulator (a bug of its own) answers 500 and is recorded the same way.
   - Auth: `Authorization: PVEAPIToken=USER@REALM!TOKENID=SECRET` where the
     operation has allowtoken 1, or a ticket from POST /access/ticket
     (username, password; also password = a valid ticket, to renew it) sent as
@@ -29,8 +30,9 @@ API, https://127.0.0.1:PORT/api2/json/...
   - Privileges per caller: the full token and root@pam have all; the limited
     token and audit@pve have VM.Audit and Sys.Audit. A failed check is 403
     `Permission check failed (/vms/101, VM.PowerMgmt)`, from the operation's
-    `permissions` in the schema. Errors carry PVE's message in the status
-    line's reason and in the body's "message".
+    `permissions` in the schema; /cluster/resources lists only what the
+    caller may audit. Errors carry PVE's message in the status line's reason
+    and in the body's "message".
   - Calls proxied to a node (`proxyto: node`) that is offline answer 595
     "No route to host"; writes without quorum 500 "cluster not ready - no quorum?".
   - Guests change only through tasks (UPID:node:PID:PSTART:STARTTIME:type:id:user:)
@@ -38,7 +40,9 @@ API, https://127.0.0.1:PORT/api2/json/...
     guest is locked: another operation answers 500 "VM is locked (migrate)" or
     "can't lock file ...". Task status `running`/`stopped` with exitstatus
     `OK`, `WARNINGS: n` or an error text; the log has `WARN:` lines and ends
-    with `TASK OK` / `TASK WARNINGS: n` / `TASK ERROR: ...`.
+    with `TASK OK` / `TASK WARNINGS: n` / `TASK ERROR: ...`. A failed task
+    changes nothing. A node's reboot (POST /nodes/NODE/status) takes it offline
+    for `reboot_seconds`; its guests stop, and those with onboot start again.
   - Seeded from Tests/pve/homelab-seed.json (labsh's built-in homelab: nodes
     pve1-pve5, its Proxmox guests with VMIDs 101.., HA resources and one
     node-affinity rule per HA group, storages local, local-lvm and pbs with
