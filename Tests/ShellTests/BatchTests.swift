@@ -246,7 +246,7 @@ import Testing
 
     @Test func stdlibIsEmbeddedAsIs() throws {
         // labsh lists what it embeds; each must equal the file in the tree, and
-        // every Lua file of stdlib/ and scripts/ must be embedded.
+        // every Lua file of stdlib/ and scripts/ (and schema of schemas/) must be embedded.
         let r = try labsh(["-e", """
             local host = require 'labsh.host'
             for _, path in ipairs(host.embedded_paths()) do
@@ -259,11 +259,11 @@ import Testing
         var embedded: [String: String] = [:]
         for i in stride(from: 0, to: parts.count, by: 2) { embedded[parts[i]] = parts[i + 1] }
         var onDisk: [String] = []
-        for dir in ["stdlib", "scripts"] {
+        for (dir, ext) in [("stdlib", "lua"), ("scripts", "lua"), ("schemas", "json")] {
             let base = repoRoot.appendingPathComponent(dir)
             let walker = FileManager.default.enumerator(at: base, includingPropertiesForKeys: nil)
             while let url = walker?.nextObject() as? URL {
-                guard url.pathExtension == "lua" else { continue }
+                guard url.pathExtension == ext else { continue }
                 onDisk.append(dir + url.standardizedFileURL.path.dropFirst(base.standardizedFileURL.path.count))
             }
         }
