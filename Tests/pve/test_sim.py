@@ -230,6 +230,14 @@ class Tasks(SimTestCase):
         self.assertNotIn("lock", self.resources(101))
         self.ok(self.root.post("/nodes/pve2/qemu/101/status/stop"))
 
+    def test_a_migration_fails_when_its_target_goes_offline_meanwhile(self):
+        self.ok(self.root.control("config", migrate_seconds=0.5))
+        upid = self.ok(self.root.post("/nodes/pve1/qemu/101/migrate", target="pve2", online=1))
+        self.ok(self.root.control("node/pve2/offline"))
+        self.assertEqual(self.root.wait(upid)["exitstatus"], "migration aborted: node 'pve2' is offline")
+        self.assertEqual(self.root.log(upid)[-1]["t"], "TASK ERROR: migration aborted: node 'pve2' is offline")
+        self.assertEqual(self.resources(101)["node"], "pve1")
+
     def test_running_guest_needs_online_migration(self):
         answer = self.root.post("/nodes/pve1/qemu/101/migrate", target="pve2")
         self.assertEqual(answer.reason, "can't migrate running VM without --online")

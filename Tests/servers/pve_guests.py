@@ -233,8 +233,14 @@ def start_migration(r, g, target, user):
     kind = "qmigrate" if g["type"] == "qemu" else "vzmigrate"  # not "qmmigrate"
     task = r.c.start_task(g["node"], kind, g["vmid"], user, lines, guest=g)
 
+    def target_online():
+        if not r.c.nodes[target]["online"]:
+            return "migration aborted: node '%s' is offline" % target
+        return None
+
     def moved():
         g["node"] = target
+    task.checks.append(target_online)
     task.on_success.append(moved)
     return task.upid
 

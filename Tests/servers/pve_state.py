@@ -58,6 +58,7 @@ class Task:
         self.endtime = None
         self.on_success = []            # state changes, when OK or WARNINGS
         self.on_end = []                # always (unlock)
+        self.checks = []                # at the end: an error text fails the task (a target went away)
 
     @property
     def ok(self):
@@ -218,6 +219,10 @@ class Cluster:
 
     def finish(self, task, now):
         task.done, task.endtime = True, int(min(now, task.end_at))
+        if task.ok:
+            problems = [text for text in (check() for check in task.checks) if text]
+            if problems:
+                task.exitstatus = problems[0]
         if task.ok:
             for change in task.on_success:
                 change()
