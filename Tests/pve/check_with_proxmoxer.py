@@ -85,6 +85,15 @@ def check(env):
     log = api.nodes("pve1").tasks(upid).log.get()
     expect(log[-1] == {"n": len(log), "t": "TASK OK"}, "the task log ends with TASK OK")
 
+    control.control("inject", type="qmigrate", exitstatus="WARNINGS: 2")
+    upid = api.nodes("pve1").qemu(101).migrate.post(target="pve2", online=1)
+    status = blocking_status(api, upid)
+    warnings = [line["t"] for line in api.nodes("pve1").tasks(upid).log.get() if line["t"].startswith("WARN")]
+    expect(status["exitstatus"] == "WARNINGS: 2" and len(warnings) == 2,
+           "a migration with warnings: %s, %s" % (status["exitstatus"], warnings))
+    placed = {g["vmid"]: g["node"] for g in api.cluster.resources.get(type="vm")}
+    expect(placed[101] == "pve2", "the guest moved to pve2")
+
     ticket = connect(env, user=env["LABSH_TEST_PVE_USER"], password=env["LABSH_TEST_PVE_PASSWORD"])
     expect(len(ticket.nodes.get()) == 5, "ticket: lists the nodes")
     upid = ticket.nodes("pve1").qemu(102).status.shutdown.post(timeout=30)
