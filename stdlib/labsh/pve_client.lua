@@ -61,8 +61,9 @@ local function pinned(server, timeout)
   if not known then
     local leaf, reason, message = rules.probe(server.url, timeout)
     if not leaf then
+      -- Nothing was sent but a handshake: another node may be tried.
       fail(reason == "tls" and "tls" or (reason == "timeout" and "timeout" or "offline"),
-        ("%s: %s"):format(server.url, message), { url = server.url })
+        ("%s: %s"):format(server.url, message), { url = server.url, unreached = reason ~= "tls" })
     end
     known = leaf
     learned[server.url] = known
@@ -226,8 +227,14 @@ local function answer(self, method, path, checked, result, url)
   return data
 end
 
--- Transport failures that another node may not have: try the next URL.
-local NEXT_NODE = { connect = true }
+-- Whether a result of labsh.pve.perform never reached the node (refused,
+-- unknown host, no answer to connect): nothing was sent, so another node
+-- may be asked, even for a write.
+local function unreached(result)
+  return not result.status and (result.reason == "connect"
+    or (result.reason == "timeout" and tostring(result.message):find("^connect timed out") ~= nil))
+end
+client.unreached = unreached
 
 -- The request for a checked call to server number `index` (trusted and
 -- authenticated), and its URL.
@@ -252,8 +259,8 @@ end
 --- error raised (see answer).
 function Client:finish(method, path, checked, result, url)
   if result.status then return answer(self, method, path, checked, result, url) end
-  local reason = (result.reason == "tls" or result.reason == "timeout") and result.reason
-    or NEXT_NODE[result.reason] and "offline" or "protocol"
+  local reason = result.reason == "connect" and "offline"
+    or (result.reason == "tls" or result.reason == "timeout") and result.reason or "protocol"
   fail(reason, ("%s %s: %s"):format(method, path, result.message), { method = method, path = path, url = url })
 end
 
@@ -309,12 +316,12 @@ function Client:attempt(method, path, params, opts)
     local ok, request, url = pcall(self.prepare, self, method, checked, index, opts)
     if not ok then
       local err = request
-      if last or type(err) ~= "table" or err.reason ~= "offline" then error(err, 0) end
+      if last or type(err) ~= "table" or not err.unreached then error(err, 0) end
     else
       local result = rules.perform({ request })[1]
-      local next_node = result.status == 595 or result.status == 596
-        or (not result.status and NEXT_NODE[result.reason])
-      -- A write that timed out may have happened: it is never resent elsewhere.
+      local next_node = result.status == 595 or result.status == 596 or unreached(result)
+      -- A write that timed out after it was sent may have happened: it is
+      -- never sent again elsewhere.
       if last or not next_node then
         if not next_node then self.current = index end
         return self:finish(method, path, checked, result, url)

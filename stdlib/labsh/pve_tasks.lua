@@ -102,7 +102,7 @@ function tasks.wait(client, upids, opts)
       local call, result = calls[i], answers[i]
       local fresh = lab.sys.monotonic() - task.seen < NOT_YET_LISTED
       local status, err
-      if result.status == 595 or result.status == 596 or (not result.status and result.reason == "connect") then
+      if result.status == 595 or result.status == 596 or pve_client.unreached(result) then
         -- This node is gone: ask through the failover path instead.
         local ok, value = pcall(client.send, client, "GET", call.path)
         if ok then status = value else err = value end
