@@ -55,6 +55,12 @@ test("a checked call is encoded as PVE reads it: booleans 1/0, the template's se
     "POST /api2/json/nodes/pve1/qemu/101/migrate online=1&target=pve2")
 end)
 
+test("a plan never shows a password's value", function()
+  local checked = rules.check("PUT", "/access/password", { userid = "ops@pve", password = "hunter2-long" })
+  local said = require("labsh.pve_client").describe("PUT", checked)
+  assert_eq(said, "PUT /api2/json/access/password password=<redacted>&userid=ops%40pve")
+end)
+
 test("paths cannot be steered: '..', '.', empty segments, '?', '#' and encoded '/' are refused", function()
   for _, path in ipairs { "/nodes/pve1/../../access/users", "/nodes/./status", "/nodes//status",
                           "/cluster/resources?type=vm", "/cluster/resources#x", "/nodes/pve1%2F..%2Fx/status",

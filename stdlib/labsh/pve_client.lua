@@ -166,11 +166,21 @@ function client.check(method, path, params)
   return checked
 end
 
---- What a call would send, for a plan or a dry run: "POST /api2/json/...
---- with a=1&b=2" (no credential).
+-- Parameters whose values a plan, a dry run or the audit log never shows.
+local function is_secret_name(name)
+  local lower = name:lower()
+  return lower:find("password", 1, true) or lower:find("secret", 1, true) or lower:find("token", 1, true)
+end
+
+--- What a call would send, for a plan, a dry run or the audit log:
+--- "POST /api2/json/... a=1&b=2", a password's value shown as <redacted>.
 function client.describe(method, checked)
   local text = ("%s /api2/json%s"):format(method, api_path(checked))
-  if #checked.fields > 0 then text = text .. " " .. form(checked.fields) end
+  local parts = {}
+  for i, f in ipairs(checked.fields) do
+    parts[i] = is_secret_name(f[1]) and (rules.segment(f[1]) .. "=<redacted>") or form { f }
+  end
+  if #parts > 0 then text = text .. " " .. table.concat(parts, "&") end
   return text
 end
 
@@ -202,7 +212,7 @@ local function answer(self, method, path, checked, result, url)
   end
   if status >= 300 and status < 400 then
     fail("protocol", ("%s: the node answered a redirect (%d) to %s: refused, a PVE node never redirects")
-      :format(where, status, tostring(result.headers.location)), fields)
+      :format(where, status, (tostring(result.headers.location):gsub("%c", "?"))), fields)
   elseif status == 401 then
     fail("auth", ("%s: authentication failed (401 %s)"):format(where, said(result)), fields)
   elseif status == 403 then

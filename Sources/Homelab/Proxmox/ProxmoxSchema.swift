@@ -340,8 +340,13 @@ public struct ProxmoxSchema: Sendable {
             return "\(privs.joined(separator: any ? " or " : " and ")) on \(path)"
         case "and", "or":
             return parts.dropFirst().map { words($0, variables) }.joined(separator: " \(head) ")
-        case "userid-param": return "the user itself"
-        case "userid-group": return "a user group privilege"
+        case "userid-param":
+            guard parts.count >= 2, case .string(let what) = parts[1] else { return "a check on the user" }
+            return what == "self" ? "the user itself" : "\(what) on the user's realm"
+        case "userid-group":
+            guard parts.count >= 2, case .list(let ps) = parts[1] else { return "a privilege on the user's groups" }
+            let privs = ps.compactMap { if case .string(let s) = $0 { return s } else { return nil } }
+            return "\(privs.joined(separator: " and ")) on the user's groups"
         default: return head
         }
     }
