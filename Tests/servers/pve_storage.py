@@ -5,6 +5,7 @@ import time
 from pve_ops import digest, op
 from pve_state import ApiError
 
+
 @op("POST", "/nodes/{node}/vzdump")
 def vzdump(r):
     node = r.p["node"]
