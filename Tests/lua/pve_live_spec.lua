@@ -209,6 +209,21 @@ test("guests' live methods: stop, start, migrate; by vmid silently, by name said
   assert_eq(said, 1, byname.stderr)
 end)
 
+test("guests' backup, snapshot, reboot and shutdown{timeout} wait for their tasks", function()
+  s.reset()
+  local before = #lab.pve.backups({ storage = "pbs", vmid = 101 }, client())
+  local r = child({ "--yes" }, [[
+    local g = lab.guest("k8s-m1")
+    print(g:backup { storage = "pbs" }.exitstatus)
+    print(g:snapshot("before").exitstatus)
+    print(g:reboot().exitstatus, g:status().status)
+    print(g:shutdown { timeout = 30 }.exitstatus, g:status().status)]], nil, { ["k8s-m1"] = 101 })
+  assert_eq(r.stdout, "OK\nOK\nOK\trunning\nOK\tstopped\n", r.stderr)
+  assert(r.stderr:find("POST /api2/json/nodes/pve1/vzdump mode=snapshot&storage=pbs&vmid=101", 1, true), r.stderr)
+  assert(r.stderr:find("POST /api2/json/nodes/pve1/qemu/101/status/shutdown timeout=30", 1, true), r.stderr)
+  assert_eq(#lab.pve.backups({ storage = "pbs", vmid = 101 }, client()), before + 1, "one archive more")
+end)
+
 test("a guest locked by a running task: the node's refusal is a 'server' error", function()
   s.reset()
   s.control("config", { task_seconds = 0.2, migrate_seconds = 3 })
