@@ -238,6 +238,15 @@ class Tasks(SimTestCase):
         self.assertEqual(self.root.log(upid)[-1]["t"], "TASK ERROR: migration aborted: node 'pve2' is offline")
         self.assertEqual(self.resources(101)["node"], "pve1")
 
+    def test_migrateall_moves_a_nodes_guests_in_one_task(self):
+        upid = self.ok(self.root.post("/nodes/pve4/migrateall", target="pve5", **{"max-workers": 2}))
+        self.assertIn(":migrateall::root@pam!labsh:", upid)
+        self.assertEqual([self.resources(v)["lock"] for v in (107, 108)], ["migrate", "migrate"])
+        self.assertEqual(self.root.wait(upid)["exitstatus"], "OK")
+        self.assertEqual([self.resources(v)["node"] for v in (107, 108)], ["pve5", "pve5"])
+        listed = [t["upid"] for t in self.ok(self.root.get("/cluster/tasks"))]
+        self.assertEqual(listed[0], upid)
+
     def test_running_guest_needs_online_migration(self):
         answer = self.root.post("/nodes/pve1/qemu/101/migrate", target="pve2")
         self.assertEqual(answer.reason, "can't migrate running VM without --online")

@@ -141,6 +141,14 @@ def ticket_probe(r):
 
 # -- tasks -------------------------------------------------------------------
 
+def task_item(t):
+    """A task in a list: `status` is its exit status once it ended, absent before."""
+    item = {k: v for k, v in t.status().items() if k not in ("status", "exitstatus")}
+    if t.done:
+        item.update(status=t.exitstatus, endtime=t.endtime)
+    return item
+
+
 @op("GET", "/nodes/{node}/tasks")
 def tasks(r):
     items = []
@@ -153,12 +161,20 @@ def tasks(r):
             continue
         if r.p.get("source") == "active" and t.done:
             continue
-        item = {k: v for k, v in t.status().items() if k not in ("status", "exitstatus")}
-        if t.done:
-            item.update(status=t.exitstatus, endtime=t.endtime)
-        items.append(item)
+        items.append(task_item(t))
     start = r.p.get("start", 0)
     return items[start:start + r.p.get("limit", 50)]
+
+
+@op("GET", "/cluster/tasks")
+def cluster_tasks(r):
+    """The cluster's recent tasks, newest first (HA's own ones among them)."""
+    return [task_item(t) for t in sorted(r.c.tasks.values(), key=lambda t: -t.starttime)][:500]
+
+
+@op("GET", "/pools")
+def pools(r):
+    return []  # the simulated cluster has no resource pools
 
 
 @op("GET", "/nodes/{node}/tasks/{upid}/status")

@@ -1,11 +1,14 @@
 """Simulated operations on guests, written once for qemu and lxc.
 
-Power, migration, snapshots, config, create, restore and destroy: each
-change happens when its task ends, and the guest is locked until then.
+Power, migration (one guest, or all of a node), snapshots, config, create,
+restore and destroy: each change happens when its task ends, and the guest
+is locked until then.
 """
 
+import re
+
 from pve_cluster import guest_record
-from pve_ops import HANDLERS, KINDS, MIB, digest
+from pve_ops import HANDLERS, KINDS, MIB, digest, op
 from pve_state import GIB, ApiError
 
 
@@ -242,6 +245,43 @@ def start_migration(r, g, target, user):
         g["node"] = target
     task.checks.append(target_online)
     task.on_success.append(moved)
+    return task.upid
+
+
+@op("POST", "/nodes/{node}/migrateall")
+def migrate_all(r):
+    """One `migrateall` task moves the node's guests (or `vms`) to the target,
+    max-workers at a time: it takes that many rounds of migrate_seconds."""
+    node, target = r.p["node"], r.p["target"]
+    if target == node:
+        raise ApiError(500, "target is local node.")
+    if not r.c.node(target)["online"]:
+        raise ApiError(500, "target node '%s' not online" % target)
+    wanted = {int(v) for v in re.split(r"[,;\s]+", r.p["vms"]) if v} if "vms" in r.p else None
+    guests = [g for g in r.c.guests.values() if g["node"] == node and (wanted is None or g["vmid"] in wanted)]
+    for g in guests:
+        r.c.check_unlocked(g)
+    workers = r.p.get("max-workers") or r.p.get("maxworkers") or 1
+    rounds = -(-len(guests) // workers)
+    lines = ["migrate %s %d to node '%s'" % (KINDS[g["type"]][1], g["vmid"], target) for g in guests]
+    task = r.c.start_task(node, "migrateall", "", r.user, lines or ["no guests to migrate"],
+                          seconds=rounds * r.c.config["migrate_seconds"])
+    for g in guests:
+        g["lock"], g["task"] = "migrate", task.upid
+
+    def unlock():
+        for g in guests:
+            g["lock"], g["task"] = None, None
+
+    def target_online():
+        return None if r.c.nodes[target]["online"] else "migration aborted: node '%s' is offline" % target
+
+    def moved():
+        for g in guests:
+            g["node"] = target
+    task.checks.append(target_online)
+    task.on_success.append(moved)
+    task.on_end.append(unlock)
     return task.upid
 
 

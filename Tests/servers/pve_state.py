@@ -230,11 +230,12 @@ class Cluster:
             change()
         self.changed()
 
-    def start_task(self, node, kind, ident, user, lines, guest=None, lock=None):
+    def start_task(self, node, kind, ident, user, lines, guest=None, lock=None, seconds=None):
         """A running task; its changes are added to task.on_success by the caller.
         An injection for its type decides how it ends and how long it takes."""
-        seconds = self.config["migrate_seconds"] if kind in ("qmigrate", "vzmigrate") \
-            else self.config["task_seconds"]
+        if seconds is None:
+            seconds = self.config["migrate_seconds"] if kind in ("qmigrate", "vzmigrate") \
+                else self.config["task_seconds"]
         exitstatus, unknown_polls = "OK", 0
         for inj in self.injections:
             if inj["type"] == kind and inj["count"] > 0:
