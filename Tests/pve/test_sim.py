@@ -532,6 +532,17 @@ class SchemaViolations(unittest.TestCase):
         self.assertIn("GET /api2/json/version", stop.stderr)
         self.assertIn("data: str where the schema says an object", stop.stderr)
 
+    def test_the_harness_fails_a_passing_command_after_a_violation(self):
+        # The whole chain: run-with-servers.sh starts the servers, the command
+        # succeeds, the stop step finds the violation and the run fails.
+        command = ('curl -sf --cacert "$LABSH_TEST_PVE_CA" -X POST "$LABSH_TEST_PVE_CONTROL/break-returns" '
+                   '&& curl -sf --cacert "$LABSH_TEST_PVE_CA" -H "Authorization: PVEAPIToken=$LABSH_TEST_PVE_TOKEN" '
+                   '"$LABSH_TEST_PVE_URL/api2/json/nodes" >/dev/null')
+        harness = os.path.join(SERVERS, "..", "run-with-servers.sh")
+        run = subprocess.run([harness, "sh", "-c", command], capture_output=True, text=True, timeout=120)
+        self.assertEqual(run.returncode, 1, run.stderr[-2000:])
+        self.assertIn("GET /api2/json/nodes", run.stderr)
+
     def test_a_clean_run_stops_with_success(self):
         sim = Simulator()
         try:
