@@ -224,6 +224,39 @@ test("guests' backup, snapshot, reboot and shutdown{timeout} wait for their task
   assert_eq(#lab.pve.backups({ storage = "pbs", vmid = 101 }, client()), before + 1, "one archive more")
 end)
 
+test("an HA-managed guest: its start and migration wait for HA to finish, not only for the request", function()
+  s.reset()
+  s.control("config", { task_seconds = 0.2, migrate_seconds = 0.5, ha_redirect = true })
+  local r = child({ "--yes" }, [[
+    local g = lab.guest("k8s-m1")
+    local t = g:stop()
+    print(t.type, g:status().status)
+    print(g:start().type, g:status().status)
+    print(g:migrate("pve2", { online = true }).type, g:status().node)]], nil, { ["k8s-m1"] = 101 })
+  s.control("config", { ha_redirect = false })
+  assert_eq(r.stdout, "hastop\tstopped\nhastart\trunning\nhamigrate\tpve2\n", r.stderr)
+end)
+
+test("a node answering 596 (busy) is skipped for the next URL; with none left, 'busy'", function()
+  s.reset()
+  local fp = s.env("FINGERPRINT")
+  s.control("fail", { status = 596, count = 1, listener = "1" })
+  local both = lab.pve.connect { urls = { { url = s.env("URL"), fingerprint = fp }, { url = s.env("URL2"), fingerprint = fp } },
+                                 token = "env:LABSH_TEST_PVE_TOKEN" }
+  assert_eq(#both:get("/nodes"), 5)
+  s.control("fail", { status = 596, count = 1, listener = "1" })
+  local err = s.raised(client().get, client(), "/nodes")
+  assert_eq(err.reason, "busy")
+  assert_eq(err.status, 596)
+end)
+
+test("a task the node does not list yet (its first polls 404) is waited for", function()
+  s.reset()
+  s.control("inject", { type = "qmsnapshot", exitstatus = "OK", seconds = 0.3, count = 1, unknown_polls = 2 })
+  local r = child({ "--yes" }, 'print(lab.pve.post("/nodes/pve1/qemu/101/snapshot", { snapname = "late" }).exitstatus)')
+  assert_eq(r.stdout, "OK\n", r.stderr)
+end)
+
 test("a guest locked by a running task: the node's refusal is a 'server' error", function()
   s.reset()
   s.control("config", { task_seconds = 0.2, migrate_seconds = 3 })

@@ -74,26 +74,61 @@ function model.guest.status(self)
   return status
 end
 
+-- An HA-managed guest's start, stop or migration is a request to the HA
+-- manager: its task (hastart, hastop, hamigrate...) ends at once and HA's
+-- own task does the work later. Waits until the guest is as `settled` says
+-- (polling /cluster/resources, backing off to 1 s), or raises "timeout".
+local function await_ha(client, guest, vmid, settled, timeout)
+  local deadline, pause = lab.sys.monotonic() + (timeout or 600), 0.1
+  while true do
+    for _, r in ipairs(pve.resources({ type = "vm" }, client)) do
+      if r.vmid == vmid and settled(r) then return r end
+    end
+    if lab.sys.monotonic() >= deadline then
+      fail("timeout", ("guest %s: HA has not finished the request after %s s"):format(guest.name,
+        tostring(timeout or 600)), { guest = guest.name })
+    end
+    require("labsh.os").sleep(pause)
+    pause = math.min(pause * 2, 1)
+  end
+end
+
 -- A power or placement change: the gate shows `verb` and the exact call.
--- opts: wait (false: return the UPID), wait_timeout (seconds).
-local function change(self, method, verb, suffix, params, opts)
+-- opts: wait (false: return the UPID), wait_timeout (seconds). `settled`
+-- says when an HA-managed guest is done (see await_ha).
+local function change(self, method, verb, suffix, params, opts, settled)
   local guest, client = guest_of(self, method), pve.client()
   local r = find(guest, client)
   opts = opts or {}
-  return client:post(base(r) .. suffix, params, {
+  local result, why = client:post(base(r) .. suffix, params, {
     action = "pve." .. method, target = guest.name, summary = verb .. " " .. describe(guest, r),
     wait = opts.wait, timeout = opts.wait_timeout,
   })
+  if type(result) == "table" and settled and tostring(result.type):match("^ha") then
+    await_ha(client, guest, r.vmid, settled, opts.wait_timeout)
+  end
+  return result, why  -- nil, "dry run" / "declined" when nothing was done
 end
 
-function model.guest.start(self, opts) return change(self, "start", "start", "/status/start", nil, opts) end
-function model.guest.stop(self, opts) return change(self, "stop", "stop (power off)", "/status/stop", nil, opts) end
-function model.guest.reboot(self, opts) return change(self, "reboot", "reboot", "/status/reboot", nil, opts) end
+local function running(r) return r.status == "running" end
+local function stopped(r) return r.status == "stopped" end
+
+function model.guest.start(self, opts)
+  return change(self, "start", "start", "/status/start", nil, opts, running)
+end
+
+function model.guest.stop(self, opts)
+  return change(self, "stop", "stop (power off)", "/status/stop", nil, opts, stopped)
+end
+
+function model.guest.reboot(self, opts)
+  return change(self, "reboot", "reboot", "/status/reboot", nil, opts, running)
+end
 
 --- Shuts the guest down cleanly; opts.timeout: seconds before PVE gives up.
 function model.guest.shutdown(self, opts)
   opts = opts or {}
-  return change(self, "shutdown", "shut down", "/status/shutdown", { timeout = opts.timeout }, opts)
+  return change(self, "shutdown", "shut down", "/status/shutdown", { timeout = opts.timeout }, opts, stopped)
 end
 
 --- Migrates the guest to `node`: opts.online (a running VM moves live; a
@@ -104,7 +139,8 @@ function model.guest.migrate(self, node, opts)
   local r = find(guest_of(self, "migrate"), pve.client())
   local params = { target = node }
   if r.type == "lxc" then params.restart = opts.online or nil else params.online = opts.online end
-  return change(self, "migrate", "migrate to " .. node .. ":", "/migrate", params, opts)
+  return change(self, "migrate", "migrate to " .. node .. ":", "/migrate", params, opts,
+    function(now) return now.node == node end)
 end
 
 --- Takes a snapshot called `name`.
