@@ -7,6 +7,7 @@ test servers share.
 
 import json
 import os
+import shutil
 import ssl
 import subprocess
 import sys
@@ -39,10 +40,14 @@ class Simulator:
         with open(env_file) as f:
             self.env = dict(line.rstrip("\n").split("=", 1) for line in f if "=" in line)
 
-    def stop(self):
+    def stop(self, remove=True):
+        """Ends the simulator; its directory goes too unless remove is False
+        (servers.py stop then reads its violations and removes it)."""
         self.process.terminate()
         self.process.wait(10)
         self.log.close()
+        if remove:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def tls_context(ca_file):

@@ -525,7 +525,7 @@ class SchemaViolations(unittest.TestCase):
             violations = client.get("/_sim/violations").body["violations"]
             self.assertEqual([(v["method"], v["path"]) for v in violations], [("GET", "/api2/json/version")])
         finally:
-            sim.stop()
+            sim.stop(remove=False)
         stop = subprocess.run([sys.executable, os.path.join(SERVERS, "servers.py"), "stop", sim.dir],
                               capture_output=True, text=True)
         self.assertEqual(stop.returncode, 1)
@@ -549,7 +549,7 @@ class SchemaViolations(unittest.TestCase):
             client = Client(sim.env["LABSH_TEST_PVE_URL"], sim.env["LABSH_TEST_PVE_CA"], sim.env["LABSH_TEST_PVE_TOKEN"])
             self.assertEqual(client.get("/cluster/resources").status, 200)
         finally:
-            sim.stop()
+            sim.stop(remove=False)
         stop = subprocess.run([sys.executable, os.path.join(SERVERS, "servers.py"), "stop", sim.dir],
                               capture_output=True, text=True)
         self.assertEqual((stop.returncode, stop.stderr), (0, ""))
