@@ -197,3 +197,32 @@ test("patch-window with Proxmox VE: a failed patch stops the window and brings t
   has(r.stderr, "migrated 3 guest(s) back to node1")
   assert_same(rb.on("node1"), NODE1)
 end)
+
+test("node-drain follows a strict HA node-affinity rule", function()
+  local dir = rb.setup(3, 9)
+  local ha = rb.labsh(dir, { "--yes", "-e", [[
+    lab.pve.post("/cluster/ha/resources", { sid = "vm:1003" })
+    lab.pve.post("/cluster/ha/rules", { rule = "pinned", type = "node-affinity", resources = "vm:1003",
+                                        nodes = "node1,node3", strict = true })]] })
+  assert_eq(ha.status, 0, ha.stderr)
+  -- node2 and node3 are equally free: without the rule either may win
+  s.control("node/node3/offline")
+  local refused = rb.labsh(dir, { "--yes", "--emergency", "-m", "node-drain", "node1" })
+  s.control("node/node3/online")
+  assert_eq(refused.status, 1, refused.stderr)
+  has(refused.stderr, "guest4 (VMID 1003, 4.0 GiB) fits on no node: node2: not in HA rule pinned")
+  local r = rb.labsh(dir, { "--yes", "--emergency", "-m", "node-drain", "node1" })
+  assert_eq(r.status, 0, r.stderr)
+  assert_eq(rb.placement()[1003].node, "node3")
+end)
+
+test("node-drain waits for HA to carry out migrations it was only asked for", function()
+  local dir = rb.setup(3, 9)
+  s.control("config", { ha_redirect = true })
+  local ha = rb.labsh(dir, { "--yes", "-e",
+    'lab.pve.post("/cluster/ha/resources", { sid = "vm:1003" }); lab.pve.post("/cluster/ha/resources", { sid = "vm:1006" })' })
+  assert_eq(ha.status, 0, ha.stderr)
+  local r = rb.labsh(dir, { "--yes", "--emergency", "-m", "node-drain", "node1" })
+  assert_eq(r.status, 0, r.stderr)
+  assert_same(rb.on("node1"), {})
+end)
