@@ -78,19 +78,20 @@ local function affinities(client)
 end
 
 -- The etcd members: the cluster's guests of the inventory's k8s_servers
--- target (by vmid, else by name), vmid -> resource; and the names of
--- member hosts that are nodes themselves.
+-- target (by vmid, else by name), vmid -> resource; and the names of all
+-- its hosts (a member that is a node itself counts where the caller finds
+-- it among the cluster's nodes).
 local function etcd_members(guests)
-  local vmids, names, node_members = {}, {}, {}
+  local vmids, names, hosts = {}, {}, {}
   for _, host in ipairs((targets.hosts("k8s_servers"))) do
     if host.vmid then vmids[host.vmid] = true else names[host.name] = true end
-    node_members[host.name] = true
+    hosts[host.name] = true
   end
   local members = {}
   for _, g in ipairs(guests) do
-    if vmids[g.vmid] or (names[g.name] and not vmids[g.vmid]) then members[g.vmid] = g end
+    if vmids[g.vmid] or names[g.name] then members[g.vmid] = g end
   end
-  return members, node_members
+  return members, hosts
 end
 
 -- The order guests are placed in: etcd members first (they have the
@@ -157,7 +158,7 @@ local function analyse(client, node, opts, loss)
   if not here.online and not loss then refuse(node .. " is offline: nothing can be migrated off it") end
   local quorate_after = s.quorate and after >= needed
 
-  local members, node_members = etcd_members(view.guests)
+  local members, member_hosts = etcd_members(view.guests)
   local affinity = affinities(client)
   local managed = {}
   if loss then
@@ -207,7 +208,7 @@ local function analyse(client, node, opts, loss)
     local away = g.node == node and (loss or g.type == "lxc")
     if g.status ~= "running" or away then down = down + 1 end
   end
-  for name in pairs(node_members) do
+  for name in pairs(member_hosts) do
     if view.nodes[name] then total = total + 1; if name == node or not view.nodes[name].online then down = down + 1 end end
   end
   if total > 0 then
@@ -359,7 +360,17 @@ function drain.back(client, moves, opts)
     pcall(client.wait, client, running, { timeout = opts.timeout })
     for _, m in ipairs(moves) do m.running = false end
   end
-  local where, away = placement(client), {}
+  -- A guest still locked (HA finishing what it was asked) cannot move yet.
+  local deadline = lab.sys.monotonic() + (opts.timeout or drain.VERIFY_SECONDS)
+  local where = placement(client)
+  while lab.sys.monotonic() < deadline do
+    local locked = false
+    for _, m in ipairs(moves) do if where[m.vmid] and where[m.vmid].lock then locked = true end end
+    if not locked then break end
+    require("labsh.os").sleep(0.5)
+    where = placement(client)
+  end
+  local away = {}
   for _, m in ipairs(moves) do
     local r = where[m.vmid]
     if r and r.node ~= m.from then
