@@ -36,7 +36,7 @@ end
 
 lab.runbook {
   name = NAME,
-  description = "Migrate every running guest off a Proxmox VE node, keeping quorum (§5.3 change management).",
+  description = "Migrate every running guest off a Proxmox VE node (NODE or --node NODE), keeping quorum (§5.3).",
   change = "normal",
   duration = "2h",
   args = args,

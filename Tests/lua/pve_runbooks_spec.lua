@@ -226,3 +226,11 @@ test("node-drain waits for HA to carry out migrations it was only asked for", fu
   assert_eq(r.status, 0, r.stderr)
   assert_same(rb.on("node1"), {})
 end)
+
+test("patch-window --playbook dist-upgrade: the shipped playbook in check mode on each node alone", function()
+  local dir = rb.setup(3, 9)
+  local r = rb.labsh(dir, { "--dry-run", "-m", "patch-window", "--playbook", "dist-upgrade", "--nodes", "node2" })
+  assert_eq(r.status, 0, r.stderr)
+  has(r.stderr, "node2: PLAY [dist-upgrade] 1 host (check mode")
+  has(r.stderr, "-m dist-upgrade --limit node2")
+end)
