@@ -53,6 +53,7 @@ local opts = cli.parse({ ... }, PARAMS)
 
 local files = require "labsh.files"
 local host = require "labsh.host"
+local filesystem = require "labsh.filesystem"
 
 local function fail(message, status)
   io.stderr:write("inventory: ", message, "\n")
@@ -85,7 +86,7 @@ local function init()
     say(("would write %s: the plan's homelab (--dry-run: nothing written)"):format(path), { path = path, written = false })
     return
   end
-  host.make_directories(directory)
+  filesystem.make_directories(directory)
   write_new_file(path, host.embedded("stdlib/labsh/homelab.lua"))
   say(("wrote %s: the plan's homelab, to edit; labsh uses it from now on"):format(path), { path = path, written = true })
 end

@@ -1,41 +1,13 @@
 import CLua
-import Connectors
 import Glibc
 import LuaHost
 
-/// `labsh.os`: the few system calls that jobs and the audit log need and
-/// plain Lua lacks: advisory locks, process liveness, sleeping, this
-/// binary's path and SHA-256.
+/// `labsh.os`: processes, as jobs and the audit log need them and plain Lua
+/// lacks: is one alive, signalling it, sleeping, this binary's path and the
+/// user it runs as. (Files are labsh.filesystem's, digests labsh.digest's.)
 enum OSModule {
     static func push(_ state: LuaState) throws {
-        lua_createtable(state.L, 0, 8)
-        // lock(path [, wait]): an exclusive flock(2) on path (created 0600),
-        // held by the returned fd until unlock(fd) or the process ends; the
-        // kernel drops it when a killed process's fd closes, so a lock is
-        // never stale. Without wait, nil if another process holds it. The
-        // holder's pid is written into the file (for overlap = "kill").
-        state.setFunction("lock") { call in
-            let path = try call.string(1)
-            let wait = call.type(2) == LUA_TBOOLEAN && lua_toboolean(call.L, 2) != 0
-            // O_NOFOLLOW, 0600, ours and not writable by others (SafeFiles)
-            let fd = try refusing { try SafeFiles.openStateFile(path, flags: O_RDWR, privacy: .unwritable) }
-            var rc: Int32
-            repeat { rc = flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) } while rc != 0 && errno == EINTR && wait
-            guard rc == 0 else {
-                let e = errno
-                close(fd)
-                if e == EWOULDBLOCK { return call.push(LuaValue.nil) }
-                throw LuaRaise.message("cannot lock '\(path)': \(String(cString: strerror(e)))")
-            }
-            let text = Array("\(getpid())\n".utf8)
-            _ = ftruncate(fd, 0)
-            _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
-            return call.push(Int64(fd))
-        }
-        state.setFunction("unlock") { call in
-            close(Int32(truncatingIfNeeded: try call.integer(1)))
-            return 0
-        }
+        lua_createtable(state.L, 0, 5)
         // alive(pid): is there a process with this id?
         state.setFunction("alive") { call in
             let pid = pid_t(truncatingIfNeeded: try call.integer(1))
@@ -61,22 +33,10 @@ enum OSModule {
             guard n > 0 else { return call.push(LuaValue.nil) }
             return call.push(String(cString: buf))
         }
-        // list(dir): the names in a directory, sorted ("." and ".." left
-        // out); nil if it cannot be read (missing is the usual case)
-        state.setFunction("list") { call in
-            let path = try call.string(1)
-            guard let dir = opendir(path) else { return call.push(LuaValue.nil) }
-            defer { closedir(dir) }
-            var names: [String] = []
-            while let entry = readdir(dir) {
-                let name = withUnsafePointer(to: entry.pointee.d_name) {
-                    String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
-                }
-                if name != "." && name != ".." { names.append(name) }
-            }
-            return call.push(LuaValue.table(LuaTable(array: names.sorted().map { .str($0) })))
+        // user(): the effective user's login name (cron may not set USER)
+        state.setFunction("user") { call in
+            guard let pw = getpwuid(geteuid()) else { return call.push(String(geteuid())) }
+            return call.push(String(cString: pw.pointee.pw_name))
         }
-        // sha256(bytes): lowercase hex
-        state.setFunction("sha256") { call in call.push(SHA256.hex(try call.bytes(1))) }
     }
 }

@@ -9,13 +9,14 @@
 -- loaded with `--inventory FILE` and run through scripts.
 
 local host = require "labsh.host"
+local filesystem = require "labsh.filesystem"
 local model = require "labsh.model"
 
 local labsh = os.getenv("LABSH_BIN") or arg[-1]
 if not labsh:find("^/") then labsh = assert(os.getenv("PWD")) .. "/" .. labsh end
 local root = os.getenv("LABSH_ROOT") or assert(os.getenv("PWD"))
 local corpus = root .. "/Tests/inventories/ansible/"
-local tmp = host.temp_directory("labsh-ansible-import-spec")
+local tmp = filesystem.temp_directory("labsh-ansible-import-spec")
 
 -- Every corpus inventory that loads; bad-names/ is the one that must not.
 local inventories = {
@@ -167,7 +168,7 @@ end)
 -- loopback: scripts that connect find an `ssh` and `scp` that refuse at once,
 -- as ssh does for a host that is down, so no test reaches another address.
 local function no_network_path()
-  local dir = host.temp_directory("labsh-ansible-nossh")
+  local dir = filesystem.temp_directory("labsh-ansible-nossh")
   for _, tool in ipairs { "ssh", "scp" } do
     write(dir .. "/" .. tool, "#!/bin/sh\necho 'ssh: connect to host stub port 22: Connection refused' >&2\nexit 255\n")
     assert(lab.process.run { argv = { "chmod", "755", dir .. "/" .. tool }, read_only = true }.status == 0)
@@ -206,7 +207,7 @@ test("every shipped script (playbooks in check mode) runs on each imported inven
 end)
 
 test("an Ansible inventory is told from a Lua one by content, not only by name", function()
-  local dir = host.temp_directory("labsh-ansible-content")
+  local dir = filesystem.temp_directory("labsh-ansible-content")
   write(dir .. "/inventory", read(corpus .. "ini-children/hosts.ini"))
   write(dir .. "/labsh.yml", read(corpus .. "ini-children/labsh.yml"))
   local r = run({ "--inventory", dir .. "/inventory", "-e", "print(#lab.nodes(), #lab.guests(), lab.inventory.summary().ansible.reader)" })
@@ -275,7 +276,7 @@ test("an import has its own VLANs or none, never the built-in homelab's", functi
 end)
 
 test("host names resolve only when the overlay asks (resolve_names: true)", function()
-  local dir = host.temp_directory("labsh-ansible-resolve")
+  local dir = filesystem.temp_directory("labsh-ansible-resolve")
   write(dir .. "/hosts.yml", "all:\n  hosts:\n    box:\n      ansible_host: localhost\n      labsh_kind: server\n")
   local ok, err = pcall(lab.ansible.load, dir .. "/hosts.yml", { reader = "builtin" })
   assert_eq(ok, false)
@@ -292,7 +293,7 @@ end)
 test("gen ansible -> import -> gen ansible is a fixed point, storage included", function()
   for _, reader in ipairs { "ansible", "builtin" } do
     lab.inventory.load()
-    local dir = host.temp_directory("labsh-ansible-fixed")
+    local dir = filesystem.temp_directory("labsh-ansible-fixed")
     local first = lab.ansible.export()
     assert(first:find("storage_bytes: %d+"), "the export carries storage")
     write(dir .. "/hosts.yml", first)
@@ -313,7 +314,7 @@ test("gen ansible -> import -> gen ansible is a fixed point, storage included", 
 end)
 
 test("a vault-encrypted vars file: Ansible stops at it, the built-in reader leaves it unread and says so", function()
-  local dir = host.temp_directory("labsh-ansible-vault-file")
+  local dir = filesystem.temp_directory("labsh-ansible-vault-file")
   assert(lab.process.run { argv = { "mkdir", dir .. "/host_vars" }, read_only = true }.status == 0)
   write(dir .. "/hosts.yml", "all:\n  hosts:\n    box1: {ansible_host: 10.1.1.1, labsh_kind: server}\n")
   -- The header of an `ansible-vault encrypt`ed file; its body is never read.
@@ -330,7 +331,7 @@ end)
 test("labsh -m gen ansible, then --inventory on its output: the same file again, without an overlay file", function()
   for _, start in ipairs { false, corpus .. "ini-children/hosts.ini" } do
     for _, reader in ipairs { "ansible", "builtin" } do
-      local dir = host.temp_directory("labsh-ansible-gen")
+      local dir = filesystem.temp_directory("labsh-ansible-gen")
       local env = { LABSH_ANSIBLE_INVENTORY = reader == "builtin" and "/nonexistent/ansible-inventory" or nil }
       local args = start and { "--inventory", start } or {}
       local first = table.move({ "-m", "gen", "ansible", "--out", dir }, 1, 5, #args + 1, args)

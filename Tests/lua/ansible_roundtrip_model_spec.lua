@@ -3,9 +3,9 @@
 -- public VLANs and the policy's boundaries, through Ansible's own reader
 -- and labsh's built-in one alike.
 
-local host = require "labsh.host"
+local filesystem = require "labsh.filesystem"
 local labsh = os.getenv("LABSH_BIN") or arg[-1]
-local tmp = host.temp_directory("labsh-ansible-roundtrip-spec")
+local tmp = filesystem.temp_directory("labsh-ansible-roundtrip-spec")
 
 -- What the spec compares, as JSON text (stable key order).
 local SHOW = [[
@@ -36,7 +36,7 @@ for _, case in ipairs {
   for _, reader in ipairs { { "ansible-inventory", {} }, { "the built-in reader", { LABSH_ANSIBLE_INVENTORY = tmp .. "/no-such-program" } } } do
     test(("%s keeps targets, HA groups, public VLANs and boundaries through gen ansible (%s)"):format(case.name, reader[1]), function()
       local out = ("%s/%s-%d"):format(tmp, (case.name:gsub("%W", "")), next(reader[2]) and 2 or 1)
-      host.make_directories(out)
+      filesystem.make_directories(out)
       local gen = { labsh }
       for _, a in ipairs(case.args) do gen[#gen + 1] = a end
       for _, a in ipairs { "-m", "gen", "ansible", "--out", out } do gen[#gen + 1] = a end

@@ -8,10 +8,11 @@
 -- Everything runs with --dry-run, in a state directory of its own.
 
 local host = require "labsh.host"
+local filesystem = require "labsh.filesystem"
 
 local labsh = os.getenv("LABSH_BIN") or arg[-1]
 if not labsh:find("^/") then labsh = assert(os.getenv("PWD")) .. "/" .. labsh end
-local tmp = host.temp_directory("labsh-any-homelab-spec")
+local tmp = filesystem.temp_directory("labsh-any-homelab-spec")
 local DIR = "Tests/inventories"
 
 -- labsh with `args` on inventory `file` (a name in Tests/inventories), in
@@ -177,7 +178,7 @@ end)
 
 test("riverside: gen bind writes web1.riverside.lan once, not with the domain doubled", function()
   local out = tmp .. "/bind-riverside"
-  host.private_directory(out)
+  filesystem.private_directory(out)
   local r = run("riverside.lua", { "-m", "gen", "bind", "--out", out }, true)
   assert_eq(r.status, 0, r.stderr)
   local zone = assert(io.open(out .. "/db.riverside.lan")):read("a")
@@ -220,7 +221,7 @@ end)
 
 test("ipv6only: gen openwrt takes the WAN by DHCPv6 and lets DHCPv6 in", function()
   local out = tmp .. "/openwrt-v6"
-  host.private_directory(out)
+  filesystem.private_directory(out)
   local r = run("ipv6only.lua", { "-m", "gen", "openwrt", "--out", out }, true)
   assert_eq(r.status, 0, r.stderr)
   local network = assert(io.open(out .. "/network")):read("a")

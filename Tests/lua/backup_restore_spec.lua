@@ -2,10 +2,10 @@
 -- --dry-run, a verified restore with --yes, and a refusal to restore over
 -- existing files.
 
-local host = require "labsh.host"
+local filesystem = require "labsh.filesystem"
 
 local labsh = os.getenv("LABSH_BIN") or arg[-1]
-local tmp = host.temp_directory("labsh-restore-spec")
+local tmp = filesystem.temp_directory("labsh-restore-spec")
 local repo, source = tmp .. "/repo", tmp .. "/src"
 local env = { RESTIC_PASSWORD = "restore-spec", RESTIC_CACHE_DIR = tmp .. "/cache",
               LABSH_STATE_DIR = tmp .. "/state", LABSH_PATH = false }
@@ -27,7 +27,7 @@ local function files_under(dir)
 end
 
 -- One repository with one snapshot of three files.
-host.make_directories(source .. "/etc")
+filesystem.make_directories(source .. "/etc")
 write_file(source .. "/a.txt", "alpha\n")
 write_file(source .. "/etc/b.conf", "beta\n")
 write_file(source .. "/etc/c.conf", ("gamma\n"):rep(1000))
@@ -53,7 +53,7 @@ test("a restore with --yes is verified against the snapshot's listing", function
 end)
 
 test("a target with files in it is refused and left as it was", function()
-  host.make_directories(tmp .. "/busy")
+  filesystem.make_directories(tmp .. "/busy")
   write_file(tmp .. "/busy/keep.txt", "mine\n")
   local status, said = restore("--target", tmp .. "/busy", "--yes")
   assert_eq(status, 1, said)
@@ -61,4 +61,4 @@ test("a target with files in it is refused and left as it was", function()
   assert_eq(read_file(tmp .. "/busy/keep.txt"), "mine\n")
 end)
 
-test("cleanup", function() host.remove_tree(tmp) end)
+test("cleanup", function() filesystem.remove_tree(tmp) end)

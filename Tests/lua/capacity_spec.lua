@@ -164,7 +164,8 @@ end
 
 test("labsh -m capacity --format html: one page that Chromium renders with its charts", function()
   local host = require "labsh.host"
-  local dir = host.temp_directory("labsh-capacity-spec")
+  local filesystem = require "labsh.filesystem"
+  local dir = filesystem.temp_directory("labsh-capacity-spec")
   local page = dir .. "/capacity.html"
   local _, rc = run(("-m capacity --format html --out %s"):format(page))
   assert_eq(rc, 0)

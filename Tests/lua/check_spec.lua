@@ -2,9 +2,10 @@
 -- labsh -m check-backups run as a child process for its output and exit code.
 
 local host = require "labsh.host"
+local filesystem = require "labsh.filesystem"
 
 local labsh = os.getenv("LABSH_BIN") or arg[-1]
-local tmp = host.temp_directory("labsh-check-spec")
+local tmp = filesystem.temp_directory("labsh-check-spec")
 
 local run = run_labsh
 

@@ -5,9 +5,10 @@
 -- 80 columns. Every run is a real child labsh.
 
 local host = require "labsh.host"
+local filesystem = require "labsh.filesystem"
 local labsh = os.getenv("LABSH_BIN") or arg[-1]
 if labsh:sub(1, 1) ~= "/" then labsh = os.getenv("PWD") .. "/" .. labsh end  -- runs from other directories
-local tmp = host.temp_directory("labsh-contract-jobs")
+local tmp = filesystem.temp_directory("labsh-contract-jobs")
 
 local function exists(path)
   local f = io.open(path)
@@ -51,7 +52,7 @@ end
 -- every minute, in UTC) and jobs/bad.lua (schedule = "every tuesday").
 local function job_dir(name, mark)
   local dir = tmp .. "/" .. name
-  host.make_directories(dir .. "/jobs")
+  filesystem.make_directories(dir .. "/jobs")
   write_file(dir .. "/jobs/good.lua", ([[
 lab.job {
   name = "good", schedule = "* * * * *", tz = "Etc/UTC",
@@ -157,7 +158,7 @@ end)
 -- A directory whose name needs quoting in both formats: a space, %, ', $ and ".
 local function awkward_dir(name)
   local dir = tmp .. "/" .. name .. [[/a b%c'd$e"f]]
-  host.make_directories(dir)
+  filesystem.make_directories(dir)
   return dir
 end
 
@@ -404,7 +405,7 @@ end)
 
 test("labsh -m fits COLUMNS (80, 60) when stdout is no terminal; long descriptions and paths wrap", function()
   local dir = tmp .. "/scripts-of-my-own-with-a-long-directory-name-that-goes-on-and-on"
-  host.make_directories(dir)
+  filesystem.make_directories(dir)
   write_file(dir .. "/mine.lua", "-- mine: a script of my own with a rather long description that goes on and on"
     .. " past any reasonable width, for people.\nprint(1)\n")
   for _, width in ipairs { 80, 60 } do
@@ -421,4 +422,4 @@ test("labsh -m fits COLUMNS (80, 60) when stdout is no terminal; long descriptio
   for line in unknown.stdout:gmatch("[^\n]+") do assert(utf8.len(line) <= 80, "80 when unknown: " .. line) end
 end)
 
-test("(cleanup)", function() assert(host.remove_tree(tmp)) end)
+test("(cleanup)", function() assert(filesystem.remove_tree(tmp)) end)

@@ -11,10 +11,11 @@
 -- a state directory of its own, on the built-in homelab.
 
 local host = require "labsh.host"
+local filesystem = require "labsh.filesystem"
 
 local labsh = os.getenv("LABSH_BIN") or arg[-1]
 if not labsh:find("^/") then labsh = assert(os.getenv("PWD")) .. "/" .. labsh end  -- runs in other directories too
-local tmp = host.temp_directory("labsh-contract-spec")
+local tmp = filesystem.temp_directory("labsh-contract-spec")
 
 -- labsh with `args` (a list): status, stdout, stderr.
 local function run(args, env, cwd)
@@ -324,7 +325,7 @@ end)
 
 test("labsh -m lists every script with its description and origin, exit 0", function()
   local dir = tmp .. "/mine"
-  host.make_directories(dir)
+  filesystem.make_directories(dir)
   write_file(dir .. "/my-check.lua", "-- my-check: the disk of the NAS, as a check.\n--\n-- More here.\nprint(1)\n")
   local r = run({ "-m" }, { LABSH_PATH = dir, COLUMNS = "200" })  -- wide: each script on one line
   assert_eq(r.status, 0, r.stderr)
@@ -354,7 +355,7 @@ end)
 
 test("labsh -m shows a script in the XDG data directory as XDG", function()
   local data = tmp .. "/xdg-data"
-  host.make_directories(data .. "/labsh")
+  filesystem.make_directories(data .. "/labsh")
   write_file(data .. "/labsh/nightly.lua", "-- nightly: what runs at night.\n")
   local r = run({ "-m" }, { XDG_DATA_HOME = data })
   assert(r.stdout:find("  nightly +XDG +what runs at night%."), r.stdout)
@@ -365,7 +366,7 @@ end)
 
 test("gen bind without --out writes nothing and exits 2; one file goes to stdout", function()
   local cwd = tmp .. "/cwd"
-  host.make_directories(cwd)
+  filesystem.make_directories(cwd)
   local r = run({ "-m", "gen", "bind" }, nil, cwd)
   assert_eq(r.status, 2)
   assert(r.stderr:find("^labsh %-m gen: bind makes %d+ files: give %-%-out DIR"), r.stderr)
@@ -385,4 +386,4 @@ test("gen --out DIR that does not exist: the error names it, nothing written", f
   assert_eq(read_file(out .. "/db.homelab.local"), nil)
 end)
 
-test("(cleanup)", function() assert(host.remove_tree(tmp)) end)
+test("(cleanup)", function() assert(filesystem.remove_tree(tmp)) end)

@@ -7,10 +7,10 @@
 -- What the server received is counted by the fixture's /flaky/KEY/0 route,
 -- which answers {"attempts": n} with the requests KEY has had, any method.
 
-local host = require "labsh.host"
+local filesystem = require "labsh.filesystem"
 
 local labsh = os.getenv("LABSH_BIN") or arg[-1]
-local tmp = host.temp_directory("labsh-dryrun-http-spec")
+local tmp = filesystem.temp_directory("labsh-dryrun-http-spec")
 local state_dir = tmp .. "/state"
 local fixture
 
@@ -116,7 +116,7 @@ end)
 test("--dry-run after -m NAME stops HTTP writes too (a script run by name)", function()
   local url, received = counter()
   local dir = tmp .. "/scripts"
-  host.make_directories(dir)
+  filesystem.make_directories(dir)
   write_file(dir .. "/poster.lua", ([[print(lab.http.post(%q, { body = "x" }).dry_run)]]):format(url))
   local r = lab.process.run { argv = { labsh, "-m", "poster", "--dry-run" }, timeout = 60,
     env = { LABSH_PATH = dir, LABSH_STATE_DIR = state_dir, XDG_CONFIG_HOME = tmp .. "/no-config" } }
@@ -165,5 +165,5 @@ test("(stop the fixture server)", function()
     fixture.pipe:close()
     fixture = nil
   end
-  host.remove_tree(tmp)
+  filesystem.remove_tree(tmp)
 end)

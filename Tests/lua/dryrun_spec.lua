@@ -10,11 +10,12 @@
 -- connecting. Needs the sshd test hosts (Tests/run-with-servers.sh).
 
 local host = require "labsh.host"
+local filesystem = require "labsh.filesystem"
 
 local ssh_dir = assert(os.getenv("LABSH_TEST_SSH_DIR"), "run under Tests/run-with-servers.sh (no ssh test hosts)")
 local base_inventory = read_file(assert(os.getenv("LABSH_TEST_SSH_INVENTORY")))
 local labsh = os.getenv("LABSH_BIN") or arg[-1]
-local tmp = host.temp_directory("labsh-dryrun-spec")
+local tmp = filesystem.temp_directory("labsh-dryrun-spec")
 local state_dir = tmp .. "/state"
 
 -- A TCP relay for ProxyCommand: stdin to the socket, the socket to stdout.

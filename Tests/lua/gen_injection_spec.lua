@@ -11,8 +11,9 @@
 -- directory and given to `labsh --inventory FILE -m gen TARGET --out DIR`.
 
 local host = require "labsh.host"
+local filesystem = require "labsh.filesystem"
 local labsh = os.getenv("LABSH_BIN") or arg[-1]
-local tmp = host.temp_directory("labsh-gen-injection-spec")
+local tmp = filesystem.temp_directory("labsh-gen-injection-spec")
 
 ----------------------------------------------------------------------------
 -- Running programs
@@ -588,4 +589,4 @@ test("label and annotation names are Prometheus names", function()
     "alerts[1].annotations", "is not an annotation name")
 end)
 
-test("(cleanup)", function() assert(host.remove_tree(tmp)) end)
+test("(cleanup)", function() assert(filesystem.remove_tree(tmp)) end)

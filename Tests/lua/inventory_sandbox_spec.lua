@@ -5,8 +5,9 @@
 -- own libraries, metatables and globals are as they were.
 
 local host = require "labsh.host"
+local filesystem = require "labsh.filesystem"
 local labsh = os.getenv("LABSH_BIN") or arg[-1]
-local tmp = host.temp_directory("labsh-inventory-sandbox-spec")
+local tmp = filesystem.temp_directory("labsh-inventory-sandbox-spec")
 
 -- A valid inventory, for attacks that then return something loadable.
 local VALID = [[
@@ -291,4 +292,4 @@ test("an inventory's job runs a script by name; a function job is refused with w
   assert(reason:find("belongs in a job file, jobs/NAME.lua", 1, true), reason)
 end)
 
-test("(cleanup)", function() assert(host.remove_tree(tmp)) end)
+test("(cleanup)", function() assert(filesystem.remove_tree(tmp)) end)

@@ -2,10 +2,11 @@
 -- directory and job files, so locks, history and crashes are real.
 
 local host = require "labsh.host"
+local filesystem = require "labsh.filesystem"
 local labsh = os.getenv("LABSH_BIN") or arg[-1]
-local tmp = host.temp_directory("labsh-job-spec")
+local tmp = filesystem.temp_directory("labsh-job-spec")
 local jobs_dir = tmp .. "/path/jobs"
-host.make_directories(jobs_dir)
+filesystem.make_directories(jobs_dir)
 
 write_file(jobs_dir .. "/spec.lua", ([[
 local marker = %q
@@ -131,13 +132,13 @@ test("kill -9 during a run: the next run proceeds and the history records the ki
   assert(require("labsh.os").kill(pid, 9), "kill -9 failed")
   -- Its child dies with it and holds the job's lock until then.
   local lock, deadline = env.LABSH_STATE_DIR .. "/jobs/sleepy.lock", lab.sys.monotonic() + 20
-  local fd = require("labsh.os").lock(lock)
+  local fd = require("labsh.filesystem").lock(lock)
   while not fd and lab.sys.monotonic() < deadline do
     os.execute("sleep 0.05")
-    fd = require("labsh.os").lock(lock)
+    fd = require("labsh.filesystem").lock(lock)
   end
   assert(fd, "the killed run's child never let go of the lock")
-  require("labsh.os").unlock(fd)
+  require("labsh.filesystem").unlock(fd)
   local out, status = jobs("run", "sleepy")
   assert_eq(status, 0, out)
   assert(not out:find("skipped", 1, true), out)
@@ -272,7 +273,7 @@ end)
 
 test("after a run, its metrics go to the textfile collector's directory when configured", function()
   local dir = tmp .. "/textfile"
-  host.make_directories(dir)
+  filesystem.make_directories(dir)
   local inv = tmp .. "/inventory.lua"
   write_file(inv, ("local inv = (function() %s end)()\n"):format(host.embedded("stdlib/labsh/homelab.lua"))
     .. ("inv.monitoring = { textfile_dir = %q }\nreturn inv\n"):format(dir))
@@ -286,7 +287,7 @@ end)
 
 test("a job file with a bad job is refused with its file and name", function()
   local bad = tmp .. "/bad/jobs"
-  host.make_directories(bad)
+  filesystem.make_directories(bad)
   write_file(bad .. "/bad.lua", 'lab.job { name = "x", schedule = "61 * * * *", run = "demo" }')
   local r = lab.process.run { argv = { labsh, "-m", "jobs", "list" },
                               env = { LABSH_PATH = tmp .. "/bad", LABSH_STATE_DIR = tmp .. "/state" } }
@@ -294,4 +295,4 @@ test("a job file with a bad job is refused with its file and name", function()
   assert(r.stderr:find("bad.lua: job x: schedule", 1, true), r.stderr)
 end)
 
-test("(cleanup)", function() assert(host.remove_tree(tmp)) end)
+test("(cleanup)", function() assert(filesystem.remove_tree(tmp)) end)

@@ -3,10 +3,10 @@
 -- -m, and one endless output line. Every run is a real child labsh with its
 -- own state directory and job files.
 
-local host = require "labsh.host"
+local filesystem = require "labsh.filesystem"
 local os_ = require "labsh.os"
 local labsh = os.getenv("LABSH_BIN") or arg[-1]
-local tmp = host.temp_directory("labsh-jobs-trust")
+local tmp = filesystem.temp_directory("labsh-jobs-trust")
 local state = tmp .. "/state"
 
 local function exists(path)
@@ -26,7 +26,7 @@ end
 -- A directory for the script path holding jobs/NAME.lua with `source`.
 local function job_path(name, source)
   local dir = tmp .. "/" .. name
-  host.make_directories(dir .. "/jobs")
+  filesystem.make_directories(dir .. "/jobs")
   write_file(dir .. "/jobs/" .. name .. ".lua", source)
   return dir
 end
@@ -59,7 +59,7 @@ end
 
 test("kill -9 of `jobs run`: no second run while its child lives; history says killed, not crashed", function()
   local marks = tmp .. "/guarded-marks"
-  host.make_directories(marks)
+  filesystem.make_directories(marks)
   -- The work: a program that ignores SIGTERM, so the child labsh lives on
   -- for its stop's grace (2 s) after the parent dies.
   local path = job_path("guarded", ([[
@@ -106,7 +106,7 @@ end)
 
 test("a job's child holds the job's lock (inherited fd 3) and gets LABSH_PARENT_DEATH_SIGNAL no further", function()
   local marks = tmp .. "/fd-marks"
-  host.make_directories(marks)
+  filesystem.make_directories(marks)
   local path = job_path("holder", ([[
 lab.job { name = "holder", run = function()
   local f = assert(io.open(%q, "w"))
@@ -126,7 +126,7 @@ end)
 
 test("run-due does not hold its lock while the inventory and job files load", function()
   local gate_dir = tmp .. "/slow-marks"
-  host.make_directories(gate_dir)
+  filesystem.make_directories(gate_dir)
   -- A job file that takes as long as the test wants (like a slow inventory).
   local slow = job_path("slowload", ([[
 local marks = %q
@@ -140,10 +140,10 @@ lab.job { name = "slowload", schedule = "* * * * *", run = function() end }
     :format(search_path(slow), state, labsh, gate_dir))
   wait_for("the slow run-due to load its jobs", function() return exists(gate_dir .. "/loading") end)
 
-  local fd = os_.lock(state .. "/run-due.lock")
+  local fd = filesystem.lock(state .. "/run-due.lock")
   write_file(gate_dir .. "/release", "")  -- whatever happens next, the slow one may go on
   assert(fd, "run-due holds its lock while it is still loading")
-  os_.unlock(fd)
+  filesystem.unlock(fd)
   local r = labsh_run(quick, { "-m", "jobs", "run-due" }, { timeout = 30 })
   assert(not r.timed_out, "a second run-due waited for the first one's loading")
   assert_eq(r.status, 0, r.stderr)
@@ -161,9 +161,9 @@ test("run-due with a broken inventory fails alone: the mark stays, the next run-
   assert(r.status ~= 0, "a broken inventory was accepted")
   assert(r.stderr:find("broken-inventory.lua", 1, true), r.stderr)
   assert_eq(read_file(mark), "1000\n")
-  local fd = os_.lock(state .. "/run-due.lock")
+  local fd = filesystem.lock(state .. "/run-due.lock")
   assert(fd, "the lock was left held")
-  os_.unlock(fd)
+  filesystem.unlock(fd)
   r = labsh_run(path, { "-m", "jobs", "run-due" }, { timeout = 30 })
   assert_eq(r.status, 0, r.stderr)
   assert(read_file(mark) ~= "1000\n", "the mark did not move")
@@ -358,7 +358,7 @@ end)
 test("printable hostile text is escaped: %, $, quotes and backslashes reach systemd and cron as written", function()
   -- labsh itself at paths full of characters that systemd and cron treat specially
   local function copy_labsh(dir)
-    host.make_directories(dir)
+    filesystem.make_directories(dir)
     local copied = lab.process.run { argv = { "cp", labsh, dir .. "/labsh" } }
     assert_eq(copied.status, 0, copied.stderr)
     return dir .. "/labsh"
@@ -402,4 +402,4 @@ end, description = [==[50%% off %%n $HOME ${X} "q" 'a' \ \\ end\]==] }
   end
 end)
 
-test("(cleanup)", function() assert(host.remove_tree(tmp)) end)
+test("(cleanup)", function() assert(filesystem.remove_tree(tmp)) end)

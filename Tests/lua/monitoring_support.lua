@@ -49,7 +49,7 @@ end
 function support.temp_dir()
   local path = os.tmpname()
   os.remove(path)
-  require("labsh.host").make_directories(path)
+  require("labsh.filesystem").make_directories(path)
   return path
 end
 

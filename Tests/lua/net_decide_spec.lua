@@ -4,10 +4,10 @@
 -- built-in homelab and on each inventory of Tests/inventories/. Unmatched
 -- traffic is denied even where the inventory says default = "allow".
 
-local host = require "labsh.host"
+local filesystem = require "labsh.filesystem"
 
 local DIR = "Tests/inventories"
-local tmp = host.temp_directory("labsh-net-decide-spec")
+local tmp = filesystem.temp_directory("labsh-net-decide-spec")
 
 local function inventories()
   local r = lab.process.run { argv = { "find", DIR, "-maxdepth", "1", "-name", "*.lua", "-printf", "%f\n" },

@@ -6,10 +6,10 @@
 local sizes = require "labsh.sizes"
 local pretty = require "labsh.pretty"
 local tail = require "labsh.tail"
-local host = require "labsh.host"
+local filesystem = require "labsh.filesystem"
 
 local labsh = os.getenv("LABSH_BIN") or arg[-1]
-local tmp = host.temp_directory("labsh-one-place-bytes-spec")
+local tmp = filesystem.temp_directory("labsh-one-place-bytes-spec")
 local GiB, MiB = 1 << 30, 1 << 20
 
 local function run(args)

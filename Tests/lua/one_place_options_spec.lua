@@ -1,10 +1,11 @@
 -- One rule, one place (issue 17 item 8): every Swift binding reads its
 -- options table with LuaHost's LuaOptions. A misspelt option used to be
 -- skipped silently by several of them (lab.schedule.next, lab.backup.prune's
--- options, lab.ansible.import, labsh.host.state_file, labsh.sim); now each
+-- options, lab.ansible.import, labsh.filesystem.state_file, labsh.sim); now each
 -- one refuses it, naming the caller's argument.
 
 local host = require "labsh.host"
+local filesystem = require "labsh.filesystem"
 
 local function error_of(fn, ...)
   local ok, err = pcall(fn, ...)
@@ -47,12 +48,12 @@ test("lab.ansible.import and load refuse unknown options and readers", function(
     "bad argument #2 (reader 'yaml' is not one of ansible, builtin)")
 end)
 
-test("labsh.host.state_file: a misspelt 'secret' no longer leaves a secret readable by others", function()
-  local dir = host.temp_directory("labsh-options-spec")
-  assert_has(error_of(host.state_file, dir .. "/db", { secrte = true }),
+test("labsh.filesystem.state_file: a misspelt 'secret' no longer leaves a secret readable by others", function()
+  local dir = filesystem.temp_directory("labsh-options-spec")
+  assert_has(error_of(filesystem.state_file, dir .. "/db", { secrte = true }),
     "bad argument #2 (unknown option 'secrte' (options are secret, create))")
-  host.state_file(dir .. "/db", { secret = true })
-  host.remove_tree(dir)
+  filesystem.state_file(dir .. "/db", { secret = true })
+  filesystem.remove_tree(dir)
 end)
 
 test("labsh.sim checks its options itself, not only lab.sim's Lua wrapper", function()

@@ -14,7 +14,7 @@ end
 local function private_dir()
   local dir = os.tmpname()
   os.remove(dir)
-  require("labsh.host").make_directories(dir)
+  require("labsh.filesystem").make_directories(dir)
   assert(lab.process.run({ argv = { "chmod", "700", dir } }).status == 0)
   return dir
 end
@@ -71,7 +71,7 @@ end)
 
 test("lab.http's json option is encoded by the Swift encoder even with lab.json replaced", function()
   local dir = private_dir()
-  require("labsh.host").make_directories(dir .. "/lab")
+  require("labsh.filesystem").make_directories(dir .. "/lab")
   write_file(dir .. "/lab/json.lua", "return { encode = function() return 'not json' end, decode = function() end }")
   local code, out = run({ "-e", [[
 local ok, err = pcall(lab.http.request, { url = "http://127.0.0.1:9/", method = "POST", json = { f = print } })
@@ -157,7 +157,7 @@ test("-E also ignores LABSH_ALLOW_UNSAFE_PATH for files labsh loads itself (jobs
   local dir = private_dir()
   write_file(dir .. "/x.lua", "return {}")
   assert(lab.process.run({ argv = { "chmod", "777", dir } }).status == 0)
-  local check = ([[print((pcall(require("labsh.host").check_search_file, %q, "x.lua")))]]):format(dir)
+  local check = ([[print((pcall(require("labsh.filesystem").check_search_file, %q, "x.lua")))]]):format(dir)
   local _, out = run({ "-e", check }, { LABSH_ALLOW_UNSAFE_PATH = "1" })
   assert_eq(out, "true\n", "allowed without -E")
   _, out = run({ "-E", "-e", check }, { LABSH_ALLOW_UNSAFE_PATH = "1" })

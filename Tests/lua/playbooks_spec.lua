@@ -9,9 +9,10 @@
 -- or on LABSH_PATH (LABSH_PATH=$PWD/scripts before a rebuild).
 
 local host = require "labsh.host"
+local filesystem = require "labsh.filesystem"
 local labsh = os.getenv("LABSH_BIN") or arg[-1]
 local root = os.getenv("LABSH_ROOT") or "."
-local tmp = host.temp_directory("labsh-playbooks-spec")
+local tmp = filesystem.temp_directory("labsh-playbooks-spec")
 
 local function run(...)
   return lab.process.run { argv = { labsh, ... }, timeout = 60,
@@ -198,4 +199,4 @@ test("k8s-bootstrap: config.yaml per role, etcd snapshots on the §5.1 schedule"
   assert(not gpu:find("secrets-encryption", 1, true), gpu)
 end)
 
-test("(cleanup)", function() assert(host.remove_tree(tmp)) end)
+test("(cleanup)", function() assert(filesystem.remove_tree(tmp)) end)

@@ -71,7 +71,7 @@ end
 function support.scratch(section, vmids)
   local dir = os.tmpname()
   os.remove(dir)
-  require("labsh.host").make_directories(dir .. "/state")
+  require("labsh.filesystem").make_directories(dir .. "/state")
   local f = assert(io.open(dir .. "/inventory.lua", "w"))
   f:write(support.inventory_text(section, vmids))
   f:close()

@@ -4,8 +4,9 @@
 -- endpoint). Nothing outside 127.0.0.0/8 is contacted.
 
 local host = require "labsh.host"
+local filesystem = require "labsh.filesystem"
 local labsh = os.getenv("LABSH_BIN") or arg[-1]
-local tmp = host.temp_directory("labsh-report-spec")
+local tmp = filesystem.temp_directory("labsh-report-spec")
 local SECTIONS = { "inventory", "policy", "capacity", "backups", "alerts", "certificates", "jobs" }
 
 local function report(args, env)
@@ -118,4 +119,4 @@ test("--help exits 0 with the parameters; an unknown argument exits 2", function
   assert(r.stderr:find("unknown option '--bogus'", 1, true), r.stderr)
 end)
 
-test("(cleanup)", function() assert(host.remove_tree(tmp)) end)
+test("(cleanup)", function() assert(filesystem.remove_tree(tmp)) end)

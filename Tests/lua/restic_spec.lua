@@ -5,9 +5,10 @@
 -- audit log in the scratch directory, never the user's).
 
 local host = require "labsh.host"
+local filesystem = require "labsh.filesystem"
 
 local labsh = os.getenv("LABSH_BIN") or arg[-1]
-local tmp = host.temp_directory("labsh-restic-spec")
+local tmp = filesystem.temp_directory("labsh-restic-spec")
 local repo_path = tmp .. "/repo"
 local password_file = tmp .. "/password"
 local cache = tmp .. "/cache"
@@ -376,5 +377,5 @@ end)
 
 -- Last, so the specs above share the scratch repository.
 test("the scratch directory goes", function()
-  host.remove_tree(tmp)
+  filesystem.remove_tree(tmp)
 end)

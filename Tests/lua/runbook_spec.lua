@@ -5,8 +5,9 @@
 
 local support = dofile((os.getenv("LABSH_ROOT") or ".") .. "/Tests/lua/monitoring_support.lua")
 local host = require "labsh.host"
+local filesystem = require "labsh.filesystem"
 local labsh = os.getenv("LABSH_BIN") or arg[-1]
-local tmp = host.temp_directory("labsh-runbook-spec")
+local tmp = filesystem.temp_directory("labsh-runbook-spec")
 local am_url = support.server("ALERTMANAGER")
 local canary = support.unique("canary-secret")
 
@@ -153,7 +154,7 @@ test("each run is one audit line: script, sha256, arguments, plan, result", func
   assert(#runs >= 6, text)
   local last = runs[#runs]
   assert_eq(last.script, script)
-  assert_eq(last.sha256, require("labsh.os").sha256(read_file(script)))
+  assert_eq(last.sha256, require("labsh.digest").sha256(read_file(script)))
   assert_same(last.plan, { "drain ", "swap", "rebuild" })
   local outcomes = {}
   for _, e in ipairs(runs) do outcomes[e.outcome] = true end
@@ -179,4 +180,4 @@ test("the canary secret appears in no output, traceback or audit line", function
   end
 end)
 
-test("(cleanup)", function() assert(host.remove_tree(tmp)) end)
+test("(cleanup)", function() assert(filesystem.remove_tree(tmp)) end)

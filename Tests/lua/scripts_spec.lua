@@ -3,9 +3,9 @@
 -- --help listing its parameters, machine output, and says "not configured"
 -- rather than failing.
 
-local host = require "labsh.host"
+local filesystem = require "labsh.filesystem"
 local labsh = os.getenv("LABSH_BIN") or arg[-1]
-local tmp = host.temp_directory("labsh-scripts-spec")
+local tmp = filesystem.temp_directory("labsh-scripts-spec")
 
 local function run(args, env)
   local argv = { labsh }
@@ -109,4 +109,4 @@ test("audit tail: the newest entries, filtered by action", function()
   assert_eq(#entry.sha256, 64)
 end)
 
-test("(cleanup)", function() assert(host.remove_tree(tmp)) end)
+test("(cleanup)", function() assert(filesystem.remove_tree(tmp)) end)

@@ -179,7 +179,7 @@ test("one master connection per host serves every command, in a private director
     argv = { os.getenv("LABSH_BIN") or arg[-1], "--inventory", inventory, "-e", "lab.ssh.close({tag = 'test'})" },
     env = { XDG_RUNTIME_DIR = runtime },
   }
-  require("labsh.host").remove_tree(runtime)
+  require("labsh.filesystem").remove_tree(runtime)
 end)
 
 test("a host without ssh access in the inventory is never contacted", function()
@@ -227,7 +227,7 @@ end)
 test("a key given as env:NAME is a private file while labsh runs, never an argument", function()
   local from_env = variant(function(t) return (t:gsub('key = "file:[^"]*"', 'key = "env:LABSH_SPEC_KEY"')) end)
   local path = write_temp(from_env)
-  local runtime = require("labsh.host").temp_directory("labsh-spec-runtime")
+  local runtime = require("labsh.filesystem").temp_directory("labsh-spec-runtime")
   local r = lab.process.run {
     argv = { os.getenv("LABSH_BIN") or arg[-1], "--inventory", path, "-e", [[
       io.write(lab.ssh.run("host2", "cat /srv/whoami").stdout)
@@ -244,7 +244,7 @@ test("a key given as env:NAME is a private file while labsh runs, never an argum
   assert_eq(r.stdout, "host2\n600\n", "mode 0600 while labsh runs")
   local left = lab.process.run { argv = { "sh", "-c", "ls " .. runtime .. "/labsh-ssh | grep -c key-" } }
   assert_eq(left.stdout, "0\n", "gone when labsh ends")
-  require("labsh.host").remove_tree(runtime)
+  require("labsh.filesystem").remove_tree(runtime)
 end)
 
 test("user runs the command as another account through sudo", function()

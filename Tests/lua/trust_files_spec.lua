@@ -4,9 +4,10 @@
 -- link at a predictable name, a loose mode, a module in a world-writable
 -- directory) and runs the real labsh as a child process.
 
-local host = require "labsh.host"
+local os_ = require "labsh.os"
+local filesystem = require "labsh.filesystem"
 local labsh = os.getenv("LABSH_BIN") or arg[-1]
-local me = host.user()
+local me = os_.user()
 local is_root = me == "root"
 
 ----------------------------------------------------------------------------
@@ -20,7 +21,7 @@ local function sh(command)
 end
 
 --- A fresh directory of this spec's own (mode 0700, from mkdtemp).
-local function scratch() return host.temp_directory("labsh-trust-files") end
+local function scratch() return filesystem.temp_directory("labsh-trust-files") end
 
 --- labsh with `args`, environment `env` added; nothing from the caller's
 --- LABSH_PATH or init variables leaks in unless `env` sets it.
@@ -52,7 +53,7 @@ end
 
 --- The names in a directory, dot files included, sorted, one string.
 local function listing(dir)
-  return table.concat(require("labsh.os").list(dir) or {}, " ")
+  return table.concat(require("labsh.filesystem").list(dir) or {}, " ")
 end
 
 --- A victim file that nothing may change.
@@ -162,14 +163,14 @@ test("13.3 write_private: a link at the key's path is replaced by a 0600 file, i
   local dir = scratch()
   local victim = victim_in(dir)
   sh(("ln -s %s %s/key"):format(q(victim), q(dir)))
-  local r = run({ "-e", ("require('labsh.host').write_private(%q, 'KEY\\n')"):format(dir .. "/key") })
+  local r = run({ "-e", ("require('labsh.filesystem').write_private(%q, 'KEY\\n')"):format(dir .. "/key") })
   assert_eq(r.status, 0, r.stderr)
   assert_untouched(victim)
   assert_eq(info(dir .. "/key"), "regular file|600|" .. me)
   assert_eq(read_file(dir .. "/key"), "KEY\n")
   -- an existing file open to others is replaced by a private one
   sh(("chmod 644 %s/key"):format(q(dir)))
-  r = run({ "-e", ("require('labsh.host').write_private(%q, 'NEW\\n')"):format(dir .. "/key") })
+  r = run({ "-e", ("require('labsh.filesystem').write_private(%q, 'NEW\\n')"):format(dir .. "/key") })
   assert_eq(r.status, 0, r.stderr)
   assert_eq(info(dir .. "/key"), "regular file|600|" .. me)
   assert_eq(listing(dir), "key victim", "no temporary file left")

@@ -8,9 +8,10 @@
 -- child process, signalled by the spec when it reached a known point.
 
 local host = require "labsh.host"
+local filesystem = require "labsh.filesystem"
 
 local labsh = os.getenv("LABSH_BIN") or arg[-1]
-local tmp = host.temp_directory("labsh-stops-spec")
+local tmp = filesystem.temp_directory("labsh-stops-spec")
 local serial = 0
 
 local function fresh(name)
@@ -65,7 +66,7 @@ end
 
 local function private_dir(name)
   local dir = fresh(name)
-  host.make_directories(dir)
+  filesystem.make_directories(dir)
   assert(os.execute("chmod 700 " .. dir))
   return dir
 end
@@ -187,7 +188,7 @@ end
 
 test("the gate changes nothing when it cannot write the audit log (14.3)", function()
   local state, marker = private_dir("state"), fresh("changed")
-  host.make_directories(state .. "/audit.log")  -- a directory: no line can be appended
+  filesystem.make_directories(state .. "/audit.log")  -- a directory: no line can be appended
   local code, err = run({ "--yes", "-e", ([[
 require("labsh.gate").perform({ action = "spec.change", target = "t", summary = "change t" },
   function() %s end)]]):format(touch_code(marker)) }, nil, nil, { LABSH_STATE_DIR = state })
@@ -307,7 +308,7 @@ end)
 test("restic forget deletes nothing when the audit log cannot be written (14.3)", function()
   local repo, password, source, cache = fresh("repo"), fresh("password"), fresh("src"), fresh("cache")
   write_file(password, "correct horse\n")
-  host.make_directories(source)
+  filesystem.make_directories(source)
   write_file(source .. "/file", "data\n")
   local env = { RESTIC_PASSWORD_FILE = password, RESTIC_CACHE_DIR = cache, RESTIC_REPOSITORY = repo }
   local function restic(...)
@@ -318,7 +319,7 @@ test("restic forget deletes nothing when the audit log cannot be written (14.3)"
   restic("init")
   for day = 1, 4 do restic("backup", "--host", "spec", "--time", ("2026-01-0%d 03:00:00"):format(day), source) end
   local state = private_dir("state")
-  host.make_directories(state .. "/audit.log")  -- no line can be appended
+  filesystem.make_directories(state .. "/audit.log")  -- no line can be appended
   local code, err = run({ "--yes", "-e", ([[
 local r = lab.restic(%q, { password = "file:%s", env = { RESTIC_CACHE_DIR = %q } })
 r:forget { daily = 1 }]]):format(repo, password, cache) }, nil, nil, { LABSH_STATE_DIR = state })
@@ -363,7 +364,7 @@ return change()
   assert_eq(code, 0, "exit code")
   local lines = audit_lines(state)
   assert_eq(#lines, 2, "audit lines")
-  local sha = require("labsh.os").sha256(read_file(path))
+  local sha = require("labsh.digest").sha256(read_file(path))
   for _, line in ipairs(lines) do
     assert_eq(line.script, path, "script")
     assert_eq(line.sha256, sha, "sha256")

@@ -34,7 +34,9 @@
 -- "crashed" when the machine restarted since it began).
 
 local host = require "labsh.host"
+local filesystem = require "labsh.filesystem"
 local os_ = require "labsh.os"
+local digests = require "labsh.digest"
 local schedules = require "labsh.schedule"
 local sqlite = require "labsh.sqlite"
 local tail = require "labsh.tail"
@@ -55,7 +57,7 @@ local function fail(message, fields) host.fail("job", message, fields) end
 --- ~/.local/state/labsh (made 0700 on first use).
 function job.state_dir()
   local dir = require("labsh.state").dir()
-  host.make_directories(dir)
+  filesystem.make_directories(dir)
   return dir
 end
 
@@ -119,11 +121,11 @@ local function settle(name)
   end
   for stale_job in pairs(stale) do
     if stale_job:match("^[%w_.%-]+$") then
-      host.make_directories(job.state_dir() .. "/jobs")
-      local fd = os_.lock(lock_path(stale_job))
+      filesystem.make_directories(job.state_dir() .. "/jobs")
+      local fd = filesystem.lock(lock_path(stale_job))
       if fd then
         local ok, err = pcall(mark_ended, stale_job)
-        os_.unlock(fd)
+        filesystem.unlock(fd)
         if not ok then error(err, 0) end
       end
     end
@@ -221,7 +223,7 @@ end
 local loading  -- the file being loaded, for lab.job{} calls inside it
 
 local function load_file(path)
-  host.check_search_file(path:match("^(.*)/(jobs/[^/]+)$"))  -- as require: not a file others may change
+  filesystem.check_search_file(path:match("^(.*)/(jobs/[^/]+)$"))  -- as require: not a file others may change
   local chunk, err = loadfile(path, "t")
   if not chunk then fail(err, { path = path }) end
   loading = path
@@ -268,7 +270,7 @@ function job.list()
     end
     local seen = {}
     for _, dir in ipairs(job.directories()) do
-      for _, file in ipairs(os_.list(dir) or {}) do
+      for _, file in ipairs(filesystem.list(dir) or {}) do
         if file:match("%.lua$") and not seen[file] then
           seen[file] = true
           local path = dir .. "/" .. file
@@ -357,7 +359,7 @@ local function script_identity(j)
     if not f then return nil end
     local text = f:read("a")
     f:close()
-    return os_.sha256(text)
+    return digests.sha256(text)
   end
   if type(j.run) == "function" then return j.origin, digest(j.origin) end
   local run = type(j.run) == "table" and j.run[1] or j.run
@@ -368,7 +370,7 @@ local function script_identity(j)
     if sha then return path, sha end
   end
   local text = host.embedded("scripts/" .. run .. ".lua")
-  if text then return "labsh:scripts/" .. run .. ".lua", os_.sha256(text) end
+  if text then return "labsh:scripts/" .. run .. ".lua", digests.sha256(text) end
   return run
 end
 
@@ -447,9 +449,9 @@ function job.run(name, opts)
     io.stderr:write(("dry run: would run job %s: %s\n"):format(j.name, table.concat(argv, " ")))
     return { job = j.name, status = "dry run" }
   end
-  host.make_directories(job.state_dir() .. "/jobs")
+  filesystem.make_directories(job.state_dir() .. "/jobs")
   local path = lock_path(j.name)
-  local fd = os_.lock(path, j.overlap == "queue")
+  local fd = filesystem.lock(path, j.overlap == "queue")
   if not fd and j.overlap == "kill" then
     local f = io.open(path, "r")
     local pid = f and tonumber(f:read("l") or "")
@@ -458,7 +460,7 @@ function job.run(name, opts)
       io.stderr:write(("job %s: stopping the run still going (pid %d)\n"):format(j.name, pid))
       os_.kill(pid, 15)
     end
-    fd = os_.lock(path, true)
+    fd = filesystem.lock(path, true)
   end
   local here, now = lab.sys.hostname(), lab.sys.now()
   if not fd then
@@ -471,7 +473,7 @@ function job.run(name, opts)
       { j.name, now, now, "skipped", 0, record.output, here, lab.sys.pid(), trigger })
     return record
   end
-  local _ <close> = setmetatable({}, { __close = function() os_.unlock(fd) end })
+  local _ <close> = setmetatable({}, { __close = function() filesystem.unlock(fd) end })
   mark_ended(j.name)  -- we hold the lock: no process of an earlier run is left
   sql("INSERT INTO runs (job, start, status, attempts, host, pid, trigger) VALUES (?,?,?,?,?,?,?)",
     { j.name, now, "running", 0, here, lab.sys.pid(), trigger })
@@ -557,8 +559,8 @@ function job.run_due(now)
   local mark = dir .. "/run-due.last"
   local due
   do
-    local guard = os_.lock(dir .. "/run-due.lock", true)
-    local _ <close> = setmetatable({}, { __close = function() os_.unlock(guard) end })
+    local guard = filesystem.lock(dir .. "/run-due.lock", true)
+    local _ <close> = setmetatable({}, { __close = function() filesystem.unlock(guard) end })
     local f = io.open(mark, "r")
     local last = f and tonumber(f:read("l") or "")
     if f then f:close() end
@@ -791,7 +793,7 @@ function job.systemd(dir)
   local bin = labsh_path() or "/usr/local/bin/labsh"
   local environment = unit_environment()
   local files = require "labsh.files"
-  host.make_directories(dir)
+  filesystem.make_directories(dir)
   local written = {}
   for _, j in ipairs(job.list()) do
     if j.schedule then

@@ -30,6 +30,7 @@
 
 local gate = require "labsh.gate"
 local host = require "labsh.host"
+local os_ = require "labsh.os"
 local stops = require "labsh.stops"
 
 local runbook = {}
@@ -158,7 +159,7 @@ local function silence(spec, targets)
   local id = lab.alertmanager.silence {
     matchers = { matcher },
     duration = spec.duration or "1h",
-    comment = ("labsh runbook %s by %s"):format(spec.name, host.user()),
+    comment = ("labsh runbook %s by %s"):format(spec.name, os_.user()),
   }
   if id then say(("silenced %s (silence %s)"):format(table.concat(targets, ", "), id)) end
   return function()

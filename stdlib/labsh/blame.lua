@@ -11,7 +11,7 @@ local blame = {}
 local function suggestion(word, candidates)
   local names = {}
   for _, candidate in ipairs(candidates) do names[#names + 1] = tostring(candidate) end
-  return require("labsh.spelling").closest(tostring(word), names)
+  return require("labsh.host").closest(tostring(word), names)
 end
 
 --- A value as an error message shows it: strings quoted, the rest as Lua

@@ -28,7 +28,7 @@ end
 function files.write_atomically(path, text, opts)
   local mode = opts and opts.mode
   if type(mode) == "string" then mode = tonumber(mode, 8) end
-  return require("labsh.host").write_file(path, text, mode)  -- here: specs read files under plain lua5.4
+  return require("labsh.filesystem").write_file(path, text, mode)  -- here: specs read files under plain lua5.4
 end
 
 return files

@@ -9,6 +9,8 @@
 -- Both leave a caller's code the same whether it runs at a prompt or in cron.
 
 local host = require "labsh.host"
+local os_ = require "labsh.os"
+local filesystem = require "labsh.filesystem"
 local stops = require "labsh.stops"
 
 local gate = {}
@@ -90,12 +92,12 @@ end
 --- Raises when the line cannot be written.
 function gate.audit(entry)
   local path = gate.audit_path()
-  host.make_directories((path:gsub("/[^/]*$", "")))
+  filesystem.make_directories((path:gsub("/[^/]*$", "")))
   local script, sha256 = entry.script, entry.sha256
   if not script then script, sha256 = gate.script() end
   local line = lab.json.encode(redacted({
     time = os.date("!%Y-%m-%dT%H:%M:%SZ"),
-    user = host.user(),
+    user = os_.user(),
     host = lab.sys.hostname(),
     action = entry.action,
     target = entry.target,
@@ -108,7 +110,7 @@ function gate.audit(entry)
     arguments = entry.arguments,
     plan = entry.plan,
   }), { sort_keys = true })
-  host.append_private(path, line .. "\n")
+  filesystem.append_private(path, line .. "\n")
 end
 
 -- The script a change comes from: its main chunk's file (or the script
@@ -138,7 +140,7 @@ function gate.script()
   else
     script_path = source:gsub("^=", "")
   end
-  script_sha = text and require("labsh.os").sha256(text)
+  script_sha = text and require("labsh.digest").sha256(text)
   return script_path, script_sha
 end
 
@@ -183,7 +185,7 @@ end
 -- finalizer records those as interrupted. The bindings it needs are made
 -- first, so Lua (which finalizes the newest first) still has them.
 local open_changes = {}
-local _ = lab.json.encode, lab.sys.hostname, host.user, host.append_private
+local _ = lab.json.encode, lab.sys.hostname, os_.user, filesystem.append_private
 gate.open_changes_sentinel = setmetatable({}, { __gc = function()
   for _, record in pairs(open_changes) do
     record.outcome = "interrupted (labsh ended before the change did)"

@@ -17,9 +17,11 @@
 -- with dry_run = true and no status, never a success.
 
 local host = require "labsh.host"
+local os_ = require "labsh.os"
+local filesystem = require "labsh.filesystem"
 local secret = require "labsh.secret"
 local dryrun = require "labsh.dryrun"
-local sha256 = require("labsh.os").sha256
+local sha256 = require("labsh.digest").sha256
 
 local remote = {}
 
@@ -118,8 +120,8 @@ local control_dir_path
 function remote.control_dir()
   if not control_dir_path then
     local runtime = os.getenv("XDG_RUNTIME_DIR")
-    control_dir_path = (runtime and runtime ~= "") and (runtime .. "/labsh-ssh") or ("/tmp/labsh-ssh-" .. host.user())
-    host.private_directory(control_dir_path)
+    control_dir_path = (runtime and runtime ~= "") and (runtime .. "/labsh-ssh") or ("/tmp/labsh-ssh-" .. os_.user())
+    filesystem.private_directory(control_dir_path)
   end
   return control_dir_path
 end
@@ -139,7 +141,7 @@ local function key_file(access)
   local key = secret.resolve(access.key, access.name .. ": ssh.key")
   local path = remote.control_dir() .. "/key-" .. sha256(key):sub(1, 16)
   if not written_keys[path] then
-    host.write_private(path, key:sub(-1) == "\n" and key or key .. "\n")
+    filesystem.write_private(path, key:sub(-1) == "\n" and key or key .. "\n")
     written_keys[path] = true
   end
   return path

@@ -6,6 +6,7 @@
 -- others could write to or that belongs to someone else is refused.
 
 local host = require "labsh.host"
+local filesystem = require "labsh.filesystem"
 
 local state = {}
 
@@ -16,7 +17,7 @@ local state = {}
 function state.dir()
   local dir = lab.sys.locations().state
   if not dir then host.fail("state", "no state directory: set LABSH_STATE_DIR or HOME") end
-  host.state_directory(dir)
+  filesystem.state_directory(dir)
   return dir
 end
 
@@ -25,9 +26,9 @@ end
 --- companions must be the user's, not symbolic links, not writable by
 --- others. Returns `path`.
 function state.check_database(path)
-  host.state_file(path)
-  host.state_file(path .. "-wal", { create = false })
-  host.state_file(path .. "-shm", { create = false })
+  filesystem.state_file(path)
+  filesystem.state_file(path .. "-wal", { create = false })
+  filesystem.state_file(path .. "-shm", { create = false })
   return path
 end
 
