@@ -13,21 +13,16 @@ enum AlertModule {
         lua_createtable(state.L, 0, 2)
         state.setFunction("rules") { call in
             let severity = try severityArgument(call, 2)
-            let rules = AlertCatalogue.rules(try GenModule.inventory(call, 1), severity: severity)
+            let rules = AlertCatalogue.rules(try call.inventory(1), severity: severity)
             let w = TableWriter(L: call.L)
-            lua_createtable(call.L, Int32(rules.count), 0)
-            for (i, rule) in rules.enumerated() {
-                push(rule, w)
-                lua_rawseti(call.L, -2, lua_Integer(i + 1))
-            }
+            w.array(rules) { push($0, w) }
             return 1
         }
         state.setFunction("evaluate_model") { call in
             let severity = try severityArgument(call, 2)
-            let verdicts = AlertCatalogue.evaluateOnModel(try GenModule.inventory(call, 1), severity: severity)
+            let verdicts = AlertCatalogue.evaluateOnModel(try call.inventory(1), severity: severity)
             let w = TableWriter(L: call.L)
-            lua_createtable(call.L, Int32(verdicts.count), 0)
-            for (i, v) in verdicts.enumerated() {
+            w.array(verdicts) { v in
                 w.record {
                     w.field("name", v.rule.name)
                     w.field("alertname", v.rule.alertname)
@@ -38,7 +33,6 @@ enum AlertModule {
                     w.field("summary", v.rule.summary)
                     w.field("runbook", v.rule.runbook)
                 }
-                lua_rawseti(call.L, -2, lua_Integer(i + 1))
             }
             return 1
         }

@@ -14,13 +14,13 @@ enum AnsibleModule {
         // a lab.inventory.model() handle).
         state.setFunction("export") { call in
             let inventory = call.isNoneOrNil(1) ? try currentInventory(call)
-                : try call.object(1, ModelModule.InventoryHandle.self).inventory
+                : try call.inventory(1)
             return call.push(AnsibleExport.yaml(inventory))
         }
         // overlay([model]) -> the labsh.yml overlay (site, vlans, policy) of the current inventory
         state.setFunction("overlay") { call in
             let inventory = call.isNoneOrNil(1) ? try currentInventory(call)
-                : try call.object(1, ModelModule.InventoryHandle.self).inventory
+                : try call.inventory(1)
             return call.push(AnsibleExport.overlay(inventory))
         }
         // parse(text [, name]) -> {hosts =, groups =, warnings =}
@@ -73,7 +73,7 @@ enum AnsibleModule {
             if call.isNoneOrNil(2) {
                 base = AnsibleInventory.baseSections(of: try currentInventory(call))
             } else if call.type(2) == LUA_TUSERDATA {
-                base = AnsibleInventory.baseSections(of: try call.object(2, ModelModule.InventoryHandle.self).inventory)
+                base = AnsibleInventory.baseSections(of: try call.inventory(2))
             } else if call.type(2) == LUA_TTABLE {
                 var where_: [ModelModule.PathStep] = []
                 base = try ModelModule.inventoryValue(call.L, 2, path: &where_, file: "(base inventory)")
@@ -132,7 +132,7 @@ enum AnsibleModule {
         }
         ref.push(call.L)
         defer { lh_pop(call.L, 1) }
-        return try call.object(lua_gettop(call.L), ModelModule.InventoryHandle.self).inventory
+        return try call.inventory(lua_gettop(call.L))
     }
 
     static func readFile(_ path: String) throws -> String {

@@ -150,15 +150,7 @@ enum AnsibleReaders {
 
     /// Names in `dir`, sorted, without hidden files and editor backups.
     static func listing(_ dir: String) -> [String] {
-        guard let d = opendir(dir) else { return [] }
-        defer { closedir(d) }
-        var names: [String] = []
-        while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            if name.hasPrefix(".") || name.hasSuffix("~") { continue }
-            names.append(name)
-        }
-        return names.sorted()
+        (directoryNames(dir) ?? []).filter { !$0.hasPrefix(".") && !$0.hasSuffix("~") }.sorted()
     }
 
     static func filesBelow(_ dir: String) -> [String] {

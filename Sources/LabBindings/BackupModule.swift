@@ -16,10 +16,6 @@ enum BackupModule {
         state.setFunction("check") { call in try check(call) }
     }
 
-    static let pruneOptions = LuaOptions.Declaration([
-        .string("semantics", choices: RetentionPolicy.Semantics.allCases.map(\.rawValue)), .raw("group_by"), .raw("now"),
-    ])
-
     /// prune(snapshots, policy [, opts]) -> {keep, remove, reasons, groups}
     static func prune(_ call: LuaCall) throws -> Int32 {
         let L = call.L
@@ -99,6 +95,11 @@ enum BackupModule {
     static func describe(_ L: OpaquePointer, _ idx: Int32) -> String {
         "a " + String(cString: lh_typename(L, idx))
     }
+
+    /// prune's options: semantics, group_by (read by groupFields), now (by time).
+    static let pruneOptions = LuaOptions.Declaration([
+        .string("semantics", choices: RetentionPolicy.Semantics.allCases.map(\.rawValue)), .raw("group_by"), .raw("now"),
+    ])
 
     /// A policy's keys: a count per period, "within" durations, tags.
     static let policyKeys = LuaOptions.Declaration(
@@ -187,38 +188,31 @@ enum BackupModule {
     ///  groups = {{host =, paths =, tags =, keep =, remove =, reasons =}}}
     /// Snapshots are the caller's tables, newest first.
     static func pushResult(_ L: OpaquePointer, _ decisions: [(RetentionGroup, RetentionDecision)]) {
-        func pushSnapshot(_ s: RetentionSnapshot) { lua_rawgeti(L, 1, lua_Integer(Int(s.id)! + 1)) }
-        func pushLists(_ parts: [RetentionDecision]) {
-            let keep = parts.flatMap(\.keep), remove = parts.flatMap(\.remove)
-            lua_createtable(L, Int32(keep.count), 0)
-            for (i, k) in keep.enumerated() { pushSnapshot(k.snapshot); lua_rawseti(L, -2, lua_Integer(i + 1)) }
-            lua_rawsetfield(L, -2, "keep")
-            lua_createtable(L, Int32(remove.count), 0)
-            for (i, s) in remove.enumerated() { pushSnapshot(s); lua_rawseti(L, -2, lua_Integer(i + 1)) }
-            lua_rawsetfield(L, -2, "remove")
-            lua_createtable(L, Int32(keep.count), 0)
-            for (i, k) in keep.enumerated() {
-                lua_createtable(L, 0, 2)
-                pushSnapshot(k.snapshot)
-                lua_rawsetfield(L, -2, "snapshot")
-                k.reasons.push(L)
-                lua_rawsetfield(L, -2, "matches")
-                lua_rawseti(L, -2, lua_Integer(i + 1))
+        let w = TableWriter(L: L)
+        func snapshot(_ s: RetentionSnapshot) { lua_rawgeti(L, 1, lua_Integer(Int(s.id)! + 1)) }
+        func lists(_ parts: [RetentionDecision]) {
+            let keep = parts.flatMap(\.keep)
+            w.list("keep", keep) { snapshot($0.snapshot) }
+            w.list("remove", parts.flatMap(\.remove), snapshot)
+            w.list("reasons", keep) { k in
+                w.record {
+                    snapshot(k.snapshot)
+                    lua_rawsetfield(L, -2, "snapshot")
+                    w.field("matches", k.reasons)
+                }
             }
-            lua_rawsetfield(L, -2, "reasons")
         }
-        lua_createtable(L, 0, 4)
-        pushLists(decisions.map(\.1))
-        lua_createtable(L, Int32(decisions.count), 0)
-        for (i, (group, decision)) in decisions.enumerated() {
-            lua_createtable(L, 0, 6)
-            if let host = group.host { host.push(L); lua_rawsetfield(L, -2, "host") }
-            if let paths = group.paths { paths.push(L); lua_rawsetfield(L, -2, "paths") }
-            if let tags = group.tags { tags.push(L); lua_rawsetfield(L, -2, "tags") }
-            pushLists([decision])
-            lua_rawseti(L, -2, lua_Integer(i + 1))
+        w.record {
+            lists(decisions.map(\.1))
+            w.list("groups", decisions) { group, decision in
+                w.record {
+                    w.field("host", group.host)
+                    w.field("paths", group.paths)
+                    w.field("tags", group.tags)
+                    lists([decision])
+                }
+            }
         }
-        lua_rawsetfield(L, -2, "groups")
     }
 
     // ---- the compliance check ----------------------------------------------------
@@ -227,13 +221,13 @@ enum BackupModule {
     /// inventory's order. runs_by_name[name] is a list of {time =, ok =}
     /// (ok absent: a snapshot, so good), or nil when the source has none.
     static func check(_ call: LuaCall) throws -> Int32 {
-        let handle = try call.object(1, ModelModule.InventoryHandle.self)
+        let inventory = try call.inventory(1)
         let source = try call.table(2)
         do {
             let now = call.isNoneOrNil(3) ? ScheduleModule.now() : try ScheduleModule.seconds(try call.value(3), "now")
             let zone = try ScheduleModule.zone(try call.optString(4))
-            var rows: [LuaValue] = []
-            for policy in try BackupPolicy.all(in: handle.inventory) {
+            var rows: [(BackupCompliance, BackupPolicy)] = []
+            for policy in try BackupPolicy.all(in: inventory) {
                 var runs: [BackupRun]?
                 if case .table(let list)? = source[policy.name] {
                     runs = try list.array.enumerated().map { i, item in
@@ -245,41 +239,36 @@ enum BackupModule {
                         return BackupRun(time: try ScheduleModule.seconds(time, "\(policy.name)[\(i + 1)].time"), ok: ok)
                     }
                 }
-                let c = BackupCompliance.evaluate(policy, runs: runs, now: now, zone: zone)
-                rows.append(.table(row(c, policy, zone)))
+                rows.append((BackupCompliance.evaluate(policy, runs: runs, now: now, zone: zone), policy))
             }
-            return call.push(LuaValue.table(LuaTable(array: rows)))
+            let w = TableWriter(L: call.L)
+            w.array(rows) { push($0.0, $0.1, zone, w) }
+            return 1
         } catch let e as HomelabError {
             throw LuaRaise.message(e.message)
         }
     }
 
-    static func row(_ c: BackupCompliance, _ p: BackupPolicy, _ zone: TimeZoneRules) -> LuaTable {
-        var t = LuaTable()
-        func set(_ key: String, _ v: LuaValue?) { if let v { t[key] = v } }
-        func duration(_ s: Int64?) -> LuaValue? { s.map { .str(BackupCompliance.text($0)) } }
-        set("name", .str(c.name))
-        set("resource", .str(p.resource))
-        set("status", .str(c.status.rawValue))
-        set("schedule", .str(p.schedule.text))
-        set("newest", c.newest.map { .str(ZonedTime(unixSeconds: Double($0), zone: zone).description) })
-        // Text for people (the table's columns), seconds for machines.
-        set("age", duration(c.age))
-        set("age_seconds", c.age.map { .integer($0) })
-        set("max_age", duration(c.maxAge))
-        set("max_age_seconds", c.maxAge.map { .integer($0) })
-        set("rpo", duration(c.rpo))
-        set("rpo_seconds", c.rpo.map { .integer($0) })
-        set("interval_seconds", c.interval.map { .integer($0) })
-        set("runs", .integer(Int64(c.runs)))
-        set("good", .integer(Int64(c.good)))
-        set("success", c.successRate.map { .number($0) })
-        set("gaps", .integer(Int64(c.gaps)))
-        set("copies", .integer(Int64(c.copies)))
-        set("media", .integer(Int64(c.media)))
-        set("offsite", .integer(Int64(c.offsite)))
-        set("semantics", .str(p.semantics.rawValue))
-        set("problems", .table(LuaTable(array: c.problems.map { .str($0) })))
-        return t
+    static func push(_ c: BackupCompliance, _ p: BackupPolicy, _ zone: TimeZoneRules, _ w: TableWriter) {
+        w.record {
+            w.field("name", c.name)
+            w.field("resource", p.resource)
+            w.field("status", c.status.rawValue)
+            w.field("schedule", p.schedule.text)
+            w.field("newest", c.newest.map { ZonedTime(unixSeconds: Double($0), zone: zone).description })
+            // Text for people (the table's columns), seconds for machines.
+            for (key, seconds) in [("age", c.age), ("max_age", c.maxAge), ("rpo", c.rpo)] {
+                w.field(key, seconds.map(BackupCompliance.text))
+                w.field(key + "_seconds", seconds)
+            }
+            w.field("interval_seconds", c.interval)
+            for (key, count) in [("runs", c.runs), ("good", c.good), ("gaps", c.gaps), ("copies", c.copies),
+                                 ("media", c.media), ("offsite", c.offsite)] {
+                w.field(key, count)
+            }
+            w.field("success", c.successRate)
+            w.field("semantics", p.semantics.rawValue)
+            w.field("problems", c.problems)
+        }
     }
 }

@@ -10,7 +10,7 @@ enum CapacityModule {
     static func push(_ state: LuaState) throws {
         lua_createtable(state.L, 0, 2)
         state.setFunction("plan") { call in
-            let inventory = try call.object(1, ModelModule.InventoryHandle.self).inventory
+            let inventory = try call.inventory(1)
             var used: [String: Double] = [:]
             if !call.isNoneOrNil(2) {
                 for (k, v) in try call.table(2).fields {

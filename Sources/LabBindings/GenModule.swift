@@ -27,16 +27,14 @@ enum GenModule {
                     throw opts.fail("opts.revision needs opts.date")
                 }
                 if let ttl = opts.integer("ttl") { settings.ttl = Int(ttl) }
-                let zones = try BindZones.generate(try inventory(call, 1), options: settings)
+                let zones = try BindZones.generate(try call.inventory(1), options: settings)
                 let w = TableWriter(L: call.L)
-                lua_createtable(call.L, Int32(zones.count), 0)
-                for (i, zone) in zones.enumerated() {
+                w.array(zones) { zone in
                     w.record {
                         w.field("zone", zone.zone)
                         w.field("file", zone.file)
                         w.field("text", zone.text)
                     }
-                    lua_rawseti(call.L, -2, lua_Integer(i + 1))
                 }
                 return 1
             } catch let error as HomelabError {
@@ -56,7 +54,7 @@ enum GenModule {
                 settings.trunk = ports
             }
             do {
-                let files = try OpenWrtConfig.generate(try inventory(call, 1), options: settings)
+                let files = try OpenWrtConfig.generate(try call.inventory(1), options: settings)
                 lua_createtable(call.L, 0, 2)
                 files.network.push(call.L)
                 lua_rawsetfield(call.L, -2, "network")
@@ -74,11 +72,11 @@ enum GenModule {
     static func pushAlertExports(_ state: LuaState) {
         state.setFunction("prometheus_rules") { call in
             _ = try LuaOptions(call, 2, noOptions)
-            return call.push(PrometheusRules.generate(try inventory(call, 1)))
+            return call.push(PrometheusRules.generate(try call.inventory(1)))
         }
         state.setFunction("alertmanager") { call in
             _ = try LuaOptions(call, 2, noOptions)
-            do { return call.push(try AlertmanagerConfig.generate(try inventory(call, 1))) }
+            do { return call.push(try AlertmanagerConfig.generate(try call.inventory(1))) }
             catch let error as HomelabError { throw generatorError("alertmanager", error) }
         }
     }
@@ -87,11 +85,6 @@ enum GenModule {
         [.integer("serial"), .string("date"), .integer("revision"), .integer("ttl")], prefix: "opts.")
     static let openWrtOptions = LuaOptions.Declaration([.string("wan"), .any("trunk")], prefix: "opts.")
     static let noOptions = LuaOptions.Declaration([])
-
-    /// The inventory handle (lab.Inventory) a stdlib wrapper passed as argument `i`.
-    static func inventory(_ call: LuaCall, _ i: Int32) throws -> Inventory {
-        try call.object(i, ModelModule.InventoryHandle.self).inventory
-    }
 
     /// A generator's refusal as an error object: kind "gen", the target
     /// ("bind", "openwrt") and the model's message.

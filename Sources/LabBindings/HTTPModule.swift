@@ -110,36 +110,23 @@ enum HTTPModule {
         }
         let L = call.L
         let count = Int(lua_rawlen(L, 1))
-        var requests: [HTTPRequest] = []
-        requests.reserveCapacity(count)
         // Under --dry-run a write that is not read_only is not sent: its
         // place in the results gets the dry-run result.
-        var skipped: [Bool] = []
-        skipped.reserveCapacity(count)
-        var readOnlyAt: [Bool] = []
-        for i in stride(from: 1, through: count, by: 1) {
-            let type = lua_rawgeti(L, 1, lua_Integer(i))
-            let top = lua_gettop(L)
-            defer { lh_pop(L, 1) }
-            switch type {
-            case LUA_TSTRING:
-                requests.append(HTTPRequest(method: "GET", url: LuaState.string(L, top) ?? ""))
-                readOnlyAt.append(false)
-            case LUA_TTABLE:
-                requests.append(try request(call, top, method: nil, url: nil, argument: 1, position: "requests[\(i)]"))
-                readOnlyAt.append(readOnly(L, top))
-            default:
-                throw LuaRaise.argument(1, "requests[\(i)] must be a URL or a request table")
-            }
-        }
         let dry = ProcessModule.dryRun(L)
-        for (i, r) in requests.enumerated() {
-            let skip = dry && !readOnlyAt[i] && !safeMethods.contains(r.method)
-            if skip { try announceNotSent(call, r) }
-            skipped.append(skip)
+        var requests: [HTTPRequest] = [], notSent: [Int: HTTPRequest] = [:]
+        requests.reserveCapacity(count)
+        for i in stride(from: 1, through: count, by: 1) {
+            let type = lua_rawgeti(L, 1, lua_Integer(i)), top = lua_gettop(L)
+            defer { lh_pop(L, 1) }
+            let r: HTTPRequest
+            switch type {
+            case LUA_TSTRING: r = HTTPRequest(method: "GET", url: LuaState.string(L, top) ?? "")
+            case LUA_TTABLE: r = try request(call, top, method: nil, url: nil, argument: 1, position: "requests[\(i)]")
+            default: throw LuaRaise.argument(1, "requests[\(i)] must be a URL or a request table")
+            }
+            if dry && !safeMethods.contains(r.method) && !readOnly(L, top) { notSent[i] = r } else { requests.append(r) }
         }
-        let notSent = requests.enumerated().filter { skipped[$0.offset] }.map { $0.element }
-        requests = requests.enumerated().filter { !skipped[$0.offset] }.map { $0.element }
+        for i in notSent.keys.sorted() { try announceNotSent(call, notSent[i]!) }
         // Quiet for the first second (short batches), then redrawn at most every 100 ms.
         let bar = isatty(2) != 0 && requests.count > 1 ? ProgressBar(quietFor: 1, interval: 0.1) : nil
         var outcomes = HTTPClient.perform(requests, maxParallel: Int(maxParallel), budget: budget, stop: stop()) { done, total in
@@ -148,28 +135,21 @@ enum HTTPModule {
                        "\(done)/\(total) requests, \(Int(bar.elapsed)) s", final: done == total)
         }
         bar?.finish()
-        lua_createtable(L, Int32(outcomes.count), 0)
         // Each body moves into Lua and its Swift copy goes: never both copies
         // of the whole batch at once.
         outcomes.reverse()
-        var unsent = notSent.reversed() as [HTTPRequest]
-        var i: lua_Integer = 1
-        for wasSkipped in skipped {
-            if wasSkipped, let r = unsent.popLast() {
+        lua_createtable(L, Int32(count), 0)
+        for i in stride(from: 1, through: count, by: 1) {
+            if let r = notSent[i] {
                 pushNotSent(L, r)
-                lua_rawseti(L, -2, i)
-                i += 1
-                continue
+            } else {
+                switch outcomes.popLast() {
+                case .success(let response)?: LuaState.push(call.L, object: ResponseObject(response, call))
+                case .failure(let error)?: LuaState.pushErrorObject(L, kind: "http", message: error.message, fields: fields(of: error))
+                case nil: return 1
+                }
             }
-            guard let outcome = outcomes.popLast() else { break }
-            switch outcome {
-            case .success(let response):
-                LuaState.push(call.L, object: ResponseObject(response, call))
-            case .failure(let error):
-                LuaState.pushErrorObject(L, kind: "http", message: error.message, fields: fields(of: error))
-            }
-            lua_rawseti(L, -2, i)
-            i += 1
+            lua_rawseti(L, -2, lua_Integer(i))
         }
         return 1
     }
@@ -328,7 +308,7 @@ enum HTTPModule {
             switch v {
             case .string(let s): return s.description
             case .integer(let i): return String(i)
-            case .number(let d): return d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
+            case .number(let d): return numberText(d)
             case .boolean(let b): return b ? "true" : "false"
             default: throw bad("\(what) values must be strings or numbers")
             }

@@ -145,39 +145,20 @@ extension JSONModule {
         @inline(__always)
         func pushBytes(_ bytes: UnsafeRawBufferPointer) { JSONModule.pushBytes(L, bytes) }
 
-        mutating func string(_ bytes: UnsafeRawBufferPointer) throws {
+        /// One scalar value: `push` puts it on the stack (it captures what it
+        /// needs, as the sink itself is being changed).
+        @inline(__always)
+        mutating func scalar(_ push: () -> Void) throws {
             try ensure(1)
-            pushBytes(bytes)
+            push()
             top += 1
             try added()
         }
 
-        mutating func integer(_ value: Int64) throws {
-            try ensure(1)
-            lua_pushinteger(L, value)
-            top += 1
-            try added()
-        }
-
-        mutating func double(_ value: Double) throws {
-            try ensure(1)
-            lua_pushnumber(L, value)
-            top += 1
-            try added()
-        }
-
-        mutating func bool(_ value: Bool) throws {
-            try ensure(1)
-            lua_pushboolean(L, value ? 1 : 0)
-            top += 1
-            try added()
-        }
-
-        mutating func null() throws {
-            try ensure(1)
-            lua_pushvalue(L, nullSlot)
-            top += 1
-            try added()
-        }
+        mutating func string(_ bytes: UnsafeRawBufferPointer) throws { try scalar { [L] in JSONModule.pushBytes(L, bytes) } }
+        mutating func integer(_ value: Int64) throws { try scalar { [L] in lua_pushinteger(L, value) } }
+        mutating func double(_ value: Double) throws { try scalar { [L] in lua_pushnumber(L, value) } }
+        mutating func bool(_ value: Bool) throws { try scalar { [L] in lua_pushboolean(L, value ? 1 : 0) } }
+        mutating func null() throws { try scalar { [L, nullSlot] in lua_pushvalue(L, nullSlot) } }
     }
 }

@@ -399,3 +399,9 @@ enum ModelModule {
         }
     }
 }
+
+extension LuaCall {
+    /// The inventory handle (lab.InventoryModel) a stdlib wrapper passed as
+    /// argument `i`: how every binding gets the inventory (ARCHITECTURE.md).
+    func inventory(_ i: Int32) throws -> Inventory { try object(i, ModelModule.InventoryHandle.self).inventory }
+}

@@ -38,32 +38,34 @@ enum ScheduleModule {
     /// windows(model) -> the inventory's maintenance windows as validated:
     /// {name =, schedule =, duration = seconds, notes =}
     static func windows(_ call: LuaCall) throws -> Int32 {
-        let handle = try call.object(1, ModelModule.InventoryHandle.self)
-        let rows = handle.inventory.maintenance.map { w -> LuaValue in
-            var t = LuaTable()
-            t["name"] = .str(w.name)
-            if let s = w.schedule { t["schedule"] = .str(s) }
-            if let d = w.duration { t["duration"] = .integer(d.components.seconds) }
-            if let n = w.notes { t["notes"] = .str(n) }
-            return .table(t)
+        let w = TableWriter(L: call.L)
+        w.array(try call.inventory(1).maintenance) { m in
+            w.record {
+                w.field("name", m.name)
+                w.field("schedule", m.schedule)
+                w.field("duration", m.duration?.components.seconds)
+                w.field("notes", m.notes)
+            }
         }
-        return call.push(LuaValue.table(LuaTable(array: rows)))
+        return 1
     }
 
     /// window(model [, now]) -> {name =, opens =, closes =} of the window
     /// open at `now`, or nil and the next opening; in site.timezone
     static func window(_ call: LuaCall) throws -> Int32 {
-        let handle = try call.object(1, ModelModule.InventoryHandle.self)
+        let inventory = try call.inventory(1)
         do {
             let at = call.isNoneOrNil(2) ? now() : try seconds(try call.value(2), "now")
-            let zone = try zone(handle.inventory.site.timezone)
-            let (open, next) = try handle.inventory.maintenanceWindow(at: at, zone: zone)
+            let zone = try zone(inventory.site.timezone)
+            let (open, next) = try inventory.maintenanceWindow(at: at, zone: zone)
             guard let open else { return call.push(LuaValue.nil, next) }
-            var t = LuaTable()
-            t["name"] = .str(open.name)
-            t["opens"] = .integer(open.opens)
-            t["closes"] = .integer(open.closes)
-            return call.push(LuaValue.table(t))
+            let w = TableWriter(L: call.L)
+            w.record {
+                w.field("name", open.name)
+                w.field("opens", open.opens)
+                w.field("closes", open.closes)
+            }
+            return 1
         } catch let e as HomelabError {
             throw LuaRaise.message(e.message)
         }

@@ -24,21 +24,14 @@ enum SimModule {
             return 1
         }
         state.setFunction("n_minus_1") { call in
-            let sim = try simulation(call, options: 2)
-            let reports = sim.nMinusOne()
             let w = TableWriter(L: call.L)
-            lua_createtable(call.L, Int32(reports.count), 0)
-            for (i, r) in reports.enumerated() {
-                push(r, w)
-                lua_rawseti(call.L, -2, lua_Integer(i + 1))
-            }
+            w.array(try simulation(call, options: 2).nMinusOne()) { push($0, w) }
             return 1
         }
         state.setFunction("spof") { call in
             let points = try simulation(call, options: 2).singlePoints()
             let w = TableWriter(L: call.L)
-            lua_createtable(call.L, Int32(points.count), 0)
-            for (i, p) in points.enumerated() {
+            w.array(points) { p in
                 w.record {
                     w.field("element", p.element)
                     w.field("kind", p.kind)
@@ -47,7 +40,6 @@ enum SimModule {
                     w.list("affected", p.affected) { $0.push(call.L) }
                     w.list("consequences", p.consequences) { $0.push(call.L) }
                 }
-                lua_rawseti(call.L, -2, lua_Integer(i + 1))
             }
             return 1
         }
@@ -56,7 +48,7 @@ enum SimModule {
     static let options = LuaOptions.Declaration([.integer("ram_reserve"), .number("cpu_ratio"), .number("repair")])
 
     static func simulation(_ call: LuaCall, options at: Int32 = 3) throws -> FailureSimulation {
-        let inventory = try call.object(1, ModelModule.InventoryHandle.self).inventory
+        let inventory = try call.inventory(1)
         let opts = try LuaOptions(call, at, options)
         var settings = FailureSimulation.Options()
         if let bytes = opts.integer("ram_reserve") { settings.ramReserve = bytes }

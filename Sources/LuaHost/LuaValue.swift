@@ -153,37 +153,25 @@ extension LuaValue: LuaPushable {
 // ---- Reading values -----------------------------------------------------------
 
 extension LuaState {
-    /// The bytes of the string (or number) at `idx`, without conversion of the
-    /// stack slot for numbers.
-    public static func bytes(_ L: OpaquePointer, _ idx: Int32) -> [UInt8]? {
+    /// The string (or number) at `idx`, lent to `read`: a number is converted
+    /// on a copy, so the stack slot stays a number.
+    @inline(__always)
+    static func withText<T>(_ L: OpaquePointer, _ idx: Int32, _ read: (UnsafeRawBufferPointer) -> T) -> T? {
         let t = lua_type(L, idx)
         guard t == LUA_TSTRING || t == LUA_TNUMBER else { return nil }
-        if t == LUA_TNUMBER {  // convert a copy: the slot itself stays a number
-            lua_pushvalue(L, idx)
-            defer { lh_pop(L, 1) }
-            var len = 0
-            guard let p = lua_tolstring(L, -1, &len) else { return nil }
-            return Array(UnsafeRawBufferPointer(start: p, count: len))
-        }
+        if t == LUA_TNUMBER { lua_pushvalue(L, idx) }
+        defer { if t == LUA_TNUMBER { lh_pop(L, 1) } }
         var len = 0
-        guard let p = lua_tolstring(L, idx, &len) else { return nil }
-        return Array(UnsafeRawBufferPointer(start: p, count: len))
+        guard let p = lua_tolstring(L, t == LUA_TNUMBER ? -1 : idx, &len) else { return nil }
+        return read(UnsafeRawBufferPointer(start: p, count: len))
     }
+
+    /// The bytes of the string (or number) at `idx`.
+    public static func bytes(_ L: OpaquePointer, _ idx: Int32) -> [UInt8]? { withText(L, idx) { Array($0) } }
 
     /// The string at `idx` decoded as UTF-8 (invalid bytes replaced).
     public static func string(_ L: OpaquePointer, _ idx: Int32) -> String? {
-        let t = lua_type(L, idx)
-        guard t == LUA_TSTRING || t == LUA_TNUMBER else { return nil }
-        if t == LUA_TNUMBER {
-            lua_pushvalue(L, idx)
-            defer { lh_pop(L, 1) }
-            var len = 0
-            guard let p = lua_tolstring(L, -1, &len) else { return nil }
-            return String(decoding: UnsafeRawBufferPointer(start: p, count: len), as: UTF8.self)
-        }
-        var len = 0
-        guard let p = lua_tolstring(L, idx, &len) else { return nil }
-        return String(decoding: UnsafeRawBufferPointer(start: p, count: len), as: UTF8.self)
+        withText(L, idx) { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Copies the value at `idx` into Swift. Tables are copied deeply (a cycle

@@ -27,13 +27,18 @@ public struct TableWriter {
         lua_rawsetfield(L, -2, key)
     }
 
-    /// Sets `key` to a list; `pushItem` pushes one element.
-    @inlinable public func list<T>(_ key: String, _ items: [T], _ pushItem: (T) -> Void) {
+    /// Pushes a new list; `pushItem` pushes one element.
+    @inlinable public func array<T>(_ items: [T], _ pushItem: (T) -> Void) {
         lua_createtable(L, Int32(items.count), 0)
         for (i, item) in items.enumerated() {
             pushItem(item)
             lua_rawseti(L, -2, lua_Integer(i + 1))
         }
+    }
+
+    /// Sets `key` to a list; `pushItem` pushes one element.
+    @inlinable public func list<T>(_ key: String, _ items: [T], _ pushItem: (T) -> Void) {
+        array(items, pushItem)
         lua_rawsetfield(L, -2, key)
     }
 }

@@ -61,16 +61,7 @@ enum ScriptList {
 
     /// The names in a directory, sorted; none when it cannot be read.
     static func listing(_ dir: String) -> [String] {
-        guard let d = opendir(dir) else { return [] }
-        defer { closedir(d) }
-        var names: [String] = []
-        while let entry = readdir(d) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if !name.hasPrefix(".") { names.append(name) }
-        }
-        return names.sorted()
+        (directoryNames(dir) ?? []).filter { !$0.hasPrefix(".") }.sorted()
     }
 
     /// The first 4 KiB of a file: enough for its leading comment.

@@ -7,10 +7,11 @@
 local host = require "labsh.host"
 local filesystem = require "labsh.filesystem"
 
-local function error_of(fn, ...)
-  local ok, err = pcall(fn, ...)
-  assert(not ok, "expected an error")
-  return tostring(err)
+-- The message of the error that fn(...) raises.
+local function error_of(...)
+  local outcome = table.pack(pcall(...))
+  assert(not outcome[1], "expected an error")
+  return tostring(outcome[2])
 end
 
 -- "bad argument #n to 'f' (why)": the function's name is as Lua finds it
