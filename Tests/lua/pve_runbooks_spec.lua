@@ -100,6 +100,9 @@ test("a stop (SIGINT) mid-drain still migrates back and leaves an audit line", f
   assert_eq(tonumber(r.stdout:match("(%d+)%s*$")), 130, stderr)
   has(stderr, "interrupted")
   assert_same(rb.on("node1"), NODE1)
+  -- the migration under way was waited for, not left to land after labsh ended
+  has(stderr, "waiting for 1 migration(s) still running")
+  for _, vmid in ipairs(NODE1) do assert_eq(rb.placement()[vmid].lock, nil, "VMID " .. vmid .. " unlocked") end
   local ends = rb.runbook_audit(dir)
   assert_eq(ends[#ends].outcome, "interrupted", stderr)
   assert_eq(ends[#ends].details.state, "rolled back", stderr)

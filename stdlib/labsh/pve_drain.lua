@@ -247,7 +247,7 @@ function drain.call(move, from, to)
 end
 
 --- The plan as text: quorum, etcd, each move with its exact API call.
-function drain.describe(plan, client)
+function drain.describe(plan)
   local pve_client = require "labsh.pve_client"
   local lines = {}
   if plan.quorum then
@@ -304,9 +304,10 @@ local function run(client, moves, opts, back)
     if #upids > 0 then
       local ok, err = pcall(client.wait, client, upids, { timeout = opts.timeout })
       local results = ok and err or (type(err) == "table" and err.results) or {}
+      -- Only a task with a result has surely ended: after a stop or a
+      -- timeout the others may still run, and a rollback waits for them.
       for i, m in ipairs(started) do
-        m.running = false
-        if results[i] then m.moved = not back end
+        if results[i] then m.running, m.moved = false, not back end
       end
       failure = failure or (not ok and err) or nil
     end
