@@ -19,7 +19,8 @@ function rb.vmid(i) return 999 + i end
 
 --- The inventory's text for a seeded cluster of `nodes` and `guests`;
 --- opts.etcd: guest numbers marked as the inventory's k8s_servers (role
---- "control"); opts.extra: more Lua fields for the inventory table.
+--- "control"); opts.token: the token reference (default: the full one);
+--- opts.extra: more Lua fields for the inventory table.
 function rb.inventory_text(nodes, guests, opts)
   opts = opts or {}
   local etcd = {}
@@ -44,8 +45,8 @@ function rb.inventory_text(nodes, guests, opts)
   lines[#lines + 1] = '  vlans = { { id = 9, name = "lab", subnet = "10.9.0.0/16", gateway = "10.9.255.254", zone = "lab", trust = "high" } },'
   lines[#lines + 1] = '  policy = { default = "deny", rules = {} },'
   lines[#lines + 1] = '  targets = { k8s_servers = { role = "control" } },'
-  lines[#lines + 1] = ("  proxmox = { urls = { { url = %q, fingerprint = %q } }, token = \"env:LABSH_TEST_PVE_TOKEN\" },")
-    :format(s.env("URL"), s.env("FINGERPRINT"))
+  lines[#lines + 1] = ("  proxmox = { urls = { { url = %q, fingerprint = %q } }, token = %q },")
+    :format(s.env("URL"), s.env("FINGERPRINT"), opts.token or "env:LABSH_TEST_PVE_TOKEN")
   if opts.extra then lines[#lines + 1] = opts.extra end
   lines[#lines + 1] = "}"
   return table.concat(lines, "\n") .. "\n"

@@ -237,3 +237,12 @@ test("patch-window --playbook dist-upgrade: the shipped playbook in check mode o
   has(r.stderr, "node2: PLAY [dist-upgrade] 1 host (check mode")
   has(r.stderr, "-m dist-upgrade --limit node2")
 end)
+
+test("node-drain with a read-only token fails at its first migration, naming the privilege; nothing moves", function()
+  local dir = rb.setup(3, 9, { token = "env:LABSH_TEST_PVE_LIMITED_TOKEN" })
+  local r = rb.labsh(dir, { "--yes", "--emergency", "-m", "node-drain", "node1" })
+  assert_eq(r.status, 1, r.stderr)
+  has(r.stderr, "needs VM.Migrate on /vms/")
+  has(r.stderr, "migrated 0 guest(s) back to node1")
+  assert_same(rb.on("node1"), NODE1)
+end)
