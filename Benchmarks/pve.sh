@@ -57,12 +57,12 @@ export LABSH_INVENTORY="$tmp/inventory.lua" LABSH_STATE_DIR="$tmp/state"
 # ---- resources: 50 nodes, 2,000 guests ----------------------------------------
 control seed '{"nodes": 50, "guests": 2000}'
 cat > "$tmp/resources.lua" <<'LUA'
-local guests = 0
-for _, r in ipairs(lab.pve.resources()) do
+local rows, guests = lab.pve.resources(), 0
+for _, r in ipairs(rows) do
   if r.type == "qemu" or r.type == "lxc" then guests = guests + 1 end
 end
 assert(guests == 2000, guests .. " guests listed, 2000 expected")
-assert(getmetatable(lab.pve.resources({ type = "node" })[1]).__name == "lab.PveResource", "records")
+assert(getmetatable(rows[1]).__name == "lab.PveResource", "records")
 LUA
 # Both must work before anything is timed.
 "$labsh" "$tmp/resources.lua" || die "lab.pve.resources() failed on the simulator"
