@@ -246,3 +246,16 @@ test("node-drain with a read-only token fails at its first migration, naming the
   has(r.stderr, "migrated 0 guest(s) back to node1")
   assert_same(rb.on("node1"), NODE1)
 end)
+
+test("a rollback that cannot migrate a guest back exits 3 and says so", function()
+  local dir = rb.setup(3, 9)
+  -- guest1 (a container) moves; guest4's migration fails; guest1's way back fails too
+  s.control("inject", { type = "vzmigrate", exitstatus = "OK", count = 1 })
+  s.control("inject", { type = "vzmigrate", exitstatus = "migration aborted: target storage full", count = 1 })
+  s.control("inject", { type = "qmigrate", exitstatus = "migration aborted", count = 1 })
+  local r = rb.labsh(dir, { "--yes", "--emergency", "-m", "node-drain", "node1" })
+  assert_eq(r.status, 3, r.stderr)
+  has(r.stderr, "target storage full")
+  local ends = rb.runbook_audit(dir)
+  has(ends[#ends].details.state, "rollback failed at step 2")
+end)
