@@ -57,8 +57,9 @@ func byteLiteral(_ bytes: [UInt8]) -> String {
     return out + "\""
 }
 
-/// The bytecode of a Lua chunk, debug information kept so tracebacks name
-/// "labsh:PATH:LINE". Exits with the compiler's message on a syntax error.
+/// The bytecode of a Lua chunk, line numbers kept so tracebacks name
+/// "labsh:PATH:LINE" (local names are dropped: LocalNames.swift). Exits
+/// with the compiler's message on a syntax error.
 func bytecode(_ data: Data, chunkName: String, file: String) -> [UInt8] {
     guard let L = luaL_newstate() else { fatalError("labsh-embed: no memory") }
     defer { lua_close(L) }
@@ -77,7 +78,7 @@ func bytecode(_ data: Data, chunkName: String, file: String) -> [UInt8] {
         return 0
     }
     _ = withUnsafeMutablePointer(to: &out) { lua_dump(L, writer, $0, 0) }
-    return out
+    return withoutLocalNames(out, file: file)
 }
 
 var labModules: [String] = []
