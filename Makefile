@@ -21,8 +21,9 @@ APT_PACKAGES := pkg-config liblua5.4-dev libreadline-dev libncurses-dev libcurl4
 all: build
 
 # Install only what is missing; apt-get update once, only if needed.
-# ansible-core (ansible-inventory, for the Ansible export test) and croniter
-# (the reference for cron schedules) come from PyPI.
+# ansible-core (ansible-inventory, for the Ansible export test), croniter
+# (the reference for cron schedules) and kubernetes-validate (the CronJobs of
+# jobs export --kubernetes) come from PyPI.
 deps:
 	@missing=""; \
 	for p in $(APT_PACKAGES); do \
@@ -36,6 +37,8 @@ deps:
 	  python3 -m pip install --quiet ansible-core && { ! command -v pyenv >/dev/null || pyenv rehash; }; }
 	@python3 -c 'import croniter' 2>/dev/null || { echo "installing: croniter (PyPI)"; \
 	  python3 -m pip install --quiet croniter; }
+	@command -v kubernetes-validate >/dev/null 2>&1 || { echo "installing: kubernetes-validate (PyPI)"; \
+	  python3 -m pip install --quiet kubernetes-validate && { ! command -v pyenv >/dev/null || pyenv rehash; }; }
 
 # The release binary starts about as fast and small as lua5.4 (`labsh -e ''`):
 # few shared objects to map and relocate, and the code that runs before Lua

@@ -41,6 +41,7 @@ local PARAMS = {
     { "--password", "REF", "the repository's password: env:NAME or file:PATH" },
     { "--snapshot", "ID", "the snapshot to restore", default = "latest" },
     { "--restic", "PROGRAM", "the restic program to run" },
+    { "--if-configured", nil, "without REPO or --guest/--volid: say there is nothing to drill and exit 0 (a job)" },
   },
   exit = "0 passed (or --dry-run), 1 failed (the reason on stderr), 2 usage",
 }
@@ -168,6 +169,11 @@ end
 local opts = parse({ ... })
 local pve = opts.guest ~= nil or opts.volid ~= nil
 if pve and opts.repo then cli.usage_error(PARAMS, "a restic REPO or a Proxmox VE --guest/--volid, not both") end
+if not pve and not opts.repo and opts.if_configured then
+  -- A scheduled drill on a homelab that names no repository yet: say so, fail nothing.
+  io.stdout:write("backup drill: not configured: no restic REPO and no --guest/--volid given; nothing drilled\n")
+  os.exit(0, true)
+end
 if not pve and not opts.repo then cli.usage_error(PARAMS, "missing REPO: the restic repository (or --guest NAME)") end
 if pve then opts.repo = "pve:" .. (opts.volid or tostring(opts.guest)) end
 local started = lab.sys.monotonic()

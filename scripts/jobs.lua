@@ -11,6 +11,7 @@
 --   labsh -m jobs history [NAME]           past runs; per job: success rate, MTTR, MTBF
 --   labsh -m jobs export --crontab         crontab lines on stdout
 --   labsh -m jobs export --systemd DIR     labsh-NAME.service and .timer units
+--   labsh -m jobs export --kubernetes DIR  a batch/v1 CronJob per job (labsh-NAME.json)
 --
 -- A job file that cannot be loaded (a syntax error, a bad schedule) stops
 -- no other job: every command names it on stderr, `list` shows it as a
@@ -36,15 +37,23 @@ local PARAMS = {
       args = { { "NAME", "a job", key = "name" } },
       params = { { "--count", "N", "how many fire times per job", type = "count", default = 1 } } },
     { "run", "run a job now (exit status: the run's: 0 ok or skipped, 1 failed, 124 timed out)",
-      args = { { "NAME", "the job to run", key = "name", required = true } } },
+      args = { { "NAME", "the job to run", key = "name", required = true } },
+      params = { { "--once", nil, "one attempt, no retries: the caller retries (a CronJob's backoffLimit)" } } },
     { "run-due", "run what fell due since the last call (for cron, every minute)" },
     { "daemon", "run-due at every minute, in the foreground" },
     { "history", "past runs, with success rate, MTTR and MTBF per job",
       args = { { "NAME", "a job", key = "name" } },
       params = { { "--limit", "N", "how many runs", type = "count", default = 20 } } },
-    { "export", "crontab lines (--crontab) or a .service and .timer per job into DIR (--systemd DIR)",
+    { "export", "crontab lines (--crontab), a .service and .timer per job (--systemd DIR)"
+        .. " or a Kubernetes CronJob per job (--kubernetes DIR)",
       params = { { "--crontab", nil, "crontab lines on stdout" },
-                 { "--systemd", "DIR", "write labsh-NAME.service and .timer units into DIR" } } },
+                 { "--systemd", "DIR", "write labsh-NAME.service and .timer units into DIR" },
+                 { "--kubernetes", "DIR", "write a batch/v1 CronJob per job into DIR as labsh-NAME.json" },
+                 { "--image", "IMAGE", "--kubernetes: the container image with labsh and the inventory",
+                   default = "labsh:latest" },
+                 { "--secret", "NAME", "--kubernetes: the Secret holding the env:NAME references",
+                   default = "labsh-secrets" },
+                 { "--namespace", "NAME", "--kubernetes: the namespace of the CronJobs" } } },
     -- internal: the child process of a function job
     { "exec", args = { { "NAME", key = "name", required = true } }, hidden = true },
   },
@@ -169,6 +178,9 @@ local function report(record)
 end
 
 function commands.run()
+  -- --once: this process's copy of the job makes one attempt (a CronJob's
+  -- backoffLimit retries instead, in a new pod)
+  if opts.once then job.get(opts.name).retries = 0 end
   local record = job.run(opts.name)
   report(record)
   os.exit(EXIT[record.status] or 1, true)
@@ -239,14 +251,28 @@ function commands.history()
     .. " MTBF: good operation between failures (target > 30d).")
 end
 
+-- Kubernetes: the run history of a pod lives only in the Pushgateway.
+local function export_kubernetes(dir)
+  if not (lab.inventory.current().monitoring or {}).pushgateway then
+    io.stderr:write("jobs: note: the inventory has no monitoring.pushgateway:"
+      .. " runs in the cluster will leave no history outside their pods\n")
+  end
+  local written = require("labsh.kubernetes_jobs").export(dir,
+    { image = opts.image, secret = opts.secret, namespace = opts.namespace })
+  for _, path in ipairs(written) do print(path) end
+end
+
 function commands.export()
-  if opts.crontab and opts.systemd then cli.usage_error(PARAMS, "export: --crontab or --systemd DIR, not both") end
+  local chosen = (opts.crontab and 1 or 0) + (opts.systemd and 1 or 0) + (opts.kubernetes and 1 or 0)
+  if chosen > 1 then cli.usage_error(PARAMS, "export: one of --crontab, --systemd DIR, --kubernetes DIR") end
   if opts.crontab then
     io.write(job.crontab())
   elseif opts.systemd then
     for _, path in ipairs(job.systemd(opts.systemd)) do print(path) end
+  elseif opts.kubernetes then
+    export_kubernetes(opts.kubernetes)
   else
-    cli.usage_error(PARAMS, "export what? --crontab or --systemd DIR")
+    cli.usage_error(PARAMS, "export what? --crontab, --systemd DIR or --kubernetes DIR")
   end
 end
 

@@ -4,6 +4,8 @@
 --   labsh -m report --backups runs.json      with backup compliance from a source
 --   labsh -m report --cert 127.0.0.1:8443    with the TLS expiry of an endpoint
 --   labsh --format json -m report            the same data for machines
+--   labsh -m report --section backups        only the sections named (a job
+--                                            that checks one thing, e.g.)
 --
 -- Sections: inventory, policy, capacity, backups, alerts, certificates,
 -- jobs. A section whose data source is not configured says so ("not
@@ -25,6 +27,7 @@ local PARAMS = {
     { "--backups", "SOURCE", "backup runs or restic snapshots as JSON (see lab.backup.check)" },
     { "--cert", "HOST:PORT", "an endpoint whose TLS certificate expiry to report (repeatable)", multiple = true },
     { "--now", "TIME", "report as of TIME (Unix seconds or RFC 3339; default now)", type = "time" },
+    { "--section", "NAME", "only this section (repeatable): " .. table.concat(review.DAILY, ", "), multiple = true },
   },
   exit = review.EXIT_TEXT,
 }
@@ -32,7 +35,12 @@ local PARAMS = {
 local opts = cli.parse({ ... }, PARAMS)
 opts.now = opts.now or os.time()
 opts.certs = opts.cert
-local report = review.build(opts)
+for _, name in ipairs(opts.section) do
+  if not review.is_daily_section(name) then
+    cli.usage_error(PARAMS, ("--section %s: one of %s"):format(name, table.concat(review.DAILY, ", ")))
+  end
+end
+local report = review.build(opts, #opts.section > 0 and opts.section or nil)
 if lab.options.format == "json" then
   print(lab.json.encode(report, { sort_keys = true }))
 else

@@ -128,13 +128,15 @@ function inventory.load(path)
     extra = {}
   end
   current = { file = name, data = data, warnings = warnings, model = handle,
-              jobs = extra.jobs, ansible = extra.ansible }
+              jobs = extra.jobs, ansible = extra.ansible, built_in = path == nil }
   return inventory.summary()
 end
 
 --- The current inventory's `jobs` section (lab.job specs), or {}.
 function inventory.jobs()
   inventory.current()
+  -- the built-in homelab's jobs are not part of its model: read when asked
+  if current.built_in and not current.jobs then current.jobs = require("labsh.homelab_jobs") end
   return current.jobs or {}
 end
 

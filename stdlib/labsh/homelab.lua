@@ -575,6 +575,10 @@ return {
     { tier = 3, rto = "24h", rpo = "24h" },
   },
 
+  -- The plan's schedules (§5.1, §5.2, §12) are the built-in homelab's jobs:
+  -- stdlib/labsh/homelab_jobs.lua (`labsh -m jobs list`). To keep them in
+  -- your copy, paste that list here as `jobs = { ... }`.
+
   -- Where the live systems are. Left out of the built-in homelab, which
   -- describes the plan and must not reach into a network it only models:
   -- uncomment it in your copy (labsh -m inventory init). assumption:

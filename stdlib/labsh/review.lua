@@ -371,6 +371,14 @@ end
 --- The daily report's sections, in order.
 review.DAILY = { "inventory", "policy", "capacity", "backups", "alerts", "certificates", "jobs" }
 
+--- Whether `name` is one of the daily report's sections.
+function review.is_daily_section(name)
+  for _, daily in ipairs(review.DAILY) do
+    if daily == name then return true end
+  end
+  return false
+end
+
 --- Builds a report of the sections `names` (default review.DAILY):
 --- {generated, host, sections = {{name, title, status, summary, rows, notes}}}.
 function review.build(opts, names)
