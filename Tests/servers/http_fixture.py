@@ -24,6 +24,7 @@ The https port serves the same routes with a self-signed certificate for
 127.0.0.1 and localhost, made with the openssl CLI at start.
 """
 import json
+import select
 import os
 import shutil
 import signal
@@ -173,11 +174,16 @@ def self_signed(directory):
 
 
 def watch_parent(parent, directory):
+    """Exits when the process that started this one is gone, or has closed
+    the pipe it reads our first line from (io.popen's close, which then
+    waits for us: without this, a spec that closes before it kills, or a
+    labsh that exits with the pipe open, would wait forever)."""
+    reader = select.poll()
+    reader.register(sys.stdout.fileno(), 0)  # POLLERR/POLLHUP are always reported
     while True:
-        if os.getppid() != parent:
+        if os.getppid() != parent or reader.poll(500):
             shutil.rmtree(directory, ignore_errors=True)
             os._exit(0)
-        time.sleep(0.5)
 
 
 def main():
