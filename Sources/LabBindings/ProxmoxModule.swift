@@ -86,6 +86,28 @@ enum ProxmoxModule {
             }
             return 1
         }
+        // inventory(model, {guests =, nodes =}, file) -> data, warnings, model: the
+        // inventory `model` with the cluster's guests and the nodes it lacks,
+        // read and checked by the inventory's own reader (lab.inventory.from_pve)
+        state.setFunction("inventory") { call in
+            let base = try call.inventory(1)
+            let file = try call.string(3)
+            var steps: [ModelModule.PathStep] = []
+            var parts = InventoryFields()
+            if case .map(let given) = try ModelModule.inventoryValue(call.L, 2, path: &steps, file: file) { parts = given }
+            do {
+                let (inventory, warnings) = try base.replacingGuests(parts["guests"] ?? .list([]),
+                                                                     addingNodes: parts["nodes"] ?? .list([]), file: file)
+                ModelModule.push(inventory, call.L)
+                warnings.map { LuaValue.str("\(file): \($0)") }.push(call.L)
+                LuaState.push(call.L, object: ModelModule.InventoryHandle(inventory))
+                return 3
+            } catch let e as InventoryError {
+                let errors = e.diagnostics.filter { $0.severity == .error }.map { "\(file): \($0)" }
+                throw LuaRaise.object(kind: "inventory", message: errors.joined(separator: "\n"),
+                                      fields: ["file": .str(file), "errors": .table(LuaTable(array: errors.map { .str($0) }))])
+            }
+        }
         // segment(text): one path segment percent-encoded ("a/../b" -> "a%2F..%2Fb")
         state.setFunction("segment") { call in call.push(HTTPRequest.escape(bytes: try call.bytes(1))) }
     }

@@ -7,7 +7,6 @@ local times = require "labsh.times"
 
 local capacity = {}
 
-local function model() return lab.inventory.model() end
 
 local function prometheus_configured()
   local monitoring = lab.inventory.current().monitoring
@@ -65,9 +64,13 @@ local resource_meta = require("labsh.columns").meta("lab.capacity.Resource")
 --- position against the target band; growth from the inventory's
 --- projections: the month each resource crosses 85% and 95%; and the
 --- expansion item to buy first. opts: used = {name = value} (live figures
---- of your own), now = Unix seconds.
+--- of your own), now = Unix seconds, source = "live" (installed and
+--- allocated from the Proxmox VE cluster's guests, see lab.inventory.model_from).
+--- `sources` says where installed, allocated and used came from.
 function capacity.report(opts)
   opts = opts or {}
+  -- installed and allocated: the inventory's, or the cluster's guests with source = "live"
+  local handle, sources = lab.inventory.model_from(opts.source, "lab.capacity.report")
   local used, note, source = opts.used, nil, "inventory"
   if used then
     source = "given"
@@ -89,14 +92,14 @@ function capacity.report(opts)
   end
   if used and used.cpu_threads and not used.cpu_cores then
     -- busy logical CPUs as a share of cores: same fraction of the installed cores
-    local plan = core.plan(model())
+    local plan = core.plan(handle)
     local cores, threads
     for _, r in ipairs(plan.resources) do
       if r.name == "cpu_cores" then cores = r.installed elseif r.name == "cpu_threads" then threads = r.installed end
     end
     if cores and threads and threads > 0 then used.cpu_cores = used.cpu_threads * cores / threads end
   end
-  local plan = core.plan(model(), used)
+  local plan = core.plan(handle, used)
   local now = opts.now or os.time()
   for i, r in ipairs(plan.resources) do
     r.percent = r.utilisation and math.floor(r.utilisation * 1000 + 0.5) / 10
@@ -105,6 +108,7 @@ function capacity.report(opts)
     plan.resources[i] = setmetatable(r, resource_meta)
   end
   plan.note, plan.source, plan.now = note, source, now
+  plan.sources = { installed = sources.nodes, allocated = sources.guests, used = source }
   return plan
 end
 

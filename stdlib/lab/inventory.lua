@@ -164,6 +164,33 @@ function inventory.from_ansible(path, base)
   return inventory.summary()
 end
 
+--- Makes the Proxmox VE cluster's guests (and the nodes the inventory lacks)
+--- the current inventory's, from /cluster/resources: everything else, the
+--- `proxmox` section too, stays the current inventory's (labsh.pve_inventory
+--- says which fields come from where). Validated by the inventory's reader;
+--- what was left out is in the summary's warnings. Returns a summary, like load.
+function inventory.from_pve()
+  local base, file = inventory.current(), current.file
+  local data, warnings, handle, origin = require("labsh.pve_inventory").build(base, inventory.model())
+  current = { file = file .. " + proxmox", data = data, warnings = warnings, model = handle, jobs = current.jobs,
+              pve = origin }
+  return inventory.summary()
+end
+
+--- The model lab.capacity and lab.sim compute on, and where its figures
+--- come from ({nodes =, guests =}): `source` "inventory" (the default: no
+--- network) or "live", the current inventory with the Proxmox VE cluster's
+--- guests, allocations and HA state (labsh.pve_inventory; needs `proxmox`).
+function inventory.model_from(source, func)
+  if source == nil or source == "inventory" then
+    return inventory.model(), { nodes = "inventory", guests = "inventory" }
+  elseif source == "live" then
+    return require("labsh.pve_inventory").live(inventory.current(), inventory.model())
+  end
+  error(("%s: source must be \"inventory\" or \"live\", not %s"):format(func or "lab.inventory.model_from",
+    require("labsh.blame").shown(source)), 3)
+end
+
 --- The current inventory's model, loading the configured one on first use.
 function inventory.current()
   if not current then inventory.load(inventory.path()) end
@@ -191,6 +218,7 @@ function inventory.summary()
     services = #data.services,
     warnings = current.warnings,
     ansible = current.ansible,  -- {reader =, overlay =} for an Ansible inventory
+    pve = current.pve,          -- from_pve: {guests =, nodes_added =, left_out =, matched_by_name =}
   }
 end
 

@@ -9,7 +9,11 @@ local core = require "labsh.sim"
 
 local sim = {}
 
-local function model() return lab.inventory.model() end
+-- The model and where its figures come from: opts.source "live" reads the
+-- Proxmox VE cluster's guests (lab.inventory.model_from), else the inventory.
+local function model(opts, func)
+  return lab.inventory.model_from(type(opts) == "table" and opts.source or nil, func)
+end
 
 -- Whether a node declares the internet among its uplinks: without one the
 -- topology says nothing of the internet, up or down.
@@ -39,6 +43,9 @@ local function summary(report)
       :format(#report.moved, #report.stranded,
         #report.gpu > 0 and ("%d GPU workloads stranded, "):format(#report.gpu) or "", report.slo_lost)
   for _, reason in ipairs(report.reasons) do lines[#lines + 1] = "  - " .. reason end
+  if report.sources and report.sources.guests ~= "inventory" then
+    lines[#lines + 1] = ("  sources: guests %s; nodes %s"):format(report.sources.guests, report.sources.nodes)
+  end
   lines[#lines + 1] = "  fields: moved, stranded, gpu, services, reasons, proxmox, kubernetes, down, isolated"
   return table.concat(lines, "\n")
 end
@@ -74,7 +81,7 @@ end
 
 -- The options labsh.sim reads (lab.SimOptions); it skips others, so a
 -- misspelt one would quietly change nothing.
-local OPTIONS = { "ram_reserve", "cpu_ratio", "repair" }
+local OPTIONS = { "ram_reserve", "cpu_ratio", "repair", "source" }
 
 local function checked_options(opts, func, n)
   if type(opts) ~= "table" then return opts end
@@ -86,7 +93,10 @@ local function checked_options(opts, func, n)
         blame.hint(key, OPTIONS, "options")), 3)
     end
   end
-  return opts
+  if opts.source == nil then return opts end
+  local rest = {}  -- source is this file's (see model), not labsh.sim's
+  for key, value in pairs(opts) do if key ~= "source" then rest[key] = value end end
+  return rest
 end
 
 --- What happens when the named nodes (or power feeds, or "internet") fail:
@@ -94,8 +104,10 @@ end
 --- guests, services that lose their SLO, GPU workloads with nowhere to go.
 function sim.fail(names, opts)
   -- labsh.sim takes the model first: its argument numbers are one more
-  local report = blame.call("lab.sim.fail", 1, 2, core.fail, model(), failure_names(names),
+  local handle, sources = model(opts, "lab.sim.fail")
+  local report = blame.call("lab.sim.fail", 1, 2, core.fail, handle, failure_names(names),
     checked_options(opts, "lab.sim.fail", 2))
+  report.sources = sources
   return summarized(report)
 end
 
@@ -104,16 +116,19 @@ local row_meta = columns.meta("lab.sim.Failure")
 --- Every single-node failure, worst first: a table of rows (node, impact,
 --- quorum states, counts, why); each row is the full report too.
 function sim.n_minus_1(opts)
-  local rows = blame.call("lab.sim.n_minus_1", 1, 2, core.n_minus_1, model(),
+  local handle, sources = model(opts, "lab.sim.n_minus_1")
+  local rows = blame.call("lab.sim.n_minus_1", 1, 2, core.n_minus_1, handle,
     checked_options(opts, "lab.sim.n_minus_1", 1))
   -- etcd and gpu only for a lab with Kubernetes or GPUs: nil leaves the column out
   local gpus = false
   for _, node in ipairs(lab.inventory.current().nodes) do if #(node.gpus or {}) > 0 then gpus = true end end
   for i, r in ipairs(rows) do
+    r.sources = sources
     summarized(r)
     rows[i] = setmetatable({
       node = r.node, impact = r.impact, proxmox = r.proxmox_text, etcd = r.etcd ~= "-" and r.etcd or nil,
       moved = #r.moved, stranded = #r.stranded, services = r.slo_lost, gpu = gpus and #r.gpu or nil, why = r.why,
+      sources = sources,
       report = r,
     }, row_meta)
   end
@@ -126,7 +141,7 @@ local spof_meta = columns.meta("lab.sim.SinglePoint")
 --- feeds): the elements whose loss alone costs a quorum, the internet or
 --- more than one other node, worst first.
 function sim.spof(opts)
-  local list = blame.call("lab.sim.spof", 1, 2, core.spof, model(),
+  local list = blame.call("lab.sim.spof", 1, 2, core.spof, lab.inventory.model(),
     checked_options(opts, "lab.sim.spof", 1))
   for i, p in ipairs(list) do
     list[i] = setmetatable({
