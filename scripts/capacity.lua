@@ -11,6 +11,7 @@
 
 local cli = require "labsh.cli"
 local sizes = require "labsh.sizes"
+local assumptions = require "labsh.assumptions"
 
 local PARAMS = {
   name = "capacity",
@@ -54,10 +55,12 @@ for i, r in ipairs(report.resources) do
     used = plain(r.used), free = plain(r.free), percent = r.percent, position = r.position, basis = r.basis,
     growth = r.growth, crosses_85 = r.crosses_85, crosses_95 = r.crosses_95, projection = projection(r),
   }
+  assumptions.label(data.resources[i], r.assumed_from or {})
 end
 for i, r in ipairs(n1) do
   data.n_minus_1[i] = { node = r.node, impact = r.impact, proxmox = r.proxmox, etcd = r.etcd, moved = r.moved,
                         stranded = r.stranded, slo_lost = r.services, gpu = r.gpu, why = r.report.reasons }
+  assumptions.label(data.n_minus_1[i], r.report.assumed_from)
 end
 for i, p in ipairs(spof) do
   data.spof[i] = { element = p.element, kind = p.kind, affected = p.nodes, consequences = p.consequences,
@@ -139,7 +142,8 @@ if format == "text" then
     "resource", "utilisation", "", "band", "installed", "allocated", "used", ">85%", ">95%", ("next %d months"):format(months)))
   for _, r in ipairs(data.resources) do
     local u = r.percent and r.percent / 100
-    print(("  %-13s %s %7s  %-7s %12s %12s %12s   %-8s %-8s  %s"):format(r.name, bar(u), percent_text(r.percent),
+    print(("  %-13s %s %7s  %-7s %12s %12s %12s   %-8s %-8s  %s"):format(r.name, bar(u),
+      assumptions.marked(percent_text(r.percent), r),
       r.position or "-", human(r.installed, r.unit), human(r.allocated, r.unit), human(r.used, r.unit),
       r.crosses_85 or "-", r.crosses_95 or "-", spark(r.projection)))
   end
@@ -158,12 +162,17 @@ if format == "text" then
   if has.gpu then head[#head + 1] = (" %4s"):format("gpu") end
   print(table.concat(head) .. "  why")
   for _, r in ipairs(data.n_minus_1) do
-    line = { ("  %-11s %6d  %-9s"):format(r.node, r.impact, r.proxmox) }
+    line = { ("  %-11s %6s  %-9s"):format(r.node, assumptions.marked(r.impact, r), r.proxmox) }
     if has.etcd then line[#line + 1] = (" %-9s"):format(r.etcd) end
     line[#line + 1] = (" %5d %8d %8d"):format(r.moved, r.stranded, r.slo_lost)
     if has.gpu then line[#line + 1] = (" %4d"):format(r.gpu) end
     print(table.concat(line) .. "  " .. (r.why[1] or "-"))
   end
+  local any_assumed = false
+  for _, list in ipairs { data.resources, data.n_minus_1 } do
+    for _, r in ipairs(list) do any_assumed = any_assumed or r.assumed == true end
+  end
+  if any_assumed then print() print("  " .. assumptions.FOOTNOTE) end
   print()
   print("Single points of failure (from uplinks and power feeds)")
   for _, p in ipairs(data.spof) do

@@ -109,6 +109,8 @@ public struct Inventory: Sendable {
         public var power: [String] = []
         /// This node's SSH settings over the inventory's defaults.
         public var ssh: SSHAccess? = nil
+        /// Its fields that are assumptions, not facts (`assumed`).
+        public var assumed: [String] = []
 
         /// Total disk capacity.
         public var storage: ByteSize { ByteSize(bytes: disks.reduce(0) { $0 + $1.size.bytes }) }
@@ -152,6 +154,8 @@ public struct Inventory: Sendable {
         public var ssh: SSHAccess? = nil
         /// Its Proxmox VMID; without one, lab.pve matches the guest by name.
         public var vmid: Int? = nil
+        /// Its fields that are assumptions, not facts (`assumed`).
+        public var assumed: [String] = []
     }
 
     public struct Vlan: Sendable {

@@ -70,7 +70,13 @@ extension Inventory {
     }
 
     static let nodeKeys = ["name", "kind", "vendor", "model", "os", "cpu", "ram", "disks", "gpus", "nics",
-                           "role", "cluster", "address", "vlans", "tags", "notes", "uplinks", "power", "ssh"]
+                           "role", "cluster", "address", "vlans", "tags", "notes", "uplinks", "power", "ssh", "assumed"]
+    static let guestKeys = ["name", "kind", "node", "vcpu", "ram", "disk", "role",
+                            "ha_group", "vlan", "address", "tags", "ssh", "vmid", "assumed"]
+    /// The fields `assumed` may name: facts a plan can leave open.
+    static let assumableNodeKeys = ["vendor", "model", "os", "cpu", "ram", "disks", "gpus", "nics", "role",
+                                    "cluster", "address", "vlans", "uplinks", "power"]
+    static let assumableGuestKeys = ["kind", "node", "vcpu", "ram", "disk", "role", "ha_group", "vlan", "address", "vmid"]
 
     static func decodeNode(_ v: InventoryValue, _ path: FieldPath, _ log: DiagnosticLog) -> Node? {
         guard let t = FieldTable(v, at: path, log: log, allowed: nodeKeys) else { return nil }
@@ -109,12 +115,12 @@ extension Inventory {
                     address: address, vlans: vlans, tags: t.strings("tags") ?? [],
                     notes: t.string("notes", required: false),
                     uplinks: t.strings("uplinks") ?? [], power: t.strings("power") ?? [],
-                    ssh: t.table("ssh", required: false, allowed: SSHAccess.keys).map { decodeSSH($0, allowHost: true) })
+                    ssh: t.table("ssh", required: false, allowed: SSHAccess.keys).map { decodeSSH($0, allowHost: true) },
+                    assumed: t.assumed(among: assumableNodeKeys))
     }
 
     static func decodeGuest(_ v: InventoryValue, _ path: FieldPath, _ log: DiagnosticLog) -> Guest? {
-        guard let t = FieldTable(v, at: path, log: log, allowed: ["name", "kind", "node", "vcpu", "ram", "disk", "role",
-                                                                  "ha_group", "vlan", "address", "tags", "ssh", "vmid"]) else { return nil }
+        guard let t = FieldTable(v, at: path, log: log, allowed: guestKeys) else { return nil }
         let name = t.hostName("name"), kind = t.choice("kind", ["vm", "lxc"]), node = t.string("node")
         let vcpu = t.integer("vcpu", in: 1...1024), ram = t.size("ram"), disk = t.size("disk")
         let vlan = t.integer("vlan", in: 1...4094), address = t.address("address")
@@ -123,7 +129,8 @@ extension Inventory {
                      role: t.string("role", required: false), haGroup: t.string("ha_group", required: false),
                      vlan: vlan, address: address, tags: t.strings("tags") ?? [],
                      ssh: t.table("ssh", required: false, allowed: SSHAccess.keys).map { decodeSSH($0, allowHost: true) },
-                     vmid: t.integer("vmid", required: false, in: 100...999_999_999))
+                     vmid: t.integer("vmid", required: false, in: 100...999_999_999),
+                     assumed: t.assumed(among: assumableGuestKeys))
     }
 
     static func decodeVlan(_ v: InventoryValue, _ path: FieldPath, _ log: DiagnosticLog) -> Vlan? {

@@ -360,6 +360,7 @@ enum ModelModule {
             w.list("tags", n.tags) { $0.push(w.L) }
             w.list("uplinks", n.uplinks) { $0.push(w.L) }
             w.list("power", n.power) { $0.push(w.L) }
+            if !n.assumed.isEmpty { w.list("assumed", n.assumed) { $0.push(w.L) } }
             push(n.ssh, w)
         }
     }
@@ -396,6 +397,7 @@ enum ModelModule {
             w.list("tags", g.tags) { $0.push(w.L) }
             push(g.ssh, w)
             w.field("vmid", g.vmid.map(Int64.init))
+            if !g.assumed.isEmpty { w.list("assumed", g.assumed) { $0.push(w.L) } }
         }
     }
 }

@@ -3,6 +3,7 @@
 -- Prometheus when the inventory names one and dates the forecasts.
 
 local core = require "labsh.capacity"
+local assumptions = require "labsh.assumptions"
 local times = require "labsh.times"
 
 local capacity = {}
@@ -105,6 +106,7 @@ function capacity.report(opts)
     r.percent = r.utilisation and math.floor(r.utilisation * 1000 + 0.5) / 10
     r.crosses_85 = month_after(now, r.months_85)
     r.crosses_95 = month_after(now, r.months_95)
+    assumptions.label(r, assumptions.for_resource(r.name))  -- computed from assumed sizes?
     plan.resources[i] = setmetatable(r, resource_meta)
   end
   plan.note, plan.source, plan.now = note, source, now

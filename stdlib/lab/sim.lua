@@ -6,6 +6,7 @@
 local blame = require "labsh.blame"
 local columns = require "labsh.columns"
 local core = require "labsh.sim"
+local assumptions = require "labsh.assumptions"
 
 local sim = {}
 
@@ -46,7 +47,11 @@ local function summary(report)
   if report.sources and report.sources.guests ~= "inventory" then
     lines[#lines + 1] = ("  sources: guests %s; nodes %s"):format(report.sources.guests, report.sources.nodes)
   end
-  lines[#lines + 1] = "  fields: moved, stranded, gpu, services, reasons, proxmox, kubernetes, down, isolated"
+  if report.basis == "assumed" then
+    lines[#lines + 1] = ("  basis: assumed (%d assumed values, e.g. %s): %s"):format(#report.assumed_from,
+      report.assumed_from[1], assumptions.FOOTNOTE:gsub("^%* assumed: ", ""))
+  end
+  lines[#lines + 1] = "  fields: moved, stranded, gpu, services, reasons, proxmox, kubernetes, down, isolated, basis"
   return table.concat(lines, "\n")
 end
 
@@ -63,6 +68,13 @@ local function summarized(report)
   for _, s in ipairs(report.services) do if s.loses_slo then lost = lost + 1 end end
   report.slo_lost = lost
   report.why = table.concat(report.reasons, "; ")
+  -- a verdict that moves guests rests on their sizes: say when those are assumed
+  local gone = {}
+  for _, list in ipairs { report.failed, report.down or {}, report.isolated or {} } do
+    table.move(list, 1, #list, #gone + 1, gone)
+  end
+  report.assumed_from = assumptions.for_failure(gone)
+  report.basis = #report.assumed_from > 0 and "assumed" or "stated"
   for _, moved in ipairs(report.moved) do columns.mark("lab.sim.Moved", moved) end
   for _, list in ipairs { report.stranded, report.gpu } do
     for _, stranded in ipairs(list) do columns.mark("lab.sim.Stranded", stranded) end
@@ -129,7 +141,7 @@ function sim.n_minus_1(opts)
       node = r.node, impact = r.impact, proxmox = r.proxmox_text, etcd = r.etcd ~= "-" and r.etcd or nil,
       moved = #r.moved, stranded = #r.stranded, services = r.slo_lost, gpu = gpus and #r.gpu or nil, why = r.why,
       sources = sources,
-      report = r,
+      basis = r.basis, report = r,
     }, row_meta)
   end
   return rows

@@ -7,7 +7,9 @@
 --
 -- Every figure comes from the plan, cited by section (§). Where the plan is
 -- silent (host names, addresses, VM sizes, versions, times), the value is a
--- plausible choice and its line says `-- assumption:`.
+-- plausible choice and its line says `-- assumption:`; a node's or guest's
+-- `assumed = { "ram", ... }` names such fields for labsh, which labels every
+-- figure computed from them as assumed (report, capacity, sim, reviews).
 --
 -- Units: the plan writes memory as "20GB"; memory is sold in binary units,
 -- so RAM and VRAM are written in GiB here. Disks keep the plan's SI figures
@@ -49,6 +51,7 @@ return {
       power   = { "mains" },                                     -- assumption: one household circuit, no UPS yet (§11)
       vlans   = { 10, 30 },
       tags    = { "proxmox", "k8s-host" },
+      assumed = { "os", "cluster", "address", "power" },
     },
     {
       name    = "pve2",
@@ -66,6 +69,7 @@ return {
       power   = { "mains" },                                     -- assumption: one household circuit, no UPS yet (§11)
       vlans   = { 10, 30 },
       tags    = { "proxmox", "k8s-host" },
+      assumed = { "os", "cluster", "address", "power" },
     },
     {
       name    = "pve3",
@@ -83,6 +87,7 @@ return {
       power   = { "mains" },                                     -- assumption: one household circuit, no UPS yet (§11)
       vlans   = { 10, 30 },
       tags    = { "proxmox", "k8s-host" },
+      assumed = { "os", "cluster", "address", "power" },
     },
     {
       name    = "pve4",
@@ -100,6 +105,7 @@ return {
       power   = { "mains" },                                     -- assumption: one household circuit, no UPS yet (§11)
       vlans   = { 10, 30 },
       tags    = { "proxmox", "k8s-host", "high-capacity" },
+      assumed = { "os", "cluster", "address", "power" },
     },
     {
       name    = "pve5",
@@ -117,6 +123,7 @@ return {
       power   = { "mains" },                                     -- assumption: one household circuit, no UPS yet (§11)
       vlans   = { 10, 30 },
       tags    = { "proxmox", "k8s-host", "high-capacity" },
+      assumed = { "os", "cluster", "address", "power" },
     },
 
     -- §1.1: the HP Z440 AI/GPU workstation (Windows 10, "Intel 12-Core", 48GB).
@@ -145,6 +152,7 @@ return {
       power   = { "mains" },                                     -- assumption
       vlans   = { 10, 30 },
       tags    = { "gpu", "windows", "ai" },
+      assumed = { "cpu", "disks", "address", "uplinks", "power" },
       notes   = "AI/ML workloads, GPU-accelerated computing, database workloads on K8s (§1.1)",
     },
 
@@ -170,6 +178,7 @@ return {
       power   = { "mains" },                                     -- assumption
       vlans   = { 1, 10, 20, 30, 50 },
       tags    = { "openwrt", "spof" },
+      assumed = { "os", "power" },
       notes   = "ZDE ZP593 HAT (2.5GbE + NVMe); VLAN routing, firewall, NAT, DHCP (§1.2)",
     },
 
@@ -186,6 +195,7 @@ return {
       power   = { "mains" },                                     -- assumption
       vlans   = { 1, 10, 20, 30, 50 },
       tags    = { "spof" },
+      assumed = { "address", "power" },
       notes   = "Managed L2 switching, VLAN tagging (§1.2)",
     },
 
@@ -198,28 +208,31 @@ return {
       uplinks = { "internet" },                                  -- §11: one internet connection
       power   = { "mains" },                                     -- assumption
       notes   = "Home network gateway; upstream network 192.168.55.0/24 (§1.2)",
+      assumed = { "power" },
     },
   },
 
   -- §2.1: Kubernetes node distribution as guests.
   -- assumption: every size and address below (VLAN 30: masters .11-.13,
   -- workers .21-.27, GPU worker .30). Each node keeps >= 2GiB for itself.
+  -- `assumed` says so to labsh: figures computed from these sizes (CPU and
+  -- RAM allocation, failure verdicts) are labelled "assumed" in reports.
   guests = {
-    { name = "k8s-m1", kind = "vm", node = "pve1", vcpu = 2, ram = "4GiB",  disk = "40GiB",  role = "k8s-master", ha_group = "k8s-masters", vlan = 30, address = "192.168.30.11" },
-    { name = "k8s-w1", kind = "vm", node = "pve1", vcpu = 4, ram = "14GiB", disk = "200GiB", role = "k8s-worker", ha_group = "k8s-workers", vlan = 30, address = "192.168.30.21" },
-    { name = "k8s-m2", kind = "vm", node = "pve2", vcpu = 2, ram = "4GiB",  disk = "40GiB",  role = "k8s-master", ha_group = "k8s-masters", vlan = 30, address = "192.168.30.12" },
-    { name = "k8s-w2", kind = "vm", node = "pve2", vcpu = 4, ram = "10GiB", disk = "200GiB", role = "k8s-worker", ha_group = "k8s-workers", vlan = 30, address = "192.168.30.22" },
-    { name = "k8s-m3", kind = "vm", node = "pve3", vcpu = 2, ram = "4GiB",  disk = "40GiB",  role = "k8s-master", ha_group = "k8s-masters", vlan = 30, address = "192.168.30.13" },
-    { name = "k8s-w3", kind = "vm", node = "pve3", vcpu = 4, ram = "10GiB", disk = "200GiB", role = "k8s-worker", ha_group = "k8s-workers", vlan = 30, address = "192.168.30.23" },
-    { name = "k8s-w4", kind = "vm", node = "pve4", vcpu = 6, ram = "14GiB", disk = "300GiB", role = "k8s-worker", ha_group = "k8s-workers", vlan = 30, address = "192.168.30.24" },
-    { name = "k8s-w5", kind = "vm", node = "pve4", vcpu = 6, ram = "14GiB", disk = "300GiB", role = "k8s-worker", ha_group = "k8s-workers", vlan = 30, address = "192.168.30.25" },
-    { name = "k8s-w6", kind = "vm", node = "pve5", vcpu = 6, ram = "14GiB", disk = "300GiB", role = "k8s-worker", ha_group = "k8s-workers", vlan = 30, address = "192.168.30.26" },
-    { name = "k8s-w7", kind = "vm", node = "pve5", vcpu = 6, ram = "14GiB", disk = "300GiB", role = "k8s-worker", ha_group = "k8s-workers", vlan = 30, address = "192.168.30.27" },
+    { name = "k8s-m1", kind = "vm", node = "pve1", vcpu = 2, ram = "4GiB",  disk = "40GiB",  role = "k8s-master", ha_group = "k8s-masters", vlan = 30, address = "192.168.30.11", assumed = { "vcpu", "ram", "disk", "address" } },
+    { name = "k8s-w1", kind = "vm", node = "pve1", vcpu = 4, ram = "14GiB", disk = "200GiB", role = "k8s-worker", ha_group = "k8s-workers", vlan = 30, address = "192.168.30.21", assumed = { "vcpu", "ram", "disk", "address" } },
+    { name = "k8s-m2", kind = "vm", node = "pve2", vcpu = 2, ram = "4GiB",  disk = "40GiB",  role = "k8s-master", ha_group = "k8s-masters", vlan = 30, address = "192.168.30.12", assumed = { "vcpu", "ram", "disk", "address" } },
+    { name = "k8s-w2", kind = "vm", node = "pve2", vcpu = 4, ram = "10GiB", disk = "200GiB", role = "k8s-worker", ha_group = "k8s-workers", vlan = 30, address = "192.168.30.22", assumed = { "vcpu", "ram", "disk", "address" } },
+    { name = "k8s-m3", kind = "vm", node = "pve3", vcpu = 2, ram = "4GiB",  disk = "40GiB",  role = "k8s-master", ha_group = "k8s-masters", vlan = 30, address = "192.168.30.13", assumed = { "vcpu", "ram", "disk", "address" } },
+    { name = "k8s-w3", kind = "vm", node = "pve3", vcpu = 4, ram = "10GiB", disk = "200GiB", role = "k8s-worker", ha_group = "k8s-workers", vlan = 30, address = "192.168.30.23", assumed = { "vcpu", "ram", "disk", "address" } },
+    { name = "k8s-w4", kind = "vm", node = "pve4", vcpu = 6, ram = "14GiB", disk = "300GiB", role = "k8s-worker", ha_group = "k8s-workers", vlan = 30, address = "192.168.30.24", assumed = { "vcpu", "ram", "disk", "address" } },
+    { name = "k8s-w5", kind = "vm", node = "pve4", vcpu = 6, ram = "14GiB", disk = "300GiB", role = "k8s-worker", ha_group = "k8s-workers", vlan = 30, address = "192.168.30.25", assumed = { "vcpu", "ram", "disk", "address" } },
+    { name = "k8s-w6", kind = "vm", node = "pve5", vcpu = 6, ram = "14GiB", disk = "300GiB", role = "k8s-worker", ha_group = "k8s-workers", vlan = 30, address = "192.168.30.26", assumed = { "vcpu", "ram", "disk", "address" } },
+    { name = "k8s-w7", kind = "vm", node = "pve5", vcpu = 6, ram = "14GiB", disk = "300GiB", role = "k8s-worker", ha_group = "k8s-workers", vlan = 30, address = "192.168.30.27", assumed = { "vcpu", "ram", "disk", "address" } },
     -- assumption: the Z440 runs Windows 10, so its GPU worker is modelled as a
     -- VM on it (on Windows 10 most plausibly WSL2, which passes CUDA through;
     -- Hyper-V device assignment needs Windows Server). Not in a Proxmox HA group.
     { name = "k8s-gpu1", kind = "vm", node = "z440", vcpu = 8, ram = "32GiB", disk = "400GiB", role = "k8s-gpu-worker",
-      vlan = 30, address = "192.168.30.30", tags = { "gpu" } },
+      vlan = 30, address = "192.168.30.30", tags = { "gpu" }, assumed = { "node", "vcpu", "ram", "disk", "address" } },
   },
 
   -- §1.2: the five VLANs. assumption: each gateway is .1 (the OpenWRT gateway).
@@ -283,11 +296,15 @@ return {
   },
 
   storage = {
-    -- §2.1: Kubernetes storage classes (Ceph RBD "when implemented").
+    -- §2.1: Kubernetes storage classes (Ceph RBD "when implemented"). NFS
+    -- is shared storage, which §1.1 says is "To be implemented (Ceph or
+    -- NFS)" and §8 schedules for Phase 1: planned, not active. assumption:
+    -- local-path and local-static count as active (the cluster's own disks),
+    -- though §8 deploys Kubernetes itself in Phase 2 (only Phase 0 is current).
     classes = {
       { name = "local-path",   kind = "local",      status = "active",  notes = "Fast local NVMe storage" },
       { name = "ceph-rbd",     kind = "replicated", status = "planned", notes = "Replicated block storage; Ceph 3x replication is Phase 2 (§1.3)" },
-      { name = "nfs",          kind = "shared",     status = "active",  notes = "Shared filesystem storage" },
+      { name = "nfs",          kind = "shared",     status = "planned", notes = "Shared filesystem storage; shared storage is to be implemented (§1.1, §8 Phase 1)" },
       { name = "local-static", kind = "dedicated",  status = "active",  notes = "For databases requiring dedicated volumes" },
     },
     -- §1.3: storage tiers.
@@ -314,6 +331,9 @@ return {
   -- 50 public). The network devices' management interfaces are on VLAN 10.
   -- assumption: every endpoint and probe below. Services on VLANs 20 and 50
   -- that run on k8s are reached through LoadBalancer addresses in those VLANs.
+  -- `phase` is the plan's service stage (§2.2 marks some "Phase 2"), not the
+  -- roadmap: by §8 only Phase 0 (foundation) is current, so none of these
+  -- runs yet; Kubernetes and its services come in §8 Phases 2-3.
   services = {
     -- §6.1 Tier 1: critical (99.5%)
     { name = "dns",           tier = 1, slo = 99.5, runs_on = "k8s",  vlan = 20, phase = 1, technology = "BIND9",

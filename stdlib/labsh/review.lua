@@ -13,12 +13,19 @@ local review = {}
 local cli = require "labsh.cli"
 local sizes = require "labsh.sizes"
 local pretty = require "labsh.pretty"
+local assumptions = require "labsh.assumptions"
 
 local function size(bytes) return sizes.size_text(bytes, "iec", 0) end
 local function pct(x) return ("%.0f%%"):format(x) end
 
 -- A section: {title, status = "ok"|"attention"|"not configured"|"error",
 -- summary = one line, rows = records for the table, notes = lines}.
+-- The footnote of a section whose rows rest on assumed values (basis
+-- "assumed"): which rows, and what the inventory's `assumed` means.
+local function assumed_note(names)
+  return ("basis assumed (%s): %s"):format(table.concat(names, ", "), assumptions.FOOTNOTE:gsub("^%* assumed: ", ""))
+end
+
 local function not_configured(title, why)
   return { title = title, status = "not configured", summary = "not configured: " .. why, rows = {}, notes = {} }
 end
@@ -122,14 +129,17 @@ function sections.capacity(opts)
   if lab.capacity and lab.capacity.report then
     local ok, plan = pcall(lab.capacity.report, { now = opts.now })
     if ok and type(plan) == "table" and plan.resources then
-      local rows, hot = {}, 0
+      local rows, hot, resting = {}, 0, {}
       for _, r in ipairs(plan.resources) do
         if r.percent and r.percent > band[2] then hot = hot + 1 end
+        local from = assumptions.for_resource(r.name)
+        if #from > 0 then resting[#resting + 1] = r.name end
         rows[#rows + 1] = { resource = r.name, percent = r.percent and pct(r.percent) or "-",
                             position = r.position or "-", crosses_85 = r.crosses_85 or "-",
-                            crosses_95 = r.crosses_95 or "-" }
+                            crosses_95 = r.crosses_95 or "-", basis = #from > 0 and "assumed" or "stated" }
       end
       if plan.note then notes[#notes + 1] = plan.note end
+      if #resting > 0 then notes[#notes + 1] = assumed_note(resting) end
       return { title = "Capacity", status = hot == 0 and "ok" or "attention",
                summary = ("%d resources from lab.capacity (%s), %d above the %d-%d%% band"):format(
                  #rows, plan.source or "inventory", hot, band[1], band[2]),
@@ -139,15 +149,19 @@ function sections.capacity(opts)
   else
     notes[#notes + 1] = "lab.capacity not available in this labsh: RAM allocated by guests against each node"
   end
-  local rows, hot = {}, 0
+  local rows, hot, resting = {}, 0, {}
   for _, node in ipairs(lab.nodes { kind = "hypervisor" }) do
     local used = node:allocated()
     local share = node.ram > 0 and used / node.ram * 100 or 0
     local state = share > band[2] and "over band" or share < band[1] and "below band" or "in band"
     if share > band[2] then hot = hot + 1 end
+    local assumed = #assumptions.for_node(node.name, "ram") > 0
+    if assumed then resting[#resting + 1] = node.name end
     rows[#rows + 1] = { node = node.name, ram = size(node.ram), allocated = size(used),
-                        free = size(node:free()), used = pct(share), band = state }
+                        free = size(node:free()), used = pct(share), band = state,
+                        basis = assumed and "assumed" or "stated" }
   end
+  if #resting > 0 then notes[#notes + 1] = assumed_note(resting) end
   return {
     title = "Capacity",
     status = hot == 0 and "ok" or "attention",
@@ -324,18 +338,24 @@ function sections.growth(opts)
   local rate = capacity.growth and capacity.growth.memory
   if not rate then return not_configured("Growth", "no capacity.growth.memory in the inventory") end
   local band = capacity.target_band or { 70, 85 }
-  local rows, over = {}, 0
+  local rows, over, resting = {}, 0, {}
   -- the machines kept for guests (a workstation is someone's desk first)
   for _, node in ipairs(lab.nodes { kind = { "hypervisor", "server", "sbc" } }) do
     local now_share = node.ram > 0 and node:allocated() / node.ram * 100 or 0
     local later = now_share * (1 + rate / 100)
     if later > band[2] then over = over + 1 end
+    local assumed = #assumptions.for_node(node.name, "ram") > 0
+    if assumed then resting[#resting + 1] = node.name end
     rows[#rows + 1] = { node = node.name, now = pct(now_share), in_12_months = pct(later),
-                        band = later > 100 and "exhausted" or later > band[2] and "over band" or "in band" }
+                        band = later > 100 and "exhausted" or later > band[2] and "over band" or "in band",
+                        basis = assumed and "assumed" or "stated" }
   end
-  return { title = "Growth", status = over == 0 and "ok" or "attention",
-           summary = ("memory +%g%% a year: %d of %d hypervisors, servers and sbcs above %d%% within 12 months"):format(rate, over, #rows, band[2]),
-           rows = rows, notes = { "expansion: see the inventory's capacity.expansion phases" } }
+  local notes = { "expansion: see the inventory's capacity.expansion phases" }
+  if #resting > 0 then notes[#notes + 1] = assumed_note(resting) end
+  local summary = ("memory +%g%% a year: %d of %d hypervisors, servers and sbcs above %d%% within 12 months"):format(
+    rate, over, #rows, band[2])
+  if #resting > 0 then summary = summary .. (" (%d of them from assumed sizes)"):format(#resting) end
+  return { title = "Growth", status = over == 0 and "ok" or "attention", summary = summary, rows = rows, notes = notes }
 end
 
 -- ---- Patches (monthly) ---------------------------------------------------------

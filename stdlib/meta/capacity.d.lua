@@ -8,7 +8,9 @@ lab.capacity = {}
 ---The capacity report. `resources`: per resource (cpu_cores, cpu_threads,
 ---ram, storage_<tier>, storage_nas, network) name, unit, installed, allocated
 ---(to guests), used (live, or nil), free, utilisation (0..1), percent, basis
----("live", "allocated", "baseline", "installed"), position ("below", "within", "above"
+---("live", "allocated", "baseline", "installed"), assumed (true when computed
+---from values the inventory marks `assumed`, listed in assumed_from as
+---"k8s-w1.ram"), position ("below", "within", "above"
 ---the band), growth, months_85/months_95 and crosses_85/crosses_95
 ---("YYYY-MM"). Also `band`, `first` (the resource crossing 85% first),
 ---`buy` (the expansion item for it), `buy_phase`, `buy_when`, `source` and
@@ -16,7 +18,11 @@ lab.capacity = {}
 ---Prometheus when it names one. Guest capacity is the CPU, RAM and disks
 ---of hypervisors, workstations, servers and sbcs; a NAS's disks are
 ---storage_nas (storage for others: installed only, utilisation when live).
----@param opts {used: table<string, number>?, now: integer?}?
+---`source = "live"` (with `proxmox` configured): installed and allocated
+---from the inventory with the Proxmox VE cluster's guests (their RAM, vCPUs,
+---disks and nodes now); the default "inventory" asks no network.
+---`sources` says where each figure came from: {installed, allocated, used}.
+---@param opts {used: table<string, number>?, now: integer?, source: "inventory"|"live"?}?
 ---@return table
 function lab.capacity.report(opts) end
 

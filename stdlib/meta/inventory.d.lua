@@ -71,6 +71,7 @@
 ---@field uplinks string[]? topology: the nodes it connects through toward the core and the internet ("internet" for the ISP line); two or more is a redundant uplink
 ---@field power string[]? topology: the power feeds (circuits, UPSes) it draws from; any one keeps it running
 ---@field ssh Inventory.SSH? this node's SSH settings over the inventory's `ssh` defaults
+---@field assumed string[]? its fields that are assumptions, not facts (e.g. { "os", "address" }): vendor, model, os, cpu, ram, disks, gpus, nics, role, cluster, address, vlans, uplinks, power; each must be set. Figures computed from one are labelled assumed (report, capacity, lab.sim, reviews)
 
 ---@class Inventory.Cpu
 ---@field model string
@@ -104,6 +105,7 @@
 ---@field address string
 ---@field tags string[]?
 ---@field ssh Inventory.SSH? this guest's SSH settings over the inventory's `ssh` defaults
+---@field assumed string[]? its fields that are assumptions, not facts (e.g. { "vcpu", "ram" }): kind, node, vcpu, ram, disk, role, ha_group, vlan, address, vmid; each must be set. CPU, RAM and storage figures and failure verdicts computed from one are labelled assumed
 ---@field vmid integer? its Proxmox VMID (100-999999999); without it lab.pve matches the guest by name
 
 ---@class Inventory.Vlan

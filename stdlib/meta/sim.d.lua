@@ -11,6 +11,7 @@ lab.sim = {}
 ---@field ram_reserve integer? RAM each node keeps for itself, bytes (default 2 GiB)
 ---@field cpu_ratio number? vCPUs allowed per hardware thread (default 2)
 ---@field repair number? seconds until failed hardware is back (default 86400): an outage longer than a tier's monthly error budget loses its SLO
+---@field source "inventory"|"live"? where guests, allocations and HA state come from: the inventory (default, no network) or, with `proxmox` configured, the cluster's /cluster/resources (lab.inventory.model_from); the report's `sources` ({nodes, guests}) says which
 
 ---What happens when the named nodes, power feeds or "internet" fail:
 ---`proxmox` (per cluster: votes, alive, needed, quorate), `kubernetes`
@@ -19,7 +20,10 @@ lab.sim = {}
 ---within the HA group's nodes, etcd masters kept apart, CPU and RAM
 ---headroom), `stranded` (guests with nowhere to go, and why), `services`
 ---(down, with `loses_slo`), `gpu`, `down`, `isolated` (cut off by the
----topology), `internet`, `impact` and `reasons`. At the prompt the report
+---topology), `internet`, `impact` and `reasons`; `basis` is "assumed" when
+---guests are lost or moved and sizes or placements they rest on are marked
+---`assumed` in the inventory (listed in `assumed_from`, "k8s-w1.ram"),
+---else "stated". At the prompt the report
 ---prints as a short summary; each list prints as a table (`r.moved`).
 ---Unknown names and options are errors with a did-you-mean.
 ---@param names string|string[]
@@ -28,7 +32,7 @@ lab.sim = {}
 function lab.sim.fail(names, opts) end
 
 ---Every single-node failure ranked by impact, worst first: rows of node,
----impact, proxmox, etcd, moved, stranded, services (SLOs lost), gpu, why;
+---impact, proxmox, etcd, moved, stranded, services (SLOs lost), gpu, why, basis;
 ---`row.report` is the full lab.sim.fail report. etcd is nil (no column) in
 ---a lab without Kubernetes (no `k8s_servers` target), gpu in one without GPUs.
 ---@param opts lab.SimOptions?
