@@ -13,7 +13,7 @@ SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # python3-proxmoxer to check the Proxmox VE simulator) and benchmarks (hyperfine).
 APT_PACKAGES := pkg-config liblua5.4-dev libreadline-dev libncurses-dev libcurl4-openssl-dev \
                 lua5.4 lua-lpeg lua-cjson tmux hyperfine time bind9-utils restic \
-                prometheus prometheus-node-exporter prometheus-alertmanager prometheus-pushgateway \
+                prometheus prometheus-node-exporter prometheus-alertmanager prometheus-pushgateway prometheus-blackbox-exporter \
                 tzdata systemd chromium openssh-server openssh-client sudo python3-proxmoxer
 
 .PHONY: all deps build run test test-swift test-lua test-pve-sim bench install asan clean homelab-model

@@ -5,6 +5,7 @@
 --   labsh -m gen ansible [--out DIR]
 --   labsh -m gen prometheus-rules [--out DIR]
 --   labsh -m gen alertmanager [--out DIR]
+--   labsh -m gen blackbox --out DIR [--exporter HOST:PORT] [--ca-file PATH]
 --   labsh --inventory FILE -m gen ...        another inventory
 --   labsh --dry-run -m gen ...               say what would change, write nothing
 --
@@ -19,6 +20,13 @@
 --           "alertmanager.yml": a routing tree per severity (P1 page, P2 chat,
 --           P3 ticket, P4 daily digest) to the inventory's alerting receivers
 --           (amtool check-config).
+-- blackbox  "blackbox.yml": blackbox_exporter's modules for the inventory's
+--           service probes (HTTP status and TLS, TCP, DNS, ICMP), and
+--           "prometheus-blackbox.yml": a scrape job per probe kind
+--           (blackbox-http, -tcp, -dns, -icmp) reading file_sd targets from
+--           "blackbox-targets-KIND.yml" beside it, each labelled service, tier
+--           and vlan. --exporter is where Prometheus reaches the exporter
+--           (127.0.0.1:9115); --ca-file the CA that HTTPS probes trust.
 --
 -- Files go to DIR (an error names it when it does not exist); nothing is printed to
 -- stdout but one line per file. Without --out, a target that makes one file
@@ -43,15 +51,17 @@
 local cli = require "labsh.cli"
 local files = require "labsh.files"
 
-local TARGETS = { "bind", "openwrt", "ansible", "prometheus-rules", "alertmanager" }
+local TARGETS = { "bind", "openwrt", "ansible", "prometheus-rules", "alertmanager", "blackbox" }
 
 local PARAMS = {
   name = "gen",
-  summary = "write configuration files generated from the inventory (BIND, OpenWrt, Ansible, Prometheus, Alertmanager)",
+  summary = "write configuration files generated from the inventory (BIND, OpenWrt, Ansible, Prometheus, Alertmanager, blackbox_exporter)",
   args = { { "TARGET", table.concat(TARGETS, ", "), key = "target", required = true, choices = TARGETS } },
   params = {
     { "--out", "DIR", "write the files into DIR; without it one file goes to stdout" },
     { "--serial", "N", "bind: every zone gets serial N (reproducible output)", type = "count" },
+    { "--exporter", "HOST:PORT", "blackbox: where Prometheus reaches blackbox_exporter" },
+    { "--ca-file", "PATH", "blackbox: the CA bundle HTTPS probes verify with" },
   },
   exit = "0 done, 1 a generator or a write failed, 2 usage",
 }
@@ -65,6 +75,9 @@ local function parse_arguments(...)
   local args = cli.parse({ ... }, PARAMS)
   if args.out == "" then cli.usage_error(PARAMS, "--out needs a directory") end
   if args.serial and args.target ~= "bind" then cli.usage_error(PARAMS, "--serial is for bind only") end
+  if (args.exporter or args.ca_file) and args.target ~= "blackbox" then
+    cli.usage_error(PARAMS, "--exporter and --ca-file are for blackbox only")
+  end
   return args
 end
 
@@ -182,6 +195,14 @@ function targets.alertmanager(args)
   return write_all {
     { path = path_in(args.out, "alertmanager.yml"), text = generate(lab.gen.alertmanager) },
   }
+end
+
+function targets.blackbox(args)
+  local files = {}
+  for i, file in ipairs(generate(lab.gen.blackbox, { exporter = args.exporter, ca_file = args.ca_file })) do
+    files[i] = { path = path_in(args.out, file.file), text = file.text }
+  end
+  return write_all(files)
 end
 
 ----------------------------------------------------------------------------

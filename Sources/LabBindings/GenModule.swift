@@ -66,6 +66,35 @@ enum GenModule {
             }
         }
         pushAlertExports(state)
+        pushBlackbox(state)
+    }
+
+    /// blackbox([opts]) -> { {file=, text=}, ... }: blackbox.yml, the scrape
+    /// jobs and their file_sd targets (Homelab/Generators/BlackboxConfig).
+    static func pushBlackbox(_ state: LuaState) {
+        state.setFunction("blackbox") { call in
+            let opts = try LuaOptions(call, 2, blackboxOptions)
+            var settings = BlackboxConfig.Options()
+            if let exporter = opts.string("exporter") { settings.exporter = exporter }
+            settings.caFile = opts.string("ca_file")
+            if let seconds = opts.integer("interval") {
+                guard seconds > 0 else { throw opts.fail("opts.interval must be a positive number of seconds") }
+                settings.interval = .seconds(seconds)
+            }
+            do {
+                let made = try BlackboxConfig.generate(try call.inventory(1), options: settings)
+                let w = TableWriter(L: call.L)
+                w.array(made.files) { file in
+                    w.record {
+                        w.field("file", file.name)
+                        w.field("text", file.text)
+                    }
+                }
+                return 1
+            } catch let error as HomelabError {
+                throw generatorError("blackbox", error)
+            }
+        }
     }
 
     /// prometheus_rules() -> text; alertmanager() -> text (Homelab/Alerts).
@@ -84,6 +113,8 @@ enum GenModule {
     static let bindOptions = LuaOptions.Declaration(
         [.integer("serial"), .string("date"), .integer("revision"), .integer("ttl")], prefix: "opts.")
     static let openWrtOptions = LuaOptions.Declaration([.string("wan"), .any("trunk")], prefix: "opts.")
+    static let blackboxOptions = LuaOptions.Declaration(
+        [.string("exporter"), .string("ca_file"), .integer("interval")], prefix: "opts.")
     static let noOptions = LuaOptions.Declaration([])
 
     /// A generator's refusal as an error object: kind "gen", the target

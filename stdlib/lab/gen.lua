@@ -1,5 +1,6 @@
 -- lab.gen: configuration files generated from the current inventory (BIND
--- zones, OpenWrt, Prometheus rules, an Alertmanager configuration). The
+-- zones, OpenWrt, Prometheus rules, an Alertmanager configuration,
+-- blackbox_exporter's probes). The
 -- generators are Swift (labsh.gen, Sources/LabBindings/GenModule.swift);
 -- this module hands them the current inventory, as every binding is handed
 -- it (ARCHITECTURE.md), so errors name your arguments, not the model.
@@ -20,5 +21,8 @@ gen.bind = generator("bind")
 gen.openwrt = generator("openwrt")
 gen.prometheus_rules = generator("prometheus_rules")
 gen.alertmanager = generator("alertmanager")
+-- blackbox{exporter = "host:port", ca_file =, interval = seconds}: a list of
+-- {file =, text =}: blackbox.yml, prometheus-blackbox.yml and its targets.
+gen.blackbox = generator("blackbox")
 
 return gen
