@@ -94,6 +94,28 @@ function lab.inventory.load(path) end
 ---@return table summary file, counts and warnings
 function lab.inventory.from_ansible(path, base) end
 
+---Makes the Proxmox VE cluster's guests the current inventory's: from
+---/cluster/resources each guest's name, kind, node, vcpu, ram, disk, vmid and
+---whether HA manages it; from the inventory what the cluster does not know
+---(role, VLAN, address, tags, ssh, HA group; a guest new to the inventory
+---takes VLAN and address from its config's net0 tag and ip, else it is left
+---out). Cluster nodes the inventory lacks are added; everything else, the
+---`proxmox` section too, stays. Checked by the inventory's own reader: an
+---error object of kind "inventory" leaves the current inventory as it was.
+---The summary's `pve` = {guests, nodes_added, left_out, matched_by_name};
+---what was left out is in its warnings.
+---@return table summary file, counts and warnings
+function lab.inventory.from_pve() end
+
+---The model lab.capacity and lab.sim compute on and where its figures come
+---from ({nodes, guests}): `source` "inventory" (default: no network, the
+---connector not loaded) or "live" (the inventory with the cluster's guests,
+---as from_pve builds it, without making it current).
+---@param source "inventory"|"live"?
+---@return userdata model
+---@return table sources
+function lab.inventory.model_from(source) end
+
 ---The current inventory as plain data (nodes, guests, vlans, services, site),
 ---loading the configured one on first use.
 ---@return table model

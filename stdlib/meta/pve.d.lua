@@ -14,6 +14,9 @@
 ---`seen` fingerprints on a mismatch), timeout (with the running `upid`), task
 ---(with `exitstatus` and the `log`'s last lines), server (other statuses),
 ---protocol (a redirect, not JSON, too large), config, missing, ambiguous.
+---The cluster in the model: lab.inventory.from_pve() makes its guests the
+---inventory's; lab.capacity.report, lab.sim.fail and lab.sim.n_minus_1 use
+---them with { source = "live" } and say so in their `sources`.
 lab.pve = {}
 
 ---A connection to a cluster: lab.pve.client() or lab.pve.connect{}. Its
