@@ -16,12 +16,7 @@ public struct MonitoringEndpoint: Sendable, Equatable {
         guard Self.isHTTPURL(url) else {
             throw HomelabError("'\(url)' is not an http:// or https:// URL")
         }
-        if bearer != nil && (user != nil || password != nil) {
-            throw HomelabError("give either 'bearer' or 'user' and 'password', not both")
-        }
-        if (user == nil) != (password == nil) {
-            throw HomelabError("'user' and 'password' go together")
-        }
+        try Credentials.check(token: bearer, tokenKey: "bearer", user: user, password: password)
         self.url = url
         self.caFile = caFile
         self.insecure = insecure

@@ -15,22 +15,9 @@ enum ProxmoxModule {
             var steps: [ModelModule.PathStep] = []
             let place = try call.string(2)
             let spec = try ModelModule.inventoryValue(call.L, 1, path: &steps, file: place)
-            let c = try ProxmoxConfig(decoding: spec, at: place)
+            let config = try ProxmoxConfig(decoding: spec, at: place)
             let w = TableWriter(L: call.L)
-            w.record {
-                w.list("servers", c.servers) { s in
-                    w.record {
-                        w.field("url", s.url)
-                        w.field("fingerprint", s.fingerprint)
-                        w.field("ca_file", s.caFile)
-                    }
-                }
-                w.field("token", c.token?.description)
-                w.field("user", c.user)
-                w.field("password", c.password?.description)
-                w.field("insecure", c.insecure)
-                w.field("timeout", c.timeout)
-            }
+            w.record { write(config, w, serversKey: "servers") }
             return 1
         }
         // probe(url [, timeout]) -> {fingerprint, subject, issuer, expires, pin} | nil, reason, message
@@ -115,20 +102,24 @@ enum ProxmoxModule {
     /// The inventory's `proxmox` section in the shape it was written
     /// (urls as tables), for lab.inventory.current(); config() reads it back.
     static func pushSection(_ c: ProxmoxConfig, _ w: TableWriter) {
-        w.table("proxmox") {
-            w.list("urls", c.servers) { s in
-                w.record {
-                    w.field("url", s.url)
-                    w.field("fingerprint", s.fingerprint)
-                    w.field("ca_file", s.caFile)
-                }
+        w.table("proxmox") { write(c, w, serversKey: "urls") }
+    }
+
+    /// The fields of a `proxmox` section into the table on top; the URLs
+    /// under `serversKey` (config()'s "servers", the inventory's "urls").
+    static func write(_ c: ProxmoxConfig, _ w: TableWriter, serversKey: String) {
+        w.list(serversKey, c.servers) { s in
+            w.record {
+                w.field("url", s.url)
+                w.field("fingerprint", s.fingerprint)
+                w.field("ca_file", s.caFile)
             }
-            w.field("token", c.token?.description)
-            w.field("user", c.user)
-            w.field("password", c.password?.description)
-            w.field("insecure", c.insecure ? true : nil)
-            w.field("timeout", c.timeout)
         }
+        w.field("token", c.token?.description)
+        w.field("user", c.user)
+        w.field("password", c.password?.description)
+        w.field("insecure", c.insecure ? true : nil)
+        w.field("timeout", c.timeout)
     }
 
     static func pushCall(_ call: LuaCall, _ c: ProxmoxSchema.Call) throws -> Int32 {

@@ -33,10 +33,7 @@ public struct ProxmoxConfig: Sendable, Equatable {
     public init(servers: [Server], token: SecretReference? = nil, user: String? = nil,
                 password: SecretReference? = nil, insecure: Bool = false, timeout: Double? = nil) throws {
         guard !servers.isEmpty else { throw HomelabError("'urls' lists no URL: give at least one node's API URL") }
-        if token != nil && (user != nil || password != nil) {
-            throw HomelabError("give either 'token' or 'user' and 'password', not both")
-        }
-        if (user == nil) != (password == nil) { throw HomelabError("'user' and 'password' go together") }
+        try Credentials.check(token: token, tokenKey: "token", user: user, password: password)
         if token == nil && user == nil {
             throw HomelabError("no credentials: give 'token' (\"env:PVE_TOKEN\") or 'user' and 'password'")
         }
