@@ -6,6 +6,8 @@
 --                                              SVG and CSS, nothing fetched),
 --                                              written atomically
 --   --months N                                 forecast horizon (default 24)
+--   --source live                              guests, allocations and HA state from
+--                                              the Proxmox VE cluster (needs proxmox)
 --
 -- Used figures come live from Prometheus when the inventory names one.
 
@@ -20,6 +22,8 @@ local PARAMS = {
   params = {
     { "--out", "FILE", "--format html: the page to write (atomically)" },
     { "--months", "N", "forecast horizon in months", type = "count", default = 24 },
+    { "--source", "WHERE", "guests from the inventory (default) or live from the Proxmox VE cluster",
+      choices = { "inventory", "live" } },
   },
   exit = "0 done, 1 the page could not be written, 2 usage",
 }
@@ -29,8 +33,8 @@ local format, out, months = lab.options.format or "text", opts.out, opts.months
 if format == "html" and not out then cli.usage_error(PARAMS, "--format html needs --out FILE") end
 if format ~= "html" and out then cli.usage_error(PARAMS, "--out is for --format html") end
 
-local report = lab.capacity.report()
-local n1 = lab.sim.n_minus_1()
+local report = lab.capacity.report { source = opts.source }
+local n1 = lab.sim.n_minus_1 { source = opts.source }
 local spof = lab.sim.spof()
 
 -- Projected utilisation per month 0..months, compounding the yearly growth.
@@ -48,6 +52,7 @@ end
 
 local data = { band = report.band, first = report.first, buy = report.buy, buy_phase = report.buy_phase,
                buy_when = report.buy_when, note = report.note, source = report.source, months = months,
+               sources = report.sources,
                resources = {}, n_minus_1 = {}, spof = {} }
 for i, r in ipairs(report.resources) do
   data.resources[i] = {
@@ -137,6 +142,9 @@ if format == "text" then
   print(("Capacity (target band %d-%d%%; used: %s)"):format(lo * 100, hi * 100,
     report.source == "prometheus" and "live from Prometheus" or report.source))
   if report.note then print("  note: " .. report.note) end
+  if report.sources.allocated ~= "inventory" then
+    print(("  sources: installed %s; allocated %s"):format(report.sources.installed, report.sources.allocated))
+  end
   print()
   print(("  %-13s %-30s %7s  %-7s %12s %12s %12s   %-8s %-8s  %s"):format(
     "resource", "utilisation", "", "band", "installed", "allocated", "used", ">85%", ">95%", ("next %d months"):format(months)))
