@@ -53,6 +53,7 @@ enum AlertModule {
             w.field("summary", rule.summary)
             w.field("expr", rule.expr)
             w.field("check", rule.check)
+            w.field("publisher", CheckPublishers.publisher(of: rule))
             w.field("query", rule.prometheusExpr)
             w.field("for", rule.holdFor.map { Int64($0.components.seconds) })
             w.field("runbook", rule.runbook)

@@ -20,6 +20,10 @@ public enum PrometheusRules {
             if let interval { out += "    interval: \(PromDuration.text(interval))\n" }
             out += "    rules:\n"
             for rule in group {
+                if CheckPublishers.publisher(of: rule) == CheckPublishers.none {
+                    out += "      # no publisher in labsh: fires only when an external signal publishes"
+                        + " labsh_check_status{check=\"\(YAML.comment(rule.check ?? rule.name))\"}\n"
+                }
                 out += "      - alert: \(rule.alertname)\n"
                 out += "        expr: \(YAML.quote(rule.prometheusExpr))\n"
                 if let hold = rule.holdFor, hold > .zero { out += "        for: \(PromDuration.text(hold))\n" }
@@ -29,7 +33,9 @@ public enum PrometheusRules {
                 for (k, v) in rule.allAnnotations { out += "          \(k): \(YAML.quote(GoTemplate.literal(v)))\n" }
             }
         }
-        if rules.isEmpty { out += "  []\n" }
+        let burnRates = BurnRateRules.groups(inventory)
+        out += burnRates
+        if rules.isEmpty && burnRates.isEmpty { out += "  []\n" }
         return out
     }
 }
