@@ -58,7 +58,7 @@ else
   result = {
     node = opts.node, source = "lab.sim", survives = #r.stranded == 0 and not r.why:find("LOST", 1, true),
     moved = r.moved, stranded = r.stranded, reasons = r.reasons, proxmox = r.proxmox_text, etcd = r.etcd,
-    services_losing_slo = r.slo_lost,
+    services_losing_slo = r.slo_lost, basis = r.basis, assumed_from = r.basis == "assumed" and r.assumed_from or nil,
   }
   for _, q in ipairs(r.proxmox or {}) do if q.quorate == false then result.survives = false end end
   if r.kubernetes and r.kubernetes.etcd_quorum == false then result.survives = false end
@@ -80,5 +80,9 @@ else
   for _, why in ipairs(result.reasons or {}) do print("  - " .. why) end
   print(result.survives and "verdict: the homelab survives this failure"
     or "verdict: the homelab does NOT survive this failure")
+  if result.basis == "assumed" then
+    print(("  basis: assumed: the verdict rests on %d values the inventory marks as assumptions (e.g. %s)")
+      :format(#result.assumed_from, result.assumed_from[1]))
+  end
 end
 os.exit(result.survives and 0 or 1)

@@ -106,6 +106,24 @@ test("lab.sim.fail says when its verdict rests on assumed sizes", function()
   end)
 end)
 
+test("node-failure: a verdict resting on assumed sizes says so, in text and JSON", function()
+  local data = json_of(nil, "-m", "node-failure", "pve1")
+  assert_eq(data.basis, "assumed")
+  assert(#data.assumed_from > 0)
+  assert(run(nil, "-m", "node-failure", "pve1").stdout:find("basis: assumed", 1, true))
+  assert_eq(json_of(NOTHING_ASSUMED, "-m", "node-failure", "pve1").basis, "stated")
+  assert(not run(NOTHING_ASSUMED, "-m", "node-failure", "pve1").stdout:find("basis: assumed", 1, true))
+end)
+
+test("report: inventory totals over assumed hardware have basis assumed", function()
+  local rows = by(json_of(nil, "-m", "report", "--section", "inventory").sections[1].rows, "kind")
+  assert_eq(rows.workstation.basis, "assumed")   -- the plan names no CPU model, nor the disks
+  assert_eq(rows.all.basis, "assumed")
+  assert_eq(rows.gateway.basis, "stated")
+  rows = by(json_of(NOTHING_ASSUMED, "-m", "report", "--section", "inventory").sections[1].rows, "kind")
+  assert_eq(rows.all.basis, "stated")
+end)
+
 test("monthly review: the growth rows from assumed sizes say so", function()
   local review = json_of(nil, "-m", "monthly-review")
   local growth

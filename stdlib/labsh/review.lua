@@ -37,18 +37,31 @@ review.sections = sections
 
 function sections.inventory()
   local s = lab.inventory.summary()
-  local rows = {}
+  local rows, resting = {}, {}
   for _, t in ipairs(lab.totals()) do
+    -- totals of hardware the inventory marks assumed (a CPU model, disks) are assumed too
+    local from = {}
+    for _, resource in ipairs { "cpu", "ram", "storage" } do
+      for _, node in ipairs(lab.inventory.current().nodes) do
+        if t.kind == "all" or node.kind == t.kind then
+          local found = assumptions.for_node(node.name, resource, { nodes = { node } })
+          table.move(found, 1, #found, #from + 1, from)
+        end
+      end
+    end
+    if #from > 0 then resting[#resting + 1] = t.kind end
     rows[#rows + 1] = { kind = t.kind, nodes = t.nodes, cores = t.cores, ram = size(t.ram),
-                        storage = ("%.1f TB"):format(t.storage / 1e12) }
+                        storage = ("%.1f TB"):format(t.storage / 1e12), basis = #from > 0 and "assumed" or "stated" }
   end
+  local notes = { table.unpack(s.warnings) }
+  if #resting > 0 then notes[#notes + 1] = assumed_note(resting) end
   return {
     title = "Inventory",
     status = #s.warnings == 0 and "ok" or "attention",
     summary = ("%s: %d nodes, %d guests, %d VLANs, %d services, %d warnings"):format(
       s.file, s.nodes, s.guests, s.vlans, s.services, #s.warnings),
     rows = rows,
-    notes = s.warnings,
+    notes = notes,
   }
 end
 
