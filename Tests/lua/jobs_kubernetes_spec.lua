@@ -134,4 +134,31 @@ test("export takes one of --crontab, --systemd DIR and --kubernetes DIR", functi
   assert_eq(r.status, 2)
 end)
 
+test("the CronJob's command pushes the run's history to the Pushgateway (no jobs.db outlives a pod)", function()
+  local gateway = os.getenv("LABSH_TEST_PUSHGATEWAY")
+  assert(gateway and gateway ~= "", "LABSH_TEST_PUSHGATEWAY is not set: run with Tests/run-with-servers.sh")
+  local inventory = tmp .. "/pushing.lua"
+  write_file(inventory, ("local inv = (function() %s end)()\ninv.monitoring = { pushgateway = %q }\nreturn inv\n")
+    :format(require("labsh.host").embedded("stdlib/labsh/homelab.lua"), gateway))
+  local path = path_with("pushed", 'lab.job { name = "pod-run", schedule = "0 4 * * *", run = function() end }\n')
+  local env = { HOME = tmp, XDG_CONFIG_HOME = tmp .. "/config", LABSH_INVENTORY = inventory, LABSH_PATH = path,
+                LABSH_STATE_DIR = tmp .. "/pod-state" }
+  local dir = tmp .. "/pushed-out"
+  local r = lab.process.run { argv = { labsh, "-m", "jobs", "export", "--kubernetes", dir }, env = env, timeout = 120 }
+  assert_eq(r.status, 0, r.stderr)
+  assert(not r.stderr:find("no monitoring.pushgateway", 1, true), r.stderr)
+  -- the pod's command, with this labsh for the image's
+  local command = read_json(dir .. "/labsh-pod-run.json").spec.jobTemplate.spec.template.spec.containers[1].command
+  command[1] = labsh
+  r = lab.process.run { argv = command, env = env, timeout = 120 }
+  assert_eq(r.status, 0, r.stderr)
+  local metrics = lab.process.run { argv = { "python3", "-c",
+    "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1] + '/metrics').read().decode())",
+    gateway }, timeout = 60 }
+  assert_eq(metrics.status, 0, metrics.stderr)
+  local line = metrics.stdout:match("\n(labsh_job_success{[^\n]*job_name=\"pod%-run\"[^\n]*)")
+  assert(line, "no labsh_job_success for pod-run on the Pushgateway")
+  assert(line:find("} 1$"), line)
+end)
+
 test("(cleanup)", function() assert(filesystem.remove_tree(tmp)) end)
