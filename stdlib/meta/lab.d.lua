@@ -126,7 +126,8 @@ function lab.inventory.current() end
 function lab.inventory.summary() end
 
 ---The current inventory's `jobs` section (lab.job specs; kept out of the
----validated model since a job may hold a function), or {}.
+---validated model since a job may hold a function), or {}. The built-in
+---homelab's are the plan's schedules (stdlib/labsh/homelab_jobs.lua).
 ---@return lab.JobSpec[]
 function lab.inventory.jobs() end
 
