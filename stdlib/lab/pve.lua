@@ -44,16 +44,11 @@ local mark = columns.mark
 ----------------------------------------------------------------------------
 -- Clients
 
---- A client for any cluster: `spec` as the inventory's `proxmox` section.
-function pve.connect(spec)
-  return pve_client.new(spec, "lab.pve.connect")
-end
-
 -- One client per inventory: it keeps its ticket and the node that answered.
 local clients = setmetatable({}, { __mode = "k" })
 
---- The client of the inventory's `proxmox` section.
-function pve.client()
+-- The client of the inventory's `proxmox` section.
+local function configured()
   local data = lab.inventory.current()
   if not data.proxmox then
     fail("config", 'no Proxmox VE configured: set proxmox = { urls = { "https://NODE:8006" }, '
@@ -125,10 +120,12 @@ function pve.help(path)
 end
 Client.help = function(_, path) return pve.help(path) end
 
--- lab.pve.get(path, params) and friends: the inventory's client.
-for _, name in ipairs { "get", "post", "put", "delete", "wait" } do
-  pve[name] = function(...) local c = pve.client(); return c[name](c, ...) end
-end
+-- lab.pve.connect(spec): a client for any cluster, `spec` as the
+-- inventory's `proxmox` section; lab.pve.client(): the inventory's; and
+-- lab.pve.get(path, params) and friends on it, as lab.prom's clients come.
+pve.client = require("labsh.endpoint").client_ways(pve,
+  function(spec) return pve_client.new(spec, "lab.pve.connect") end, configured,
+  { "get", "post", "put", "delete", "wait" })
 
 ----------------------------------------------------------------------------
 -- The cluster

@@ -46,18 +46,13 @@ function endpoint.configured(kind)
   return endpoint.new(kind, spec, "monitoring." .. kind)
 end
 
---- Gives a client module (lab.prom, lab.alertmanager, lab.push) its two
---- ways in: `module.connect(spec)`, a client of `Client` for any server, and
---- `module.NAME(...)` for each of `methods`, asking the inventory's server,
---- looked up at each call (the inventory may change between calls).
---- Returns the function that makes the inventory's client.
-function endpoint.client_module(module, name, kind, Client, methods)
-  function module.connect(spec)
-    return setmetatable({ endpoint = endpoint.new(kind, spec, name .. ".connect") }, Client)
-  end
-  local function configured()
-    return setmetatable({ endpoint = endpoint.configured(kind) }, Client)
-  end
+--- Gives a client module its two ways in: `module.connect = connect`, a
+--- client for any server, and `module.NAME(...)` for each of `methods`,
+--- asking the inventory's server through `configured()`, looked up at each
+--- call (the inventory may change between calls). Returns `configured`.
+--- lab.pve's clients come this way too.
+function endpoint.client_ways(module, connect, configured, methods)
+  module.connect = connect
   for _, method in ipairs(methods or {}) do
     module[method] = function(...)
       local client = configured()
@@ -65,6 +60,15 @@ function endpoint.client_module(module, name, kind, Client, methods)
     end
   end
   return configured
+end
+
+--- client_ways for an HTTP monitoring endpoint (lab.prom, lab.alertmanager,
+--- lab.push): clients of `Client` around an endpoint of `kind`.
+function endpoint.client_module(module, name, kind, Client, methods)
+  return endpoint.client_ways(module,
+    function(spec) return setmetatable({ endpoint = endpoint.new(kind, spec, name .. ".connect") }, Client) end,
+    function() return setmetatable({ endpoint = endpoint.configured(kind) }, Client) end,
+    methods)
 end
 
 -- lab.http options that reach and authenticate to the endpoint.
