@@ -162,11 +162,25 @@ enum ProxmoxModule {
     }
 
     /// JSON into plain data (InventoryValue): objects, arrays, scalars; null
-    /// is left out.
+    /// is left out. What ProxmoxSchema never reads is skipped unbuilt, about
+    /// half the schema: the shapes inside an operation's `returns` (only its
+    /// `type` is read) and `format` objects (only a format's name is).
     struct ValueSink: JSONSink {
         var stack: [(isObject: Bool, key: String?, list: [InventoryValue], map: InventoryFields)] = []
-        var pendingKey: [String?] = []
         var result: InventoryValue?
+        /// Depth inside a skipped container; 0 when building.
+        var skipping = 0
+
+        /// Whether the container starting now is one the schema never reads,
+        /// by its exact place: root, paths, a path, an operation, then
+        /// `returns` {here}, or `parameters`, `properties`, a parameter, `format` {here}.
+        func skipped() -> Bool {
+            switch stack.count {
+            case 5: return stack[3].key == "returns"
+            case 7: return stack[3].key == "parameters" && stack[6].key == "format"
+            default: return false
+            }
+        }
 
         mutating func add(_ v: InventoryValue?) {
             guard let v else {
@@ -181,18 +195,31 @@ enum ProxmoxModule {
                 stack[stack.count - 1].list.append(v)
             }
         }
-        mutating func beginObject() throws { stack.append((true, nil, [], InventoryFields())) }
-        mutating func key(_ bytes: UnsafeRawBufferPointer) throws {
-            stack[stack.count - 1].key = String(decoding: bytes, as: UTF8.self)
+        mutating func begin(_ isObject: Bool) {
+            if skipping > 0 || skipped() { skipping += 1; return }
+            stack.append((isObject, nil, [], InventoryFields()))
         }
-        mutating func endObject() throws { add(.map(stack.removeLast().map)) }
-        mutating func beginArray() throws { stack.append((false, nil, [], InventoryFields())) }
-        mutating func endArray() throws { add(.list(stack.removeLast().list)) }
-        mutating func string(_ bytes: UnsafeRawBufferPointer) throws { add(.string(String(decoding: bytes, as: UTF8.self))) }
-        mutating func integer(_ value: Int64) throws { add(.integer(value)) }
-        mutating func double(_ value: Double) throws { add(.number(value)) }
-        mutating func bool(_ value: Bool) throws { add(.boolean(value)) }
-        mutating func null() throws { add(nil) }
+        mutating func end(_ value: (inout [(isObject: Bool, key: String?, list: [InventoryValue], map: InventoryFields)]) -> InventoryValue) {
+            if skipping > 0 {
+                skipping -= 1
+                if skipping == 0 { add(nil) }
+                return
+            }
+            add(value(&stack))
+        }
+        mutating func scalar(_ v: @autoclosure () -> InventoryValue) { if skipping == 0 { add(v()) } }
+        mutating func beginObject() throws { begin(true) }
+        mutating func key(_ bytes: UnsafeRawBufferPointer) throws {
+            if skipping == 0 { stack[stack.count - 1].key = String(decoding: bytes, as: UTF8.self) }
+        }
+        mutating func endObject() throws { end { .map($0.removeLast().map) } }
+        mutating func beginArray() throws { begin(false) }
+        mutating func endArray() throws { end { .list($0.removeLast().list) } }
+        mutating func string(_ bytes: UnsafeRawBufferPointer) throws { scalar(.string(String(decoding: bytes, as: UTF8.self))) }
+        mutating func integer(_ value: Int64) throws { scalar(.integer(value)) }
+        mutating func double(_ value: Double) throws { scalar(.number(value)) }
+        mutating func bool(_ value: Bool) throws { scalar(.boolean(value)) }
+        mutating func null() throws { if skipping == 0 { add(nil) } }
     }
 
     // MARK: Requests

@@ -39,3 +39,17 @@ test("lab.pve.connect and lab.prom.connect share the credential rule and its wor
   ok, err = pcall(lab.pve.connect, { urls = { "https://127.0.0.1:8006" }, user = "a@pve" })
   assert(not ok and tostring(err.message):find("'user' and 'password' go together", 1, true), tostring(err.message))
 end)
+
+-- The schema is read without the shapes inside `returns` and `format`
+-- objects (ProxmoxModule.ValueSink): parameters named so must stay.
+test("the schema skips returns' shapes and format objects, never a parameter called format", function()
+  local rules = require "labsh.pve"
+  local call = rules.check("GET", "/nodes/pve1/storage", { format = true })
+  assert_eq(call.returns, "array")
+  assert_eq(call.fields[1][1], "format")
+  assert(rules.help("/nodes/pve1/qemu/101/clone"):find("  format string", 1, true), rules.help("/nodes/pve1/qemu/101/clone"))
+  local ok, err = pcall(rules.check, "GET", "/nodes/pve1/storage", { formt = true })
+  assert(not ok and tostring(err.message or err):find("format", 1, true), tostring(err.message or err))
+  -- a parameter whose format is an object still checks by name: net0 of a VM's config
+  assert_eq(rules.check("PUT", "/nodes/pve1/qemu/101/config", { net0 = "virtio,bridge=vmbr0" }).fields[1][1], "net0")
+end)
