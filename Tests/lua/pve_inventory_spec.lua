@@ -16,17 +16,23 @@ end
 test("from_pve: the cluster's guests with their VMIDs, RAM and node; the rest of the inventory stays", function()
   s.reset()
   local dir = s.scratch()
+  -- the inventory gets a job of its own
+  local text = require("labsh.files").read(dir .. "/inventory.lua")
+  local f = assert(io.open(dir .. "/inventory.lua", "w"))
+  f:write((text:gsub("}%s*$", '  jobs = { { name = "nightly-pve", schedule = "@daily", run = "report" } },\n}\n')))
+  f:close()
   run([[lab.pve.put("/nodes/pve1/qemu/101/config", { memory = "8192", cores = 3 })
         lab.guest("k8s-m1"):migrate("pve4", { online = true })
         print("{}")]], nil, dir)
   local doc = run([[
     local before = #lab.inventory.current().vlans
     local summary = lab.inventory.from_pve()
+    local jobs = lab.inventory.jobs()
     local g = lab.guest("k8s-m1")
     print(lab.json.encode({ vmid = g.vmid, node = g.node, ram = g.ram, vcpu = g.vcpu, role = g.role,
       vlan = g.vlan, ha_group = g.ha_group, guests = summary.guests, from_cluster = summary.pve.guests,
-      vlans = #lab.inventory.current().vlans == before, proxmox = lab.inventory.current().proxmox ~= nil }))]],
-    nil, dir)
+      vlans = #lab.inventory.current().vlans == before, proxmox = lab.inventory.current().proxmox ~= nil,
+      jobs = #jobs > 0 and jobs[1].name or false }))]], nil, dir)
   assert_eq(doc.vmid, 101)
   assert_eq(doc.node, "pve4", "where the cluster runs it, not where the inventory put it")
   assert_eq(doc.ram, 8 * 1024 ^ 3)
@@ -36,6 +42,7 @@ test("from_pve: the cluster's guests with their VMIDs, RAM and node; the rest of
   assert_eq(doc.ha_group, "k8s-masters", "HA-managed in the cluster: the inventory's group")
   assert(doc.from_cluster > 0 and doc.guests >= doc.from_cluster, lab.json.encode(doc))
   assert(doc.vlans and doc.proxmox, lab.json.encode(doc))
+  assert_eq(doc.jobs, "nightly-pve", "the inventory's jobs stay")
 end)
 
 test("from_pve: a guest the inventory lacks and whose config gives no address is left out, and said", function()

@@ -172,7 +172,7 @@ end
 function inventory.from_pve()
   local base, file = inventory.current(), current.file
   local data, warnings, handle, origin = require("labsh.pve_inventory").build(base, inventory.model())
-  current = { file = file .. " + proxmox", data = data, warnings = warnings, model = handle, jobs = current.jobs,
+  current = { file = file .. " + proxmox", data = data, warnings = warnings, model = handle, jobs = inventory.jobs(),
               pve = origin }
   return inventory.summary()
 end
