@@ -16,8 +16,14 @@
 -- "not configured".
 -- Perfdata per backup: age (warn: the schedule's allowed age, crit: the RPO),
 -- runs, success percent and missed runs over 30 days.
+--
+-- After each run the status is published for Prometheus as
+-- labsh_check_status{check="backup-failed"} (the catalogue's backup-failed
+-- rule fires at 2, CRITICAL): through the textfile collector when the
+-- inventory has monitoring.textfile_dir, else to monitoring.pushgateway.
 
 local cli = require "labsh.cli"
+local check_status = require "labsh.check_status"
 
 -- A Monitoring Plugins check: a usage error is UNKNOWN, exit 3.
 local PARAMS = {
@@ -97,6 +103,7 @@ lab.check.guard("BACKUPS", function(...)
   for _, r in ipairs(rows) do
     if RANK[r.status] > RANK[status] then status = r.status end
   end
+  check_status.publish("backup-failed", status)
   if lab.options.format == "json" then
     print(lab.json.encode(rows))
     os.exit(lab.check.codes[status], true)

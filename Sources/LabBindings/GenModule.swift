@@ -95,6 +95,19 @@ enum GenModule {
                 throw generatorError("blackbox", error)
             }
         }
+        // probes() -> { {service=, kind=, target=}, ... }: the probed services (lab.slo).
+        state.setFunction("probes") { call in
+            let services = try call.inventory(1).services.filter { $0.probe != nil }
+            let w = TableWriter(L: call.L)
+            w.array(services) { service in
+                w.record {
+                    w.field("service", service.name)
+                    w.field("kind", service.probe!.kind)
+                    w.field("target", service.probe!.target)
+                }
+            }
+            return 1
+        }
     }
 
     /// prometheus_rules() -> text; alertmanager() -> text (Homelab/Alerts).

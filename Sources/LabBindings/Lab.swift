@@ -43,7 +43,7 @@ public enum Lab {
     static let provided: KeyValuePairs<String, String> = [
         "nodes": "labsh.query", "node": "labsh.query", "guests": "labsh.query", "guest": "labsh.query",
         "vlans": "labsh.query", "vlan": "labsh.query", "services": "labsh.query",
-        "service": "labsh.query", "totals": "labsh.query", "slo": "labsh.query",
+        "service": "labsh.query", "totals": "labsh.query",
         "exec": "lab.ssh", "playbook": "labsh.playbook",
     ]
 

@@ -18,6 +18,7 @@ lab.alert = {}
 ---@field summary string
 ---@field expr string? the PromQL condition as written
 ---@field check string? the labsh check that decides it where no metric exists
+---@field publisher string? a check rule's publisher: the labsh command that publishes its status ("labsh -m check-backups", "labsh -m slo"), or "none" (no publisher in labsh: only an external signal, such as an IDS, can fire it)
 ---@field query string the PromQL Prometheus evaluates (a check's: labsh_check_status{check=...} >= 2)
 ---@field for integer? seconds the condition must hold
 ---@field runbook string?

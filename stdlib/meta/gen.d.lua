@@ -37,6 +37,10 @@ function lab.gen.openwrt(opts) end
 ---labsh_check_status{check="NAME"} >= 2. `promtool check rules` accepts it.
 ---Label values and annotations are written so that Prometheus prints them as
 ---the inventory has them: "{{" in a summary is text, not a Go template.
+---A check rule no labsh command publishes carries a comment saying so. Then
+---burn-rate groups per tier ("labsh-slo-tier1"...): SloBurnRateFast (14.4x
+---over 1h and 5m) and SloBurnRateSlow (6x over 6h and 30m) page as P1,
+---SloBurnRateTicket (1x over 3d and 6h) is P3, from probe_success{tier=...}.
 ---@return string text
 function lab.gen.prometheus_rules() end
 
@@ -48,3 +52,17 @@ function lab.gen.prometheus_rules() end
 ---the inventory has no receivers. `amtool check-config` accepts it.
 ---@return string text
 function lab.gen.alertmanager() end
+
+---blackbox_exporter for the inventory's service probes: a list of
+---{file =, text =}: "blackbox.yml" (modules: http_CODE for HTTP status and
+---TLS, tcp_connect, dns_SERVICE, icmp), "prometheus-blackbox.yml" (a scrape
+---job per probe kind: blackbox-http, blackbox-tcp, blackbox-dns,
+---blackbox-icmp) and "blackbox-targets-KIND.yml" (its file_sd targets,
+---labelled service, tier and vlan). opts.exporter is where Prometheus
+---reaches the exporter ("127.0.0.1:9115"), opts.ca_file the CA that HTTPS
+---probes verify with, opts.interval the scrape interval in seconds.
+---`labsh -m gen blackbox --out DIR` writes them; `blackbox_exporter
+-----config.check` and `promtool check config` accept them.
+---@param opts {exporter: string?, ca_file: string?, interval: integer?}?
+---@return {file: string, text: string}[] files
+function lab.gen.blackbox(opts) end

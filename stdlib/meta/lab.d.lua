@@ -279,6 +279,7 @@ function lab.inventory.model() end
 
 ---The error budget of an availability target over 30 days, exact: for a tier
 ---(1, 2, 3), a service name, or a percentage. `lab.slo(1).budget` is "3h 36m".
+---lab.slo is also a table: lab.slo.report() measures attainment (stdlib/meta/slo.d.lua).
 ---@param what integer|string|number
 ---@return table budget target, window, seconds, budget
 function lab.slo(what) end
