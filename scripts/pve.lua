@@ -93,12 +93,15 @@ local function drift()
   for _, r in ipairs(lab.pve.resources { type = "vm" }) do
     if r.template ~= 1 then cluster[#cluster + 1] = r end
   end
-  for _, g in ipairs(lab.guests()) do
+  local guests, matches = lab.guests(), {}
+  local guest_of = require("labsh.pve_model").matcher(guests)
+  for _, r in ipairs(cluster) do
+    local g = guest_of(r)
+    if g then matches[g] = r end
+  end
+  for _, g in ipairs(guests) do
     if not members[g.node] then goto next_guest end
-    local match
-    for _, r in ipairs(cluster) do
-      if (g.vmid and r.vmid == g.vmid) or (not g.vmid and r.name == g.name) then match = r end
-    end
+    local match = matches[g]
     if not match then
       rows[#rows + 1] = row("-", g.name, "guest", g.vmid and ("VMID " .. g.vmid) or g.node, "missing")
     else

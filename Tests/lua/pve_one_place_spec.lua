@@ -53,3 +53,11 @@ test("the schema skips returns' shapes and format objects, never a parameter cal
   -- a parameter whose format is an object still checks by name: net0 of a VM's config
   assert_eq(rules.check("PUT", "/nodes/pve1/qemu/101/config", { net0 = "virtio,bridge=vmbr0" }).fields[1][1], "net0")
 end)
+
+test("one rule matches cluster guests to inventory guests: the VMID when given, else the name", function()
+  local a, b = { name = "a", vmid = 101 }, { name = "x" }
+  local guest_of = require("labsh.pve_model").matcher { a, b }
+  assert_eq(guest_of { vmid = 101, name = "x" }, a, "a VMID beats a name")
+  assert_eq(guest_of { vmid = 5, name = "x" }, b)
+  assert_eq(guest_of { vmid = 5, name = "a" }, nil, "a guest with a vmid is never matched by name")
+end)

@@ -92,11 +92,9 @@ function inventory.build(base, handle, client)
   local status = pve.status(client)
   local members = {}
   for _, n in ipairs(status.nodes) do members[n.name] = n end
-  local known_nodes, by_vmid, by_name = {}, {}, {}
+  local known_nodes = {}
   for _, n in ipairs(base.nodes) do known_nodes[n.name] = true end
-  for _, g in ipairs(base.guests or {}) do
-    if g.vmid then by_vmid[g.vmid] = g else by_name[g.name] = g end
-  end
+  local inventory_guest = require("labsh.pve_model").matcher(base.guests or {})
   local haveGroups = base.ha_groups ~= nil and #base.ha_groups > 0
   local guests, nodes, notes, taken = {}, {}, {}, {}
   local origin = { guests = 0, nodes_added = {}, left_out = {}, matched_by_name = {} }
@@ -120,7 +118,7 @@ function inventory.build(base, handle, client)
   for _, n in ipairs(nodes) do added[n.name] = true end
   for _, r in ipairs(resources) do
     if (r.type == "qemu" or r.type == "lxc") and r.template ~= 1 then
-      local g = by_vmid[r.vmid] or by_name[r.name]
+      local g = inventory_guest(r)
       if g and not g.vmid then origin.matched_by_name[#origin.matched_by_name + 1] = g.name end
       local guest = (known_nodes[r.node] or added[r.node]) and guest_of(r, g, client, notes, haveGroups)
       if guest then

@@ -17,13 +17,28 @@ local model = {}
 -- Guests matched by name this run, said once each: name -> VMID.
 local reported = {}
 
+--- The rule that says which inventory guest a cluster guest is: the one
+--- with its VMID, else (for inventory guests without a vmid) the one of its
+--- name. Returns a function from a /cluster/resources row to that guest of
+--- `guests`, or nil. Live methods, drift and from_pve all match by it.
+function model.matcher(guests)
+  local by_vmid, by_name = {}, {}
+  for _, g in ipairs(guests) do
+    if g.vmid then by_vmid[g.vmid] = g else by_name[g.name] = g end
+  end
+  return function(r) return by_vmid[r.vmid] or by_name[r.name] end
+end
+
 -- The cluster's guest for an inventory guest: by its vmid, else by name
 -- (said on stderr once, with the line to add). {vmid, node, type, name, status}.
 local function find(guest, client)
   local by_name = {}
+  local is_guest = model.matcher { guest }
   for _, r in ipairs(pve.resources({ type = "vm" }, client)) do
-    if guest.vmid and r.vmid == guest.vmid then return r end
-    if r.name == guest.name then by_name[#by_name + 1] = r end
+    if is_guest(r) then
+      if guest.vmid then return r end
+      by_name[#by_name + 1] = r
+    end
   end
   if guest.vmid then
     fail("missing", ("guest %s: no VMID %d in the cluster"):format(guest.name, guest.vmid), { guest = guest.name })
