@@ -12,7 +12,6 @@ lab.sim = {}
 ---@field cpu_ratio number? vCPUs allowed per hardware thread (default 2)
 ---@field repair number? seconds until failed hardware is back (default 86400): an outage longer than a tier's monthly error budget loses its SLO
 ---@field source "inventory"|"live"? where guests, allocations and HA state come from: the inventory (default, no network) or, with `proxmox` configured, the cluster's /cluster/resources (lab.inventory.model_from); the report's `sources` ({nodes, guests}) says which
----@field source "inventory"|"live"? where guests, allocations and HA state come from: the inventory (default, no network) or, with `proxmox` configured, the cluster's /cluster/resources (lab.inventory.model_from); the report's `sources` ({nodes, guests}) says which
 
 ---What happens when the named nodes, power feeds or "internet" fail:
 ---`proxmox` (per cluster: votes, alive, needed, quorate), `kubernetes`
