@@ -139,7 +139,8 @@ test("gen prometheus-rules: promtool check rules accepts it, promtool test rules
   assert_eq(r.stdout, "wrote " .. dir .. "/labsh-alerts.rules.yml\n")
   local check = run { "promtool", "check", "rules", dir .. "/labsh-alerts.rules.yml" }
   assert_eq(check.status, 0, check.stdout .. check.stderr)
-  assert(check.stdout:find("SUCCESS: 21 rules found"), check.stdout)
+  -- the 21 catalogue rules and 3 burn-rate rules for each of the 3 tiers
+  assert(check.stdout:find("SUCCESS: 30 rules found"), check.stdout)
 
   write_file(dir .. "/alerts_test.yml", read_file(root .. "/Tests/promtool/alerts_test.yml"))
   local unit = run({ "promtool", "test", "rules", "alerts_test.yml" }, dir)

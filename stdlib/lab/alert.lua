@@ -18,7 +18,8 @@
 -- reports the value at the last step. A rule with a `check` reads the
 -- status its check last published, labsh_check_status{check = NAME}
 -- (Monitoring Plugins codes: 2 is CRITICAL, and fires); no status at all
--- is "unknown".
+-- is "unknown", and says which labsh command publishes it or that none
+-- does (rule.publisher "none": only an external signal, such as an IDS).
 
 local native = require "labsh.alert"
 local endpoint = require "labsh.endpoint"
@@ -112,6 +113,8 @@ local function judge(rule, result, firing)
   if rule.check then
     if #samples == 0 then
       verdict.state, verdict.reason = "unknown", "no status published for check '" .. rule.check .. "'"
+        .. (rule.publisher == "none" and " (no publisher in labsh: only an external signal sets it)"
+            or (" (published by " .. tostring(rule.publisher) .. ")"))
       return verdict
     end
   end
