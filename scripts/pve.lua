@@ -22,7 +22,7 @@ local PARAMS = {
     { "trust", "show a node's certificate; confirmed, print its inventory entry",
       args = { { "URL", "the node's API URL, https://NODE:8006", required = true } } },
     { "help", "the parameters and required privilege of an API path",
-      args = { { "PATH", "e.g. /nodes/pve1/qemu/101/migrate", required = true } } },
+      args = { { "PATH", "e.g. /nodes/NODE/qemu/VMID/migrate", required = true } } },
     { "status", "quorum and nodes online" },
     { "drift", "the inventory against the cluster (exit 1 on drift)" },
   },

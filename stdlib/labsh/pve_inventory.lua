@@ -76,10 +76,13 @@ local function guest_of(r, g, client, notes, haveGroups)
   return guest
 end
 
--- A node of the cluster the inventory lacks, as an inventory node.
-local function node_of(r, member, cluster_name)
+-- A node of the cluster the inventory lacks, as an inventory node: its
+-- kind and role as the inventory's other members of the cluster (`like`)
+-- have them, never a name labsh would assume.
+local function node_of(r, member, cluster_name, like)
   local cores = math.max(1, math.tointeger(r.maxcpu) or 1)
-  return { name = r.node, kind = "hypervisor", role = "proxmox", os = "Proxmox VE", cluster = cluster_name,
+  return { name = r.node, kind = like and like.kind or "hypervisor", role = like and like.role or "hypervisor",
+           os = "Proxmox VE", cluster = cluster_name,
            address = member.ip, cpu = { model = "unknown", cores = cores, threads = cores },
            ram = tostring(math.tointeger(r.maxmem) or 0) }
 end
@@ -92,8 +95,11 @@ function inventory.build(base, handle, client)
   local status = pve.status(client)
   local members = {}
   for _, n in ipairs(status.nodes) do members[n.name] = n end
-  local known_nodes = {}
-  for _, n in ipairs(base.nodes) do known_nodes[n.name] = true end
+  local known_nodes, like = {}, nil
+  for _, n in ipairs(base.nodes) do
+    known_nodes[n.name] = true
+    if members[n.name] and not like then like = n end
+  end
   local inventory_guest = require("labsh.pve_model").matcher(base.guests or {})
   local haveGroups = base.ha_groups ~= nil and #base.ha_groups > 0
   local guests, nodes, notes, taken = {}, {}, {}, {}
@@ -106,7 +112,7 @@ function inventory.build(base, handle, client)
   for _, r in ipairs(resources) do
     if r.type == "node" and members[r.node] and not known_nodes[r.node] then
       if members[r.node].ip then
-        nodes[#nodes + 1] = node_of(r, members[r.node], status.name)
+        nodes[#nodes + 1] = node_of(r, members[r.node], status.name, like)
         origin.nodes_added[#origin.nodes_added + 1] = r.node
       else
         notes[#notes + 1] = ("node %s: in the cluster, not in the inventory, and /cluster/status gives no ip: left out")
