@@ -8,6 +8,7 @@
 --   labsh -m gen blackbox --out DIR [--exporter HOST:PORT] [--ca-file PATH]
 --   labsh --inventory FILE -m gen ...        another inventory
 --   labsh --dry-run -m gen ...               say what would change, write nothing
+--   labsh -m gen TARGET --out DIR --check     the drift check: compare, write nothing
 --
 -- bind      BIND9 zone files, one per zone, named db.ZONE: the forward zone of
 --           the site's domain and a reverse zone per VLAN subnet and upstream.
@@ -46,7 +47,16 @@
 -- always see it grow. A zone that does not change keeps its file and serial.
 -- --serial N gives every zone serial N instead (for reproducible output).
 --
--- Exit status: 0 done, 1 a generator or a write failed, 2 bad usage.
+-- --check is the drift check: each file in DIR is compared with what the
+-- inventory generates now ("same FILE" or "drift FILE", a missing file is
+-- drift), nothing is written, and the verdict is published for Prometheus as
+-- labsh_check_status{check="config-drift"} (2 on drift, which fires the
+-- catalogue's config-drift rule; 0 when all agree) through the textfile
+-- collector or the Pushgateway, as the inventory's monitoring section says.
+-- A zone whose serial alone differs is not drift. Exit 1 on drift.
+--
+-- Exit status: 0 done (no drift), 1 a generator or a write failed or drift
+-- found, 2 bad usage.
 
 local cli = require "labsh.cli"
 local files = require "labsh.files"
@@ -62,8 +72,9 @@ local PARAMS = {
     { "--serial", "N", "bind: every zone gets serial N (reproducible output)", type = "count" },
     { "--exporter", "HOST:PORT", "blackbox: where Prometheus reaches blackbox_exporter" },
     { "--ca-file", "PATH", "blackbox: the CA bundle HTTPS probes verify with" },
+    { "--check", nil, "compare DIR with what would be generated (drift check), write nothing" },
   },
-  exit = "0 done, 1 a generator or a write failed, 2 usage",
+  exit = "0 done, 1 a generator or a write failed or drift found, 2 usage",
 }
 
 local function fail(message)
@@ -74,6 +85,7 @@ end
 local function parse_arguments(...)
   local args = cli.parse({ ... }, PARAMS)
   if args.out == "" then cli.usage_error(PARAMS, "--out needs a directory") end
+  if args.check and not args.out then cli.usage_error(PARAMS, "--check needs --out DIR: the files to compare") end
   if args.serial and args.target ~= "bind" then cli.usage_error(PARAMS, "--serial is for bind only") end
   if (args.exporter or args.ca_file) and args.target ~= "blackbox" then
     cli.usage_error(PARAMS, "--exporter and --ca-file are for blackbox only")
@@ -86,12 +98,28 @@ end
 
 local read_file, write_atomically = files.read, files.write_atomically
 
--- Where files go (nil: stdout) and the target's name, for messages.
-local out_dir, target_name
+-- Where files go (nil: stdout) and the target's name, for messages;
+-- checking: compare with DIR instead of writing (--check).
+local out_dir, target_name, checking
 
 local function path_in(dir, file)
   dir = dir or "."
   return dir:sub(-1) == "/" and dir .. file or dir .. "/" .. file
+end
+
+--- The drift check: each file against DIR, the verdict published.
+local function check_drift(files)
+  local drift = 0
+  for _, file in ipairs(files) do
+    if read_file(file.path) == file.text then
+      print("same " .. file.path)
+    else
+      drift = drift + 1
+      print("drift " .. file.path)
+    end
+  end
+  require("labsh.check_status").publish("config-drift", drift > 0 and "CRITICAL" or "OK")
+  if drift > 0 then os.exit(1) end
 end
 
 --- Writes each { path =, text =, note = } that differs from what is on disk;
@@ -104,6 +132,7 @@ local function write_all(files)
     io.stdout:write(files[1].text)
     return
   end
+  if checking then return check_drift(files) end
   for _, file in ipairs(files) do
     local note = file.note and (" (" .. file.note .. ")") or ""
     local old = read_file(file.path)
@@ -126,7 +155,11 @@ end
 
 local function generate(fn, opts)
   local ok, result = pcall(fn, opts)
-  if not ok then fail(result) end
+  if not ok then
+    -- a drift check that cannot generate must not look like "no drift"
+    if checking then require("labsh.check_status").publish("config-drift", "UNKNOWN") end
+    fail(result)
+  end
   return result
 end
 
@@ -208,5 +241,5 @@ end
 ----------------------------------------------------------------------------
 
 local args = parse_arguments(...)
-out_dir, target_name = args.out, args.target
+out_dir, target_name, checking = args.out, args.target, args.check
 targets[args.target](args)

@@ -2,7 +2,8 @@
 -- that publishes it, or says it has none (lab.alert.rules' publisher, a
 -- comment in `gen prometheus-rules`, the live verdict's reason); and each
 -- publishable check rule fires in the real Prometheus of the test harness
--- after its labsh check ran (check-backups, slo). Run with `make test`.
+-- after its labsh check ran (check-backups, slo, the drift check `gen
+-- --check`). Run with `make test`.
 
 local support = dofile((os.getenv("LABSH_ROOT") or ".") .. "/Tests/lua/monitoring_support.lua")
 local probe = dofile((os.getenv("LABSH_ROOT") or ".") .. "/Tests/lua/probe_support.lua")
@@ -21,7 +22,7 @@ test("every check rule of the built-in catalogue names its publisher or 'none', 
         assert(rules_text:find(comment, 1, true), rule.name .. ": no comment in the rules file")
       else
         published = published + 1
-        assert(rule.publisher:match("^labsh %-m [%w%-]+$"), rule.publisher)
+        assert(rule.publisher:match("^labsh %-m [%w%-]+"), rule.publisher)
         assert(not rules_text:find(comment, 1, true), rule.name .. " is published, yet marked")
       end
     else
@@ -34,7 +35,7 @@ end)
 ----------------------------------------------------------------------------
 -- Firing in the harness's Prometheus
 
--- An inventory whose catalogue holds only the two publishable check rules,
+-- An inventory whose catalogue holds only the publishable check rules,
 -- under names of this run; its checks write to the harness's textfile
 -- collector.
 local function inventory(suffix, textfile_dir)
@@ -48,10 +49,11 @@ local function inventory(suffix, textfile_dir)
   alerts = {
     { name = "backup-failed-%s", severity = "P2", check = "backup-failed", summary = "Backup job failure" },
     { name = "service-degraded-%s", severity = "P3", check = "service-degraded", summary = "Service degradation" },
+    { name = "config-drift-%s", severity = "P4", check = "config-drift", summary = "Configuration drift" },
   },
   monitoring = { textfile_dir = %q },
 }
-]]):format(suffix, suffix, textfile_dir))
+]]):format(suffix, suffix, suffix, textfile_dir))
 end
 
 -- A Prometheus of this spec's own whose probe_success says the tier 2
@@ -68,7 +70,7 @@ local function failing_history(dir)
   return probe.prometheus(dir, "global:\n  scrape_interval: 1m\nscrape_configs: []\n")
 end
 
-test("check-backups and slo publish their status, and their rules fire in the real Prometheus", function()
+test("check-backups, slo and the drift check publish their status, and their rules fire in the real Prometheus", function()
   local prometheus = support.server("PROMETHEUS")
   local textfile_dir = support.server("TEXTFILE_DIR")
   local rules_dir = support.server("RULES_DIR")
@@ -88,9 +90,19 @@ test("check-backups and slo publish their status, and their rules fire in the re
     -- slo: the tier 2 service burns its budget, CRITICAL
     r = probe.must_run { labsh, "--inventory", inv, "-m", "slo", "--prometheus", history.url }
     assert(r.stdout:find("service-degraded: CRITICAL", 1, true), r.stdout)
+    -- the drift check: the deployed blackbox.yml was edited by hand
+    local deployed = dir .. "/deployed"
+    require("labsh.filesystem").make_directories(deployed)
+    probe.must_run { labsh, "--inventory", inv, "-m", "gen", "blackbox", "--out", deployed }
+    assert_eq(lab.process.run { argv = { labsh, "--inventory", inv, "-m", "gen", "blackbox", "--out", deployed,
+      "--check" } }.status, 0, "no drift right after generating")
+    write_file(deployed .. "/blackbox.yml", read_file(deployed .. "/blackbox.yml") .. "# edited by hand\n")
+    r = lab.process.run { argv = { labsh, "--inventory", inv, "-m", "gen", "blackbox", "--out", deployed, "--check" } }
+    assert_eq(r.status, 1, r.stdout .. r.stderr)
+    assert(r.stdout:find("drift " .. deployed .. "/blackbox.yml", 1, true), r.stdout)
 
     local client = lab.prom.connect { url = prometheus }
-    for _, alertname in ipairs { "BackupFailed" .. suffix, "ServiceDegraded" .. suffix } do
+    for _, alertname in ipairs { "BackupFailed" .. suffix, "ServiceDegraded" .. suffix, "ConfigDrift" .. suffix } do
       support.eventually(alertname .. " firing", function()
         local firing = client:query(('ALERTS{alertname="%s",alertstate="firing"}'):format(alertname))
         return #firing == 1
@@ -101,5 +113,6 @@ test("check-backups and slo publish their status, and their rules fire in the re
   pcall(lab.http.post, prometheus .. "/-/reload")
   os.remove(textfile_dir .. "/labsh-check-backup-failed.prom")
   os.remove(textfile_dir .. "/labsh-check-service-degraded.prom")
+  os.remove(textfile_dir .. "/labsh-check-config-drift.prom")
   if not ok then error(err, 0) end
 end)

@@ -7,6 +7,7 @@ public enum CheckPublishers {
     public static let byCheck: KeyValuePairs<String, String> = [
         "backup-failed": "labsh -m check-backups",
         "service-degraded": "labsh -m slo",
+        "config-drift": "labsh -m gen TARGET --out DIR --check",
     ]
 
     public static let none = "none"
