@@ -75,6 +75,15 @@ local function say(text, data)
   print(cli.json() and lab.json.encode(data, { sort_keys = true }) or text)
 end
 
+-- The built-in homelab as a file to edit, its jobs (kept apart in labsh,
+-- homelab_jobs.lua) written in as the inventory's `jobs` section.
+local function with_jobs(homelab, jobs)
+  local body = homelab:match("^(.*)}%s*$")
+  local list = jobs:match("\nreturn (%b{})%s*$")
+  assert(body and list, "the embedded homelab or its jobs changed shape")
+  return body .. "  -- The plan's schedules: labsh -m jobs list.\n  jobs = " .. list .. ",\n}\n"
+end
+
 local function init()
   local directory, path = config_file()
   local existing = io.open(path, "r")
@@ -87,7 +96,7 @@ local function init()
     return
   end
   filesystem.make_directories(directory)
-  write_new_file(path, host.embedded("stdlib/labsh/homelab.lua"))
+  write_new_file(path, with_jobs(host.embedded("stdlib/labsh/homelab.lua"), host.embedded("stdlib/labsh/homelab_jobs.lua")))
   say(("wrote %s: the plan's homelab, to edit; labsh uses it from now on"):format(path), { path = path, written = true })
 end
 

@@ -111,3 +111,22 @@ test("jobs run NAME --once makes one attempt whatever the job's retries", functi
 end)
 
 test("(cleanup)", function() assert(filesystem.remove_tree(tmp)) end)
+
+test("inventory init writes the shipped jobs into the copy, which keeps them", function()
+  local config = tmp .. "/init-config"
+  local own = {}
+  for key, value in pairs(env) do own[key] = value end
+  own.XDG_CONFIG_HOME = config
+  local r = lab.process.run { argv = { labsh, "-m", "inventory", "init" }, env = own, timeout = 60 }
+  assert_eq(r.status, 0, r.stderr)
+  r = lab.process.run { argv = { labsh, "--format", "json", "-m", "jobs", "list" }, env = own, timeout = 60 }
+  assert_eq(r.status, 0, r.stderr)
+  -- With a config inventory, labsh reads jobs from that file only: without
+  -- them written in, this list would be empty.
+  local names = {}
+  for _, row in ipairs(lab.json.decode(r.stdout)) do names[#names + 1] = row.name end
+  assert_same(names, SHIPPED, "the copy's jobs")
+  r = lab.process.run { argv = { labsh, "--format", "json", "-m", "inventory", "check" }, env = own, timeout = 60 }
+  assert_eq(r.status, 0, r.stderr)
+  assert_eq(lab.json.decode(r.stdout).file, config .. "/labsh/inventory.lua")
+end)

@@ -596,8 +596,8 @@ return {
   },
 
   -- The plan's schedules (§5.1, §5.2, §12) are the built-in homelab's jobs:
-  -- stdlib/labsh/homelab_jobs.lua (`labsh -m jobs list`). To keep them in
-  -- your copy, paste that list here as `jobs = { ... }`.
+  -- stdlib/labsh/homelab_jobs.lua (`labsh -m jobs list`); `labsh -m
+  -- inventory init` writes them into your copy as `jobs = { ... }`.
 
   -- Where the live systems are. Left out of the built-in homelab, which
   -- describes the plan and must not reach into a network it only models:
