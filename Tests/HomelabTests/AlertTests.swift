@@ -69,7 +69,9 @@ import Testing
         #expect(rules[0].allAnnotations.map(\.0) == ["summary", "runbook_url", "dashboard"])
         #expect(rules[1].prometheusExpr == #"labsh_check_status{check="security-breach"} >= 2"#)
         let text = PrometheusRules.generate(inventory)
-        #expect(text.contains("  - name: \"labsh-P1\"\n    rules:\n      - alert: Breach\n"))
+        // no labsh command publishes security-breach: the rules file says so
+        #expect(text.contains("  - name: \"labsh-P1\"\n    rules:\n      # no publisher in labsh: fires only when an external signal"
+            + " publishes labsh_check_status{check=\"security-breach\"}\n      - alert: Breach\n"))
         #expect(text.contains("      - alert: DiskFull\n        expr: \"up == 0\"\n        for: 10m\n"))
         #expect(text.firstRange(of: "labsh-P1")!.lowerBound < text.firstRange(of: "labsh-P2")!.lowerBound)
         #expect(AlertCatalogue.rules(inventory, severity: .p1).map(\.name) == ["breach"])
