@@ -116,3 +116,13 @@ test("check-backups, slo and the drift check publish their status, and their rul
   os.remove(textfile_dir .. "/labsh-check-config-drift.prom")
   if not ok then error(err, 0) end
 end)
+
+test("a Pushgateway that cannot be reached: check-backups still says CRITICAL (exit 2) and names the failed publish", function()
+  local inv = write_temp(inventory("x", "/unused"):gsub("textfile_dir = \"/unused\"",
+    ("pushgateway = \"http://127.0.0.1:%d\""):format(probe.free_port())))
+  local source = write_temp(lab.json.encode { db = { { time = os.time() - 600, ok = false } } })
+  local r = lab.process.run { argv = { labsh, "--inventory", inv, "-m", "check-backups", "--source", source } }
+  assert_eq(r.status, 2, r.stdout .. r.stderr)
+  assert(r.stdout:find("^BACKUPS CRITICAL"), r.stdout)
+  assert(r.stderr:find('could not publish labsh_check_status{check="backup-failed"}', 1, true), r.stderr)
+end)
