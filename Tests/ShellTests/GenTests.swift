@@ -154,8 +154,8 @@ import Testing
 
     @Test func badUsageExitsWithTwo() throws {
         // labsh.cli's contract: one line naming the problem, then the usage
-        for (args, message) in [(["nope"], "TARGET must be bind, openwrt, ansible, prometheus-rules, alertmanager, not 'nope'"),
-                                ([], "missing TARGET: bind, openwrt, ansible, prometheus-rules, alertmanager"),
+        for (args, message) in [(["nope"], "TARGET must be bind, openwrt, ansible, prometheus-rules, alertmanager, blackbox, not 'nope'"),
+                                ([], "missing TARGET: bind, openwrt, ansible, prometheus-rules, alertmanager, blackbox"),
                                 (["bind", "--out"], "--out needs DIR"),
                                 (["openwrt", "--serial", "3"], "--serial is for bind only"),
                                 (["bind", "--verbose"], "unknown option '--verbose'"),
