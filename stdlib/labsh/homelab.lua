@@ -502,7 +502,8 @@ return {
       summary = "Storage capacity >85%",
       labels = { component = "storage" }, model = { usage = "storage", above = 85 },
       expr = [[(1 - node_filesystem_avail_bytes{fstype!~"tmpfs|overlay"} / node_filesystem_size_bytes{fstype!~"tmpfs|overlay"}) * 100 > 85]] },
-    -- labsh runs each tier 2-3 service's probe from the services section.
+    -- Published by `labsh -m slo` from the probes blackbox_exporter runs
+    -- (labsh -m gen blackbox): a service below its objective.
     { name = "service-degraded",    severity = "P3",                  runbook = "https://runbooks.homelab.local/service-degraded",
       summary = "Non-critical service degradation",
       labels = { component = "services" },

@@ -20,10 +20,11 @@ return {
   { name = "backup-check", schedule = "30 * * * *", run = { "report", "--section", "backups" },
     timeout = "10m", description = "Backups against the schedule, RPO and 3-2-1 (§5.1)" },
   -- §5.2 and §6: the services' probes and SLOs as Prometheus sees them.
-  -- Until labsh measures SLO attainment itself, this is the alerts section:
-  -- what is firing and whether the catalogue's rules are loaded.
-  { name = "service-probes", schedule = "*/5 * * * *", run = { "report", "--section", "alerts" },
-    timeout = "2m", catch_up = "none", description = "Probe and SLO alerts as Prometheus sees them (§5.2, §6)" },
+  -- Attainment, error budget and burn rates per service from the probes
+  -- blackbox_exporter runs (labsh -m gen blackbox); publishes
+  -- labsh_check_status{check="service-degraded"}.
+  { name = "service-probes", schedule = "*/5 * * * *", run = "slo",
+    timeout = "2m", catch_up = "none", description = "SLO attainment and burn rates from the probes (§5.2, §6)" },
   -- §5.2: certificate expiry (P2 under 7 days, P3 under 30).
   { name = "certificate-expiry", schedule = "0 6 * * *", run = { "report", "--section", "certificates" },
     timeout = "10m", description = "TLS certificate expiry (§5.2: P2 < 7 d, P3 < 30 d)" },

@@ -211,6 +211,16 @@ end
 
 -- ---- Alerts -------------------------------------------------------------------
 
+-- A note naming the rules whose signal nothing in labsh publishes (an IDS):
+-- they can fire only when something outside labsh feeds them.
+local function unpublished_note(rules)
+  local names = {}
+  for _, rule in ipairs(rules) do
+    if rule.publisher == "none" then names[#names + 1] = rule.alertname end
+  end
+  return #names > 0 and ("no publisher in labsh (external signal only): %s"):format(table.concat(names, ", ")) or nil
+end
+
 function sections.alerts()
   local monitoring = lab.inventory.current().monitoring
   if not (monitoring and monitoring.prometheus) then
@@ -219,6 +229,7 @@ function sections.alerts()
       local ok, rules = pcall(lab.alert.rules)
       if ok and type(rules) == "table" then
         section.notes[1] = ("%d alert rules in the inventory's model (labsh -m gen prometheus-rules)"):format(#rules)
+        section.notes[#section.notes + 1] = unpublished_note(rules)
       end
     end
     return section
@@ -256,6 +267,7 @@ function sections.alerts()
     end
     notes[1] = ("%d alert rules in the inventory's model, %d of them loaded in Prometheus"):format(total, total - missing)
     if missing > 0 then notes[2] = "load them: labsh -m gen prometheus-rules, then reload Prometheus" end
+    notes[#notes + 1] = unpublished_note(rules)
   else
     notes[1] = "lab.alert not available in this labsh: firing alerts from Prometheus only"
   end
