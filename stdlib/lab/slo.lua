@@ -21,7 +21,7 @@ local slo = {}
 local DAY = 86400
 
 -- The burn-rate windows of the multiwindow alerts (gen prometheus-rules).
-slo.BURN_WINDOWS = { { "5m", 300 }, { "1h", 3600 }, { "6h", 6 * 3600 }, { "3d", 3 * DAY } }
+local BURN_WINDOWS = { { "5m", 300 }, { "1h", 3600 }, { "6h", 6 * 3600 }, { "3d", 3 * DAY } }
 
 local function fail(message)
   require("labsh.host").fail("slo", message)
@@ -103,7 +103,7 @@ function slo.report(opts)
   local prom = prometheus_of(opts)
   local attainment = success_by_service(prom, window, opts.time)
   local burns = {}
-  for _, w in ipairs(slo.BURN_WINDOWS) do burns[w[1]] = success_by_service(prom, w[2], opts.time) end
+  for _, w in ipairs(BURN_WINDOWS) do burns[w[1]] = success_by_service(prom, w[2], opts.time) end
 
   local report = { window = promql_duration(window), at = opts.time, services = {}, tiers = {} }
   local tiers, tier_order = {}, {}
@@ -114,7 +114,7 @@ function slo.report(opts)
       local row = judge({ service = service.name, tier = service.tier, slo = service.slo },
         attainment[service.name], service.slo, window)
       row.burn = {}
-      for _, w in ipairs(slo.BURN_WINDOWS) do
+      for _, w in ipairs(BURN_WINDOWS) do
         local success = burns[w[1]][service.name]
         row.burn[w[1]] = success and (1 - success) / (1 - service.slo / 100)
       end
