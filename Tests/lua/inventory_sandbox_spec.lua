@@ -117,15 +117,20 @@ test("an endless loop in an inventory ends with a clear error and exit 1, not a 
   assert(r.stderr:find("took more than 2 s of CPU time to evaluate", 1, true), r.stderr)
 end)
 
-test("the budget is CPU time: an inventory paused by a busy machine still loads", function()
+-- labsh on `inventory` in the background ($pid), then `signals`: a shell
+-- script that signals it and waits for it.
+local function signalled(inventory, signals)
   count = count + 1
   local path = ("%s/inv%d.lua"):format(tmp, count)
-  write_file(path, "for _ = 1, 3e7 do end\n" .. VALID)
+  write_file(path, inventory)
+  local script = '"$0" --inventory "$1" -e "print(#lab.nodes())" & pid=$!; ' .. signals .. '; wait $pid'
+  return lab.process.run { argv = { "sh", "-c", script, labsh, path }, timeout = 30 }
+end
+
+test("the budget is CPU time: an inventory paused by a busy machine still loads", function()
   -- Paused for 2.5 s of wall time while it evaluates, as a loaded machine
   -- would; it used well under 2 s of CPU, so it is not refused.
-  local script = '"$0" --inventory "$1" -e "print(#lab.nodes())" & pid=$!; sleep 0.1; '
-              .. 'kill -STOP $pid; sleep 2.5; kill -CONT $pid; wait $pid'
-  local r = lab.process.run { argv = { "sh", "-c", script, labsh, path }, timeout = 30 }
+  local r = signalled("for _ = 1, 3e7 do end\n" .. VALID, "sleep 0.1; kill -STOP $pid; sleep 2.5; kill -CONT $pid")
   assert_eq(r.status, 0, r.stderr)
   assert_eq(r.stdout, "1\n")
 end)
@@ -156,11 +161,7 @@ test("--timeout stops an inventory that is still evaluating", function()
 end)
 
 test("Ctrl-C stops an inventory that is still evaluating: exit 130", function()
-  count = count + 1
-  local path = ("%s/inv%d.lua"):format(tmp, count)
-  write_file(path, "while true do end\n" .. VALID)
-  local script = '"$0" --inventory "$1" -e "print(#lab.nodes())" & pid=$!; sleep 0.5; kill -INT $pid; wait $pid'
-  local r = lab.process.run { argv = { "sh", "-c", script, labsh, path }, timeout = 30 }
+  local r = signalled("while true do end\n" .. VALID, "sleep 0.5; kill -INT $pid")
   assert_eq(r.status, 130, r.stderr)
   assert(not r.stderr:find("took more than", 1, true), r.stderr)
 end)
