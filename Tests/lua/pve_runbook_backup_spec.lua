@@ -81,18 +81,8 @@ test("a stop (SIGINT) mid-restore waits for the restore, then destroys the scrat
   local dir = rb.setup(3, 9)
   local before = vmids()
   s.control("inject", { type = "qmrestore", seconds = 2, count = 1 })
-  local err = dir .. "/stderr"
-  local argv = { os.getenv("LABSH_BIN") or arg[-1], "--yes", "-m", "backup-drill", "--guest", "guest4" }
-  local words = {}
-  for i, w in ipairs(argv) do words[i] = "'" .. w:gsub("'", "'\\''") .. "'" end
-  local script = table.concat(words, " ") .. " 2>" .. err .. " & p=$!\n"
-    .. "i=0; while ! grep -q 'restoring ' " .. err .. " && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done\n"
-    .. "kill -INT $p; wait $p; echo $?"
-  local r = lab.process.run { argv = { "sh", "-c", script }, timeout = 120,
-    env = { LABSH_STATE_DIR = dir .. "/state", LABSH_INVENTORY = dir .. "/inventory.lua",
-            LABSH_PATH = os.getenv("LABSH_TEST_RUNBOOK_PATH") or false } }
-  local stderr = read_file(err) or ""
-  assert_eq(tonumber(r.stdout:match("(%d+)%s*$")), 130, stderr)
+  local status, stderr = rb.interrupted(dir, { "--yes", "-m", "backup-drill", "--guest", "guest4" }, "restoring ")
+  assert_eq(status, 130, stderr)
   has(stderr, "VMID 100 destroyed")
   assert_same(vmids(), before)
 end)
@@ -132,21 +122,11 @@ test("backup-restore stopped (SIGINT) mid-restore: the runbook's rollback destro
   local dir = rb.setup(3, 9)
   local before = vmids()
   s.control("inject", { type = "qmrestore", seconds = 2, count = 1 })
-  local err = dir .. "/stderr"
-  local argv = { os.getenv("LABSH_BIN") or arg[-1], "--yes", "-m", "backup-restore", "--guest", "guest4", "--vmid", "777" }
-  local words = {}
-  for i, w in ipairs(argv) do words[i] = "'" .. w:gsub("'", "'\\''") .. "'" end
-  local script = table.concat(words, " ") .. " 2>" .. err .. " & p=$!\n"
-    .. "i=0; while ! grep -q 'restoring ' " .. err .. " && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done\n"
-    .. "kill -INT $p; wait $p; echo $?"
-  local r = lab.process.run { argv = { "sh", "-c", script }, timeout = 120,
-    env = { LABSH_STATE_DIR = dir .. "/state", LABSH_INVENTORY = dir .. "/inventory.lua",
-            LABSH_PATH = os.getenv("LABSH_TEST_RUNBOOK_PATH") or false } }
-  local stderr = read_file(err) or ""
-  assert_eq(tonumber(r.stdout:match("(%d+)%s*$")), 130, stderr)
+  local status, stderr = rb.interrupted(dir, { "--yes", "-m", "backup-restore", "--guest", "guest4", "--vmid", "777" },
+                                        "restoring ")
+  assert_eq(status, 130, stderr)
   has(stderr, "VMID 777 destroyed")
   assert_same(vmids(), before)
-  local ends = {}
-  for _, line in ipairs(s.audit(dir)) do if line.action == "runbook" then ends[#ends + 1] = line end end
+  local ends = rb.runbook_audit(dir)
   assert_eq(ends[#ends].details.state, "rolled back", stderr)
 end)

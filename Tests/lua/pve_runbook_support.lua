@@ -67,13 +67,32 @@ function rb.setup(nodes, guests, opts)
   return dir
 end
 
+-- A child labsh's environment: the scratch directory's state and inventory.
+local function env_of(dir)
+  return { LABSH_STATE_DIR = dir .. "/state", LABSH_INVENTORY = dir .. "/inventory.lua",
+           LABSH_PATH = os.getenv("LABSH_TEST_RUNBOOK_PATH") or false }
+end
+
 --- A child labsh on the scratch directory: {status, stdout, stderr}.
 function rb.labsh(dir, args)
   local argv = { os.getenv("LABSH_BIN") or arg[-1] }
   for _, a in ipairs(args) do argv[#argv + 1] = a end
-  return lab.process.run { argv = argv, timeout = 120,
-    env = { LABSH_STATE_DIR = dir .. "/state", LABSH_INVENTORY = dir .. "/inventory.lua",
-            LABSH_PATH = os.getenv("LABSH_TEST_RUNBOOK_PATH") or false } }
+  return lab.process.run { argv = argv, timeout = 120, env = env_of(dir) }
+end
+
+--- A child labsh on the scratch directory, sent SIGINT once its stderr
+--- shows `mark` (or after 20 s): its exit status and its stderr.
+function rb.interrupted(dir, args, mark)
+  local words = {}
+  for i, w in ipairs { os.getenv("LABSH_BIN") or arg[-1], table.unpack(args) } do
+    words[i] = "'" .. w:gsub("'", "'\\''") .. "'"
+  end
+  local err = dir .. "/stderr"
+  local script = table.concat(words, " ") .. " 2>" .. err .. " & p=$!\n"
+    .. "i=0; while ! grep -q '" .. mark .. "' " .. err .. " && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done\n"
+    .. "kill -INT $p; wait $p; echo $?"
+  local r = lab.process.run { argv = { "sh", "-c", script }, timeout = 120, env = env_of(dir) }
+  return tonumber(r.stdout:match("(%d+)%s*$")), read_file(err) or ""
 end
 
 --- Where each guest runs now: vmid -> {node, status, lock}.
