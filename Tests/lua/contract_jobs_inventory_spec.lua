@@ -27,20 +27,8 @@ local function labsh_run(args, env, cwd)
   return run(argv, env, cwd)
 end
 
--- One machine on one network (as Tests/inventories/single.lua).
-local SMALL_INVENTORY = [[
-return {
-  site = { name = "den", domain = "den.home.arpa", timezone = "UTC" },
-  nodes = {
-    { name = "box", kind = "server", address = "172.16.8.2", vlans = { 8 },
-      cpu = { model = "N100", cores = 4, threads = 4 }, ram = "16GiB", disks = { { type = "nvme", size = "500GB" } } },
-  },
-  vlans = {
-    { id = 8, name = "home", subnet = "172.16.8.0/24", gateway = "172.16.8.1", zone = "home", trust = "low" },
-  },
-  policy = { default = "deny", rules = {} },
-}
-]]
+-- One machine on one network.
+local SMALL_INVENTORY = assert(read_file((os.getenv("LABSH_ROOT") or ".") .. "/Tests/inventories/single.lua"))
 
 local function contains(text, part, what)
   if not text:find(part, 1, true) then error(("%s: %q not in:\n%s"):format(what or "text", part, text), 2) end
