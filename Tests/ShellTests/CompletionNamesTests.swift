@@ -14,6 +14,7 @@ import Testing
         try t.press("Tab")
         #expect(t.waitFor("the node name completed") { _ in t.lastLine.hasPrefix("labsh> lab.node(\"z440") })
         try t.type(")")  // readline may have closed the quote itself
+        #expect(t.waitFor("the parenthesis echoed") { _ in t.lastLine.hasSuffix(")") })
         if !t.lastLine.hasSuffix("\")") {
             try t.press("BSpace")
             try t.type("\")")
