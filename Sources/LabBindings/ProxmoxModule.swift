@@ -143,28 +143,47 @@ enum ProxmoxModule {
         return 1
     }
 
-    // MARK: The schema, parsed once
+    // MARK: The schema, read as calls need it
 
     nonisolated(unsafe) static var parsed: ProxmoxSchema?
 
     static let schemaPath = "schemas/pve-api-9.1.json"
 
+    /// The embedded schema: its paths found by a skim of the text (nothing
+    /// built), a path's operations parsed when a call first names it.
     static func schema() throws -> ProxmoxSchema {
         if let parsed { return parsed }
         guard let text = EmbeddedFiles.text(schemaPath) else { throw HomelabError("this labsh was built without \(schemaPath)") }
-        var sink = ValueSink()
+        // Static text: the buffer lives as long as the process.
         let buffer = UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
-        try JSONParser.parse(buffer, into: &sink)
-        guard let root = sink.result else { throw HomelabError("\(schemaPath): empty") }
-        let schema = try ProxmoxSchema(root)
+        let schema = try lazySchema(buffer, name: schemaPath)
         parsed = schema
         return schema
     }
 
+    /// A schema over JSON text that outlives it (the embedded schema; the
+    /// tests' own texts).
+    static func lazySchema(_ buffer: UnsafeRawBufferPointer, name: String) throws -> ProxmoxSchema {
+        let paths = try ProxmoxSchemaText.paths(buffer)
+        var ranges: [String: Range<Int>] = [:]
+        for p in paths { ranges[p.template] = p.range }
+        return ProxmoxSchema(templates: paths.map(\.template)) { template in
+            guard let range = ranges[template] else { return .map([:]) }
+            var sink = ValueSink()
+            do {
+                try JSONParser.parse(UnsafeRawBufferPointer(rebasing: buffer[range]), into: &sink)
+            } catch {
+                throw HomelabError("\(name): path \(template): \(error)")
+            }
+            return sink.result ?? .map([:])
+        }
+    }
+
     /// JSON into plain data (InventoryValue): objects, arrays, scalars; null
-    /// is left out. What ProxmoxSchema never reads is skipped unbuilt, about
-    /// half the schema: the shapes inside an operation's `returns` (only its
-    /// `type` is read) and `format` objects (only a format's name is).
+    /// is left out. Given one path's `{"GET": {...}, ...}`, what
+    /// ProxmoxSchema never reads is skipped unbuilt: the shapes inside an
+    /// operation's `returns` (only its `type` is read) and `format` objects
+    /// (only a format's name is).
     struct ValueSink: JSONSink {
         var stack: [(isObject: Bool, key: String?, list: [InventoryValue], map: InventoryFields)] = []
         var result: InventoryValue?
@@ -172,12 +191,12 @@ enum ProxmoxModule {
         var skipping = 0
 
         /// Whether the container starting now is one the schema never reads,
-        /// by its exact place: root, paths, a path, an operation, then
-        /// `returns` {here}, or `parameters`, `properties`, a parameter, `format` {here}.
+        /// by its exact place: methods, an operation, then `returns` {here},
+        /// or `parameters`, `properties`, a parameter, `format` {here}.
         func skipped() -> Bool {
             switch stack.count {
-            case 5: return stack[3].key == "returns"
-            case 7: return stack[3].key == "parameters" && stack[6].key == "format"
+            case 3: return stack[1].key == "returns"
+            case 5: return stack[1].key == "parameters" && stack[4].key == "format"
             default: return false
             }
         }

@@ -44,22 +44,49 @@ public struct ProxmoxSchema: Sendable {
 
     /// By template segment count, then template: "/nodes/{node}/qemu" has 3.
     private var templates: [Int: [(segments: [Substring], template: String)]] = [:]
-    private var operations: [String: [String: Operation]] = [:]
+    private var names: [String] = []
+    private let operations: OperationTable
 
+    /// The `paths` of a schema read whole (the tests' small schemas).
     public init(_ value: InventoryValue) throws {
         guard case .map(let top) = value, case .map(let paths)? = top["paths"] else {
             throw HomelabError("the Proxmox API schema has no 'paths'")
         }
-        for (template, methods) in paths {
-            guard case .map(let byMethod) = methods else { continue }
-            var ops: [String: Operation] = [:]
-            for (method, spec) in byMethod {
-                guard case .map(let op) = spec else { continue }
-                ops[method] = Self.operation(method, template, op)
-            }
-            operations[template] = ops
+        self.init(templates: paths.map(\.key)) { template in paths[template] ?? .map([:]) }
+    }
+
+    /// A schema whose templates are known and whose operations are read
+    /// when a call first needs them: `methods(template)` gives the path's
+    /// `{"GET": {...}, ...}` (labsh parses that part of the embedded text).
+    public init(templates: [String], methods: @escaping (String) throws -> InventoryValue) {
+        names = templates
+        operations = OperationTable(read: methods)
+        for template in templates {
             let segments = template.split(separator: "/")
-            templates[segments.count, default: []].append((segments, template))
+            self.templates[segments.count, default: []].append((segments, template))
+        }
+    }
+
+    /// The operations of each template read so far, by method. Filled on
+    /// the thread that runs Lua, as the schema itself is (ProxmoxModule).
+    final class OperationTable: @unchecked Sendable {
+        let read: (String) throws -> InventoryValue
+        var byTemplate: [String: [String: Operation]] = [:]
+
+        init(read: @escaping (String) throws -> InventoryValue) { self.read = read }
+
+        subscript(_ template: String) -> [String: Operation] {
+            get throws {
+                if let known = byTemplate[template] { return known }
+                guard case .map(let byMethod) = try read(template) else { return [:] }
+                var ops: [String: Operation] = [:]
+                for (method, spec) in byMethod {
+                    guard case .map(let op) = spec else { continue }
+                    ops[method] = ProxmoxSchema.operation(method, template, op)
+                }
+                byTemplate[template] = ops
+                return ops
+            }
         }
     }
 
@@ -106,7 +133,9 @@ public struct ProxmoxSchema: Sendable {
         if case .string(let t)? = s["type"] { type = t }
         var format: String?
         if case .string(let f)? = s["format"] { format = f }
-        return Parameter(name: name, type: type, optional: s["optional"] == .integer(1), choices: choices,
+        // PVE's schema writes the flag as 1 and, in a few places, as "1".
+        let optional = s["optional"] == .integer(1) || s["optional"] == .string("1") || s["optional"] == .boolean(true)
+        return Parameter(name: name, type: type, optional: optional, choices: choices,
                          minimum: number("minimum"), maximum: number("maximum"),
                          maxLength: number("maxLength").map { Int($0) }, defaultText: defaultText, format: format)
     }
@@ -149,7 +178,7 @@ public struct ProxmoxSchema: Sendable {
             if fits, score > best?.score ?? -1 { best = (score, candidate.template, variables) }
         }
         guard let best else {
-            throw HomelabError("no such API path: \(InventoryText.visible(path))\(Suggestion.didYouMean(path, in: Array(operations.keys)))")
+            throw HomelabError("no such API path: \(InventoryText.visible(path))\(Suggestion.didYouMean(path, in: names))")
         }
         return (best.template, best.variables)
     }
@@ -175,8 +204,8 @@ public struct ProxmoxSchema: Sendable {
     }
 
     /// The operations of a template (GET, POST...), for help.
-    public func operations(of template: String) -> [Operation] {
-        (operations[template] ?? [:]).values.sorted { $0.method < $1.method }
+    public func operations(of template: String) throws -> [Operation] {
+        try operations[template].values.sorted { $0.method < $1.method }
     }
 
     // MARK: - Checks
@@ -186,8 +215,8 @@ public struct ProxmoxSchema: Sendable {
     /// parameters.
     public func check(_ method: String, _ path: String, _ parameters: [(name: String, value: InventoryValue)]) throws -> Call {
         let (template, variables) = try match(path)
-        guard let operation = operations[template]?[method] else {
-            let methods = operations(of: template).map(\.method).joined(separator: ", ")
+        guard let operation = try operations[template][method] else {
+            let methods = try operations(of: template).map(\.method).joined(separator: ", ")
             throw HomelabError("\(method) is not an operation of \(template) (it has \(methods))")
         }
         var problems: [String] = []
@@ -307,7 +336,7 @@ public struct ProxmoxSchema: Sendable {
     public func help(_ path: String) throws -> String {
         let (template, variables) = try match(path)
         var out: [String] = []
-        for op in operations(of: template) {
+        for op in try operations(of: template) {
             out.append(parameterList(op))
             out.append("  needs: \(privilege(op, variables))" + (op.allowsToken ? "" : " (API tokens refused: use a ticket)"))
             if let r = op.returnType { out.append("  returns: \(r)") }
