@@ -9,6 +9,12 @@
 -- per host; the play raises an error at the end when a host failed, so a
 -- script running it exits non-zero.
 --
+-- Before the tasks run on a batch of hosts, each host is asked in one ssh
+-- session for everything the tasks will read (labsh.playbook_gather); the
+-- tasks then decide from those answers, and a task whose answer an earlier
+-- task's change may have made stale reads its host again. A rerun that
+-- changes nothing costs one session per host.
+--
 -- Check mode (--dry-run) reads each host's state and reports what would
 -- change, with diffs, changing nothing: only the tasks' reads ({read_only =
 -- true}) reach a host, any other command is stopped by labsh.remote. A
@@ -18,6 +24,7 @@
 -- the audit log records the play and every change.
 
 local remote = require "labsh.remote"
+local gather = require "labsh.playbook_gather"
 local task = require "lab.task"
 local gate = require "labsh.gate"
 local host = require "labsh.host"
@@ -45,11 +52,35 @@ local function run_here(self, script, opts)
   return remote.run(self.host, script, o)
 end
 
+-- The answer the play's state check (labsh.playbook_gather) has for this
+-- command, while it is still good: a read, or a command whose guards say
+-- it is not due. nil: the command goes to the host.
+local function answered(self, script, opts)
+  local answers = self.answers
+  if not answers then return nil end
+  if gather.plain_read(opts) then return answers:take(script, self.sudo) end
+  local only_read_only = true  -- a command task passes {read_only = false}
+  for key in pairs(opts or {}) do only_read_only = only_read_only and key == "read_only" end
+  local guard = self.task and not self.check and only_read_only and gather.guard_of(self.task, script)
+  local r = guard and answers:take(guard, self.sudo)
+  if r and not gather.guard_lets_run(guard, r) then return r end
+end
+
 --- Runs a shell command on the host: its result, whatever the exit status.
 --- A command that cannot run (unreachable, ...) ends the host's play.
 function Context:sh(script, opts)
   if self.offline then self:fail("no ssh access: not contacted") end
-  local r = run_here(self, script, opts)
+  if self.unanswered then  -- the state check could not reach the host: nor can this
+    local failure = self.unanswered
+    self.unanswered = nil
+    error(failure, 0)
+  end
+  local r = answered(self, script, opts)
+  if r then return r end
+  r = run_here(self, script, opts)
+  -- a command that may have changed the host makes the answers about
+  -- what it changed stale
+  if self.answers and not (opts and opts.read_only) and not r.dry_run then self.answers:changed(self.task) end
   if remote.is_error(r) then error(r, 0) end
   if r.dry_run then self:fail("not run (dry run): a command that changes the host") end
   return r
@@ -199,10 +230,12 @@ local function run_one(t, ctx)
     if not go then return { status = "skipped", msg = "when is false" } end
   end
   if ctx.offline then return preview(t, ctx) end
+  if ctx.gather_error then return { status = "failed", msg = ctx.gather_error } end
   local saved = ctx.sudo
   if t.sudo ~= nil then ctx.sudo = t.sudo end
+  ctx.task = t
   local ok, result = pcall(t.run, ctx)
-  ctx.sudo = saved
+  ctx.sudo, ctx.task = saved, nil
   if ok then return result end
   if remote.is_error(result) then
     return { status = unreachable_reasons[result.reason] and "unreachable" or "failed", msg = tostring(result) }
@@ -238,6 +271,25 @@ local function run_task(run, t, hosts, heading, title)
     end
   end
   return by_host
+end
+
+-- Before the tasks run on `hosts`: what they will read of each host, learned
+-- in one session per host for all the tasks at once (labsh.playbook_gather).
+local function learn_state(run, hosts)
+  local online = {}
+  for _, name in ipairs(hosts) do
+    if not run.contexts[name].offline then online[#online + 1] = name end
+  end
+  remote.concurrently(online, function(name) gather.learn(run.play.tasks, run.contexts[name]) end,
+    run.play.parallel or 16)
+end
+
+-- After the tasks: handlers read their hosts afresh.
+local function forget_state(run, hosts)
+  for _, name in ipairs(hosts) do
+    local ctx = run.contexts[name]
+    ctx.answers, ctx.unanswered, ctx.gather_error = nil, nil, nil
+  end
 end
 
 -- The hosts in batches of `serial` (all at once without it).
@@ -282,6 +334,7 @@ local function play_run(play, handlers, hosts, check)
     local active = {}
     for _, name in ipairs(batch) do active[#active + 1] = name end
     local failed_in_batch = 0
+    learn_state(run, active)
     for _, t in ipairs(play.tasks) do
       if #active == 0 then break end
       local reports = run_task(run, t, active, "TASK")
@@ -310,6 +363,7 @@ local function play_run(play, handlers, hosts, check)
         break
       end
     end
+    forget_state(run, batch)
     if not aborted then
       for _, h in ipairs(handlers) do
         local targets = {}

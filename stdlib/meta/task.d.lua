@@ -104,7 +104,9 @@ function lab.task.is(value) end
 
 ---Runs a play and prints one line per host per task and a recap per host
 ---(ok, changed, unreachable, failed, skipped; planned for hosts never
----contacted). A host that fails or cannot
+---contacted). Before the tasks run, each host is asked for everything they
+---read in one ssh session; a task an earlier task's change may affect
+---reads its host again. A host that fails or cannot
 ---be reached drops out; the others go on. Changes go through the mutation
 ---gate: --dry-run is check mode (state read, diffs shown, nothing changed;
 ---hosts without ssh access are listed as planned, never contacted), a

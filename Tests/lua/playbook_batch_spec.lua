@@ -1,0 +1,231 @@
+-- A play learns each host's state in one ssh session (labsh.playbook_gather):
+-- a rerun that changes nothing costs one session per host, a task that
+-- depends on an earlier task's change reads again after it (and only such a
+-- task), and the host's answer is read strictly.
+
+local dir = assert(os.getenv("LABSH_TEST_SSH_DIR"), "run under Tests/run-with-servers.sh (no ssh test hosts)")
+local inventory = os.getenv("LABSH_TEST_SSH_INVENTORY")
+local count = tonumber(os.getenv("LABSH_TEST_SSH_HOSTS"))
+local gather = require "labsh.playbook_gather"
+
+local function play(text, flags)
+  local path = write_temp(text)
+  local out, rc = run_labsh(("--inventory %s %s %s"):format(inventory, flags or "--yes", path))
+  os.remove(path)
+  return out, rc
+end
+
+local function on_hosts(command)
+  local seen = {}
+  with_inventory(read_file(inventory), function()
+    for _, r in ipairs(lab.exec({ tag = "test" }, command)) do seen[r.host] = r.stdout end
+  end)
+  return seen
+end
+
+-- The sessions (commands, multiplexed or not) host `name`'s sshd has
+-- started so far: sshd logs each at LogLevel VERBOSE.
+local function sessions(name)
+  local n = 0
+  for line in io.lines(("%s/%s/sshd.log"):format(dir, name)) do
+    if line:find("Starting session: ", 1, true) then n = n + 1 end
+  end
+  return n
+end
+
+-- Runs `fn` and returns how many sessions each test host saw meanwhile.
+local function sessions_during(fn)
+  local before = {}
+  for i = 1, count do before[i] = sessions("host" .. i) end
+  fn()
+  local during = {}
+  for i = 1, count do during["host" .. i] = sessions("host" .. i) - before[i] end
+  return during
+end
+
+local function recap(out)
+  local stats = {}
+  for name, fields in (out:match("PLAY RECAP\n(.*)$") or ""):gmatch("%s*(%S+)%s+(ok=[^\n]*)") do
+    stats[name] = {}
+    for key, value in fields:gmatch("(%a+)=(%d+)") do stats[name][key] = tonumber(value) end
+  end
+  return stats
+end
+
+-- Ten tasks of every kind that reads a file or a guard.
+local function ten_tasks(root)
+  local text = ([[
+return lab.playbook {
+  name = "batch",
+  hosts = { tag = "test" },
+  tasks = {
+    lab.task.file { name = "root", path = "%s", state = "directory", mode = "0755" },
+    lab.task.file { name = "motd", path = "%s/motd", content = "managed by labsh\n", mode = "0644" },
+    lab.task.line { name = "no passwords", path = "%s/sshd_config", regexp = "^PasswordAuthentication",
+                    line = "PasswordAuthentication no", create = true },
+    lab.task.file { name = "app dir", path = "%s/app", state = "directory", mode = "0755" },
+    lab.task.command { name = "flag", "touch %s/flag", creates = "%s/flag" },
+    lab.task.line { name = "root by key only", path = "%s/sshd_config", regexp = "^PermitRootLogin",
+                    line = "PermitRootLogin prohibit-password" },
+    lab.task.template { name = "app config", path = "%s/app/app.conf", text = "host = {{ host.name }}\n", mode = "0640" },
+    lab.task.command { name = "ready", "touch %s/app/ready", unless = "test -e %s/app/ready" },
+    lab.task.user { "batch-user", shell = "/bin/sh" },
+    lab.task.command { name = "only reads", "true", changed = false, onlyif = "false" },
+  },
+}
+]]):gsub("%%s", root)
+  return text
+end
+
+test("a rerun that changes nothing opens one ssh session per host", function()
+  local root = "/srv/spec-batch"
+  on_hosts("rm -rf " .. root .. "; userdel batch-user 2>/dev/null; true")
+  local out, rc = play(ten_tasks(root))
+  assert_eq(rc, 0, out)
+  for name, s in pairs(recap(out)) do assert_eq(s.failed, 0, name .. "\n" .. out) end
+  local during = sessions_during(function()
+    out, rc = play(ten_tasks(root))
+    assert_eq(rc, 0, out)
+  end)
+  for i = 1, count do
+    local s = recap(out)["host" .. i]
+    assert_eq(s.ok, 10, "host" .. i .. " rerun:\n" .. out)
+    assert_eq(during["host" .. i], 1, "host" .. i .. ": sessions for a rerun")
+  end
+  -- check mode, too, learns the state in one session
+  during = sessions_during(function()
+    out, rc = play(ten_tasks(root), "--dry-run")
+    assert_eq(rc, 0, out)
+  end)
+  assert_eq(recap(out).host1.ok, 10, out)
+  assert_eq(during.host1, 1, "sessions for a check")
+end)
+
+test("a task that depends on an earlier change reads the host again; the others keep the first answer", function()
+  local root = "/srv/spec-batch-dep"
+  local text = ([[
+return lab.playbook {
+  name = "dependent",
+  hosts = { tag = "test" },
+  tasks = {
+    lab.task.file { name = "config", path = "%s/app/config", content = "a = 1\nkeep = yes\n" },
+    lab.task.line { name = "keep", path = "%s/app/config", line = "keep = yes" },
+    lab.task.file { name = "other", path = "%s/other", content = "other\n" },
+  },
+}
+]]):gsub("%%s", root)
+  on_hosts(("rm -rf %s; mkdir -p %s/app"):format(root, root))
+  local out, rc = play(text)
+  assert_eq(rc, 0, out)
+  -- config changes again; keep reads the file anew after that change and
+  -- finds its line (from the gathered answer it would add it again); other
+  -- is answered from the first session: gather, write, read again
+  on_hosts(("echo changed > %s/app/config"):format(root))
+  local during = sessions_during(function()
+    out, rc = play(text)
+    assert_eq(rc, 0, out)
+  end)
+  local s = recap(out).host1
+  assert_eq(s.changed, 1, out)
+  assert_eq(s.ok, 2, out)
+  assert_eq(on_hosts("cat " .. root .. "/app/config").host1, "a = 1\nkeep = yes\n")
+  assert_eq(during.host1, 3, "sessions: the state check, the write, the dependent task's read")
+end)
+
+test("a template into a directory a file task creates, a line in a file a command creates", function()
+  local root = "/srv/spec-batch-new"
+  local text = ([[
+return lab.playbook {
+  name = "new things",
+  hosts = { tag = "test" },
+  tasks = {
+    lab.task.file { name = "dir", path = "%s/conf.d", state = "directory", mode = "0750" },
+    lab.task.template { name = "conf", path = "%s/conf.d/app.conf", text = "name = {{ host.name }}\n" },
+    lab.task.command { name = "seed", "printf 'a = 1\\nb = 1\\n' > %s/conf.d/seeded", creates = "%s/conf.d/seeded" },
+    lab.task.line { name = "a", path = "%s/conf.d/seeded", regexp = "^a =", line = "a = 2" },
+  },
+}
+]]):gsub("%%s", root)
+  on_hosts("rm -rf " .. root)
+  local out, rc = play(text)
+  assert_eq(rc, 0, out)
+  for i = 1, count do
+    local s = recap(out)["host" .. i]
+    assert_eq(s.changed, 4, "host" .. i .. "\n" .. out)
+  end
+  local seen = on_hosts(("stat -c %%a %s/conf.d; cat %s/conf.d/app.conf %s/conf.d/seeded"):format(root, root, root))
+  assert_eq(seen.host2, "750\nname = host2\na = 2\nb = 1\n", "the line task saw the file the command made")
+  out, rc = play(text)
+  assert_eq(rc, 0, out)
+  assert_eq(recap(out).host1.ok, 4, out)
+end)
+
+test("file names and contents with newlines and NUL bytes come back whole", function()
+  local root = "/srv/spec-batch-odd"
+  local odd = root .. "/two\nlines 'quoted' $x"
+  local text = ([[
+return lab.playbook {
+  name = "odd",
+  hosts = "host1",
+  tasks = {
+    lab.task.file { name = "dir", path = %q, state = "directory" },
+    lab.task.file { name = "odd", path = %q, content = "labsh-read 1 0 5 0\n\0bytes\255\n" },
+    lab.task.file { name = "plain", path = %q, content = "labsh-end 3\n" },
+  },
+}
+]]):format(root, odd, root .. "/plain")
+  on_hosts("rm -rf " .. root)
+  local out, rc = play(text)
+  assert_eq(rc, 0, out)
+  out, rc = play(text)
+  assert_eq(rc, 0, out)
+  assert_eq(recap(out).host1.ok, 3, out)
+end)
+
+test("the host's answer is read strictly: a malformed one is an error, never an ok", function()
+  local good = "labsh-read 1 0 3 1\nab\nE" .. "labsh-read 2 1 0 0\n" .. "labsh-end 2\n"
+  local answers = assert(gather.parse(good, 2, "h"))
+  assert_eq(answers[1].stdout, "ab\n")
+  assert_eq(answers[1].stderr, "E")
+  assert_eq(answers[2].status, 1)
+  local bad = {
+    ["cut short"] = "labsh-read 1 0 30 0\nab\n",
+    ["a record missing"] = "labsh-read 1 0 3 1\nab\nElabsh-end 2\n",
+    ["numbered out of turn"] = "labsh-read 2 0 0 0\nlabsh-read 1 0 0 0\nlabsh-end 2\n",
+    ["bytes after the end"] = good .. "labsh-read 3 0 0 0\n",
+    ["no end line"] = "labsh-read 1 0 0 0\nlabsh-read 2 0 0 0\n",
+    ["an exit status over 255"] = "labsh-read 1 300 0 0\nlabsh-read 2 0 0 0\nlabsh-end 2\n",
+    ["a negative length"] = "labsh-read 1 0 -3 0\nlabsh-read 2 0 0 0\nlabsh-end 2\n",
+    ["nothing"] = "",
+  }
+  for what, text in pairs(bad) do
+    local parsed, why = gather.parse(text, 2, "h")
+    assert(parsed == nil and type(why) == "string", what .. ": taken as an answer")
+  end
+end)
+
+test("a host whose state check answers in a wrong form fails with a clear error", function()
+  -- host1's wc says every output is empty (its root's .bashrc puts it first
+  -- on the PATH): the lengths in its answer do not fit the bytes
+  local home, bin = dir .. "/host1/root/.bashrc", dir .. "/host1/srv/spec-hostile-bin"
+  os.execute("mkdir -p '" .. bin .. "'")
+  write_file(bin .. "/wc", "#!/bin/sh\necho 0\n")
+  os.execute("chmod 755 '" .. bin .. "/wc'")
+  write_file(home, "PATH=/srv/spec-hostile-bin:$PATH\n")
+  local out, rc = play([[
+return lab.playbook {
+  name = "hostile",
+  hosts = { "host1", "host2" },
+  tasks = { lab.task.file { name = "f", path = "/srv/spec-batch-hostile", content = "x\n" } },
+}
+]])
+  os.remove(home)
+  os.execute("rm -rf '" .. bin .. "'")
+  assert(rc ~= 0, out)
+  local s = recap(out)
+  assert_eq(s.host1.failed, 1, out)
+  assert_eq(s.host1.ok + s.host1.changed, 0, out)
+  assert(out:find("host1  the host's answer to the state check is malformed", 1, true), out)
+  assert_eq(s.host2.changed + s.host2.ok, 1, "the other host goes on:\n" .. out)
+  on_hosts("rm -f /srv/spec-batch-hostile")
+end)

@@ -1,0 +1,314 @@
+-- labsh.playbook_gather: what a play needs to know of a host, learned in
+-- one ssh session before the play's tasks run there.
+--
+-- Each task reads its host's state (a file's content and mode, a package's
+-- status, a command's guards) before it decides to change anything. One read
+-- per task is one round trip per task. Instead, before a batch of hosts runs
+-- the tasks, every task's first read is found by a dry rehearsal of the task
+-- (probe: its run stops at its first command), all of them go to the host in
+-- one POSIX sh script, and the answers wait in the host's `answers`. When
+-- the task then runs for real, its read is answered from there.
+--
+-- An answer is only good until something changes what it describes: when a
+-- task changes its host, the answers of the tasks it may have affected are
+-- dropped, and those tasks read again when their turn comes. A file, line or
+-- template task affects its path, what is below it and above it (mkdir -p
+-- makes the parents); any other change (a command, a package, a user, a
+-- service, a reboot) may affect anything, so every answer goes.
+--
+-- The host's answer is length-prefixed records, read strictly: file names
+-- and contents with newlines, NULs or any other bytes cannot shift a record,
+-- and an answer that does not have exactly the expected form is an error
+-- that fails the host's play, never a guess.
+
+local remote = require "labsh.remote"
+
+local gather = {}
+
+----------------------------------------------------------------------------
+-- What a task may affect, and what a read depends on
+
+-- A path we can compare as text: absolute, without ., .. or empty parts.
+local function plain_path(path)
+  if type(path) ~= "string" or path:sub(1, 1) ~= "/" then return nil end
+  if path == "/" then return path end
+  if path:sub(-1) == "/" or path:find("//", 1, true) then return nil end
+  for part in path:gmatch("[^/]+") do
+    if part == "." or part == ".." then return nil end
+  end
+  return path
+end
+
+--- The path a file, line or template task is about, nil for any other task
+--- (or a path that cannot be compared as text): nil means "anything".
+--- It is read from the task's description, which lab.task writes as
+--- "file PATH", "directory PATH", "absent PATH", "template PATH" and
+--- "line in PATH".
+function gather.path_of(t)
+  local path
+  if t.kind == "file" then path = t.describe:match("^%a+ (/.*)$")
+  elseif t.kind == "template" then path = t.describe:match("^template (/.*)$")
+  elseif t.kind == "line" then path = t.describe:match("^line in (/.*)$")
+  end
+  return plain_path(path)
+end
+
+-- Whether one path is the other or lies below it.
+local function related(a, b)
+  if a == b or a == "/" or b == "/" then return true end
+  return b:sub(1, #a + 1) == a .. "/" or a:sub(1, #b + 1) == b .. "/"
+end
+
+-- Whether two lists of paths (nil: anything) share a path or a subtree.
+local function overlap(a, b)
+  if a == nil or b == nil then return true end
+  for _, x in ipairs(a) do
+    for _, y in ipairs(b) do
+      if related(x, y) then return true end
+    end
+  end
+  return false
+end
+
+----------------------------------------------------------------------------
+-- The answers of one host
+
+local Answers = {}
+Answers.__index = Answers
+
+local function key_of(script, sudo) return (sudo and "sudo\0" or "user\0") .. script end
+
+-- The paths `t` is about, as written and as the host resolves them
+-- (realpath -m, learned in the gather), so a symbolic link on the way
+-- cannot hide that two tasks touch the same file. nil: anything.
+function Answers:paths(t)
+  local path = t and gather.path_of(t)
+  if not path then return nil end
+  local real = self.real[path]
+  if real == false then return nil end  -- the host could not resolve it
+  return { path, real }
+end
+
+--- The answer to `script` run with `sudo`, while it is still good.
+function Answers:take(script, sudo)
+  local entry = self.entries[key_of(script, sudo)]
+  return entry and entry.result
+end
+
+--- Task `t` has changed its host (or may have): drops the answers it may
+--- have made wrong.
+function Answers:changed(t)
+  local touched = self:paths(t)
+  for key, entry in pairs(self.entries) do
+    for _, owner in ipairs(entry.owners) do
+      if overlap(touched, self:paths(owner)) then
+        self.entries[key] = nil
+        break
+      end
+    end
+  end
+end
+
+----------------------------------------------------------------------------
+-- Finding each task's first read
+
+-- How a probe ends: the read it found (or none).
+local Found = {}
+
+local function stop(read) error(setmetatable({ read = read }, Found), 0) end
+
+-- The guards a command task sends ahead of its command, as a read of their
+-- own: lab.task.command sends "<guards>; echo <marker>; <command>" in a real
+-- run, and the guards stop the script (exit 0) when the command is not due.
+-- nil when `script` has no guards in that form.
+function gather.guard_of(t, script)
+  if t.kind ~= "command" then return nil end
+  local command = t.describe:match("^command (.*)$")
+  if not command or #script <= #command + 2 then return nil end
+  if script:sub(-(#command + 2)) ~= "; " .. command then return nil end
+  local guard = script:sub(1, #script - #command - 2)
+  if not guard:match("; echo [%w:_%-]+$") then return nil end  -- no guards: always runs
+  return guard
+end
+
+--- Whether the answer to a command's guards lets the command run (the
+--- guards printed the marker).
+function gather.guard_lets_run(guard, result)
+  local marker = guard:match("echo ([%w:_%-]+)$")
+  return result.status == 0 and result.stdout:match("^([^\n]*)") == marker
+end
+
+-- The one field of opts a read may have to be answered from the gather.
+local function plain_read(opts)
+  if not opts or opts.read_only ~= true then return false end
+  for key in pairs(opts) do
+    if key ~= "read_only" then return false end
+  end
+  return true
+end
+gather.plain_read = plain_read
+
+-- What task `t` sees while it is probed: its host's fields, and commands
+-- that end the probe. Nothing reaches the host.
+local function probe_context(ctx, t)
+  local probe = {
+    host = ctx.host, record = ctx.record, vars = ctx.vars, check = ctx.check, offline = false,
+    planned = {}, scope = ctx.scope, sudo = ctx.sudo,
+  }
+  if t.sudo ~= nil then probe.sudo = t.sudo end
+  function probe.sh(self, script, opts)
+    if plain_read(opts) then stop { script = script, sudo = self.sudo } end
+    local guard = not self.check and gather.guard_of(t, script)
+    stop(guard and { script = guard, sudo = self.sudo } or nil)
+  end
+  function probe.must(self, script, _, opts) return self:sh(script, opts) end
+  function probe.try() stop(nil) end
+  function probe.pause() stop(nil) end
+  function probe.close() stop(nil) end
+  function probe.fail() stop(nil) end
+  return probe
+end
+
+--- The first read of each of `tasks` on the host of `ctx`: a list of
+--- {script, sudo, task}. A task whose first command changes something, or
+--- that fails before it reads, has none.
+function gather.first_reads(tasks, ctx)
+  local reads = {}
+  for _, t in ipairs(tasks) do
+    local ok, ended = pcall(t.run, probe_context(ctx, t))
+    if not ok and getmetatable(ended) == Found and ended.read then
+      ended.read.task = t
+      reads[#reads + 1] = ended.read
+    end
+  end
+  return reads
+end
+
+----------------------------------------------------------------------------
+-- The script and its answer
+
+-- Every read runs in its own sh with no stdin; its exit status and the
+-- lengths of its stdout and stderr head the bytes of both.
+local script_head = [[
+d=$(mktemp -d) || exit 1
+trap 'rm -rf -- "$d"' EXIT
+labsh_read() {
+  /bin/sh -c "$2" </dev/null >"$d/o" 2>"$d/e"
+  s=$?
+  printf 'labsh-read %s %s %s %s\n' "$1" "$s" "$(($(wc -c <"$d/o")))" "$(($(wc -c <"$d/e")))"
+  cat -- "$d/o" "$d/e"
+}
+]]
+
+--- The POSIX sh script that runs `scripts` (a list of strings) in turn.
+function gather.script(scripts)
+  local lines = { script_head }
+  for i, s in ipairs(scripts) do lines[#lines + 1] = ("labsh_read %d %s\n"):format(i, remote.quote(s)) end
+  lines[#lines + 1] = ("printf 'labsh-end %%s\\n' %d\n"):format(#scripts)
+  return table.concat(lines)
+end
+
+local result_meta = { __index = { ok = function(self) return self.status == 0 end }, __name = "lab.ExecResult" }
+
+--- The answers in `text` to a script of `count` reads: a list of
+--- {status, stdout, stderr}, or nil and what is wrong with the text.
+function gather.parse(text, count, host)
+  local answers, at = {}, 1
+  for i = 1, count do
+    local _, last, index, status, out_len, err_len =
+      text:find("^labsh%-read (%d%d?%d?%d?) (%d%d?%d?) (%d%d?%d?%d?%d?%d?%d?%d?%d?%d?) (%d%d?%d?%d?%d?%d?%d?%d?%d?%d?)\n", at)
+    if not last then return nil, ("record %d: no header at byte %d"):format(i, at) end
+    if tonumber(index) ~= i then return nil, ("record %d: numbered %s"):format(i, index) end
+    status, out_len, err_len = tonumber(status), tonumber(out_len), tonumber(err_len)
+    if status > 255 then return nil, ("record %d: exit status %d"):format(i, status) end
+    if last + out_len + err_len > #text then return nil, ("record %d: cut short"):format(i) end
+    local stdout = text:sub(last + 1, last + out_len)
+    local stderr = text:sub(last + out_len + 1, last + out_len + err_len)
+    answers[i] = setmetatable({ host = host, status = status, stdout = stdout, stderr = stderr, elapsed = 0 },
+      result_meta)
+    at = last + out_len + err_len + 1
+  end
+  local tail = ("labsh-end %d\n"):format(count)
+  if text:sub(at) ~= tail then return nil, ("no end line after record %d"):format(count) end
+  return answers
+end
+
+----------------------------------------------------------------------------
+-- Learning a host's state
+
+-- The reads of one host, in groups by sudo (one session each: one in all
+-- for a play that does not mix sudo and not), and the paths to resolve.
+local function sessions(reads, tasks)
+  local groups, order = {}, {}
+  local function group(sudo)
+    if not groups[sudo] then
+      groups[sudo] = { sudo = sudo, scripts = {}, reads = {} }
+      order[#order + 1] = groups[sudo]
+    end
+    return groups[sudo]
+  end
+  for _, read in ipairs(reads) do
+    local g = group(read.sudo)
+    g.scripts[#g.scripts + 1] = read.script
+    g.reads[#g.reads + 1] = read
+  end
+  -- realpath runs in the first session; it needs no privilege to resolve
+  local first, seen = order[1], {}
+  if first then
+    first.paths = {}
+    for _, t in ipairs(tasks) do
+      local path = gather.path_of(t)
+      if path and not seen[path] then
+        seen[path] = true
+        first.paths[#first.paths + 1] = path
+        first.scripts[#first.scripts + 1] = "realpath -m -- " .. remote.quote(path)
+      end
+    end
+  end
+  return order
+end
+
+-- Runs one session's script on host `name`: its answers, or nil and the
+-- outcome that stood in the way (an ssh error), or nil, nil and what is
+-- wrong with the host's answer.
+local function ask(name, g)
+  local r = remote.run(name, "/bin/sh", { stdin = gather.script(g.scripts), read_only = true, sudo = g.sudo })
+  if remote.is_error(r) then return nil, r end
+  if r.dry_run then return nil end
+  if r.status ~= 0 then
+    return nil, nil, ("the state check exited %s: %s"):format(tostring(r.status or r.signal),
+      (r.stderr:match("([^\n]+)\n?$") or ""))
+  end
+  local answers, why = gather.parse(r.stdout, #g.scripts, name)
+  if not answers then return nil, nil, "the host's answer to the state check is malformed: " .. why end
+  return answers
+end
+
+--- Learns the state `tasks` read on the host of `ctx`, in one session (one
+--- per sudo setting the tasks mix), called from a coroutine of
+--- remote.concurrently. Sets ctx.answers; a session that could not run
+--- leaves ctx.unanswered (the ssh error the host's first command gets);
+--- a malformed answer sets ctx.gather_error.
+function gather.learn(tasks, ctx)
+  local answers = setmetatable({ entries = {}, real = {} }, Answers)
+  ctx.answers = answers
+  local reads = gather.first_reads(tasks, ctx)
+  for _, g in ipairs(sessions(reads, tasks)) do
+    local results, failure, malformed = ask(ctx.host, g)
+    if malformed then ctx.gather_error = malformed; return end
+    if not results then ctx.unanswered = failure; return end
+    for i, read in ipairs(g.reads) do
+      local key = key_of(read.script, read.sudo)
+      local entry = answers.entries[key] or { result = results[i], owners = {} }
+      entry.owners[#entry.owners + 1] = read.task
+      answers.entries[key] = entry
+    end
+    for j, path in ipairs(g.paths or {}) do
+      local r = results[#g.reads + j]
+      local real = r.status == 0 and r.stdout:match("^(/[^\n]*)\n$")
+      answers.real[path] = plain_path(real) or false
+    end
+  end
+end
+
+return gather
