@@ -229,3 +229,36 @@ return lab.playbook {
   assert_eq(s.host2.changed + s.host2.ok, 1, "the other host goes on:\n" .. out)
   on_hosts("rm -f /srv/spec-batch-hostile")
 end)
+
+test("a play that mixes sudo and not learns each through its own session", function()
+  -- logged in as ops, sudo with a password from a secret reference
+  local as_ops = read_file(inventory):gsub('user = "root",',
+    ('user = "ops", sudo_password = "file:%s/sudo_password",'):format(dir))
+  local ops_inventory = write_temp(as_ops)
+  local text = [[
+return lab.playbook {
+  name = "sudo",
+  hosts = "host1",
+  sudo = true,
+  tasks = {
+    lab.task.file { name = "as root", path = "/srv/spec-batch-sudo", content = "root's\n", mode = "0600" },
+    lab.task.file { name = "as ops", path = "/tmp/spec-batch-ops", content = "ops'\n", sudo = false },
+  },
+}
+]]
+  on_hosts("rm -f /srv/spec-batch-sudo /tmp/spec-batch-ops")
+  local path = write_temp(text)
+  local function run() return run_labsh(("--inventory %s --yes %s"):format(ops_inventory, path)) end
+  local out, rc = run()
+  assert_eq(rc, 0, out)
+  assert_eq(recap(out).host1.changed, 2, out)
+  local during = sessions_during(function()
+    out, rc = run()
+    assert_eq(rc, 0, out)
+  end)
+  os.remove(path)
+  os.remove(ops_inventory)
+  assert_eq(recap(out).host1.ok, 2, out)
+  assert_eq(during.host1, 2, "one session as root, one as ops")
+  assert_eq(on_hosts("stat -c '%U %a' /srv/spec-batch-sudo /tmp/spec-batch-ops").host1, "root 600\nops 644\n")
+end)
