@@ -8,7 +8,7 @@ import LuaHost
 /// schema's checks and help, task ids. The schema is parsed on first use.
 enum ProxmoxModule {
     static func push(_ state: LuaState) throws {
-        lua_createtable(state.L, 0, 8)
+        lua_createtable(state.L, 0, 10)
         // config(spec, place) -> {servers = {{url, fingerprint, ca_file}}, token, user, password, insecure, timeout}
         // (spec as the inventory's `proxmox` section gives it)
         state.setFunction("config") { call in
@@ -20,7 +20,7 @@ enum ProxmoxModule {
             w.record { write(config, w, serversKey: "servers") }
             return 1
         }
-        // probe(url [, timeout]) -> {fingerprint, subject, issuer, expires, pin} | nil, reason, message
+        // probe(url [, timeout]) -> {fingerprint, subject, issuer, expires, pin, certificate (DER)} | nil, reason, message
         state.setFunction("probe") { call in
             let url = try call.string(1)
             let timeout = call.isNoneOrNil(2) ? 10 : try call.number(2)
@@ -33,6 +33,7 @@ enum ProxmoxModule {
                     w.field("issuer", leaf.issuer)
                     w.field("expires", leaf.expires)
                     w.field("pin", leaf.publicKeyPin)
+                    w.field("certificate", LuaBytes(leaf.der))
                 }
                 return 1
             case .failure(let error):
@@ -40,6 +41,7 @@ enum ProxmoxModule {
             }
         }
         state.setFunction("perform") { call in try perform(call) }
+        pushKnownCertificates(state)
         // check(method, path, params) -> {template, variables, fields, privilege, allowtoken, returns}
         state.setFunction("check") { call in
             let method = try call.string(1).uppercased()

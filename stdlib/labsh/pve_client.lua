@@ -8,7 +8,10 @@
 --   3. trusts the node: a pinned fingerprint is compared with the node's
 --      certificate, learned by a TLS handshake that sends nothing else;
 --      every request then carries the certificate's public key pin, which
---      curl checks before a byte of the request (or a credential) leaves;
+--      curl checks before a byte of the request (or a credential) leaves.
+--      A certificate so confirmed is kept in the state directory
+--      (pve-certificates): later runs pin it at once, and if the node's
+--      key changed, learn the certificate then and fail as above;
 --   4. authenticates: an API token, or a ticket (renewed before its 2 h
 --      run out) with its CSRFPreventionToken on every write;
 --   5. tries the next URL when a node cannot be reached or answers 595/596;
@@ -37,7 +40,8 @@ local function fail(reason, message, fields)
 end
 client.fail = fail
 
--- Certificates learned this run, by URL: {fingerprint =, pin =}.
+-- Certificates learned this run, by URL: {fingerprint =, pin =, subject =};
+-- `remembered` when only the state directory's file vouches for it so far.
 local learned = {}
 local warned_insecure = false
 
@@ -54,18 +58,73 @@ end
 ----------------------------------------------------------------------------
 -- Trust
 
+-- Node certificates confirmed in earlier runs, kept in the state directory
+-- so that a run pins the node's key on its first connection instead of
+-- learning the certificate by a handshake of its own first. A cache, never
+-- a source of trust: labsh.pve uses an entry only if its certificate's
+-- SHA-256 is the fingerprint the inventory pins, and computes the pin itself.
+local CERTIFICATES = "pve-certificates"
+-- URLs whose remembered certificate failed a handshake this run.
+local doubted = {}
+local warned_certificates = false
+
+local function warn_certificates(problem)
+  if warned_certificates then return end
+  warned_certificates = true
+  io.stderr:write(("warning: lab.pve: %s; node certificates are checked by a handshake first instead\n")
+    :format(problem))
+end
+
+-- The file of remembered certificates, or nil without a usable state directory.
+local function certificates_file()
+  if not lab.sys.locations().state then return nil end
+  local ok, dir = pcall(require("labsh.state").dir)
+  if not ok then
+    warn_certificates(type(dir) == "table" and tostring(dir.message) or tostring(dir))
+    return nil
+  end
+  return dir .. "/" .. CERTIFICATES
+end
+
+-- The pin of the certificate remembered for `server` under its pinned
+-- fingerprint, or nil.
+local function remembered(server)
+  if doubted[server.url] then return nil end
+  local file = certificates_file()
+  if not file then return nil end
+  local pin, problem = rules.remembered(file, server.url, server.fingerprint)
+  if problem then warn_certificates(problem) end
+  return pin
+end
+
+-- Keeps a certificate whose fingerprint was just confirmed for later runs.
+local function remember(server, leaf)
+  local file = certificates_file()
+  if not file then return end
+  local ok, problem = rules.remember(file, server.url, leaf.certificate)
+  if not ok then warn_certificates(problem) end
+end
+
 -- The node's leaf certificate, learned without credentials: its
 -- fingerprint must be the pinned one. Returns the public-key pin for curl.
 local function pinned(server, timeout)
   local known = learned[server.url]
+  -- Remembered for another fingerprint (another client of this URL): learn it for real.
+  if known and known.remembered and known.fingerprint ~= server.fingerprint then known = nil end
   if not known then
-    local leaf, reason, message = rules.probe(server.url, timeout)
-    if not leaf then
-      -- Nothing was sent but a handshake: another node may be tried.
-      fail(reason == "tls" and "tls" or (reason == "timeout" and "timeout" or "offline"),
-        ("%s: %s"):format(server.url, message), { url = server.url, unreached = reason ~= "tls" })
+    local pin = remembered(server)
+    if pin then
+      known = { fingerprint = server.fingerprint, pin = pin, remembered = true }
+    else
+      local leaf, reason, message = rules.probe(server.url, timeout)
+      if not leaf then
+        -- Nothing was sent but a handshake: another node may be tried.
+        fail(reason == "tls" and "tls" or (reason == "timeout" and "timeout" or "offline"),
+          ("%s: %s"):format(server.url, message), { url = server.url, unreached = reason ~= "tls" })
+      end
+      known = leaf
+      if known.fingerprint == server.fingerprint then remember(server, known) end
     end
-    known = leaf
     learned[server.url] = known
   end
   if known.fingerprint ~= server.fingerprint then
@@ -75,6 +134,21 @@ local function pinned(server, timeout)
       { url = server.url, expected = server.fingerprint, seen = known.fingerprint })
   end
   return known.pin
+end
+
+-- After a handshake failed with a remembered pin: the node's certificate
+-- may have changed since it was remembered. It is learned now, so a changed
+-- one fails with the fingerprint mismatch, as without the file; an
+-- unchanged one leaves the handshake's own error to be reported.
+local function recheck(self, url, timeout)
+  for _, server in ipairs(self.config.servers) do
+    local known = learned[server.url]
+    local base = server.url:gsub("/+$", "") .. "/"
+    if server.fingerprint and known and known.remembered and url:sub(1, #base) == base then
+      learned[server.url], doubted[server.url] = nil, true
+      pinned(server, timeout)
+    end
+  end
 end
 
 -- The TLS fields of a request to `server`.
@@ -269,6 +343,7 @@ end
 --- error raised (see answer).
 function Client:finish(method, path, checked, result, url)
   if result.status then return answer(self, method, path, checked, result, url) end
+  if result.reason == "tls" then recheck(self, url, self.config.timeout or DEFAULT_TIMEOUT) end
   local reason = result.reason == "connect" and "offline"
     or (result.reason == "tls" or result.reason == "timeout") and result.reason or "protocol"
   fail(reason, ("%s %s: %s"):format(method, path, result.message), { method = method, path = path, url = url })
