@@ -104,7 +104,7 @@ bench: build
 # After editing stdlib/labsh/homelab.lua: the validated copy labsh embeds
 # (make test fails while it is stale).
 homelab-model: build
-	$(RELEASE_BIN) tools/homelab-model.lua stdlib/labsh/homelab_model.lua
+	$(RELEASE_BIN) tools/homelab-model.lua stdlib/labsh
 
 # The bridge tests under AddressSanitizer, in a build folder of their own.
 asan: deps

@@ -106,17 +106,28 @@ source += """
     public static let labModules: [String] = [
 \(labModules.map { "        \(literal($0)),\n" }.joined())    ]
 
+    /// The index of `path` in `paths` (a binary search: each require looks
+    /// a file up, and a switch over the strings compares them one by one).
+    static func index(_ path: String) -> Int? {
+        var low = 0, high = paths.count
+        while low < high {
+            let middle = (low + high) / 2
+            if paths[middle] < path { low = middle + 1 } else { high = middle }
+        }
+        return low < paths.count && paths[low] == path ? low : nil
+    }
+
     /// The bytecode of an embedded Lua file (not of the meta declarations,
     /// which are read, not run): a string literal in the 7-bit form of
     /// byteLiteral (lh_load_embedded undoes it), and the number of bytes.
     public static func bytecode(_ path: String) -> (literal: StaticString, bytes: Int)? {
-        switch path {
+        switch index(path) {
 
 """
-for f in files where !f.hasPrefix("stdlib/meta/") && f.hasSuffix(".lua") {
+for (i, f) in files.enumerated() where !f.hasPrefix("stdlib/meta/") && f.hasSuffix(".lua") {
     let data = try Data(contentsOf: root.appendingPathComponent(f))
     let code = bytecode(data, chunkName: "@labsh:" + f, file: f)
-    source += "        case \(literal(f)): return (\(byteLiteral(code)), \(code.count))\n"
+    source += "        case \(i): return (\(byteLiteral(code)), \(code.count))  // \(f)\n"
 }
 source += """
         default: return nil
@@ -125,16 +136,16 @@ source += """
 
     /// The text of an embedded file.
     public static func text(_ path: String) -> StaticString? {
-        switch path {
+        switch index(path) {
 
 """
-for f in files {
+for (i, f) in files.enumerated() {
     let data = try Data(contentsOf: root.appendingPathComponent(f))
     guard let text = String(data: data, encoding: .utf8) else {
         FileHandle.standardError.write("labsh-embed: \(f): not valid UTF-8\n".data(using: .utf8)!)
         exit(1)
     }
-    source += "        case \(literal(f)): return \(literal(text))\n"
+    source += "        case \(i): return \(literal(text))  // \(f)\n"
 }
 source += """
         default: return nil

@@ -147,12 +147,41 @@ test("the embedded built-in model is what validating homelab.lua gives", functio
   local root = os.getenv("LABSH_ROOT") or "."
   local data, warnings = require("labsh.model").validate(
     dofile(root .. "/stdlib/labsh/homelab.lua"), "(built-in homelab)")
-  local built = dofile(root .. "/stdlib/labsh/homelab_model.lua")()
-  local stale = difference({ data = data, warnings = warnings }, built, "model")
-  assert(not stale, "stdlib/labsh/homelab_model.lua is stale (run make homelab-model): " .. tostring(stale))
-  -- and labsh carries that file
-  assert_eq(require("labsh.host").embedded("stdlib/labsh/homelab_model.lua"),
-            require("labsh.files").read(root .. "/stdlib/labsh/homelab_model.lua"))
+  local files = require "labsh.files"
+  local host = require "labsh.host"
+  local index_path = "stdlib/labsh/homelab_model.lua"
+  local index = dofile(root .. "/" .. index_path)
+  local built, generated = {}, { [index_path] = true }
+  for _, name in ipairs(index.sections) do
+    local path = ("stdlib/labsh/homelab_model/%s.lua"):format(name)
+    built[name] = dofile(root .. "/" .. path)()
+    generated[path] = true
+  end
+  local stale = difference({ data = data, warnings = warnings }, { data = built, warnings = index.warnings }, "model")
+  assert(not stale, "stdlib/labsh/homelab_model is stale (run make homelab-model): " .. tostring(stale))
+  -- no section file is left over from an older model
+  for _, name in ipairs(require("labsh.filesystem").list(root .. "/stdlib/labsh/homelab_model")) do
+    assert(generated["stdlib/labsh/homelab_model/" .. name],
+      "stdlib/labsh/homelab_model/" .. name .. " is no section of the model (run make homelab-model)")
+  end
+  -- and labsh carries those files
+  for path in pairs(generated) do
+    assert_eq(host.embedded(path), files.read(root .. "/" .. path))
+  end
+end)
+
+test("a query of nodes makes only the built-in homelab's nodes, and the model is whole when asked", function()
+  local code = [[
+    local function made(name) return package.loaded["labsh.homelab_model." .. name] ~= nil end
+    local count = #lab.nodes()
+    print(count, made("nodes"), made("guests"), made("services"))
+    local whole = lab.inventory.current()
+    print(#whole.nodes == count, #whole.guests > 0, #whole.services > 0, whole.site ~= nil)]]
+  local p = assert(io.popen(("env -u LABSH_INVENTORY XDG_CONFIG_HOME=/nonexistent %s -e %q 2>&1")
+    :format(os.getenv("LABSH_BIN") or arg[-1], code)))
+  local out = p:read("a")
+  p:close()
+  assert_eq(out, ("%d\ttrue\tfalse\tfalse\ntrue\ttrue\ttrue\ttrue\n"):format(#require("labsh.homelab_model.nodes")()))
 end)
 
 test("the built-in homelab's policy model is made on first use", function()

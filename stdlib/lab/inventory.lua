@@ -5,9 +5,11 @@
 -- $LABSH_INVENTORY, $XDG_CONFIG_HOME/labsh/inventory.lua; without any of
 -- them labsh uses the plan's homelab built into it (labsh.homelab).
 
-local model = require "labsh.model"
-
 local inventory = {}
+
+-- The validator (Swift): the built-in homelab is validated already, so a
+-- query of it need not load this.
+local function model() return require "labsh.model" end
 
 local current  -- { file =, data = <validated model>, warnings =, model = <Swift side> }
 
@@ -27,109 +29,38 @@ function inventory.path()
   return nil
 end
 
--- An inventory file is data, and may come from anyone: it is evaluated in
--- a Lua state of its own (labsh.sandbox, Sources/CLuaShim/sandbox.c) with
--- only the pure libraries (base without load/dofile/print, string without
--- dump, table, math, utf8), within a time and memory budget, and what it
--- returns must be plain data (strings, numbers, booleans, tables). Nothing
--- it changes there is seen here.
-local BUDGET = { seconds = 2, bytes = 256 * 1024 * 1024 }
-
--- Point each error at its line in the file: "file:12: nodes[3].ram: ...".
-local function with_lines(err, path, text)
-  if type(err) ~= "table" or err.kind ~= "inventory" then return err end
-  local locate = require "labsh.locate"  -- only on this path: errors are rare
-  local lines = locate.lines(text)
-  local prefix = path .. ": "
-  local function annotate(message)
-    if message:sub(1, #prefix) ~= prefix then return message end
-    local rest = message:sub(#prefix + 1)
-    local line = locate.line(lines, rest:match("^(.-): ") or "")
-    return line and ("%s:%d: %s"):format(path, line, rest) or message
+-- Makes the inventory at `path` (nil: the built-in one) the current one.
+local function open(path)
+  local data, warnings, handle, name, extra
+  if path then
+    name = path
+    extra, data, warnings, handle = require("labsh.inventory_file").load(path)
+  else
+    -- Validated when labsh was built (tools/homelab-model.lua); its
+    -- sections are read on first use (inventory.section), its Swift side
+    -- made on first use (inventory.model).
+    name = "(built-in homelab)"
+    local built = require "labsh.homelab_model"
+    data, warnings = {}, built.warnings
+    extra = { unread = {} }
+    for _, section in ipairs(built.sections) do extra.unread[section] = true end
   end
-  local messages = {}
-  for i, message in ipairs(err.errors or { err.message }) do messages[i] = annotate(message) end
-  err.errors = messages
-  err.message = table.concat(messages, "\n")
-  return err
-end
-
-local function fail(message, path)
-  require("labsh.host").fail("inventory", message, { file = path })
-end
-
--- A job of an inventory names what it runs: a function cannot come out
--- of the sandbox, so say where such a job belongs.
-local function with_job_hint(err)
-  if type(err) == "table" and err.reason == "data" and err.message:match(": jobs%[%d+%][^:]*: function values") then
-    err.message = err.message .. " (an inventory's job runs a script: run = \"NAME\" or {NAME, args...}; "
-      .. "a job that runs a function belongs in a job file, jobs/NAME.lua)"
-  end
-  return err
-end
-
--- An Ansible inventory (INI or YAML) is told from a Lua one by its name,
--- else by its content: a Lua inventory returns its table (`return {`, or
--- `return` starting a line) or starts with a Lua comment or `local`.
-local function is_lua(text)
-  return text:find("%f[%w_]return%s*[{(]") or text:find("^%s*return%f[^%w_]") or text:find("\n%s*return%f[^%w_]")
-    or text:find("^%s*%-%-") or text:find("^%s*local%s")
-end
-
-local function is_ansible(path, text)
-  if path:match("%.lua$") then return false end
-  if path:match("%.ya?ml$") or path:match("%.ini$") or path:match("%.json$") then return true end
-  return not is_lua(text)
-end
-
--- Reads an Ansible inventory (lab.ansible.load: through ansible-inventory
--- when installed, with group_vars/, host_vars/ and a labsh.yml overlay) and
--- validates the inventory it makes. Notes (vault variables left unread...)
--- join the warnings.
-local function load_ansible(path)
-  local imported = lab.ansible.load(path)
-  local data, warnings, handle = model.validate(imported.inventory, path)
-  for _, note in ipairs(imported.notes) do warnings[#warnings + 1] = path .. ": " .. note end
-  for _, warning in ipairs(imported.warnings) do warnings[#warnings + 1] = path .. ": " .. warning end
-  return { ansible = { reader = imported.reader, overlay = imported.overlay } }, data, warnings, handle
-end
-
--- Evaluates an inventory file in the sandbox and validates what it returns;
--- an Ansible inventory goes through its import instead.
-local function load_file(path)
-  local text = require("labsh.files").read(path)
-  if not text then
-    local _, reason = io.open(path, "r")
-    fail(("cannot read inventory %s"):format(reason or path), path)
-  end
-  if is_ansible(path, text) then return load_ansible(path) end
-  local sandbox = require "labsh.sandbox"
-  local results = table.pack(pcall(sandbox.inventory, text, path, BUDGET.seconds, BUDGET.bytes))
-  if not results[1] then error(with_lines(with_job_hint(results[2]), path, text), 0) end
-  if results.n == 1 then fail(path .. ": evaluation stopped", path) end  -- a stop held back by labsh
-  local data, warnings, handle, jobs = table.unpack(results, 2, results.n)
-  return { jobs = jobs }, data, warnings, handle
+  current = { file = name, data = data, warnings = warnings, model = handle, unread = extra.unread,
+              jobs = extra.jobs, ansible = extra.ansible, built_in = path == nil }
 end
 
 --- Loads and validates an inventory (the built-in one when `path` is nil)
 --- and makes it the current one. Raises an error object of kind "inventory"
 --- listing every problem. Returns a summary.
 function inventory.load(path)
-  local data, warnings, handle, name, extra
-  if path then
-    name = path
-    extra, data, warnings, handle = load_file(path)
-  else
-    -- Validated when labsh was built (tools/homelab-model.lua); its Swift
-    -- side is made on first use, see inventory.model.
-    name = "(built-in homelab)"
-    local built = require("labsh.homelab_model")()
-    data, warnings = built.data, built.warnings
-    extra = {}
-  end
-  current = { file = name, data = data, warnings = warnings, model = handle,
-              jobs = extra.jobs, ansible = extra.ansible, built_in = path == nil }
+  open(path)
   return inventory.summary()
+end
+
+-- Makes a section of the built-in homelab not read yet.
+local function read_section(name)
+  current.data[name] = require("labsh.homelab_model." .. name)()
+  current.unread[name] = nil
 end
 
 --- The current inventory's `jobs` section (lab.job specs), or {}.
@@ -155,9 +86,9 @@ end
 function inventory.from_ansible(path, base)
   local data, warnings, handle, extra
   if base == nil then
-    extra, data, warnings, handle = load_ansible(path)
+    extra, data, warnings, handle = require("labsh.inventory_file").load_ansible(path)
   else
-    data, warnings, handle = model.validate(lab.ansible.to_inventory(path, base), path)
+    data, warnings, handle = model().validate(lab.ansible.to_inventory(path, base), path)
     extra = {}
   end
   current = { file = path, data = data, warnings = warnings, model = handle, ansible = extra.ansible }
@@ -193,15 +124,27 @@ end
 
 --- The current inventory's model, loading the configured one on first use.
 function inventory.current()
-  if not current then inventory.load(inventory.path()) end
+  if not current then open(inventory.path()) end
+  if current.unread then
+    for name in pairs(current.unread) do read_section(name) end
+    current.unread = nil
+  end
   return current.data
+end
+
+--- One section of the current inventory's model (`nodes`, `vlans`...), as
+--- inventory.current()[name]; a query of nodes need not make the rest.
+function inventory.section(name)
+  if not current then open(inventory.path()) end
+  if current.unread and current.unread[name] then read_section(name) end
+  return current.data[name]
 end
 
 --- The Swift side of the current inventory (policy decisions), for lab.net.
 function inventory.model()
   inventory.current()
   if not current.model then
-    local _, _, handle = model.validate(require "labsh.homelab", current.file)
+    local _, _, handle = model().validate(require "labsh.homelab", current.file)
     current.model = handle
   end
   return current.model

@@ -4,9 +4,7 @@
 -- with their record type (labsh.columns), so they print as aligned tables
 -- and serialize as they are; nodes also have methods.
 --
--- Filters are checked before anything is selected: an unknown key, or a
--- value that nothing in the inventory has (a misspelt role, tag or kind),
--- is an error at the caller's line with a did-you-mean, never a quiet {}.
+-- Filters ({role = "x"}) are labsh.query_filter's, loaded for a filter.
 
 -- Loaded on the first mistake (labsh.blame) and the first print
 -- (labsh.columns, by each metatable's __name): a query that goes well and
@@ -25,171 +23,16 @@ local function mark(name, record) return setmetatable(record, meta(name)) end
 
 local query = {}
 
-local function model() return lab.inventory.current() end
+-- One section of the inventory: a query of nodes makes only the nodes of
+-- the built-in homelab.
+local function section(name) return lab.inventory.section(name) end
 
-----------------------------------------------------------------------------
--- Filters
-
--- What each query may filter on. A key reads the record field `field`
--- (default: the key itself); its accepted values are:
---   "present"  the values the inventory's records have (no node has the tag
---              "ha": a typo, or a tag the inventory forgot);
---   "vlans"    the inventory's VLANs, by id or name;
---   "nodes"    the inventory's node names;
---   "kinds"    the node kinds the inventory format allows (labsh.model);
---   "any"      any value of the field's type (sizes, counts, addresses).
-local NODE_KEYS = {
-  name = "present", kind = "kinds", role = "present", cluster = "present",
-  tag = { field = "tags", values = "present" }, vlan = { field = "vlans", values = "vlans" },
-  uplink = { field = "uplinks", values = "present" }, power = "present",
-  vendor = "present", model = "present", os = "present", address = "present",
-  cores = "any", threads = "any", ram = "any", storage = "any",
-}
-
-local GUEST_KEYS = {
-  name = "present", kind = "present", node = "nodes", role = "present",
-  tag = { field = "tags", values = "present" }, vlan = "vlans", ha_group = "present",
-  address = "present", vcpu = "any", ram = "any", disk = "any",
-}
-
-local SERVICE_KEYS = {
-  name = "present", tier = "present", phase = "present", runs_on = "present",
-  vlan = "vlans", technology = "present", slo = "any", endpoint = "present",
-}
-
-local function key_spec(keys, key)
-  local spec = keys[key]
-  if type(spec) == "string" then return { field = key, values = spec } end
-  return spec
-end
-
-local function sorted_keys(keys)
-  local list = {}
-  for key in pairs(keys) do list[#list + 1] = key end
-  table.sort(list)
-  return list
-end
-
--- Values a field has across records, in first-seen order (list fields by
--- element).
-local function present_values(records, field)
-  local seen, values = {}, {}
-  local function add(value)
-    if value ~= nil and not seen[value] then seen[value] = true; values[#values + 1] = value end
-  end
-  for _, record in ipairs(records) do
-    local have = record[field]
-    if type(have) == "table" then
-      for _, element in ipairs(have) do add(element) end
-    else
-      add(have)
-    end
-  end
-  return values
-end
-
--- The values a key accepts.
-local function accepted_values(spec, records)
-  local inventory = model()
-  if spec.values == "present" then return present_values(records, spec.field) end
-  if spec.values == "nodes" then return present_values(inventory.nodes, "name") end
-  if spec.values == "kinds" then return require("labsh.model").node_kinds() end
-  if spec.values == "vlans" then
-    local values = present_values(inventory.vlans, "id")
-    for _, vlan in ipairs(inventory.vlans) do values[#values + 1] = vlan.name end
-    return values
-  end
-end
-
-local function contains(list, value)
-  for _, element in ipairs(list) do
-    if element == value then return true end
-  end
-  return false
-end
-
---- Checks every key and value of `filter` against `sources`: lists of
---- records with the keys they take, {{records = nodes, keys = NODE_KEYS}}
---- (nodes and guests together for lab.ssh's selectors, where a key or
---- value is right if either knows it). A mistake is "bad argument #1 to
---- 'func' (...)" raised as blame.argument's `level` counts from here (0:
---- without a position).
-local function check_filter(filter, sources, func, level)
-  if filter == nil then return end
-  if type(filter) ~= "table" then
-    local hint = type(filter) == "string"
-      and ("; for one by name: %s(%q)"):format(func:gsub("s$", ""), filter) or ""
-    blame.argument(1, func, ("a filter table expected, got %s%s"):format(type(filter), hint), level)
-  end
-  for key, value in pairs(filter) do
-    local known, accepted, sample, all_keys = false, nil, nil, {}
-    for _, source in ipairs(sources) do
-      for name in pairs(source.keys) do all_keys[name] = true end
-      local spec = type(key) == "string" and key_spec(source.keys, key)
-      if spec then
-        known = true
-        if spec.values == "any" then
-          sample = sample or present_values(source.records, spec.field)[1]
-        else
-          accepted = accepted or {}
-          for _, one in ipairs(accepted_values(spec, source.records)) do
-            if not contains(accepted, one) then accepted[#accepted + 1] = one end
-          end
-        end
-      end
-    end
-    if not known then
-      blame.argument(1, func, ("unknown filter key %s%s"):format(blame.shown(key),
-        blame.hint(key, sorted_keys(all_keys), "keys")), level)
-    end
-    for _, one in ipairs(type(value) == "table" and value or { value }) do
-      if accepted and not contains(accepted, one) then
-        blame.argument(1, func, ("unknown %s %s%s"):format(key, blame.shown(one),
-          blame.hint(one, accepted, key .. " values in the inventory")), level)
-      elseif sample ~= nil and type(one) ~= type(sample) then
-        blame.argument(1, func, ("%s takes a %s, got %s %s"):format(key, type(sample), type(one),
-          blame.shown(one)), level)
-      end
-    end
-  end
-end
-
--- A checked filter as the records read it: {tag = "x"} becomes
--- {tags = {"x"}}, VLAN names become ids, every value a list.
-local function wanted_fields(filter, keys)
-  local vlan_ids = {}
-  for _, vlan in ipairs(model().vlans) do vlan_ids[vlan.name] = vlan.id end
-  local wanted = {}
-  for key, value in pairs(filter or {}) do
-    local spec = key_spec(keys, key)
-    local translated = {}
-    for i, one in ipairs(type(value) == "table" and value or { value }) do
-      translated[i] = spec.values == "vlans" and vlan_ids[one] or one
-    end
-    wanted[spec.field] = translated
-  end
-  return wanted
-end
-
--- Does `item` match every field of wanted_fields? A field matches when
--- it is one of the accepted values or, for a list field (tags, vlans),
--- contains one.
-local function matches(item, wanted)
-  for field, accepted in pairs(wanted) do
-    local have, ok = item[field], false
-    for _, value in ipairs(accepted) do
-      if have == value or (type(have) == "table" and contains(have, value)) then ok = true end
-    end
-    if not ok then return false end
-  end
-  return true
-end
-
-local function select_from(list, wanted)
-  local found = {}
-  for _, item in ipairs(list) do
-    if matches(item, wanted) then found[#found + 1] = item end
-  end
+-- The records a filter selects: all of them (a new list) without one;
+-- a filter is checked and applied by labsh.query_filter, loaded for it.
+-- A mistake in the filter is raised at the caller of the query.
+local function selected(records, filter, kind, func)
+  if filter == nil then return table.move(records, 1, #records, 1, {}) end
+  local found = require("labsh.query_filter").select(records, filter, kind, func, 4)
   return found
 end
 
@@ -267,10 +110,8 @@ end
 
 --- Nodes matching a filter ({kind =, role =, tag =, vlan =, cluster =}).
 function query.nodes(filter)
-  local nodes = model().nodes
-  check_filter(filter, { { records = nodes, keys = NODE_KEYS } }, "lab.nodes", 3)
   local found = {}
-  for _, record in ipairs(select_from(nodes, wanted_fields(filter, NODE_KEYS))) do
+  for _, record in ipairs(selected(section("nodes"), filter, "node", "lab.nodes")) do
     found[#found + 1] = node_object(record)
   end
   return found
@@ -278,28 +119,13 @@ end
 
 --- The node called `name`.
 function query.node(name)
-  return node_object(named(model().nodes, name, "node", "lab.node"))
+  return node_object(named(section("nodes"), name, "node", "lab.node"))
 end
 
 --- Names of the nodes, then the guests, matching a filter as lab.nodes
---- takes it, for lab.ssh's selectors. A key or value that neither nodes nor
---- guests know is an error (raised without a position: the caller's line
---- is some frames up); a key only guests have picks guests only.
+--- takes it, for lab.ssh's selectors (labsh.query_filter).
 function query.host_names(filter)
-  local inventory = model()
-  check_filter(filter, { { records = inventory.nodes, keys = NODE_KEYS },
-                         { records = inventory.guests, keys = GUEST_KEYS } }, "lab.ssh", 0)
-  local names = {}
-  for _, kind in ipairs { { inventory.nodes, NODE_KEYS }, { inventory.guests, GUEST_KEYS } } do
-    local records, own_keys, applies = kind[1], kind[2], true
-    for key in pairs(filter or {}) do applies = applies and own_keys[key] ~= nil end
-    if applies then
-      for _, record in ipairs(select_from(records, wanted_fields(filter, own_keys))) do
-        names[#names + 1] = record.name
-      end
-    end
-  end
-  return names
+  return require("labsh.query_filter").host_names(filter)
 end
 
 ----------------------------------------------------------------------------
@@ -315,46 +141,42 @@ end })
 
 --- Guests matching a filter ({node =, role =, vlan =, kind =, tag =}).
 function query.guests(filter)
-  local guests = model().guests
-  check_filter(filter, { { records = guests, keys = GUEST_KEYS } }, "lab.guests", 3)
-  local found = select_from(guests, wanted_fields(filter, GUEST_KEYS))
+  local found = selected(section("guests"), filter, "guest", "lab.guests")
   for _, guest in ipairs(found) do setmetatable(guest, guest_meta) end
   return found
 end
 
 --- The guest called `name`.
 function query.guest(name)
-  return setmetatable(named(model().guests, name, "guest", "lab.guest"), guest_meta)
+  return setmetatable(named(section("guests"), name, "guest", "lab.guest"), guest_meta)
 end
 
 local vlan_meta = meta("lab.Vlan")
 
 --- All VLANs.
 function query.vlans()
-  local found = select_from(model().vlans, {})
+  local found = selected(section("vlans"))
   for _, vlan in ipairs(found) do setmetatable(vlan, vlan_meta) end
   return found
 end
 
 --- The VLAN with this id or name.
 function query.vlan(id_or_name)
-  return setmetatable(named(model().vlans, id_or_name, "VLAN", "lab.vlan", "id"), vlan_meta)
+  return setmetatable(named(section("vlans"), id_or_name, "VLAN", "lab.vlan", "id"), vlan_meta)
 end
 
 local service_meta = meta("lab.Service")
 
 --- Services matching a filter ({tier =, vlan =, runs_on =, phase =}).
 function query.services(filter)
-  local services = model().services
-  check_filter(filter, { { records = services, keys = SERVICE_KEYS } }, "lab.services", 3)
-  local found = select_from(services, wanted_fields(filter, SERVICE_KEYS))
+  local found = selected(section("services"), filter, "service", "lab.services")
   for _, service in ipairs(found) do setmetatable(service, service_meta) end
   return found
 end
 
 --- The service called `name`.
 function query.service(name)
-  return setmetatable(named(model().services, name, "service", "lab.service"), service_meta)
+  return setmetatable(named(section("services"), name, "service", "lab.service"), service_meta)
 end
 
 --- Totals computed from the per-node facts, by node kind and overall:
@@ -362,7 +184,7 @@ end
 function query.totals()
   local rows, all = {}, { kind = "all", nodes = 0, cores = 0, threads = 0, ram = 0, storage = 0 }
   local by_kind = {}
-  for _, node in ipairs(model().nodes) do
+  for _, node in ipairs(section("nodes")) do
     local row = by_kind[node.kind]
     if not row then
       row = { kind = node.kind, nodes = 0, cores = 0, threads = 0, ram = 0, storage = 0 }
@@ -391,7 +213,7 @@ function query.slo(what)
     local targets = { "99.5", "99", "95" }  -- §6: the plan's tiers
     target = targets[what]
   elseif type(what) == "string" and not what:match("^[%d%.]+%%?$") then
-    target = tostring(named(model().services, what, "service", "lab.slo").slo)
+    target = tostring(named(section("services"), what, "service", "lab.slo").slo)
   else
     target = tostring(what)
   end

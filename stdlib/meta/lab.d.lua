@@ -121,6 +121,13 @@ function lab.inventory.model_from(source) end
 ---@return table model
 function lab.inventory.current() end
 
+---One section of the current inventory as plain data (`nodes`, `guests`,
+---`vlans`, `services`, `site`...), as lab.inventory.current()[name]; of the
+---built-in homelab only that section is made (a query of nodes starts faster).
+---@param name string
+---@return any section
+function lab.inventory.section(name) end
+
 ---What is loaded: file, counts of nodes, guests, VLANs and services, warnings.
 ---@return table summary
 function lab.inventory.summary() end
