@@ -11,6 +11,10 @@ local files = require "labsh.files"
 local filesystem = require "labsh.filesystem"
 
 local root = arg[1] or "stdlib/labsh"
+if root:match("%.lua$") then
+  error(("usage: labsh tools/homelab-model.lua [DIR]: writes DIR/homelab_model.lua and DIR/homelab_model/*.lua "
+    .. "(DIR is stdlib/labsh by default), not the file %s"):format(root), 0)
+end
 
 -- The shortest decimal text that reads back as exactly `x`.
 local function float_text(x)
