@@ -7,8 +7,9 @@
 --   labsh --format json -m node-failure pve4
 --
 -- The failure simulation (lab.sim) answers: Proxmox and etcd quorum, HA
--- re-placement and services losing their SLO. Exit 0 when the homelab survives the failure, 1 when
--- it does not (guests stranded or quorum lost) or on error, 2 usage.
+-- re-placement, routing between VLANs and services losing their SLO. Exit 0 when the homelab
+-- survives the failure, 1 when it does not (guests stranded, quorum or inter-VLAN routing lost) or
+-- on error, 2 usage.
 --
 -- With a Proxmox VE cluster configured (the inventory's `proxmox`), the
 -- answer comes from the live cluster instead (--model: the inventory's
@@ -25,7 +26,7 @@ local PARAMS = {
   args = { { "NODE", "the node that fails (or --node NODE)", key = "name" } },
   params = { { "--node", "NODE", "the node that fails" },
              { "--model", nil, "the inventory's model even when a Proxmox VE cluster is configured" } },
-  exit = "0 the homelab survives, 1 it does not (guests stranded, quorum lost) or an error, 2 usage",
+  exit = "0 the homelab survives, 1 it does not (guests stranded, quorum or inter-VLAN routing lost) or an error, 2 usage",
 }
 
 local opts = cli.parse({ ... }, PARAMS)
@@ -59,7 +60,10 @@ else
     node = opts.node, source = "lab.sim", survives = #r.stranded == 0 and not r.why:find("LOST", 1, true),
     moved = r.moved, stranded = r.stranded, reasons = r.reasons, proxmox = r.proxmox_text, etcd = r.etcd,
     services_losing_slo = r.slo_lost, basis = r.basis, assumed_from = r.basis == "assumed" and r.assumed_from or nil,
+    unrouted = r.unrouted,
   }
+  -- the VLANs' router lost: nothing crosses between VLANs (lab.sim's reasons say what needed to)
+  if #r.unrouted > 0 then result.survives = false end
   for _, q in ipairs(r.proxmox or {}) do if q.quorate == false then result.survives = false end end
   if r.kubernetes and r.kubernetes.etcd_quorum == false then result.survives = false end
 end

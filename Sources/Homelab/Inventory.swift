@@ -206,6 +206,9 @@ public struct Inventory: Sendable {
         public var slo: AvailabilityTarget
         public var phase: Int
         public var technology: String?
+        /// Its own addresses on its VLAN (a LoadBalancer or virtual IP, one
+        /// per instance); empty: reached through what it runs on.
+        public var addresses: [IPAddress] = []
     }
 
     public struct Probe: Sendable {

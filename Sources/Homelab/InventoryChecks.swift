@@ -23,6 +23,7 @@ struct InventoryChecks {
         guestsOnKnownNodes()
         ramCommitted()
         servicesReachableFromMonitoring()
+        servicesOnTheirVLANs()
         backupsWhereTheyLive()
         jumpHostsKnown()
         haGroupsKnown()

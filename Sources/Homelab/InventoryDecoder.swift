@@ -223,7 +223,7 @@ extension Inventory {
 
     static func decodeService(_ v: InventoryValue, _ path: FieldPath, _ log: DiagnosticLog) -> Service? {
         guard let t = FieldTable(v, at: path, log: log, allowed: ["name", "tier", "runs_on", "vlan", "endpoint", "probe",
-                                                                  "slo", "phase", "technology"]) else { return nil }
+                                                                  "slo", "phase", "technology", "addresses"]) else { return nil }
         let name = t.string("name"), tier = t.integer("tier", in: 1...3), runsOn = t.string("runs_on")
         let vlan = t.integer("vlan", in: 1...4094)
         let probe = t.table("probe", required: false, allowed: ["kind", "target", "expect"]).flatMap { p -> Probe? in
@@ -248,10 +248,11 @@ extension Inventory {
         }
         // Read before the guard, so their errors are reported too.
         let endpoint = t.string("endpoint", required: false), technology = t.string("technology", required: false)
+        let addresses = t.addresses("addresses")
         guard let name, let tier, let runsOn, let vlan, let slo else { return nil }
         return Service(name: name, tier: tier, runsOn: runsOn, vlan: vlan, endpoint: endpoint,
                        probe: probe, slo: slo, phase: t.integer("phase", required: false, in: 1...9) ?? 1,
-                       technology: technology)
+                       technology: technology, addresses: addresses)
     }
 
     static func decodeBackup(_ v: InventoryValue, _ path: FieldPath, _ log: DiagnosticLog) -> Backup? {

@@ -163,6 +163,14 @@ struct FieldTable {
         return out
     }
 
+    /// A list of IP addresses; each one that does not parse is an error at its index.
+    func addresses(_ key: String) -> [IPAddress] {
+        (list(key, required: false) ?? []).compactMap { v, p in
+            guard case .string(let s) = v else { log.error(p, "expected a string, got a \(v.typeName)"); return nil }
+            do { return try IPAddress(parsing: s) } catch { log.error(p, "\(error)"); return nil }
+        }
+    }
+
     func integers(_ key: String, required: Bool = false) -> [Int]? {
         guard let items = list(key, required: required) else { return nil }
         var out: [Int] = []

@@ -266,6 +266,7 @@ enum ModelModule {
                     w.field("slo", s.slo.percent)
                     w.field("phase", s.phase)
                     w.field("technology", s.technology)
+                    if !s.addresses.isEmpty { w.list("addresses", s.addresses) { $0.description.push(L) } }
                 }
             }
             // §5.1: what is backed up when, and where its copies live.

@@ -65,6 +65,14 @@ enum SimModule {
             w.list("isolated", r.isolated) { $0.push(L) }
             w.field("impact", r.impact)
             w.field("internet", r.internet)
+            w.list("unrouted", r.unrouted) { u in
+                w.record {
+                    w.field("vlan", u.vlan)
+                    w.field("name", u.name)
+                    w.field("router", u.router)
+                    w.field("cut_off", u.cutOff)
+                }
+            }
             w.list("reasons", r.reasons) { $0.push(L) }
             w.list("proxmox", r.proxmox) { q in
                 w.record {

@@ -21,8 +21,9 @@ private func vlan(_ id: Int64, _ name: String, _ subnet: String, _ gateway: Stri
     .map(["id": i(id), "name": s(name), "subnet": s(subnet), "gateway": s(gateway), "zone": s(name), "trust": s(trust)])
 }
 
-private func service(_ name: String, runsOn: String, endpoint: String, probe: String? = nil) -> InventoryValue {
-    var t: InventoryFields = ["name": s(name), "tier": i(2), "runs_on": s(runsOn), "vlan": i(30),
+private func service(_ name: String, runsOn: String, endpoint: String, probe: String? = nil,
+                     vlan: Int64 = 30) -> InventoryValue {
+    var t: InventoryFields = ["name": s(name), "tier": i(2), "runs_on": s(runsOn), "vlan": i(vlan),
                                        "endpoint": s(endpoint)]
     if let probe { t["probe"] = .map(["kind": s(probe), "target": s(endpoint)]) }
     return .map(t)
@@ -58,7 +59,7 @@ private func smallLab() -> InventoryFields {
         "services": .list([
             service("dns", runsOn: "k8s", endpoint: "dns.homelab.local:53", probe: "dns"),
             service("grafana", runsOn: "k8s", endpoint: "https://grafana.homelab.local/login"),
-            service("pbs", runsOn: "pve1", endpoint: "https://pbs.homelab.local:8007"),
+            service("pbs", runsOn: "pve1", endpoint: "https://pbs.homelab.local:8007", vlan: 10),
             service("openwrt", runsOn: "gw1", endpoint: "https://gw1.homelab.local"),
             service("status", runsOn: "k8s", endpoint: "https://status.example.com"),
             service("legacy", runsOn: "nas", endpoint: "http://legacy.homelab.local"),

@@ -51,7 +51,7 @@ local function summary(report)
     lines[#lines + 1] = ("  basis: assumed (%d assumed values, e.g. %s): %s"):format(#report.assumed_from,
       report.assumed_from[1], assumptions.FOOTNOTE:gsub("^%* assumed: ", ""))
   end
-  lines[#lines + 1] = "  fields: moved, stranded, gpu, services, reasons, proxmox, kubernetes, down, isolated, basis"
+  lines[#lines + 1] = "  fields: moved, stranded, gpu, services, reasons, proxmox, kubernetes, down, isolated, unrouted, basis"
   return table.concat(lines, "\n")
 end
 

@@ -330,24 +330,26 @@ return {
   -- enriched from §2.2 (technology; VLAN 20 infra and monitoring, 30 apps,
   -- 50 public). The network devices' management interfaces are on VLAN 10.
   -- assumption: every endpoint and probe below. Services on VLANs 20 and 50
-  -- that run on k8s are reached through LoadBalancer addresses in those VLANs.
+  -- that run on k8s are reached through LoadBalancer addresses in those VLANs
+  -- (`addresses`; assumption: one shared address per VLAN, .10, and the VPN
+  -- its own); DNS has two, its primary and secondary name servers (§2.2 HA).
   -- `phase` is the plan's service stage (§2.2 marks some "Phase 2"), not the
   -- roadmap: by §8 only Phase 0 (foundation) is current, so none of these
   -- runs yet; Kubernetes and its services come in §8 Phases 2-3.
   services = {
     -- §6.1 Tier 1: critical (99.5%)
-    { name = "dns",           tier = 1, slo = 99.5, runs_on = "k8s",  vlan = 20, phase = 1, technology = "BIND9",
+    { name = "dns",           tier = 1, slo = 99.5, runs_on = "k8s",  vlan = 20, phase = 1, addresses = { "192.168.20.53", "192.168.20.54" }, technology = "BIND9",
       endpoint = "dns.homelab.local:53",               probe = { kind = "dns", target = "dns.homelab.local" } },
-    { name = "identity",      tier = 1, slo = 99.5, runs_on = "k8s",  vlan = 20, phase = 1, technology = "FreeIPA/Keycloak",
+    { name = "identity",      tier = 1, slo = 99.5, runs_on = "k8s",  vlan = 20, phase = 1, addresses = { "192.168.20.10" }, technology = "FreeIPA/Keycloak",
       endpoint = "https://sso.homelab.local",          probe = { kind = "http", target = "https://sso.homelab.local/", expect = 200 } },
     { name = "k8s-api",       tier = 1, slo = 99.5, runs_on = "k8s",  vlan = 30, phase = 1, technology = "K3s/RKE2",
       endpoint = "https://k8s-api.homelab.local:6443", probe = { kind = "http", target = "https://k8s-api.homelab.local:6443/readyz", expect = 200 } },
-    { name = "prometheus",    tier = 1, slo = 99.5, runs_on = "k8s",  vlan = 20, phase = 1, technology = "Prometheus",
+    { name = "prometheus",    tier = 1, slo = 99.5, runs_on = "k8s",  vlan = 20, phase = 1, addresses = { "192.168.20.10" }, technology = "Prometheus",
       endpoint = "https://prometheus.homelab.local",   probe = { kind = "http", target = "https://prometheus.homelab.local/-/healthy", expect = 200 } },
-    { name = "grafana",       tier = 1, slo = 99.5, runs_on = "k8s",  vlan = 20, phase = 1, technology = "Grafana",
+    { name = "grafana",       tier = 1, slo = 99.5, runs_on = "k8s",  vlan = 20, phase = 1, addresses = { "192.168.20.10" }, technology = "Grafana",
       endpoint = "https://grafana.homelab.local",      probe = { kind = "http", target = "https://grafana.homelab.local/api/health", expect = 200 } },
     -- assumption: Alertmanager is part of "Monitoring" (§2.2 Alerting).
-    { name = "alertmanager",  tier = 1, slo = 99.5, runs_on = "k8s",  vlan = 20, phase = 1, technology = "Alertmanager",
+    { name = "alertmanager",  tier = 1, slo = 99.5, runs_on = "k8s",  vlan = 20, phase = 1, addresses = { "192.168.20.10" }, technology = "Alertmanager",
       endpoint = "https://alertmanager.homelab.local", probe = { kind = "http", target = "https://alertmanager.homelab.local/-/healthy", expect = 200 } },
     -- Network infrastructure: probed on VLAN 10 (the gateway is 192.168.10.1 there).
     { name = "openwrt",       tier = 1, slo = 99.5, runs_on = "gw1",  vlan = 10, phase = 1, technology = "OpenWrt",
@@ -362,11 +364,11 @@ return {
       endpoint = "https://gitlab.homelab.local",       probe = { kind = "http", target = "https://gitlab.homelab.local/users/sign_in", expect = 200 } },
     { name = "argocd",        tier = 2, slo = 99,   runs_on = "k8s",  vlan = 30, phase = 1, technology = "ArgoCD",
       endpoint = "https://argocd.homelab.local",       probe = { kind = "http", target = "https://argocd.homelab.local/healthz", expect = 200 } },
-    { name = "loki",          tier = 2, slo = 99,   runs_on = "k8s",  vlan = 20, phase = 1, technology = "Loki",
+    { name = "loki",          tier = 2, slo = 99,   runs_on = "k8s",  vlan = 20, phase = 1, addresses = { "192.168.20.10" }, technology = "Loki",
       endpoint = "https://loki.homelab.local",         probe = { kind = "http", target = "https://loki.homelab.local/ready", expect = 200 } },
-    { name = "cert-manager",  tier = 2, slo = 99,   runs_on = "k8s",  vlan = 20, phase = 1, technology = "cert-manager",
+    { name = "cert-manager",  tier = 2, slo = 99,   runs_on = "k8s",  vlan = 20, phase = 1, addresses = { "192.168.20.10" }, technology = "cert-manager",
       endpoint = "cert-manager.homelab.local:9402",    probe = { kind = "tcp", target = "cert-manager.homelab.local:9402" } },
-    { name = "velero",        tier = 2, slo = 99,   runs_on = "k8s",  vlan = 20, phase = 1, technology = "Velero",
+    { name = "velero",        tier = 2, slo = 99,   runs_on = "k8s",  vlan = 20, phase = 1, addresses = { "192.168.20.10" }, technology = "Velero",
       endpoint = "velero.homelab.local:8085",          probe = { kind = "tcp", target = "velero.homelab.local:8085" } },
     -- assumption: PBS is co-installed on pve5 until the dedicated backup server
     -- of §5.4 Phase 2 exists (so pve5's own guests lack a copy elsewhere).
@@ -384,9 +386,9 @@ return {
       endpoint = "https://experimental.homelab.local", probe = { kind = "http", target = "https://experimental.homelab.local/", expect = 200 } },
 
     -- §2.2 services the §6 catalogue does not list. assumption: their tiers.
-    { name = "vault",         tier = 2, slo = 99,   runs_on = "k8s",  vlan = 20, phase = 1, technology = "HashiCorp Vault",
+    { name = "vault",         tier = 2, slo = 99,   runs_on = "k8s",  vlan = 20, phase = 1, addresses = { "192.168.20.10" }, technology = "HashiCorp Vault",
       endpoint = "https://vault.homelab.local",        probe = { kind = "http", target = "https://vault.homelab.local/v1/sys/health", expect = 200 } },
-    { name = "tracing",       tier = 3, slo = 95,   runs_on = "k8s",  vlan = 20, phase = 2, technology = "Jaeger/Tempo",
+    { name = "tracing",       tier = 3, slo = 95,   runs_on = "k8s",  vlan = 20, phase = 2, addresses = { "192.168.20.10" }, technology = "Jaeger/Tempo",
       endpoint = "https://tracing.homelab.local",      probe = { kind = "http", target = "https://tracing.homelab.local/ready", expect = 200 } },
     { name = "databases",     tier = 2, slo = 99,   runs_on = "k8s",  vlan = 30, phase = 1, technology = "PostgreSQL/MongoDB/Redis",
       endpoint = "db.homelab.local:5432",              probe = { kind = "tcp", target = "db.homelab.local:5432" } },
@@ -394,11 +396,11 @@ return {
       endpoint = "nats.homelab.local:4222",            probe = { kind = "tcp", target = "nats.homelab.local:4222" } },
     { name = "ml-platform",   tier = 3, slo = 95,   runs_on = "k8s",  vlan = 30, phase = 1, technology = "Kubeflow/MLflow",
       endpoint = "https://ml.homelab.local",           probe = { kind = "http", target = "https://ml.homelab.local/", expect = 200 } },
-    { name = "ingress",       tier = 2, slo = 99,   runs_on = "k8s",  vlan = 50, phase = 1, technology = "NGINX Ingress Controller",
+    { name = "ingress",       tier = 2, slo = 99,   runs_on = "k8s",  vlan = 50, phase = 1, addresses = { "192.168.50.10" }, technology = "NGINX Ingress Controller",
       endpoint = "https://ingress.homelab.local",      probe = { kind = "http", target = "https://ingress.homelab.local/healthz", expect = 200 } },
-    { name = "web-apps",      tier = 3, slo = 95,   runs_on = "k8s",  vlan = 50, phase = 1, technology = "External web services",
+    { name = "web-apps",      tier = 3, slo = 95,   runs_on = "k8s",  vlan = 50, phase = 1, addresses = { "192.168.50.10" }, technology = "External web services",
       endpoint = "https://www.homelab.local",          probe = { kind = "http", target = "https://www.homelab.local/", expect = 200 } },
-    { name = "vpn",           tier = 2, slo = 99,   runs_on = "k8s",  vlan = 50, phase = 2, technology = "WireGuard",
+    { name = "vpn",           tier = 2, slo = 99,   runs_on = "k8s",  vlan = 50, phase = 2, addresses = { "192.168.50.20" }, technology = "WireGuard",
       endpoint = "vpn.homelab.local:51820",            probe = { kind = "icmp", target = "vpn.homelab.local" } },
   },
 

@@ -194,6 +194,7 @@
 ---@field slo number? availability target in percent; default from the tier
 ---@field phase integer? 1 now, 2 planned
 ---@field technology string? e.g. "BIND9"
+---@field addresses string[]? its own addresses on its `vlan` (a LoadBalancer or virtual IP, one per instance): the DNS zone's records; a DNS service's are its name servers, the first the primary. Without them the service is reached through what it runs on, which must have an address on that VLAN
 
 ---@class Inventory.Probe
 ---@field kind "http"|"tcp"|"dns"|"icmp"

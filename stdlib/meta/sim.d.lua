@@ -20,7 +20,10 @@ lab.sim = {}
 ---within the HA group's nodes, etcd masters kept apart, CPU and RAM
 ---headroom), `stranded` (guests with nowhere to go, and why), `services`
 ---(down, with `loses_slo`), `gpu`, `down`, `isolated` (cut off by the
----topology), `internet`, `impact` and `reasons`; `basis` is "assumed" when
+---topology), `internet`, `unrouted` (VLANs whose router, the node holding
+---their gateway address, is down or cut off: {vlan, name, router, cut_off};
+---a service that other VLANs' zones reach by the policy is lost to them),
+---`impact` and `reasons`; `basis` is "assumed" when
 ---guests are lost or moved and sizes or placements they rest on are marked
 ---`assumed` in the inventory (listed in `assumed_from`, "k8s-w1.ram"),
 ---else "stated". At the prompt the report

@@ -8,17 +8,23 @@
 ///   `<gateway>-<vlan name>` (gw1-k8s), with its PTR, so a traceroute reads.
 /// - A service whose endpoint host lies in the domain gets a name:
 ///   - host is a node's or guest's own name: nothing more (it has its record);
-///   - it runs on a node or guest (`runs_on`): a CNAME to that machine;
-///   - it runs on a platform (`runs_on = "k8s"`, not a machine): a CNAME to
-///     the platform's name, which holds an A record per guest of the platform
-///     (a guest whose role is the platform or starts with "<platform>-", or
-///     that is tagged with it): the inventory knows no load-balancer address,
-///     so the service is reached through the cluster's nodes;
-///   - otherwise, or when the name is taken: a comment says why there is none.
-/// - The name server (SOA primary, NS): the endpoint host of the DNS service
-///   (probe kind "dns", else the service named "dns"), which gets address
-///   records instead of a CNAME (an NS target must not be a CNAME, RFC 2181
-///   §10.3); without one, the gateway node, else the first node.
+///   - the record follows the service's `vlan` (Inventory.reach(of:)): its
+///     own `addresses` (a LoadBalancer or virtual IP) as A records;
+///   - else it runs on a node or guest (`runs_on`) with an address on that
+///     VLAN: a CNAME to that machine (the gateway's name on that VLAN when
+///     the machine is the VLAN's router);
+///   - else it runs on a platform (`runs_on = "k8s"`, not a machine): a CNAME
+///     to the platform's name, which holds an A record per guest of the
+///     platform on the service's VLAN (a guest whose role is the platform or
+///     starts with "<platform>-", or that is tagged with it);
+///   - otherwise (nothing of it on its VLAN, unknown, or the name taken): a
+///     comment says why there is none; never a record on another VLAN.
+/// - The name servers (NS; the first is the SOA primary): the DNS service
+///   (probe kind "dns", else the service named "dns"). With two or more
+///   `addresses` each is a name server: the machine holding the address, or
+///   ns1, ns2... with glue A records. Else its endpoint host, which gets
+///   address records instead of a CNAME (an NS target must not be a CNAME,
+///   RFC 2181 §10.3). Without one, the gateway node, else the first node.
 ///
 /// Output is deterministic: the same inventory and options give the same
 /// bytes, so the files diff cleanly and the serial is the only thing to bump.
@@ -83,7 +89,8 @@ public enum BindZones {
             throw HomelabError("TTL \(options.ttl) is out of range 1-2147483647 seconds")
         }
         let plan = try ZonePlan(inventory)
-        let soa = SOA(primary: plan.fqdn(plan.nameServer), contact: "hostmaster." + plan.domain + ".",
+        let soa = SOA(primary: plan.fqdn(plan.nameServers[0]), nameServers: plan.nameServers.map(plan.fqdn),
+                      contact: "hostmaster." + plan.domain + ".",
                       serial: options.serial)
         var files = [forwardZone(plan, soa: soa, ttl: options.ttl)]
         for reverse in plan.reverseZones() {
@@ -94,6 +101,8 @@ public enum BindZones {
 
     struct SOA {
         let primary: String
+        /// The NS records' targets, the primary first.
+        let nameServers: [String]
         let contact: String
         let serial: UInt32
     }
@@ -113,6 +122,10 @@ public enum BindZones {
             body.section("\(gateway) on each VLAN it routes (the VLAN's gateway address)")
             for host in plan.hosts where host.source == .gatewayInterface { body.address(host.name, host.address) }
         }
+        if plan.hosts.contains(where: { $0.source == .nameServer }) {
+            body.section("Name servers (glue: an NS target needs address records)")
+            for host in plan.hosts where host.source == .nameServer { body.address(host.name, host.address) }
+        }
         for platform in plan.platforms {
             body.section("Platform \(platform.name): its guests; services on it are reached through them")
             for address in platform.addresses.sorted() { body.address(platform.name, address) }
@@ -126,6 +139,8 @@ public enum BindZones {
                 case .addresses(let label, let addresses, let why):
                     body.comment("\(service.name): \(why)")
                     for address in addresses.sorted() { body.address(label, address) }
+                case .stated(let label, let addresses):
+                    for address in addresses.sorted() { body.address(label, address, comment: service.name) }
                 case .omitted(let why):
                     body.comment("\(service.name): \(why)")
                 }
@@ -137,7 +152,7 @@ public enum BindZones {
             "Check: named-checkzone \(zone) db.\(zone)",
         ]
         return ZoneFile(zone: zone, file: "db." + zone,
-                        text: render(zone: zone, header: header, soa: soa, ttl: ttl, nameServer: soa.primary, body: body))
+                        text: render(zone: zone, header: header, soa: soa, ttl: ttl, body: body))
     }
 
     // MARK: - Reverse zones
@@ -159,8 +174,7 @@ public enum BindZones {
             "Check: named-checkzone \(reverse.zone) db.\(reverse.zone)",
         ]
         return ZoneFile(zone: reverse.zone, file: "db." + reverse.zone,
-                        text: render(zone: reverse.zone, header: header, soa: soa, ttl: ttl,
-                                     nameServer: soa.primary, body: body))
+                        text: render(zone: reverse.zone, header: header, soa: soa, ttl: ttl, body: body))
     }
 
     // MARK: - Text
@@ -185,8 +199,8 @@ public enum BindZones {
             lines.append(.record(owner: owner, type: type, data: data, comment: comment))
         }
 
-        mutating func address(_ owner: String, _ address: IPAddress) {
-            record(owner, address.family == .v4 ? "A" : "AAAA", address.description)
+        mutating func address(_ owner: String, _ address: IPAddress, comment: String? = nil) {
+            record(owner, address.family == .v4 ? "A" : "AAAA", address.description, comment: comment)
         }
 
         /// Inventory text as a comment that cannot end its line: control
@@ -194,8 +208,7 @@ public enum BindZones {
         static func commentText(_ text: String) -> String { InventoryText.visible(text) }
     }
 
-    static func render(zone: String, header: [String], soa: SOA, ttl: Int, nameServer: String,
-                       body: ZoneBody) -> String {
+    static func render(zone: String, header: [String], soa: SOA, ttl: Int, body: ZoneBody) -> String {
         var owners = ["@"]
         for case .record(let owner, _, _, _) in body.lines { owners.append(owner) }
         let width = min(owners.map(\.count).max() ?? 1, 30)
@@ -212,7 +225,7 @@ public enum BindZones {
         out.append(indent + pad("\(retry)", 10) + " ; retry")
         out.append(indent + pad("\(expire)", 10) + " ; expire")
         out.append(indent + pad("\(negativeTTL) )", 10) + " ; negative-answer TTL")
-        out.append(line("@", "NS", nameServer))
+        for nameServer in soa.nameServers { out.append(line("@", "NS", nameServer)) }
         for item in body.lines {
             switch item {
             case .record(let owner, let type, let data, let comment):
@@ -236,7 +249,7 @@ public enum BindZones {
 extension BindZones {
     /// A name with an address: it gets an A/AAAA record and a PTR.
     struct Host {
-        enum Source { case node, guest, gatewayInterface }
+        enum Source { case node, guest, gatewayInterface, nameServer }
         let name: String
         let address: IPAddress
         let source: Source
@@ -251,6 +264,8 @@ extension BindZones {
         enum Record {
             case cname(label: String, target: String)
             case addresses(label: String, [IPAddress], why: String)
+            /// Its own `addresses`, on its VLAN.
+            case stated(label: String, [IPAddress])
             case omitted(why: String)
         }
         let name: String
@@ -270,9 +285,12 @@ extension BindZones {
         private(set) var hosts: [Host] = []
         private(set) var platforms: [Platform] = []
         private(set) var services: [ServiceName] = []
-        private(set) var nameServer = ""
+        /// The NS targets' labels, the primary first.
+        private(set) var nameServers: [String] = []
         private(set) var gatewayNode: String?
-        /// The name server's addresses when it is a service's name, not a machine's.
+        /// The DNS service's own label when it holds address records (it is
+        /// a name server, or names them all), and those addresses.
+        private var dnsLabel: String?
         private var nsAddresses: [IPAddress] = []
         /// Every owner name used so far, and what it names.
         private var taken: [String: String] = [:]
@@ -340,58 +358,95 @@ extension BindZones {
             return .success(String(host.dropLast(domain.count + 1)))
         }
 
-        /// What a service's `runs_on` resolves to: a machine, or a platform's guests.
-        enum Placement {
-            case machine(String, IPAddress)
-            case platform(String, [IPAddress])
-            case unknown
-        }
-
-        func placement(of runsOn: String) -> Placement {
-            let name = runsOn.lowercased()
-            if let host = hosts.first(where: { $0.name == name && $0.source != .gatewayInterface }) {
-                return .machine(host.name, host.address)
-            }
-            let members = inventory.guests.filter { guest in
-                let role = guest.role?.lowercased() ?? ""
-                return role == name || role.hasPrefix(name + "-") || guest.tags.contains { $0.lowercased() == name }
-            }
-            guard !members.isEmpty, (try? Self.checkName(name, what: "")) != nil else { return .unknown }
-            return .platform(name, members.map(\.address))
-        }
-
         private mutating func chooseNameServer() throws {
             let services = inventory.services
             let dns = services.first { $0.probe?.kind == "dns" } ?? services.first { $0.name == "dns" }
             if let dns, case .success(let label) = endpointLabel(dns.endpoint) {
                 try Self.checkName(label, what: "service '\(dns.name)' endpoint")
                 if hosts.contains(where: { $0.name == label }) {
-                    nameServer = label  // a machine's own name: its address record is there
+                    nameServers = [label]  // a machine's own name: its address record is there
                     return
                 }
-                switch placement(of: dns.runsOn) {
+                switch inventory.reach(of: dns) {
+                case .addresses(let addresses) where addresses.count > 1:
+                    try addNameServers(addresses, of: dns.name, label: label)
+                    (dnsLabel, nsAddresses) = (label, addresses)
+                    return
+                case .addresses(let addresses), .platform(_, let addresses):
+                    (nameServers, dnsLabel, nsAddresses) = ([label], label, addresses)
+                    return
                 case .machine(_, let address):
-                    (nameServer, nsAddresses) = (label, [address])
+                    (nameServers, dnsLabel, nsAddresses) = ([label], label, [address])
                     return
-                case .platform(_, let addresses):
-                    (nameServer, nsAddresses) = (label, addresses)
-                    return
-                case .unknown:
+                case .unplaced, .offVLAN:
                     break
                 }
             }
             if let gateway = gatewayNode {
-                nameServer = gateway.lowercased()
+                nameServers = [gateway.lowercased()]
             } else if let first = inventory.nodes.first {
-                nameServer = first.name.lowercased()
+                nameServers = [first.name.lowercased()]
             } else {
                 throw HomelabError("no name server for \(domain): the inventory has no DNS service and no node")
             }
         }
 
+        /// One name server per address, the first the primary: the machine
+        /// that holds the address, else ns1, ns2... (or LABEL-ns1 when taken).
+        private mutating func addNameServers(_ addresses: [IPAddress], of service: String, label: String) throws {
+            for (n, address) in addresses.enumerated() {
+                if let host = hosts.first(where: { $0.address == address && $0.source != .gatewayInterface }) {
+                    if !nameServers.contains(host.name) { nameServers.append(host.name) }
+                    continue
+                }
+                guard let name = ["ns\(n + 1)", "\(label)-ns\(n + 1)"].first(where: { taken[$0] == nil }) else {
+                    throw HomelabError("no free name for name server \(n + 1) of service '\(service)' "
+                        + "(ns\(n + 1) and \(label)-ns\(n + 1) are taken)")
+                }
+                hosts.append(Host(name: name, address: address, source: .nameServer))
+                taken[name] = "name server \(n + 1) of service \(service)"
+                nameServers.append(name)
+            }
+        }
+
+        /// The record a service's label gets: where the model says it is
+        /// reached (Inventory.reach(of:)), never an address on another VLAN.
+        private mutating func record(for service: Inventory.Service, label: String,
+                                     platforms: inout [(label: String, addresses: [IPAddress])]) -> ServiceName.Record {
+            switch inventory.reach(of: service) {
+            case .addresses(let addresses):
+                return .stated(label: label, addresses)
+            case .machine(let machine, let address):
+                // the machine's own record, or its name on the VLAN it routes
+                guard let host = hosts.first(where: { $0.address == address && $0.source != .nameServer }) else {
+                    return .omitted(why: "runs on \(machine), whose name for \(address) is taken: no record")
+                }
+                return .cname(label: label, target: host.name)
+            case .platform(let platform, let addresses):
+                let vlanName = inventory.vlan(id: service.vlan).map(\.name) ?? ""
+                let suffix = (try? Self.checkName(vlanName, what: "")) != nil ? vlanName.lowercased() : "vlan\(service.vlan)"
+                // one name per platform and address set: "k8s", else "k8s-ops"
+                let name = platform.lowercased()
+                for candidate in [name, name + "-" + suffix] {
+                    if let known = platforms.first(where: { $0.label == candidate }) {
+                        if Set(known.addresses) == Set(addresses) { return .cname(label: label, target: candidate) }
+                        continue
+                    }
+                    guard taken[candidate] == nil, (try? Self.checkName(candidate, what: "")) != nil else { continue }
+                    platforms.append((candidate, addresses))
+                    taken[candidate] = "platform \(platform)"
+                    return .cname(label: label, target: candidate)
+                }
+                return .omitted(why: "runs on \(platform), but that name is already \(taken[name] ?? "taken")")
+            case .unplaced:
+                return .omitted(why: "runs on '\(service.runsOn)', which is no node, guest or platform with addresses: no record")
+            case .offVLAN(let why):
+                return .omitted(why: "\(why): no record (state its addresses on VLAN \(service.vlan))")
+            }
+        }
+
         private mutating func addServices() throws {
-            var platformOrder: [String] = []
-            var platformAddresses: [String: [IPAddress]] = [:]
+            var platformRecords: [(label: String, addresses: [IPAddress])] = []
             for service in inventory.services {
                 let label: String
                 switch endpointLabel(service.endpoint) {
@@ -408,36 +463,20 @@ extension BindZones {
                     services.append(ServiceName(name: service.name, record: .omitted(why: why)))
                     continue
                 }
-                if label == nameServer {
-                    services.append(ServiceName(name: service.name, record: .addresses(
-                        label: label, nsAddresses,
-                        why: "\(label) is the name server: address records (an NS target must not be a CNAME)")))
+                if label == dnsLabel {
+                    let why = nameServers == [label]
+                        ? "\(label) is the name server: address records (an NS target must not be a CNAME)"
+                        : "the name service: the addresses of its name servers \(nameServers.joined(separator: ", "))"
+                    services.append(ServiceName(name: service.name, record: .addresses(label: label, nsAddresses, why: why)))
                     taken[label] = "service \(service.name)"
                     continue
                 }
-                switch placement(of: service.runsOn) {
-                case .machine(let machine, _):
-                    services.append(ServiceName(name: service.name, record: .cname(label: label, target: machine)))
-                case .platform(let platform, let addresses):
-                    if taken[platform] != nil && platformAddresses[platform] == nil {
-                        services.append(ServiceName(name: service.name, record: .omitted(
-                            why: "runs on \(platform), but that name is already \(taken[platform]!)")))
-                        continue
-                    }
-                    if platformAddresses[platform] == nil {
-                        platformOrder.append(platform)
-                        platformAddresses[platform] = addresses
-                        taken[platform] = "platform \(platform)"
-                    }
-                    services.append(ServiceName(name: service.name, record: .cname(label: label, target: platform)))
-                case .unknown:
-                    services.append(ServiceName(name: service.name, record: .omitted(
-                        why: "runs on '\(service.runsOn)', which is no node, guest or platform with addresses: no record")))
-                    continue
-                }
+                let record = record(for: service, label: label, platforms: &platformRecords)
+                services.append(ServiceName(name: service.name, record: record))
+                if case .omitted = record { continue }
                 taken[label] = "service \(service.name)"
             }
-            platforms = platformOrder.map { Platform(name: $0, addresses: platformAddresses[$0]!) }
+            platforms = platformRecords.map { Platform(name: $0.label, addresses: $0.addresses) }
         }
 
         /// The reverse zones of the VLAN subnets and the upstream network,

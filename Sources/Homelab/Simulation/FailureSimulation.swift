@@ -26,6 +26,11 @@
 ///   the API needs that and a running agent. Services on "k8s" need the API;
 ///   on a node or guest, that machine; services on a `public` VLAN (a DMZ)
 ///   also need a path to the internet.
+/// - Routing between VLANs: a VLAN's gateway address belongs to its router
+///   (`Inventory.router(of:)`: the node holding the address, else the
+///   gateway node routing the VLAN). A router down or cut off from the main
+///   partition routes nothing: a service whose consumers sit on other VLANs
+///   (zones the policy lets reach it, monitoring among them) is lost to them.
 /// - A service down for `repair` (default 24 h, assumption: next-day
 ///   hardware replacement) loses its SLO when that exceeds the tier's monthly
 ///   error budget (99.5% → 3.6 h, 99% → 7.2 h, 95% → 36 h).
@@ -79,7 +84,18 @@ public struct FailureSimulation: Sendable {
         public var losesSLO: Bool
     }
 
+    /// A VLAN whose router is lost: nothing enters or leaves it.
+    public struct Unrouted: Sendable, Equatable {
+        public var vlan: Int
+        public var name: String
+        public var router: String
+        /// The router is up but cut off from the main partition.
+        public var cutOff: Bool
+    }
+
     public struct Report: Sendable {
+        /// VLANs whose router is down or cut off, in inventory order.
+        public var unrouted: [Unrouted] = []
         public var failed: [String]
         public var down: [String]
         public var isolated: [String]
@@ -109,6 +125,10 @@ public struct FailureSimulation: Sendable {
     let guestIndex: [String: Int]
     let masters: [Int]
     let workers: [Int]
+    let routerOf: [Int: Int]  // VLAN id -> its router's node index
+    /// Per service: the VLANs other than its own whose zone the policy lets
+    /// reach it (at its probe's port), so they need the routers.
+    let consumerVlans: [[Int]]
 
     public init(_ inventory: Inventory, options: Options = Options()) {
         self.inventory = inventory
@@ -156,6 +176,20 @@ public struct FailureSimulation: Sendable {
         guestIndex = Dictionary(inventory.guests.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
         masters = servers
         workers = inventory.guests(in: "k8s_agents").filter { !servers.contains($0) }
+        var routers: [Int: Int] = [:]
+        for vlan in inventory.vlans { routers[vlan.id] = inventory.router(of: vlan) }
+        routerOf = routers
+        consumerVlans = inventory.services.map { service in
+            guard let own = inventory.vlan(id: service.vlan) else { return [] }
+            // the traffic its probe makes stands for its consumers'
+            let kind = service.probe?.kind
+            let proto: Policy.Proto = kind == "icmp" ? .icmp : kind == "dns" ? .udp : kind == nil ? .any : .tcp
+            let port = proto == .icmp ? nil : service.probe.flatMap { InventoryChecks.port(of: $0) }
+            return inventory.vlans.filter { other in
+                other.zone != own.zone
+                    && ((try? inventory.policy.decide(from: other.zone, to: own.zone, port: port, proto: proto))?.allowed ?? false)
+            }.map(\.id)
+        }
         order = inventory.guests.indices.filter { inventory.guests[$0].haGroup != nil }.sorted {
             let a = inventory.guests[$0], b = inventory.guests[$1]
             return a.ram.bytes != b.ram.bytes ? a.ram.bytes > b.ram.bytes : a.name < b.name
@@ -319,9 +353,16 @@ public struct FailureSimulation: Sendable {
         }()
         let internet = main.map { internetParts.contains($0) } ?? false
 
+        // routing between VLANs: a router down or cut off routes nothing
+        let unrouted: [Unrouted] = inventory.vlans.compactMap { vlan in
+            guard let r = routerOf[vlan.id], down[r] || part[r] != main else { return nil }
+            return Unrouted(vlan: vlan.id, name: vlan.name, router: nodes[r].name, cutOff: !down[r])
+        }
+        let unroutedIds = Set(unrouted.map(\.vlan))
+
         // services
         var losses: [ServiceLoss] = []
-        for s in inventory.services {
+        for (i, s) in inventory.services.enumerated() {
             var reason: String?
             var where_: Int?
             if s.runsOn == "k8s" {
@@ -336,6 +377,17 @@ public struct FailureSimulation: Sendable {
             }
             if reason == nil, publicVlans.contains(s.vlan), !internetNodes.isEmpty, let w = where_, !internetParts.contains(w) {
                 reason = "public service without a path to the internet"
+            }
+            if reason == nil, !unroutedIds.isEmpty {
+                // its consumers on other VLANs need its VLAN's router and theirs
+                let cut = consumerVlans[i].filter { unroutedIds.contains(s.vlan) || unroutedIds.contains($0) }
+                if !cut.isEmpty {
+                    let zones = cut.compactMap { id in inventory.vlan(id: id)?.zone }
+                    let routers = Set(unrouted.filter { $0.vlan == s.vlan || cut.contains($0.vlan) }
+                        .map { $0.router + ($0.cutOff ? " cut off" : " down") }).sorted()
+                    reason = "inter-VLAN routing lost (\(routers.joined(separator: ", "))): "
+                        + "\(zones.joined(separator: ", ")) reach it across VLANs"
+                }
             }
             if let r = reason {
                 let budget = (100 - s.slo.percent) / 100 * 30 * 86400
@@ -362,6 +414,13 @@ public struct FailureSimulation: Sendable {
             impact += 200
             reasons.append("no path to the internet")
         }
+        if !unrouted.isEmpty {
+            impact += 300
+            let routers = Set(unrouted.map(\.router)).sorted().joined(separator: ", ")
+            let cut = losses.filter { $0.reason.hasPrefix("inter-VLAN routing lost") }.count
+            reasons.append("inter-VLAN routing lost: \(routers) routed VLANs \(unrouted.map { String($0.vlan) }.joined(separator: ", "))"
+                + (cut > 0 ? " (\(cut) services reached across VLANs)" : ""))
+        }
         let sloLost = losses.filter(\.losesSLO)
         for l in sloLost { impact += l.tier == 1 ? 100 : l.tier == 2 ? 50 : 10 }
         if !sloLost.isEmpty { reasons.append("\(sloLost.count) services lose their SLO") }
@@ -377,7 +436,7 @@ public struct FailureSimulation: Sendable {
         let isolated = nodes.indices.filter { !down[$0] && part[$0] != main }.map { nodes[$0].name }
         impact += 10 * isolated.count
         if !isolated.isEmpty { reasons.append("\(isolated.count) nodes cut off: \(isolated.joined(separator: ", "))") }
-        return Report(failed: names, down: nodes.indices.filter { down[$0] }.map { nodes[$0].name },
+        return Report(unrouted: unrouted, failed: names, down: nodes.indices.filter { down[$0] }.map { nodes[$0].name },
                       isolated: isolated, proxmox: quorums, kubernetes: plane, moved: moved, stranded: stranded,
                       services: losses, gpu: gpu, internet: internet, impact: impact, reasons: reasons)
     }

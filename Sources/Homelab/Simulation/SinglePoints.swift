@@ -27,6 +27,7 @@ extension FailureSimulation {
             }
             if let p = r.kubernetes, !p.etcdQuorum { why.append("etcd loses quorum (\(p.running)/\(p.masters) masters)") }
             if !r.internet && !internetNodes.isEmpty { why.append("no path to the internet") }
+            if !r.unrouted.isEmpty { why.append("no routing between VLANs \(r.unrouted.map { String($0.vlan) }.joined(separator: ", "))") }
             if others.count >= 2 { why.append("\(others.count) other nodes down or cut off") }
             guard !why.isEmpty else { continue }
             let kind: String
@@ -36,6 +37,8 @@ extension FailureSimulation {
                 switch inventory.nodes[i].kind {
                 case .gateway: mitigation = "a second gateway (VRRP/keepalived) with its own uplink"
                 case .switch: mitigation = "a spare or second switch; dual-home the cluster nodes"
+                case .router where !r.unrouted.isEmpty:
+                    mitigation = "a second router sharing the VLANs' gateway addresses (VRRP/keepalived)"
                 case .router: mitigation = "a second internet line or LTE failover on its own router"
                 default: mitigation = "spread what runs on it; more nodes to hold quorum"
                 }
