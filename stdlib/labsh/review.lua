@@ -221,6 +221,20 @@ local function unpublished_note(rules)
   return #names > 0 and ("no publisher in labsh (external signal only): %s"):format(table.concat(names, ", ")) or nil
 end
 
+-- The catalogue's rules Prometheus has not loaded, by name: they alert
+-- nobody, whatever labsh's own evaluation finds.
+local function undeployed(rules)
+  local loaded = {}
+  for _, group in ipairs(lab.prom.rules("alert") or {}) do
+    for _, rule in ipairs(group.rules or {}) do loaded[rule.name] = true end
+  end
+  local names = {}
+  for _, rule in ipairs(rules) do
+    if not loaded[rule.alertname] then names[#names + 1] = rule.alertname end
+  end
+  return names
+end
+
 function sections.alerts()
   local monitoring = lab.inventory.current().monitoring
   if not (monitoring and monitoring.prometheus) then
@@ -253,20 +267,17 @@ function sections.alerts()
   end
   local notes, missing, total = {}, 0, 0
   if lab.alert and lab.alert.rules then
-    local loaded = {}
-    for _, group in ipairs(lab.prom.rules("alert") or {}) do
-      for _, rule in ipairs(group.rules or {}) do loaded[rule.name] = true end
-    end
     local rules = lab.alert.rules()
-    total = #rules
-    for _, rule in ipairs(rules) do
-      if not loaded[rule.alertname] then missing = missing + 1 end
-    end
+    local absent = undeployed(rules)
+    total, missing = #rules, #absent
     for _, a in ipairs((lab.alert.evaluate())) do
       add(a.alertname, a.severity, a.labels and a.labels.instance, nil, "labsh")
     end
     notes[1] = ("%d alert rules in the inventory's model, %d of them loaded in Prometheus"):format(total, total - missing)
-    if missing > 0 then notes[2] = "load them: labsh -m gen prometheus-rules, then reload Prometheus" end
+    if missing > 0 then
+      notes[2] = ("not deployed, so they alert nobody: %s"):format(table.concat(absent, ", "))
+      notes[3] = "load them: labsh -m gen prometheus-rules, then reload Prometheus"
+    end
     notes[#notes + 1] = unpublished_note(rules)
   else
     notes[1] = "lab.alert not available in this labsh: firing alerts from Prometheus only"
@@ -282,6 +293,10 @@ function sections.alerts()
     summary = ("unknown: none of the %d catalogue rules is loaded in Prometheus; labsh's own evaluation: %s")
       :format(total, summary)
     if not critical then status = "unknown" end
+  elseif missing > 0 then
+    -- a partly deployed catalogue is no pass either: the missing rules are silent
+    summary = ("%s; %d of %d catalogue rules not deployed"):format(summary, missing, total)
+    if status == "ok" then status = "attention" end
   end
   return { title = "Alerts", status = status, summary = summary, rows = rows, notes = notes }
 end
