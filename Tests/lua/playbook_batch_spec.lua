@@ -6,7 +6,7 @@
 local dir = assert(os.getenv("LABSH_TEST_SSH_DIR"), "run under Tests/run-with-servers.sh (no ssh test hosts)")
 local inventory = os.getenv("LABSH_TEST_SSH_INVENTORY")
 local count = tonumber(os.getenv("LABSH_TEST_SSH_HOSTS"))
-local gather = require "labsh.playbook_gather"
+local session = require "labsh.playbook_session"
 
 local function play(text, flags)
   local path = write_temp(text)
@@ -101,6 +101,88 @@ test("a rerun that changes nothing opens one ssh session per host", function()
   assert_eq(during.host1, 1, "sessions for a check")
 end)
 
+test("a first run sends the changes in a batch per command whose output a task reports", function()
+  local root = "/srv/spec-batch-first"
+  on_hosts("rm -rf " .. root .. "; userdel batch-user 2>/dev/null; true")
+  local out, rc
+  local during = sessions_during(function()
+    out, rc = play(ten_tasks(root))
+    assert_eq(rc, 0, out)
+  end)
+  -- five sessions: the state check; root's directory before motd reads
+  -- below it; motd, the line and app dir with flag's command; the line and
+  -- app.conf with ready's command; the user before the last task's guard,
+  -- which any change may affect, reads again
+  for i = 1, count do
+    local s = recap(out)["host" .. i]
+    assert_eq(s.changed, 9, "host" .. i .. "\n" .. out)
+    assert_eq(during["host" .. i], 5, "host" .. i .. ": sessions for a first run")
+  end
+  local seen = on_hosts(("cd %s && stat -c '%%n %%a' motd app/app.conf flag app/ready && cat sshd_config app/app.conf"):format(root))
+  assert_eq(seen.host3, "motd 644\napp/app.conf 640\nflag 644\napp/ready 644\n"
+    .. "PasswordAuthentication no\nPermitRootLogin prohibit-password\nhost = host3\n")
+  on_hosts("userdel batch-user 2>/dev/null; true")
+end)
+
+-- Runs a play with its own audit log; output, exit code and the log's lines.
+local function play_audited(text)
+  local state = os.tmpname()
+  os.remove(state)
+  local path = write_temp(text)
+  local labsh = os.getenv("LABSH_BIN") or arg[-1]
+  local p = assert(io.popen(("LABSH_STATE_DIR=%s %s --inventory %s --yes %s 2>/dev/null; echo \"rc=$?\"")
+    :format(state, labsh, inventory, path)))
+  local all = p:read("a")
+  p:close()
+  os.remove(path)
+  local out, rc = all:match("^(.-)rc=(%d+)\n$")
+  local log = {}
+  local f = io.open(state .. "/audit.log")
+  if f then
+    for line in f:lines() do log[#log + 1] = lab.json.decode(line) end
+    f:close()
+  end
+  os.execute("rm -rf '" .. state .. "'")
+  return out, tonumber(rc), log
+end
+
+test("a change that fails stops its host at its task, with the task's own message; the others go on", function()
+  local root = "/srv/spec-batch-fail"
+  on_hosts("rm -rf " .. root .. "; mkdir -p " .. root .. "/sub")
+  -- on host2, sub is a file: writing sub/x fails there
+  with_inventory(read_file(inventory), function()
+    lab.ssh.run("host2", ("rm -rf %s/sub && echo > %s/sub"):format(root, root))
+  end)
+  local out, rc, log = play_audited(([[
+return lab.playbook {
+  name = "stops",
+  hosts = { tag = "test" },
+  tasks = {
+    lab.task.file { name = "a", path = "%s/a", content = "a\n" },
+    lab.task.file { name = "x", path = "%s/sub/x", content = "x\n" },
+    lab.task.file { name = "c", path = "%s/c", content = "c\n" },
+    lab.task.command { name = "d", "echo ran > %s/d" },
+  },
+}
+]]):gsub("%%s", root))
+  assert_eq(rc, 1, out)
+  local s = recap(out)
+  assert_eq(s.host2.changed, 1, out)
+  assert_eq(s.host2.failed, 1, out)
+  assert_eq(s.host1.changed, 4, out)
+  assert(out:find("failed      host2   write " .. root .. "/sub/x: mktemp: ", 1, true), out)
+  assert(not out:find("host2  [^\n]*\n[^\n]*TASK %[c%]"), out)
+  local seen = on_hosts(("cd %s && ls -p | tr '\\n' ' '"):format(root))
+  assert_eq(seen.host2, "a sub ", "nothing after the failed change ran on host2")
+  assert_eq(seen.host1, "a c d sub/ ")
+  -- the audit log holds the changes made, none of the dropped ones
+  local changes = {}
+  for _, entry in ipairs(log) do
+    if entry.action == "playbook.task" and entry.target == "host2" then changes[#changes + 1] = entry.details.task end
+  end
+  assert_same(changes, { "a" }, "host2's audited changes")
+end)
+
 test("a task that depends on an earlier change reads the host again; the others keep the first answer", function()
   local root = "/srv/spec-batch-dep"
   local text = ([[
@@ -119,7 +201,8 @@ return lab.playbook {
   assert_eq(rc, 0, out)
   -- config changes again; keep reads the file anew after that change and
   -- finds its line (from the gathered answer it would add it again); other
-  -- is answered from the first session: gather, write, read again
+  -- is answered from the first session. Two sessions: the state check, then
+  -- the write with the dependent task's new read after it
   on_hosts(("echo changed > %s/app/config"):format(root))
   local during = sessions_during(function()
     out, rc = play(text)
@@ -129,7 +212,7 @@ return lab.playbook {
   assert_eq(s.changed, 1, out)
   assert_eq(s.ok, 2, out)
   assert_eq(on_hosts("cat " .. root .. "/app/config").host1, "a = 1\nkeep = yes\n")
-  assert_eq(during.host1, 3, "sessions: the state check, the write, the dependent task's read")
+  assert_eq(during.host1, 2, "sessions: the state check, then the write and the dependent task's read")
 end)
 
 test("a template into a directory a file task creates, a line in a file a command creates", function()
@@ -183,8 +266,9 @@ return lab.playbook {
 end)
 
 test("the host's answer is read strictly: a malformed one is an error, never an ok", function()
+  local reads = { { script = "a" }, { script = "b" } }
   local good = "labsh-read 1 0 3 1\nab\nE" .. "labsh-read 2 1 0 0\n" .. "labsh-end 2\n"
-  local answers = assert(gather.parse(good, 2, "h"))
+  local answers = assert(session.parse(good, reads, "h"))
   assert_eq(answers[1].stdout, "ab\n")
   assert_eq(answers[1].stderr, "E")
   assert_eq(answers[2].status, 1)
@@ -199,7 +283,7 @@ test("the host's answer is read strictly: a malformed one is an error, never an 
     ["nothing"] = "",
   }
   for what, text in pairs(bad) do
-    local parsed, why = gather.parse(text, 2, "h")
+    local parsed, why = session.parse(text, reads, "h")
     assert(parsed == nil and type(why) == "string", what .. ": taken as an answer")
   end
 end)
@@ -225,7 +309,7 @@ return lab.playbook {
   local s = recap(out)
   assert_eq(s.host1.failed, 1, out)
   assert_eq(s.host1.ok + s.host1.changed, 0, out)
-  assert(out:find("host1  the host's answer to the state check is malformed", 1, true), out)
+  assert(out:find("host1  state check: the host's answer is malformed", 1, true), out)
   assert_eq(s.host2.changed + s.host2.ok, 1, "the other host goes on:\n" .. out)
   on_hosts("rm -f /srv/spec-batch-hostile")
 end)

@@ -1,9 +1,9 @@
 -- labsh.playbook: lab.playbook, tasks (lab.task) run on inventory hosts
 -- over SSH, as Ansible runs a play.
 --
--- Each task runs on every host of the batch at once (commands of all hosts
--- go out together, lab.remote.concurrently); a host that fails or cannot be
--- reached drops out of the play, the others go on. Handlers run once at the
+-- The hosts of a batch (all, or `serial` at a time) are worked on at once
+-- (lab.remote.concurrently); a host that fails or cannot be reached drops
+-- out of the play, the others go on. Handlers run once at the
 -- end of the play on the hosts where a task notifying them changed
 -- something. The recap counts ok, changed, failed, unreachable and skipped
 -- per host; the play raises an error at the end when a host failed, so a
@@ -13,7 +13,11 @@
 -- session for everything the tasks will read (labsh.playbook_gather); the
 -- tasks then decide from those answers, and a task whose answer an earlier
 -- task's change may have made stale reads its host again. A rerun that
--- changes nothing costs one session per host.
+-- changes nothing costs one session per host. In a real run each host then
+-- goes through the tasks on its own, its changes sent in batches
+-- (labsh.playbook_batch), and the lines per task are printed when the
+-- batch of hosts is through; check mode and a play with
+-- max_fail_percentage run each task on all hosts in step.
 --
 -- Check mode (--dry-run) reads each host's state and reports what would
 -- change, with diffs, changing nothing: only the tasks' reads ({read_only =
@@ -25,6 +29,7 @@
 
 local remote = require "labsh.remote"
 local gather = require "labsh.playbook_gather"
+local batched = require "labsh.playbook_batch"
 local task = require "lab.task"
 local gate = require "labsh.gate"
 local host = require "labsh.host"
@@ -77,10 +82,17 @@ function Context:sh(script, opts)
   end
   local r = answered(self, script, opts)
   if r then return r end
-  r = run_here(self, script, opts)
-  -- a command that may have changed the host makes the answers about
-  -- what it changed stale
-  if self.answers and not (opts and opts.read_only) and not r.dry_run then self.answers:changed(self.task) end
+  if self.pipeline and batched.fits(opts) then
+    -- the queued changes, this command and the reads they make stale go
+    -- together (labsh.playbook_batch)
+    r = self.pipeline:flush { script = script, stdin = opts and opts.stdin, read = opts and opts.read_only }
+  else
+    if self.pipeline then self.pipeline:flush() end  -- the queued changes go first
+    r = run_here(self, script, opts)
+    -- a command that may have changed the host makes the answers about
+    -- what it changed stale
+    if self.answers and not (opts and opts.read_only) and not r.dry_run then self.answers:changed(self.task) end
+  end
   if remote.is_error(r) then error(r, 0) end
   if r.dry_run then self:fail("not run (dry run): a command that changes the host") end
   return r
@@ -88,6 +100,11 @@ end
 
 --- Runs a command that must succeed; `what` names it in the failure.
 function Context:must(script, what, opts)
+  -- in a batched run a change waits for the next session; a failure of it
+  -- stops the host there
+  if self.pipeline and not (opts and opts.read_only) and batched.fits(opts) then
+    return self.pipeline:defer(script, what, opts)
+  end
   local r = self:sh(script, opts)
   if r.status ~= 0 then
     local why = r.stderr:match("([^\n]+)\n?$") or r.stdout:match("([^\n]+)\n?$") or ("exit " .. tostring(r.status))
@@ -99,6 +116,7 @@ end
 --- Like sh, but a command that cannot run gives nil (reboot's polling).
 function Context:try(script, opts)
   if self.offline then return nil end
+  if self.pipeline then self.pipeline:flush() end
   local r = run_here(self, script, opts)
   if remote.is_error(r) then return nil, r end
   return r
@@ -222,6 +240,16 @@ local function preview(t, ctx)
   return planned
 end
 
+-- The report of a task that raised `err`: an ssh error (unreachable, ...)
+-- or the task's own failure.
+local function failure_report(err)
+  if remote.is_error(err) then
+    return { status = unreachable_reasons[err.reason] and "unreachable" or "failed", msg = tostring(err) }
+  end
+  local message = type(err) == "table" and err.message or tostring(err)
+  return { status = "failed", msg = message }
+end
+
 -- One task on one host: its report, never raising.
 local function run_one(t, ctx)
   if t.when then
@@ -237,19 +265,22 @@ local function run_one(t, ctx)
   local ok, result = pcall(t.run, ctx)
   ctx.sudo, ctx.task = saved, nil
   if ok then return result end
-  if remote.is_error(result) then
-    return { status = unreachable_reasons[result.reason] and "unreachable" or "failed", msg = tostring(result) }
-  end
-  local message = type(result) == "table" and result.message or tostring(result)
-  return { status = "failed", msg = message }
+  return failure_report(result)
 end
 
 -- Runs `t` on the hosts, prints a line per host; returns reports by host.
 -- `run`: the play being run {play, contexts, stats, width, log}.
-local function run_task(run, t, hosts, heading, title)
+-- `given(name)`: the host's report when its pipeline has run the task already.
+local function run_task(run, t, hosts, heading, title, given)
   local play, contexts, stats = run.play, run.contexts, run.stats
   say(("%s [%s]"):format(heading, title or t.name))
-  local reports = remote.concurrently(hosts, function(name) return run_one(t, contexts[name]) end, play.parallel or 16)
+  local reports
+  if given then
+    reports = {}
+    for i, name in ipairs(hosts) do reports[i] = given(name) end
+  else
+    reports = remote.concurrently(hosts, function(name) return run_one(t, contexts[name]) end, play.parallel or 16)
+  end
   local by_host = {}
   local logged = { task = title or t.name, handler = heading == "HANDLER" or nil, hosts = {} }
   run.log[#run.log + 1] = logged
@@ -282,6 +313,25 @@ local function learn_state(run, hosts)
   end
   remote.concurrently(online, function(name) gather.learn(run.play.tasks, run.contexts[name]) end,
     run.play.parallel or 16)
+end
+
+-- A real run without max_fail_percentage: each host learns its state and
+-- goes through all the tasks on its own, its changes batched
+-- (labsh.playbook_batch); their reports by host, printed task by task
+-- afterwards as if run in step. With max_fail_percentage the hosts go in
+-- step: a stop after a task must find no host past it.
+local function run_pipelines(run, hosts)
+  local lists = remote.concurrently(hosts, function(name)
+    local ctx = run.contexts[name]
+    gather.learn(run.play.tasks, ctx)
+    return batched.run_host(ctx, run.play.tasks, run_one, failure_report)
+  end, run.play.parallel or 16)
+  local by_host = {}
+  for i, name in ipairs(hosts) do
+    local list = lists[i]
+    by_host[name] = type(list) == "table" and list or { failure_report(list) }
+  end
+  return by_host
 end
 
 -- After the tasks: handlers read their hosts afresh.
@@ -334,10 +384,13 @@ local function play_run(play, handlers, hosts, check)
     local active = {}
     for _, name in ipairs(batch) do active[#active + 1] = name end
     local failed_in_batch = 0
-    learn_state(run, active)
-    for _, t in ipairs(play.tasks) do
+    local pipelined = not check and not play.max_fail_percentage and run_pipelines(run, active)
+    if not pipelined then learn_state(run, active) end
+    for index, t in ipairs(play.tasks) do
       if #active == 0 then break end
-      local reports = run_task(run, t, active, "TASK")
+      local reports = run_task(run, t, active, "TASK", nil, pipelined and function(name)
+        return pipelined[name][index] or { status = "failed", msg = "no report (a bug in labsh.playbook_batch)" }
+      end)
       local still = {}
       for _, name in ipairs(active) do
         local r = reports[name]

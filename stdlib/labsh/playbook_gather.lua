@@ -16,12 +16,11 @@
 -- makes the parents); any other change (a command, a package, a user, a
 -- service, a reboot) may affect anything, so every answer goes.
 --
--- The host's answer is length-prefixed records, read strictly: file names
--- and contents with newlines, NULs or any other bytes cannot shift a record,
--- and an answer that does not have exactly the expected form is an error
--- that fails the host's play, never a guess.
+-- The reads go in one session (labsh.playbook_session); an answer that
+-- does not have exactly the expected form fails the host's play.
 
 local remote = require "labsh.remote"
+local session = require "labsh.playbook_session"
 
 local gather = {}
 
@@ -93,6 +92,31 @@ end
 function Answers:take(script, sudo)
   local entry = self.entries[key_of(script, sudo)]
   return entry and entry.result
+end
+
+--- Keeps `result` as the answer to `read` (one of the first reads the
+--- tasks make: {script, sudo, task}) and to the same read of other tasks.
+function Answers:put(read, result)
+  local entry = { result = result, owners = {} }
+  for _, other in ipairs(self.probed) do
+    if other.script == read.script and other.sudo == read.sudo then entry.owners[#entry.owners + 1] = other.task end
+  end
+  self.entries[key_of(read.script, read.sudo)] = entry
+end
+
+--- The first reads of the tasks after the `index`th whose answers were
+--- dropped: read them again, after the changes that dropped them, and the
+--- tasks find their answers waiting.
+function Answers:stale_reads(index)
+  local out, seen = {}, {}
+  for _, read in ipairs(self.probed) do
+    local key = key_of(read.script, read.sudo)
+    if read.index > index and not self.entries[key] and not seen[key] then
+      seen[key] = true
+      out[#out + 1] = read
+    end
+  end
+  return out
 end
 
 --- Task `t` has changed its host (or may have): drops the answers it may
@@ -170,67 +194,18 @@ local function probe_context(ctx, t)
 end
 
 --- The first read of each of `tasks` on the host of `ctx`: a list of
---- {script, sudo, task}. A task whose first command changes something, or
+--- {script, sudo, task, index (the task's place)}. A task whose first command changes something, or
 --- that fails before it reads, has none.
 function gather.first_reads(tasks, ctx)
   local reads = {}
-  for _, t in ipairs(tasks) do
+  for index, t in ipairs(tasks) do
     local ok, ended = pcall(t.run, probe_context(ctx, t))
     if not ok and getmetatable(ended) == Found and ended.read then
-      ended.read.task = t
+      ended.read.task, ended.read.index = t, index
       reads[#reads + 1] = ended.read
     end
   end
   return reads
-end
-
-----------------------------------------------------------------------------
--- The script and its answer
-
--- Every read runs in its own sh with no stdin; its exit status and the
--- lengths of its stdout and stderr head the bytes of both.
-local script_head = [[
-d=$(mktemp -d) || exit 1
-trap 'rm -rf -- "$d"' EXIT
-labsh_read() {
-  /bin/sh -c "$2" </dev/null >"$d/o" 2>"$d/e"
-  s=$?
-  printf 'labsh-read %s %s %s %s\n' "$1" "$s" "$(($(wc -c <"$d/o")))" "$(($(wc -c <"$d/e")))"
-  cat -- "$d/o" "$d/e"
-}
-]]
-
---- The POSIX sh script that runs `scripts` (a list of strings) in turn.
-function gather.script(scripts)
-  local lines = { script_head }
-  for i, s in ipairs(scripts) do lines[#lines + 1] = ("labsh_read %d %s\n"):format(i, remote.quote(s)) end
-  lines[#lines + 1] = ("printf 'labsh-end %%s\\n' %d\n"):format(#scripts)
-  return table.concat(lines)
-end
-
-local result_meta = { __index = { ok = function(self) return self.status == 0 end }, __name = "lab.ExecResult" }
-
---- The answers in `text` to a script of `count` reads: a list of
---- {status, stdout, stderr}, or nil and what is wrong with the text.
-function gather.parse(text, count, host)
-  local answers, at = {}, 1
-  for i = 1, count do
-    local _, last, index, status, out_len, err_len =
-      text:find("^labsh%-read (%d%d?%d?%d?) (%d%d?%d?) (%d%d?%d?%d?%d?%d?%d?%d?%d?%d?) (%d%d?%d?%d?%d?%d?%d?%d?%d?%d?)\n", at)
-    if not last then return nil, ("record %d: no header at byte %d"):format(i, at) end
-    if tonumber(index) ~= i then return nil, ("record %d: numbered %s"):format(i, index) end
-    status, out_len, err_len = tonumber(status), tonumber(out_len), tonumber(err_len)
-    if status > 255 then return nil, ("record %d: exit status %d"):format(i, status) end
-    if last + out_len + err_len > #text then return nil, ("record %d: cut short"):format(i) end
-    local stdout = text:sub(last + 1, last + out_len)
-    local stderr = text:sub(last + out_len + 1, last + out_len + err_len)
-    answers[i] = setmetatable({ host = host, status = status, stdout = stdout, stderr = stderr, elapsed = 0 },
-      result_meta)
-    at = last + out_len + err_len + 1
-  end
-  local tail = ("labsh-end %d\n"):format(count)
-  if text:sub(at) ~= tail then return nil, ("no end line after record %d"):format(count) end
-  return answers
 end
 
 ----------------------------------------------------------------------------
@@ -247,10 +222,15 @@ local function sessions(reads, tasks)
     end
     return groups[sudo]
   end
+  local asked = {}  -- two tasks that read the same (two lines of one file) ask once
   for _, read in ipairs(reads) do
-    local g = group(read.sudo)
-    g.scripts[#g.scripts + 1] = read.script
-    g.reads[#g.reads + 1] = read
+    local key = key_of(read.script, read.sudo)
+    if not asked[key] then
+      asked[key] = true
+      local g = group(read.sudo)
+      g.scripts[#g.scripts + 1] = read.script
+      g.reads[#g.reads + 1] = read
+    end
   end
   -- realpath runs in the first session; it needs no privilege to resolve
   local first, seen = order[1], {}
@@ -268,41 +248,22 @@ local function sessions(reads, tasks)
   return order
 end
 
--- Runs one session's script on host `name`: its answers, or nil and the
--- outcome that stood in the way (an ssh error), or nil, nil and what is
--- wrong with the host's answer.
-local function ask(name, g)
-  local r = remote.run(name, "/bin/sh", { stdin = gather.script(g.scripts), read_only = true, sudo = g.sudo })
-  if remote.is_error(r) then return nil, r end
-  if r.dry_run then return nil end
-  if r.status ~= 0 then
-    return nil, nil, ("the state check exited %s: %s"):format(tostring(r.status or r.signal),
-      (r.stderr:match("([^\n]+)\n?$") or ""))
-  end
-  local answers, why = gather.parse(r.stdout, #g.scripts, name)
-  if not answers then return nil, nil, "the host's answer to the state check is malformed: " .. why end
-  return answers
-end
-
 --- Learns the state `tasks` read on the host of `ctx`, in one session (one
 --- per sudo setting the tasks mix), called from a coroutine of
 --- remote.concurrently. Sets ctx.answers; a session that could not run
 --- leaves ctx.unanswered (the ssh error the host's first command gets);
 --- a malformed answer sets ctx.gather_error.
 function gather.learn(tasks, ctx)
-  local answers = setmetatable({ entries = {}, real = {} }, Answers)
-  ctx.answers = answers
   local reads = gather.first_reads(tasks, ctx)
+  local answers = setmetatable({ entries = {}, real = {}, probed = reads }, Answers)
+  ctx.answers = answers
   for _, g in ipairs(sessions(reads, tasks)) do
-    local results, failure, malformed = ask(ctx.host, g)
-    if malformed then ctx.gather_error = malformed; return end
+    local records = {}
+    for i, script in ipairs(g.scripts) do records[i] = { script = script } end
+    local results, failure, malformed = session.run(ctx.host, records, g.sudo, true)
+    if malformed then ctx.gather_error = "state check: " .. malformed; return end
     if not results then ctx.unanswered = failure; return end
-    for i, read in ipairs(g.reads) do
-      local key = key_of(read.script, read.sudo)
-      local entry = answers.entries[key] or { result = results[i], owners = {} }
-      entry.owners[#entry.owners + 1] = read.task
-      answers.entries[key] = entry
-    end
+    for i, read in ipairs(g.reads) do answers:put(read, results[i]) end
     for j, path in ipairs(g.paths or {}) do
       local r = results[#g.reads + j]
       local real = r.status == 0 and r.stdout:match("^(/[^\n]*)\n$")
