@@ -286,6 +286,19 @@ test("the host's answer is read strictly: a malformed one is an error, never an 
     local parsed, why = session.parse(text, reads, "h")
     assert(parsed == nil and type(why) == "string", what .. ": taken as an answer")
   end
+  -- a change that fails ends the answer there, and nothing else does
+  local changes = { { script = "a", write = true }, { script = "b" } }
+  local stopped = assert(session.parse("labsh-read 1 1 0 2\nnolabsh-end 1\n", changes, "h"))
+  assert_eq(#stopped, 1)
+  assert_eq(stopped[1].stderr, "no")
+  for what, text in pairs {
+    ["a record after a failed change"] = "labsh-read 1 1 0 0\nlabsh-read 2 0 0 0\nlabsh-end 2\n",
+    ["an early end after a change that worked"] = "labsh-read 1 0 0 0\nlabsh-end 1\n",
+    ["an early end after a read that failed"] = "labsh-read 1 1 0 0\nlabsh-end 1\n",
+  } do
+    local list = what:find("read that failed", 1, true) and reads or changes
+    assert(session.parse(text, list, "h") == nil, what .. ": taken as an answer")
+  end
 end)
 
 test("a host whose state check answers in a wrong form fails with a clear error", function()
