@@ -270,6 +270,23 @@ local function forecast_svg()
   return table.concat(s, "\n")
 end
 
+-- The assumption mark on the page: the values a figure rests on in its title.
+local function assumed_mark(r)
+  if not r.assumed then return "" end
+  return ('<sup class="assumed" title="assumed: %s">%s</sup>'):format(esc(table.concat(r.assumed_from, ", ")),
+    assumptions.MARK)
+end
+
+-- The footnote under the tables, when a figure on the page is assumed.
+local function assumed_note()
+  for _, list in ipairs { data.resources, data.n_minus_1 } do
+    for _, r in ipairs(list) do
+      if r.assumed then return ('<p class="meta" id="assumed">%s</p>'):format(esc(assumptions.FOOTNOTE)) end
+    end
+  end
+  return ""
+end
+
 local function n1_table()
   local worst = math.max(1, data.n_minus_1[1] and data.n_minus_1[1].impact or 1)
   local has = n1_sections()
@@ -278,8 +295,8 @@ local function n1_table()
     .. (has.gpu and '<th>GPU</th>' or '') .. '<th>why</th></tr></thead><tbody>' }
   for _, r in ipairs(data.n_minus_1) do
     local w = math.floor(r.impact / worst * 120 + 0.5)
-    s[#s + 1] = ('<tr><td>%s</td><td><svg class="impact" width="170" height="14"><rect width="%d" height="12" y="1" rx="2" fill="#dc2626"/><text x="%d" y="11" font-size="11" fill="#0f172a">%d</text></svg></td><td class="%s">%s</td>%s<td>%d</td><td>%d</td><td>%d</td>%s<td>%s</td></tr>')
-      :format(esc(r.node), math.max(1, w), math.max(1, w) + 4, r.impact, r.proxmox:find("LOST") and "bad" or "ok", esc(r.proxmox),
+    s[#s + 1] = ('<tr><td>%s%s</td><td><svg class="impact" width="170" height="14"><rect width="%d" height="12" y="1" rx="2" fill="#dc2626"/><text x="%d" y="11" font-size="11" fill="#0f172a">%d</text></svg></td><td class="%s">%s</td>%s<td>%d</td><td>%d</td><td>%d</td>%s<td>%s</td></tr>')
+      :format(esc(r.node), assumed_mark(r), math.max(1, w), math.max(1, w) + 4, r.impact, r.proxmox:find("LOST") and "bad" or "ok", esc(r.proxmox),
               has.etcd and ('<td class="%s">%s</td>'):format(r.etcd:find("LOST") and "bad" or "ok", esc(r.etcd)) or "",
               r.moved, r.stranded, r.slo_lost, has.gpu and ("<td>%d</td>"):format(r.gpu) or "", esc(table.concat(r.why, "; ")))
   end
@@ -300,9 +317,9 @@ end
 local function resource_table()
   local s = { '<table id="resources"><thead><tr><th>resource</th><th>installed</th><th>allocated</th><th>used</th><th>free</th><th>utilisation</th><th>band</th><th>&gt;85%</th><th>&gt;95%</th></tr></thead><tbody>' }
   for _, r in ipairs(data.resources) do
-    s[#s + 1] = ('<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td class="%s">%s</td><td>%s</td><td>%s</td></tr>')
+    s[#s + 1] = ('<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s%s</td><td class="%s">%s</td><td>%s</td><td>%s</td></tr>')
       :format(esc(r.name), esc(human(r.installed, r.unit)), esc(human(r.allocated, r.unit)), esc(human(r.used, r.unit)),
-              esc(human(r.free, r.unit)), percent_text(r.percent), r.position == "above" and "bad" or "ok",
+              esc(human(r.free, r.unit)), percent_text(r.percent), assumed_mark(r), r.position == "above" and "bad" or "ok",
               esc(r.position or "-"), esc(r.crosses_85 or "-"), esc(r.crosses_95 or "-"))
   end
   s[#s + 1] = "</tbody></table>"
@@ -335,6 +352,7 @@ td.bad { color: #b91c1c; font-weight: 600; } td.ok { color: #15803d; }
 %s
 <h2>Single-node failures (n-1), worst first</h2>
 %s
+%s
 <h2>Single points of failure</h2>
 %s
 </body></html>
@@ -343,7 +361,7 @@ td.bad { color: #b91c1c; font-weight: 600; } td.ok { color: #15803d; }
   report.source == "prometheus" and "live from Prometheus" or "none (allocation)",
   report.first and ('<div class="callout">First to cross 85%%: <b>%s</b>. Buy first: <b>%s</b> (phase %s, %s).</div>')
     :format(esc(report.first), esc(report.buy or "-"), esc(report.buy_phase or "-"), esc(report.buy_when or "-")) or "",
-  utilisation_svg(), resource_table(), months, forecast_svg(), n1_table(), spof_list())
+  utilisation_svg(), resource_table(), months, forecast_svg(), n1_table(), assumed_note(), spof_list())
 
 -- under --dry-run the gate says what would be written, and nothing is
 if not require("labsh.gate").allows(("write %s (%d bytes)"):format(out, #page)) then return end

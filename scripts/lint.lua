@@ -10,6 +10,7 @@
 -- Exit status: 0 nothing to report, 1 findings or the inventory does not
 -- load (its errors are printed), 2 usage.
 
+local assumptions = require "labsh.assumptions"
 local cli = require "labsh.cli"
 local sizes = require "labsh.sizes"
 
@@ -78,6 +79,20 @@ end
 local totals = {}
 for _, row in ipairs(lab.totals()) do totals[row.kind] = row end
 
+-- The values a total of `kind`'s nodes rests on that the inventory marks
+-- assumed ("z440.cpu"): the finding says so, it is no plain fact.
+local RESOURCE = { cores = "cpu", threads = "cpu", ram = "ram", storage = "storage" }
+local function assumed_note(kind, key)
+  local from = {}
+  for _, node in ipairs(lab.inventory.current().nodes) do
+    if kind == "all" or node.kind == kind then
+      local found = assumptions.for_node(node.name, RESOURCE[key], { nodes = { node } })
+      table.move(found, 1, #found, #from + 1, from)
+    end
+  end
+  return #from > 0 and (" (assumed: %s)"):format(table.concat(from, ", ")) or ""
+end
+
 local stated = (lab.inventory.current().capacity or {}).stated or {}
 local kinds = {}
 for kind in pairs(stated) do kinds[#kinds + 1] = kind end
@@ -90,7 +105,8 @@ for _, kind in ipairs(kinds) do
     if text and actual == nil then
       report(("%s %s: the plan says %s; the inventory has no %s nodes"):format(kind, key, text, kind))
     elseif text and not agrees(text, actual) then
-      report(("%s %s: the plan says %s; the nodes add up to %s"):format(kind, key, text, shown(key, actual)))
+      report(("%s %s: the plan says %s; the nodes add up to %s%s"):format(kind, key, text, shown(key, actual),
+        assumed_note(kind, key)))
     end
   end
 end
