@@ -201,7 +201,7 @@ private func forwardings(_ firewall: String) throws -> [String] {
             dns            IN A     192.168.30.21
             grafana        IN CNAME k8s ; grafana
             pbs            IN CNAME pve1 ; pbs
-            ; openwrt: gw1 is node gw1 itself, named above
+            ; openwrt: gw1 is node gw1 itself, named above; on VLAN 30 it is gw1-k8s
             ; status: endpoint https://status.example.com is outside homelab.local, no record
             ; legacy: runs on 'nas', which is no node, guest or platform with addresses: no record
 

@@ -125,6 +125,9 @@ private func records(_ zone: String) -> [String] {
         #expect(records(zone).contains("fw-apps A 10.2.0.1"))
         #expect(records(zone).contains("vpn CNAME fw-apps ; vpn"))
         #expect(records(zone).contains("console CNAME core ; console"))
+        // a service named after the router itself: the router's record stays, the zone says its name there
+        let own = try forwardZone(riverLab(services: [service("admin", runsOn: "fw", vlan: 200, endpoint: "https://fw.example.net")]))
+        #expect(own.contains("; admin: fw is node fw itself, named above; on VLAN 200 it is fw-apps\n"))
         // fw has no address on VLAN 100 (core routes it)
         #expect(zone.contains("; stats: runs on fw, whose address 203.0.113.2 is not on VLAN 100: no record"))
         #expect(warnings.count == 1 && warnings[0].hasPrefix("services[3]: stats runs on fw"), "\(warnings)")

@@ -458,8 +458,14 @@ extension BindZones {
                 }
                 try Self.checkName(label, what: "service '\(service.name)' endpoint")
                 if let owner = taken[label] {
-                    let why = hosts.contains(where: { $0.name == label && $0.source != .gatewayInterface })
+                    var why = hosts.contains(where: { $0.name == label && $0.source != .gatewayInterface })
                         ? "\(label) is \(owner) itself, named above" : "\(label) is already \(owner): no record"
+                    // the machine's own name may be off the service's VLAN: say its name there
+                    if case .machine(_, let address) = inventory.reach(of: service),
+                       let own = hosts.first(where: { $0.name == label }), own.address != address,
+                       let there = hosts.first(where: { $0.address == address }) {
+                        why += "; on VLAN \(service.vlan) it is \(there.name)"
+                    }
                     services.append(ServiceName(name: service.name, record: .omitted(why: why)))
                     continue
                 }
