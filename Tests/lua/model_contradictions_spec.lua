@@ -177,7 +177,7 @@ for _, file in ipairs(labs()) do
     if not name then return end  -- a lab whose VLAN gateways no node holds: nothing to lose
     local r = run(file or nil, { "-e", ([[
       local r = lab.sim.fail(%q)
-      print(lab.json.encode { unrouted = r.unrouted, reasons = r.reasons, services = r.services })
+      print(lab.json.encode { unrouted = r.unrouted, reasons = r.reasons, services = r.services, summary = tostring(r) })
     ]]):format(name) })
     assert_eq(r.status, 0, r.stderr)
     local report = lab.json.decode(r.stdout)
@@ -186,6 +186,7 @@ for _, file in ipairs(labs()) do
     local said = false
     for _, reason in ipairs(report.reasons) do said = said or reason:find("inter-VLAN routing lost: " .. name, 1, true) end
     assert(said, r.stdout)
+    assert(report.summary:find("routing LOST (VLAN ", 1, true), report.summary)
     local drill = run(file or nil, { "--format", "json", "-m", "node-failure", name })
     assert_eq(drill.status, 1, drill.stdout .. drill.stderr)
     local verdict = lab.json.decode(drill.stdout)

@@ -37,6 +37,11 @@ local function summary(report)
   if report.proxmox_text ~= "-" then state[#state + 1] = "proxmox " .. report.proxmox_text end
   if report.etcd ~= "-" then state[#state + 1] = "etcd " .. report.etcd end
   if has_internet_line() then state[#state + 1] = "internet " .. (report.internet and "up" or "down") end
+  if #report.unrouted > 0 then
+    local ids = {}
+    for i, u in ipairs(report.unrouted) do ids[i] = u.vlan end
+    state[#state + 1] = "routing LOST (VLAN " .. table.concat(ids, ", ") .. ")"
+  end
   local lines = { ("lab.sim.Report: %s fails, impact %s"):format(report.node, report.impact) }
   if #state > 0 then lines[#lines + 1] = "  " .. table.concat(state, ", ") end
   lines[#lines + 1] =

@@ -410,16 +410,17 @@ public struct FailureSimulation: Sendable {
             impact += 500
             reasons.append("no Kubernetes worker runs")
         }
-        if !internet && !internetNodes.isEmpty {
-            impact += 200
-            reasons.append("no path to the internet")
-        }
+        // routing between VLANs before the internet: it costs more services
         if !unrouted.isEmpty {
             impact += 300
             let routers = Set(unrouted.map(\.router)).sorted().joined(separator: ", ")
             let cut = losses.filter { $0.reason.hasPrefix("inter-VLAN routing lost") }.count
             reasons.append("inter-VLAN routing lost: \(routers) routed VLANs \(unrouted.map { String($0.vlan) }.joined(separator: ", "))"
                 + (cut > 0 ? " (\(cut) services reached across VLANs)" : ""))
+        }
+        if !internet && !internetNodes.isEmpty {
+            impact += 200
+            reasons.append("no path to the internet")
         }
         let sloLost = losses.filter(\.losesSLO)
         for l in sloLost { impact += l.tier == 1 ? 100 : l.tier == 2 ? 50 : 10 }
