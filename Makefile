@@ -14,7 +14,7 @@ SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := pkg-config liblua5.4-dev libreadline-dev libncurses-dev libcurl4-openssl-dev \
                 lua5.4 lua-lpeg lua-cjson tmux hyperfine time bind9-utils restic \
                 prometheus prometheus-node-exporter prometheus-alertmanager prometheus-pushgateway prometheus-blackbox-exporter \
-                tzdata systemd chromium openssh-server openssh-client sudo python3-proxmoxer
+                tzdata systemd chromium openssh-server openssh-client sudo python3-proxmoxer lua-check
 
 .PHONY: all deps build run test test-swift test-lua test-pve-sim bench install asan clean homelab-model
 

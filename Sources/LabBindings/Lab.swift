@@ -36,6 +36,7 @@ public enum Lab {
         "labsh.stops": StopsModule.push,
         "labsh.sandbox": SandboxModule.push,
         "labsh.pve": ProxmoxModule.push,
+        "labsh.library": LibraryModule.push,
     ]
 
     /// Functions of `lab` itself that a module provides: `lab.nodes` is

@@ -36,11 +36,14 @@ public struct LabPaths {
             return home.map { $0 + fallback + "/labsh" }
         }
         let data = under("XDG_DATA_HOME", else: "/.local/share")
+        let state = env("LABSH_STATE_DIR") ?? under("XDG_STATE_HOME", else: "/.local/state")
         let scriptPath = ScriptPath(overrides: env("LABSH_PATH").map { $0.split(separator: ":").map(String.init) } ?? [],
                                     system: (data.map { [$0] } ?? []) + systemDirectories,
-                                    allowUnsafe: env("LABSH_ALLOW_UNSAFE_PATH") == "1")
+                                    allowUnsafe: env("LABSH_ALLOW_UNSAFE_PATH") == "1",
+                                    trust: LibraryTrust(recordPath: state.map { $0 + "/trusted-libraries" } ?? "",
+                                                        ask: LibraryTrust.askAtTerminal))
         return LabPaths(config: under("XDG_CONFIG_HOME", else: "/.config"),
-                        state: env("LABSH_STATE_DIR") ?? under("XDG_STATE_HOME", else: "/.local/state"),
+                        state: state,
                         data: data, inventory: env("LABSH_INVENTORY"), scriptPath: scriptPath,
                         ignoresEnvironment: ignoreEnvironment)
     }

@@ -139,6 +139,20 @@ public enum SafeFiles {
         return fd
     }
 
+    /// Everything left to read from `fd`; refuses more than `limit` bytes.
+    public static func readAll(_ fd: Int32, name: String, limit: Int) throws -> [UInt8] {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw Failure("cannot read \(name): \(describe(errno))") }
+            if n == 0 { return bytes }
+            bytes += chunk[0..<n]
+            guard bytes.count <= limit else { throw Failure("refusing \(name): larger than \(limit) bytes") }
+        }
+    }
+
     /// The rules of `openStateFile` on a file's status.
     static func checkStateFile(_ path: String, _ st: stat, privacy: Privacy) throws {
         guard (st.st_mode & S_IFMT) == S_IFREG else {

@@ -8,7 +8,7 @@ import LuaHost
 /// which is not part of the model, is copied over as written.
 enum SandboxModule {
     static func push(_ state: LuaState) throws {
-        lua_createtable(state.L, 0, 1)
+        lua_createtable(state.L, 0, 2)
         // inventory(text, file, seconds, bytes) -> model, warnings, handle, jobs
         // Raises an "inventory" error (with `reason`) for a file that fails,
         // returns nothing when labsh is being stopped (its hook raises that).
@@ -41,6 +41,43 @@ enum SandboxModule {
             let pushed = try ModelModule.validate(value, file: file, into: call.L)
             lua_rotate(call.L, -(pushed + 1), pushed)  // model, warnings, handle first
             return pushed + 1
+        }
+        // fields(text, file, seconds, bytes, {key...}) -> {key = value...}:
+        // another file of data (a library's library.lua), evaluated the same
+        // way, its fields `key...` copied out as plain data. Raises as
+        // `inventory` does, with the kind "data".
+        state.setFunction("fields") { call in
+            guard call.type(1) == LUA_TSTRING else { throw call.typeError(1, "string") }
+            let file = try call.string(2)
+            let seconds = try call.number(3)
+            let bytes = try call.integer(4)
+            let keys = try call.table(5).array.compactMap(\.stringValue)
+            guard seconds > 0, bytes > 0 else { throw LuaRaise.message("the budget must be positive") }
+            var length = 0
+            let text = lua_tolstring(call.L, 1, &length)
+            guard let sandbox = lh_sandbox_open(text, length, file, seconds, Int(bytes)) else {
+                throw LuaRaise.message("\(file): no memory to evaluate it")
+            }
+            defer { lh_sandbox_close(sandbox) }
+            var reason: UnsafePointer<CChar>?
+            if let message = lh_sandbox_failure(sandbox, &reason) {
+                let why = reason.map { String(cString: $0) } ?? "error"
+                if why == "stopped" { return 0 }
+                throw LuaRaise.object(kind: "data", message: String(cString: message),
+                                      fields: ["file": .str(file), "reason": .str(why)])
+            }
+            guard lua_type(lh_sandbox_state(sandbox), lh_sandbox_result(sandbox)) == LUA_TTABLE else {
+                throw LuaRaise.object(kind: "data", message: "\(file): must return a table",
+                                      fields: ["file": .str(file), "reason": .str("data")])
+            }
+            lua_createtable(call.L, 0, Int32(keys.count))
+            for key in keys {
+                guard lh_sandbox_push_field(sandbox, key, 0, call.L) != 0 else {
+                    throw LuaRaise.message("\(file): no memory to read it")
+                }
+                lua_setfield(call.L, -2, key)
+            }
+            return 1
         }
     }
 }

@@ -12,11 +12,15 @@ public struct ScriptPath {
     /// Load also from directories and files others may write to
     /// (LABSH_ALLOW_UNSAFE_PATH=1); see `refusal`.
     public var allowUnsafe: Bool
+    /// Which script libraries among `overrides` may run (LibraryTrust); nil:
+    /// only finding files, nothing of them runs.
+    public var trust: LibraryTrust?
 
-    public init(overrides: [String], system: [String], allowUnsafe: Bool = false) {
+    public init(overrides: [String], system: [String], allowUnsafe: Bool = false, trust: LibraryTrust? = nil) {
         self.overrides = overrides
         self.system = system
         self.allowUnsafe = allowUnsafe
+        self.trust = trust
     }
 
     /// A found file: on disk (`path`) or embedded (`embedded`, e.g.
@@ -30,16 +34,21 @@ public struct ScriptPath {
 
     /// Finds `name` ("a.b" for modules, "a/b" or "a-b" for scripts): in each
     /// directory `NAME.lua`, then `NAME/init.lua`; the embedded files under
-    /// `embeddedRoot` take their place between the two lists.
+    /// `embeddedRoot` take their place between the two lists. In a library
+    /// among `overrides` (LibraryTrust), scripts are in `scripts/` and
+    /// modules in `lib/`, and one is found only if the library is trusted.
     /// `tried` collects what was looked at, for the error message.
     public func find(_ relative: String, embeddedRoot: String, tried: inout [String]) -> Found? {
         let candidates = [relative + ".lua", relative + "/init.lua"]
-        func onDisk(_ dirs: [String]) -> Found? {
+        func onDisk(_ dirs: [String], libraries: Bool) -> Found? {
             for dir in dirs {
+                let library = libraries && LibraryTrust.isLibrary(dir)
+                let below = library ? (embeddedRoot == "scripts" ? "scripts/" : "lib/") : ""
                 for c in candidates {
-                    let path = dir + "/" + c
+                    let path = dir + "/" + below + c
                     if access(path, R_OK) == 0 {
-                        if !allowUnsafe, let why = ScriptPath.refusal(of: c, in: dir) { return .refused(why) }
+                        if !allowUnsafe, let why = ScriptPath.refusal(of: below + c, in: dir) { return .refused(why) }
+                        if library, let trust, let why = trust.refusal(of: dir) { return .refused(why) }
                         return .file(path)
                     }
                     tried.append("no file '\(path)'")
@@ -47,13 +56,13 @@ public struct ScriptPath {
             }
             return nil
         }
-        if let found = onDisk(overrides) { return found }
+        if let found = onDisk(overrides, libraries: true) { return found }
         for c in candidates {
             let path = embeddedRoot + "/" + c
             if EmbeddedFiles.text(path) != nil { return .embedded(path) }
         }
         tried.append("no embedded file '\(embeddedRoot)/\(candidates[0])'")
-        return onDisk(system)
+        return onDisk(system, libraries: false)
     }
 
     // ---- Who could have written it --------------------------------------------

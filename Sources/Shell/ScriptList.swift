@@ -9,7 +9,7 @@ import LabBindings
 enum ScriptList {
     struct Entry {
         var name: String
-        /// "embedded", "LABSH_PATH", "XDG" or "system".
+        /// "embedded", "LABSH_PATH", "library NAME" (its directory), "XDG" or "system".
         var origin: String
         /// The file on disk; nil for an embedded script.
         var file: String?
@@ -24,7 +24,13 @@ enum ScriptList {
             guard found[name] == nil else { return }
             found[name] = Entry(name: name, origin: origin, file: file, description: describe(text, name: name))
         }
-        for dir in path.overrides { scan(dir, origin: "LABSH_PATH", add) }
+        for dir in path.overrides {
+            if LibraryTrust.isLibrary(dir) {
+                scan(dir + "/scripts", origin: "library " + (dir.split(separator: "/").last.map(String.init) ?? dir), add)
+            } else {
+                scan(dir, origin: "LABSH_PATH", add)
+            }
+        }
         for embedded in EmbeddedFiles.paths where embedded.hasPrefix("scripts/") && embedded.hasSuffix(".lua") {
             guard let name = scriptName(String(embedded.dropFirst("scripts/".count))),
                   let text = EmbeddedFiles.text(embedded) else { continue }

@@ -60,7 +60,7 @@ local function is_check(name) return help_of(name).stdout:find("3 UNKNOWN", 1, t
 -- Scripts with a required argument, and the arguments that leave it out.
 local MISSING = {
   audit = {}, inventory = {}, jobs = {}, gen = {}, ["backup-drill"] = {}, ["node-failure"] = {},
-  ["backup-restore"] = {}, ["patch-window"] = {}, pve = {},
+  ["backup-restore"] = {}, ["patch-window"] = {}, pve = {}, library = { "status" }, test = {},
   ["check-backups"] = { "restic" },
 }
 
@@ -70,7 +70,7 @@ local JSON_ARGS = {
   ["node-failure"] = { "pve4" }, ["backup-drill"] = { tmp .. "/no-repo" },
   ["backup-restore"] = { "--repo", tmp .. "/no-repo", "--target", tmp .. "/restore" },
   ["patch-window"] = { "--playbook", "patch.yml" }, ["node-drain"] = { "pve1" },
-  pve = { "help", "/cluster/resources" },
+  pve = { "help", "/cluster/resources" }, library = { "status", "Tests/example-library" },
 }
 
 for _, name in ipairs(shipped()) do
