@@ -60,7 +60,7 @@ else
     node = opts.node, source = "lab.sim", survives = #r.stranded == 0 and not r.why:find("LOST", 1, true),
     moved = r.moved, stranded = r.stranded, reasons = r.reasons, proxmox = r.proxmox_text, etcd = r.etcd,
     services_losing_slo = r.slo_lost, basis = r.basis, assumed_from = r.basis == "assumed" and r.assumed_from or nil,
-    unrouted = r.unrouted,
+    unrouted = setmetatable(r.unrouted, lab.json.array),  -- [] in JSON when every VLAN is still routed
   }
   -- the VLANs' router lost: nothing crosses between VLANs (lab.sim's reasons say what needed to)
   if #r.unrouted > 0 then result.survives = false end

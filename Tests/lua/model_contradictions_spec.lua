@@ -192,6 +192,14 @@ for _, file in ipairs(labs()) do
     local verdict = lab.json.decode(drill.stdout)
     assert_eq(verdict.survives, false)
     assert(#verdict.unrouted >= 1, drill.stdout)
+    -- another node's loss keeps routing: an empty list, not an object
+    for _, node in ipairs(inv.nodes) do
+      if node.name ~= name then
+        local other = run(file or nil, { "--format", "json", "-m", "node-failure", node.name })
+        assert(other.stdout:find('"unrouted":[]', 1, true), other.stdout)
+        break
+      end
+    end
     local text = run(file or nil, { "-m", "node-failure", name })
     assert(text.stdout:find("verdict: the homelab does NOT survive this failure", 1, true), text.stdout)
     assert(text.stdout:find("inter-VLAN routing lost", 1, true), text.stdout)
