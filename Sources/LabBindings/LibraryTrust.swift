@@ -220,7 +220,8 @@ public final class LibraryTrust {
         fputs(question, stderr)
         var line = [CChar](repeating: 0, count: 64)
         guard fgets(&line, Int32(line.count), stdin) != nil else { return false }
-        let answer = String(cString: line).filter { !" \t\r\n".contains($0) }
+        // bytes, not Characters: "\r\n" is one Character and would hide a "\n"
+        let answer = String(decoding: String(cString: line).utf8.filter { ![9, 10, 13, 32].contains($0) }, as: UTF8.self)
         return answer == "y" || answer == "yes"
     }
 }

@@ -7,7 +7,8 @@ import Testing
         let socket = "labsh-test-\(UUID().uuidString.prefix(8))"
         let dir: URL
 
-        init(env: [String: String]) throws {
+        /// `keepOpen`: the pane stays after labsh exits, so its last output can be read.
+        init(env: [String: String], arguments: [String] = [], keepOpen: Bool = false) throws {
             dir = try fixtureDirectory([:])
             func quoted(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
             // LABSH_STATE_DIR overrides XDG_STATE_HOME (and the test servers set one)
@@ -15,7 +16,8 @@ import Testing
                                "LABSH_STATE_DIR=\(dir.path)/state/labsh", "TERM=xterm"]
             for (k, v) in env { assignments.append(k + "=" + quoted(v)) }
             try tmux(["new-session", "-d", "-x", "100", "-y", "40",
-                      "env " + assignments.joined(separator: " ") + " " + labshBinary])
+                      "env " + assignments.joined(separator: " ") + " " + labshBinary
+                        + arguments.map { " " + quoted($0) }.joined() + (keepOpen ? "; sleep 60" : "")])
         }
 
         deinit {
