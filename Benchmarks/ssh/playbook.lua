@@ -3,6 +3,7 @@
 return lab.playbook {
   name = "bench",
   hosts = { tag = "test" },
+  parallel = 50,  -- every host at once, as pyinfra --parallel on the 50-host run
   tasks = {
     lab.task.file { name = "motd", path = "/srv/bench/motd", content = "managed by labsh\n", mode = "0644" },
     lab.task.line { name = "no passwords", path = "/srv/bench/sshd_config", regexp = "^PasswordAuthentication", line = "PasswordAuthentication no", create = true },
