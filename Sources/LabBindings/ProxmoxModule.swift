@@ -248,11 +248,15 @@ enum ProxmoxModule {
     /// perform(requests [, max_parallel]) -> a result per request, in order:
     /// {status =, body =, headers = {name = value}} or {reason =, message =}.
     /// Each request: {method, url, headers = {{name, value}...}, body, pin,
-    /// ca_file, insecure, timeout, max_bytes}. Redirects are not followed.
+    /// ca_file, insecure, timeout, max_bytes, decode}. Redirects are not
+    /// followed. With `decode`, a JSON body comes as `decoded` (what
+    /// lab.json.decode makes of it) instead of `body`: a PVE answer of
+    /// megabytes is read once, never copied into a Lua string first.
     static func perform(_ call: LuaCall) throws -> Int32 {
         let list = try call.table(1)
         let maxParallel = call.isNoneOrNil(2) ? 8 : Int(try call.integer(2))
         var requests: [HTTPRequest] = []
+        var decode: [Bool] = []
         for item in list.array {
             guard case .table(let t) = item else { throw HomelabError("perform: each request is a table") }
             func text(_ key: String) -> String? {
@@ -277,12 +281,18 @@ enum ProxmoxModule {
                 }
             }
             requests.append(r)
+            decode.append(t["decode"] == .boolean(true))
         }
         let budget = HTTPModule.memoryLeft(call).map {
             HTTPBodyBudget(bytes: $0, subject: "bodies together", label: "what is left of --memory-limit")
         }
         let outcomes = HTTPClient.perform(requests, maxParallel: max(1, maxParallel), budget: budget, stop: HTTPModule.stop())
         let L = call.L
+        // lab.json's null and its array and object metatables (made here if
+        // lab.json was not loaded yet): decoded as lab.json.decode decodes.
+        JSONModule.registerValues(call.state)
+        JSONModule.pushValues(L)
+        let objectMeta = lua_gettop(L), arrayMeta = objectMeta - 1, null = objectMeta - 2
         lua_createtable(L, Int32(outcomes.count), 0)
         let w = TableWriter(L: L)
         for (i, outcome) in outcomes.enumerated() {
@@ -291,8 +301,13 @@ enum ProxmoxModule {
                 w.record {
                     w.field("status", Int64(response.status))
                     w.field("reason", response.reason)
-                    LuaBytes(response.body).push(L)
-                    lua_rawsetfield(L, -2, "body")
+                    if decode[i], !response.body.isEmpty,
+                       pushDecoded(call, response.body, null: null, arrayMeta: arrayMeta, objectMeta: objectMeta) {
+                        lua_rawsetfield(L, -2, "decoded")
+                    } else {
+                        LuaBytes(response.body).push(L)
+                        lua_rawsetfield(L, -2, "body")
+                    }
                     w.table("headers") { for (k, v) in response.headers { w.field(k, v) } }
                 }
             case .failure(let error):
@@ -305,5 +320,22 @@ enum ProxmoxModule {
             lua_rawseti(L, -2, lua_Integer(i + 1))
         }
         return 1
+    }
+
+    /// The JSON `body` as lab.json.decode makes it, pushed (true), or
+    /// nothing pushed (false) when it is not JSON.
+    static func pushDecoded(_ call: LuaCall, _ body: [UInt8], null: Int32, arrayMeta: Int32, objectMeta: Int32) -> Bool {
+        let L = call.L
+        let top = lua_gettop(L)
+        var sink = JSONModule.LuaSink(L: L, null: null, arrayMeta: arrayMeta, objectMeta: objectMeta,
+                                      memoryLimit: call.state.memoryLimit)
+        defer { sink.levels.deallocate() }
+        do {
+            try body.withUnsafeBytes { try JSONParser.parse($0, into: &sink) }
+            return true
+        } catch {
+            lua_settop(L, top)
+            return false
+        }
     }
 }

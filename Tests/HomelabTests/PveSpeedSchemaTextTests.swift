@@ -35,6 +35,20 @@ import Testing
         #expect(found[3].text == "42")
     }
 
+    /// Strings are stepped over eight bytes at a time: an escaped quote or
+    /// backslash at any offset, and the end at any offset, must be found.
+    @Test func escapesAtEveryOffsetOfALongString() throws {
+        for offset in 0..<20 {
+            for escape in [#"\""#, #"\\"#, #"\u0022"#] {
+                let text = String(repeating: "a", count: offset) + escape + String(repeating: "}", count: 19 - offset)
+                let value = #"{"x": ""# + text + #"", "y": [1]}"#
+                let found = try Self.paths(#"{"paths": {"/p": "# + value + #", "/q": {}}}"#)
+                #expect(found.map(\.template) == ["/p", "/q"], "\(value)")
+                #expect(found.first?.text == value)
+            }
+        }
+    }
+
     @Test func brokenTextIsRefusedNotMisread() {
         for json in [#"{"paths": {"/a": {"GET": "no end}}"#, #"{"paths": {"/a": {"GET": {}}"#,
                      #"{"other": {}}"#, #"{"paths": {"/a" {}}}"#, "[]", ""] {

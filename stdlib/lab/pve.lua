@@ -154,7 +154,8 @@ end
 function pve.resources(filter, client)
   client = client or pve.client()
   local rows = client:get("/cluster/resources", filter)
-  for _, row in ipairs(rows) do mark("lab.PveResource", row) end
+  local record = columns.meta("lab.PveResource")
+  for _, row in ipairs(rows) do setmetatable(row, record) end
   return rows
 end
 

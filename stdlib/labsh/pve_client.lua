@@ -279,11 +279,9 @@ local function answer(self, method, path, checked, result, url)
   local status = result.status
   local where = ("%s %s"):format(method, path)
   local fields = { status = status, method = method, path = path, url = url }
-  local decoded
-  if result.body and #result.body > 0 then
-    local ok, value = pcall(lab.json.decode, result.body)
-    decoded = ok and value or nil
-  end
+  -- labsh.pve.perform decoded the JSON (prepare asks it to); nil when the
+  -- body was empty or not JSON.
+  local decoded = result.decoded
   if status >= 300 and status < 400 then
     fail("protocol", ("%s: the node answered a redirect (%d) to %s: refused, a PVE node never redirects")
       :format(where, status, (tostring(result.headers.location):gsub("%c", "?"))), fields)
@@ -326,7 +324,7 @@ function Client:prepare(method, checked, index, opts)
   local server = self.config.servers[index]
   local url = server.url:gsub("/+$", "") .. "/api2/json" .. api_path(checked)
   local request = { method = method, timeout = opts.timeout or self.config.timeout or DEFAULT_TIMEOUT,
-                    max_bytes = MAX_BODY, headers = {} }
+                    max_bytes = MAX_BODY, headers = {}, decode = true }
   local body = form(checked.fields)
   if method == "GET" or method == "DELETE" then
     request.url = url .. (body ~= "" and ("?" .. body) or "")

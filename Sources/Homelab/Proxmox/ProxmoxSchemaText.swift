@@ -1,5 +1,3 @@
-import Glibc
-
 /// Where each path of the API schema's JSON text is, found in one pass that
 /// builds nothing: a call needs the operations of one path, and parsing all
 /// 431 (half a megabyte) cost more than the rest of lab.pve.resources().
@@ -67,23 +65,44 @@ public enum ProxmoxSchemaText {
             return String(decoding: content, as: UTF8.self)
         }
 
-        /// From an opening quote to just past its closing one: the next
-        /// quote (memchr: strings are most of the text) not escaped by an
-        /// odd run of backslashes before it.
+        /// From an opening quote to just past its closing one.
         mutating func skipString() throws {
-            guard let base = bytes.baseAddress else { throw failure("a string does not end") }
-            var from = at + 1
-            while from < bytes.count, let hit = memchr(base + from, 0x22, bytes.count - from) {
-                let quote = base.distance(to: UnsafeRawPointer(hit))
-                var backslashes = 0
-                while quote - 1 - backslashes > at, bytes[quote - 1 - backslashes] == UInt8(ascii: "\\") { backslashes += 1 }
-                if backslashes % 2 == 0 {
-                    at = quote + 1
-                    return
-                }
-                from = quote + 1
+            at = try Self.stringEnd(bytes, from: at + 1)
+        }
+
+        /// Just past the closing quote of the string whose content starts
+        /// at `from`; a backslash steps over what it escapes. Eight bytes a
+        /// step while none is a quote or a backslash (strings are most of
+        /// the text).
+        static func stringEnd(_ bytes: UnsafeRawBufferPointer, from: Int) throws -> Int {
+            let count = bytes.count
+            guard let base = bytes.baseAddress else {
+                throw HomelabError("the Proxmox API schema is not JSON: a string does not end")
             }
-            throw failure("a string does not end")
+            var i = from
+            while i < count {
+                if i + 8 <= count {
+                    // Little-endian: the byte at i is the word's lowest.
+                    let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                    let found = zeroBytes(word ^ quotes) | zeroBytes(word ^ backslashes)
+                    if found == 0 { i += 8; continue }
+                    i += found.trailingZeroBitCount / 8  // the first such byte
+                }
+                let c = base.load(fromByteOffset: i, as: UInt8.self)
+                if c == 0x22 { return i + 1 }
+                i += c == 0x5C ? 2 : 1
+            }
+            throw HomelabError("the Proxmox API schema is not JSON at byte \(from): a string does not end")
+        }
+
+        static let quotes: UInt64 = 0x2222_2222_2222_2222
+        static let backslashes: UInt64 = 0x5C5C_5C5C_5C5C_5C5C
+
+        /// The high bit set in each zero byte of `word` (exact for the
+        /// lowest one, which is all stringEnd uses).
+        @inline(__always)
+        static func zeroBytes(_ word: UInt64) -> UInt64 {
+            (word &- 0x0101_0101_0101_0101) & ~word & 0x8080_8080_8080_8080
         }
 
         /// One value of any kind: a container by its nesting (strings
@@ -100,17 +119,29 @@ public enum ProxmoxSchemaText {
                 if at == start { throw failure("a value expected") }
                 return
             }
+            let count = bytes.count
+            guard let p = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { throw failure("a value expected") }
             var depth = 0
-            repeat {
-                guard at < bytes.count else { throw failure("a container does not end") }
-                switch bytes[at] {
-                case UInt8(ascii: "\""): try skipString(); continue
-                case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
-                case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
+            var i = at
+            while i < count {
+                switch p[i] {
+                case 0x22:  // "
+                    i = try Self.stringEnd(bytes, from: i + 1)
+                    continue
+                case 0x7B, 0x5B:  // { [
+                    depth += 1
+                case 0x7D, 0x5D:  // } ]
+                    depth -= 1
+                    if depth == 0 {
+                        at = i + 1
+                        return
+                    }
                 default: break
                 }
-                at += 1
-            } while depth > 0
+                i += 1
+            }
+            at = i
+            throw failure("a container does not end")
         }
 
         static func endsScalar(_ byte: UInt8) -> Bool {
