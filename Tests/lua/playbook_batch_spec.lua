@@ -267,19 +267,24 @@ end)
 
 test("the host's answer is read strictly: a malformed one is an error, never an ok", function()
   local reads = { { script = "a" }, { script = "b" } }
-  local good = "labsh-read 1 0 3 1\nab\nE" .. "labsh-read 2 1 0 0\n" .. "labsh-end 2\n"
+  local heads = "labsh-answers 2\nlabsh-read 1 0 3 1\nlabsh-read 2 1 0 0\n"
+  local good = heads .. "ab\nE" .. "labsh-end 2\n"
   local answers = assert(session.parse(good, reads, "h"))
   assert_eq(answers[1].stdout, "ab\n")
   assert_eq(answers[1].stderr, "E")
   assert_eq(answers[2].status, 1)
   local bad = {
-    ["cut short"] = "labsh-read 1 0 30 0\nab\n",
-    ["a record missing"] = "labsh-read 1 0 3 1\nab\nElabsh-end 2\n",
-    ["numbered out of turn"] = "labsh-read 2 0 0 0\nlabsh-read 1 0 0 0\nlabsh-end 2\n",
-    ["bytes after the end"] = good .. "labsh-read 3 0 0 0\n",
-    ["no end line"] = "labsh-read 1 0 0 0\nlabsh-read 2 0 0 0\n",
-    ["an exit status over 255"] = "labsh-read 1 300 0 0\nlabsh-read 2 0 0 0\nlabsh-end 2\n",
-    ["a negative length"] = "labsh-read 1 0 -3 0\nlabsh-read 2 0 0 0\nlabsh-end 2\n",
+    ["cut short"] = heads .. "ab\n",
+    ["a body too long"] = heads .. "ab\nEE" .. "labsh-end 2\n",
+    ["a record missing"] = "labsh-answers 2\nlabsh-read 1 0 3 1\nab\nElabsh-end 2\n",
+    ["fewer answers without a failed change"] = "labsh-answers 1\nlabsh-read 1 0 0 0\nlabsh-end 1\n",
+    ["more answers than commands"] = "labsh-answers 3\nlabsh-read 1 0 0 0\nlabsh-read 2 0 0 0\nlabsh-read 3 0 0 0\nlabsh-end 3\n",
+    ["numbered out of turn"] = "labsh-answers 2\nlabsh-read 2 0 0 0\nlabsh-read 1 0 0 0\nlabsh-end 2\n",
+    ["bytes after the end"] = good .. "x",
+    ["no end line"] = heads .. "ab\nE",
+    ["an exit status over 255"] = "labsh-answers 2\nlabsh-read 1 300 0 0\nlabsh-read 2 0 0 0\nlabsh-end 2\n",
+    ["a negative length"] = "labsh-answers 2\nlabsh-read 1 0 -3 0\nlabsh-read 2 0 0 0\nlabsh-end 2\n",
+    ["a length too long to be one"] = "labsh-answers 2\nlabsh-read 1 0 1234567890123 0\nlabsh-read 2 0 0 0\nlabsh-end 2\n",
     ["nothing"] = "",
   }
   for what, text in pairs(bad) do
@@ -288,25 +293,23 @@ test("the host's answer is read strictly: a malformed one is an error, never an 
   end
   -- a change that fails ends the answer there, and nothing else does
   local changes = { { script = "a", write = true }, { script = "b" } }
-  local stopped = assert(session.parse("labsh-read 1 1 0 2\nnolabsh-end 1\n", changes, "h"))
+  local stopped = assert(session.parse("labsh-answers 1\nlabsh-read 1 1 0 2\nnolabsh-end 1\n", changes, "h"))
   assert_eq(#stopped, 1)
   assert_eq(stopped[1].stderr, "no")
   for what, text in pairs {
-    ["a record after a failed change"] = "labsh-read 1 1 0 0\nlabsh-read 2 0 0 0\nlabsh-end 2\n",
-    ["an early end after a change that worked"] = "labsh-read 1 0 0 0\nlabsh-end 1\n",
-    ["an early end after a read that failed"] = "labsh-read 1 1 0 0\nlabsh-end 1\n",
+    ["a record after a failed change"] = "labsh-answers 2\nlabsh-read 1 1 0 0\nlabsh-read 2 0 0 0\nlabsh-end 2\n",
+    ["an early end after a change that worked"] = "labsh-answers 1\nlabsh-read 1 0 0 0\nlabsh-end 1\n",
   } do
-    local list = what:find("read that failed", 1, true) and reads or changes
-    assert(session.parse(text, list, "h") == nil, what .. ": taken as an answer")
+    assert(session.parse(text, changes, "h") == nil, what .. ": taken as an answer")
   end
 end)
 
 test("a host whose state check answers in a wrong form fails with a clear error", function()
-  -- host1's wc says every output is empty (its root's .bashrc puts it first
-  -- on the PATH): the lengths in its answer do not fit the bytes
+  -- host1's wc says every file is empty (its root's .bashrc puts it first on
+  -- the PATH): the lengths in its answer do not fit the bytes that follow
   local home, bin = dir .. "/host1/root/.bashrc", dir .. "/host1/srv/spec-hostile-bin"
   os.execute("mkdir -p '" .. bin .. "'")
-  write_file(bin .. "/wc", "#!/bin/sh\necho 0\n")
+  write_file(bin .. "/wc", '#!/bin/sh\nshift\nfor f in "$@"; do echo "0 $f"; done\n')
   os.execute("chmod 755 '" .. bin .. "/wc'")
   write_file(home, "PATH=/srv/spec-hostile-bin:$PATH\n")
   local out, rc = play([[

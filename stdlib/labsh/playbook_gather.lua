@@ -232,18 +232,21 @@ local function sessions(reads, tasks)
       g.reads[#g.reads + 1] = read
     end
   end
-  -- realpath runs in the first session; it needs no privilege to resolve
+  -- one realpath for all the paths, in the first session (resolving needs
+  -- no privilege); -z: each answer ends with a NUL, any name fits
   local first, seen = order[1], {}
   if first then
     first.paths = {}
+    local words = {}
     for _, t in ipairs(tasks) do
       local path = gather.path_of(t)
       if path and not seen[path] then
         seen[path] = true
         first.paths[#first.paths + 1] = path
-        first.scripts[#first.scripts + 1] = "realpath -m -- " .. remote.quote(path)
+        words[#words + 1] = remote.quote(path)
       end
     end
+    if #words > 0 then first.scripts[#first.scripts + 1] = "realpath -m -z -- " .. table.concat(words, " ") end
   end
   return order
 end
@@ -264,10 +267,14 @@ function gather.learn(tasks, ctx)
     if malformed then ctx.gather_error = "state check: " .. malformed; return end
     if not results then ctx.unanswered = failure; return end
     for i, read in ipairs(g.reads) do answers:put(read, results[i]) end
+    local resolved = g.paths and #g.paths > 0 and results[#g.reads + 1]
+    local reals = {}
+    if resolved and resolved.status == 0 then
+      for real in resolved.stdout:gmatch("([^%z]*)%z") do reals[#reals + 1] = real end
+    end
     for j, path in ipairs(g.paths or {}) do
-      local r = results[#g.reads + j]
-      local real = r.status == 0 and r.stdout:match("^(/[^\n]*)\n$")
-      answers.real[path] = plain_path(real) or false
+      -- answers that do not add up leave every path unresolved: "anything"
+      answers.real[path] = #reals == #g.paths and plain_path(reals[j]) or false
     end
   end
 end
