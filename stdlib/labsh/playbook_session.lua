@@ -26,10 +26,14 @@ local session = {}
 
 -- Each command sees no positional parameters and the session's working
 -- directory (the login's home), as in a session of its own. A change's
--- stdin travels in the script as URL-safe base64 (any bytes, NUL too).
+-- stdin travels in the script as URL-safe base64 (any bytes, NUL too), and
+-- is decoded whole before the change runs. The outputs wait in a private
+-- directory (mktemp -d: mode 0700), removed when the script ends, also on
+-- a hang-up.
 local script_head = [[
 labsh_dir=$(mktemp -d) || exit 1
 trap 'rm -rf -- "$labsh_dir"' EXIT
+trap 'exit 1' HUP INT TERM
 labsh_run() {
   ( labsh_script=$2; set --; eval "$labsh_script" ) <"$3" >"$labsh_dir/o$1" 2>"$labsh_dir/e$1"
   eval "labsh_s$1=\$?"
