@@ -167,7 +167,7 @@ enum ProxmoxModule {
     /// tests' own texts).
     static func lazySchema(_ buffer: UnsafeRawBufferPointer, name: String) throws -> ProxmoxSchema {
         let paths = try ProxmoxSchemaText.paths(buffer)
-        var ranges: [String: Range<Int>] = [:]
+        var ranges = [String: Range<Int>](minimumCapacity: paths.count)
         for p in paths { ranges[p.template] = p.range }
         return ProxmoxSchema(templates: paths.map(\.template)) { template in
             guard let range = ranges[template] else { return .map([:]) }

@@ -56,6 +56,12 @@ import Testing
         }
     }
 
+    @Test func templatesSplitOnBytesAsOnCharacters() {
+        for template in ["/", "", "/nodes/{node}/qemu/{vmid}", "//a//b/", "a/b", "/nödes/{x}/é", "/x/"] {
+            #expect(ProxmoxSchema.segments(template) == template.split(separator: "/"), "\(template)")
+        }
+    }
+
     @Test func operationsAreReadWhenACallNamesTheirPath() throws {
         final class Reads: @unchecked Sendable { var of: [String] = [] }
         let reads = Reads()

@@ -35,6 +35,7 @@ public enum ProxmoxSchemaText {
             guard at < bytes.count, bytes[at] == UInt8(ascii: "{") else { throw failure("an object expected") }
             at += 1
             var found: [(name: String, range: Range<Int>)] = []
+            found.reserveCapacity(512)  // the API's paths, in one allocation
             skipSpace()
             if at < bytes.count, bytes[at] == UInt8(ascii: "}") { at += 1; return found }
             while true {
