@@ -2,7 +2,8 @@
 --
 -- The monthly review cycle of plan §12: patch management,
 -- the capacity planning update (headroom now and in 12 months at the
--- inventory's growth rates), budget, documentation.
+-- inventory's growth rates), where the homelab stands on its roadmap
+-- (§8), budget, documentation.
 --
 --   labsh -m monthly-review
 --   labsh --format json -m monthly-review
@@ -15,8 +16,8 @@ local review = require "labsh.review"
 
 review.run_cycle({ ... }, {
   period = "monthly",
-  summary = "the monthly review (§12): patches, capacity planning, budget, documentation",
-  sections = { "patches", "capacity", "growth", "budget" },
+  summary = "the monthly review (§12): patches, capacity planning, roadmap, budget, documentation",
+  sections = { "patches", "capacity", "growth", "roadmap", "budget" },
   -- §12 "Monthly": each item and the section that answers it.
   checklist = {
     { "Patch management review", "patches" },

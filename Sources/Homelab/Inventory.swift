@@ -29,6 +29,17 @@ public struct Inventory: Sendable {
     public var boundaries: [Boundary] = []
     /// The Proxmox VE cluster's API (`proxmox`), nil when not configured.
     public var proxmox: ProxmoxConfig? = nil
+    /// The homelab's plan in phases (`roadmap`), in order; empty when not given.
+    public var roadmap: [Phase] = []
+
+    /// A phase of the roadmap: where the homelab stands on it.
+    public struct Phase: Sendable, Equatable {
+        public var number: Int
+        public var name: String
+        /// "done", "current" or "planned".
+        public var status: String
+        public var items: [String]
+    }
 
     public struct Boundary: Sendable, Equatable {
         public var from: String

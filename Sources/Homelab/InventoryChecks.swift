@@ -27,6 +27,7 @@ struct InventoryChecks {
         backupsWhereTheyLive()
         jumpHostsKnown()
         haGroupsKnown()
+        roadmapInOrder()
     }
 
     /// Each `jump` names a node or guest, and following jumps never comes

@@ -4,7 +4,7 @@
 extension Inventory {
     public static let sections = ["site", "nodes", "guests", "vlans", "policy", "storage", "services",
                                   "backups", "alerts", "capacity", "maintenance", "recovery", "monitoring",
-                                  "alerting", "ssh", "targets", "ha_groups", "proxmox"]
+                                  "alerting", "ssh", "targets", "ha_groups", "proxmox", "roadmap"]
 
     /// Validates `value` (the table an inventory file returned). Throws every
     /// error found; returns the model and the warnings.
@@ -47,12 +47,23 @@ extension Inventory {
         let targets = top.has("targets") ? decodeTargets(top) : [:]
         let haGroups = decodeList(top, "ha_groups", required: false, decodeHAGroup)
         let proxmox = top.table("proxmox", required: false, allowed: ProxmoxConfig.keys).flatMap(decodeProxmox)
+        let roadmap = decodeList(top, "roadmap", required: false, decodePhase)
         guard let site, let policy else { return nil }
         return Inventory(site: site, nodes: nodes, guests: guests, vlans: vlans, policy: policy.0,
                          policyDefault: policy.1, storage: storage, services: services, backups: backups,
                          alerts: alerts, capacity: capacity, maintenance: maintenance, recovery: recovery,
                          monitoring: monitoring, alerting: alerting, ssh: ssh, targets: targets, haGroups: haGroups,
-                         boundaries: boundaries, proxmox: proxmox)
+                         boundaries: boundaries, proxmox: proxmox, roadmap: roadmap)
+    }
+
+    /// `roadmap = { { phase = 0, name = "Foundation", status = "current", items = {...} }, ... }`.
+    static func decodePhase(_ v: InventoryValue, _ path: FieldPath, _ log: DiagnosticLog) -> Phase? {
+        guard let t = FieldTable(v, at: path, log: log, allowed: ["phase", "name", "status", "items"]) else { return nil }
+        let number = t.integer("phase", in: 0...99), name = t.string("name")
+        let status = t.choice("status", ["done", "current", "planned"])
+        let items = t.strings("items", required: false) ?? []
+        guard let number, let name, let status else { return nil }
+        return Phase(number: number, name: name, status: status, items: items)
     }
 
     /// Decodes each element of a list section; elements with errors are dropped

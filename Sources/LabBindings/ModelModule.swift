@@ -245,6 +245,14 @@ enum ModelModule {
                     }
                 }
             }
+            w.list("roadmap", inv.roadmap) { p in
+                w.record {
+                    w.field("phase", p.number)
+                    w.field("name", p.name)
+                    w.field("status", p.status)
+                    w.list("items", p.items) { $0.push(L) }
+                }
+            }
             w.list("ha_groups", inv.haGroups) { g in
                 w.record {
                     w.field("name", g.name)

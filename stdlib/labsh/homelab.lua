@@ -598,6 +598,27 @@ return {
     { tier = 3, rto = "24h", rpo = "24h" },
   },
 
+  -- §8: the roadmap. Phase 0 is current ("✓ CURRENT"), every other phase
+  -- planned; the items are §8's headings. The monthly review reads it.
+  roadmap = {
+    { phase = 0, name = "Foundation", status = "current",
+      items = { "Document existing infrastructure", "Network architecture design", "VLAN configuration",
+                "OpenWRT gateway setup", "Basic monitoring" } },
+    { phase = 1, name = "Core Infrastructure", status = "planned",
+      items = { "Complete Proxmox cluster configuration (HA, shared storage, PBS backups)",
+                "Deploy Ansible control node", "Establish monitoring baseline" } },
+    { phase = 2, name = "Platform Services", status = "planned",
+      items = { "Deploy Kubernetes cluster", "Core K8s services", "Identity and secrets" } },
+    { phase = 3, name = "Developer Platform", status = "planned",
+      items = { "CI/CD Infrastructure", "Database services", "Observability stack" } },
+    { phase = 4, name = "Security Hardening", status = "planned",
+      items = { "Security implementations", "Compliance setup", "Backup validation" } },
+    { phase = 5, name = "AI/ML Platform", status = "planned",
+      items = { "GPU integration", "ML platform", "Workload deployment" } },
+    { phase = 6, name = "Advanced Features", status = "planned",
+      items = { "High availability enhancements", "Performance optimization", "External access" } },
+  },
+
   -- The plan's schedules (§5.1, §5.2, §12) are the built-in homelab's jobs:
   -- stdlib/labsh/homelab_jobs.lua (`labsh -m jobs list`); `labsh -m
   -- inventory init` writes them into your copy as `jobs = { ... }`.

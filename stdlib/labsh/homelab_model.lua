@@ -3,7 +3,7 @@
 -- The built-in homelab's sections (each in homelab_model/NAME.lua, read
 -- when first used: lab.inventory.section) and the model's warnings.
 return {
-  sections = { "backups", "capacity", "guests", "ha_groups", "monitoring", "nodes", "policy", "services", "site", "storage", "targets", "vlans" },
+  sections = { "backups", "capacity", "guests", "ha_groups", "monitoring", "nodes", "policy", "roadmap", "services", "site", "storage", "targets", "vlans" },
   warnings = {
     "(built-in homelab): services[25]: monitoring (ops) cannot reach ingress in dmz: default deny",
     "(built-in homelab): services[26]: monitoring (ops) cannot reach web-apps in dmz: default deny",

@@ -422,6 +422,28 @@ function sections.patches()
            summary = ("%s of instances fully patched (§9: > 95%%)"):format(pct(compliance)), rows = rows, notes = {} }
 end
 
+-- ---- Roadmap (monthly) ---------------------------------------------------------
+
+--- Where the homelab stands on its roadmap (the inventory's `roadmap`):
+--- each phase with its status; the current one and the next.
+function sections.roadmap()
+  local roadmap = lab.inventory.current().roadmap or {}
+  if #roadmap == 0 then return not_configured("Roadmap", "the inventory has no roadmap") end
+  local rows, current, next_phase = {}, nil, nil
+  for _, phase in ipairs(roadmap) do
+    rows[#rows + 1] = { phase = phase.phase, name = phase.name, status = phase.status, items = #phase.items }
+    if phase.status == "current" then
+      current = phase
+    elseif phase.status == "planned" and not next_phase then
+      next_phase = phase  -- phases are in order (lab.inventory checks it)
+    end
+  end
+  local function named(phase) return ("phase %d %s"):format(phase.phase, phase.name) end
+  local summary = current and (named(current) .. " is current") or "no phase is current"
+  if next_phase then summary = summary .. "; next: " .. named(next_phase) end
+  return { title = "Roadmap", status = current and "ok" or "attention", summary = summary, rows = rows, notes = {} }
+end
+
 -- ---- Budget (monthly) ----------------------------------------------------------
 
 function sections.budget()

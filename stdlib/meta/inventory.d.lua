@@ -44,6 +44,7 @@
 ---@field targets table<string, Inventory.Target>? what playbooks and the simulation act on, by name (see Inventory.Target)
 ---@field ha_groups Inventory.HAGroup[]? Proxmox HA groups (PVE 9: HA rules) and the nodes each may use
 ---@field proxmox Inventory.Proxmox? the Proxmox VE cluster's API, for lab.pve
+---@field roadmap Inventory.Phase[]? the plan in phases, in order, and where the homelab stands (the monthly review's Roadmap)
 
 ---@class Inventory.Site
 ---@field name string
@@ -145,6 +146,12 @@
 ---@field kind (string|string[])? the node's kind or the guest's ("vm", "lxc")
 ---@field tag (string|string[])? any of the host's tags
 
+---@class Inventory.Phase
+---@field phase integer its number; phases are listed in order
+---@field name string
+---@field status "done"|"current"|"planned" one phase at most is current
+---@field items string[]? what it delivers
+
 ---@class Inventory.HAGroup
 ---@field name string what guests name in `ha_group`
 ---@field nodes (string|Inventory.HAMember)[] the nodes its guests may run on; a plain name has priority 0
@@ -192,7 +199,7 @@
 ---@field endpoint string? "dns.homelab.local:53", "https://grafana.homelab.local"
 ---@field probe Inventory.Probe?
 ---@field slo number? availability target in percent; default from the tier
----@field phase integer? 1 now, 2 planned
+---@field phase integer? the stage the plan gives the service (§2.2: 1, or 2 for "Phase 2" services); where the homelab stands is `roadmap`
 ---@field technology string? e.g. "BIND9"
 ---@field addresses string[]? its own addresses on its `vlan` (a LoadBalancer or virtual IP, one per instance): the DNS zone's records; a DNS service's are its name servers, the first the primary. Without them the service is reached through what it runs on, which must have an address on that VLAN
 
