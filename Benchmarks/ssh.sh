@@ -12,6 +12,8 @@
 #   sessions         remote sessions per host for a rerun, from the hosts' sshd logs (labsh: 1)
 #   end state        every tool's first run leaves the same files, modes and owners on every host
 #   scale            the cold rerun on 10 and on 50 hosts, labsh and pyinfra (SSH_SCALE=0: not run)
+#   curve25519       the cold rerun with the key exchange paramiko uses, for comparison (labsh keeps
+#                    OpenSSH's default, post-quantum sntrup761x25519: some 70 ms of CPU per connection)
 #
 # Warm: labsh's master connections are up (ControlPersist); cold: they are
 # closed before each run (pyinfra and Mitogen connect anew on every run).
@@ -193,6 +195,21 @@ reset="$labsh --inventory $inventory $tmp/reset.lua"
 first_labsh=$(PREPARE=$reset median_ms "$tmp/labsh_play")
 first_pyinfra=$(PREPARE=$reset median_ms "$tmp/pyinfra_deploy")
 
+# The cold rerun again with the key exchange pyinfra's paramiko uses,
+# curve25519: OpenSSH 9.2's default, sntrup761x25519 (post-quantum), costs
+# some 70 ms of CPU per connection on each side. For comparison only: labsh
+# keeps OpenSSH's default.
+printf 'KexAlgorithms curve25519-sha256\n' > "$tmp/kex.conf"
+sed "s|config = \"none\"|config = \"$tmp/kex.conf\"|" "$inventory" > "$tmp/inventory-kex.lua"
+grep -q "kex.conf" "$tmp/inventory-kex.lua" || die "the test inventory has no ssh config = \"none\" to replace"
+cat > "$tmp/labsh_play_kex" <<EOF
+#!/bin/sh
+exec "$labsh" --inventory "$tmp/inventory-kex.lua" --yes "$here/ssh/playbook.lua"
+EOF
+chmod +x "$tmp/labsh_play_kex"
+warm "$tmp/labsh_play_kex"
+play_labsh_kex=$(PREPARE="$labsh --inventory $tmp/inventory-kex.lua $tmp/close.lua" median_ms "$tmp/labsh_play_kex")
+
 printf "%-34s %12s %12s  %-3s %7s   %s\n" "ssh: 10 sshd hosts, $runs runs" "labsh" "peer" "" "ratio" "target"
 row "exec true, warm (ansible)" "$exec_labsh" "$exec_ansible" ms 0.2
 row "exec true, cold (pyinfra)" "$exec_labsh_cold" "$exec_pyinfra" ms 1.0
@@ -201,6 +218,7 @@ row "playbook rerun, warm (pyinfra)" "$play_labsh" "$play_pyinfra" ms 0.15
 row "playbook rerun, cold (pyinfra)" "$play_labsh_cold" "$play_pyinfra" ms 0.5
 row "playbook rerun, cold (mitogen)" "$play_labsh_cold" "$play_mitogen" ms 0.1
 row "playbook first run, cold (pyinfra)" "$first_labsh" "$first_pyinfra" ms 0.7
+row "  cold rerun, curve25519 (pyinfra)" "$play_labsh_kex" "$play_pyinfra" ms 0.5
 printf "%-34s %12s %12s  (pyinfra %s, ansible %s)\n" "rerun sessions per host (mitogen)" \
     "$sessions_labsh" "$sessions_mitogen" "$sessions_pyinfra" "$sessions_ansible"
 [ "$sessions_labsh" -eq 1 ] || echo "ssh bench: MISSED: labsh's rerun took $sessions_labsh sessions per host, not 1" >&2

@@ -11,7 +11,8 @@
 --
 -- An answer is only good until something changes what it describes: when a
 -- task changes its host, the answers of the tasks it may have affected are
--- dropped, and those tasks read again when their turn comes. A file, line or
+-- dropped, and those tasks read again after the change (in a real run in
+-- the session that makes it, labsh.playbook_batch). A file, line or
 -- template task affects its path, what is below it and above it (mkdir -p
 -- makes the parents); any other change (a command, a package, a user, a
 -- service, a reboot) may affect anything, so every answer goes.
@@ -194,8 +195,10 @@ local function probe_context(ctx, t)
 end
 
 --- The first read of each of `tasks` on the host of `ctx`: a list of
---- {script, sudo, task, index (the task's place)}. A task whose first command changes something, or
---- that fails before it reads, has none.
+--- {script, sudo, task, index (the task's place)}. A task whose first
+--- command changes something, or that fails before it reads, has none.
+--- A template task renders its text here too: once more per host than the
+--- run itself.
 function gather.first_reads(tasks, ctx)
   local reads = {}
   for index, t in ipairs(tasks) do
