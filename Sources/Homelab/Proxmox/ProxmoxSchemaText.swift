@@ -75,6 +75,7 @@ public enum ProxmoxSchemaText {
         /// at `from`; a backslash steps over what it escapes. Eight bytes a
         /// step while none is a quote or a backslash (strings are most of
         /// the text).
+        @inline(__always)
         static func stringEnd(_ bytes: UnsafeRawBufferPointer, from: Int) throws -> Int {
             let count = bytes.count
             guard let base = bytes.baseAddress else {
