@@ -362,3 +362,46 @@ return lab.playbook {
   assert_eq(during.host1, 2, "one session as root, one as ops")
   assert_eq(on_hosts("stat -c '%U %a' /srv/spec-batch-sudo /tmp/spec-batch-ops").host1, "root 600\nops 644\n")
 end)
+
+test("a run stopped midway has the changes of its finished sessions in the audit log", function()
+  local root = "/srv/spec-batch-stop"
+  on_hosts("rm -rf " .. root .. "; mkdir -p " .. root)
+  local state = os.tmpname()
+  os.remove(state)
+  local path = write_temp(([[
+return lab.playbook {
+  name = "stopped",
+  hosts = { "host1", "host2" },
+  tasks = {
+    lab.task.file { name = "first", path = "%s/first", content = "1\n" },
+    lab.task.command { name = "quick", "echo quick" },
+    lab.task.command { name = "long", "touch %s/started; sleep 60" },
+    lab.task.file { name = "never", path = "%s/never", content = "2\n" },
+  },
+}
+]]):gsub("%%s", root))
+  local labsh = os.getenv("LABSH_BIN") or arg[-1]
+  local pid = io.popen(("LABSH_STATE_DIR=%s %s --inventory %s --yes %s >/dev/null 2>&1 & echo $!")
+    :format(state, labsh, inventory, path)):read("l")
+  -- wait (at most a minute) until the long command runs on both hosts, then stop labsh
+  local started = false
+  for _ = 1, 300 do
+    local seen = on_hosts("ls " .. root .. "/started 2>/dev/null | wc -l")
+    if seen.host1 == "1\n" and seen.host2 == "1\n" then started = true; break end
+    os.execute("sleep 0.2")
+  end
+  os.execute("kill -TERM " .. pid .. "; sleep 1; kill -KILL " .. pid .. " 2>/dev/null")
+  os.remove(path)
+  assert(started, "the long command started on both hosts")
+  local changed = {}
+  for line in io.lines(state .. "/audit.log") do
+    local entry = lab.json.decode(line)
+    if entry.action == "playbook.task" then changed[#changed + 1] = entry.target .. " " .. entry.details.task end
+  end
+  os.execute("rm -rf '" .. state .. "'")
+  table.sort(changed)
+  -- first and quick went in one session, which ended before long's began
+  assert_same(changed, { "host1 first", "host1 quick", "host2 first", "host2 quick" },
+    "the changes made before the stop")
+  on_hosts("pkill -f 'sleep 60' 2>/dev/null; rm -rf " .. root .. "; true")
+end)

@@ -296,7 +296,7 @@ local function run_task(run, t, hosts, heading, title, given)
     if r.diff and r.diff ~= "" and (contexts[name].check or show_diff) then
       say(indent(r.diff:gsub("\n$", ""), "      "))
     end
-    if r.status == "changed" and not contexts[name].check then
+    if r.status == "changed" and not contexts[name].check and not given then  -- a pipeline audited it
       gate.audit { action = "playbook.task", target = name, outcome = "changed",
                    details = { play = play.name, task = t.name, change = r.msg } }
     end
@@ -324,7 +324,10 @@ local function run_pipelines(run, hosts)
   local lists = remote.concurrently(hosts, function(name)
     local ctx = run.contexts[name]
     gather.learn(run.play.tasks, ctx)
-    return batched.run_host(ctx, run.play.tasks, run_one, failure_report)
+    return batched.run_host(ctx, run.play.tasks, run_one, failure_report, function(index, r)
+      gate.audit { action = "playbook.task", target = name, outcome = "changed",
+                   details = { play = run.play.name, task = run.play.tasks[index].name, change = r.msg } }
+    end)
   end, run.play.parallel or 16)
   local by_host = {}
   for i, name in ipairs(hosts) do

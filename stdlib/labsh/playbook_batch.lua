@@ -105,31 +105,50 @@ function Pipeline:flush(extra)
     end
     first = last + 1
   end
+  if self.flushed then self.flushed() end
   return extra and extra.result
 end
 
 --- Runs `tasks` on the host of `ctx` with its changes batched, each task
 --- through `run_one(task, ctx)`. Returns the list of their reports, up to
 --- the first that failed; `failed(error)` makes the report of a task whose
---- queued change failed.
-function batch.run_host(ctx, tasks, run_one, failed)
+--- queued change failed. `audit(index, report)` records a task's change as
+--- soon as it is made (not when the lines print: a run interrupted later
+--- leaves every change it made in the audit log).
+function batch.run_host(ctx, tasks, run_one, failed, audit)
   local pipeline = setmetatable({ ctx = ctx, queue = {} }, Pipeline)
   ctx.pipeline = pipeline
-  local reports = {}
+  local reports, unaudited = {}, {}
+  -- the changed reports of the tasks before the `upto`th, whose changes
+  -- have all reached the host
+  local function settle(upto)
+    while unaudited[1] and unaudited[1] < upto do
+      local index = table.remove(unaudited, 1)
+      audit(index, reports[index])
+    end
+  end
+  pipeline.flushed = function() settle(ctx.task_index) end
   for index, t in ipairs(tasks) do
     ctx.task_index = index
     local r = run_one(t, ctx)
     if pipeline.failure then break end
     reports[index] = r
     if type(r) ~= "table" or r.status == "failed" or r.status == "unreachable" then break end
+    if r.status == "changed" then
+      unaudited[#unaudited + 1] = index
+      if #pipeline.queue == 0 then settle(index + 1) end  -- nothing of it waits
+    end
   end
   ctx.task_index = #tasks + 1
   if not pipeline.failure then pcall(pipeline.flush, pipeline) end  -- the changes still queued
   ctx.pipeline, ctx.task_index = nil, nil
   local failure = pipeline.failure
   if failure then
+    settle(failure.index)
     for k = #reports, failure.index, -1 do reports[k] = nil end
     reports[failure.index] = failed(failure.error)
+  else
+    settle(math.huge)
   end
   return reports
 end
