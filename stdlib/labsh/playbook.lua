@@ -15,9 +15,10 @@
 -- task's change may have made stale reads its host again. A rerun that
 -- changes nothing costs one session per host. In a real run each host then
 -- goes through the tasks on its own, its changes sent in batches
--- (labsh.playbook_batch), and the lines per task are printed when the
--- batch of hosts is through; check mode and a play with
--- max_fail_percentage run each task on all hosts in step.
+-- (labsh.playbook_batch); a task's lines print (and its changes are
+-- audited) once the sessions with its changes have ended on every host.
+-- Check mode and a play with max_fail_percentage run each task on all
+-- hosts in step.
 --
 -- Check mode (--dry-run) reads each host's state and reports what would
 -- change, with diffs, changing nothing: only the tasks' reads ({read_only =
@@ -317,24 +318,29 @@ end
 
 -- A real run without max_fail_percentage: each host learns its state and
 -- goes through all the tasks on its own, its changes batched
--- (labsh.playbook_batch); their reports by host, printed task by task
--- afterwards as if run in step. With max_fail_percentage the hosts go in
--- step: a stop after a task must find no host past it.
-local function run_pipelines(run, hosts)
-  local lists = remote.concurrently(hosts, function(name)
+-- (labsh.playbook_batch). `final(name, index, report)` gets each report
+-- once it is final, in task order per host; a changed one is audited
+-- then. With max_fail_percentage the hosts go in step: a stop after a task
+-- must find no host past it.
+local function run_pipelines(run, hosts, final)
+  local count = {}
+  local results = remote.concurrently(hosts, function(name)
     local ctx = run.contexts[name]
+    count[name] = 0
     gather.learn(run.play.tasks, ctx)
-    return batched.run_host(ctx, run.play.tasks, run_one, failure_report, function(index, r)
-      gate.audit { action = "playbook.task", target = name, outcome = "changed",
-                   details = { play = run.play.name, task = run.play.tasks[index].name, change = r.msg } }
+    batched.run_host(ctx, run.play.tasks, run_one, failure_report, function(index, r)
+      if r.status == "changed" then
+        gate.audit { action = "playbook.task", target = name, outcome = "changed",
+                     details = { play = run.play.name, task = run.play.tasks[index].name, change = r.msg } }
+      end
+      count[name] = index
+      final(name, index, r)
     end)
   end, run.play.parallel or 16)
-  local by_host = {}
+  -- a pipeline that raised (a bug) fails its host at its next task
   for i, name in ipairs(hosts) do
-    local list = lists[i]
-    by_host[name] = type(list) == "table" and list or { failure_report(list) }
+    if results[i] ~= nil then final(name, (count[name] or 0) + 1, failure_report(results[i])) end
   end
-  return by_host
 end
 
 -- After the tasks: handlers read their hosts afresh.
@@ -386,14 +392,14 @@ local function play_run(play, handlers, hosts, check)
     local notified = {}
     local active = {}
     for _, name in ipairs(batch) do active[#active + 1] = name end
-    local failed_in_batch = 0
-    local pipelined = not check and not play.max_fail_percentage and run_pipelines(run, active)
-    if not pipelined then learn_state(run, active) end
-    for index, t in ipairs(play.tasks) do
-      if #active == 0 then break end
-      local reports = run_task(run, t, active, "TASK", nil, pipelined and function(name)
-        return pipelined[name][index] or { status = "failed", msg = "no report (a bug in labsh.playbook_batch)" }
-      end)
+    local failed_in_batch, printed = 0, 0
+    -- Prints the next task's lines (its reports from `report_of(name)`, or
+    -- it runs on the active hosts now); drops the hosts that failed; false
+    -- when max_fail_percentage stops the play.
+    local function next_task(report_of)
+      printed = printed + 1
+      local t = play.tasks[printed]
+      local reports = run_task(run, t, active, "TASK", nil, report_of)
       local still = {}
       for _, name in ipairs(active) do
         local r = reports[name]
@@ -416,8 +422,36 @@ local function play_run(play, handlers, hosts, check)
         say(("  play stopped: %d of %d hosts in this batch failed (max_fail_percentage = %g)")
           :format(failed_in_batch, #batch, pct))
         aborted = true
-        break
       end
+      return not aborted
+    end
+    if not check and not play.max_fail_percentage then
+      -- each host on its own; a task's lines print as soon as every host
+      -- still in the play has its final report
+      local finals = {}
+      for _, name in ipairs(active) do finals[name] = {} end
+      local function print_ready()
+        while printed < #play.tasks and #active > 0 do
+          local index = printed + 1
+          for _, name in ipairs(active) do
+            if not finals[name][index] then return end
+          end
+          next_task(function(name) return finals[name][index] end)
+        end
+      end
+      run_pipelines(run, active, function(name, index, r)
+        finals[name][index] = r
+        print_ready()
+      end)
+      while printed < #play.tasks and #active > 0 do  -- a report missing now is a bug
+        local index = printed + 1
+        next_task(function(name)
+          return finals[name][index] or { status = "failed", msg = "no report (a bug in labsh.playbook_batch)" }
+        end)
+      end
+    else
+      learn_state(run, active)
+      while printed < #play.tasks and #active > 0 and next_task(nil) do end
     end
     forget_state(run, batch)
     if not aborted then

@@ -110,21 +110,20 @@ function Pipeline:flush(extra)
 end
 
 --- Runs `tasks` on the host of `ctx` with its changes batched, each task
---- through `run_one(task, ctx)`. Returns the list of their reports, up to
---- the first that failed; `failed(error)` makes the report of a task whose
---- queued change failed. `audit(index, report)` records a task's change as
---- soon as it is made (not when the lines print: a run interrupted later
---- leaves every change it made in the audit log).
-function batch.run_host(ctx, tasks, run_one, failed, audit)
+--- through `run_one(task, ctx)`, up to the first that fails; `failed(error)`
+--- makes the report of a task whose queued change failed. A task's report
+--- is final once every change before it and its own have reached the host:
+--- then `final(index, report)` is called, in task order (the playbook
+--- prints and audits it then, so a run stopped midway has printed and
+--- audited what its finished sessions did).
+function batch.run_host(ctx, tasks, run_one, failed, final)
   local pipeline = setmetatable({ ctx = ctx, queue = {} }, Pipeline)
   ctx.pipeline = pipeline
-  local reports, unaudited = {}, {}
-  -- the changed reports of the tasks before the `upto`th, whose changes
-  -- have all reached the host
+  local reports, unsettled = {}, {}
   local function settle(upto)
-    while unaudited[1] and unaudited[1] < upto do
-      local index = table.remove(unaudited, 1)
-      audit(index, reports[index])
+    while unsettled[1] and unsettled[1] < upto do
+      local index = table.remove(unsettled, 1)
+      final(index, reports[index])
     end
   end
   pipeline.flushed = function() settle(ctx.task_index) end
@@ -132,12 +131,11 @@ function batch.run_host(ctx, tasks, run_one, failed, audit)
     ctx.task_index = index
     local r = run_one(t, ctx)
     if pipeline.failure then break end
+    if type(r) ~= "table" or not r.status then r = { status = "failed", msg = tostring(r) } end
     reports[index] = r
-    if type(r) ~= "table" or r.status == "failed" or r.status == "unreachable" then break end
-    if r.status == "changed" then
-      unaudited[#unaudited + 1] = index
-      if #pipeline.queue == 0 then settle(index + 1) end  -- nothing of it waits
-    end
+    unsettled[#unsettled + 1] = index
+    if #pipeline.queue == 0 then settle(index + 1) end  -- nothing of it waits
+    if r.status == "failed" or r.status == "unreachable" then break end
   end
   ctx.task_index = #tasks + 1
   if not pipeline.failure then pcall(pipeline.flush, pipeline) end  -- the changes still queued
@@ -145,12 +143,10 @@ function batch.run_host(ctx, tasks, run_one, failed, audit)
   local failure = pipeline.failure
   if failure then
     settle(failure.index)
-    for k = #reports, failure.index, -1 do reports[k] = nil end
-    reports[failure.index] = failed(failure.error)
+    final(failure.index, failed(failure.error))
   else
     settle(math.huge)
   end
-  return reports
 end
 
 return batch

@@ -108,8 +108,9 @@ function lab.task.is(value) end
 ---read in one ssh session; a task an earlier task's change may affect
 ---reads its host again. In a real run the changes go to each host in
 ---batches (one session per command whose output a task needs, and one at
----the end), and the lines print when the hosts are through; check mode
----and max_fail_percentage keep the hosts in step. A host that fails or cannot
+---the end); a task's lines print once the sessions with its changes have
+---ended on every host. Check mode and max_fail_percentage keep the hosts
+---in step. A host that fails or cannot
 ---be reached drops out; the others go on. Changes go through the mutation
 ---gate: --dry-run is check mode (state read, diffs shown, nothing changed;
 ---hosts without ssh access are listed as planned, never contacted), a
