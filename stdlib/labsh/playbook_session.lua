@@ -69,7 +69,8 @@ function session.script(records)
   local lines = { script_head }
   for i, r in ipairs(records) do
     if r.write then
-      lines[#lines + 1] = ("labsh_write %d %s '%s'\n"):format(i, remote.quote(r.script), base64.url_encode(r.stdin or ""))
+      local stdin = base64.url_encode(r.stdin or "")
+      lines[#lines + 1] = ("labsh_write %d %s '%s'\n"):format(i, remote.quote(r.script), stdin)
     else
       lines[#lines + 1] = ("labsh_read %d %s\n"):format(i, remote.quote(r.script))
     end
