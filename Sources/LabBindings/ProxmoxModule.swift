@@ -1,6 +1,5 @@
 import CLua
 import Connectors
-import Glibc
 import Homelab
 import LuaHost
 
@@ -9,7 +8,6 @@ import LuaHost
 /// schema's checks and help, task ids. The schema is parsed on first use.
 enum ProxmoxModule {
     static func push(_ state: LuaState) throws {
-        preloadCurl()
         lua_createtable(state.L, 0, 10)
         // config(spec, place) -> {servers = {{url, fingerprint, ca_file}}, token, user, password, insecure, timeout}
         // (spec as the inventory's `proxmox` section gives it)
@@ -101,23 +99,6 @@ enum ProxmoxModule {
         }
         // segment(text): one path segment percent-encoded ("a/../b" -> "a%2F..%2Fb")
         state.setFunction("segment") { call in call.push(HTTPRequest.escape(bytes: try call.bytes(1))) }
-    }
-
-    /// Starts loading libcurl (dlopen of it and its thirty-odd libraries,
-    /// then curl_global_init: a quarter of a lab.pve call's time) on a
-    /// thread of its own, as soon as lab.pve is loaded: it overlaps reading
-    /// the inventory and the schema, and the first request waits for it
-    /// (CCurlShim's pthread_once). Signals stay the main thread's: the
-    /// thread starts with all of them blocked.
-    static func preloadCurl() {
-        var all = sigset_t(), old = sigset_t()
-        sigfillset(&all)
-        pthread_sigmask(SIG_SETMASK, &all, &old)
-        var thread = pthread_t()
-        if pthread_create(&thread, nil, { _ in _ = HTTPClient.loadError(); return nil }, nil) == 0 {
-            pthread_detach(thread)
-        }
-        pthread_sigmask(SIG_SETMASK, &old, nil)
     }
 
     /// The inventory's `proxmox` section in the shape it was written
