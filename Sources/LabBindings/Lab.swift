@@ -37,14 +37,15 @@ public enum Lab {
         "labsh.sandbox": SandboxModule.push,
         "labsh.pve": ProxmoxModule.push,
         "labsh.library": LibraryModule.push,
+        "labsh.locations": { SysModule.pushLocations($0.L) },  // lab.sys.locations() as a module: start-up
     ]
 
     /// Functions of `lab` itself that a module provides: `lab.nodes` is
     /// `require("labsh.query").nodes`, loaded on first use like a submodule.
     static let provided: KeyValuePairs<String, String> = [
-        "nodes": "labsh.query", "node": "labsh.query", "guests": "labsh.query", "guest": "labsh.query",
-        "vlans": "labsh.query", "vlan": "labsh.query", "services": "labsh.query",
-        "service": "labsh.query", "totals": "labsh.query",
+        "nodes": "labsh.query", "node": "labsh.query", "totals": "labsh.query",
+        "guests": "labsh.query_records", "guest": "labsh.query_records", "vlans": "labsh.query_records",
+        "vlan": "labsh.query_records", "services": "labsh.query_records", "service": "labsh.query_records",
         "exec": "lab.ssh", "playbook": "labsh.playbook",
     ]
 

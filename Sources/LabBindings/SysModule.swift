@@ -27,20 +27,26 @@ enum SysModule {
         // locations() -> {config =, state =, data =, inventory =, script_path = {overrides =, system =},
         //             ignore_environment =}: LabPaths, a fresh table each call
         state.setFunction("locations") { call in
-            let paths = LabPaths.current
-            let w = TableWriter(L: call.L)
-            w.record {
-                w.field("config", paths.config)
-                w.field("state", paths.state)
-                w.field("data", paths.data)
-                w.field("inventory", paths.inventory)
-                w.table("script_path") {
-                    w.list("overrides", paths.scriptPath.overrides) { $0.push(call.L) }
-                    w.list("system", paths.scriptPath.system) { $0.push(call.L) }
-                }
-                w.field("ignore_environment", paths.ignoresEnvironment)
-            }
+            pushLocations(call.L)
             return 1
+        }
+    }
+
+    /// The table of lab.sys.locations(); also the module `labsh.locations`,
+    /// so finding the inventory need not build all of lab.sys.
+    static func pushLocations(_ L: OpaquePointer) {
+        let paths = LabPaths.current
+        let w = TableWriter(L: L)
+        w.record {
+            w.field("config", paths.config)
+            w.field("state", paths.state)
+            w.field("data", paths.data)
+            w.field("inventory", paths.inventory)
+            w.table("script_path") {
+                w.list("overrides", paths.scriptPath.overrides) { $0.push(L) }
+                w.list("system", paths.scriptPath.system) { $0.push(L) }
+            }
+            w.field("ignore_environment", paths.ignoresEnvironment)
         }
     }
 

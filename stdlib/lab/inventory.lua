@@ -21,7 +21,7 @@ end
 
 --- The inventory file labsh uses, or nil for the built-in homelab.
 function inventory.path()
-  local paths = lab.sys.locations()
+  local paths = require "labsh.locations"  -- lab.sys.locations(), without building lab.sys
   local chosen = lab.options.inventory or paths.inventory
   if chosen and chosen ~= "" then return chosen end
   local config = paths.config and paths.config .. "/inventory.lua"

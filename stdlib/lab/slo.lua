@@ -12,7 +12,7 @@
 -- avg by (service) (avg_over_time(probe_success[W])), the fraction of
 -- probes that succeeded.
 
-local query = require "labsh.query"
+local query = require "labsh.query_records"
 local endpoint = require "labsh.endpoint"
 local gen = require "labsh.gen"
 

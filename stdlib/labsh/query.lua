@@ -1,40 +1,16 @@
--- The homelab at the prompt: lab.nodes, lab.node, lab.guests, lab.guest,
--- lab.vlans, lab.vlan, lab.services, lab.service, lab.totals, lab.slo
--- (Lab.swift makes them fields of `lab`). Results are plain tables marked
+-- The homelab's nodes at the prompt: lab.nodes, lab.node, lab.totals, and
+-- lab.ssh's selectors (Lab.swift makes them fields of `lab`; guests, VLANs
+-- and services are labsh.query_records'). Results are plain tables marked
 -- with their record type (labsh.columns), so they print as aligned tables
 -- and serialize as they are; nodes also have methods.
 --
 -- Filters ({role = "x"}) are labsh.query_filter's, loaded for a filter.
 
--- Loaded on the first mistake (labsh.blame) and the first print
--- (labsh.columns, by each metatable's __name): a query that goes well and
--- prints nothing loads neither.
-local blame = setmetatable({}, { __index = function(_, key) return require("labsh.blame")[key] end })
-
--- The metatable of a record type: its name, for labsh.columns and pretty.
-local metatables = {}
-local function meta(name, extra)
-  local mt = metatables[name]
-  if not mt then mt = { __name = name }; metatables[name] = mt end
-  for key, value in pairs(extra or {}) do mt[key] = value end
-  return mt
-end
-local function mark(name, record) return setmetatable(record, meta(name)) end
+local records = require "labsh.records"
+local blame, meta, mark = records.blame, records.meta, records.mark
+local section, selected, named = records.section, records.selected, records.named
 
 local query = {}
-
--- One section of the inventory: a query of nodes makes only the nodes of
--- the built-in homelab.
-local function section(name) return lab.inventory.section(name) end
-
--- The records a filter selects: all of them (a new list) without one;
--- a filter is checked and applied by labsh.query_filter, loaded for it.
--- A mistake in the filter is raised at the caller of the query.
-local function selected(records, filter, kind, func)
-  if filter == nil then return table.move(records, 1, #records, 1, {}) end
-  local found = require("labsh.query_filter").select(records, filter, kind, func, 4)
-  return found
-end
 
 ----------------------------------------------------------------------------
 -- Nodes
@@ -54,7 +30,7 @@ local function method(name, body)
   end
 end
 
-method("guests", function(self) return query.guests { node = self.name } end)
+method("guests", function(self) return require("labsh.query_records").guests { node = self.name } end)
 method("vlans", function(self) return details[self].vlans end)
 method("disks", function(self) return details[self].disks end)
 method("gpus", function(self) return details[self].gpus end)
@@ -91,23 +67,6 @@ local function node_object(record)
   return setmetatable(node, node_meta)
 end
 
--- The one record called `name` in `list`, or an error at the caller of
--- the public function `func` naming what there is.
-local function named(list, name, what, func, key)
-  if type(name) ~= "string" and not (key == "id" and math.type(name) == "integer") then
-    local expected = key == "id" and ("a %s id or name"):format(what) or ("a %s name"):format(what)
-    blame.argument(1, func, ("%s expected, got %s"):format(expected, type(name)), 3)
-  end
-  local names = {}
-  for _, item in ipairs(list) do
-    if item.name == name or (key and item[key] == name) then return item end
-    names[#names + 1] = item.name
-  end
-  local meant = blame.closest(name, names)
-  error(("%s: no %s '%s' in the inventory (there are: %s)%s"):format(func, what, tostring(name),
-    table.concat(names, ", "), meant and ("; did you mean '%s'?"):format(meant) or ""), 3)
-end
-
 --- Nodes matching a filter ({kind =, role =, tag =, vlan =, cluster =}).
 function query.nodes(filter)
   local found = {}
@@ -126,57 +85,6 @@ end
 --- takes it, for lab.ssh's selectors (labsh.query_filter).
 function query.host_names(filter)
   return require("labsh.query_filter").host_names(filter)
-end
-
-----------------------------------------------------------------------------
--- Guests, VLANs, services
-
--- A guest's live methods (status, start, migrate...) are labsh.pve_model's:
--- looked up by name only, so reading a missing field never loads lab.pve.
-local LIVE = { status = true, start = true, stop = true, shutdown = true, reboot = true,
-               migrate = true, snapshot = true, backup = true }
-local guest_meta = meta("lab.Guest", { __index = function(_, key)
-  if LIVE[key] then return require("labsh.pve_model").guest[key] end
-end })
-
---- Guests matching a filter ({node =, role =, vlan =, kind =, tag =}).
-function query.guests(filter)
-  local found = selected(section("guests"), filter, "guest", "lab.guests")
-  for _, guest in ipairs(found) do setmetatable(guest, guest_meta) end
-  return found
-end
-
---- The guest called `name`.
-function query.guest(name)
-  return setmetatable(named(section("guests"), name, "guest", "lab.guest"), guest_meta)
-end
-
-local vlan_meta = meta("lab.Vlan")
-
---- All VLANs.
-function query.vlans()
-  local found = selected(section("vlans"))
-  for _, vlan in ipairs(found) do setmetatable(vlan, vlan_meta) end
-  return found
-end
-
---- The VLAN with this id or name.
-function query.vlan(id_or_name)
-  return setmetatable(named(section("vlans"), id_or_name, "VLAN", "lab.vlan", "id"), vlan_meta)
-end
-
-local service_meta = meta("lab.Service")
-
---- Services matching a filter ({tier =, vlan =, runs_on =, phase =}).
-function query.services(filter)
-  local found = selected(section("services"), filter, "service", "lab.services")
-  for _, service in ipairs(found) do setmetatable(service, service_meta) end
-  return found
-end
-
---- The service called `name`.
-function query.service(name)
-  return setmetatable(named(section("services"), name, "service", "lab.service"), service_meta)
 end
 
 --- Totals computed from the per-node facts, by node kind and overall:
@@ -202,23 +110,6 @@ function query.totals()
   rows[#rows + 1] = all
   for _, row in ipairs(rows) do mark("lab.Totals", row) end
   return rows
-end
-
---- The error budget of an availability target over 30 days: for a tier
---- (1-3), a service name, or a percentage ("99.5" or 99.5).
---- Returns {target =, window = "30d", seconds =, budget = "3h 36m"}.
-function query.slo(what)
-  local target
-  if what == 1 or what == 2 or what == 3 then
-    local targets = { "99.5", "99", "95" }  -- §6: the plan's tiers
-    target = targets[what]
-  elseif type(what) == "string" and not what:match("^[%d%.]+%%?$") then
-    target = tostring(named(section("services"), what, "service", "lab.slo").slo)
-  else
-    target = tostring(what)
-  end
-  local seconds, text = blame.call("lab.slo", 0, 2, require("labsh.slo").error_budget, target)
-  return mark("lab.Slo", { target = target, window = "30d", seconds = seconds, budget = text })
 end
 
 return query
