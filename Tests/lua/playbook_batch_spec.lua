@@ -3,25 +3,10 @@
 -- depends on an earlier task's change reads again after it (and only such a
 -- task), and the host's answer is read strictly.
 
-local dir = assert(os.getenv("LABSH_TEST_SSH_DIR"), "run under Tests/run-with-servers.sh (no ssh test hosts)")
-local inventory = os.getenv("LABSH_TEST_SSH_INVENTORY")
-local count = tonumber(os.getenv("LABSH_TEST_SSH_HOSTS"))
+local test_hosts = dofile((os.getenv("LABSH_ROOT") or ".") .. "/Tests/lua/playbook_support.lua")
+local dir, inventory, count = test_hosts.dir, test_hosts.inventory, test_hosts.count
+local play, on_hosts = test_hosts.play, test_hosts.on_hosts
 local session = require "labsh.playbook_session"
-
-local function play(text, flags)
-  local path = write_temp(text)
-  local out, rc = run_labsh(("--inventory %s %s %s"):format(inventory, flags or "--yes", path))
-  os.remove(path)
-  return out, rc
-end
-
-local function on_hosts(command)
-  local seen = {}
-  with_inventory(read_file(inventory), function()
-    for _, r in ipairs(lab.exec({ tag = "test" }, command)) do seen[r.host] = r.stdout end
-  end)
-  return seen
-end
 
 -- The sessions (commands, multiplexed or not) host `name`'s sshd has
 -- started so far: sshd logs each at LogLevel VERBOSE.

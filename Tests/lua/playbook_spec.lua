@@ -2,27 +2,9 @@
 -- (Tests/servers/sshd_hosts.py): idempotence, check mode, handlers, serial
 -- batches, failures that stay on their host, and the mutation gate.
 
-local dir = assert(os.getenv("LABSH_TEST_SSH_DIR"), "run under Tests/run-with-servers.sh (no ssh test hosts)")
-local inventory = os.getenv("LABSH_TEST_SSH_INVENTORY")
-local count = tonumber(os.getenv("LABSH_TEST_SSH_HOSTS"))
-
--- Runs a play (Lua text) in a child labsh on the test hosts; its output
--- and exit code. `flags`: "--yes" or "--dry-run".
-local function play(text, flags)
-  local path = write_temp(text)
-  local out, rc = run_labsh(("--inventory %s %s %s"):format(inventory, flags or "--yes", path))
-  os.remove(path)
-  return out, rc
-end
-
--- What `command` prints on each test host, by host name.
-local function on_hosts(command)
-  local seen = {}
-  with_inventory(read_file(inventory), function()
-    for _, r in ipairs(lab.exec({ tag = "test" }, command)) do seen[r.host] = r.stdout end
-  end)
-  return seen
-end
+local test_hosts = dofile((os.getenv("LABSH_ROOT") or ".") .. "/Tests/lua/playbook_support.lua")
+local inventory, count = test_hosts.inventory, test_hosts.count
+local play, on_hosts = test_hosts.play, test_hosts.on_hosts
 
 -- The recap lines: host -> {ok =, changed =, ...}.
 local function recap(out)
