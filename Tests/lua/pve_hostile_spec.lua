@@ -5,17 +5,8 @@
 -- huge answer stops at the size cap, a body that is not PVE's JSON is a
 -- protocol error, statuses map to their reasons. Runs under labsh only.
 
-local fixture
-
-local function start()
-  if fixture then return fixture end
-  local pipe = assert(io.popen("exec python3 Tests/servers/http_fixture.py", "r"))
-  local line = pipe:read("l") or ""
-  local https, ca, pid = line:match("https=(%d+) ca=(%S+) pid=(%d+)")
-  assert(https, "fixture did not start: " .. line)
-  fixture = { base = "https://127.0.0.1:" .. https, ca = ca, pipe = pipe, pid = pid }
-  return fixture
-end
+local fixture = dofile((os.getenv("LABSH_ROOT") or ".") .. "/Tests/lua/pve_fixture_support.lua")
+local start = fixture.start
 
 -- What GET /version on the fixture's route `route` ("/status/596") raised:
 -- "reason<TAB>status<TAB>message". A child labsh, which gets the token in
@@ -66,9 +57,4 @@ test("a task the node does not list yet (404 right after it started) is asked ag
   assert_eq(r.stdout, "timeout\tUPID:pve1:0000C0DE:00ABCDEF:65F00000:qmstart:101:root@pam!spec:\n", r.stderr)
 end)
 
-test("the fixture stops", function()
-  if fixture then
-    os.execute("kill " .. fixture.pid)
-    fixture.pipe:close()
-  end
-end)
+test("the fixture stops", fixture.stop)

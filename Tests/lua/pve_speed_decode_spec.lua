@@ -7,17 +7,8 @@
 
 local rules = require "labsh.pve"
 
-local fixture
-
-local function start()
-  if fixture then return fixture end
-  local pipe = assert(io.popen("exec python3 Tests/servers/http_fixture.py", "r"))
-  local line = pipe:read("l") or ""
-  local https, ca, pid = line:match("https=(%d+) ca=(%S+) pid=(%d+)")
-  assert(https, "fixture did not start: " .. line)
-  fixture = { base = "https://127.0.0.1:" .. https, ca = ca, pipe = pipe, pid = pid }
-  return fixture
-end
+local fixture = dofile((os.getenv("LABSH_ROOT") or ".") .. "/Tests/lua/pve_fixture_support.lua")
+local start = fixture.start
 
 -- The same GET with and without `decode`.
 local function both(route)
@@ -67,9 +58,4 @@ test("a body that is not JSON, or none, stays the body", function()
   end
 end)
 
-test("the fixture stops", function()
-  if fixture then
-    os.execute("kill " .. fixture.pid)
-    fixture.pipe:close()
-  end
-end)
+test("the fixture stops", fixture.stop)
