@@ -21,6 +21,7 @@ struct InventoryChecks {
         vlansApart()
         addressesInTheirSubnets()
         guestsOnKnownNodes()
+        uplinksKnown()
         ramCommitted()
         servicesReachableFromMonitoring()
         servicesOnTheirVLANs()
@@ -176,6 +177,19 @@ struct InventoryChecks {
         for (i, guest) in inventory.guests.enumerated() where !known.contains(guest.node) {
             log.error(path("guests", i).appending("node"),
                       "unknown node '\(guest.node)'\(Suggestion.didYouMean(guest.node, in: names))")
+        }
+    }
+
+    /// Each uplink names a node or "internet": the failure simulation would
+    /// pass over a misspelt one and treat the node as cut off.
+    func uplinksKnown() {
+        let names = inventory.nodes.map(\.name)
+        let known = Set(names)
+        for (i, node) in inventory.nodes.enumerated() {
+            for (j, uplink) in node.uplinks.enumerated() where uplink != "internet" && !known.contains(uplink) {
+                log.error(path("nodes", i).appending("uplinks").appending(index: j + 1),
+                          "'\(uplink)' is not a node nor \"internet\"\(Suggestion.didYouMean(uplink, in: names + ["internet"]))")
+            }
         }
     }
 

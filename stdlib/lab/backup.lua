@@ -26,8 +26,16 @@ local function owner(snapshot, names)
   end
 end
 
+-- A name the source gives a backup must be one of the inventory's: a
+-- misspelt one would leave its runs unread and the backup "no history".
+local function known(name, names, order)
+  if names[name] then return end
+  error(("backup.check: the source names %s, which is not a backup of the inventory%s")
+    :format(require("labsh.blame").shown(name), require("labsh.blame").hint(name, order, "backups")), 4)
+end
+
 -- Runs by backup name, from any of the source forms backup.check takes.
-local function runs_by_name(source, names)
+local function runs_by_name(source, names, order)
   if type(source) == "string" then
     local text = require("labsh.files").read(source)
     if not text then error(("backup.check: cannot read %s"):format(select(2, io.open(source, "rb")) or source), 3) end
@@ -35,9 +43,13 @@ local function runs_by_name(source, names)
   end
   if source == nil then return {} end
   if type(source) ~= "table" then error("backup.check: source must be a table or a JSON file name", 3) end
-  if source[1] == nil then return source end  -- already {[name] = runs}
+  if source[1] == nil then  -- already {[name] = runs}
+    for name in pairs(source) do known(name, names, order) end
+    return source
+  end
   local by = {}
   for _, snapshot in ipairs(source) do
+    if snapshot.backup then known(snapshot.backup, names, order) end
     local name = owner(snapshot, names)
     if name then
       by[name] = by[name] or {}
@@ -58,9 +70,12 @@ end
 function backup.check(opts)
   opts = opts or {}
   local model = lab.inventory.model()
-  local names = {}
-  for _, b in ipairs(lab.inventory.current().backups or {}) do names[b.name] = true end
-  local rows = native.check(model, runs_by_name(opts.source, names), opts.now, opts.tz)
+  local names, order = {}, {}
+  for _, b in ipairs(lab.inventory.current().backups or {}) do
+    names[b.name] = true
+    order[#order + 1] = b.name
+  end
+  local rows = native.check(model, runs_by_name(opts.source, names, order), opts.now, opts.tz)
   for _, row in ipairs(rows) do
     row.problem = table.concat(row.problems, "; ")
     setmetatable(row, Row)

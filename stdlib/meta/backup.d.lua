@@ -76,6 +76,8 @@ function lab.backup.prune(snapshots, policy, opts) end
 ---(`{["vm-lxc"] = {{time =, ok =}, ...}}`; `ok` absent means good), a list
 ---of snapshots (`restic snapshots --json` decoded: a snapshot belongs to the
 ---backup its tag or `backup` field names), or a JSON file holding either.
+---A backup name the source gives (a key, a `backup` field) that is no
+---backup of the inventory is an error with a did-you-mean, not ignored.
 ---Without a source every row is UNKNOWN. opts.now: Unix seconds or RFC 3339
 ---(default now); opts.tz: the zone the schedules run in (default local).
 ---Rows print as a table at the prompt; `lab.json.encode` them for machines.

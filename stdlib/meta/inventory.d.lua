@@ -69,7 +69,7 @@
 ---@field vlans integer[]? VLAN ids the node is attached to
 ---@field tags string[]?
 ---@field notes string?
----@field uplinks string[]? topology: the nodes it connects through toward the core and the internet ("internet" for the ISP line); two or more is a redundant uplink
+---@field uplinks string[]? topology: the nodes it connects through toward the core and the internet ("internet" for the ISP line; any other name must be a node's); two or more is a redundant uplink
 ---@field power string[]? topology: the power feeds (circuits, UPSes) it draws from; any one keeps it running
 ---@field ssh Inventory.SSH? this node's SSH settings over the inventory's `ssh` defaults
 ---@field assumed string[]? its fields that are assumptions, not facts (e.g. { "os", "address" }): vendor, model, os, cpu, ram, disks, gpus, nics, role, cluster, address, vlans, uplinks, power; each must be set. Figures computed from one are labelled assumed (report, capacity, lab.sim, reviews)
