@@ -1,4 +1,5 @@
--- Kubernetes under other names: control planes "cp", workers "agent".
+-- Kubernetes under other names: control planes "cp", workers "agent", its API
+-- service and etcd backup named by this lab.
 return {
   site = { name = "kube", domain = "kube.lan", timezone = "UTC" },
   nodes = {
@@ -25,4 +26,12 @@ return {
     k8s_agents = { role = "agent" },
   },
   ha_groups = { { name = "cps", nodes = { "h1", "h2", "h3" } } },
+  -- The API and the etcd snapshots under this lab's own names: k8s-bootstrap
+  -- finds them by the API's port and by what the backup holds.
+  services = {
+    { name = "kube-apiserver", tier = 1, runs_on = "k8s", vlan = 61, endpoint = "https://api.kube.lan:6443" },
+  },
+  backups = {
+    { name = "cluster-state", resource = "etcd snapshots", schedule = "0 */4 * * *", retention = "2d", target = "local" },
+  },
 }

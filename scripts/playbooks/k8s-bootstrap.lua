@@ -42,22 +42,27 @@ local first = masters[1]
 local joining = {}
 for i = 2, #masters do joining[#joining + 1] = masters[i].name end
 
--- The API's name in the service catalogue (§6.1) goes into the servers'
--- certificate now, for the day a load balancer answers there. Until then
--- the others join by the first server's address: the DNS server runs on
--- this very cluster (§2.2).
+-- The API's names in the service catalogue (§6.1) go into the servers'
+-- certificate now, for the day a load balancer answers there: every
+-- service whose endpoint is https on 6443, the Kubernetes API's port,
+-- whatever the lab calls it. Until then the others join by the first
+-- server's address: the DNS server runs on this very cluster (§2.2).
 local function api_names()
-  local ok, service = pcall(lab.service, "k8s-api")  -- assumption: the catalogue's name for the API
-  local name = ok and service.endpoint and service.endpoint:match("^%a+://([^:/]+)")
-  return name and { name } or {}
+  local names = {}
+  for _, service in ipairs(lab.services()) do
+    local name = (service.endpoint or ""):match("^https://([^:/]+):6443%f[^%d]")
+    if name then names[#names + 1] = name end
+  end
+  return names
 end
 
--- §5.1: etcd snapshots on the inventory's k8s-etcd schedule, as many kept
+-- §5.1: etcd snapshots on the schedule of the inventory's backup whose
+-- `resource` names etcd (the built-in homelab's "K8s etcd"), as many kept
 -- as its retention holds (every 6 hours for 7 days: 28). They stay on the
 -- servers until the S3 storage (§1.3, Phase 2) exists.
 local function etcd_snapshots()
   for _, backup in ipairs(lab.inventory.current().backups or {}) do
-    if backup.name == "k8s-etcd" then
+    if (backup.resource or ""):lower():find("%f[%w]etcd%f[^%w]") then
       local now = os.time()
       local horizon, kept = now + times.duration(backup.retention), 0
       for _, at in ipairs(lab.schedule.next(backup.schedule, { from = now, count = 1000 })) do

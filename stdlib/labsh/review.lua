@@ -18,6 +18,12 @@ local assumptions = require "labsh.assumptions"
 local function size(bytes) return sizes.size_text(bytes, "iec", 0) end
 local function pct(x) return ("%.0f%%"):format(x) end
 
+-- A citation of the plan ("§9"): only the built-in homelab is the plan's,
+-- so another lab's report quotes no section of it.
+local function cite(text)
+  return lab.inventory.summary().file == "(built-in homelab)" and text or ""
+end
+
 -- A section: {title, status = "ok"|"attention"|"not configured"|"error",
 -- summary = one line, rows = records for the table, notes = lines}.
 -- The footnote of a section whose rows rest on assumed values (basis
@@ -178,7 +184,7 @@ function sections.capacity(opts)
   return {
     title = "Capacity",
     status = hot == 0 and "ok" or "attention",
-    summary = ("%d hypervisors, %d above the %d-%d%% target band (§9)"):format(#rows, hot, band[1], band[2]),
+    summary = ("%d hypervisors, %d above the %d-%d%% target band%s"):format(#rows, hot, band[1], band[2], cite(" (§9)")),
     rows = rows, notes = notes,
   }
 end
@@ -419,7 +425,7 @@ function sections.patches()
   for _, r in ipairs(rows) do if r.pending > 0 then behind = behind + 1 end end
   local compliance = (#rows - behind) / #rows * 100
   return { title = "Patches", status = compliance >= 95 and "ok" or "attention",
-           summary = ("%s of instances fully patched (§9: > 95%%)"):format(pct(compliance)), rows = rows, notes = {} }
+           summary = ("%s of instances fully patched (%s> 95%%)"):format(pct(compliance), cite("§9: ")), rows = rows, notes = {} }
 end
 
 -- ---- Roadmap (monthly) ---------------------------------------------------------
@@ -447,7 +453,7 @@ end
 -- ---- Budget (monthly) ----------------------------------------------------------
 
 function sections.budget()
-  return not_configured("Budget", "the inventory has no budget data: review §10 by hand")
+  return not_configured("Budget", "the inventory has no budget data: review it by hand" .. cite(" (§10)"))
 end
 
 --- The daily report's sections, in order.
@@ -529,7 +535,7 @@ function review.run_cycle(args, cycle)
   if lab.options.format == "json" then
     print(lab.json.encode(report, { sort_keys = true }))
   else
-    print(("Checklist (§12, %s):"):format(cycle.period))
+    print(("Checklist (%s%s):"):format(cite("§12, "), cycle.period))
     for _, c in ipairs(report.checklist) do
       print(("  [%s] %s%s"):format(c.status, c.item, c.section ~= lab.json.null and (" (see " .. c.section .. ")") or ""))
     end

@@ -196,7 +196,7 @@
 ---@field tier 1|2|3
 ---@field runs_on string "k8s", or a node or guest name
 ---@field vlan integer
----@field endpoint string? "dns.homelab.local:53", "https://grafana.homelab.local"
+---@field endpoint string? "dns.homelab.local:53", "https://grafana.homelab.local"; an https endpoint on port 6443 is the Kubernetes API, whose name k8s-bootstrap puts in the servers' certificate
 ---@field probe Inventory.Probe?
 ---@field slo number? availability target in percent; default from the tier
 ---@field phase integer? the stage the plan gives the service (§2.2: 1, or 2 for "Phase 2" services); where the homelab stands is `roadmap`
@@ -210,7 +210,7 @@
 
 ---@class Inventory.Backup
 ---@field name string
----@field resource string what is backed up, e.g. "VM/LXC", "K8s etcd"
+---@field resource string what is backed up, e.g. "VM/LXC", "K8s etcd" (a resource naming etcd gives k8s-bootstrap its snapshot schedule and retention)
 ---@field schedule string cron ("0 1 * * *", "@daily") or systemd OnCalendar ("Mon..Fri 02:00")
 ---@field retention string duration kept, e.g. "30d"; keep-within when `keep` is absent
 ---@field keep table<string, integer>? restic/PBS-style counts: {daily = 30, monthly = 12}
