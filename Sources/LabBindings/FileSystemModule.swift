@@ -10,6 +10,7 @@ enum FileSystemModule {
     static func push(_ state: LuaState) throws {
         lua_createtable(state.L, 0, 13)
         state.setFunction("make_directories") { call in
+            try checkWrite(call, call.string(1))
             try makeDirectories(raising: call.string(1))
             return 0
         }
@@ -19,6 +20,7 @@ enum FileSystemModule {
         // read or write is refused (checked on the opened file)
         state.setFunction("append_private") { call in
             let path = try call.string(1), bytes = try call.bytes(2)
+            try checkWrite(call, path)
             let fd = try refusing { try SafeFiles.openStateFile(path, flags: O_WRONLY | O_APPEND, privacy: .secret) }
             defer { close(fd) }
             try refusing { try SafeFiles.writeAll(fd, bytes, name: path) }
@@ -28,6 +30,7 @@ enum FileSystemModule {
         // is the user's and closed to others' writes
         state.setFunction("state_directory") { call in
             let path = try call.string(1)
+            try checkWrite(call, path)
             try refusing { try SafeFiles.checkStateDirectory(path) }
             return 0
         }
@@ -39,6 +42,7 @@ enum FileSystemModule {
             let path = try call.string(1)
             let opts = try LuaOptions(call, 2, stateFileOptions)
             let secret = opts.boolean("secret")!, create = opts.boolean("create")!
+            try checkWrite(call, path)
             var st = stat()
             if !create && lstat(path, &st) != 0 && errno == ENOENT { return 0 }
             let fd = try refusing {
@@ -51,6 +55,7 @@ enum FileSystemModule {
         // be ours and closed to others (ssh's control sockets live there)
         state.setFunction("private_directory") { call in
             let path = try call.string(1)
+            try checkWrite(call, path, makingOwn: true)
             try makeDirectories(raising: path)
             var st = stat()
             guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR, st.st_uid == geteuid(),
@@ -63,6 +68,7 @@ enum FileSystemModule {
         // place as write_file does
         state.setFunction("write_private") { call in
             let path = try call.string(1), bytes = try call.bytes(2)
+            try checkWrite(call, path)
             try refusing { try SafeFiles.replace(path, with: bytes, mode: 0o600) }
             return 0
         }
@@ -74,6 +80,7 @@ enum FileSystemModule {
         state.setFunction("write_file") { call in
             let path = try call.string(1), bytes = try call.bytes(2)
             let mode = try call.optInteger(3)
+            try checkWrite(call, path)
             if let mode, !(0...0o7777).contains(mode) { throw LuaRaise.argument(3, "mode out of range") }
             do {
                 try SafeFiles.replace(path, with: bytes, mode: mode.map { mode_t($0) })
@@ -95,14 +102,20 @@ enum FileSystemModule {
         state.setFunction("temp_directory") { call in
             let base = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
             var template = Array((base + "/" + (try call.optString(1) ?? "labsh") + ".XXXXXX").utf8CString)
+            let byLabsh = Capabilities.calledByLabsh(call.L)  // labsh's own temporary files
+            if !byLabsh { try checkWrite(call, String(cString: template)) }
             guard mkdtemp(&template) != nil else {
                 throw LuaRaise.message("cannot create a directory in \(base): \(String(cString: strerror(errno)))")
             }
+            if byLabsh { Capabilities.active?.addOwn(String(cString: template)) }
             return call.push(String(cString: template))
         }
         // remove_tree(path): rm -rf, also through directories restored read-only;
         // no process, so it works while a stop is pending (in __close handlers)
-        state.setFunction("remove_tree") { call in call.push(removeTree(try call.string(1))) }
+        state.setFunction("remove_tree") { call in
+            try checkWrite(call, call.string(1))
+            return call.push(removeTree(try call.string(1)))
+        }
         // lock(path [, wait]): an exclusive flock(2) on path (created 0600),
         // held by the returned fd until unlock(fd) or the process ends; the
         // kernel drops it when a killed process's fd closes, so a lock is
@@ -111,6 +124,7 @@ enum FileSystemModule {
         state.setFunction("lock") { call in
             let path = try call.string(1)
             let wait = call.type(2) == LUA_TBOOLEAN && lua_toboolean(call.L, 2) != 0
+            try checkWrite(call, path)
             // O_NOFOLLOW, 0600, ours and not writable by others (SafeFiles)
             let fd = try refusing { try SafeFiles.openStateFile(path, flags: O_RDWR, privacy: .unwritable) }
             var rc: Int32
@@ -139,6 +153,21 @@ enum FileSystemModule {
     }
 
     /// mkdir -p, private to the user, or the Lua error that says why not.
+    /// Under a manifest, a write to `path`: labsh's own directories take
+    /// writes from labsh's own code only; anywhere else needs
+    /// requires.files.write, whoever asks. A private directory labsh's code
+    /// makes (`makingOwn`: ssh's control sockets) becomes one of its own.
+    static func checkWrite(_ call: LuaCall, _ path: String, makingOwn: Bool = false) throws {
+        guard let capabilities = Capabilities.active else { return }
+        let byLabsh = Capabilities.calledByLabsh(call.L)
+        if makingOwn && byLabsh { return capabilities.addOwn(path) }
+        if capabilities.isOwn(path) {
+            if byLabsh { return }
+            throw Capabilities.error(capabilities.deny(call.L, "files.write", path, "write", "it is labsh's own state"))
+        }
+        try capabilities.check(call.L, "files.write", path, "write")
+    }
+
     static func makeDirectories(raising path: String) throws {
         guard LabBindings.makeDirectories(path) else {
             throw LuaRaise.message("cannot create directory '\(path)': \(String(cString: strerror(errno)))")

@@ -223,6 +223,10 @@ enum HTTPModule {
         let bad = opts.fail
         guard let target = url ?? opts.string("url") else { throw bad("url is missing") }
         var r = HTTPRequest(method: method ?? opts.string("method") ?? "GET", url: target)
+        if let capabilities = Capabilities.active {
+            try capabilities.check(call.L, "net", Capabilities.netTarget(target), "reach")
+            r.permitsHop = { url in Capabilities.hopRefusal(url) }
+        }
         if let query = opts["query"] { r.query = try pairs(query, "query", bad) }
         if let headers = opts["headers"] {
             r.headers = try pairs(headers, "headers", bad)

@@ -165,8 +165,10 @@ enum ProcessModule {
     // MARK: --dry-run
 
     /// Whether lab.options.dry_run is on (read raw: set by --dry-run before
-    /// or after -m NAME, or by a script).
+    /// or after -m NAME, or by a script), or a manifest forbids mutation.
     static func dryRun(_ L: OpaquePointer) -> Bool {
+        // a script whose manifest does not allow mutation runs in check mode
+        if let capabilities = Capabilities.active, !capabilities.mayMutate { return true }
         let top = lua_gettop(L)
         defer { lua_settop(L, top) }
         lh_pushglobaltable(L)
@@ -282,6 +284,17 @@ enum ProcessModule {
             }
             spec.inheritedFD = Int32(fd)
         }
+        if let capabilities = Capabilities.active { try checkCapabilities(call, spec, capabilities) }
         return (spec, opts.reference("on_line"), opts.boolean("read_only") ?? false)
+    }
+
+    /// Under a manifest: the program must be in requires.commands, and the
+    /// environment cannot choose which program runs or what it loads.
+    static func checkCapabilities(_ call: LuaCall, _ spec: ProcessSpec, _ capabilities: Capabilities) throws {
+        try capabilities.check(call.L, "commands", spec.argv[0], "run")
+        for (name, _) in spec.environment where name == "PATH" || name.hasPrefix("LD_") {
+            throw Capabilities.error(capabilities.deny(call.L, "commands", "env.\(name)", "set",
+                                                     "it chooses what runs; not allowed under a manifest"))
+        }
     }
 }

@@ -65,6 +65,12 @@ public struct ScriptPath {
         return onDisk(system, libraries: false)
     }
 
+    /// The library on `overrides` whose `scripts/` holds `file` (as find
+    /// returned it), or nil: a library script runs under its capabilities.
+    public func library(holding file: String) -> String? {
+        overrides.first { file.hasPrefix($0 + "/scripts/") && LibraryTrust.isLibrary($0) }
+    }
+
     // ---- Who could have written it --------------------------------------------
 
     /// Why `dir/relative` must not run with labsh's rights, or nil. Anyone

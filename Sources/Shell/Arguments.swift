@@ -92,11 +92,14 @@ struct Arguments {
     }
 
     /// labsh's global options mean the same after `-m NAME` as before it:
-    /// --dry-run, --yes, --emergency, --format and --inventory are taken out
+    /// --dry-run, --yes, --emergency, --format, --inventory and --grant are taken out
     /// of the script's arguments and set here. A `--` ends this and is taken
     /// out too: what follows it is the script's own, even "--dry-run".
+    /// --timeout and --memory-limit are lifted too. One labsh cannot read (no
+    /// value, a bad one) is left to the script, whose labsh.cli refuses it
+    /// as a usage error: exit 2, or 3 for a check, with the script's usage.
     private mutating func liftGlobalOptions() {
-        let global: Set<String> = ["dry-run", "yes", "emergency", "format", "inventory"]
+        let global: Set<String> = ["dry-run", "yes", "emergency", "format", "inventory", "timeout", "memory-limit", "grant"]
         var i = script + 1
         while i < argv.count, error == nil {
             let a = argv[i]
@@ -104,7 +107,7 @@ struct Arguments {
             let name = a.hasPrefix("--") ? String(a.dropFirst(2).prefix { $0 != "=" }) : ""
             guard global.contains(name) else { i += 1; continue }
             var end = i
-            if !parseLong(a, &end) { return }
+            if !parseLong(a, &end) { error = nil; i += 1; continue }
             argv.removeSubrange(i...min(end, argv.count - 1))
         }
     }
@@ -136,7 +139,7 @@ struct Arguments {
         case "dry-run": options.dryRun = true
         case "yes": options.yes = true
         case "emergency": options.emergency = true
-        case "timeout", "memory-limit", "inventory", "format":
+        case "timeout", "memory-limit", "inventory", "format", "grant":
             guard let v = value() else {
                 error = "'--\(name)' needs argument"
                 return false
@@ -156,6 +159,13 @@ struct Arguments {
                 options.memoryLimit = bytes
             case "inventory":
                 options.inventory = v
+            case "grant":
+                guard let eq = v.firstIndex(of: "="), !v[v.index(after: eq)...].isEmpty,
+                      ["mutation"].contains(String(v[..<eq])) || Capabilities.kinds.contains(String(v[..<eq])) else {
+                    error = "bad value for --grant: '\(v)' (KIND=PATTERN expected, KIND one of \((Capabilities.kinds + ["mutation"]).joined(separator: ", ")))"
+                    return false
+                }
+                options.grants.append((String(v[..<eq]), String(v[v.index(after: eq)...])))
             default:
                 // which of them a script can write, it says itself (labsh.cli)
                 guard v == "text" || v == "json" || v == "html" else {

@@ -160,6 +160,14 @@ final class Runner {
         }
         switch found {
         case .file(let file):
+            if let library = scriptPath.library(holding: file) {
+                do {
+                    try CapabilityModule.beginLibraryScript(state, file: file, library: library, options: args.options)
+                } catch {
+                    "\(error)".push(L)
+                    return LUA_ERRFILE
+                }
+            }
             return lh_loadfile(L, file)
         case .refused(let why):
             why.push(L)

@@ -84,6 +84,7 @@ public enum Shell {
           --yes                 do not ask before changes (lab.options.yes)
           --emergency           a normal change outside the maintenance window (lab.options.emergency)
           --format text|json|html  output for people or for machines (lab.options.format)
+          --grant KIND=PATTERN  grant a library script a capability for this run (e.g. net=127.0.0.1:9090)
           --version             labsh and Lua versions
           --help                this text
 

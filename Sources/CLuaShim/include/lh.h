@@ -61,6 +61,16 @@ void lh_pushindexer(lua_State *L, int methods, int getter);
 
 int lh_pcall(lua_State *L, int nargs, int nresults, int msgh);
 int lh_openlibs(lua_State *L);
+
+// ---- Guards (guards.c): the standard functions that reach outside labsh,
+// checked by the host under a script's manifest -----------------------------
+// Returns why a call of `what` (its arguments on L's stack) is refused, as a
+// malloc'd message, or NULL.
+typedef char *(*lh_guard_fn)(lua_State *L, const char *what);
+void lh_set_guard_check(lh_guard_fn check);
+int lh_install_guards(lua_State *L);  // protected: a LUA_* status
+void lh_activate_guards(void);        // for the rest of the process
+int lh_guards_active(void);
 int lh_gettable(lua_State *L, int idx);              // key on top -> value
 int lh_settable(lua_State *L, int idx);              // key, value on top
 int lh_tolstring(lua_State *L, int idx);             // pushes luaL_tolstring

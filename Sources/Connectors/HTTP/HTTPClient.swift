@@ -200,6 +200,10 @@ private struct Batch {
         }
         switch Redirect.follow(request, status: status, to: location) {
         case .success(let next):
+            if let why = next.permitsHop?(next.url) {
+                finish(index, .failure(failure(index, why)))
+                return
+            }
             current[index] = next
             hops[index] += 1
             start(index, hop: true)

@@ -30,6 +30,8 @@ public struct HTTPRequest: Sendable {
     /// Keep headers, auth and body on a redirect to another origin
     /// (see Redirect); off, they stay with the origin they were meant for.
     public var trustRedirects = false
+    /// Why a hop to `url` is refused (a script's capabilities), or nil.
+    public var permitsHop: (@Sendable (String) -> String?)?
     /// Extra attempts for idempotent methods (see RetryPolicy).
     public var retries = 0
     /// A status >= 400 is an HTTPError, not a response.

@@ -1,0 +1,262 @@
+import CLua
+import CLuaShim
+import Connectors
+import Glibc
+import LuaHost
+
+/// What a script run under a manifest (`labsh.script { requires = ... }`,
+/// issue 20) may touch: what it declares, intersected with what an operator
+/// grants for a library script, minus what an operator denies and what the
+/// script dropped. The Swift functions that perform each effect ask here
+/// first; with no manifest (`active` nil) nothing is checked.
+public final class Capabilities {
+    nonisolated(unsafe) public static var active: Capabilities?
+
+    /// The kinds a manifest lists; `mutation` is a flag of its own.
+    public static let kinds = ["hosts", "net", "commands", "secrets", "files.read", "files.write", "proxmox"]
+
+    public let script: String
+    public private(set) var version = ""
+    /// The library the script comes from; nil for an operator's own script,
+    /// whose declaration is all that limits it.
+    public let library: String?
+    let file: String
+    private(set) var declared: [String: [String]] = [:]
+    private(set) var mutationDeclared = false
+    let granted: [String: [String]]?
+    let grantsMutation: Bool
+    let denied: [String: [String]]
+    private(set) var dropped: Set<String> = []
+    private(set) var isDeclared = false
+    /// labsh's own directories (the state directory): written only by labsh's
+    /// own code, never by a script, whatever it declares.
+    private(set) var ownDirectories: [String]
+
+    /// A script about to run. `granted` nil: not a library script.
+    public init(script: String, file: String, library: String?, granted: [String: [String]]?,
+                grantsMutation: Bool, denied: [String: [String]], ownDirectories: [String]) {
+        self.script = script
+        self.file = file
+        self.library = library
+        self.granted = granted
+        self.grantsMutation = grantsMutation
+        self.denied = denied
+        self.ownDirectories = ownDirectories.map(Capabilities.resolved)
+    }
+
+    /// Starts checking: from now on until labsh ends, a refused effect is an
+    /// error. The standard functions that reach outside get their guards
+    /// now, so a run without a manifest keeps Lua's own functions untouched.
+    public static func begin(_ capabilities: Capabilities, _ L: OpaquePointer) {
+        active = capabilities
+        CapabilityGuards.install(L)
+        lh_activate_guards()
+    }
+
+    /// The script's declaration; once only, so a script cannot widen it.
+    func declare(version: String, requires: [String: [String]], mutation: Bool) throws {
+        guard !isDeclared else { throw LuaRaise.message("labsh.script: capabilities are declared once per run") }
+        self.version = version
+        declared = requires
+        mutationDeclared = mutation
+        isDeclared = true
+    }
+
+    /// Gives up `kind` for the rest of the run (ctx:drop); never undone.
+    func drop(_ kind: String) { dropped.insert(kind) }
+
+    public var mayMutate: Bool {
+        mutationDeclared && (granted == nil || grantsMutation) && !dropped.contains("mutation")
+            && !(denied["mutation"]?.isEmpty == false)
+    }
+
+    /// Why `target` of `kind` is refused, or nil when it is allowed.
+    public func refusal(_ kind: String, _ target: String) -> String? {
+        if dropped.contains(kind) { return "the script dropped '\(kind)' (ctx:drop)" }
+        let subject = Capabilities.subject(kind, target)
+        if let deny = denied[kind], deny.contains(where: { Capabilities.matches($0, subject, kind) }) {
+            return "an operator denied it"
+        }
+        guard (declared[kind] ?? []).contains(where: { Capabilities.matches($0, subject, kind) }) else {
+            return "not in requires.\(kind); declare it and have an operator grant it"
+        }
+        if let granted, !(granted[kind] ?? []).contains(where: { Capabilities.matches($0, subject, kind) }) {
+            return "not granted for \(script); an operator grants it in \(library.map { "the grants file of \($0)" } ?? "its grants") or with --grant \(kind)=\(target)"
+        }
+        return nil
+    }
+
+    /// Raises the denial error (and records it) when `target` is refused.
+    /// `verb` says what was tried: "run", "reach", "write", "read".
+    public func check(_ L: OpaquePointer, _ kind: String, _ target: String, _ verb: String) throws {
+        guard let why = refusal(kind, target) else { return }
+        throw Capabilities.error(deny(L, kind, target, verb, why))
+    }
+
+    /// A denial as an error object (kind "capability"): it prints as its
+    /// message, which names the script's line itself.
+    static func error(_ message: String) -> LuaRaise {
+        LuaRaise.object(kind: "capability", message: message)
+    }
+
+    /// The denial message, recorded in the audit log: who, where, what, why.
+    func deny(_ L: OpaquePointer, _ kind: String, _ target: String, _ verb: String, _ why: String) -> String {
+        let who = version.isEmpty ? script : "\(script) \(version)"
+        let shown = Capabilities.printable(target)
+        let message = "not capable: \(who) (\(Capabilities.scriptPosition(L) ?? file)) cannot \(verb) '\(shown)': \(why)"
+        record(["action": "capability.denied", "target": shown, "outcome": message], kind: kind)
+        return message
+    }
+
+    /// One audit line (STATE/audit.log), as the gate writes them. A line
+    /// that cannot be written is said on stderr: the refusal stands anyway.
+    public func record(_ fields: [String: String], kind: String? = nil) {
+        guard let state = LabPaths.current.state else { return }
+        var w = JSONWriter()
+        w.beginObject()
+        var all = fields
+        all["time"] = Capabilities.utcNow()
+        all["script"] = file
+        if let kind { all["details"] = kind }
+        for key in all.keys.sorted() {
+            var k = key
+            try? k.withUTF8 { try w.key(UnsafeRawBufferPointer($0)) }
+            try? w.string(all[key]!)
+        }
+        w.endObject()
+        do {
+            try FileSystemModule.makeDirectories(raising: state)
+            let path = state + "/audit.log"
+            let fd = try SafeFiles.openStateFile(path, flags: O_WRONLY | O_APPEND, privacy: .secret)
+            defer { close(fd) }
+            try SafeFiles.writeAll(fd, w.bytes + [0x0A], name: path)
+        } catch {
+            fputs("labsh: warning: capability line not recorded: \(error)\n", stderr)
+        }
+    }
+
+    /// "host:port" of a URL, as requires.net lists it (the URL itself when
+    /// it has no origin: it then matches no pattern but "*").
+    public static func netTarget(_ url: String) -> String {
+        Origin(url).map { "\($0.host):\($0.port)" } ?? url
+    }
+
+    /// Why a redirect to `url` is refused under the active manifest, or nil.
+    static func hopRefusal(_ url: String) -> String? {
+        guard let capabilities = active else { return nil }
+        let target = netTarget(url)
+        guard let why = capabilities.refusal("net", target) else { return nil }
+        let message = "not capable: \(capabilities.script) cannot follow a redirect to '\(printable(target))': \(why)"
+        capabilities.record(["action": "capability.denied", "target": printable(target), "outcome": message], kind: "net")
+        return message
+    }
+
+    // MARK: Matching
+
+    /// What a pattern of `kind` is compared with: an absolute, normalized
+    /// path for files (links in its directory read through).
+    static func subject(_ kind: String, _ target: String) -> String {
+        kind.hasPrefix("files.") ? resolved(target) : target
+    }
+
+    /// `*` globs for names; path prefixes (whole components) for files.
+    static func matches(_ pattern: String, _ subject: String, _ kind: String) -> Bool {
+        if pattern == "*" { return true }
+        if kind.hasPrefix("files.") {
+            let prefix = absolute(pattern)
+            return subject == prefix || subject.hasPrefix(prefix.hasSuffix("/") ? prefix : prefix + "/")
+        }
+        // a program named without "/" is found on PATH: "restic" never
+        // matches "./restic" or "/tmp/x/restic"
+        if kind == "commands", subject.contains("/") != pattern.contains("/") { return false }
+        return fnmatch(pattern, subject, 0) == 0
+    }
+
+    /// `path` made absolute and without "." or ".." (lexically).
+    static func absolute(_ path: String) -> String {
+        var base = path
+        if !path.hasPrefix("/") {
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
+            base = (getcwd(&buffer, buffer.count).map { String(cString: $0) } ?? "") + "/" + path
+        }
+        var parts: [Substring] = []
+        for part in base.split(separator: "/") {
+            if part == "." { continue }
+            if part == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
+            parts.append(part)
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+
+    /// The real place `path` names: its directory's links read through (the
+    /// file itself too when it exists), so a link cannot lead a write outside.
+    static func resolved(_ path: String) -> String {
+        let full = absolute(path)
+        if let real = realpath(full, nil) { defer { free(real) }; return String(cString: real) }
+        let slash = full.lastIndex(of: "/")!
+        let directory = String(full[..<slash]), name = String(full[full.index(after: slash)...])
+        guard !directory.isEmpty, let real = realpath(directory, nil) else { return full }
+        defer { free(real) }
+        let dir = String(cString: real)
+        return (dir == "/" ? "" : dir) + "/" + name
+    }
+
+    /// A directory labsh's own code made for itself (a temporary directory,
+    /// ssh's control sockets): from now on written by labsh's code only.
+    func addOwn(_ path: String) {
+        let real = Capabilities.resolved(path)
+        if !ownDirectories.contains(real) { ownDirectories.append(real) }
+    }
+
+    /// Whether `path` is inside labsh's own directories.
+    func isOwn(_ path: String) -> Bool {
+        let real = Capabilities.resolved(path)
+        return ownDirectories.contains { real == $0 || real.hasPrefix($0 + "/") }
+    }
+
+    // MARK: Who called
+
+    /// The first frame of the script's own code, as "file:line": the frames
+    /// of labsh's embedded stdlib and of C functions are skipped.
+    static func scriptPosition(_ L: OpaquePointer) -> String? {
+        var ar = lua_Debug()
+        var level: Int32 = 0
+        while lua_getstack(L, level, &ar) != 0 {
+            level += 1
+            guard lua_getinfo(L, "Sl", &ar) != 0, ar.currentline > 0 else { continue }
+            let source = String(cString: ar.source)
+            if source.hasPrefix("@" + Lab.embeddedChunkPrefix) { continue }
+            return "\(shortSource(ar)):\(ar.currentline)"
+        }
+        return nil
+    }
+
+    static func shortSource(_ ar: lua_Debug) -> String {
+        withUnsafeBytes(of: ar.short_src) { raw in
+            String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+        }
+    }
+
+    /// Whether the function that called the running C function is labsh's
+    /// own (embedded stdlib) code. A tail call hides the real caller, so it
+    /// counts as the script's.
+    static func calledByLabsh(_ L: OpaquePointer) -> Bool {
+        var ar = lua_Debug()
+        guard lua_getstack(L, 0, &ar) != 0, lua_getinfo(L, "t", &ar) != 0, ar.istailcall == 0 else { return false }
+        guard lua_getstack(L, 1, &ar) != 0, lua_getinfo(L, "S", &ar) != 0 else { return false }
+        return String(cString: ar.source).hasPrefix("@" + Lab.embeddedChunkPrefix)
+    }
+
+    static func printable(_ text: String) -> String {
+        String(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : Character($0) }.prefix(200))
+    }
+
+    static func utcNow() -> String {
+        var now = time(nil)
+        var parts = tm()
+        gmtime_r(&now, &parts)
+        var buffer = [CChar](repeating: 0, count: 32)
+        strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
+        return String(cString: buffer)
+    }
+}

@@ -1,0 +1,86 @@
+import CLua
+import CLuaShim
+import Glibc
+import LuaHost
+
+/// The host's check behind the guarded standard functions (guards.c): under
+/// a manifest, io/os calls that reach files, programs or the environment are
+/// checked against the script's capabilities, and the functions that could
+/// lift the guards (debug's upvalue and registry access, string.dump, C
+/// libraries) are refused to the script. labsh's own stdlib may read and
+/// keep its own files; what it writes elsewhere is checked like the script's.
+enum CapabilityGuards {
+    static func install(_ L: OpaquePointer) {
+        lh_set_guard_check(check)
+        _ = lh_install_guards(L)
+    }
+
+    /// Environment variables that hold no secret: labsh and the script read
+    /// them freely. Any other one is a secret (`requires.secrets` "env:NAME").
+    static let plainEnvironment: Set<String> = [
+        "HOME", "USER", "LOGNAME", "PATH", "SHELL", "TERM", "COLUMNS", "LINES", "LANG", "TZ", "PWD", "TMPDIR",
+        "NO_COLOR", "EDITOR", "PAGER", "RESTIC_PROGRESS_FPS", "LABSH_PATH", "LABSH_STATE_DIR", "LABSH_BIN",
+        "LABSH_INIT", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR", "XDG_CACHE_HOME",
+    ]
+
+    static let check: lh_guard_fn = { L, what in
+        guard let L, let what, let capabilities = Capabilities.active else { return nil }
+        guard let why = refusal(L, String(cString: what), capabilities) else { return nil }
+        return strdup(why)
+    }
+
+    static func string(_ L: OpaquePointer, _ i: Int32) -> String? {
+        lua_type(L, i) == LUA_TSTRING ? LuaState.string(L, i) : nil
+    }
+
+    /// The denial message for this call of `what`, or nil when it may run.
+    static func refusal(_ L: OpaquePointer, _ what: String, _ c: Capabilities) -> String? {
+        let byLabsh = Capabilities.calledByLabsh(L)
+        func write(_ path: String?) -> String? {
+            guard let path else { return nil }
+            if c.isOwn(path) {
+                return byLabsh ? nil : c.deny(L, "files.write", path, "write", "it is labsh's own state")
+            }
+            return c.refusal("files.write", path).map { c.deny(L, "files.write", path, "write", $0) }
+        }
+        func read(_ path: String?) -> String? {
+            guard let path, !byLabsh else { return nil }
+            return c.refusal("files.read", path).map { c.deny(L, "files.read", path, "read", $0) }
+        }
+        func refuse(_ why: String) -> String? {
+            byLabsh ? nil : c.deny(L, "script", what, "call", why)
+        }
+        switch what {
+        case "io.open":
+            let mode = string(L, 2) ?? "r"
+            let writes = mode.contains("w") || mode.contains("a") || mode.contains("+")
+            return writes ? write(string(L, 1)) : read(string(L, 1))
+        case "io.lines", "io.input", "loadfile":
+            return read(string(L, 1))
+        case "io.output":
+            return write(string(L, 1))
+        case "os.remove":
+            return write(string(L, 1))
+        case "os.rename":
+            return write(string(L, 1)) ?? write(string(L, 2))
+        case "os.tmpname":
+            return write("/tmp/lua_tmpname")
+        case "os.getenv":
+            guard let name = string(L, 1), !plainEnvironment.contains(name), !name.hasPrefix("LC_") else { return nil }
+            return c.refusal("secrets", "env:" + name).map { c.deny(L, "secrets", "env:" + name, "read", $0) }
+        case "io.popen", "os.execute":
+            if what == "os.execute", lua_gettop(L) == 0 { return nil }  // only asks whether a shell exists
+            return c.deny(L, "commands", string(L, 1) ?? "?", "run a shell for",
+                          "a shell command line cannot be checked; use lab.process.run { argv = ... }, checked against requires.commands")
+        case "load":
+            if let name = string(L, 2), name.dropFirst().hasPrefix(Lab.embeddedChunkPrefix), !byLabsh {
+                return c.deny(L, "script", name, "load a chunk named", "that name is labsh's own")
+            }
+            return nil
+        case "dofile":
+            return refuse("use require (or loadfile, which reads text only here)")
+        default:  // debug's upvalues, locals, hooks and registry; string.dump; C libraries
+            return refuse("not available to a script under a manifest")
+        }
+    }
+}
