@@ -92,4 +92,60 @@ test("check-backups --source with a misspelt backup name: UNKNOWN naming it, exi
   assert(r.stdout:find('^BACKUPS UNKNOWN: backup.check: the source names "databses"'), r.stdout)
 end)
 
+----------------------------------------------------------------------------
+-- labsh's global options after -m NAME
+
+test("a --format labsh cannot read after -m NAME is the script's usage error: 3 for a check, not labsh's 1", function()
+  local r = run { "-m", "check-backups", "--format", "xml" }
+  no_traceback(r, "check-backups --format xml")
+  assert_eq(r.status, 3, r.stdout .. r.stderr)
+  assert_eq(r.stdout, "BACKUPS UNKNOWN: --format must be text, json or html, not 'xml'\n")
+  assert(r.stderr:find("^labsh %-m check%-backups: %-%-format must be text, json or html, not 'xml'\nusage: labsh %-m check%-backups"),
+         r.stderr)
+end)
+
+test("a global option without its value after -m NAME: one line naming it and the script's usage, exit 2", function()
+  for _, case in ipairs { { "capacity", "--inventory", "FILE" }, { "audit", "--format", "text|json|html" } } do
+    local args = { "-m", case[1] }
+    if case[1] == "audit" then args[#args + 1] = "tail" end
+    args[#args + 1] = case[2]
+    local r = run(args)
+    assert_eq(r.status, 2, table.concat(args, " ") .. ": " .. r.stderr)
+    local first = r.stderr:match("^[^\n]*")
+    assert_eq(first, ("labsh -m %s: %s needs %s"):format(case[1], case[2], case[3]))
+    assert(not r.stderr:find("Available options", 1, true), "labsh's own usage instead of the script's:\n" .. r.stderr)
+  end
+end)
+
+-- A script on a LABSH_PATH of its own that never ends.
+local path = tmp .. "/path"
+filesystem.make_directories(path)
+write_file(path .. "/spin.lua", "-- spin: runs until stopped.\nwhile true do end\n")
+
+test("--timeout and --memory-limit after -m NAME mean what they mean before it", function()
+  local r = run({ "-m", "spin", "--timeout", "0.2" }, { LABSH_PATH = path })
+  assert_eq(r.status, 124, r.stderr)
+  local small = run { "-m", "capacity", "--memory-limit", "64k" }
+  assert_eq(small.status, 1, small.stderr)
+  assert(small.stderr:find("not enough memory", 1, true), small.stderr)
+  local bad = run { "-m", "capacity", "--timeout", "soon" }
+  assert_eq(bad.status, 2, bad.stderr)
+  assert_eq(bad.stderr:match("^[^\n]*"), "labsh -m capacity: bad value for --timeout: 'soon'")
+end)
+
+test("a script run as a file takes --format after its name through lab.cli; a bad one is a usage error", function()
+  local script = tmp .. "/formats.lua"
+  write_file(script, '-- formats: says its format.\nlab.cli.parse({ ... }, { name = "formats", formats = { "text", "json" } })\n'
+    .. "print(lab.options.format)\n")
+  local r = run { script, "--format", "json" }
+  assert_eq(r.status, 0, r.stderr)
+  assert_eq(r.stdout, "json\n")
+  local bad = run { script, "--format=yaml" }
+  assert_eq(bad.status, 2, bad.stderr)
+  assert_eq(bad.stderr:match("^[^\n]*"), "labsh -m formats: --format must be text, json or html, not 'yaml'")
+  local inventory = run { script, "--inventory", "x.lua" }
+  assert_eq(inventory.status, 2, inventory.stderr)
+  assert_eq(inventory.stderr:match("^[^\n]*"), "labsh -m formats: --inventory is labsh's own: give it before the script's name")
+end)
+
 test("(cleanup)", function() assert(filesystem.remove_tree(tmp)) end)

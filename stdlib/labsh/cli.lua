@@ -259,6 +259,31 @@ end
 -- takes after its name as labsh takes them before it.
 local own_options = { ["--dry-run"] = "dry_run", ["--yes"] = "yes", ["--emergency"] = "emergency" }
 
+-- labsh's options that take a value. After -m NAME one reaches a script
+-- only when labsh could not read it (no value, or a bad one): it is a usage
+-- error of the script, exit 2 (3 for a check), not labsh's exit 1.
+local global_values = { ["--format"] = "text|json|html", ["--inventory"] = "FILE", ["--timeout"] = "SECONDS",
+                        ["--memory-limit"] = "SIZE" }
+local formats = { text = true, json = true, html = true }
+
+-- A global option with a value that is not the script's own: refused with
+-- what is wrong; --format from a script run as a file is taken, as labsh
+-- takes it before the name. Returns the index of the next argument.
+local function global_option(decl, flag, inline, args, i)
+  local text = inline or args[i]
+  if text == nil then cli.usage_error(decl, ("%s needs %s"):format(flag, global_values[flag])) end
+  if flag == "--format" and not formats[text] then
+    cli.usage_error(decl, ("--format must be text, json or html, not '%s'"):format(text))
+  end
+  if flag == "--format" and not cli.started_by_name() then
+    lab.options.format = text
+    cli.refuse_unsupported(decl)
+    return inline and i or i + 1
+  end
+  if cli.started_by_name() then cli.usage_error(decl, ("bad value for %s: '%s'"):format(flag, text)) end
+  cli.usage_error(decl, ("%s is labsh's own: give it before the script's name"):format(flag))
+end
+
 local function find_command(decl, word)
   for _, c in ipairs(decl.commands) do
     if c[1] == word then return c end
@@ -319,6 +344,10 @@ function cli.parse(args, decl)
       local flag, inline = a:match("^(%-%-?[%w][%w%-]*)=(.*)$")
       flag = flag or a
       local p = by_flag[flag]
+      if not p and global_values[flag] then
+        i = global_option(decl, flag, inline, args, i)
+        goto next_argument
+      end
       if not p then cli.usage_error(decl, ("unknown option '%s'"):format(flag)) end
       local value = true
       if p[2] then
@@ -335,6 +364,7 @@ function cli.parse(args, decl)
     else
       positional[#positional + 1] = a
     end
+    ::next_argument::
   end
   -- positional arguments, in their declared order; the last may take the rest
   local n = 1
