@@ -19,9 +19,11 @@ local function size(bytes) return sizes.size_text(bytes, "iec", 0) end
 local function pct(x) return ("%.0f%%"):format(x) end
 
 -- A citation of the plan ("§9"): only the built-in homelab is the plan's,
--- so another lab's report quotes no section of it.
+-- so another lab's report quotes no section of it. An inventory that cannot
+-- be read is its sections' error to report, not a stop here.
 local function cite(text)
-  return lab.inventory.summary().file == "(built-in homelab)" and text or ""
+  local ok, summary = pcall(lab.inventory.summary)
+  return ok and summary.file == "(built-in homelab)" and text or ""
 end
 
 -- A section: {title, status = "ok"|"attention"|"not configured"|"error",
