@@ -21,10 +21,12 @@
 -- When a step fails (its run raises, or its verify answers false or
 -- raises), is declined, or labsh is stopped (Ctrl-C, SIGTERM, --timeout),
 -- the rollbacks of the steps done run in reverse, the failed step's own
--- first when its run finished; a stop waits for them (a second signal does
--- not). Each rollback is printed and audited, and the run's last audit line
--- says the state it left: "changed", "rolled back", "nothing to roll back"
--- or "rollback failed at step N" (exit 3). A "normal" change outside the
+-- first when its run finished, and no step is undone twice; a stop waits
+-- for them (a second signal does not). Each rollback is printed and
+-- audited, and the run's last audit line says the state it left:
+-- "changed", "rolled back", "nothing to roll back", "rollback failed at
+-- step N" (exit 3) or, when a second signal or the time limit cut the
+-- rollback short, "rollback interrupted at step N". A "normal" change outside the
 -- inventory's maintenance window (read in the inventory's time zone) is
 -- refused unless --emergency.
 
@@ -174,7 +176,8 @@ end
 
 --- Runs a runbook with script arguments `args`; returns {status =
 --- "ok"|"failed"|"refused"|"dry run"|"declined", state = "changed"|
---- "rolled back"|"nothing to roll back"|"rollback failed at step N",
+--- "rolled back"|"nothing to roll back"|"rollback failed at step N"|
+--- "rollback interrupted at step N" (a stop cut the rollback short),
 --- steps = {{title, status}}, error}. Does not exit; lab.runbook{} does.
 function runbook.execute(spec, args)
   local script, sha = gate.script()
@@ -242,17 +245,25 @@ function runbook.execute(spec, args)
     return result
   end
 
-  -- Steps done, newest last: what a rollback undoes, in reverse.
+  -- Steps done, newest last: what a rollback undoes, in reverse. Each is
+  -- taken off before its rollback runs, so no step is undone twice,
+  -- whatever ends the rollback.
   local done = {}
+  local rollback_began = false
 
   -- Undoes the steps done, newest first, each through the gate (so each is
-  -- audited) and each reported; returns the state the run leaves.
+  -- audited) and each reported; sets result.state to the state the run
+  -- leaves (there, not by the caller: a stop held back during the rollback
+  -- is raised as soon as it returns). While a step's rollback runs,
+  -- result.state says where a stop would leave the run.
   local function rollback()
+    rollback_began = true
     local undoable = 0
-    for i = #done, 1, -1 do
-      local entry = done[i]
+    while #done > 0 do
+      local entry = table.remove(done)
       if entry.step.rollback then
         undoable = undoable + 1
+        result.state = ("rollback interrupted at step %d"):format(entry.index)
         io.stderr:write(("rollback of step %d: %s ... "):format(entry.index, entry.step.title))
         local ok, err = pcall(gate.perform, { action = "runbook.rollback", target = spec.name, ask = false,
                                               summary = ("roll back step %d: %s"):format(entry.index, entry.step.title) },
@@ -260,26 +271,37 @@ function runbook.execute(spec, args)
         local status = ok and "done" or ("failed: " .. gate.describe(err))
         say(status)
         result.steps[#result.steps + 1] = { title = "rollback: " .. entry.step.title, status = status }
-        if not ok then return ("rollback failed at step %d"):format(entry.index) end
+        if not ok then
+          result.state = ("rollback failed at step %d"):format(entry.index)
+          return
+        end
       end
     end
-    return undoable > 0 and "rolled back" or "nothing to roll back"
+    result.state = undoable > 0 and "rolled back" or "nothing to roll back"
   end
 
-  -- A stop (Ctrl-C, SIGTERM, --timeout) or an error out of the steps ends the
-  -- run here: the rollback runs with stops held back (a second signal ends
-  -- it), and the run's final line says what state it left.
-  local finished = false
+  -- The run's final line, written once, with stops held back while it is
+  -- written; `tell`: also say the state left on stderr.
+  local recorded = false
+  local function record(tell)
+    recorded = true
+    if tell then say(("runbook %s: %s"):format(spec.name, result.state)) end
+    stops.hold(10, audit)
+  end
+
+  -- A stop (Ctrl-C, SIGTERM, --timeout) or an error ends the run here,
+  -- wherever it came: in a step, in the rollback of a failed run, or while
+  -- the final line was due. The steps done are rolled back if no rollback
+  -- began (with stops held back; a second signal or the time limit ends
+  -- that), and the final line says what state the run left, also when the
+  -- rollback itself was cut short ("rollback interrupted at step N").
   local _ <close> = setmetatable({}, { __close = function(_, err)
-    if finished then return end
+    if recorded then return end
     result.status = "interrupted"
     result.error = stops.reason() or gate.describe(err)
     say("interrupted: ", result.error)
-    stops.hold(ROLLBACK_SECONDS, function()
-      result.state = rollback()
-      say(("runbook %s: %s"):format(spec.name, result.state))
-      audit()
-    end)
+    local _ <close> = setmetatable({}, { __close = function() record(true) end })
+    if result.state == nil and not rollback_began then stops.hold(ROLLBACK_SECONDS, rollback) end
   end })
 
   for i, step in ipairs(spec.steps) do
@@ -310,13 +332,12 @@ function runbook.execute(spec, args)
     done[#done + 1] = { index = i, step = step }
   end
   if result.status ~= "ok" then
-    result.state = stops.hold(ROLLBACK_SECONDS, rollback)
-    say(("runbook %s: %s"):format(spec.name, result.state))
+    stops.hold(ROLLBACK_SECONDS, rollback)
+    record(true)
   else
     result.state = "changed"
+    record(false)
   end
-  finished = true
-  audit()
   return result
 end
 

@@ -32,7 +32,8 @@
 ---How a runbook ended, and each step's status.
 ---@class lab.RunbookResult
 ---@field name string
----@field status "ok"|"failed"|"refused"|"declined"|"dry run"
+---@field status "ok"|"failed"|"refused"|"declined"|"dry run"|"interrupted"
+---@field state string? "changed", "rolled back", "nothing to roll back", "rollback failed at step N" or "rollback interrupted at step N"
 ---@field steps {title: string, status: string}[]
 ---@field error string?
 
