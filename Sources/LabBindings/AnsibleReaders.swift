@@ -49,11 +49,19 @@ enum AnsibleReaders {
 
     // ---- Through Ansible -------------------------------------------------------
 
-    /// Only the yaml and ini plugins are enabled: an executable inventory
-    /// (the script plugin) or a plugin configuration would run code.
+    /// Only Ansible's own yaml and ini inventory plugins and its group_vars/
+    /// host_vars reader are enabled, by their full names: an executable
+    /// inventory (the script plugin), a plugin configuration or another vars
+    /// plugin would run code. Ansible runs in "/", so that the ansible.cfg of
+    /// the current directory (a shared repository's, perhaps) cannot add
+    /// plugins or a vault password script; the user's own ~/.ansible.cfg and
+    /// /etc/ansible/ansible.cfg still count.
     static func viaAnsible(_ path: String, program: String) throws -> AnsibleInventory {
-        var spec = ProcessSpec(argv: [program, "-i", path, "--list"])
-        spec.environment = [("ANSIBLE_INVENTORY_ENABLED", "yaml,ini"), ("ANSIBLE_INVENTORY_UNPARSED_FAILED", "True"),
+        var spec = ProcessSpec(argv: [program, "-i", absolute(path), "--list"])
+        spec.cwd = "/"
+        spec.environment = [("ANSIBLE_INVENTORY_ENABLED", "ansible.builtin.yaml,ansible.builtin.ini"),
+                            ("ANSIBLE_VARS_ENABLED", "ansible.builtin.host_group_vars"),
+                            ("ANSIBLE_INVENTORY_UNPARSED_FAILED", "True"),
                             ("ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED", "True"), ("ANSIBLE_NOCOLOR", "1"),
                             ("ANSIBLE_DEPRECATION_WARNINGS", "False")]
         spec.timeout = 120
@@ -75,6 +83,14 @@ enum AnsibleReaders {
         do { return try AnsibleInventory.fromList(sink.result) } catch let e as AnsibleError {
             throw AnsibleModule.raise(e, file: path)
         }
+    }
+
+    /// `path` from the current directory, for a program run elsewhere.
+    static func absolute(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        guard let cwd = getcwd(nil, 0) else { return path }
+        defer { free(cwd) }
+        return String(cString: cwd) + "/" + path
     }
 
     /// ansible-inventory needs a vault password labsh does not have.

@@ -282,3 +282,45 @@ test("the output of ansible-inventory --list -y (anchors, quoting) reads as Ansi
   assert_eq(r.status, 0, r.stderr .. r.stdout)
   assert(r.stdout:find("2 nodes", 1, true), r.stdout)
 end)
+
+-- ---- Reading through Ansible runs no code of the current directory --------------
+
+test("reading through ansible-inventory ignores the current directory's ansible.cfg: no vars plugin, no vault script", function()
+  local dir = tmp .. "/repository"
+  filesystem.make_directories(dir .. "/plugins")
+  local marker = tmp .. "/ran"
+  write_file(dir .. "/ansible.cfg", table.concat({
+    "[defaults]",
+    "vars_plugins = ./plugins",
+    "vars_plugins_enabled = host_group_vars,marker",
+    "vault_password_file = ./vault-password.sh",
+    "",
+  }, "\n"))
+  write_file(dir .. "/plugins/marker.py", ([[
+from ansible.plugins.vars import BaseVarsPlugin
+class VarsModule(BaseVarsPlugin):
+    REQUIRES_ENABLED = True
+    def get_vars(self, loader, path, entities, cache=True):
+        open(%q + ".vars", "w").write("x")
+        return {}
+]]):format(marker))
+  write_file(dir .. "/vault-password.sh", ("#!/bin/sh\ntouch '%s.vault'\necho secret\n"):format(marker))
+  assert(lab.process.run { argv = { "chmod", "+x", dir .. "/vault-password.sh" } }.status == 0)
+  write_file(dir .. "/hosts.ini", "[nodes]\nhv1 ansible_host=10.9.0.2 labsh_kind=hypervisor\n")
+  -- Ansible itself, run there, runs both: the directory is a real attack
+  local r = lab.process.run { argv = { "ansible-inventory", "-i", "hosts.ini", "--list" }, cwd = dir,
+                              env = { ANSIBLE_HOME = tmp .. "/ansible" }, timeout = 120 }
+  assert_eq(r.status, 0, r.stderr)
+  assert(io.open(marker .. ".vars") and io.open(marker .. ".vault"), "the fixture ran nothing under Ansible")
+  os.remove(marker .. ".vars")
+  os.remove(marker .. ".vault")
+  -- labsh there, the inventory by a relative name
+  r = lab.process.run { argv = { labsh, "--inventory", "hosts.ini", "-e", [[
+      print(lab.ansible.import("hosts.ini").reader, #lab.nodes()) ]] }, cwd = dir, timeout = 120,
+    env = { LABSH_STATE_DIR = tmp .. "/state", HOME = tmp, XDG_CONFIG_HOME = tmp .. "/no-config",
+            LABSH_INVENTORY = false, ANSIBLE_HOME = tmp .. "/ansible" } }
+  assert_eq(r.status, 0, r.stderr)
+  assert_eq(r.stdout, "ansible\t1\n")
+  assert(not io.open(marker .. ".vars"), "a vars plugin of the current directory ran")
+  assert(not io.open(marker .. ".vault"), "the current directory's vault password script ran")
+end)
