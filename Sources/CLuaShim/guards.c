@@ -66,6 +66,7 @@ static void guard_field(lua_State *L, const char *field, const char *what) {
 static const char *const io_fields[] = {"open", "lines", "input", "output", "popen", NULL};
 static const char *const os_fields[] = {"execute", "remove", "rename", "getenv", "tmpname", NULL};
 static const char *const base_fields[] = {"load", "loadfile", "dofile", NULL};
+static const char *const raw_fields[] = {"rawset", NULL};
 static const char *const debug_fields[] = {
     "getupvalue", "setupvalue", "upvalueid", "upvaluejoin", "getlocal", "setlocal", "getregistry",
     "sethook", "gethook", "getmetatable", "setmetatable", "getuservalue", "setuservalue", "setcstacklimit", NULL};
@@ -92,6 +93,13 @@ static int p_install_guards(lua_State *L) {
     guard_library(L, "debug", debug_fields);
     if (lua_getglobal(L, "string") == LUA_TTABLE) guard_field(L, "dump", "string.dump");
     lua_pop(L, 1);
+    guard_library(L, NULL, raw_fields);
+    if (lua_getglobal(L, "require") == LUA_TFUNCTION) {  // labsh's modules are frozen as they load
+        lua_pushcclosure(L, lh_require_frozen, 1);
+        lua_setglobal(L, "require");
+    } else {
+        lua_pop(L, 1);
+    }
     if (lua_getglobal(L, "package") == LUA_TTABLE) {
         guard_field(L, "loadlib", "package.loadlib");
         // the searchers that load C libraries call no Lua function: guard them

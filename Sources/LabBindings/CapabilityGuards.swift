@@ -13,6 +13,7 @@ enum CapabilityGuards {
     static func install(_ L: OpaquePointer) {
         lh_set_guard_check(check)
         _ = lh_install_guards(L)
+        _ = lh_freeze_libraries(L)
     }
 
     /// Environment variables that hold no secret: labsh and the script read
@@ -77,6 +78,9 @@ enum CapabilityGuards {
                 return c.deny(L, "script", name, "load a chunk named", "that name is labsh's own")
             }
             return nil
+        case "rawset":  // a frozen library table takes no raw write from the script
+            return lua_type(L, 1) == LUA_TTABLE && lh_is_frozen(L, 1) != 0
+                ? refuse("labsh's libraries are read-only to a script under a manifest") : nil
         case "dofile":
             return refuse("use require (or loadfile, which reads text only here)")
         default:  // debug's upvalues, locals, hooks and registry; string.dump; C libraries

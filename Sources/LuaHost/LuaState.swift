@@ -66,8 +66,7 @@ public final class LuaState {
     /// Pushes the global `name` (raw lookup).
     public func pushGlobal(_ name: String) {
         lh_pushglobaltable(L)
-        name.push(L)
-        lua_rawget(L, -2)
+        lua_rawgetfield(L, -1, name)
         lh_remove(L, -2)
     }
 
@@ -229,12 +228,24 @@ public func lua_rawsetfield(_ L: OpaquePointer, _ idx: Int32, _ key: String) {
     lua_rawset(L, abs)
 }
 
-/// Raw field read of the table at `idx` (the host's tables have no metamethods).
+/// Raw field read of the table at `idx` (the host's tables have no
+/// metamethods). A table frozen under a manifest (freeze.c) keeps its
+/// fields in the hidden table behind its __index: read there, still raw.
 @discardableResult
 public func lua_rawgetfield(_ L: OpaquePointer, _ idx: Int32, _ key: String) -> Int32 {
     let abs = lua_absindex(L, idx)
     key.push(L)
-    return lua_rawget(L, abs)
+    let type = lua_rawget(L, abs)
+    guard type == LUA_TNIL, lh_is_frozen(L, abs) != 0, lua_getmetatable(L, abs) != 0 else { return type }
+    lh_pop(L, 2)  // nil, and the metatable pushed again below
+    _ = lua_getmetatable(L, abs)
+    "__index".push(L)
+    _ = lua_rawget(L, -2)
+    key.push(L)
+    let hidden = lua_rawget(L, -2)
+    lh_remove(L, -2)
+    lh_remove(L, -2)
+    return hidden
 }
 
 extension LuaState {

@@ -71,6 +71,11 @@ void lh_set_guard_check(lh_guard_fn check);
 int lh_install_guards(lua_State *L);  // protected: a LUA_* status
 void lh_activate_guards(void);        // for the rest of the process
 int lh_guards_active(void);
+// ---- Read-only libraries (freeze.c) ----------------------------------------
+int lh_freeze(lua_State *L, int idx, int namespace);  // protected
+int lh_freeze_libraries(lua_State *L);                 // protected
+int lh_is_frozen(lua_State *L, int idx);
+int lh_require_frozen(lua_State *L);                   // require's wrapper (upvalue 1: require)
 int lh_gettable(lua_State *L, int idx);              // key on top -> value
 int lh_settable(lua_State *L, int idx);              // key, value on top
 int lh_tolstring(lua_State *L, int idx);             // pushes luaL_tolstring

@@ -1,0 +1,218 @@
+// Read-only tables for a script under a manifest (issue 20). A frozen table
+// keeps its identity (every reference to it sees the change) but its fields
+// move to a hidden table behind __index; writes go through __newindex,
+// which lets labsh's own code (embedded chunks, "@labsh:...") through and
+// refuses the script. Two kinds:
+//   a module (string, os, lab.http, labsh.gate...): only labsh's code writes;
+//   a namespace (_G, package.loaded, package.preload): the script may add
+//   names of its own (plain fields, its to change), but not replace one of
+//   labsh's, nor claim a name of labsh's modules (only require may, as it
+//   loads one).
+#include <string.h>
+#include "lua.h"
+#include "lauxlib.h"
+#include "lh.h"
+
+static const char frozen_mark[] = "labsh: read-only under a manifest";
+
+// Whether the code doing the write is labsh's own: the caller of the
+// metamethod is an embedded chunk. A tail call hides the caller: no.
+static int written_by_labsh(lua_State *L) {
+    lua_Debug ar;
+    if (!lua_getstack(L, 0, &ar) || !lua_getinfo(L, "t", &ar) || ar.istailcall) return 0;
+    if (!lua_getstack(L, 1, &ar) || !lua_getinfo(L, "S", &ar)) return 0;
+    return strncmp(ar.source, "@labsh:", 7) == 0;
+}
+
+static int called_from_c(lua_State *L) {
+    lua_Debug ar;
+    if (!lua_getstack(L, 1, &ar) || !lua_getinfo(L, "S", &ar)) return 0;
+    return strcmp(ar.what, "C") == 0;
+}
+
+static int reserved_name(lua_State *L, int key) {
+    if (lua_type(L, key) != LUA_TSTRING) return 0;
+    const char *k = lua_tostring(L, key);
+    return strcmp(k, "lab") == 0 || strcmp(k, "labsh") == 0 || strncmp(k, "lab.", 4) == 0 ||
+           strncmp(k, "labsh.", 6) == 0;
+}
+
+// __newindex(t, k, v); upvalues: the hidden table, the kind (1 namespace).
+static int frozen_newindex(lua_State *L) {
+    int hidden = lua_upvalueindex(1);
+    int namespace = lua_toboolean(L, lua_upvalueindex(2));
+    int allowed = written_by_labsh(L);
+    if (!allowed && namespace) {
+        lua_pushvalue(L, 2);
+        int exists = lua_rawget(L, hidden) != LUA_TNIL;
+        lua_pop(L, 1);
+        int reserved = reserved_name(L, 2);
+        if (!exists && !reserved) {  // the script's own name: a plain field, its to change
+            lua_settop(L, 3);
+            lua_rawset(L, 1);
+            return 0;
+        }
+        allowed = !exists && called_from_c(L);  // require recording a module of labsh's
+    }
+    if (!allowed) {
+        lua_pushvalue(L, 2);
+        const char *key = luaL_tolstring(L, -1, NULL);
+        return luaL_error(L, "cannot change '%s': labsh's libraries are read-only to a script under a manifest", key);
+    }
+    lua_settop(L, 3);
+    lua_rawset(L, hidden);  // k, v of the call
+    return 0;
+}
+
+// __pairs: the hidden table's fields, without handing the table out.
+static int frozen_next(lua_State *L) {
+    lua_settop(L, 2);
+    if (lua_next(L, lua_upvalueindex(1))) return 2;
+    lua_pushnil(L);
+    return 1;
+}
+
+static int frozen_pairs(lua_State *L) {
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushcclosure(L, frozen_next, 1);
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    return 3;
+}
+
+static int frozen_len(lua_State *L) {
+    lua_pushinteger(L, (lua_Integer)luaL_len(L, lua_upvalueindex(1)));
+    return 1;
+}
+
+int lh_is_frozen(lua_State *L, int idx) {
+    if (!lua_getmetatable(L, idx)) return 0;
+    lua_pushliteral(L, "__metatable");
+    lua_rawget(L, -2);  // raw: the host may ask anywhere, no metamethod may run
+    int frozen = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), frozen_mark) == 0;
+    lua_pop(L, 2);
+    return frozen;
+}
+
+static int p_freeze(lua_State *L) {
+    // 1: the table, 2: namespace?
+    if (lua_type(L, 1) != LUA_TTABLE || lh_is_frozen(L, 1)) return 0;
+    lua_newtable(L);  // 3: hidden, with the table's own metatable (lab's lazy __index)
+    if (lua_getmetatable(L, 1)) lua_setmetatable(L, 3);
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {  // move every field
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, 3);
+    }
+    for (;;) {  // empty the table (keys read again: no clearing while iterating)
+        lua_pushnil(L);
+        if (!lua_next(L, 1)) break;
+        lua_pop(L, 1);
+        lua_pushnil(L);
+        lua_rawset(L, 1);
+    }
+    lua_createtable(L, 0, 5);  // 4: the new metatable
+    lua_pushvalue(L, 3);
+    lua_setfield(L, 4, "__index");
+    lua_pushvalue(L, 3);
+    lua_pushboolean(L, lua_toboolean(L, 2));
+    lua_pushcclosure(L, frozen_newindex, 2);
+    lua_setfield(L, 4, "__newindex");
+    lua_pushvalue(L, 3);
+    lua_pushcclosure(L, frozen_pairs, 1);
+    lua_setfield(L, 4, "__pairs");
+    lua_pushvalue(L, 3);
+    lua_pushcclosure(L, frozen_len, 1);
+    lua_setfield(L, 4, "__len");
+    lua_pushstring(L, frozen_mark);
+    lua_setfield(L, 4, "__metatable");
+    lua_setmetatable(L, 1);
+    return 0;
+}
+
+int lh_freeze(lua_State *L, int idx, int namespace) {
+    idx = lua_absindex(L, idx);
+    lua_pushcfunction(L, p_freeze);
+    lua_pushvalue(L, idx);
+    lua_pushboolean(L, namespace);
+    return lh_pcall(L, 2, 0, 0);
+}
+
+static void freeze_top(lua_State *L, int namespace) {
+    lua_pushcfunction(L, p_freeze);
+    lua_insert(L, -2);
+    lua_pushboolean(L, namespace);
+    lua_call(L, 2, 0);
+}
+
+static const char searchers_copy[] = "labsh.searchers";
+
+// package.searchers as they were when the libraries were frozen: a script's
+// own searcher cannot answer for a module of labsh's.
+static void restore_searchers(lua_State *L) {
+    if (lua_getfield(L, LUA_REGISTRYINDEX, searchers_copy) != LUA_TTABLE) { lua_pop(L, 1); return; }
+    lua_getglobal(L, "package");
+    lua_getfield(L, -1, "searchers");
+    if (lua_type(L, -1) == LUA_TTABLE) {
+        lua_Integer n = (lua_Integer)lua_rawlen(L, -1), i = 1;
+        for (; lua_rawgeti(L, -3, i) != LUA_TNIL; i++) lua_rawseti(L, -2, i);
+        lua_pop(L, 1);
+        for (; i <= n; i++) { lua_pushnil(L); lua_rawseti(L, -2, i); }
+    }
+    lua_pop(L, 3);
+}
+
+static const char *const libraries[] = {"string", "table", "math", "io", "os", "utf8", "coroutine", "debug", "lab", NULL};
+
+static int p_freeze_libraries(lua_State *L) {
+    for (int i = 0; libraries[i]; i++) {
+        lua_getglobal(L, libraries[i]);
+        freeze_top(L, 0);
+    }
+    lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    int loaded = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, loaded)) {  // labsh's modules loaded so far (freezing changes no key)
+        if (reserved_name(L, -2)) {
+            lua_pushvalue(L, -1);
+            freeze_top(L, 0);
+        }
+        lua_pop(L, 1);
+    }
+    lua_getglobal(L, "package");
+    // require reads the searchers raw, so they stay a plain table; a copy
+    // is put back before each of labsh's modules loads (lh_require_frozen)
+    lua_getfield(L, -1, "searchers");
+    lua_newtable(L);
+    for (lua_Integer i = 1; lua_rawgeti(L, -2, i) != LUA_TNIL; i++) lua_rawseti(L, -2, i);
+    lua_pop(L, 1);
+    lua_setfield(L, LUA_REGISTRYINDEX, searchers_copy);
+    lua_pop(L, 1);
+    lua_getfield(L, -1, "preload");
+    freeze_top(L, 1);
+    freeze_top(L, 0);  // package itself
+    freeze_top(L, 1);  // package.loaded
+    lua_pushglobaltable(L);
+    freeze_top(L, 1);
+    return 0;
+}
+
+int lh_freeze_libraries(lua_State *L) {
+    lua_pushcfunction(L, p_freeze_libraries);
+    return lh_pcall(L, 0, 0, 0);
+}
+
+// require, then a module of labsh's own loaded now is frozen too.
+int lh_require_frozen(lua_State *L) {
+    int reserved = reserved_name(L, 1);
+    if (reserved) restore_searchers(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    if (reserved && lua_gettop(L) >= 1 && lua_type(L, 1) == LUA_TTABLE) {
+        lua_pushvalue(L, 1);
+        freeze_top(L, 0);
+    }
+    return lua_gettop(L);
+}
