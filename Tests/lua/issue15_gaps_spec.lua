@@ -148,4 +148,28 @@ test("a script run as a file takes --format after its name through lab.cli; a ba
   assert_eq(inventory.stderr:match("^[^\n]*"), "labsh -m formats: --inventory is labsh's own: give it before the script's name")
 end)
 
+----------------------------------------------------------------------------
+-- Errors blame the caller
+
+test("lab.check with a bad spec: stderr blames the caller's line, not lab/check.lua", function()
+  local r = run { "-e", 'lab.check{name = "x", value = 5, warn = "abc"}' }
+  assert_eq(r.status, 3, r.stdout .. r.stderr)
+  assert_eq(r.stderr, "(command line):1: threshold 'abc' is not a range (10, 10:, ~:10, 10:20, @10:20)\n")
+  local script = tmp .. "/bad-status.lua"
+  write_file(script, '\n\nlab.check{ name = "y", status = "MEH" }\n')
+  local s = run { script }
+  assert_eq(s.status, 3)
+  assert_eq(s.stderr, script .. ":3: lab.check: status 'MEH' is not OK, WARNING, CRITICAL or UNKNOWN\n")
+end)
+
+test("a check's status line drops the position of code run with -e or load", function()
+  for _, code in ipairs { 'error("boom")', 'load(\'error("boom")\')()' } do
+    local r = run { "-e", ('lab.check.guard("Z", function() %s end)'):format(code) }
+    assert_eq(r.status, 3, r.stderr)
+    assert_eq(r.stdout, "Z UNKNOWN: boom\n")
+  end
+  local r = run { "-e", 'lab.check.guard("Z", function() error("cannot connect 127.0.0.1:80: refused", 0) end)' }
+  assert_eq(r.stdout, "Z UNKNOWN: cannot connect 127.0.0.1:80: refused\n", "a message without a position stays whole")
+end)
+
 test("(cleanup)", function() assert(filesystem.remove_tree(tmp)) end)

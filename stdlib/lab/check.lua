@@ -99,15 +99,20 @@ end
 -- position of the code that raised it ("labsh:scripts/x.lua:80: ").
 local function reason(err)
   local text = require("labsh.gate").describe(err):match("^[^\n]*")
-  return (text:gsub("^%S-:%d+: ", ""))
+  for _, chunk in ipairs { "^%S-:%d+: ", "^%(command line%):%d+: ", '^%[string ".-"%]:%d+: ' } do
+    local rest, n = text:gsub(chunk, "", 1)
+    if n > 0 then return rest end
+  end
+  return text
 end
 
 -- Prints "NAME UNKNOWN: reason" and exits 3: a broken check never looks
--- healthy. stderr gets the error with its position, for whoever debugs it.
-local function unknown(name, err)
+-- healthy. stderr gets the error with its position, for whoever debugs it:
+-- `where` ("script.lua:12: ") when the caller's spec was at fault.
+local function unknown(name, err, where)
   io.stdout:write(("%s UNKNOWN: %s\n"):format(name, reason(err)))
   io.stdout:flush()
-  io.stderr:write(require("labsh.gate").describe(err), "\n")
+  io.stderr:write(where and (where .. reason(err)) or require("labsh.gate").describe(err), "\n")
   os.exit(3, true)
 end
 
@@ -124,7 +129,12 @@ end
 return setmetatable(check, {
   __call = function(_, spec)
     local ok, line, code = pcall(check.result, spec)
-    if not ok then unknown(type(spec) == "table" and type(spec.name) == "string" and spec.name or "CHECK", line) end
+    if not ok then
+      -- the spec is the caller's: its line is the one to blame, not this file's
+      local caller = debug.getinfo(2, "Sl")
+      local where = caller and caller.currentline > 0 and ("%s:%d: "):format(caller.short_src, caller.currentline)
+      unknown(type(spec) == "table" and type(spec.name) == "string" and spec.name or "CHECK", line, where or nil)
+    end
     io.stdout:write(line, "\n")
     io.stdout:flush()
     os.exit(code, true)
