@@ -1,4 +1,4 @@
--- test: run a shared library's specs with the runner labsh's own use.
+-- test: run a shared library's specs with the runner of labsh's own specs.
 --
 --   labsh -m test DIR...     every DIR/specs/*_spec.lua (a library, see
 --                            `labsh -m library`) or DIR/*_spec.lua
