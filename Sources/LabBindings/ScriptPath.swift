@@ -80,14 +80,26 @@ public struct ScriptPath {
     /// alone (group and others may not write). A sticky directory such as
     /// /tmp is allowed when what is in it belongs to the user or root,
     /// since others can then neither replace nor remove it. Symbolic links
-    /// are followed: the checks are on what would be read.
+    /// are followed: the checks are on what would be read. The directories
+    /// above `dir`, up to /, count too (whoever may write one could rename
+    /// `dir` away and put another in its place), both as written and with
+    /// symbolic links resolved.
     public static func refusal(of relative: String, in dir: String) -> String? {
+        var below = [dir]
         var path = dir
-        var steps = [dir]
         for part in relative.split(separator: "/") {
             path += "/" + part
-            steps.append(path)
+            below.append(path)
         }
+        for above in ancestors(of: dir) {
+            if let why = refusal(along: above + below) { return why }
+        }
+        return nil
+    }
+
+    /// Why the last of `steps` (each directory followed by one inside it)
+    /// must not be loaded, or nil.
+    static func refusal(along steps: [String]) -> String? {
         var inStickyDirectory: String? = nil
         for step in steps {
             var st = stat()
@@ -108,6 +120,33 @@ public struct ScriptPath {
             }
         }
         return nil
+    }
+
+    /// The directories above `dir`, from / down, once for its absolute path
+    /// as written and once more with links resolved when that differs (a
+    /// directory that cannot be resolved has only the first).
+    static func ancestors(of dir: String) -> [[String]] {
+        func above(_ absolute: String) -> [String] {
+            var list = ["/"]
+            var path = ""
+            for part in absolute.split(separator: "/").dropLast() {
+                path += "/" + part
+                list.append(path)
+            }
+            return absolute.split(separator: "/").isEmpty ? [] : list
+        }
+        var absolute = dir
+        if !dir.hasPrefix("/"), let cwd = getcwd(nil, 0) {
+            absolute = String(cString: cwd) + "/" + dir
+            free(cwd)
+        }
+        var chains = [above(absolute)]
+        if let real = realpath(dir, nil) {
+            let resolved = String(cString: real)
+            free(real)
+            if resolved != absolute { chains.append(above(resolved)) }
+        }
+        return chains
     }
 
     /// The same rules for an init file (LABSH_INIT=@FILE): its directory and itself.

@@ -31,14 +31,16 @@ local function shell_words(list)
 end
 
 -- Runs labsh with `args` in the background and, for each of `signals`
--- ({marker, signal} in order), waits until the marker file exists and
--- sends the signal. Returns the exit code and stderr.
+-- ({marker, signal} in order), waits until the marker file exists (or,
+-- for {said = TEXT, signal}, until stderr says TEXT) and sends the signal.
+-- Returns the exit code and stderr.
 local function run(args, env, signals)
   local err = fresh("stderr")
   local lines = { ("%s %s 2>%s & p=$!"):format(quoted(labsh), shell_words(args), err) }
   for _, s in ipairs(signals or {}) do
-    lines[#lines + 1] = ("i=0; while [ ! -e %s ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; kill -%s $p")
-      :format(quoted(s[1]), s[2])
+    local waiting = s.said and ("! grep -qF -- %s %s"):format(quoted(s.said), err) or ("[ ! -e %s ]"):format(quoted(s[1]))
+    lines[#lines + 1] = ("i=0; while %s && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; kill -%s $p")
+      :format(waiting, s[2] or s.signal)
   end
   lines[#lines + 1] = "wait $p; echo $?"
   local r = lab.process.run { argv = { "sh", "-c", table.concat(lines, "\n") }, timeout = 60, env = env or {} }
@@ -93,6 +95,9 @@ lab.runbook {
 ]]):format(touch_code(undoing), step_two))
 end
 
+-- What labsh says when it holds a stop back (then a second signal is one).
+local HELD = "labsh: stopping after the current rollback"
+
 local function final_line(state)
   local lines = audit_lines(state)
   local last = lines[#lines] or {}
@@ -114,7 +119,7 @@ end)
 test("14.2 signals during the rollback of a failed run: no step is undone twice, the final line says where it stopped", function()
   local undoing, state = fresh("undoing"), private_dir("state")
   local path = runbook_with_slow_rollback(undoing, "error('boom')")
-  local code, err = run({ path, "--yes" }, { LABSH_STATE_DIR = state }, { { undoing, "INT" }, { undoing, "INT" } })
+  local code, err = run({ path, "--yes" }, { LABSH_STATE_DIR = state }, { { undoing, "INT" }, { said = HELD, signal = "INT" } })
   assert_eq(code, 130, "exit code")
   assert_eq(count(err, "undoing one"), 1, "rollbacks of step 1 begun:\n" .. err)
   local last = final_line(state)
@@ -134,6 +139,65 @@ test("14.2 one signal during the rollback of a failed run waits for it", functio
   assert_has(err, "undid one", "stderr")
   assert_eq(count(err, "undoing one"), 1, "rollbacks of step 1 begun:\n" .. err)
   assert_eq(final_line(state).details.state, "rolled back", "state")
+end)
+
+-- ---- 14.10: the directories above a LABSH_PATH entry count too ------------------
+
+-- labsh -e 'require "labsh.gate"' with `env` only (nothing of the caller's
+-- search path or init variables).
+local function require_gate(env)
+  local e = { LABSH_PATH = false, LABSH_INIT = false, LUA_INIT = false, LUA_INIT_5_4 = false,
+              LABSH_ALLOW_UNSAFE_PATH = false, LABSH_STATE_DIR = private_dir("state") }
+  for k, v in pairs(env) do e[k] = v end
+  return lab.process.run { argv = { labsh, "-e", "require 'labsh.gate'" }, env = e, timeout = 60 }
+end
+
+-- DIR/open/lib with a forged labsh/gate.lua; DIR/open has `mode`.
+local function forged_below(mode)
+  local open = private_dir("open")
+  local lib = open .. "/lib"
+  filesystem.make_directories(lib .. "/labsh")
+  write_file(lib .. "/labsh/gate.lua", "print('FORGED') return {}\n")
+  assert(os.execute(("chmod 755 %s %s/labsh && chmod %s %s"):format(quoted(lib), quoted(lib), mode, quoted(open))))
+  return open, lib
+end
+
+test("14.10 an entry inside a directory others may write is refused (they could rename it and put theirs)", function()
+  local open, lib = forged_below("777")
+  local r = require_gate { LABSH_PATH = lib }
+  assert_eq(r.status, 1, r.stderr)
+  assert_eq(r.stdout, "", "the forged module ran")
+  assert_has(r.stderr, ("refusing to load %s/labsh/gate.lua: %s is writable by others than its owner (mode 0777); "
+    .. "fix: chmod go-w %s"):format(lib, open, open), "stderr")
+  r = require_gate { LABSH_PATH = lib, LABSH_ALLOW_UNSAFE_PATH = "1" }
+  assert_eq(r.stdout, "FORGED\n", "the override loads it: " .. r.stderr)
+  assert(os.execute("chmod 775 " .. quoted(open)))
+  r = require_gate { LABSH_PATH = lib }
+  assert_eq(r.status, 1, "group-writable: " .. r.stderr)
+  assert_has(r.stderr, open .. " is writable by others than its owner (mode 0775)", "stderr")
+end)
+
+test("14.10 a link to an entry inside a directory others may write is refused; a sticky one of yours is not", function()
+  local open, lib = forged_below("777")
+  local link = fresh("link")
+  assert(os.execute(("ln -s %s %s"):format(quoted(lib), quoted(link))))
+  local r = require_gate { LABSH_PATH = link }
+  assert_eq(r.status, 1, r.stderr)
+  assert_has(r.stderr, open .. " is writable by others than its owner (mode 0777)", "stderr")
+  assert(os.execute("chmod 1777 " .. quoted(open)))  -- like /tmp: others cannot rename what is yours
+  r = require_gate { LABSH_PATH = link }
+  assert_eq(r.status, 0, r.stderr)
+  assert_eq(r.stdout, "FORGED\n", "a sticky directory above your own entry")
+end)
+
+test("14.10 LABSH_INIT=@file: a directory above the file's that others may write is refused", function()
+  local open, lib = forged_below("777")
+  write_file(lib .. "/init.lua", "print('init ran')\n")
+  local r = lab.process.run { argv = { labsh, "-e", "print('main')" }, timeout = 60,
+    env = { LABSH_INIT = "@" .. lib .. "/init.lua", LABSH_ALLOW_UNSAFE_PATH = false, LABSH_PATH = false } }
+  assert_eq(r.status, 1, r.stdout)
+  assert_eq(r.stdout, "")
+  assert_has(r.stderr, open .. " is writable by others than its owner (mode 0777)", "stderr")
 end)
 
 -- (cleanup)
