@@ -172,4 +172,25 @@ test("a check's status line drops the position of code run with -e or load", fun
   assert_eq(r.stdout, "Z UNKNOWN: cannot connect 127.0.0.1:80: refused\n", "a message without a position stays whole")
 end)
 
+test("check-backups --format json: a usage error or a failure is still one JSON document on stdout, exit 3", function()
+  local source = tmp .. "/runs.json"
+  write_file(source, lab.json.encode(runs_source("databses")))
+  for _, args in ipairs {
+    { "--format", "json", "-m", "check-backups", "--no-such-option" },
+    { "-m", "check-backups", "restic", "--format", "json" },
+    { "--format", "json", "--inventory", tmp .. "/missing.lua", "-m", "check-backups" },
+    { "--format", "json", "-m", "check-backups", "--source", source },
+  } do
+    local r = run(args)
+    local what = table.concat(args, " ")
+    no_traceback(r, what)
+    assert_eq(r.status, 3, what .. ": " .. r.stdout .. r.stderr)
+    local ok, doc = pcall(lab.json.decode, r.stdout)
+    assert(ok and type(doc) == "table", what .. ": not one JSON document:\n" .. r.stdout)
+    assert_eq(doc.status, "UNKNOWN", what)
+    assert_eq(doc.name, "BACKUPS", what)
+    assert(type(doc.reason) == "string" and doc.reason ~= "", what)
+  end
+end)
+
 test("(cleanup)", function() assert(filesystem.remove_tree(tmp)) end)

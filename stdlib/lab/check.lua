@@ -110,7 +110,11 @@ end
 -- healthy. stderr gets the error with its position, for whoever debugs it:
 -- `where` ("script.lua:12: ") when the caller's spec was at fault.
 local function unknown(name, err, where)
-  io.stdout:write(("%s UNKNOWN: %s\n"):format(name, reason(err)))
+  if lab.options.format == "json" then  -- stdout is one JSON document, also now
+    io.stdout:write(lab.json.encode({ name = name, status = "UNKNOWN", reason = reason(err) }, { sort_keys = true }), "\n")
+  else
+    io.stdout:write(("%s UNKNOWN: %s\n"):format(name, reason(err)))
+  end
   io.stdout:flush()
   io.stderr:write(where and (where .. reason(err)) or require("labsh.gate").describe(err), "\n")
   os.exit(3, true)

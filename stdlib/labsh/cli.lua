@@ -240,7 +240,11 @@ end
 --- A usage error: one line naming the problem and the usage on stderr
 --- (a check's status line on stdout), exit 2 (3 for a check).
 function cli.usage_error(decl, message)
-  if decl.check then io.stdout:write(("%s UNKNOWN: %s\n"):format(decl.check, message)) end
+  if decl.check and cli.json() then  -- what --format json asked for: one JSON document
+    io.stdout:write(lab.json.encode({ name = decl.check, status = "UNKNOWN", reason = message }, { sort_keys = true }), "\n")
+  elseif decl.check then
+    io.stdout:write(("%s UNKNOWN: %s\n"):format(decl.check, message))
+  end
   io.stderr:write(("labsh -m %s: %s\n%s\n"):format(decl.name, message, cli.usage(decl)))
   io.stderr:flush()
   os.exit(usage_status(decl), true)

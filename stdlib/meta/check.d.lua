@@ -20,7 +20,8 @@
 ---"NAME STATUS: text | 'label'=value[UOM];warn;crit;min;max" and exits with
 ---0 OK, 1 WARNING, 2 CRITICAL or 3 UNKNOWN (no value and no status, or a
 ---spec it cannot judge: a threshold that is not a range prints "NAME
----UNKNOWN: threshold 'abc' is not a range ..." and exits 3).
+---UNKNOWN: threshold 'abc' is not a range ..." and exits 3; stderr names
+---the caller's line).
 ---@overload fun(spec: lab.CheckSpec)
 lab.check = {}
 
@@ -64,6 +65,7 @@ function lab.check.result(spec) end
 ---Runs `body(...)`; if it raises, prints "NAME UNKNOWN: error" (the
 ---message without the code position that raised it) and exits 3, so a
 ---broken check never looks healthy; stderr gets the error with its position.
+---Under --format json stdout gets {"name", "status": "UNKNOWN", "reason"}.
 ---@param name string
 ---@param body function
 function lab.check.guard(name, body, ...) end

@@ -44,7 +44,7 @@
 ---@field params lab.CliParam[]?
 ---@field args lab.CliArg[]?
 ---@field commands {[1]: string, [2]: string?, params: lab.CliParam[]?, args: lab.CliArg[]?, hidden: boolean?}[]? subcommands: opts.command is the one given
----@field check string? a Monitoring Plugins check ("BACKUPS"): a usage error prints "BACKUPS UNKNOWN: ..." and exits 3
+---@field check string? a Monitoring Plugins check ("BACKUPS"): a usage error prints "BACKUPS UNKNOWN: ..." (under --format json {"name", "status": "UNKNOWN", "reason"}) and exits 3
 ---@field exit string? the exit status, stated in --help ("0 ok, 1 findings, 2 usage")
 ---@field notes string? more text at the end of --help
 
