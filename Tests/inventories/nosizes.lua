@@ -17,5 +17,10 @@ return {
       { from = "visitors", to = "internet", action = "allow" },
       { from = "visitors", to = "servers", action = "deny", note = "visitors stay out" },
     },
+    -- what the report's Policy section checks, in this lab's own words
+    boundaries = {
+      { from = "visitors", to = "servers", expect = "deny", why = "visitors stay out" },
+      { from = "servers", to = "visitors", expect = "allow", why = "the servers manage the guest network" },
+    },
   },
 }

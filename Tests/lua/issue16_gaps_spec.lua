@@ -324,3 +324,28 @@ class VarsModule(BaseVarsPlugin):
   assert(not io.open(marker .. ".vars"), "a vars plugin of the current directory ran")
   assert(not io.open(marker .. ".vault"), "the current directory's vault password script ran")
 end)
+
+-- ---- The report's Policy section: the lab's boundaries, the plan's eight ----------
+
+local function policy_rows(file)
+  local r = run(file, { "--format", "json", "-m", "report" })
+  assert(r.status and r.status <= 1, r.stderr)
+  for _, s in ipairs(lab.json.decode(r.stdout).sections) do
+    if s.title == "Policy" then
+      local rows = {}
+      for i, row in ipairs(s.rows) do rows[i] = ("%s>%s %s %s"):format(row.from, row.to, row.expected, row.result) end
+      return table.concat(rows, "\n"), s
+    end
+  end
+  error("no Policy section:\n" .. r.stdout)
+end
+
+test("the report checks the boundaries a lab declares, allows too; the built-in homelab's are the plan's eight", function()
+  local rows, section = policy_rows("nosizes.lua")
+  assert_eq(rows, "visitors>servers denied ok\nservers>visitors allowed ok")
+  assert_eq(section.rows[1].why, "visitors stay out")
+  rows = policy_rows(nil)
+  assert_eq(rows, table.concat({
+    "k8s>management denied ok", "dmz>management denied ok", "dmz>lan denied ok", "dmz>ops denied ok",
+    "dmz>k8s denied ok", "lan>management denied ok", "management>ops allowed ok", "ops>k8s allowed ok" }, "\n"))
+end)
