@@ -22,6 +22,7 @@
 
 local remote = require "labsh.remote"
 local session = require "labsh.playbook_session"
+local file_reads = require "labsh.playbook_file_reads"
 
 local gather = {}
 
@@ -216,11 +217,13 @@ end
 
 -- The reads of one host, in groups by sudo (one session each: one in all
 -- for a play that does not mix sudo and not), and the paths to resolve.
+-- The file tasks' state reads of a group go in one step of its session
+-- (labsh.playbook_file_reads): g.files, after the other reads.
 local function sessions(reads, tasks)
   local groups, order = {}, {}
   local function group(sudo)
     if not groups[sudo] then
-      groups[sudo] = { sudo = sudo, scripts = {}, reads = {} }
+      groups[sudo] = { sudo = sudo, scripts = {}, reads = {}, files = {} }
       order[#order + 1] = groups[sudo]
     end
     return groups[sudo]
@@ -231,12 +234,20 @@ local function sessions(reads, tasks)
     if not asked[key] then
       asked[key] = true
       local g = group(read.sudo)
-      g.scripts[#g.scripts + 1] = read.script
-      g.reads[#g.reads + 1] = read
+      local path, content = file_reads.recognize(read.script)
+      if path then
+        g.files[#g.files + 1] = { path = path, content = content, read = read }
+      else
+        g.scripts[#g.scripts + 1] = read.script
+        g.reads[#g.reads + 1] = read
+      end
     end
   end
-  -- one realpath for all the paths, in the first session (resolving needs
-  -- no privilege); -z: each answer ends with a NUL, any name fits
+  for _, g in ipairs(order) do
+    if #g.files > 0 then g.scripts[#g.scripts + 1] = file_reads.script(g.files) end
+  end
+  -- one realpath for all the paths, last in the first session (resolving
+  -- needs no privilege); -z: each answer ends with a NUL, any name fits
   local first, seen = order[1], {}
   if first then
     first.paths = {}
@@ -270,7 +281,16 @@ function gather.learn(tasks, ctx)
     if malformed then ctx.gather_error = "state check: " .. malformed; return end
     if not results then ctx.unanswered = failure; return end
     for i, read in ipairs(g.reads) do answers:put(read, results[i]) end
-    local resolved = g.paths and #g.paths > 0 and results[#g.reads + 1]
+    local at = #g.reads + 1
+    if #g.files > 0 then
+      -- a file read the step could not answer is read by its task
+      local found = file_reads.answers(results[at], g.files, ctx.host)
+      for i, entry in ipairs(g.files) do
+        if found[i] then answers:put(entry.read, found[i]) end
+      end
+      at = at + 1
+    end
+    local resolved = g.paths and #g.paths > 0 and results[at]
     local reals = {}
     if resolved and resolved.status == 0 then
       for real in resolved.stdout:gmatch("([^%z]*)%z") do reals[#reals + 1] = real end
