@@ -193,4 +193,41 @@ test("check-backups --format json: a usage error or a failure is still one JSON 
   end
 end)
 
+----------------------------------------------------------------------------
+-- Queries check their filters: the ones the first pass left out
+
+-- The message of the error fn raises, which must blame this file.
+local function error_of(fn)
+  local ok, err = pcall(fn)
+  assert(not ok, "no error")
+  err = tostring(err)
+  assert(err:find("^[^\n]*issue15_gaps_spec%.lua:%d+: "), "does not blame the caller: " .. err)
+  return err
+end
+
+test("lab.vlans checks its filter: a misspelt key or value is an error, not every VLAN", function()
+  local err = error_of(function() lab.vlans { zon = "k8s" } end)
+  assert(err:find([[bad argument #1 to 'lab.vlans' (unknown filter key "zon"; did you mean "zone"?)]], 1, true), err)
+  err = error_of(function() lab.vlans { zone = "k8z" } end)
+  assert(err:find([[(unknown zone "k8z"; did you mean "k8s"?)]], 1, true), err)
+  err = error_of(function() lab.vlans("k8s") end)
+  assert(err:find([[for one by name: lab.vlan("k8s")]], 1, true), err)
+  assert_eq(#lab.vlans(), 5)
+  assert_eq(#lab.vlans { trust = "high" }, 1)
+  assert_eq(#lab.vlans { id = { 10, 20 } }, 2)
+end)
+
+test("lab.alert.rules checks its filter keys", function()
+  local err = error_of(function() lab.alert.rules { sevrity = "P1" } end)
+  assert(err:find([[bad argument #1 to 'lab.alert.rules' (unknown filter key "sevrity"; did you mean "severity"?)]], 1, true), err)
+  assert(#lab.alert.rules { severity = "P1" } < #lab.alert.rules())
+  assert_eq(lab.alert.rule("no-such-rule"), nil, "lab.alert.rule still answers nil for a name it has not")
+end)
+
+test("lab.backup.check checks its option keys: a misspelt source is no silent UNKNOWN everywhere", function()
+  local err = error_of(function() lab.backup.check { sorce = {} } end)
+  assert(err:find([[bad argument #1 to 'lab.backup.check' (unknown option "sorce"; did you mean "source"?)]], 1, true), err)
+  assert_eq(#lab.backup.check { now = 0, tz = "UTC" }, #lab.backup.check())
+end)
+
 test("(cleanup)", function() assert(filesystem.remove_tree(tmp)) end)

@@ -47,7 +47,18 @@ local rule_meta = require("labsh.columns").meta("lab.alert.Rule")
 
 --- The catalogue's rules, in inventory order, or those matching `filter`:
 --- `{severity = "P2"}`, `{component = "storage"}` (a label), `{name = "node-down"}`.
+local RULE_FILTER_KEYS = { "severity", "name", "component" }
+
 function alert.rules(filter)
+  if type(filter) == "table" then  -- a misspelt key would select every rule
+    for key in pairs(filter) do
+      if key ~= "severity" and key ~= "name" and key ~= "component" then
+        local blame = require "labsh.blame"
+        blame.argument(1, "lab.alert.rules", ("unknown filter key %s%s"):format(blame.shown(key),
+          blame.hint(key, RULE_FILTER_KEYS, "keys")))
+      end
+    end
+  end
   local rules = native.rules(lab.inventory.model(), severity_of(filter, "lab.alert.rules"))
   for _, rule in ipairs(rules) do setmetatable(rule, rule_meta) end
   if filter and (filter.name or filter.component) then

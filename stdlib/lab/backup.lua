@@ -67,8 +67,17 @@ end
 --- named by its tag), or the name of a JSON file holding either. opts.now:
 --- Unix seconds or RFC 3339 (default now); opts.tz: the zone schedules run
 --- in (default local). Returns one row per backup, in inventory order.
+local CHECK_OPTIONS = { "source", "now", "tz" }
+
 function backup.check(opts)
   opts = opts or {}
+  for key in pairs(type(opts) == "table" and opts or {}) do  -- a misspelt "source" would leave every row UNKNOWN
+    if key ~= "source" and key ~= "now" and key ~= "tz" then
+      local blame = require "labsh.blame"
+      blame.argument(1, "lab.backup.check", ("unknown option %s%s"):format(blame.shown(key),
+        blame.hint(key, CHECK_OPTIONS, "options")))
+    end
+  end
   local model = lab.inventory.model()
   local names, order = {}, {}
   for _, b in ipairs(lab.inventory.current().backups or {}) do

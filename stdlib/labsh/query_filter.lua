@@ -41,6 +41,11 @@ local SERVICE_KEYS = {
   vlan = "vlans", technology = "present", slo = "any", endpoint = "present",
 }
 
+local VLAN_KEYS = {
+  id = "present", name = "present", zone = "present", trust = "present",
+  subnet = "present", gateway = "present", purpose = "present",
+}
+
 local function key_spec(keys, key)
   local spec = keys[key]
   if type(spec) == "string" then return { field = key, values = spec } end
@@ -178,9 +183,9 @@ local function select_from(list, wanted)
   return found
 end
 
-local KEYS = { node = NODE_KEYS, guest = GUEST_KEYS, service = SERVICE_KEYS }
+local KEYS = { node = NODE_KEYS, guest = GUEST_KEYS, service = SERVICE_KEYS, vlan = VLAN_KEYS }
 
---- The records of a `kind` ("node", "guest", "service") that `wanted`
+--- The records of a `kind` ("node", "guest", "service", "vlan") that `wanted`
 --- selects, the filter checked first: a mistake is "bad argument #1 to
 --- 'func' (...)" raised at `level` as check_filter counts it from here.
 function filter.select(records, wanted, kind, func, level)

@@ -31,9 +31,9 @@ end
 
 local vlan_meta = meta("lab.Vlan")
 
---- All VLANs.
-function query.vlans()
-  local found = selected(section("vlans"))
+--- VLANs matching a filter ({zone =, trust =, ...}), all without one.
+function query.vlans(filter)
+  local found = selected(section("vlans"), filter, "vlan", "lab.vlans")
   for _, vlan in ipairs(found) do setmetatable(vlan, vlan_meta) end
   return found
 end

@@ -253,9 +253,12 @@ function lab.guests(filter) end
 ---@return lab.Guest guest
 function lab.guest(name) end
 
----All VLANs: id, name, subnet, gateway, purpose, zone, trust.
+---VLANs matching a filter, e.g. `lab.vlans{trust = "high"}`; all without
+---one. Keys: id, name, zone, trust, subnet, gateway, purpose; an unknown
+---key, or a value no VLAN has, is an error with a did-you-mean.
+---@param filter table?
 ---@return lab.Vlan[] vlans
-function lab.vlans() end
+function lab.vlans(filter) end
 
 ---The VLAN with this id or name.
 ---@param id_or_name integer|string
