@@ -71,16 +71,19 @@ public final class Capabilities {
     }
 
     /// Why `target` of `kind` is refused, or nil when it is allowed.
-    public func refusal(_ kind: String, _ target: String) -> String? {
+    /// `facts` of a host (role, tag, kind, node) for the selectors of
+    /// requires.hosts beside its name.
+    public func refusal(_ kind: String, _ target: String, facts: [String: [String]] = [:]) -> String? {
         if dropped.contains(kind) { return "the script dropped '\(kind)' (ctx:drop)" }
         let subject = Capabilities.subject(kind, target)
-        if let deny = denied[kind], deny.contains(where: { Capabilities.matches($0, subject, kind) }) {
+        let matching = { (pattern: String) in Capabilities.matches(pattern, subject, kind, facts) }
+        if let deny = denied[kind], deny.contains(where: matching) {
             return "an operator denied it"
         }
-        guard (declared[kind] ?? []).contains(where: { Capabilities.matches($0, subject, kind) }) else {
+        guard (declared[kind] ?? []).contains(where: matching) else {
             return "not in requires.\(kind); declare it and have an operator grant it"
         }
-        if let granted, !(granted[kind] ?? []).contains(where: { Capabilities.matches($0, subject, kind) }) {
+        if let granted, !(granted[kind] ?? []).contains(where: matching) {
             return "not granted for \(script); an operator grants it in \(library.map { "the grants file of \($0)" } ?? "its grants") or with --grant \(kind)=\(target)"
         }
         return nil
@@ -160,8 +163,13 @@ public final class Capabilities {
     }
 
     /// `*` globs for names; path prefixes (whole components) for files.
-    static func matches(_ pattern: String, _ subject: String, _ kind: String) -> Bool {
+    static func matches(_ pattern: String, _ subject: String, _ kind: String, _ facts: [String: [String]] = [:]) -> Bool {
         if pattern == "*" { return true }
+        if kind == "hosts", let colon = pattern.firstIndex(of: ":") {  // role:db, tag:ha, kind:nas, node:pve1
+            let values = facts[String(pattern[..<colon])] ?? []
+            let wanted = String(pattern[pattern.index(after: colon)...])
+            return values.contains { fnmatch(wanted, $0, 0) == 0 }
+        }
         if kind.hasPrefix("files.") {
             let prefix = absolute(pattern)
             return subject == prefix || subject.hasPrefix(prefix.hasSuffix("/") ? prefix : prefix + "/")
@@ -191,8 +199,14 @@ public final class Capabilities {
     /// The real place `path` names: its directory's links read through (the
     /// file itself too when it exists), so a link cannot lead a write outside.
     static func resolved(_ path: String) -> String {
-        let full = absolute(path)
+        var full = absolute(path)
         if let real = realpath(full, nil) { defer { free(real) }; return String(cString: real) }
+        // a link to a file not there yet: where writing through it creates one
+        var st = stat()
+        for _ in 0..<40 where lstat(full, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK {
+            let target = LibraryTrust.linkTarget(full)
+            full = absolute(target.hasPrefix("/") ? target : String(full[..<full.lastIndex(of: "/")!]) + "/" + target)
+        }
         let slash = full.lastIndex(of: "/")!
         let directory = String(full[..<slash]), name = String(full[full.index(after: slash)...])
         guard !directory.isEmpty, let real = realpath(directory, nil) else { return full }

@@ -10,7 +10,7 @@ import Spelling
 /// the rules; the effect functions check them.
 public enum CapabilityModule {
     static func push(_ state: LuaState) throws {
-        lua_createtable(state.L, 0, 4)
+        lua_createtable(state.L, 0, 7)
         // declare{script =, version =, requires = {...}}: once per run. A
         // library script's grants were read before it started; an operator's
         // own script is limited by its declaration alone.
@@ -46,6 +46,30 @@ public enum CapabilityModule {
             try Capabilities.active?.check(call.L, kind, try call.string(2), try call.optString(3) ?? "use")
             return 0
         }
+        // check_host(record): the host labsh's remote layer is about to reach
+        // (a node or guest record: name, role, tags, kind, node); raises the
+        // denial when requires.hosts does not cover it
+        state.setFunction("check_host") { call in
+            guard let active = Capabilities.active else { return 0 }
+            let (name, facts) = try hostFacts(try call.table(1))
+            if let why = active.refusal("hosts", name, facts: facts) {
+                throw Capabilities.error(active.deny(call.L, "hosts", name, "ssh to", why))
+            }
+            return 0
+        }
+        // check_command(command): a command line for a remote host; its
+        // program must be in requires.commands, and one the shell would read
+        // as more than one command needs "sh" there
+        state.setFunction("check_command") { call in
+            guard let active = Capabilities.active else { return 0 }
+            let command = try call.string(1)
+            let program = command.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) ?? ""
+            let shell = command.contains { ";|&$`<>(){}\n\\\"'*?[]~".contains($0) }
+            try active.check(call.L, "commands", shell ? "sh" : program, shell ? "run a shell command line (\(Capabilities.printable(command)))" : "run")
+            return 0
+        }
+        // active() -> whether a manifest limits this run
+        state.setFunction("active") { call in call.push(Capabilities.active != nil) }
         // allows(kind, target) -> boolean (true with no manifest)
         state.setFunction("allows") { call in
             let kind = try call.string(1)
@@ -54,6 +78,17 @@ public enum CapabilityModule {
             if kind == "mutation" { return call.push(active.mayMutate) }
             return call.push(active.refusal(kind, try call.string(2)) == nil)
         }
+    }
+
+    /// A host record's name and the facts requires.hosts selects by.
+    static func hostFacts(_ record: LuaTable) throws -> (String, [String: [String]]) {
+        guard let name = record["name"]?.stringValue else { throw LuaRaise.argument(1, "a host record with a name expected") }
+        var facts: [String: [String]] = [:]
+        for key in ["role", "kind", "node"] {
+            if let value = record[key]?.stringValue { facts[key] = [value] }
+        }
+        if case .table(let tags)? = record["tags"] { facts["tag"] = tags.array.compactMap(\.stringValue) }
+        return (name, facts)
     }
 
     static func checkKind(_ kind: String, _ function: String) throws {

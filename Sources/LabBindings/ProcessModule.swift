@@ -19,7 +19,7 @@ enum ProcessModule {
 
     static let runOptions = LuaOptions.Declaration([
         .any("argv"), .any("env"), .any("stdin"), .string("cwd"), .number("timeout"), .function("on_line"),
-        .number("max_output"), .boolean("read_only", default: false), .any("keep_fd"),
+        .number("max_output"), .boolean("read_only", default: false), .any("keep_fd"), .any("host"),
     ])
 
     static func run(_ call: LuaCall) throws -> Int32 {
@@ -284,14 +284,27 @@ enum ProcessModule {
             }
             spec.inheritedFD = Int32(fd)
         }
-        if let capabilities = Capabilities.active { try checkCapabilities(call, spec, capabilities) }
+        if let capabilities = Capabilities.active { try checkCapabilities(call, spec, host: opts["host"], capabilities) }
         return (spec, opts.reference("on_line"), opts.boolean("read_only") ?? false)
     }
 
     /// Under a manifest: the program must be in requires.commands, and the
     /// environment cannot choose which program runs or what it loads.
-    static func checkCapabilities(_ call: LuaCall, _ spec: ProcessSpec, _ capabilities: Capabilities) throws {
-        try capabilities.check(call.L, "commands", spec.argv[0], "run")
+    static func checkCapabilities(_ call: LuaCall, _ spec: ProcessSpec, host: LuaValue?,
+                                  _ capabilities: Capabilities) throws {
+        // labsh's remote layer (labsh.remote) names the inventory host its
+        // ssh reaches (`host`, its record): requires.hosts decides, and the
+        // layer checked the remote command against requires.commands. A
+        // script's own ssh is a program like any other.
+        if case .table(let record)? = host, ["ssh", "scp", "sftp"].contains(spec.argv[0]),
+           Capabilities.calledByLabsh(call.L) {
+            let (name, facts) = try CapabilityModule.hostFacts(record)
+            if let why = capabilities.refusal("hosts", name, facts: facts) {
+                throw Capabilities.error(capabilities.deny(call.L, "hosts", name, "ssh to", why))
+            }
+        } else {
+            try capabilities.check(call.L, "commands", spec.argv[0], "run")
+        }
         for (name, _) in spec.environment where name == "PATH" || name.hasPrefix("LD_") {
             throw Capabilities.error(capabilities.deny(call.L, "commands", "env.\(name)", "set",
                                                      "it chooses what runs; not allowed under a manifest"))

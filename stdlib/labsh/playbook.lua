@@ -604,6 +604,7 @@ function M.playbook(play)
   if not picked then
     host.fail("playbook", ("%s: hosts: %s"):format(play.name, (tostring(hosts):gsub("^[^\n]-:%d+: ", ""))))
   end
+  remote.check_capable(hosts)  -- a play on a host the script may not reach does not start
   if opts.limit then
     local kept, unmatched = M.limit(hosts, opts.limit)
     if not kept then cli.usage_error(decl, ("--limit: '%s' matches no host of the inventory"):format(unmatched)) end

@@ -15,12 +15,18 @@
 -- the call says it only reads ({read_only = true}): each skipped command is
 -- said on stderr and recorded (labsh.dryrun), and its outcome is a result
 -- with dry_run = true and no status, never a success.
+--
+-- Under a script's manifest (labsh.script) a host is reached only when
+-- requires.hosts covers it, and a command only when requires.commands
+-- does: labsh.capabilities decides, and the ssh process carries the host's
+-- record so that the host checks it again.
 
 local host = require "labsh.host"
 local os_ = require "labsh.os"
 local filesystem = require "labsh.filesystem"
 local secret = require "labsh.secret"
 local dryrun = require "labsh.dryrun"
+local capabilities = require "labsh.capabilities"
 local sha256 = require("labsh.digest").sha256
 
 local remote = {}
@@ -90,6 +96,18 @@ function remote.hosts(selector)
   return names
 end
 
+--- Under a script's manifest, raises the denial unless requires.hosts
+--- covers every host of `names` (and requires.commands `command`, if
+--- given): checked before anything runs, so a denied fan-out changes nothing.
+function remote.check_capable(names, command)
+  if not capabilities.active() then return end
+  if command then capabilities.check_command(command) end
+  for _, name in ipairs(names) do
+    local record = record_named(name)
+    if record then capabilities.check_host(record) end
+  end
+end
+
 --- How to reach `target`: the inventory's ssh defaults with the host's own
 --- settings over them, `name` and `host` (default: its address) filled in.
 --- nil and why when the inventory gives no way to reach it.
@@ -97,6 +115,7 @@ function remote.access(target)
   local name = name_of(target)
   local record = record_named(name)
   if not record then return nil, ("no node or guest '%s' in the inventory"):format(name) end
+  capabilities.check_host(record)
   local defaults, own = lab.inventory.current().ssh, record.ssh
   if not defaults and not own then
     return nil, name .. ": the inventory gives no ssh access (no ssh section), so labsh does not connect"
@@ -343,6 +362,7 @@ end
 function remote.request(target, command, opts)
   opts = opts or {}
   opts_check(opts)
+  capabilities.check_command(command)
   if dryrun.active() and not opts.read_only then
     local access, why = remote.access(target)
     if not access then return { outcome = no_access(target, why, command) } end
@@ -357,7 +377,8 @@ function remote.request(target, command, opts)
   return {
     host = access.name,
     -- the ssh client itself runs under --dry-run only for a read
-    spec = { argv = argv, stdin = stdin ~= "" and stdin or nil, timeout = opts.timeout, read_only = opts.read_only },
+    spec = { argv = argv, stdin = stdin ~= "" and stdin or nil, timeout = opts.timeout, read_only = opts.read_only,
+             host = record_named(access.name) },
     finish = function(ran) return outcome(access, command, ran) end,
   }
 end
@@ -503,6 +524,7 @@ function remote.exec(targets, command, opts)
   end
   if type(parallel) ~= "number" or parallel < 1 then error("parallel must be a number >= 1", 2) end
   local names = remote.hosts(targets)
+  remote.check_capable(names, command)
   local bar, done = nil, 0
   if not stream and #names > 1 and lab.sys.isatty(2) then
     bar = require("labsh.progress").new()
@@ -553,7 +575,8 @@ local function scp(target, from_remote, src, dst)
   local address = access.host:find(":", 1, true) and ("[" .. access.host .. "]") or access.host
   local argv = from_remote and command_line("scp", options, "-q", "--", address .. ":" .. src, dst)
     or command_line("scp", options, "-q", "--", src, address .. ":" .. dst)
-  local result = outcome(access, "scp " .. src .. " " .. dst, lab.process.run { argv = argv })
+  local result = outcome(access, "scp " .. src .. " " .. dst,
+    lab.process.run { argv = argv, host = record_named(access.name) })
   if remote.is_error(result) then error(result, 0) end
   if result.status ~= 0 then
     host.fail("ssh", ("%s: copying %s to %s failed: %s"):format(access.name, src, dst, last_line(result.stderr)),
@@ -579,11 +602,12 @@ end
 --- all), e.g. after a host's key or address changed.
 function remote.close(targets)
   for _, name in ipairs(remote.hosts(targets or "all")) do
-    local access, options = connection(name)
-    if access then
+    -- a host the script may not reach has no master of its own to close
+    local reachable, access, options = pcall(connection, name)
+    if reachable and access then
       -- talks to the local master only: changes nothing on the host
       lab.process.run { argv = command_line("ssh", options, "-O", "exit", "--", access.host), timeout = 5,
-                        read_only = true }
+                        read_only = true, host = record_named(name) }
     end
   end
 end

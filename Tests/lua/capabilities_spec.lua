@@ -1,0 +1,266 @@
+-- Declared capabilities, enforced by the host (issue 20): a library
+-- script touches only what it declares (labsh.script { requires = ... })
+-- and an operator grants (CONFIG/grants/LIBRARY.lua, --grant), a deny
+-- always wins, and every path around that fails and changes nothing. Each
+-- test makes a library in a temporary directory, trusts it and runs its
+-- scripts in a child labsh, as cron would (stdin not a terminal).
+
+local labsh = os.getenv("LABSH_BIN") or arg[-1]
+local filesystem = require "labsh.filesystem"
+
+local function quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+
+local function sh(command)
+  local p = assert(io.popen(command .. " 2>&1 </dev/null; echo \"rc=$?\""))
+  local out = p:read("a")
+  p:close()
+  local text, rc = out:match("^(.-)rc=(%d+)\n$")
+  return text, tonumber(rc)
+end
+
+local function exists(path)
+  local f = io.open(path, "r")
+  if f then f:close() end
+  return f ~= nil
+end
+
+local function put(path, text)
+  filesystem.make_directories((path:gsub("/[^/]*$", "")))
+  write_file(path, text)
+end
+
+-- A library "caps" with `scripts` (name -> text) and `modules` (lib/), the
+-- operator's grants file (text, optional), trusted. Its module `paths` gives
+-- the scripts `marker` (a path a script must not create) and `out` (a
+-- directory they may write). Returns run(args [, env]), marker, audit().
+local function library(scripts, grants, modules)
+  local dir = filesystem.temp_directory("labsh-caps")
+  local lib = dir .. "/lib"
+  put(lib .. "/library.lua", 'return { name = "caps", version = "1.0.0", labsh = ">= 0.1", description = "tests" }\n')
+  for name, text in pairs(scripts) do put(lib .. "/scripts/" .. name .. ".lua", text) end
+  for name, text in pairs(modules or {}) do put(lib .. "/lib/" .. name .. ".lua", text) end
+  if grants then put(dir .. "/config/labsh/grants/caps.lua", grants) end
+  put(lib .. "/lib/paths.lua", ("return { marker = %q, out = %q }\n"):format(dir .. "/marker", dir .. "/out"))
+  local env = ("LABSH_STATE_DIR=%s XDG_CONFIG_HOME=%s LABSH_PATH=%s"):format(
+    quote(dir .. "/state"), quote(dir .. "/config"), quote(lib))
+  filesystem.make_directories(dir .. "/out")
+  local out, rc = sh(("%s %s -m library trust %s --yes"):format(env, labsh, quote(lib)))
+  assert_eq(rc, 0, out)
+  return {
+    dir = dir,
+    marker = dir .. "/marker",
+    run = function(args, more_env) return sh(("%s %s %s %s"):format(env, more_env or "", labsh, args)) end,
+    audit = function() return read_file(dir .. "/state/audit.log") or "" end,
+  }
+end
+
+-- A script whose run(ctx) is `body`, declaring `requires` (Lua text).
+local function script(requires, body)
+  return ([[
+local marker, out = require("paths").marker, require("paths").out
+return labsh.script {
+  name = "probe", version = "1.2.0", description = "tries what the test says",
+  requires = %s,
+  run = function(ctx, opts)
+%s
+  end,
+}
+]]):format(requires, body)
+end
+
+test("a script granted nothing can still read the model and print", function()
+  local l = library {
+    probe = script("{}", [[print("nodes", #lab.nodes(), lab.node(lab.nodes()[1].name).name ~= nil)]]),
+    plain = 'print("plain", #lab.guests() > 0)\n',
+  }
+  local out, rc = l.run("-m probe")
+  assert_eq(rc, 0, out)
+  assert(out:match("^nodes%s+%d+%s+true\n$"), out)
+  out, rc = l.run("-m plain")  -- no manifest at all: nothing granted, reading works
+  assert_eq(rc, 0, out)
+  assert_eq(out, "plain\ttrue\n")
+end)
+
+test("a denial names the script, its version, the line, the target and the fix; the audit log has it", function()
+  local l = library { probe = script('{ commands = { "touch" }, mutation = true }', [[
+    lab.process.run { argv = { "touch", marker } }]]) }
+  local out, rc = l.run("-m probe")
+  assert_eq(rc, 1, out)
+  assert(out:find("not capable: probe 1.2.0 (" .. l.dir .. "/lib/scripts/probe.lua:6) cannot run 'touch': "
+    .. "not granted for probe; an operator grants it in the grants file of caps or with --grant commands=touch", 1, true), out)
+  assert(not out:find("stack traceback", 1, true), out)
+  assert(not exists(l.marker), "the program ran")
+  local audit = l.audit()
+  assert(audit:find('"action":"capability.declared"', 1, true) and audit:find('"outcome":"commands=touch mutation"', 1, true), audit)
+  assert(audit:find('"action":"capability.denied"', 1, true) and audit:find('"target":"touch"', 1, true), audit)
+end)
+
+test("granted, it runs; --grant grants for one run; a deny wins over every grant", function()
+  local probe = script('{ commands = { "touch" }, mutation = true }', [[
+    lab.process.run { argv = { "touch", marker } }]])
+  local l = library({ probe = probe }, 'return { probe = { commands = { "touch" }, mutation = true } }\n')
+  local out, rc = l.run("-m probe")
+  assert_eq(rc, 0, out)
+  assert(exists(l.marker), "granted, but did not run")
+
+  l = library { probe = probe }
+  out, rc = l.run("-m probe --grant commands=touch --grant mutation=true")
+  assert_eq(rc, 0, out)
+  assert(exists(l.marker), "--grant did not grant")
+
+  l = library({ probe = probe }, 'return { ["*"] = { commands = { "*" }, mutation = true }, deny = { commands = { "touch" } } }\n')
+  out, rc = l.run("-m probe --grant commands=touch")
+  assert_eq(rc, 1, out)
+  assert(out:find("cannot run 'touch': an operator denied it", 1, true), out)
+  assert(not exists(l.marker), "a denied program ran")
+end)
+
+test("mutation = false is check mode: nothing changes, whatever the script sets in lab.options", function()
+  local l = library({ probe = script('{ commands = { "touch" } }', [[
+    lab.options.dry_run = false
+    local r = lab.process.run { argv = { "touch", marker } }
+    print("dry_run", r.dry_run)]]) }, 'return { probe = { commands = { "touch" }, mutation = true } }\n')
+  local out, rc = l.run("-m probe")
+  assert_eq(rc, 0, out)
+  assert(out:find("dry_run\ttrue", 1, true), out)
+  assert(not exists(l.marker), "a check-mode script changed something")
+end)
+
+test("ctx:drop gives a capability up for the rest of the run", function()
+  local l = library({ probe = script('{ commands = { "touch" }, mutation = true }', [[
+    ctx:drop("commands")
+    lab.process.run { argv = { "touch", marker } }]]) }, 'return { probe = { commands = { "touch" }, mutation = true } }\n')
+  local out, rc = l.run("-m probe")
+  assert_eq(rc, 1, out)
+  assert(out:find("cannot run 'touch': the script dropped 'commands' (ctx:drop)", 1, true), out)
+  assert(not exists(l.marker))
+end)
+
+-- Every way around: each line must fail with a refusal, and the marker stays absent.
+local escapes = {
+  direct = [[lab.process.run { argv = { "touch", marker } }]],
+  pcall_then_go_on = [[local ok = pcall(lab.process.run, { argv = { "touch", marker } }); assert(not ok)
+    error("refused as expected")]],
+  coroutine = [[coroutine.wrap(function() lab.process.run { argv = { "touch", marker } } end)()]],
+  module = [[require("sneaky").touch(marker)]],
+  metatable = [[local t = setmetatable({}, { __index = function() return lab.process.run { argv = { "touch", marker } } end })
+    local _ = t.x]],
+  popen = [[io.popen("touch " .. marker):close()]],
+  execute = [[os.execute("touch " .. marker)]],
+  path_program = [[lab.process.run { argv = { "/usr/bin/touch", marker } }]],
+  environment = [[lab.process.run { argv = { "true" }, env = { LD_PRELOAD = "/tmp/x.so" } }]],
+  replace_a_check = [[require("labsh.capabilities").check_host = function() end]],
+  replace_a_library = [[string.format = function() end]],
+  replace_a_module = [[package.loaded["labsh.remote"] = {}]],
+  preload_a_module = [[package.preload["labsh.dryrun"] = function() return {} end]],
+  rawset_a_library = [[rawset(lab.process, "run", print)]],
+  upvalues = [[debug.getupvalue(io.open, 1)]],
+  registry = [[debug.getregistry()]],
+  bytecode = [[assert(load("\27Lua\84\0\25\147\13\10\26\10\4\8\8", "x", "b"))()]],
+  labsh_chunk_name = [[load("return 1", "@labsh:stdlib/labsh/gate.lua")]],
+  write_file = [[assert(io.open(out .. "/../marker", "w")):close()]],
+  write_through_a_link = [[assert(io.open(out .. "/link", "w")):close()]],
+  own_state = [[local f = assert(io.open(os.getenv("LABSH_STATE_DIR") .. "/audit.log", "a")); f:write("forged\n"); f:close()]],
+  secret = [[assert(os.getenv("LABSH_TEST_SECRET") == nil, "read a secret")]],
+  c_library = [[package.loadlib("libc.so.6", "system")]],
+}
+
+test("every path to an undeclared effect fails and changes nothing", function()
+  local scripts = {}
+  for name, body in pairs(escapes) do
+    scripts[name] = script('{ commands = { "true" }, files = { write = { out } }, mutation = true }', body)
+  end
+  local l = library(scripts, 'return { ["*"] = { commands = { "*" }, files = { write = { "/" } }, mutation = true } }\n',
+    { sneaky = 'return { touch = function(m) return lab.process.run { argv = { "touch", m } } end }\n' })
+  assert(os.execute(("ln -s %s %s"):format(quote(l.marker), quote(l.dir .. "/out/link"))))
+  for name in pairs(escapes) do
+    local out, rc = l.run("-m " .. name)
+    assert(rc ~= 0, name .. " was not refused:\n" .. out)
+    assert(out:find("not capable: " .. name .. " 1.2.0", 1, true) or out:find("read-only to a script under a manifest", 1, true)
+      or out:find("attempt to load a binary chunk", 1, true) or name == "pcall_then_go_on", name .. ":\n" .. out)
+    assert(not exists(l.marker), name .. " created the marker")
+  end
+  assert(not l.audit():find("forged", 1, true), "a script wrote labsh's audit log")
+end)
+
+test("files: writes inside requires.files.write work, a link out of it does not", function()
+  local l = library({ probe = script('{ files = { write = { out }, read = { out } } }', [[
+    local f = assert(io.open(out .. "/report.txt", "w")); f:write("ok"); f:close()
+    assert(os.rename(out .. "/report.txt", out .. "/final.txt"))
+    print(io.open(out .. "/final.txt"):read("a"))]]) }, 'return { probe = { files = { write = { "/" }, read = { "/" } } } }\n')
+  local out, rc = l.run("-m probe")
+  assert_eq(rc, 0, out)
+  assert_eq(out, "ok\n")
+end)
+
+test("secrets: an env: reference is read only when declared and granted; plain variables always", function()
+  local l = library({
+    probe = script('{ secrets = { "env:LABSH_TEST_SECRET" } }', [[
+      print(os.getenv("HOME") ~= nil, os.getenv("LABSH_TEST_SECRET"))]]),
+    other = script('{ secrets = { "env:LABSH_TEST_SECRET" } }', [[
+      os.getenv("LABSH_TEST_OTHER")]]),
+  }, 'return { ["*"] = { secrets = { "env:LABSH_TEST_*" } } }\n')
+  local out, rc = l.run("-m probe", "LABSH_TEST_SECRET=s3cret")
+  assert_eq(rc, 0, out)
+  assert_eq(out, "true\ts3cret\n")
+  out, rc = l.run("-m other", "LABSH_TEST_OTHER=x")
+  assert_eq(rc, 1, out)
+  assert(out:find("cannot read 'env:LABSH_TEST_OTHER': not in requires.secrets", 1, true), out)
+end)
+
+test("net: an HTTP origin is reached only when declared and granted, and a redirect elsewhere is refused", function()
+  local https = dofile((os.getenv("LABSH_ROOT") or ".") .. "/Tests/lua/pve_fixture_support.lua")
+  local fixture = https.start()
+  local origin = fixture.base:match("//([^/]+)")
+  local l = library({
+    allowed = script(('{ net = { "%s" } }'):format(origin), ([[
+      print(lab.http.get("%s/json", { ca_file = "%s" }).status)]]):format(fixture.base, fixture.ca)),
+    elsewhere = script('{ net = { "127.0.0.1:1" } }', ([[
+      lab.http.get("%s/json", { ca_file = "%s" })]]):format(fixture.base, fixture.ca)),
+    redirected = script(('{ net = { "%s" } }'):format(origin), ([[
+      lab.http.get("%s/redirect-to?url=https://127.0.0.1:1/json", { ca_file = "%s" })]]):format(
+        fixture.base, fixture.ca)),
+  }, 'return { ["*"] = { net = { "127.0.0.*" } } }\n')
+  local out, rc = l.run("-m allowed")
+  assert_eq(rc, 0, out)
+  assert_eq(out, "200\n")
+  out, rc = l.run("-m elsewhere")
+  assert_eq(rc, 1, out)
+  assert(out:find("cannot reach '" .. origin .. "': not in requires.net", 1, true), out)
+  out, rc = l.run("-m redirected")
+  assert_eq(rc, 1, out)
+  assert(out:find("cannot follow a redirect to '127.0.0.1:1': not in requires.net", 1, true), out)
+  https.stop()
+end)
+
+test("hosts: lab.exec reaches a host by name or selector only when declared and granted; a script's own ssh is a program", function()
+  local inventory = os.getenv("LABSH_TEST_SSH_INVENTORY")
+  if not inventory then error("run under Tests/run-with-servers.sh (no ssh test hosts)") end
+  local l = library({
+    one = script('{ hosts = { "host1" }, commands = { "true" }, mutation = true }', [[
+      print(lab.exec("host1", "true")[1].status)
+      lab.exec("host2", "true")]]),
+    odd = script('{ hosts = { "tag:odd" }, commands = { "true" }, mutation = true }', [[
+      print(#lab.exec({ tag = "odd" }, "true"))
+      lab.exec({ tag = "test" }, "true")]]),
+    shell = script('{ hosts = { "host1" }, commands = { "true" }, mutation = true }', [[
+      lab.exec("host1", "true; touch /tmp/x")]]),
+    own_ssh = script('{ hosts = { "*" }, commands = { "true" }, mutation = true }', [[
+      lab.process.run { argv = { "ssh", "-o", "BatchMode=yes", "127.0.0.1", "true" } }]]),
+  }, 'return { ["*"] = { hosts = { "*" }, commands = { "true" }, mutation = true } }\n')
+  local flags = "--inventory " .. quote(inventory) .. " "
+  local out, rc = l.run(flags .. "-m one")
+  assert_eq(rc, 1, out)
+  assert(out:find("^0\n"), out)
+  assert(out:find("not capable: one 1.2.0 (" .. l.dir .. "/lib/scripts/one.lua:7) cannot ssh to 'host2': "
+    .. "not in requires.hosts", 1, true), out)
+  out, rc = l.run(flags .. "-m odd")
+  assert_eq(rc, 1, out)
+  assert(out:find("cannot ssh to 'host2': not in requires.hosts", 1, true), out)
+  out, rc = l.run(flags .. "-m shell")
+  assert_eq(rc, 1, out)
+  assert(out:find("cannot run a shell command line (true; touch /tmp/x) 'sh': not in requires.commands", 1, true), out)
+  out, rc = l.run(flags .. "-m own_ssh")
+  assert_eq(rc, 1, out)
+  assert(out:find("cannot run 'ssh': not in requires.commands", 1, true), out)
+end)
