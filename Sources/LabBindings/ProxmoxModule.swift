@@ -252,6 +252,35 @@ enum ProxmoxModule {
     /// followed. With `decode`, a JSON body comes as `decoded` (what
     /// lab.json.decode makes of it) instead of `body`: a PVE answer of
     /// megabytes is read once, never copied into a Lua string first.
+    /// Under a manifest: only labsh's Proxmox client sends, to a node
+    /// requires.net covers, a call whose privileges (as the API schema lists
+    /// them) requires.proxmox covers; a write needs requires.mutation.
+    static func checkCapabilities(_ call: LuaCall, _ r: HTTPRequest, _ capabilities: Capabilities) throws {
+        let shown = "\(r.method) \(r.url)"
+        guard Capabilities.calledByLabsh(call.L) else {
+            throw Capabilities.error(capabilities.deny(call.L, "proxmox", shown, "send",
+                                                       "only lab.pve sends to Proxmox VE (it checks each call first)"))
+        }
+        try capabilities.check(call.L, "net", Capabilities.netTarget(r.url), "reach")
+        if r.method != "GET" && !capabilities.mayMutate {
+            throw Capabilities.error(capabilities.deny(call.L, "mutation", shown, "send", "requires.mutation is not granted"))
+        }
+        guard let at = r.url.firstRange(of: "/api2/json") else { return }
+        let path = String(r.url[at.upperBound...].prefix { $0 != "?" })
+        let needs = try schema().requiredPrivileges(r.method, path)
+        let allowed = { (privileges: [String]) in privileges.allSatisfy { capabilities.refusal("proxmox", $0) == nil } }
+        if needs.isEmpty {
+            if r.method == "GET" || capabilities.refusal("proxmox", "*") == nil { return }
+            throw Capabilities.error(capabilities.deny(call.L, "proxmox", "\(r.method) \(path)", "call",
+                                                       "the API lists no privilege for it; only proxmox = { \"*\" } allows it"))
+        }
+        guard needs.contains(where: allowed) else {
+            let wanted = needs.map { $0.joined(separator: " and ") }.joined(separator: " or ")
+            throw Capabilities.error(capabilities.deny(call.L, "proxmox", "\(r.method) \(path)", "call",
+                                                       "it needs \(wanted), not in requires.proxmox (or not granted)"))
+        }
+    }
+
     static func perform(_ call: LuaCall) throws -> Int32 {
         let list = try call.table(1)
         let maxParallel = call.isNoneOrNil(2) ? 8 : Int(try call.integer(2))
@@ -280,6 +309,7 @@ enum ProxmoxModule {
                     }
                 }
             }
+            if let capabilities = Capabilities.active { try checkCapabilities(call, r, capabilities) }
             requests.append(r)
             decode.append(t["decode"] == .boolean(true))
         }

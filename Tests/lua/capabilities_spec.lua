@@ -264,3 +264,29 @@ test("hosts: lab.exec reaches a host by name or selector only when declared and 
   assert_eq(rc, 1, out)
   assert(out:find("cannot run 'ssh': not in requires.commands", 1, true), out)
 end)
+
+test("proxmox: a call is sent only when requires.proxmox covers the privileges the API schema lists for it", function()
+  local url, fingerprint = os.getenv("LABSH_TEST_PVE_URL"), os.getenv("LABSH_TEST_PVE_FINGERPRINT")
+  if not url then error("run under Tests/run-with-servers.sh (no Proxmox VE simulator)") end
+  local origin = url:match("//([^/]+)")
+  local connect = ([[
+      local c = lab.pve.connect { urls = { { url = %q, fingerprint = %q } }, token = "env:LABSH_TEST_PVE_TOKEN" }
+      local vm = lab.pve.resources({ type = "vm" }, c)[1]
+      local path = ("/nodes/%%s/qemu/%%d"):format(vm.node, vm.vmid)
+      print(c:get(path .. "/config") ~= nil)
+      c:post(path .. "/status/start")]]):format(url, fingerprint)
+  local requires = ('{ net = { "%s" }, secrets = { "env:LABSH_TEST_PVE_TOKEN" }, proxmox = { "VM.Audit" }, mutation = true }')
+    :format(origin)
+  local l = library({
+    audit_only = script(requires, connect),
+    direct = script(requires, ([[require("labsh.pve").perform({ { method = "GET", url = %q } })]]):format(url .. "/api2/json/version")),
+  }, ('return { ["*"] = { net = { "%s" }, secrets = { "env:LABSH_TEST_PVE_*" }, proxmox = { "*" }, mutation = true } }\n')
+    :format(origin))
+  local out, rc = l.run("-m audit_only --yes")
+  assert_eq(rc, 1, out)
+  assert(out:find("^true\n"), out)
+  assert(out:find("cannot call 'POST /nodes/[%w-]+/qemu/%d+/status/start': it needs VM.PowerMgmt, not in requires.proxmox"), out)
+  out, rc = l.run("-m direct")
+  assert_eq(rc, 1, out)
+  assert(out:find("only lab.pve sends to Proxmox VE", 1, true), out)
+end)

@@ -370,6 +370,33 @@ public struct ProxmoxSchema: Sendable {
         return Self.words(check, variables)
     }
 
+    /// The privileges a call of `method` on `path` needs, as alternatives:
+    /// any one list, all of its privileges. Empty when the schema names none
+    /// (open to any user, root only, or checked in PVE's code).
+    public func requiredPrivileges(_ method: String, _ path: String) throws -> [[String]] {
+        let (template, _) = try match(path)
+        guard let operation = try operations[template][method], case .map(let p)? = operation.permissions,
+              let check = p["check"] else { return [] }
+        return Self.alternatives(check)
+    }
+
+    static func alternatives(_ check: InventoryValue) -> [[String]] {
+        guard case .list(let parts) = check, case .string(let head)? = parts.first else { return [] }
+        switch head {
+        case "perm", "perm-modify":
+            guard parts.count >= 3, case .list(let listed) = parts[2] else { return [] }
+            let privileges = listed.compactMap { if case .string(let s) = $0 { return s } else { return nil } }
+            return parts.dropFirst(3).contains(.string("any")) ? privileges.map { [$0] } : [privileges]
+        case "or":
+            return parts.dropFirst().flatMap { alternatives($0) }
+        case "and":  // one alternative of each part, together
+            return parts.dropFirst().map { alternatives($0) }.filter { !$0.isEmpty }
+                .reduce([[]]) { sofar, next in sofar.flatMap { a in next.map { a + $0 } } }
+        default:
+            return []
+        }
+    }
+
     static func words(_ check: InventoryValue, _ variables: [(name: String, value: String)]) -> String {
         guard case .list(let parts) = check, case .string(let head)? = parts.first else { return "a special check" }
         switch head {
