@@ -411,6 +411,14 @@ local function class_name(value)
   return type(name) == "string" and name or nil
 end
 
+-- The name of labsh's own module that `value` is (labsh.script is a
+-- function), as `labsh.NAME` reaches it.
+local function module_name(value)
+  for name, module in pairs(package.loaded) do
+    if module == value and name:match("^labsh%.") then return name end
+  end
+end
+
 local function no_help(what)
   return ("no help for %s; help() lists what is documented"):format(what)
 end
@@ -426,7 +434,7 @@ function help.help(x, decls, root, rootname)
   if type(x) == "string" then return describe(decls, x) or no_help(x) end
 
   local name = type(root) == "table" and help.find_name(x, root, rootname) or nil
-  name = name or class_name(x)
+  name = name or class_name(x) or module_name(x)
   return name and describe(decls, name)
       or no_help(name or ("this " .. type(x) .. " value"))
 end
