@@ -117,7 +117,7 @@ local function check()
   end
   done[#done + 1] = "--help of each script"
   local lint = run({ "luacheck", "--quiet", "--no-color", "--codes", "--std", "lua54", "--globals", "lab", "--read-globals",
-                     "test", "assert_eq", "assert_same", "run_script", "temp_dir", "assert_dry_run_changes_nothing",
+                     "labsh", "help", "test", "assert_eq", "assert_same", "run_script", "temp_dir", "assert_dry_run_changes_nothing",
                      "read_file", "write_file", "write_temp", "with_inventory", "run_labsh", "--", s.path })
   if lint.status == nil or lint.status >= 3 then
     problems[#problems + 1] = "lua-check could not run (install Debian's lua-check): " .. (lint.stderr or "")
