@@ -183,6 +183,43 @@ test("every path to an undeclared effect fails and changes nothing", function()
   assert(not l.audit():find("forged", 1, true), "a script wrote labsh's audit log")
 end)
 
+-- Each kind of effect, reached by each path: a refusal every time.
+local effects = {
+  commands = [[lab.process.run { argv = { "touch", marker } }]],
+  files = [[assert(io.open(marker, "w")):close()]],
+  secrets = [[if os.getenv("LABSH_TEST_SECRET") then assert(io.open(out .. "/secret", "w")):close() end]],
+  net = [[lab.http.get("http://127.0.0.1:9/")]],
+  hosts = [[lab.exec("host2", "true")]],
+}
+local paths = {
+  direct = "%s",
+  pcall = "local ok, err = pcall(function() %s end); if not ok then error(err, 0) end",
+  coroutine = "coroutine.wrap(function() %s end)()",
+  module = "require('effects').run(function() %s end)",
+  metatable = "local t = setmetatable({}, { __index = function() %s end }); local _ = t.x",
+}
+
+test("each kind of effect, reached directly, in pcall, a coroutine, a module or a metamethod, is refused", function()
+  local inventory = os.getenv("LABSH_TEST_SSH_INVENTORY")
+  if not inventory then error("run under Tests/run-with-servers.sh (no ssh test hosts)") end
+  local scripts = {}
+  for kind, effect in pairs(effects) do
+    for path, wrap in pairs(paths) do
+      scripts[kind .. "_" .. path] = script('{ hosts = { "host1" }, commands = { "true" }, mutation = true }',
+        wrap:format(effect))
+    end
+  end
+  local l = library(scripts, 'return { ["*"] = { hosts = { "*" }, commands = { "*" }, net = { "*" }, secrets = { "*" }, '
+    .. 'files = { write = { "/" } }, mutation = true } }\n',
+    { effects = "return { run = function(fn) return fn() end }\n" })
+  for name in pairs(scripts) do
+    local out, rc = l.run("--inventory " .. quote(inventory) .. " -m " .. name, "LABSH_TEST_SECRET=x")
+    assert(rc ~= 0, name .. " was not refused:\n" .. out)
+    assert(out:find("not capable: " .. name .. " 1.2.0", 1, true), name .. ":\n" .. out)
+    assert(not exists(l.marker) and not exists(l.dir .. "/out/secret"), name .. " changed something")
+  end
+end)
+
 test("files: writes inside requires.files.write work, a link out of it does not", function()
   local l = library({ probe = script('{ files = { write = { out }, read = { out } } }', [[
     local f = assert(io.open(out .. "/report.txt", "w")); f:write("ok"); f:close()
