@@ -28,6 +28,7 @@ struct InventoryChecks {
         backupsWhereTheyLive()
         jumpHostsKnown()
         haGroupsKnown()
+        targetsSelectSomething()
         roadmapInOrder()
     }
 

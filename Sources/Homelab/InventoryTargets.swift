@@ -53,6 +53,28 @@ extension Inventory {
 }
 
 extension InventoryChecks {
+    /// Each value a target selects by can pick a host: a kind that is no
+    /// kind can never (an error); a role or tag no host has yet is a
+    /// warning, since a misspelt one makes a playbook quietly do nothing
+    /// ("k8s-bootstrap: nothing to do").
+    func targetsSelectSomething() {
+        let kinds = Inventory.Node.Kind.allCases.map(\.rawValue) + ["vm", "lxc"]
+        let roles = Array(Set(inventory.nodes.compactMap(\.role) + inventory.guests.compactMap(\.role))).sorted()
+        let tags = Array(Set(inventory.nodes.flatMap(\.tags) + inventory.guests.flatMap(\.tags))).sorted()
+        for (name, target) in inventory.targets.sorted(by: { $0.key < $1.key }) {
+            let at = FieldPath().appending("targets").appending(InventoryText.visible(name))
+            for kind in target.kinds where !kinds.contains(kind) {
+                log.error(at.appending("kind"), "'\(kind)' is not a kind\(Suggestion.didYouMean(kind, in: kinds))")
+            }
+            for role in target.roles where !roles.contains(role) {
+                log.warning(at.appending("role"), "no node or guest has the role '\(role)'\(Suggestion.didYouMean(role, in: roles))")
+            }
+            for tag in target.tags where !tags.contains(tag) {
+                log.warning(at.appending("tag"), "no node or guest has the tag '\(tag)'\(Suggestion.didYouMean(tag, in: tags))")
+            }
+        }
+    }
+
     /// HA group members are nodes; once groups are declared, a guest's
     /// `ha_group` names one of them.
     func haGroupsKnown() {

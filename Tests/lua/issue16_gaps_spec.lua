@@ -349,3 +349,30 @@ test("the report checks the boundaries a lab declares, allows too; the built-in 
     "k8s>management denied ok", "dmz>management denied ok", "dmz>lan denied ok", "dmz>ops denied ok",
     "dmz>k8s denied ok", "lan>management denied ok", "management>ops allowed ok", "ops>k8s allowed ok" }, "\n"))
 end)
+
+-- ---- A target that can pick no host ----------------------------------------------
+
+test("a target's misspelt role is a warning with the role meant; a kind that is no kind is an error", function()
+  local base = read_file(DIR .. "/k3s_renamed.lua")
+  local function check(text)
+    local path = tmp .. "/targets.lua"
+    write_file(path, text)
+    local r = lab.process.run { argv = { labsh, "--inventory", path, "-m", "inventory", "check" }, timeout = 60,
+      env = { LABSH_STATE_DIR = tmp .. "/state", HOME = tmp, XDG_CONFIG_HOME = tmp .. "/no-config", LABSH_INVENTORY = false } }
+    return r, r.stdout .. r.stderr
+  end
+  local r, said = check((base:gsub('k8s_servers = { role = "cp" }', 'k8s_servers = { role = "cpx" }')))
+  assert_eq(r.status, 0, said)
+  assert(said:find("warning: [^\n]*targets%.k8s_servers%.role: no node or guest has the role 'cpx' %(did you mean 'cp'%?%)"), said)
+  r, said = check((base:gsub('k8s_agents = { role = "agent" }', 'k8s_agents = { role = "agent", tag = "gpu" }')))
+  assert_eq(r.status, 0, said)
+  assert(said:find("targets.k8s_agents.tag: no node or guest has the tag 'gpu'", 1, true), said)
+  r, said = check((base:gsub('k8s_agents = { role = "agent" }', 'k8s_agents = { kind = "vn" }')))
+  assert_eq(r.status, 1, said)
+  assert(said:find("targets.k8s_agents.kind: 'vn' is not a kind (did you mean 'vm'?)", 1, true), said)
+  -- the corpus and the built-in homelab select only what they have
+  r, said = check(base)
+  assert(not said:find("warning", 1, true), said)
+  r = run(nil, { "-m", "inventory", "check" })
+  assert(not (r.stdout .. r.stderr):find("targets", 1, true), r.stdout .. r.stderr)
+end)
