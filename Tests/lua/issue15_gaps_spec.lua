@@ -230,4 +230,11 @@ test("lab.backup.check checks its option keys: a misspelt source is no silent UN
   assert_eq(#lab.backup.check { now = 0, tz = "UTC" }, #lab.backup.check())
 end)
 
+test("lab.alert.evaluate and lab.slo.report check their option keys", function()
+  local err = error_of(function() lab.alert.evaluate { sevrity = "P1" } end)
+  assert(err:find([[bad argument #1 to 'lab.alert.evaluate' (unknown option "sevrity"; did you mean "severity"?)]], 1, true), err)
+  err = error_of(function() lab.slo.report { promethus = "http://127.0.0.1:1" } end)
+  assert(err:find([[bad argument #1 to 'lab.slo.report' (unknown option "promethus"; did you mean "prometheus"?)]], 1, true), err)
+end)
+
 test("(cleanup)", function() assert(filesystem.remove_tree(tmp)) end)

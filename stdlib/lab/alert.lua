@@ -45,10 +45,10 @@ end
 -- A list of rules prints at the prompt as a table (labsh.columns).
 local rule_meta = require("labsh.columns").meta("lab.alert.Rule")
 
---- The catalogue's rules, in inventory order, or those matching `filter`:
---- `{severity = "P2"}`, `{component = "storage"}` (a label), `{name = "node-down"}`.
 local RULE_FILTER_KEYS = { "severity", "name", "component" }
 
+--- The catalogue's rules, in inventory order, or those matching `filter`:
+--- `{severity = "P2"}`, `{component = "storage"}` (a label), `{name = "node-down"}`.
 function alert.rules(filter)
   if type(filter) == "table" then  -- a misspelt key would select every rule
     for key in pairs(filter) do
@@ -189,6 +189,8 @@ local function prometheus_of(opts)
   return nil
 end
 
+local EVALUATE_OPTIONS = { "severity", "prometheus", "time" }
+
 --- What fires now: a list of alerts { name, alertname, severity, summary,
 --- runbook, labels, value, source = "prometheus"|"model" }, most severe
 --- first, and a verdict per rule { name, severity, state =
@@ -197,6 +199,7 @@ end
 --- the model even when one is configured), time = Unix seconds.
 function alert.evaluate(opts)
   opts = opts or {}
+  require("labsh.blame").options(1, "lab.alert.evaluate", opts, EVALUATE_OPTIONS)
   local severity = severity_of(opts, "lab.alert.evaluate")
   local target = prometheus_of(opts)
   local firing, verdicts

@@ -59,6 +59,8 @@ local function runs_by_name(source, names, order)
   return by
 end
 
+local CHECK_OPTIONS = { "source", "now", "tz" }
+
 --- How each backup of the inventory stands against the plan (§5.1, §9):
 --- age of the newest good backup against its schedule and its RPO, missed
 --- runs and success rate over 30 days, and the 3-2-1 rule. opts.source: runs
@@ -67,17 +69,10 @@ end
 --- named by its tag), or the name of a JSON file holding either. opts.now:
 --- Unix seconds or RFC 3339 (default now); opts.tz: the zone schedules run
 --- in (default local). Returns one row per backup, in inventory order.
-local CHECK_OPTIONS = { "source", "now", "tz" }
-
 function backup.check(opts)
   opts = opts or {}
-  for key in pairs(type(opts) == "table" and opts or {}) do  -- a misspelt "source" would leave every row UNKNOWN
-    if key ~= "source" and key ~= "now" and key ~= "tz" then
-      local blame = require "labsh.blame"
-      blame.argument(1, "lab.backup.check", ("unknown option %s%s"):format(blame.shown(key),
-        blame.hint(key, CHECK_OPTIONS, "options")))
-    end
-  end
+  -- a misspelt "source" would leave every row UNKNOWN
+  require("labsh.blame").options(1, "lab.backup.check", opts, CHECK_OPTIONS)
   local model = lab.inventory.model()
   local names, order = {}, {}
   for _, b in ipairs(lab.inventory.current().backups or {}) do

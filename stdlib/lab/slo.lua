@@ -85,6 +85,8 @@ local function judge(row, attainment, objective, window)
 end
 
 
+local REPORT_OPTIONS = { "prometheus", "window", "time" }
+
 --- Attainment per service and tier over opts.window (default "30d"): a
 --- table { window =, at =, services = { row... }, tiers = { row... } }.
 --- A service row: service, tier, slo (%), attainment (% of probes that
@@ -99,6 +101,7 @@ end
 function slo.report(opts)
   opts = opts or {}
   if type(opts) ~= "table" then fail("lab.slo.report: expected a table of options") end
+  require("labsh.blame").options(1, "lab.slo.report", opts, REPORT_OPTIONS)
   local window = seconds_of(opts.window or "30d")
   local prom = prometheus_of(opts)
   local attainment = success_by_service(prom, window, opts.time)

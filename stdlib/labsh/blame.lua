@@ -46,6 +46,21 @@ function blame.hint(word, candidates, what)
   return ("; %s: %s%s"):format(what or "there are", table.concat(listed, ", "), more)
 end
 
+--- Raises "bad argument #n to 'func' (unknown option "x"; did you mean ...)"
+--- when the table `opts` has a key not in the list `known`: a misspelt
+--- option would otherwise change nothing, quietly. `level` as for argument.
+function blame.options(n, func, opts, known, level)
+  if type(opts) ~= "table" then return end
+  for key in pairs(opts) do
+    local found = false
+    for _, name in ipairs(known) do found = found or key == name end
+    if not found then
+      blame.argument(n, func, ("unknown option %s%s"):format(blame.shown(key), blame.hint(key, known, "options")),
+        (level or 2) + 1)
+    end
+  end
+end
+
 --- Raises "bad argument #n to 'func' (why)" at the caller of the function
 --- that calls this (or `level` levels above it; 0: without a position).
 function blame.argument(n, func, why, level)

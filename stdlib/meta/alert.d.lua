@@ -47,7 +47,7 @@ lab.alert = {}
 ---@field alerts integer how many series fire
 
 ---The rules in inventory order, or those matching `filter`: severity,
----component (the label) or name.
+---component (the label) or name; another key is an error (did-you-mean).
 ---@param filter {severity: "P1"|"P2"|"P3"|"P4"?, component: string?, name: string?}?
 ---@return lab.AlertRule[]
 function lab.alert.rules(filter) end
@@ -69,6 +69,7 @@ function lab.alert.live_query(rule) end
 ---all in parallel. Otherwise from the model: rules with a `model` threshold
 ---against the capacity baseline; every other rule is "unknown".
 ---opts.prometheus = false judges from the model even when one is configured.
+---An unknown option is an error with a did-you-mean.
 ---@param opts {severity: "P1"|"P2"|"P3"|"P4"?, prometheus: any?, time: number?}?
 ---@return lab.Alert[] firing
 ---@return lab.AlertVerdict[] verdicts

@@ -23,6 +23,7 @@
 ---client or URL (default: the inventory's monitoring.prometheus);
 ---opts.window: "30d" (default), "7d" or seconds; opts.time: when. `labsh -m
 ---slo` prints it and publishes labsh_check_status{check="service-degraded"}.
+---An unknown option is an error with a did-you-mean.
 ---@param opts {prometheus: any?, window: string|integer?, time: any?}?
 ---@return {window: string, services: lab.SloRow[], tiers: lab.SloRow[]} report
 function lab.slo.report(opts) end
