@@ -237,4 +237,17 @@ test("lab.alert.evaluate and lab.slo.report check their option keys", function()
   assert(err:find([[bad argument #1 to 'lab.slo.report' (unknown option "promethus"; did you mean "prometheus"?)]], 1, true), err)
 end)
 
+test("a report section that fails says why without a position in labsh's own files", function()
+  local source = tmp .. "/runs.json"
+  write_file(source, lab.json.encode(runs_source("databses")))
+  for _, backups in ipairs { tmp .. "/missing.json", source } do
+    local r = run { "--format", "json", "-m", "report", "--section", "backups", "--backups", backups }
+    assert_eq(r.status, 1, r.stderr)
+    local section = lab.json.decode(r.stdout).sections[1]
+    assert_eq(section.status, "error")
+    assert(section.summary:find("^error: backup%.check: "), section.summary)
+    assert(not section.summary:find("labsh:", 1, true), section.summary)
+  end
+end)
+
 test("(cleanup)", function() assert(filesystem.remove_tree(tmp)) end)

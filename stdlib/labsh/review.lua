@@ -469,6 +469,13 @@ function review.is_daily_section(name)
   return false
 end
 
+-- An error as a report shows it: its first line, without the position of
+-- labsh's own code that raised it ("labsh:stdlib/labsh/review.lua:204: "),
+-- which tells an operator nothing; a position in their own files stays.
+local function error_text(err)
+  return (tostring(err):match("^[^\n]*"):gsub("^labsh:[^:]+:%d+: ", ""))
+end
+
 --- Builds a report of the sections `names` (default review.DAILY):
 --- {generated, host, sections = {{name, title, status, summary, rows, notes}}}.
 function review.build(opts, names)
@@ -477,7 +484,7 @@ function review.build(opts, names)
     local ok, section = pcall(sections[name], opts)
     if not ok then
       section = { title = name:sub(1, 1):upper() .. name:sub(2), status = "error",
-                  summary = "error: " .. tostring(section):match("^[^\n]*"), rows = {}, notes = {} }
+                  summary = "error: " .. error_text(section), rows = {}, notes = {} }
     end
     section.name = name
     report.sections[#report.sections + 1] = section
