@@ -51,7 +51,8 @@ public enum CapabilityModule {
         // denial when requires.hosts does not cover it
         state.setFunction("check_host") { call in
             guard let active = Capabilities.active else { return 0 }
-            let (name, facts) = try hostFacts(try call.table(1))
+            guard call.type(1) == LUA_TTABLE else { throw call.typeError(1, "table") }
+            let (name, facts) = try hostFacts(call.L, 1)
             if let why = active.refusal("hosts", name, facts: facts) {
                 throw Capabilities.error(active.deny(call.L, "hosts", name, "ssh to", why))
             }
@@ -80,14 +81,31 @@ public enum CapabilityModule {
         }
     }
 
-    /// A host record's name and the facts requires.hosts selects by.
-    static func hostFacts(_ record: LuaTable) throws -> (String, [String: [String]]) {
-        guard let name = record["name"]?.stringValue else { throw LuaRaise.argument(1, "a host record with a name expected") }
+    /// A host record's name and the facts requires.hosts selects by, read
+    /// raw from the record (table at `index`): only these fields, not a copy.
+    static func hostFacts(_ L: OpaquePointer, _ index: Int32) throws -> (String, [String: [String]]) {
+        let record = lua_absindex(L, index)
+        func text(_ key: String) -> String? {
+            defer { lh_pop(L, 1) }
+            return lua_rawgetfield(L, record, key) == LUA_TSTRING ? LuaState.string(L, -1) : nil
+        }
+        guard let name = text("name") else { throw LuaRaise.argument(1, "a host record with a name expected") }
         var facts: [String: [String]] = [:]
         for key in ["role", "kind", "node"] {
-            if let value = record[key]?.stringValue { facts[key] = [value] }
+            if let value = text(key) { facts[key] = [value] }
         }
-        if case .table(let tags)? = record["tags"] { facts["tag"] = tags.array.compactMap(\.stringValue) }
+        if lua_rawgetfield(L, record, "tags") == LUA_TTABLE {
+            var tags: [String] = []
+            var i: lua_Integer = 1
+            while lua_rawgeti(L, -1, i) == LUA_TSTRING, let tag = LuaState.string(L, -1) {
+                tags.append(tag)
+                lh_pop(L, 1)
+                i += 1
+            }
+            lh_pop(L, 1)
+            facts["tag"] = tags
+        }
+        lh_pop(L, 1)
         return (name, facts)
     }
 

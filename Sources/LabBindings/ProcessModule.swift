@@ -19,7 +19,7 @@ enum ProcessModule {
 
     static let runOptions = LuaOptions.Declaration([
         .any("argv"), .any("env"), .any("stdin"), .string("cwd"), .number("timeout"), .function("on_line"),
-        .number("max_output"), .boolean("read_only", default: false), .any("keep_fd"), .any("host"),
+        .number("max_output"), .boolean("read_only", default: false), .any("keep_fd"), .raw("host"),
     ])
 
     static func run(_ call: LuaCall) throws -> Int32 {
@@ -284,23 +284,26 @@ enum ProcessModule {
             }
             spec.inheritedFD = Int32(fd)
         }
-        if let capabilities = Capabilities.active { try checkCapabilities(call, spec, host: opts["host"], capabilities) }
+        if let capabilities = Capabilities.active { try checkCapabilities(call, spec, at: index, capabilities) }
         return (spec, opts.reference("on_line"), opts.boolean("read_only") ?? false)
     }
 
     /// Under a manifest: the program must be in requires.commands, and the
     /// environment cannot choose which program runs or what it loads.
-    static func checkCapabilities(_ call: LuaCall, _ spec: ProcessSpec, host: LuaValue?,
+    static func checkCapabilities(_ call: LuaCall, _ spec: ProcessSpec, at index: Int32,
                                   _ capabilities: Capabilities) throws {
         // labsh's remote layer (labsh.remote) names the inventory host its
         // ssh reaches (`host`, its record): requires.hosts decides, and the
         // layer checked the remote command against requires.commands. A
         // script's own ssh is a program like any other.
-        if case .table(let record)? = host, ["ssh", "scp", "sftp"].contains(spec.argv[0]),
-           Capabilities.calledByLabsh(call.L) {
-            let (name, facts) = try CapabilityModule.hostFacts(record)
+        let L = call.L
+        let remote = ["ssh", "scp", "sftp"].contains(spec.argv[0]) && Capabilities.calledByLabsh(L)
+        let host = remote ? lua_rawgetfield(L, index, "host") : LUA_TNIL
+        defer { if remote { lh_pop(L, 1) } }
+        if host == LUA_TTABLE {
+            let (name, facts) = try CapabilityModule.hostFacts(L, -1)
             if let why = capabilities.refusal("hosts", name, facts: facts) {
-                throw Capabilities.error(capabilities.deny(call.L, "hosts", name, "ssh to", why))
+                throw Capabilities.error(capabilities.deny(L, "hosts", name, "ssh to", why))
             }
         } else {
             try capabilities.check(call.L, "commands", spec.argv[0], "run")

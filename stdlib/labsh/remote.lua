@@ -109,7 +109,8 @@ function remote.check_capable(names, command)
 end
 
 --- How to reach `target`: the inventory's ssh defaults with the host's own
---- settings over them, `name` and `host` (default: its address) filled in.
+--- settings over them, `name`, `host` (default: its address) and `record`
+--- (the node or guest) filled in.
 --- nil and why when the inventory gives no way to reach it.
 function remote.access(target)
   local name = name_of(target)
@@ -125,6 +126,7 @@ function remote.access(target)
   for key, value in pairs(own or {}) do access[key] = value end
   access.name = name
   access.host = access.host or record.address
+  access.record = record  -- what requires.hosts is checked against when ssh starts
   if access.jump == name then access.jump = nil end  -- the bastion itself is reached directly
   return access
 end
@@ -378,7 +380,7 @@ function remote.request(target, command, opts)
     host = access.name,
     -- the ssh client itself runs under --dry-run only for a read
     spec = { argv = argv, stdin = stdin ~= "" and stdin or nil, timeout = opts.timeout, read_only = opts.read_only,
-             host = record_named(access.name) },
+             host = access.record },
     finish = function(ran) return outcome(access, command, ran) end,
   }
 end
@@ -576,7 +578,7 @@ local function scp(target, from_remote, src, dst)
   local argv = from_remote and command_line("scp", options, "-q", "--", address .. ":" .. src, dst)
     or command_line("scp", options, "-q", "--", src, address .. ":" .. dst)
   local result = outcome(access, "scp " .. src .. " " .. dst,
-    lab.process.run { argv = argv, host = record_named(access.name) })
+    lab.process.run { argv = argv, host = access.record })
   if remote.is_error(result) then error(result, 0) end
   if result.status ~= 0 then
     host.fail("ssh", ("%s: copying %s to %s failed: %s"):format(access.name, src, dst, last_line(result.stderr)),
@@ -607,7 +609,7 @@ function remote.close(targets)
     if reachable and access then
       -- talks to the local master only: changes nothing on the host
       lab.process.run { argv = command_line("ssh", options, "-O", "exit", "--", access.host), timeout = 5,
-                        read_only = true, host = record_named(name) }
+                        read_only = true, host = access.record }
     end
   end
 end
