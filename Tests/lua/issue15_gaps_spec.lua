@@ -250,4 +250,16 @@ test("a report section that fails says why without a position in labsh's own fil
   end
 end)
 
+test("a usage error stays one line: a newline or an escape sequence the user typed is shown escaped", function()
+  local r = run { "-m", "audit", "tail", "-n", "1\nfake: line" }
+  assert_eq(r.status, 2)
+  assert_eq(r.stderr:match("^[^\n]*"), [[labsh -m audit: -n must be a whole number from 1, not '1\nfake: line']])
+  assert(r.stderr:find("^[^\n]*\nusage: labsh %-m audit"), r.stderr)
+  local e = run { "-m", "audit", "tail", "--bad\27[2Jopt" }
+  assert_eq(e.stderr:match("^[^\n]*"), [[labsh -m audit: unknown option '--bad\27[2Jopt']])
+  local check = run { "-m", "check-backups", "--x\ny" }
+  assert_eq(check.status, 3)
+  assert_eq(check.stdout, "BACKUPS UNKNOWN: unknown option '--x\\ny'\n")
+end)
+
 test("(cleanup)", function() assert(filesystem.remove_tree(tmp)) end)

@@ -238,8 +238,10 @@ function cli.usage(decl)
 end
 
 --- A usage error: one line naming the problem and the usage on stderr
---- (a check's status line on stdout), exit 2 (3 for a check).
+--- (a check's status line on stdout), exit 2 (3 for a check). What the
+--- user typed may hold a newline or an escape sequence: shown escaped.
 function cli.usage_error(decl, message)
+  message = require("labsh.pretty").escape(message)
   if decl.check and cli.json() then  -- what --format json asked for: one JSON document
     io.stdout:write(lab.json.encode({ name = decl.check, status = "UNKNOWN", reason = message }, { sort_keys = true }), "\n")
   elseif decl.check then

@@ -110,6 +110,12 @@ local function escape_text(s, quote)
   return table.concat(parts)
 end
 
+--- `text` on one line as a message may show it: control bytes (a newline,
+--- an escape sequence) and broken UTF-8 as Lua escapes, UTF-8 text as it is.
+function pretty.escape(text)
+  return escape_text(text, false)
+end
+
 local function quote(s)
   return '"' .. escape_text(s, true) .. '"'
 end
