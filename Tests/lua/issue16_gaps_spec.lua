@@ -376,3 +376,41 @@ test("a target's misspelt role is a warning with the role meant; a kind that is 
   r = run(nil, { "-m", "inventory", "check" })
   assert(not (r.stdout .. r.stderr):find("targets", 1, true), r.stdout .. r.stderr)
 end)
+
+-- ---- FQDN host names: the domain once, in every record ---------------------------
+
+-- gen bind into a fresh directory; the zone file's text, after named-checkzone.
+local function bind_zone(inventory, domain)
+  local out = tmp .. "/bind-" .. domain
+  filesystem.private_directory(out)
+  local r = lab.process.run { argv = { labsh, "--yes", "--inventory", inventory, "-m", "gen", "bind", "--out", out },
+    timeout = 120, env = { LABSH_STATE_DIR = tmp .. "/state", HOME = tmp, XDG_CONFIG_HOME = tmp .. "/no-config",
+                           LABSH_INVENTORY = false } }
+  assert_eq(r.status, 0, r.stderr)
+  local zone = out .. "/db." .. domain
+  local check = lab.process.run { argv = { "named-checkzone", domain, zone }, timeout = 60, read_only = true }
+  assert_eq(check.status, 0, check.stdout .. check.stderr)
+  return read_file(zone)
+end
+
+test("an Ansible inventory of FQDN host names takes their domain as the site's, and its zone loads", function()
+  local path = assert(os.getenv("PWD")) .. "/" .. DIR .. "/ansible/fqdn/hosts.yml"
+  local r = run(nil, { "--inventory", path, "-m", "inventory", "check" })
+  assert_eq(r.status, 0, r.stderr)
+  assert((r.stdout .. r.stderr):find("site.domain is lab.example.org, the domain of the host names", 1, true),
+         r.stdout .. r.stderr)
+  local zone = bind_zone(path, "lab.example.org")
+  assert(zone:find("@%s+IN NS%s+pve1%.lab%.example%.org%.\n"), zone)
+  assert(zone:find("\npve1%s+IN A%s+10%.8%.0%.11\n"), zone)
+  assert(not zone:find("example.org.lab.example.org", 1, true), zone)
+  assert(not zone:find("home.arpa", 1, true), zone)
+end)
+
+test("a gateway named with the site's domain: its name server and VLAN records get the domain once", function()
+  local path = tmp .. "/fqdn-gateway.lua"
+  write_file(path, (read_file(DIR .. "/nosizes.lua"):gsub('name = "fw",', 'name = "fw.attic.lan",')))
+  local zone = bind_zone(path, "attic.lan")
+  assert(zone:find("@%s+IN NS%s+fw%.attic%.lan%.\n"), zone)
+  assert(zone:find("\nfw%-guests%s+IN A%s+10%.9%.2%.1\n"), zone)
+  assert(not zone:find("attic.lan.attic.lan", 1, true), zone)
+end)

@@ -77,6 +77,13 @@ extension AnsibleInventory {
         for (key, value) in overlay where !["hosts", "groups", "resolve_names"].contains(key) {
             top[key] = Self.inventoryValue(value)
         }
+        // FQDN host names (pve1.lab.example.org) name the lab's domain: with
+        // home.arpa, gen bind would write pve1.lab.example.org.home.arpa.
+        var domainNote: String?
+        if overlay["site"] == nil, let domain = Self.commonDomain(of: hosts.map(\.name)) {
+            top["site"] = .map(["name": .string("homelab"), "domain": .string(domain), "timezone": .string("UTC")])
+            domainNote = "site.domain is \(domain), the domain of the host names (give site: in \(options.overlayName) to choose another)"
+        }
         var subnets: [(id: Int64, net: IPNetwork)] = []
         if case .list(let vlans)? = top["vlans"] {
             for case .map(let v) in vlans {
@@ -98,7 +105,20 @@ extension AnsibleInventory {
         }
         top["nodes"] = .list(nodes)
         top["guests"] = .list(guests)
-        return AnsibleImportResult(inventory: .map(top), notes: report.notes())
+        return AnsibleImportResult(inventory: .map(top), notes: report.notes() + (domainNote.map { [$0] } ?? []))
+    }
+
+    /// The domain every dotted host name is in ("lab.example.org" for
+    /// pve1.lab.example.org and desk.lab.example.org), nil when there is none
+    /// or they differ. Hosts named by their address have no domain.
+    static func commonDomain(of names: [String]) -> String? {
+        var domain: String?
+        for name in names where name.contains(".") && (try? IPAddress(parsing: name)) == nil {
+            let parent = String(name.lowercased().drop { $0 != "." }.dropFirst())
+            guard !parent.isEmpty, domain == nil || domain == parent else { return nil }
+            domain = parent
+        }
+        return domain
     }
 
     /// YAML data as inventory data (nulls dropped).

@@ -311,12 +311,18 @@ extension BindZones {
 
         func fqdn(_ label: String) -> String { label + "." + domain + "." }
 
-        private mutating func addHost(_ name: String, _ address: IPAddress, _ source: Host.Source, what: String) throws {
-            try Self.checkName(name, what: what)
-            // "web1.riverside.lan" in riverside.lan is the label "web1": its
-            // records must not get the domain a second time.
+        /// A machine's name in the zone: "web1.riverside.lan" in riverside.lan
+        /// is the label "web1", so that its records (and a name server's)
+        /// do not get the domain a second time.
+        func label(of name: String) -> String {
             var label = name.lowercased()
             if label.hasSuffix("." + domain) { label.removeLast(domain.count + 1) }
+            return label
+        }
+
+        private mutating func addHost(_ name: String, _ address: IPAddress, _ source: Host.Source, what: String) throws {
+            try Self.checkName(name, what: what)
+            let label = label(of: name)
             hosts.append(Host(name: label, address: address, source: source))
             taken[label] = what
         }
@@ -328,7 +334,7 @@ extension BindZones {
             for vlan in inventory.vlans where gateway.vlans.isEmpty || gateway.vlans.contains(vlan.id) {
                 guard !used.contains(vlan.gateway) else { continue }
                 let suffix = (try? Self.checkName(vlan.name, what: "")) != nil ? vlan.name.lowercased() : "vlan\(vlan.id)"
-                let name = gateway.name.lowercased() + "-" + suffix
+                let name = label(of: gateway.name) + "-" + suffix
                 guard taken[name] == nil, (try? Self.checkName(name, what: "")) != nil else { continue }
                 hosts.append(Host(name: name, address: vlan.gateway, source: .gatewayInterface))
                 taken[name] = "\(gateway.name) on VLAN \(vlan.id)"
@@ -383,9 +389,9 @@ extension BindZones {
                 }
             }
             if let gateway = gatewayNode {
-                nameServers = [gateway.lowercased()]
+                nameServers = [label(of: gateway)]
             } else if let first = inventory.nodes.first {
-                nameServers = [first.name.lowercased()]
+                nameServers = [label(of: first.name)]
             } else {
                 throw HomelabError("no name server for \(domain): the inventory has no DNS service and no node")
             }
