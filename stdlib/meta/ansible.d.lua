@@ -39,8 +39,9 @@
 ---variable `labsh_overlay` of `all` (`gen ansible` writes it): `site`,
 ---`vlans`, `policy`, `ssh` (defaults) and any other inventory section, plus
 ---`hosts:`, `groups:` and `resolve_names:`. Without it: site "homelab" in
----domain home.arpa, UTC, no VLANs, a deny-all policy. An import is never
----checked against the built-in homelab.
+---domain home.arpa (or the domain the FQDN host names share:
+---lab.example.org for pve1.lab.example.org, with a note), UTC, no VLANs, a
+---deny-all policy. An import is never checked against the built-in homelab.
 ---
 ---Ansible's connection variables become the host's ssh table: ansible_host (a
 ---name) → host, ansible_user → user, ansible_port → port,

@@ -139,7 +139,9 @@
 ---  k8s_servers   k8s-bootstrap's servers and the simulation's etcd members (guests)
 ---  k8s_agents    k8s-bootstrap's agents and the simulation's workers (guests)
 ---A lab without k8s_servers has no Kubernetes: k8s-bootstrap has nothing to
----do and the simulation and reports leave Kubernetes out. Example:
+---do and the simulation and reports leave Kubernetes out. A role or tag no
+---node or guest has is warned about (a misspelt one would pick no host in
+---silence); a kind that is no kind is an error. Example:
 ---  targets = { hypervisors = { role = "pve" }, linux = { kind = { "hypervisor", "vm", "lxc" } } }
 ---@class Inventory.Target
 ---@field role (string|string[])? the host's `role`

@@ -11,7 +11,8 @@
 ///   4. for the kind, a group name that names one (`proxmox` → hypervisor).
 /// The overlay (`labsh.yml` beside the inventory) also gives the site, VLANs,
 /// policy, ssh defaults and any other inventory section; without it the site
-/// is `home.arpa` in UTC with no VLANs and a deny-all policy.
+/// is `home.arpa` (or the domain the FQDN host names share) in UTC with no
+/// VLANs and a deny-all policy.
 ///
 /// Ansible's connection variables become the host's `ssh` table:
 /// ansible_host (when a name) → host, ansible_user → user, ansible_port →
