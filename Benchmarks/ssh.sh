@@ -14,6 +14,8 @@
 #   scale            the cold rerun on 10 and on 50 hosts, labsh and pyinfra (SSH_SCALE=0: not run)
 #   curve25519       the cold rerun with the key exchange paramiko uses, for comparison (labsh keeps
 #                    OpenSSH's default, post-quantum sntrup761x25519: some 70 ms of CPU per connection)
+#   floor            `ssh HOST true` to every host at once, no master connection: what the handshakes
+#                    alone cost, which a cold rerun cannot go below
 #
 # Warm: labsh's master connections are up (ControlPersist); cold: they are
 # closed before each run (pyinfra and Mitogen connect anew on every run).
@@ -146,6 +148,20 @@ cat > "$tmp/ansible_play" <<EOF
 exec ansible-playbook -i "\$LABSH_TEST_SSH_ANSIBLE_INVENTORY" "$here/ssh/playbook.yml" -f 10
 EOF
 chmod +x "$tmp/labsh_play" "$tmp/pyinfra_deploy" "$tmp/mitogen_play" "$tmp/ansible_play"
+# The floor: the system's ssh runs `true` on every host at once, with no
+# master connection (each ssh logs in and out), as a cold run connects.
+cat > "$tmp/ssh_floor" <<'EOF'
+#!/bin/sh
+pids= k=1
+while [ "$k" -le "$LABSH_TEST_SSH_HOSTS" ]; do
+    ssh -F none -o BatchMode=yes -o ControlPath=none -o User=root -o IdentitiesOnly=yes \
+        -o IdentityFile="$LABSH_TEST_SSH_KEY" -o UserKnownHostsFile="$LABSH_TEST_SSH_KNOWN_HOSTS" \
+        -p "$LABSH_TEST_SSH_PORT" "127.0.0.$((10 + k))" true &
+    pids="$pids $!" k=$((k + 1))
+done
+for pid in $pids; do wait "$pid" || exit 1; done
+EOF
+chmod +x "$tmp/ssh_floor"
 labsh_play() { "$tmp/labsh_play"; }
 pyinfra_deploy() { "$tmp/pyinfra_deploy"; }
 mitogen_play() { "$tmp/mitogen_play"; }
@@ -182,6 +198,7 @@ exec_pyinfra=$(cd "$here/ssh" && warm_median "$pyinfra" -y --parallel 10 invento
 # playbook rerun
 play_labsh=$(warm_median "$tmp/labsh_play")
 play_labsh_cold=$(cold_median "$tmp/labsh_play")
+play_floor=$(warm_median "$tmp/ssh_floor")
 play_pyinfra=$(warm_median "$tmp/pyinfra_deploy")
 play_mitogen=$(warm_median "$tmp/mitogen_play")
 warm ansible_play
@@ -219,6 +236,9 @@ row "playbook rerun, cold (pyinfra)" "$play_labsh_cold" "$play_pyinfra" ms 0.5
 row "playbook rerun, cold (mitogen)" "$play_labsh_cold" "$play_mitogen" ms 0.1
 row "playbook first run, cold (pyinfra)" "$first_labsh" "$first_pyinfra" ms 0.7
 row "  cold rerun, curve25519 (pyinfra)" "$play_labsh_kex" "$play_pyinfra" ms 0.5
+awk -v a="$play_labsh_cold" -v f="$play_floor" 'BEGIN {
+    printf "%-34s %12.3f %12.3f  ms  %7.2f   (the handshakes alone: 10 x ssh true, cold)\n", "  cold rerun vs the floor", a, f, a / f
+}'
 printf "%-34s %12s %12s  (pyinfra %s, ansible %s)\n" "rerun sessions per host (mitogen)" \
     "$sessions_labsh" "$sessions_mitogen" "$sessions_pyinfra" "$sessions_ansible"
 [ "$sessions_labsh" -eq 1 ] || echo "ssh bench: MISSED: labsh's rerun took $sessions_labsh sessions per host, not 1" >&2
