@@ -35,9 +35,10 @@
 --   with exit 2 before it does anything.
 --
 -- labsh's global options (--dry-run, --yes, --emergency, --format,
--- --inventory) mean the same before and after `-m NAME`: labsh takes them
--- out of a script's arguments up to a `--`. A script run from a file takes
--- --dry-run, --yes and --emergency after its name here.
+-- --inventory, --timeout, --memory-limit) mean the same before and after
+-- `-m NAME`: labsh takes them out of a script's arguments up to a `--`, and
+-- leaves one it cannot read for parse to refuse. A script run from a file
+-- takes --dry-run, --yes, --emergency and --format after its name here.
 
 local cli = {}
 
