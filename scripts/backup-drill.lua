@@ -178,12 +178,24 @@ if not pve and not opts.repo then cli.usage_error(PARAMS, "missing REPO: the res
 if pve then opts.repo = "pve:" .. (opts.volid or tostring(opts.guest)) end
 local started = lab.sys.monotonic()
 local report = { repo = opts.repo }
+-- A drill stopped midway (Ctrl-C, SIGTERM, --timeout: pcall does not catch
+-- those) is recorded too, with the stop held back while its line is written.
+local recorded = false
+local _ <close> = setmetatable({}, { __close = function(_, why)
+  if recorded then return end
+  local stops = require "labsh.stops"
+  local stop = stops.reason()
+  report.seconds = lab.sys.monotonic() - started
+  stops.hold(10, gate.audit, { action = pve and "pve.drill" or "restic.drill", target = opts.repo, details = report,
+    outcome = stop and ("interrupted (" .. stop .. ")") or ("failed: " .. gate.describe(why)) })
+end })
 local passed, err = pcall(pve and pve_drill or drill, opts, report)
 report.seconds = lab.sys.monotonic() - started
 if passed and report.cleaned_up == false then
   passed, err = false, ("the scratch guest VMID %d was not destroyed: remove it by hand"):format(report.scratch_vmid)
 end
 if report.dry_run then
+  recorded = true
   if cli.json() then
     print(lab.json.encode(report, { sort_keys = true }))
   else
@@ -194,6 +206,7 @@ end
 report.passed = passed
 report.error = not passed and tostring(err) or nil
 
+recorded = true
 gate.audit({ action = pve and "pve.drill" or "restic.drill", target = opts.repo, details = report,
   outcome = passed and "passed" or ("failed: " .. tostring(err)) })
 record_metric(opts.repo, passed, report)

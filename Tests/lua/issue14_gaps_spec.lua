@@ -8,6 +8,7 @@ local host = require "labsh.host"
 local filesystem = require "labsh.filesystem"
 
 local labsh = os.getenv("LABSH_BIN") or arg[-1]
+local is_root = require("labsh.os").user() == "root"
 local tmp = filesystem.temp_directory("labsh-issue14-gaps")
 local serial = 0
 
@@ -198,6 +199,116 @@ test("14.10 LABSH_INIT=@file: a directory above the file's that others may write
   assert_eq(r.status, 1, r.stdout)
   assert_eq(r.stdout, "")
   assert_has(r.stderr, open .. " is writable by others than its owner (mode 0777)", "stderr")
+end)
+
+-- ---- 14.1 and 14.3: restic, as the issue ran it ------------------------------------
+
+-- A restic repository with one snapshot of a small tree per day in `days`;
+-- returns its path, password file and the environment restic needs.
+local function restic_repository(days)
+  local repo, password, source = fresh("repo"), fresh("password"), fresh("src")
+  write_file(password, "correct horse\n")
+  filesystem.make_directories(source)
+  write_file(source .. "/file", "data\n")
+  local env = { RESTIC_PASSWORD_FILE = password, RESTIC_CACHE_DIR = fresh("cache"), RESTIC_REPOSITORY = repo }
+  local function restic(...)
+    local r = lab.process.run { argv = { "restic", "--quiet", ... }, env = env, timeout = 120 }
+    assert(r.status == 0, "restic " .. table.concat({ ... }, " ") .. ": " .. r.stderr)
+    return r.stdout
+  end
+  restic("init")
+  for day = 1, days do restic("backup", "--host", "spec", "--time", ("2026-01-0%d 03:00:00"):format(day), source) end
+  return repo, password, restic, env.RESTIC_CACHE_DIR
+end
+
+-- `repo` read-only for the labsh process: a read-only bind mount in a
+-- mount namespace of its own when root may make one, else (not root) a
+-- directory without write permission. The argv prefix, or nil to skip.
+local function read_only_prefix(dir)
+  if is_root then
+    local probe = lab.process.run { argv = { "unshare", "-m", "true" } }
+    if probe.status ~= 0 then return nil end
+    return { "unshare", "-m", "sh", "-c",
+      ('mount --bind "$0" "$0" && mount -o remount,ro,bind "$0" && exec "$@"'), dir }
+  end
+  assert(os.execute("chmod 500 " .. quoted(dir)))
+  return {}
+end
+
+test("14.3 a read-only state directory: r:forget deletes nothing and says why (the issue's reproduction)", function()
+  local repo, password, restic, cache = restic_repository(7)
+  local state = private_dir("state")
+  local prefix = read_only_prefix(state)
+  if not prefix then
+    print("  note: 14.3 read-only state directory: skipped, no mount namespace here")
+    return
+  end
+  local argv = {}
+  for _, word in ipairs(prefix) do argv[#argv + 1] = word end
+  for _, word in ipairs { labsh, "--yes", "-e", ([[
+local r = lab.restic(%q, { password = "file:%s", env = { RESTIC_CACHE_DIR = %q } })
+r:forget { daily = 2 }]]):format(repo, password, cache) } do argv[#argv + 1] = word end
+  local r = lab.process.run { argv = argv, env = { LABSH_STATE_DIR = state }, timeout = 120 }
+  os.execute("chmod 700 " .. quoted(state))
+  assert_eq(r.status, 1, r.stderr)
+  assert_has(r.stderr, "cannot open " .. state .. "/audit.log", "stderr")
+  assert_eq(#lab.json.decode(restic("snapshots", "--json")), 7, "snapshots left")
+end)
+
+-- A restic that stops at `restore`: touches `marker`, then sleeps.
+local function stalling_restic(marker)
+  local path = fresh("restic-stalls")
+  write_file(path, ('#!/bin/sh\n[ "$1" = restore ] && { : > %s; sleep 30; }\nexec restic "$@"\n'):format(quoted(marker)))
+  assert(os.execute("chmod +x " .. quoted(path)))
+  return path
+end
+
+for _, stop in ipairs({ { "INT", 130, "SIGINT" }, { "TERM", 143, "SIGTERM" }, { nil, 124, "timeout" } }) do
+  test(("14.1 a backup drill stopped by %s leaves the restore's two lines and the drill's own"):format(stop[3]), function()
+    local repo, password = restic_repository(1)
+    local marker, state = fresh("restoring"), private_dir("state")
+    local args = { "-m", "backup-drill", repo, "--password", "file:" .. password, "--restic", stalling_restic(marker) }
+    if not stop[1] then table.insert(args, 1, "--timeout") table.insert(args, 2, "3") end
+    local code = run(args, { LABSH_STATE_DIR = state }, stop[1] and { { marker, stop[1] } })
+    assert_eq(code, stop[2], "exit code")
+    local seen = {}
+    for _, line in ipairs(audit_lines(state)) do seen[#seen + 1] = line.action .. " " .. line.outcome end
+    assert_same(seen, { "restic.restore started", "restic.restore interrupted (" .. stop[3] .. ")",
+                        "restic.drill interrupted (" .. stop[3] .. ")" }, "audit")
+  end)
+end
+
+-- ---- 14.4: a normal runbook at one instant under several TZ values ------------------
+
+-- An inventory in Asia/Dubai (UTC+4 all year) whose one maintenance window
+-- opened this hour there (open: 2 h long) or opens in three hours (closed).
+local function inventory_with_window(open)
+  local dubai_hour = (tonumber(os.date("!%H")) + 4) % 24
+  local start = open and dubai_hour or (dubai_hour + 3) % 24
+  local path = fresh("inventory") .. ".lua"
+  write_file(path, ("local inv = (function() %s end)()\n"):format(host.embedded("stdlib/labsh/homelab.lua"))
+    .. 'inv.site.timezone = "Asia/Dubai"\n'
+    .. ('inv.maintenance = { { name = "daily", schedule = "0 %d * * *", duration = "%s" } }\n')
+      :format(start, open and "2h" or "1h")
+    .. "return inv\n")
+  return path
+end
+
+test("14.4 a normal runbook runs or is refused by the inventory's window, the same under every TZ", function()
+  local path = script([[lab.runbook { name = "tz-change", change = "normal", steps = { { title = "one", run = function() end } } }]])
+  for _, open in ipairs { true, false } do
+    local inventory = inventory_with_window(open)
+    for _, tz in ipairs { "UTC", "Asia/Dubai", "America/New_York", "Pacific/Kiritimati", "Europe/Berlin" } do
+      local state = private_dir("state")
+      local r = lab.process.run { argv = { labsh, "--inventory", inventory, path, "--yes" },
+                                  env = { TZ = tz, LABSH_STATE_DIR = state }, timeout = 60 }
+      local what = ("window %s, TZ=%s"):format(open and "open" or "closed", tz)
+      assert_eq(r.status, open and 0 or 1, what .. ": " .. r.stderr)
+      local last = final_line(state)
+      assert_eq(last.outcome, open and "ok" or "refused", what)
+      assert_eq(last.details.emergency, false, what)
+    end
+  end
 end)
 
 -- (cleanup)
