@@ -77,8 +77,9 @@ end
 -- Which n-1 columns the lab has: etcd with Kubernetes, GPU with a node
 -- that has GPUs (lab.sim.n_minus_1 leaves them nil otherwise).
 local function n1_sections()
-  local has = { etcd = false, gpu = false }
+  local has = { proxmox = false, etcd = false, gpu = false }
   for _, r in ipairs(data.n_minus_1) do
+    if r.proxmox ~= "-" then has.proxmox = true end
     if r.etcd then has.etcd = true end
     if r.gpu then has.gpu = true end
   end
@@ -162,15 +163,18 @@ if format == "text" then
   end
   print()
   print("Single-node failures (n-1), worst first")
-  -- etcd and GPU columns only for a lab that has Kubernetes or GPUs
+  -- Proxmox, etcd and GPU columns only for a lab that has a Proxmox VE
+  -- cluster, Kubernetes or GPUs
   local has = n1_sections()
-  local head, line = { ("  %-11s %6s  %-9s"):format("node", "impact", "proxmox") }, {}
+  local head, line = { ("  %-11s %6s "):format("node", "impact") }, {}
+  if has.proxmox then head[#head + 1] = (" %-9s"):format("proxmox") end
   if has.etcd then head[#head + 1] = (" %-9s"):format("etcd") end
   head[#head + 1] = (" %5s %8s %8s"):format("moved", "stranded", "SLO lost")
   if has.gpu then head[#head + 1] = (" %4s"):format("gpu") end
   print(table.concat(head) .. "  why")
   for _, r in ipairs(data.n_minus_1) do
-    line = { ("  %-11s %6s  %-9s"):format(r.node, assumptions.marked(r.impact, r), r.proxmox) }
+    line = { ("  %-11s %6s "):format(r.node, assumptions.marked(r.impact, r)) }
+    if has.proxmox then line[#line + 1] = (" %-9s"):format(r.proxmox) end
     if has.etcd then line[#line + 1] = (" %-9s"):format(r.etcd) end
     line[#line + 1] = (" %5d %8d %8d"):format(r.moved, r.stranded, r.slo_lost)
     if has.gpu then line[#line + 1] = (" %4d"):format(r.gpu) end

@@ -414,3 +414,17 @@ test("a gateway named with the site's domain: its name server and VLAN records g
   assert(zone:find("\nfw%-guests%s+IN A%s+10%.9%.2%.1\n"), zone)
   assert(not zone:find("attic.lan.attic.lan", 1, true), zone)
 end)
+
+-- ---- Columns a lab has nothing for ------------------------------------------------
+
+test("capacity's n-1 table has a proxmox column only for a lab with a Proxmox VE cluster", function()
+  local function header(file)
+    local r = run(file, { "-m", "capacity" })
+    assert_eq(r.status, 0, r.stderr)
+    return assert(r.stdout:match("\n(%s+node%s+impact[^\n]*)"), r.stdout)
+  end
+  local none = header("nas_sbc.lua")
+  assert(not none:find("proxmox", 1, true), none)
+  assert(none:find("impact%s+moved"), none)
+  assert(header("riverside.lua"):find("impact%s+proxmox%s+moved"), header("riverside.lua"))
+end)
