@@ -17,20 +17,32 @@ public final class Capabilities {
 
     public let script: String
     public private(set) var version = ""
-    /// The library the script comes from; nil for an operator's own script,
-    /// whose declaration is all that limits it.
-    public let library: String?
+    /// The library the script comes from (its name); nil for an operator's
+    /// own script, whose declaration is all that limits it.
+    public private(set) var library: String?
     let file: String
     private(set) var declared: [String: [String]] = [:]
     private(set) var mutationDeclared = false
-    let granted: [String: [String]]?
-    let grantsMutation: Bool
-    let denied: [String: [String]]
+    private(set) var granted: [String: [String]]?
+    private(set) var grantsMutation: Bool
+    private(set) var denied: [String: [String]]
+    /// Reads a library's grants when the script declares something: a
+    /// script that requires nothing starts without reading them.
+    var loadGrants: (() throws -> Grants)?
+
+    public struct Grants {
+        var library: String
+        var granted: [String: [String]]
+        var mutation: Bool
+        var denied: [String: [String]]
+    }
     private(set) var dropped: Set<String> = []
     private(set) var isDeclared = false
     /// labsh's own directories (the state directory): written only by labsh's
     /// own code, never by a script, whatever it declares.
-    private(set) var ownDirectories: [String]
+    private var ownDirectoriesGiven: [String]
+    /// Resolved on the first write checked: most runs never need them.
+    private(set) lazy var ownDirectories: [String] = ownDirectoriesGiven.map(Capabilities.resolved)
 
     /// A script about to run. `granted` nil: not a library script.
     public init(script: String, file: String, library: String?, granted: [String: [String]]?,
@@ -41,7 +53,7 @@ public final class Capabilities {
         self.granted = granted
         self.grantsMutation = grantsMutation
         self.denied = denied
-        self.ownDirectories = ownDirectories.map(Capabilities.resolved)
+        self.ownDirectoriesGiven = ownDirectories
     }
 
     /// Starts checking: from now on until labsh ends, a refused effect is an
@@ -56,6 +68,11 @@ public final class Capabilities {
     /// The script's declaration; once only, so a script cannot widen it.
     func declare(version: String, requires: [String: [String]], mutation: Bool) throws {
         guard !isDeclared else { throw LuaRaise.message("labsh.script: capabilities are declared once per run") }
+        if let load = loadGrants, !requires.isEmpty || mutation {
+            let grants = try load()
+            (library, granted, grantsMutation, denied) = (grants.library, grants.granted, grants.mutation, grants.denied)
+        }
+        loadGrants = nil
         self.version = version
         declared = requires
         mutationDeclared = mutation

@@ -15,14 +15,18 @@ public enum CapabilityModule {
         // library script's grants were read before it started; an operator's
         // own script is limited by its declaration alone.
         state.setFunction("declare") { call in
-            let manifest = try call.table(1)
-            let name = manifest["script"]?.stringValue ?? "script"
-            let version = manifest["version"]?.stringValue ?? ""
-            let (requires, mutation) = try lists(manifest["requires"] ?? .nil, "requires")
+            guard call.type(1) == LUA_TTABLE else { throw call.typeError(1, "table") }
+            let L = call.L
+            let name = rawString(L, 1, "script") ?? "script"
+            let version = rawString(L, 1, "version") ?? ""
+            lua_rawgetfield(L, 1, "requires")
+            let where_ = Capabilities.active?.file ?? Capabilities.scriptPosition(L) ?? name
+            let (requires, mutation) = try manifestError(where_) { try lists(L, -1, "requires") }
+            lh_pop(L, 1)
             let capabilities = Capabilities.active ?? Capabilities(
                 script: name, file: Capabilities.scriptPosition(call.L) ?? name, library: nil, granted: nil,
                 grantsMutation: false, denied: [:], ownDirectories: ownDirectories())
-            try capabilities.declare(version: version, requires: requires, mutation: mutation)
+            try manifestError(where_) { try capabilities.declare(version: version, requires: requires, mutation: mutation) }
             if Capabilities.active == nil { Capabilities.begin(capabilities, call.L) }
             var line = ["action": "capability.declared", "target": name, "outcome": describe(requires, mutation)]
             if let granted = capabilities.granted {
@@ -116,53 +120,86 @@ public enum CapabilityModule {
         }
     }
 
-    /// `{ commands = {"restic"}, net = {...}, mutation = true }` as lists by
-    /// kind and the mutation flag; anything else is an error naming `what`.
-    static func lists(_ value: LuaValue, _ what: String) throws -> ([String: [String]], Bool) {
-        if case .nil = value { return ([:], false) }
-        guard case .table(let table) = value, table.array.isEmpty else {
+    /// A mistake in a manifest or a grants file as an error object: it
+    /// prints as "FILE: labsh.script: what" (the script's file), no traceback.
+    static func manifestError<T>(_ file: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch LuaRaise.message(let why) {
+            throw LuaRaise.object(kind: "manifest", message: "\(file): labsh.script: \(why)")
+        }
+    }
+
+    /// The string field `key` of the table at `index`, read raw.
+    static func rawString(_ L: OpaquePointer, _ index: Int32, _ key: String) -> String? {
+        defer { lh_pop(L, 1) }
+        return lua_rawgetfield(L, index, key) == LUA_TSTRING ? LuaState.string(L, -1) : nil
+    }
+
+    /// The table at `index` (`{ commands = {"restic"}, net = {...},
+    /// mutation = true }`, nil for none) as lists by kind and the mutation
+    /// flag, read raw (a manifest here, a grants file in its sandbox);
+    /// anything else is an error naming `what`.
+    static func lists(_ L: OpaquePointer, _ index: Int32, _ what: String) throws -> ([String: [String]], Bool) {
+        let table = lua_absindex(L, index)
+        if lua_type(L, table) == LUA_TNIL { return ([:], false) }
+        guard lua_type(L, table) == LUA_TTABLE, lua_rawlen(L, table) == 0 else {
             throw LuaRaise.message("\(what) must be a table of capability lists, e.g. { commands = { \"restic\" } }")
         }
         var lists: [String: [String]] = [:]
         var mutation = false
-        for (key, entry) in table.fields {
-            guard let kind = key.stringValue else { throw LuaRaise.message("\(what): keys are capability names") }
-            if kind == "mutation" {
-                guard case .boolean(let flag) = entry else { throw LuaRaise.message("\(what).mutation must be true or false") }
-                mutation = flag
-                continue
+        lua_pushnil(L)
+        while lua_next(L, table) != 0 {
+            defer { lh_pop(L, 1) }
+            guard lua_type(L, -2) == LUA_TSTRING, let kind = LuaState.string(L, -2) else {
+                throw LuaRaise.message("\(what): keys are capability names")
             }
-            if kind == "files" {  // files = { read = {...}, write = {...} }
-                guard case .table(let files) = entry, files.array.isEmpty else {
+            switch kind {
+            case "mutation":
+                guard lua_type(L, -1) == LUA_TBOOLEAN else { throw LuaRaise.message("\(what).mutation must be true or false") }
+                mutation = lua_toboolean(L, -1) != 0
+            case "files":  // files = { read = {...}, write = {...} }
+                guard lua_type(L, -1) == LUA_TTABLE, lua_rawlen(L, -1) == 0 else {
                     throw LuaRaise.message("\(what).files must be { read = {...}, write = {...} }")
                 }
-                for (mode, paths) in files.fields {
-                    guard let m = mode.stringValue, m == "read" || m == "write" else {
+                lua_pushnil(L)
+                while lua_next(L, -2) != 0 {
+                    defer { lh_pop(L, 1) }
+                    guard lua_type(L, -2) == LUA_TSTRING, let mode = LuaState.string(L, -2), mode == "read" || mode == "write" else {
                         throw LuaRaise.message("\(what).files: 'read' and 'write' only")
                     }
-                    lists["files." + m] = try patterns(paths, "\(what).files.\(m)")
+                    lists["files." + mode] = try patterns(L, -1, "\(what).files.\(mode)")
                 }
-                continue
+            default:
+                guard Capabilities.kinds.contains(kind) else {
+                    let known = Capabilities.kinds.filter { !$0.hasPrefix("files.") } + ["files", "mutation"]
+                    throw LuaRaise.message("\(what): unknown capability '\(kind)'\(Suggestion.didYouMean(kind, in: known))")
+                }
+                lists[kind] = try patterns(L, -1, "\(what).\(kind)")
             }
-            guard Capabilities.kinds.contains(kind) else {
-                let known = Capabilities.kinds.filter { !$0.hasPrefix("files.") } + ["files", "mutation"]
-                throw LuaRaise.message("\(what): unknown capability '\(kind)'\(Suggestion.didYouMean(kind, in: known))")
-            }
-            lists[kind] = try patterns(entry, "\(what).\(kind)")
         }
         return (lists, mutation)
     }
 
-    static func patterns(_ value: LuaValue, _ what: String) throws -> [String] {
-        guard case .table(let list) = value, list.fields.isEmpty else {
-            throw LuaRaise.message("\(what) must be a list of strings")
+    /// The list of non-empty strings at `index`.
+    static func patterns(_ L: OpaquePointer, _ index: Int32, _ what: String) throws -> [String] {
+        let list = lua_absindex(L, index)
+        let bad = LuaRaise.message("\(what) must be a list of non-empty strings")
+        guard lua_type(L, list) == LUA_TTABLE else { throw bad }
+        let count = lua_rawlen(L, list)
+        var items: [String] = []
+        for i in 0..<count {
+            defer { lh_pop(L, 1) }
+            guard lua_rawgeti(L, list, lua_Integer(i + 1)) == LUA_TSTRING, let text = LuaState.string(L, -1),
+                  !text.isEmpty, !text.utf8.contains(0) else { throw bad }
+            items.append(text)
         }
-        return try list.array.map { item in
-            guard let text = item.stringValue, !text.isEmpty, !text.utf8.contains(0) else {
-                throw LuaRaise.message("\(what) must be a list of non-empty strings")
-            }
-            return text
+        var entries = 0  // nothing but the list: as many entries as items
+        lua_pushnil(L)
+        while lua_next(L, list) != 0 {
+            lh_pop(L, 1)
+            entries += 1
         }
+        guard entries == items.count else { throw bad }
+        return items
     }
 
     static func describe(_ lists: [String: [String]], _ mutation: Bool) -> String {
@@ -180,44 +217,61 @@ public enum CapabilityModule {
     /// Before a library script's first line: it may touch nothing until it
     /// declares, and then only what the operator granted (the grants file
     /// CONFIG/grants/LIBRARY.lua, LIBRARY as library.lua names it, and
-    /// --grant) minus what is denied there.
+    /// --grant) minus what is denied there. The grants are read when it
+    /// declares something.
     public static func beginLibraryScript(_ state: LuaState, file: String, library: String, options: LabOptions) throws {
-        let described = try dataFields(state, library + "/library.lua", ["name"])
-        guard let name = described["name"]?.stringValue, !name.isEmpty, !name.contains("/"), name != ".." else {
-            throw LuaRaise.message("\(library)/library.lua: 'name' must be the library's name (no '/')")
-        }
         var script = String(file.split(separator: "/").last ?? "script")
         if script.hasSuffix(".lua") { script.removeLast(4) }
-        var (granted, mutation, denied) = try grants(state, library: name, script: script)
-        for (kind, pattern) in options.grants {
-            if kind == "mutation" { mutation = mutation || pattern == "true"; continue }
-            granted[kind, default: []].append(pattern)
+        let capabilities = Capabilities(script: script, file: file, library: nil, granted: [:], grantsMutation: false,
+                                        denied: [:], ownDirectories: ownDirectories())
+        capabilities.loadGrants = {
+            var grants = try self.grants(state, library: library, script: script)
+            for (kind, pattern) in options.grants {
+                if kind == "mutation" { grants.mutation = grants.mutation || pattern == "true"; continue }
+                grants.granted[kind, default: []].append(pattern)
+            }
+            if grants.denied["mutation"] != nil { grants.mutation = false }
+            return grants
         }
-        Capabilities.begin(Capabilities(script: script, file: file, library: name, granted: granted,
-                                        grantsMutation: mutation && denied["mutation"] == nil, denied: denied,
-                                        ownDirectories: ownDirectories()), state.L)
+        Capabilities.begin(capabilities, state.L)
     }
 
-    /// The grants file of `library`: `return { ["SCRIPT"] = {...}, ["*"] =
-    /// {...}, deny = {...} }`. No file: nothing granted.
-    static func grants(_ state: LuaState, library: String, script: String) throws
-        -> (granted: [String: [String]], mutation: Bool, denied: [String: [String]]) {
-        guard let config = LabPaths.current.config else { return ([:], false, [:]) }
-        let file = config + "/grants/" + library + ".lua"
-        guard access(file, F_OK) == 0 else { return ([:], false, [:]) }
-        let fields = try dataFields(state, file, [script, "*", "deny"])
-        let (mine, mineMutation) = try lists(fields[script] ?? .nil, "\(file): [\"\(script)\"]")
-        let (every, everyMutation) = try lists(fields["*"] ?? .nil, "\(file): [\"*\"]")
-        var (denied, deniesMutation) = try lists(fields["deny"] ?? .nil, "\(file): deny")
-        var granted = mine
-        for (kind, list) in every { granted[kind, default: []] += list }
-        if deniesMutation { denied["mutation"] = ["*"] }
-        return (granted, mineMutation || everyMutation, denied)
+    /// The grants of the library in `dir` (named by its library.lua) for
+    /// `script`, from CONFIG/grants/NAME.lua: `return { ["SCRIPT"] = {...},
+    /// ["*"] = {...}, deny = {...} }`. No file: nothing granted.
+    static func grants(_ state: LuaState, library dir: String, script: String) throws -> Capabilities.Grants {
+        let name = try readData(dir + "/library.lua") { S, top in
+            guard let name = rawString(S, top, "name"), !name.isEmpty, !name.contains("/"), name != ".." else {
+                throw LuaRaise.message("\(dir)/library.lua: 'name' must be the library's name (no '/')")
+            }
+            return name
+        }
+        var grants = Capabilities.Grants(library: name, granted: [:], mutation: false, denied: [:])
+        guard let config = LabPaths.current.config else { return grants }
+        let file = config + "/grants/" + name + ".lua"
+        guard access(file, F_OK) == 0 else { return grants }
+        return try readData(file) { S, top in
+            func section(_ key: String) throws -> ([String: [String]], Bool) {
+                lua_rawgetfield(S, top, key)
+                defer { lh_pop(S, 1) }
+                return try lists(S, -1, "\(file): [\"\(key)\"]")
+            }
+            let (mine, mineMutation) = try section(script)
+            let (every, everyMutation) = try section("*")
+            let (denied, deniesMutation) = try section("deny")
+            grants.granted = mine
+            for (kind, list) in every { grants.granted[kind, default: []] += list }
+            grants.mutation = mineMutation || everyMutation
+            grants.denied = denied
+            if deniesMutation { grants.denied["mutation"] = ["*"] }
+            return grants
+        }
     }
 
-    /// Fields `keys` of the table a data file returns, evaluated in a
-    /// sandbox (as inventories are): plain data only.
-    static func dataFields(_ state: LuaState, _ file: String, _ keys: [String]) throws -> [String: LuaValue] {
+    /// Reads the table a data file returns, evaluated in a sandbox (as
+    /// inventories are): `read` gets the sandbox's state and the table's
+    /// index there, and reads plain data from it raw.
+    static func readData<T>(_ file: String, _ read: (OpaquePointer, Int32) throws -> T) throws -> T {
         let text = try LibraryTrust.readFollowing(file, limit: 1 << 20)
         guard let sandbox = text.withUnsafeBufferPointer({ raw in
             raw.baseAddress.map { base in
@@ -227,16 +281,8 @@ public enum CapabilityModule {
         defer { lh_sandbox_close(sandbox) }
         var reason: UnsafePointer<CChar>?
         if let failure = lh_sandbox_failure(sandbox, &reason) { throw LuaRaise.message(String(cString: failure)) }
-        guard lua_type(lh_sandbox_state(sandbox), lh_sandbox_result(sandbox)) == LUA_TTABLE else {
-            throw LuaRaise.message("\(file): must return a table")
-        }
-        let L = state.L
-        var fields: [String: LuaValue] = [:]
-        for key in keys {
-            guard lh_sandbox_push_field(sandbox, key, 0, L) != 0 else { throw LuaRaise.message("\(file): no memory to read it") }
-            defer { lh_pop(L, 1) }
-            fields[key] = try LuaState.value(L, -1, state: state)
-        }
-        return fields
+        let S = lh_sandbox_state(sandbox)!, top = lh_sandbox_result(sandbox)
+        guard lua_type(S, top) == LUA_TTABLE else { throw LuaRaise.message("\(file): must return a table") }
+        return try read(S, top)
     }
 }

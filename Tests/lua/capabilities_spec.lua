@@ -327,3 +327,19 @@ test("proxmox: a call is sent only when requires.proxmox covers the privileges t
   assert_eq(rc, 1, out)
   assert(out:find("only lab.pve sends to Proxmox VE", 1, true), out)
 end)
+
+test("a wrong manifest or grants file is a clear error naming it, before anything runs", function()
+  local l = library({
+    typo = script('{ hostz = { "host1" } }', [[lab.process.run { argv = { "touch", marker } }]]),
+    granted = script('{ commands = { "touch" }, mutation = true }', [[lab.process.run { argv = { "touch", marker } }]]),
+  }, 'return { granted = { commands = "touch" } }\n')
+  local out, rc = l.run("-m typo")
+  assert_eq(rc, 1, out)
+  assert(out:find(l.dir .. "/lib/scripts/typo.lua: labsh.script: requires: unknown capability 'hostz' (did you mean 'hosts'?)",
+    1, true), out)
+  out, rc = l.run("-m granted")
+  assert_eq(rc, 1, out)
+  assert(out:find("labsh.script: " .. l.dir .. "/config/labsh/grants/caps.lua: [\"granted\"].commands must be a list of non-empty strings", 1, true), out)
+  assert(not out:find("stack traceback", 1, true), out)
+  assert(not exists(l.marker))
+end)
