@@ -36,14 +36,11 @@ public final class LibraryTrust {
     static let fileLimit = 5_000
     static let byteLimit = 64 << 20
 
-    /// Each file of `dir` (its path below it) and the SHA-256 of its bytes;
-    /// a symbolic link counts as its target's text (so a changed link is a
-    /// change) and `.git` is left out. Throws a text naming the problem for
-    /// what cannot be a library's file: a device, a FIFO, a name with a
-    /// newline or a control character, too many files or bytes.
-    public static func listing(_ dir: String) throws -> [String: String] {
-        var files: [String: String] = [:]
-        var bytes = 0
+    /// Calls `visit` for each file, link and directory below `dir` (its path
+    /// below it and its lstat), `.git` left out. Throws a text naming the
+    /// problem for what cannot be a library's file: a device, a FIFO, a name
+    /// with a newline or a control character, a link to a directory.
+    static func walk(_ dir: String, _ visit: (String, stat) throws -> Void) throws {
         func walk(_ relative: String) throws {
             let path = relative.isEmpty ? dir : dir + "/" + relative
             guard let names = directoryNames(path) else { throw SafeFiles.Failure("cannot read the directory \(path)") }
@@ -58,31 +55,66 @@ public final class LibraryTrust {
                 case S_IFDIR:
                     try walk(child)
                 case S_IFLNK:
-                    // what it points to is read through it: its text and, for a file, its bytes
                     var target = stat()
                     guard stat(dir + "/" + child, &target) != 0 || (target.st_mode & S_IFMT) != S_IFDIR else {
                         throw SafeFiles.Failure("\(dir)/\(child) is a link to a directory; a library's links point to files")
                     }
-                    var content = Array(("link:" + linkTarget(dir + "/" + child) + "\0").utf8)
-                    if (target.st_mode & S_IFMT) == S_IFREG {
-                        content += try readFollowing(dir + "/" + child, limit: byteLimit - bytes)
-                    }
-                    bytes += content.count
-                    files[child] = SHA256.hex(content)
+                    try visit(child, st)
                 case S_IFREG:
-                    let content = try read(dir + "/" + child, limit: byteLimit - bytes)
-                    bytes += content.count
-                    files[child] = SHA256.hex(content)
+                    try visit(child, st)
                 default:
                     throw SafeFiles.Failure("\(dir)/\(child) is neither a file, a directory nor a link")
-                }
-                guard files.count <= fileLimit else {
-                    throw SafeFiles.Failure("\(dir) holds more than \(fileLimit) files; a library is a few scripts")
                 }
             }
         }
         try walk("")
+    }
+
+    /// Each file of `dir` (its path below it) and the SHA-256 of its bytes;
+    /// a symbolic link counts as its target's text (so a changed link is a
+    /// change). Too many files or bytes is an error, as `walk`'s are.
+    public static func listing(_ dir: String) throws -> [String: String] {
+        var files: [String: String] = [:]
+        var bytes = 0
+        try walk(dir) { child, st in
+            var content: [UInt8]
+            if (st.st_mode & S_IFMT) == S_IFLNK {  // what it points to is read through it: its text and its bytes
+                content = Array(("link:" + linkTarget(dir + "/" + child) + "\0").utf8)
+                var target = stat()
+                if stat(dir + "/" + child, &target) == 0 && (target.st_mode & S_IFMT) == S_IFREG {
+                    content += try readFollowing(dir + "/" + child, limit: byteLimit - bytes)
+                }
+            } else {
+                content = try read(dir + "/" + child, limit: byteLimit - bytes)
+            }
+            bytes += content.count
+            files[child] = SHA256.hex(content)
+            guard files.count <= fileLimit else {
+                throw SafeFiles.Failure("\(dir) holds more than \(fileLimit) files; a library is a few scripts")
+            }
+        }
         return files
+    }
+
+    /// Each regular file of `dir` and its identity: device, inode, size,
+    /// modification and change times. A file written since has another
+    /// change time, which nobody but root can set back; nil when `dir` holds
+    /// a link (read through, so only its digest tells).
+    static func identities(_ dir: String) throws -> [String: String]? {
+        var files: [String: String] = [:]
+        var link = false
+        try walk(dir) { child, st in
+            if (st.st_mode & S_IFMT) == S_IFLNK { link = true; return }
+            files[child] = identity(st)
+            guard files.count <= fileLimit else {
+                throw SafeFiles.Failure("\(dir) holds more than \(fileLimit) files; a library is a few scripts")
+            }
+        }
+        return link ? nil : files
+    }
+
+    static func identity(_ st: stat) -> String {
+        "\(st.st_dev):\(st.st_ino):\(st.st_size):\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec):\(st.st_ctim.tv_sec).\(st.st_ctim.tv_nsec)"
     }
 
     static func linkTarget(_ path: String) -> String {
@@ -108,44 +140,62 @@ public final class LibraryTrust {
 
     // ---- The record -------------------------------------------------------------
 
-    /// The trusted libraries: real path -> (file -> SHA-256). The file's lines:
-    /// "library PATH", then "SHA256 FILE" for each of its files.
-    public func records() throws -> [String: [String: String]] {
-        if recordPath.isEmpty { return [:] }
+    /// What was trusted of one library: each file's SHA-256, and each
+    /// regular file's identity then (LibraryTrust.identities).
+    public struct Record {
+        public var digests: [String: String] = [:]
+        var identities: [String: String] = [:]
+    }
+
+    /// The trusted libraries by real path, and when the record was written.
+    /// The file's lines: "library PATH", then "SHA256 FILE" and "identity
+    /// DEV:INO:SIZE:MTIME:CTIME FILE" for each of its files.
+    public func records() throws -> [String: Record] {
+        try readRecords().records
+    }
+
+    private func readRecords() throws -> (records: [String: Record], written: Int) {
+        if recordPath.isEmpty { return ([:], 0) }
         var st = stat()
-        if lstat(recordPath, &st) != 0 && errno == ENOENT { return [:] }
+        if lstat(recordPath, &st) != 0 && errno == ENOENT { return ([:], 0) }
         let fd = try SafeFiles.openStateFile(recordPath, flags: O_RDONLY, privacy: .unwritable, create: false)
         defer { close(fd) }
+        guard fstat(fd, &st) == 0 else { throw SafeFiles.Failure("cannot stat \(recordPath)") }
         let text = String(decoding: try SafeFiles.readAll(fd, name: recordPath, limit: LibraryTrust.byteLimit),
                           as: UTF8.self)
-        var records: [String: [String: String]] = [:]
+        var records: [String: Record] = [:]
         var current: String? = nil
         for (number, line) in text.split(separator: "\n").enumerated() {
             if line.hasPrefix("library ") {
                 current = String(line.dropFirst("library ".count))
-                records[current!] = [:]
+                records[current!] = Record()
+            } else if let library = current, line.hasPrefix("identity "), let space = line.dropFirst(9).firstIndex(of: " ") {
+                records[library]!.identities[String(line[line.index(after: space)...])] = String(line[line.index(line.startIndex, offsetBy: 9)..<space])
             } else if let library = current, line.count > 65, line.utf8.dropFirst(64).first == UInt8(ascii: " ") {
-                records[library]![String(line.dropFirst(65))] = String(line.prefix(64))
+                records[library]!.digests[String(line.dropFirst(65))] = String(line.prefix(64))
             } else {
                 throw SafeFiles.Failure("\(recordPath):\(number + 1): not a line labsh writes; "
                     + "remove the file and trust the libraries again")
             }
         }
-        return records
+        return (records, st.st_mtim.tv_sec)
     }
 
     /// Records `dir` as trusted with the files it holds now.
     public func trust(_ dir: String) throws {
         guard !recordPath.isEmpty else { throw SafeFiles.Failure("no state directory to record trust in (set HOME or LABSH_STATE_DIR)") }
         let real = try LibraryTrust.realPath(dir)
-        let files = try LibraryTrust.listing(real)
+        let identities = try LibraryTrust.identities(real) ?? [:]
         var records = try self.records()
-        records[real] = files
+        records[real] = Record(digests: try LibraryTrust.listing(real), identities: identities)
         try SafeFiles.checkStateDirectory(String(recordPath[..<(recordPath.lastIndex(of: "/") ?? recordPath.startIndex)]))
         var text = ""
         for library in records.keys.sorted() {
             text += "library \(library)\n"
-            for (file, digest) in records[library]!.sorted(by: { $0.key < $1.key }) { text += "\(digest) \(file)\n" }
+            for (file, digest) in records[library]!.digests.sorted(by: { $0.key < $1.key }) { text += "\(digest) \(file)\n" }
+            for (file, identity) in records[library]!.identities.sorted(by: { $0.key < $1.key }) {
+                text += "identity \(identity) \(file)\n"
+            }
         }
         try SafeFiles.replace(recordPath, with: Array(text.utf8), mode: 0o600)
         verdicts[real] = .some(nil)
@@ -159,14 +209,31 @@ public final class LibraryTrust {
 
     public func changes(_ dir: String) throws -> (real: String, changes: Changes?) {
         let real = try LibraryTrust.realPath(dir)
+        let (records, written) = try readRecords()
+        guard let record = records[real] else {
+            _ = try LibraryTrust.listing(real)  // what cannot be a library's file is said first
+            return (real, nil)
+        }
+        // The same files, not written since (their identities as recorded, and
+        // not changed in the second the record was written): no need to read them.
+        if !record.identities.isEmpty, record.identities.count == record.digests.count,
+           let identities = try LibraryTrust.identities(real), identities == record.identities,
+           !identities.values.contains(where: { LibraryTrust.changedSecond($0) >= written - 1 }) {
+            return (real, Changes())
+        }
         let now = try LibraryTrust.listing(real)
-        guard let then = try records()[real] else { return (real, nil) }
+        let then = record.digests
         var changes = Changes()
         for (file, digest) in now.sorted(by: { $0.key < $1.key }) {
             if let old = then[file] { if old != digest { changes.changed.append(file) } } else { changes.added.append(file) }
         }
         changes.removed = then.keys.filter { now[$0] == nil }.sorted()
         return (real, changes)
+    }
+
+    /// The second of an identity's change time.
+    static func changedSecond(_ identity: String) -> Int {
+        identity.split(separator: ":").last.flatMap { Int($0.prefix { $0 != "." }) } ?? .max
     }
 
     static func realPath(_ dir: String) throws -> String {
