@@ -105,10 +105,10 @@ static int p_freeze(lua_State *L) {
         lua_insert(L, -2);
         lua_rawset(L, 3);
     }
-    for (;;) {  // empty the table (keys read again: no clearing while iterating)
-        lua_pushnil(L);
-        if (!lua_next(L, 1)) break;
+    lua_pushnil(L);  // empty the table: its keys are the hidden table's now
+    while (lua_next(L, 3)) {
         lua_pop(L, 1);
+        lua_pushvalue(L, -1);
         lua_pushnil(L);
         lua_rawset(L, 1);
     }
