@@ -5,7 +5,7 @@ import LuaHost
 /// (LibraryTrust), for `labsh -m library`.
 enum LibraryModule {
     static func push(_ state: LuaState) throws {
-        lua_createtable(state.L, 0, 3)
+        lua_createtable(state.L, 0, 5)
         // is_library(dir): has it a library.lua?
         state.setFunction("is_library") { call in call.push(LibraryTrust.isLibrary(try call.string(1))) }
         // status(dir) -> {path =, trusted =, changes = {added =, removed =, changed =} | nil (never trusted)}
@@ -28,6 +28,9 @@ enum LibraryModule {
             try failing { try trust().trust(try call.string(1)) }
             return 0
         }
+        // refusal(dir): nil when the library's files are trusted (or the
+        // person at the terminal trusts them now), else why it is refused
+        state.setFunction("refusal") { call in call.push(trust().refusal(of: try call.string(1))) }
         // record(): the file the trust is kept in
         state.setFunction("record") { call in call.push(trust().recordPath) }
     }

@@ -92,6 +92,18 @@ test("a file changed in place with its size and modification time put back is st
   assert(out:find("(changed: lib/placement.lua)", 1, true), out)
 end)
 
+test("a library's jobs (jobs/*.lua) are loaded only while it is trusted; other jobs go on", function()
+  local l = new_library()
+  l.commit([[mkdir -p jobs && printf 'return { name = "team-count", schedule = "daily", run = "guests-per-node" }\n' > jobs/team-count.lua]])
+  local out, rc = l.run("-m jobs list")
+  assert_eq(rc, 1, out)
+  assert(out:find("team-count", 1, true) and out:find("it is not trusted yet", 1, true), out)
+  l.run("-m library trust " .. quote(l.lib))
+  out, rc = l.run("-m jobs list")
+  assert_eq(rc, 0, out)
+  assert(out:find("team%-count%s+daily"), out)
+end)
+
 test("a link is read through: changing what it points to is a change", function()
   local l = new_library()
   local outside = l.dir .. "/outside.lua"

@@ -223,7 +223,12 @@ end
 local loading  -- the file being loaded, for lab.job{} calls inside it
 
 local function load_file(path)
-  filesystem.check_search_file(path:match("^(.*)/(jobs/[^/]+)$"))  -- as require: not a file others may change
+  local dir = path:match("^(.*)/jobs/[^/]+$")
+  filesystem.check_search_file(dir, path:sub(#dir + 2))  -- as require: not a file others may change
+  -- a shared library's job runs nothing of it until its files are trusted, as its scripts
+  local library = require "labsh.library"
+  local refused = library.is_library(dir) and library.refusal(dir)
+  if refused then fail(refused, { path = path }) end
   local chunk, err = loadfile(path, "t")
   if not chunk then fail(err, { path = path }) end
   loading = path
