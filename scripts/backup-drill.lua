@@ -206,9 +206,11 @@ end
 report.passed = passed
 report.error = not passed and tostring(err) or nil
 
-recorded = true
-gate.audit({ action = pve and "pve.drill" or "restic.drill", target = opts.repo, details = report,
-  outcome = passed and "passed" or ("failed: " .. tostring(err)) })
+require("labsh.stops").hold(10, function()
+  recorded = true
+  gate.audit({ action = pve and "pve.drill" or "restic.drill", target = opts.repo, details = report,
+    outcome = passed and "passed" or ("failed: " .. tostring(err)) })
+end)
 record_metric(opts.repo, passed, report)
 
 if lab.options.format == "json" then

@@ -142,6 +142,60 @@ test("14.2 one signal during the rollback of a failed run waits for it", functio
   assert_eq(final_line(state).details.state, "rolled back", "state")
 end)
 
+-- ---- 14.1: a stop at the moment a record is written ---------------------------------
+
+-- Lua code that makes labsh send itself SIGINT right after it appends
+-- text matching `pattern` to a private file (the audit log).
+local function stop_when_written(pattern)
+  return ([[
+local filesystem = require "labsh.filesystem"
+local append = filesystem.append_private
+filesystem.append_private = function(path, text)
+  append(path, text)
+  if text:find(%q) then lab.process.run { argv = { "kill", "-INT", tostring(lab.sys.pid()) } } end
+end
+]]):format(pattern)
+end
+
+test("14.1 a stop just after the gate's intent line is written still gets the outcome line", function()
+  local state, changed = private_dir("state"), fresh("changed")
+  local path = script(stop_when_written('"outcome":"started"') .. ([[
+require("labsh.gate").perform({ action = "spec.race", target = "t", summary = "change t", ask = false },
+  function() %s end)
+]]):format(touch_code(changed)))
+  local code = run({ path }, { LABSH_STATE_DIR = state })
+  assert_eq(code, 130, "exit code")
+  local seen = {}
+  for _, line in ipairs(audit_lines(state)) do seen[#seen + 1] = line.outcome end
+  assert_same(seen, { "started", "interrupted (SIGINT)" }, "audit")
+  assert_eq(read_file(changed), nil, "the change ran after the stop")
+end)
+
+test("14.2 a stop as a failed runbook says the state it left still writes the final line", function()
+  local state = private_dir("state")
+  local path = script([[
+local write = getmetatable(io.stderr).__index.write
+getmetatable(io.stderr).__index.write = function(file, ...)
+  local text = table.concat({ ... })
+  local result = table.pack(write(file, ...))
+  if text:find("runbook said: rolled back", 1, true) then
+    lab.process.run { argv = { "kill", "-INT", tostring(lab.sys.pid()) } }
+  end
+  return table.unpack(result, 1, result.n)
+end
+lab.runbook {
+  name = "said", change = "standard",
+  steps = {
+    { title = "one", run = function() end, rollback = function() end },
+    { title = "two", run = function() error("boom") end },
+  },
+}
+]])
+  local code = run({ path, "--yes" }, { LABSH_STATE_DIR = state })
+  assert_eq(code, 130, "exit code")
+  assert_eq(final_line(state).details.state, "rolled back", "state")
+end)
+
 -- ---- 14.10: the directories above a LABSH_PATH entry count too ------------------
 
 -- labsh -e 'require "labsh.gate"' with `env` only (nothing of the caller's

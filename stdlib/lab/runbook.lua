@@ -280,13 +280,15 @@ function runbook.execute(spec, args)
     result.state = undoable > 0 and "rolled back" or "nothing to roll back"
   end
 
-  -- The run's final line, written once, with stops held back while it is
-  -- written; `tell`: also say the state left on stderr.
+  -- The run's final line, written once, with stops held back from the
+  -- moment it counts as written; `tell`: also say the state left on stderr.
   local recorded = false
   local function record(tell)
-    recorded = true
-    if tell then say(("runbook %s: %s"):format(spec.name, result.state)) end
-    stops.hold(10, audit)
+    stops.hold(10, function()
+      recorded = true
+      if tell then say(("runbook %s: %s"):format(spec.name, result.state)) end
+      audit()
+    end)
   end
 
   -- A stop (Ctrl-C, SIGTERM, --timeout) or an error ends the run here,

@@ -230,13 +230,20 @@ function gate.perform(change, fn)
     end
   end
   record.change, record.outcome = change_id(), "started"
-  gate.audit(record)  -- raises, and nothing is done, when it cannot be recorded
-  open_changes[record.change] = record
+  local started = false
   local _ <close> = setmetatable({}, { __close = function(_, err)
+    if not started then return end
     open_changes[record.change] = nil
     record.outcome = outcome(err)
     stops.hold(10, gate.audit, record)
   end })
+  -- The "started" line and the promise of an outcome line are one step: a
+  -- stop arriving as the line is written waits until both are made.
+  stops.hold(10, function()
+    gate.audit(record)  -- raises, and nothing is done, when it cannot be recorded
+    started = true
+    open_changes[record.change] = record
+  end)
   return fn()
 end
 
