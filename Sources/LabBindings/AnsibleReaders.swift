@@ -41,7 +41,7 @@ enum AnsibleReaders {
                 // Ansible stops at a vault-encrypted vars file; the built-in
                 // reader leaves it unread and says so.
                 var inventory = try builtin(path)
-                inventory.warnings.insert("ansible-inventory stopped at a vault-encrypted file (\(e.said)); read with the built-in reader instead", at: 0)
+                inventory.warnings.insert(AnsibleError.shown("ansible-inventory stopped at a vault-encrypted file (\(e.said)); read with the built-in reader instead"), at: 0)
                 return (inventory, .builtin)
             }
         }
@@ -66,7 +66,8 @@ enum AnsibleReaders {
                             ("ANSIBLE_DEPRECATION_WARNINGS", "False")]
         spec.timeout = 120
         let fail = { (message: String) in
-            LuaRaise.object(kind: "ansible", message: "\(path): ansible-inventory: \(message)", fields: ["file": .str(path)])
+            LuaRaise.object(kind: "ansible", message: AnsibleError.shown("\(path): ansible-inventory: \(message)"),
+                            fields: ["file": .str(path)])
         }
         let outcome: ProcessOutcome
         do { outcome = try ProcessRunner.run(spec) } catch { throw fail("\(error)") }
@@ -140,7 +141,7 @@ enum AnsibleReaders {
     static func merge(_ file: String, into vars: inout [String: YAMLValue], notes: inout [String]) throws {
         let text = try AnsibleModule.readFile(file)
         if text.hasPrefix("$ANSIBLE_VAULT") {
-            notes.append("\(file) is vault-encrypted and was left unread (labsh does not decrypt vaults)")
+            notes.append(AnsibleError.shown("\(file) is vault-encrypted and was left unread (labsh does not decrypt vaults)"))
             return
         }
         let value: YAMLValue

@@ -428,3 +428,31 @@ test("capacity's n-1 table has a proxmox column only for a lab with a Proxmox VE
   assert(none:find("impact%s+moved"), none)
   assert(header("riverside.lua"):find("impact%s+proxmox%s+moved"), header("riverside.lua"))
 end)
+
+-- ---- Terminal escapes in an Ansible inventory ------------------------------------
+
+test("an Ansible inventory's terminal escapes reach no error or note unescaped, with either reader", function()
+  local ESC = "\27"
+  local files = {
+    ["name.ini"] = "[nodes]\nh" .. ESC .. "[31mred ansible_host=10.9.0.2 labsh_kind=server\n",
+    ["line.ini"] = "[nodes" .. ESC .. "[2J]\nh1 ansible_host=10.0.0.1\n[x:vars]\nbad" .. ESC .. "[2Jline\n",
+    ["key.yml"] = "all:\n  hosts:\n    h1:\n      ansible_host: 10.0.0.1\n  " .. ESC .. "]0;pwn\7bad: [unclosed\n",
+  }
+  write_file(tmp .. "/load.lua", [[
+    local path, reader = ...
+    local ok, e = pcall(lab.ansible.load, path, { reader = reader })
+    print(ok, tostring(e)) ]])
+  for name, text in pairs(files) do
+    local path = tmp .. "/escapes-" .. name
+    write_file(path, text)
+    for _, reader in ipairs { "ansible", "builtin" } do
+      local r = run(nil, { tmp .. "/load.lua", path, reader })
+      local said = r.stdout .. r.stderr
+      assert(said:find("^false\t"), name .. " " .. reader .. ": " .. said)
+      assert(not said:find(ESC, 1, true) and not said:find("\7", 1, true),
+             name .. " " .. reader .. " printed a raw control character:\n" .. said:gsub("%c", "^"))
+    end
+  end
+  local r = run(nil, { tmp .. "/load.lua", tmp .. "/escapes-name.ini", "builtin" })
+  assert(r.stdout:find("h\\u{1B}[31mred", 1, true), r.stdout)
+end)

@@ -175,7 +175,15 @@ public struct AnsibleError: Error, Equatable, Sendable, CustomStringConvertible 
 
     /// "FILE:LINE: message", as Lua and compilers write it.
     public func described(file: String) -> String {
-        line.map { "\(file):\($0): \(message)" } ?? "\(file): \(message)"
+        Self.shown(line.map { "\(file):\($0): \(message)" } ?? "\(file): \(message)")
+    }
+
+    /// Text from an inventory file, or Ansible's words about one, as it may
+    /// be printed: control characters escaped line by line, so that a name
+    /// written with terminal escapes cannot act on the reader's terminal.
+    public static func shown(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { InventoryText.visible(String($0)) }.joined(separator: "\n")
     }
 }
 

@@ -165,7 +165,9 @@ struct ImportReport {
         guard !problems.isEmpty else { return nil }
         var lines = ["this Ansible inventory lacks what labsh needs (\(problems.count) kind\(problems.count == 1 ? "" : "s") of problem):"]
         for p in problems {
-            let shown = p.hosts.prefix(20).joined(separator: ", ") + (p.hosts.count > 20 ? ", and \(p.hosts.count - 20) more" : "")
+            // names as written may hold terminal escapes: shown escaped
+            let shown = p.hosts.prefix(20).map(InventoryText.visible).joined(separator: ", ")
+                + (p.hosts.count > 20 ? ", and \(p.hosts.count - 20) more" : "")
             lines.append("  \(p.problem): \(shown)")
             lines.append("    for example: \(p.example)")
         }
@@ -177,14 +179,16 @@ struct ImportReport {
     func notes() -> [String] {
         var out: [String] = []
         for (name, hosts) in vaulted.sorted(by: { $0.key < $1.key }) {
-            out.append("\(name) is vault-encrypted and was left unread (labsh does not decrypt vaults) on: \(hosts.joined(separator: ", "))")
+            out.append("\(InventoryText.visible(name)) is vault-encrypted and was left unread (labsh does not decrypt vaults) on: "
+                       + hosts.map(InventoryText.visible).joined(separator: ", "))
         }
         if !passwords.isEmpty {
             out.append("a become password written in the inventory was not copied (labsh keeps only references) on: "
-                       + passwords.joined(separator: ", ") + "; set labsh_sudo_password: env:NAME or file:PATH")
+                       + passwords.map(InventoryText.visible).joined(separator: ", ") + "; set labsh_sudo_password: env:NAME or file:PATH")
         }
         if !becomeMethods.isEmpty {
-            out.append("ansible_become_method other than sudo is not supported (labsh uses sudo) on: " + becomeMethods.joined(separator: ", "))
+            out.append("ansible_become_method other than sudo is not supported (labsh uses sudo) on: "
+                       + becomeMethods.map(InventoryText.visible).joined(separator: ", "))
         }
         return out
     }
