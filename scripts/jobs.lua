@@ -90,31 +90,21 @@ local function list(rows)
   return rows
 end
 
-local function emit(rows, columns)
+local function emit(rows, columns, under)
   if json then
     print(lab.json.encode(list(rows), { sort_keys = true }))
     return
   end
   if #rows == 0 then print("(none)") return end
-  local widths = {}
-  for i, c in ipairs(columns) do
-    widths[i] = #c[1]
-    for _, r in ipairs(rows) do widths[i] = math.max(widths[i], #tostring(c[2](r))) end
+  -- within the terminal's width, as the prompt's tables; the column
+  -- `under` (a file) goes under its row, whole, when the row is too wide
+  local names, cells = {}, {}
+  for i, c in ipairs(columns) do names[i] = c[1] end
+  for r, row in ipairs(rows) do
+    cells[r] = {}
+    for _, c in ipairs(columns) do cells[r][c[1]] = tostring(c[2](row)) end
   end
-  local function line(cells)
-    local out = {}
-    for i, cell in ipairs(cells) do out[i] = ("%-" .. widths[i] .. "s"):format(cell) end
-    print((table.concat(out, "  "):gsub("%s+$", "")))
-  end
-  local head, rule = {}, {}
-  for i, c in ipairs(columns) do head[i], rule[i] = c[1], ("-"):rep(widths[i]) end
-  line(head)
-  line(rule)
-  for _, r in ipairs(rows) do
-    local cells = {}
-    for i, c in ipairs(columns) do cells[i] = tostring(c[2](r)) end
-    line(cells)
-  end
+  print(require("labsh.pretty").table(cells, names, { detach = under or false }))
 end
 
 -- Job files that cannot be loaded, named on stderr; `all` (a command over
@@ -152,7 +142,7 @@ function commands.list()
       return r.last_status and (r.last_status .. " " .. when(r.last_start)) or "-"
     end },
     { "FILE", function(r) return r.origin end },
-  })
+  }, "FILE")
 end
 
 function commands.next()

@@ -262,4 +262,29 @@ test("a usage error stays one line: a newline or an escape sequence the user typ
   assert_eq(check.stdout, "BACKUPS UNKNOWN: unknown option '--x\\ny'\n")
 end)
 
+----------------------------------------------------------------------------
+-- Tables fit the terminal in scripts too
+
+test("jobs list and history fit COLUMNS (60, 80), the file whole under its row; one line per job at 200", function()
+  local jobs = {}
+  for _, j in ipairs(lab.json.decode(run({ "--format", "json", "-m", "jobs", "list" }).stdout)) do jobs[#jobs + 1] = j.name end
+  assert(#jobs > 3, "the built-in homelab's jobs")
+  for _, width in ipairs { 60, 80 } do
+    for _, command in ipairs { "list", "history" } do
+      local r = run({ "-m", "jobs", command }, { COLUMNS = tostring(width) })
+      assert_eq(r.status, 0, r.stderr)
+      local table_part = r.stdout:match("^(.-)\n\n") or r.stdout  -- history ends with a note in prose
+      for line in table_part:gmatch("[^\n]+") do
+        assert(utf8.len(line) <= width, ("jobs %s at %d: a line of %d columns:\n%s"):format(command, width, utf8.len(line), r.stdout))
+      end
+      for _, name in ipairs(jobs) do assert(r.stdout:find(name, 1, true), name .. " missing:\n" .. r.stdout) end
+    end
+    local list = run({ "-m", "jobs", "list" }, { COLUMNS = tostring(width) })
+    assert(list.stdout:find("\n    FILE: inventory jobs%[%d%]\n"), list.stdout)
+  end
+  local wide = run({ "-m", "jobs", "list" }, { COLUMNS = "200" })
+  assert(wide.stdout:find("^JOB +SCHEDULE +NEXT +LAST +FILE\n"), wide.stdout)
+  assert_eq(select(2, wide.stdout:gsub("\n", "")), #jobs + 2, "one line per job at 200 columns")
+end)
+
 test("(cleanup)", function() assert(filesystem.remove_tree(tmp)) end)

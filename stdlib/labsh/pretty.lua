@@ -565,7 +565,16 @@ local function record_table(list, names, opts)
     end
     rows[r] = row
   end
-  local detached = detached_column(rows, widths, opts.width)
+  local detached
+  if type(opts.detach) == "string" then  -- the caller names the column to move
+    local total = 2 * (#widths - 1)
+    for _, w in ipairs(widths) do total = total + w end
+    for c, key in ipairs(names) do
+      if key == opts.detach and total > opts.width then detached = c end
+    end
+  elseif opts.detach ~= false then
+    detached = detached_column(rows, widths, opts.width)
+  end
   local shown, detached_name = rows, detached and names[detached]
   if detached then
     shown = {}
@@ -626,6 +635,16 @@ function pretty.format(value, opts)
     lines = render(value, { opts = opts, path = {} }, 1, 0)
   end
   return table.concat(limit_lines(lines, opts.max_lines), "\n")
+end
+
+--- A list of rows as a text table, columns `names` in that order (each
+--- row a table by name), within opts.width (default: the terminal's) as
+--- the prompt's tables are: what a script prints fits the terminal too.
+--- opts.detach: the name of the column to print under each row when the
+--- table is too wide (say a file's path), before any column narrows; false:
+--- none (by default, prose squeezed too narrow goes under its row).
+function pretty.table(rows, names, opts)
+  return table.concat(record_table(rows, names, with_defaults(opts)), "\n")
 end
 
 --- Text for the n values that follow, as the REPL shows results: on one line
