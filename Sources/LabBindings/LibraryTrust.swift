@@ -154,6 +154,7 @@ public final class LibraryTrust {
         try readRecords().records
     }
 
+    /// `written`: when the record was written, in nanoseconds.
     private func readRecords() throws -> (records: [String: Record], written: Int) {
         if recordPath.isEmpty { return ([:], 0) }
         var st = stat()
@@ -178,7 +179,7 @@ public final class LibraryTrust {
                     + "remove the file and trust the libraries again")
             }
         }
-        return (records, st.st_mtim.tv_sec)
+        return (records, Int(st.st_mtim.tv_sec) * 1_000_000_000 + Int(st.st_mtim.tv_nsec))
     }
 
     /// Records `dir` as trusted with the files it holds now.
@@ -214,11 +215,12 @@ public final class LibraryTrust {
             _ = try LibraryTrust.listing(real)  // what cannot be a library's file is said first
             return (real, nil)
         }
-        // The same files, not written since (their identities as recorded, and
-        // not changed in the second the record was written): no need to read them.
+        // The same files, not written since (their identities as recorded) and
+        // none changed just before the record was written (a change in the
+        // same tick of the clock would keep its change time): no need to read them.
         if !record.identities.isEmpty, record.identities.count == record.digests.count,
            let identities = try LibraryTrust.identities(real), identities == record.identities,
-           !identities.values.contains(where: { LibraryTrust.changedSecond($0) >= written - 1 }) {
+           !identities.values.contains(where: { LibraryTrust.changed($0) >= written - 50_000_000 }) {
             return (real, Changes())
         }
         let now = try LibraryTrust.listing(real)
@@ -231,9 +233,12 @@ public final class LibraryTrust {
         return (real, changes)
     }
 
-    /// The second of an identity's change time.
-    static func changedSecond(_ identity: String) -> Int {
-        identity.split(separator: ":").last.flatMap { Int($0.prefix { $0 != "." }) } ?? .max
+    /// An identity's change time, in nanoseconds.
+    static func changed(_ identity: String) -> Int {
+        guard let time = identity.split(separator: ":").last else { return .max }
+        let parts = time.split(separator: ".")
+        guard parts.count == 2, let seconds = Int(parts[0]), let nanoseconds = Int(parts[1]) else { return .max }
+        return seconds * 1_000_000_000 + nanoseconds
     }
 
     static func realPath(_ dir: String) throws -> String {

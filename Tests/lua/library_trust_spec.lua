@@ -31,7 +31,7 @@ local function new_library()
       :format(quote(lib), change))
     assert_eq(done, 0, change)
   end
-  return { dir = dir, lib = lib, run = run, commit = commit }
+  return { dir = dir, lib = lib, env = env, run = run, commit = commit }
 end
 
 test("an untrusted library runs nothing from cron: its scripts and its modules are refused", function()
@@ -77,11 +77,17 @@ end)
 
 test("a file changed in place with its size and modification time put back is still a change", function()
   local l = new_library()
+  -- files older than the record (not changed in the last 50 ms before it):
+  -- labsh compares their identities (inode, size, times) before reading them
+  assert(os.execute("sleep 0.1"))
   l.run("-m library trust " .. quote(l.lib))
-  -- past the second the record was written in: labsh then compares the
-  -- files' identities (inode, size, times) before reading them
-  assert(os.execute("sleep 1.2"))
   assert_eq(select(2, l.run("-m guests-per-node")), 0)
+  -- unchanged, its files are not read to be hashed (the spec file is not opened at all)
+  local log = l.dir .. "/strace.log"
+  sh(("%s strace -f -e trace=openat -o %s %s -m guests-per-node </dev/null"):format(l.env, quote(log), labsh))
+  local traced = read_file(log) or ""
+  assert(traced:find("scripts/guests-per-node.lua", 1, true), traced)
+  assert(not traced:find("guests_per_node_spec.lua", 1, true), traced)
   local file = l.lib .. "/lib/placement.lua"
   local text = read_file(file)
   local _, rc = sh(("cp -p %s %s.old && printf %%s %s > %s && touch -r %s.old %s && rm %s.old"):format(
