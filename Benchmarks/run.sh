@@ -76,9 +76,10 @@ sort -n "$tmp/loads" | awk 'NF { v[++n] = $1 } END {
 # decisions against restic forget (the first run builds a 2,000-snapshot
 # repository once, a few minutes); the n-1 simulation over 50 nodes; remote
 # execution and a playbook on 10 sshd test hosts against Ansible; the
-# Proxmox VE connector and node-drain against proxmoxer on the simulator. A
+# Proxmox VE connector and node-drain against proxmoxer on the simulator;
+# what declared capabilities cost (a library script with a manifest). A
 # part that fails stops make bench.
-for part in json http restic sim ssh pve; do
+for part in json http restic sim ssh pve capabilities; do
     [ -x "Benchmarks/$part.sh" ] || die "Benchmarks/$part.sh is missing or not executable"
     RUNS=$runs "Benchmarks/$part.sh" "$labsh" || die "the $part benchmark failed (exit $?)"
 done
