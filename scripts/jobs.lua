@@ -66,9 +66,13 @@ local opts = cli.parse({ ... }, PARAMS)
 local job = lab.job
 local json = lab.options.format == "json"
 
+-- A time for people: the inventory's wall clock and its offset
+-- ("2026-12-06 03:00:00 +01:00"), the same whatever TZ says.
+local zone  -- read when a time is first shown: --help needs no inventory
 local function when(t)
   if not t then return "-" end
-  return os.date("%Y-%m-%d %H:%M:%S", math.floor(t))
+  zone = zone or (lab.inventory.current().site or {}).timezone or "UTC"
+  return require("labsh.schedule").local_time(math.floor(t), zone)
 end
 
 -- "1h 5m", "42s": a span of seconds for people.

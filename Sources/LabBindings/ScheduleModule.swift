@@ -14,6 +14,26 @@ enum ScheduleModule {
         state.setFunction("on_calendar") { call in try onCalendar(call) }
         state.setFunction("windows") { call in try windows(call) }
         state.setFunction("window") { call in try window(call) }
+        state.setFunction("local_time") { call in try localTime(call) }
+    }
+
+    /// local_time(seconds, zone) -> "2026-12-06 03:00:00 +01:00": the wall
+    /// clock of `zone` (a tz database name) at Unix time `seconds` and its
+    /// offset, so a time shown to people is one answer whatever TZ says.
+    static func localTime(_ call: LuaCall) throws -> Int32 {
+        let at: Int64
+        let rules: TimeZoneRules
+        do {
+            at = try seconds(try call.value(1), "seconds")
+            rules = try NamedTimeZone(named: try call.string(2))
+        } catch let e as HomelabError {
+            throw LuaRaise.message(e.message)
+        }
+        var text = Array(ZonedTime(seconds: at, utcOffset: rules.offset(atUTC: at)).description)
+        if text.last == "Z" { text.removeLast(); text += "+00:00" }
+        text[10] = " "  // the T between date and time
+        text.insert(" ", at: text.count - 6)
+        return call.push(String(text))
     }
 
     /// A schedule's error as the caller's bad argument.

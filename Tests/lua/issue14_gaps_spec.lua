@@ -142,6 +142,35 @@ test("14.2 one signal during the rollback of a failed run waits for it", functio
   assert_eq(final_line(state).details.state, "rolled back", "state")
 end)
 
+test("14.4 jobs next, list and history show the inventory's wall clock, the same under every TZ", function()
+  local path = private_dir("path")
+  filesystem.make_directories(path .. "/jobs")
+  assert(os.execute("chmod -R go-w " .. quoted(path)))
+  write_file(path .. "/jobs/nightly.lua", 'lab.job { name = "nightly", schedule = "30 3 * * *", run = function() end }\n')
+  local inventory = fresh("inventory") .. ".lua"
+  write_file(inventory, ("local inv = (function() %s end)()\n"):format(host.embedded("stdlib/labsh/homelab.lua"))
+    .. 'inv.site.timezone = "Asia/Tokyo"\nreturn inv\n')
+  local state = private_dir("state")
+  local function jobs(tz, ...)
+    local r = lab.process.run { argv = { labsh, "--inventory", inventory, "-m", "jobs", ... }, timeout = 60,
+      env = { TZ = tz, LABSH_PATH = path, LABSH_STATE_DIR = state, LABSH_INVENTORY = false } }
+    assert(r.status == 0, table.concat({ ... }, " ") .. " under TZ=" .. tz .. ": " .. r.stderr)
+    return r.stdout
+  end
+  local function row(tz, command)
+    local out = jobs(tz, command)
+    return assert(out:match("\n(nightly[^\n]*)"), out)
+  end
+  jobs("UTC", "run", "nightly")
+  for _, command in ipairs { "next", "list", "history" } do
+    local seen = row("UTC", command)
+    if command ~= "history" then assert_has(seen, " 03:30:00 +09:00", command) end
+    for _, tz in ipairs { "Asia/Dubai", "America/New_York", "Europe/Berlin" } do
+      assert_eq(row(tz, command), seen, ("jobs %s under TZ=%s"):format(command, tz))
+    end
+  end
+end)
+
 -- ---- 14.1: a stop at the moment a record is written ---------------------------------
 
 -- Lua code that makes labsh send itself SIGINT right after it appends
