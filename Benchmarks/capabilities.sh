@@ -31,16 +31,8 @@ trap cleanup EXIT
 export LABSH_STATE_DIR="$tmp/state" XDG_CONFIG_HOME="$tmp/config" LABSH_PATH="$tmp/lib"
 
 # The HTTP fixture (Tests/servers/http_fixture.py), answering at once.
-python3 "$here/../Tests/servers/http_fixture.py" > "$tmp/fixture" &
-fixture=$!
-i=0
-while ! grep -q pid= "$tmp/fixture" 2>/dev/null; do
-    kill -0 "$fixture" 2>/dev/null || die "the HTTP fixture did not start"
-    i=$((i + 1))
-    [ $i -lt 300 ] || die "the HTTP fixture did not start within 30 s"
-    sleep 0.1
-done
-port=$(sed 's/^http=\([0-9]*\).*/\1/' "$tmp/fixture")
+start_http_fixture
+port=$fixture_port
 url="http://127.0.0.1:$port/status/200"
 curl -s --fail -o /dev/null "$url" || die "the HTTP fixture does not answer at $url"
 

@@ -8,18 +8,11 @@ labsh=${1:-.build/release/labsh}
 runs=${RUNS:-10}
 n=200
 tmp=$(mktemp -d)
-python3 Tests/servers/http_fixture.py > "$tmp/fixture" &
-fixture=$!
-trap 'kill $fixture 2>/dev/null; rm -rf "$tmp"' EXIT
+fixture=
+trap '[ -z "$fixture" ] || kill $fixture 2>/dev/null; rm -rf "$tmp"' EXIT
 . "$(dirname "$0")/lib.sh"
-i=0
-while ! grep -q pid= "$tmp/fixture" 2>/dev/null; do
-    kill -0 $fixture 2>/dev/null || die "the HTTP fixture did not start"
-    i=$((i + 1))
-    [ $i -lt 300 ] || die "the HTTP fixture did not start within 30 s"
-    sleep 0.1
-done
-port=$(sed 's/^http=\([0-9]*\).*/\1/' "$tmp/fixture")
+start_http_fixture
+port=$fixture_port
 base="http://127.0.0.1:$port/delay/50"
 # The server must answer before anything is timed.
 curl -s --fail -o /dev/null "$base?i=0" || die "the HTTP fixture does not answer at $base"

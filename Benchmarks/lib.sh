@@ -33,3 +33,20 @@ row() {
         printf "%-34s %12.3f %12.3f  %-3s %7.2f   <= %-4s %s\n", n, a, b, u, r, t, (r <= t ? "ok" : "MISSED")
     }'
 }
+
+# Starts the HTTP fixture (Tests/servers/http_fixture.py) in the background
+# and waits until it answers; sets $fixture (its pid, for the caller's trap)
+# and $fixture_port (its http port).
+start_http_fixture() {
+    python3 "$(dirname "$0")/../Tests/servers/http_fixture.py" > "$tmp/fixture" &
+    fixture=$!
+    i=0
+    while ! grep -q pid= "$tmp/fixture" 2>/dev/null; do
+        kill -0 "$fixture" 2>/dev/null || die "the HTTP fixture did not start"
+        i=$((i + 1))
+        [ $i -lt 300 ] || die "the HTTP fixture did not start within 30 s"
+        sleep 0.1
+    done
+    fixture_port=$(sed 's/^http=\([0-9]*\).*/\1/' "$tmp/fixture")
+    curl -s --fail -o /dev/null "http://127.0.0.1:$fixture_port/json" || die "the HTTP fixture does not answer"
+}

@@ -10,13 +10,8 @@ local filesystem = require "labsh.filesystem"
 
 local function quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 
-local function sh(command)
-  local p = assert(io.popen(command .. " 2>&1 </dev/null; echo \"rc=$?\""))
-  local out = p:read("a")
-  p:close()
-  local text, rc = out:match("^(.-)rc=(%d+)\n$")
-  return text, tonumber(rc)
-end
+-- A command line's output, stderr with it, and its exit code.
+local function sh(command) return run_shell(command .. " 2>&1 </dev/null") end
 
 local function exists(path)
   local f = io.open(path, "r")

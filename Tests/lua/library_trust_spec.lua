@@ -7,13 +7,8 @@ local labsh = os.getenv("LABSH_BIN") or arg[-1]
 
 local function quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
 
-local function sh(command)
-  local p = assert(io.popen(command .. " 2>&1; echo \"rc=$?\""))
-  local out = p:read("a")
-  p:close()
-  local text, rc = out:match("^(.-)rc=(%d+)\n$")
-  return text, tonumber(rc)
-end
+-- A command line's output, stderr with it, and its exit code.
+local function sh(command) return run_shell(command .. " 2>&1") end
 
 -- A copy of the example library, committed in a new git repository, and a
 -- state directory of its own. Runs are as from cron: stdin is not a terminal.

@@ -76,15 +76,20 @@ function with_inventory(text, fn)
   if not ok then error(err, 0) end
 end
 
---- Runs the labsh under test with `args` (shell words), stderr dropped;
---- returns its stdout and exit code.
-function run_labsh(args)
-  local labsh = os.getenv("LABSH_BIN") or arg[-1]
-  local p = assert(io.popen(("%s %s 2>/dev/null; echo \"rc=$?\""):format(labsh, args)))
+--- Runs a shell command line; returns what it printed (stdout, then
+--- stderr where the command sends it: add 2>&1 to keep both) and its exit code.
+function run_shell(command)
+  local p = assert(io.popen(command .. "; echo \"rc=$?\""))
   local out = p:read("a")
   p:close()
   local text, rc = out:match("^(.-)rc=(%d+)\n$")
   return text, tonumber(rc)
+end
+
+--- Runs the labsh under test with `args` (shell words), stderr dropped;
+--- returns its stdout and exit code.
+function run_labsh(args)
+  return run_shell(("%s %s 2>/dev/null"):format(os.getenv("LABSH_BIN") or arg[-1], args))
 end
 
 --- Fails unless two tables hold equal contents (compared deeply).
