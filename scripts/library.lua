@@ -118,7 +118,7 @@ local function check()
   done[#done + 1] = "--help of each script"
   local lint = run({ "luacheck", "--quiet", "--no-color", "--codes", "--std", "lua54", "--globals", "lab", "--read-globals",
                      "labsh", "help", "test", "assert_eq", "assert_same", "run_script", "temp_dir", "assert_dry_run_changes_nothing",
-                     "read_file", "write_file", "write_temp", "with_inventory", "run_labsh", "--", s.path })
+                     "read_file", "write_file", "write_temp", "with_inventory", "run_labsh", "run_shell", "--", s.path })
   if lint.status == nil or lint.status >= 3 then
     problems[#problems + 1] = "lua-check could not run (install Debian's lua-check): " .. (lint.stderr or "")
   elseif lint.status ~= 0 then
