@@ -29,6 +29,7 @@ struct InventoryChecks {
         jumpHostsKnown()
         haGroupsKnown()
         targetsSelectSomething()
+        dottedNamesInTheDomain()
         roadmapInOrder()
     }
 

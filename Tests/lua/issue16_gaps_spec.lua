@@ -456,3 +456,17 @@ test("an Ansible inventory's terminal escapes reach no error or note unescaped, 
   local r = run(nil, { tmp .. "/load.lua", tmp .. "/escapes-name.ini", "builtin" })
   assert(r.stdout:find("h\\u{1B}[31mred", 1, true), r.stdout)
 end)
+
+test("a full host name outside the site's domain is a warning saying what gen bind would make of it", function()
+  local path = tmp .. "/other-domain.lua"
+  write_file(path, (read_file(DIR .. "/single.lua"):gsub('name = "box"', 'name = "box.single.lan"')))
+  local r = lab.process.run { argv = { labsh, "--inventory", path, "-m", "inventory", "check" }, timeout = 60,
+    env = { LABSH_STATE_DIR = tmp .. "/state", HOME = tmp, XDG_CONFIG_HOME = tmp .. "/no-config", LABSH_INVENTORY = false } }
+  local said = r.stdout .. r.stderr
+  assert_eq(r.status, 0, said)
+  assert(said:find("nodes[1].name: 'box.single.lan' is a full name outside the site's domain den.home.arpa: "
+    .. "gen bind would name it box.single.lan.den.home.arpa", 1, true), said)
+  -- riverside's web1.riverside.lan is in its domain: no warning
+  r = run("riverside.lua", { "-m", "inventory", "check" })
+  assert(not (r.stdout .. r.stderr):find("full name", 1, true), r.stdout .. r.stderr)
+end)
