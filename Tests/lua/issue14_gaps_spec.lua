@@ -171,6 +171,27 @@ test("14.4 jobs next, list and history show the inventory's wall clock, the same
   end
 end)
 
+for _, stop in ipairs({ { "INT", 130 }, { "TERM", 143 }, { nil, 124 } }) do
+  test(("14.1 a stop (%s) in a Swift call inside pcall runs <close> handlers and finalizers"):format(stop[1] or "--timeout"), function()
+    local marker = fresh("marker")
+    local path = script(([[
+setmetatable({}, { __gc = function() io.stderr:write("finalizer ran\n") end })
+print(pcall(function()
+  local _ <close> = setmetatable({}, { __close = function() io.stderr:write("closed\n") end })
+  %s
+  lab.process.run { argv = { "sleep", "5" } }
+end))
+io.stderr:write("pcall swallowed the stop\n")
+]]):format(touch_code(marker)))
+    local args = stop[1] and { path } or { "--timeout", "1", path }
+    local code, err = run(args, {}, stop[1] and { { marker, stop[1] } })
+    assert_eq(code, stop[2], "exit code")
+    assert_has(err, "closed", "stderr")
+    assert_has(err, "finalizer ran", "stderr")
+    assert(not err:find("swallowed", 1, true), err)
+  end)
+end
+
 -- ---- 14.1: a stop at the moment a record is written ---------------------------------
 
 -- Lua code that makes labsh send itself SIGINT right after it appends
