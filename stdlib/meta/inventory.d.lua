@@ -53,7 +53,7 @@
 ---@field upstream string? CIDR of the network outside the VLANs (the ISP side), e.g. "192.168.55.0/24"
 
 ---@class Inventory.Node
----@field name string
+---@field name string a host name; a full one (web1.example.lan) must be in site.domain, else a warning
 ---@field kind "hypervisor"|"workstation"|"server"|"nas"|"sbc"|"gateway"|"switch"|"router" capacity: the CPU, RAM and disks of hypervisors, workstations, servers and sbcs (single-board computers) are guest capacity; a nas's disks are storage for others (capacity resource storage_nas), never guest capacity
 ---@field vendor string?
 ---@field model string?
