@@ -57,7 +57,7 @@ enum AnsibleReaders {
     /// plugins or a vault password script; the user's own ~/.ansible.cfg and
     /// /etc/ansible/ansible.cfg still count.
     static func viaAnsible(_ path: String, program: String) throws -> AnsibleInventory {
-        var spec = ProcessSpec(argv: [program, "-i", absolute(path), "--list"])
+        var spec = ProcessSpec(argv: [absolute(program), "-i", absolute(path), "--list"])
         spec.cwd = "/"
         spec.environment = [("ANSIBLE_INVENTORY_ENABLED", "ansible.builtin.yaml,ansible.builtin.ini"),
                             ("ANSIBLE_VARS_ENABLED", "ansible.builtin.host_group_vars"),

@@ -470,3 +470,17 @@ test("a full host name outside the site's domain is a warning saying what gen bi
   r = run("riverside.lua", { "-m", "inventory", "check" })
   assert(not (r.stdout .. r.stderr):find("full name", 1, true), r.stdout .. r.stderr)
 end)
+
+test("LABSH_ANSIBLE_INVENTORY given relative to the current directory still runs (Ansible runs in /)", function()
+  local dir = tmp .. "/relative"
+  filesystem.make_directories(dir .. "/bin")
+  local which = lab.process.run { argv = { "sh", "-c", "command -v ansible-inventory" }, read_only = true }
+  assert_eq(which.status, 0, which.stderr)
+  assert(lab.process.run { argv = { "ln", "-sf", (which.stdout:gsub("%s+$", "")), dir .. "/bin/ansible-inventory" } }.status == 0)
+  write_file(dir .. "/hosts.ini", "[nodes]\nhv1 ansible_host=10.9.0.2 labsh_kind=hypervisor\n")
+  local r = lab.process.run { argv = { labsh, "-e", [[ print(lab.ansible.import("hosts.ini").reader) ]] }, cwd = dir,
+    timeout = 120, env = { LABSH_STATE_DIR = tmp .. "/state", HOME = tmp, LABSH_ANSIBLE_INVENTORY = "bin/ansible-inventory",
+                           ANSIBLE_HOME = tmp .. "/ansible" } }
+  assert_eq(r.status, 0, r.stderr)
+  assert_eq(r.stdout, "ansible\n")
+end)
