@@ -239,6 +239,34 @@ public final class Capabilities {
         if !ownDirectories.contains(real) { ownDirectories.append(real) }
     }
 
+    /// The inventory labsh reads (--inventory or LABSH_INVENTORY), set at
+    /// start: its directory is read freely (an Ansible inventory's group_vars).
+    nonisolated(unsafe) public static var inventoryFile: String?
+
+    /// What any code may read without requires.files.read: labsh's own
+    /// directories and script path, the inventory's directory, and what the
+    /// system tells everyone (/proc, the time zone).
+    private(set) lazy var freelyReadable: [String] = {
+        let paths = LabPaths.current
+        var roots = [paths.state, paths.config, paths.data].compactMap { $0 }
+            + paths.scriptPath.overrides + paths.scriptPath.system
+            + ["/proc", "/etc/timezone", "/etc/localtime", "/usr/share/zoneinfo", "/dev/null"]
+        if let inventory = Capabilities.inventoryFile, let slash = inventory.lastIndex(of: "/") {
+            roots.append(inventory.hasPrefix("/") || slash != inventory.startIndex ? String(inventory[..<slash]) : "/")
+        } else if Capabilities.inventoryFile != nil {
+            roots.append(".")
+        }
+        return roots.map(Capabilities.resolved)
+    }()
+
+    /// Why reading `path` is refused, or nil: free in labsh's own places,
+    /// else requires.files.read decides.
+    public func readRefusal(_ path: String) -> String? {
+        let real = Capabilities.resolved(path)
+        if freelyReadable.contains(where: { real == $0 || real.hasPrefix($0 == "/" ? "/" : $0 + "/") }) { return nil }
+        return refusal("files.read", path)
+    }
+
     /// Whether `path` is inside labsh's own directories.
     func isOwn(_ path: String) -> Bool {
         let real = Capabilities.resolved(path)

@@ -7,8 +7,9 @@ import LuaHost
 /// a manifest, io/os calls that reach files, programs or the environment are
 /// checked against the script's capabilities, and the functions that could
 /// lift the guards (debug's upvalue and registry access, string.dump, C
-/// libraries) are refused to the script. labsh's own stdlib may read and
-/// keep its own files; what it writes elsewhere is checked like the script's.
+/// libraries) are refused to the script. Reads and writes are checked
+/// whoever asks (labsh's own functions read and write for the script), but
+/// labsh's own state is written only by labsh's code.
 enum CapabilityGuards {
     static func install(_ L: OpaquePointer) {
         lh_set_guard_check(check)
@@ -44,9 +45,13 @@ enum CapabilityGuards {
             }
             return c.refusal("files.write", path).map { c.deny(L, "files.write", path, "write", $0) }
         }
+        // Reads are checked whoever asks: labsh's own functions read files for
+        // the script (a backup source, a task's src). A secret file labsh
+        // reads for a reference counts as the secret requires.secrets allows.
         func read(_ path: String?) -> String? {
-            guard let path, !byLabsh else { return nil }
-            return c.refusal("files.read", path).map { c.deny(L, "files.read", path, "read", $0) }
+            guard let path, let why = c.readRefusal(path) else { return nil }
+            if byLabsh, c.refusal("secrets", "file:" + path) == nil { return nil }
+            return c.deny(L, "files.read", path, "read", why)
         }
         func refuse(_ why: String) -> String? {
             byLabsh ? nil : c.deny(L, "script", what, "call", why)

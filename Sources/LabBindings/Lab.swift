@@ -62,6 +62,7 @@ public enum Lab {
     /// (they become LabPaths.current, what lab.sys.locations() reports).
     public static func install(in state: LuaState, paths: LabPaths, options: LabOptions) throws {
         LabPaths.current = paths
+        Capabilities.inventoryFile = options.inventory ?? paths.inventory
         try install(in: state, path: paths.scriptPath, options: options)
     }
 

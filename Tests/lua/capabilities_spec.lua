@@ -225,6 +225,19 @@ test("files: writes inside requires.files.write work, a link out of it does not"
   assert_eq(out, "ok\n")
 end)
 
+test("files: what labsh's own functions read for the script needs requires.files.read too", function()
+  local l = library({
+    probe = script('{}', [[
+      print(#lab.nodes() > 0, require("labsh.files").read("/proc/self/stat") ~= nil)
+      require("labsh.files").read(out .. "/../state/../secret.txt")]]),
+  })
+  write_file(l.dir .. "/secret.txt", "s3cret\n")
+  local out, rc = l.run("-m probe")
+  assert_eq(rc, 1, out)
+  assert(out:find("^true\ttrue\n"), "the model and /proc stay readable: " .. out)
+  assert(out:find("cannot read '" .. l.dir .. "/out/../state/../secret.txt': not in requires.files.read", 1, true), out)
+end)
+
 test("secrets: an env: reference is read only when declared and granted; plain variables always", function()
   local l = library({
     probe = script('{ secrets = { "env:LABSH_TEST_SECRET" } }', [[

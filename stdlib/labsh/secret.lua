@@ -33,6 +33,7 @@ function secret.resolve(reference, where)
     require("labsh.gate").secret(value)  -- kept out of the audit log
     return value
   end
+  require("labsh.capabilities").check("secrets", reference, "read")  -- under a script's manifest
   local file, why = io.open(name, "r")
   if not file then fail(reference, where, "cannot read: " .. tostring(why)) end
   local line = file:read("l")
