@@ -208,12 +208,14 @@ struct InventoryChecks {
         }
     }
 
-    /// The zone monitoring runs in: the VLAN of the Prometheus address, else
-    /// the VLAN that hosts a service named like "prometheus" or "monitoring".
+    /// The zone monitoring runs in: the VLAN of the service whose technology
+    /// is Prometheus, whatever the lab calls it, else of a service named like
+    /// "prometheus" or "monitoring".
     var monitoringZone: String? {
-        let vlanOfService = inventory.services.first {
-            $0.name.utf8.contains(word: "prometheus") || $0.name.utf8.contains(word: "monitoring")
-        }?.vlan
+        let vlanOfService = (inventory.services.first { ($0.technology ?? "").lowercased().utf8.contains(word: "prometheus") }
+            ?? inventory.services.first {
+                $0.name.utf8.contains(word: "prometheus") || $0.name.utf8.contains(word: "monitoring")
+            })?.vlan
         return inventory.vlans.first { $0.id == vlanOfService }?.zone
     }
 

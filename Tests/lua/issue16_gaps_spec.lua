@@ -484,3 +484,18 @@ test("LABSH_ANSIBLE_INVENTORY given relative to the current directory still runs
   assert_eq(r.status, 0, r.stderr)
   assert_eq(r.stdout, "ansible\n")
 end)
+
+test("monitoring's zone is its Prometheus's, whatever the service is called", function()
+  local path = tmp .. "/metrics.lua"
+  write_file(path, (read_file(DIR .. "/riverside.lua"):gsub('    { name = "forge",',
+    '    { name = "metrics", tier = 2, runs_on = "git", vlan = 50, technology = "Prometheus" },\n    { name = "forge",')))
+  local r = lab.process.run { argv = { labsh, "--inventory", path, "-m", "inventory", "check" }, timeout = 60,
+    env = { LABSH_STATE_DIR = tmp .. "/state", HOME = tmp, XDG_CONFIG_HOME = tmp .. "/no-config", LABSH_INVENTORY = false } }
+  local said = r.stdout .. r.stderr
+  assert_eq(r.status, 0, said)
+  assert(said:find("monitoring (iot) cannot reach blog in edge", 1, true), said)
+  -- the built-in homelab's three, from its service prometheus (technology Prometheus)
+  r = run(nil, { "-m", "inventory", "check" })
+  local _, count = (r.stdout .. r.stderr):gsub("monitoring %(ops%) cannot reach", "")
+  assert_eq(count, 3, r.stdout .. r.stderr)
+end)
