@@ -382,6 +382,17 @@ for _, stop in ipairs({ { "INT", 130, "SIGINT" }, { "TERM", 143, "SIGTERM" }, { 
   end)
 end
 
+test("14.3 a change whose outcome cannot be recorded says it was made and how it ended", function()
+  local state = private_dir("state")
+  local code, err = run({ "--yes", "-e", ([[
+require("labsh.gate").perform({ action = "spec.change", target = "t", summary = "change t" }, function()
+  os.rename(%q, %q)  -- the log goes away while the change runs
+  assert(os.execute("mkdir " .. %q))
+end)]]):format(state .. "/audit.log", state .. "/old.log", state .. "/audit.log") }, { LABSH_STATE_DIR = state })
+  assert_eq(code, 1, "exit code")
+  assert_has(err, "change t on t: done, but the outcome could not be recorded: cannot open " .. state .. "/audit.log", "stderr")
+end)
+
 -- ---- 14.4: a normal runbook at one instant under several TZ values ------------------
 
 -- An inventory in Asia/Dubai (UTC+4 all year) whose one maintenance window

@@ -235,7 +235,12 @@ function gate.perform(change, fn)
     if not started then return end
     open_changes[record.change] = nil
     record.outcome = outcome(err)
-    stops.hold(10, gate.audit, record)
+    local recorded, why = pcall(stops.hold, 10, gate.audit, record)
+    if not recorded then  -- the change is made: say so, and how it ended
+      host.fail("gate", ("%s on %s: %s, but the outcome could not be recorded: %s")
+        :format(change.summary, tostring(change.target), record.outcome, gate.describe(why)),
+        { action = change.action, target = change.target })
+    end
   end })
   -- The "started" line and the promise of an outcome line are one step: a
   -- stop arriving as the line is written waits until both are made.
