@@ -111,85 +111,189 @@ end
 -- ---- terminal ------------------------------------------------------------------
 
 if format == "text" then
+  local pretty = require "labsh.pretty"
+  local width = pretty.terminal_width()
   local color = os.getenv("NO_COLOR") == nil and lab.sys.isatty(1)
   local function paint(code, text) return color and ("\27[%sm%s\27[0m"):format(code, text) or text end
+  local function columns_of(text) return utf8.len(text) or #text end
+  local function pad(text, w) return text .. (" "):rep(w - columns_of(text)) end
+  local function pad_left(text, w) return (" "):rep(w - columns_of(text)) .. text end
+  -- prose wraps at word boundaries within the terminal's width
+  local function say(text, first, hang) print(pretty.wrap(text, width, first, hang)) end
+  -- text beside a label when there is room for it, else under the label
+  local function beside(label, text)
+    if width - columns_of(label) >= 24 then say(text, label) return end
+    print((label:gsub("%s+$", "")))
+    say(text, "      ")
+  end
+
+  -- Labelled figures ("used 134 GiB") on lines of the width, each whole.
+  local function flow(items)
+    local lines, current = {}, nil
+    for _, item in ipairs(items) do
+      if current and columns_of(current) + 2 + columns_of(item) <= width then
+        current = current .. "  " .. item
+      else
+        if current then lines[#lines + 1] = current end
+        current = "      " .. item
+      end
+    end
+    lines[#lines + 1] = current
+    print(table.concat(lines, "\n"))
+  end
+
   local lo, hi = report.band[1], report.band[2]
-  local function bar(u, width)
-    width = width or 30
-    if not u then return ("·"):rep(width) end
-    local cells = {}
-    for i = 1, width do
-      local at = i / width
+  local function bar(u, cells)
+    if cells == 0 then return "" end
+    if not u then return ("·"):rep(cells) end
+    local parts = {}
+    for i = 1, cells do
+      local at = i / cells
       local c
       if at <= math.min(u, 1) then c = "█" else c = "░" end
-      if math.abs(at - hi) < 0.5 / width or math.abs(at - lo) < 0.5 / width then c = c == "█" and "█" or "│" end
-      cells[i] = c
+      if math.abs(at - hi) < 0.5 / cells or math.abs(at - lo) < 0.5 / cells then c = c == "█" and "█" or "│" end
+      parts[i] = c
     end
-    local text = table.concat(cells)
-    return paint(u > hi and "31" or u >= lo and "32" or "36", text)
+    return paint(u > hi and "31" or u >= lo and "32" or "36", table.concat(parts))
   end
+  -- The projection in `count` ticks, sampled evenly from now to the last month.
   local ticks = { "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" }
-  local function spark(points)
+  local function spark(points, count)
     if not points then return "" end
     local top = math.max(1, points[#points])
     local s = {}
-    for i = 1, #points, math.max(1, #points // 24) do
-      local k = math.max(1, math.min(8, math.floor(points[i] / top * 8 + 0.5)))
-      s[#s + 1] = ticks[k]
+    count = math.max(1, math.min(count, #points))
+    for k = 1, count do
+      local i = count == 1 and #points or 1 + math.floor((k - 1) * (#points - 1) / (count - 1) + 0.5)
+      s[k] = ticks[math.max(1, math.min(8, math.floor(points[i] / top * 8 + 0.5)))]
     end
     return table.concat(s)
   end
 
-  print(("Capacity (target band %d-%d%%; used: %s)"):format(lo * 100, hi * 100,
+  -- Resources: one row each as wide as the terminal allows. The figures
+  -- stay whole; the bar narrows (30 to 10 cells), then the sparkline
+  -- shortens or goes under its row, and in a narrow terminal each resource
+  -- takes three lines: bar, figures, forecast.
+  local function resources()
+    local horizon = ("next %d months"):format(months)
+    local head = { name = "resource", percent = "", band = "band", installed = "installed",
+                   allocated = "allocated", used = "used", c85 = ">85%", c95 = ">95%" }
+    local rows, w = {}, {}
+    for key, text in pairs(head) do w[key] = columns_of(text) end
+    for i, r in ipairs(data.resources) do
+      rows[i] = { name = r.name, percent = assumptions.marked(percent_text(r.percent), r), band = r.position or "-",
+                  installed = human(r.installed, r.unit), allocated = human(r.allocated, r.unit),
+                  used = human(r.used, r.unit), c85 = r.crosses_85 or "-", c95 = r.crosses_95 or "-",
+                  u = r.percent and r.percent / 100, projection = r.projection }
+      for key in pairs(head) do w[key] = math.max(w[key], columns_of(rows[i][key])) end
+    end
+    local full_spark = math.min(months + 1, 25)
+    local fixed = 2 + w.name + 2 + 1 + w.percent + 2 + w.band + 2 + w.installed + 2 + w.allocated + 2 + w.used
+      + 2 + w.c85 + 2 + w.c95
+    local room = width - fixed
+    local cells, ticks_beside
+    if room >= 10 + 2 + math.max(full_spark, #horizon) then
+      cells, ticks_beside = math.min(30, room - 2 - math.max(full_spark, #horizon)), full_spark
+    elseif room >= 10 + 2 + #horizon then
+      cells, ticks_beside = 10, math.min(full_spark, room - 12)
+    elseif room >= 10 then
+      cells = math.min(30, room)
+    end
+    if cells then
+      -- the heading "utilisation" spans the bar and the percentage
+      local function line(row, bar_text, forecast)
+        local utilisation = row == head and pad("utilisation", cells + 1 + w.percent)
+          or (bar_text .. " " .. pad_left(row.percent, w.percent))
+        return "  " .. pad(row.name, w.name) .. "  " .. utilisation .. "  "
+          .. pad(row.band, w.band) .. "  " .. pad_left(row.installed, w.installed) .. "  "
+          .. pad_left(row.allocated, w.allocated) .. "  " .. pad_left(row.used, w.used) .. "  "
+          .. pad(row.c85, w.c85) .. "  " .. pad(row.c95, w.c95) .. (forecast and ("  " .. forecast) or "")
+      end
+      print((line(head, nil, ticks_beside and horizon):gsub("%s+$", "")))
+      for _, row in ipairs(rows) do
+        print((line(row, bar(row.u, cells), ticks_beside and spark(row.projection, ticks_beside)):gsub("%s+$", "")))
+        if not ticks_beside and row.projection then
+          print("      " .. horizon .. " " .. spark(row.projection, width - 7 - #horizon))
+        end
+      end
+      return
+    end
+    -- narrow: the figures as labelled items, flowed onto lines of the width
+    local before_bar = 2 + w.name + 2
+    cells = math.max(0, math.min(30, width - before_bar - 1 - w.percent - 2 - w.band))
+    for _, row in ipairs(rows) do
+      print(("  %s  %s%s  %s"):format(pad(row.name, w.name), bar(row.u, cells) .. (cells > 0 and " " or ""),
+        pad_left(row.percent, w.percent), row.band))
+      flow { "installed " .. row.installed, "allocated " .. row.allocated, "used " .. row.used }
+      local forecast = { ">85% " .. row.c85, ">95% " .. row.c95 }
+      if row.projection then
+        forecast[#forecast + 1] = horizon .. " " .. spark(row.projection, width - 7 - #horizon)
+      end
+      flow(forecast)
+    end
+  end
+
+  say(("Capacity (target band %d-%d%%; used: %s)"):format(lo * 100, hi * 100,
     report.source == "prometheus" and "live from Prometheus" or report.source))
-  if report.note then print("  note: " .. report.note) end
+  if report.note then say(report.note, "  note: ") end
   if report.sources.allocated ~= "inventory" then
-    print(("  sources: installed %s; allocated %s"):format(report.sources.installed, report.sources.allocated))
+    say(("installed %s; allocated %s"):format(report.sources.installed, report.sources.allocated), "  sources: ")
   end
   print()
-  print(("  %-13s %-30s %7s  %-7s %12s %12s %12s   %-8s %-8s  %s"):format(
-    "resource", "utilisation", "", "band", "installed", "allocated", "used", ">85%", ">95%", ("next %d months"):format(months)))
-  for _, r in ipairs(data.resources) do
-    local u = r.percent and r.percent / 100
-    print(("  %-13s %s %7s  %-7s %12s %12s %12s   %-8s %-8s  %s"):format(r.name, bar(u),
-      assumptions.marked(percent_text(r.percent), r),
-      r.position or "-", human(r.installed, r.unit), human(r.allocated, r.unit), human(r.used, r.unit),
-      r.crosses_85 or "-", r.crosses_95 or "-", spark(r.projection)))
-  end
+  resources()
   print()
   if report.first then
-    print(("  first to cross 85%%: %s; buy first: %s (phase %s, %s)"):format(report.first, report.buy or "-",
-      tostring(report.buy_phase or "-"), report.buy_when or "-"))
+    say(("first to cross 85%%: %s; buy first: %s (phase %s, %s)"):format(report.first, report.buy or "-",
+      tostring(report.buy_phase or "-"), report.buy_when or "-"), "  ")
   end
   print()
-  print("Single-node failures (n-1), worst first")
+  say("Single-node failures (n-1), worst first")
   -- Proxmox, etcd and GPU columns only for a lab that has a Proxmox VE
-  -- cluster, Kubernetes or GPUs
+  -- cluster, Kubernetes or GPUs; the reason goes under its row when the
+  -- terminal is too narrow for it beside the figures
   local has = n1_sections()
-  local head, line = { ("  %-11s %6s "):format("node", "impact") }, {}
-  if has.proxmox then head[#head + 1] = (" %-9s"):format("proxmox") end
-  if has.etcd then head[#head + 1] = (" %-9s"):format("etcd") end
-  head[#head + 1] = (" %5s %8s %8s"):format("moved", "stranded", "SLO lost")
-  if has.gpu then head[#head + 1] = (" %4s"):format("gpu") end
-  print(table.concat(head) .. "  why")
-  for _, r in ipairs(data.n_minus_1) do
-    line = { ("  %-11s %6s "):format(r.node, assumptions.marked(r.impact, r)) }
-    if has.proxmox then line[#line + 1] = (" %-9s"):format(r.proxmox) end
-    if has.etcd then line[#line + 1] = (" %-9s"):format(r.etcd) end
-    line[#line + 1] = (" %5d %8d %8d"):format(r.moved, r.stranded, r.slo_lost)
-    if has.gpu then line[#line + 1] = (" %4d"):format(r.gpu) end
-    print(table.concat(line) .. "  " .. (r.why[1] or "-"))
+  local names = { "node", "impact" }
+  if has.proxmox then names[#names + 1] = "proxmox" end
+  if has.etcd then names[#names + 1] = "etcd" end
+  for _, name in ipairs { "moved", "stranded", "SLO lost" } do names[#names + 1] = name end
+  if has.gpu then names[#names + 1] = "gpu" end
+  names[#names + 1] = "why"
+  local n1_rows = {}
+  for i, r in ipairs(data.n_minus_1) do
+    n1_rows[i] = { node = r.node, impact = assumptions.marked(tostring(r.impact), r), proxmox = r.proxmox,
+                   etcd = r.etcd, moved = r.moved, stranded = r.stranded, ["SLO lost"] = r.slo_lost, gpu = r.gpu,
+                   why = r.why[1] or "-" }
+  end
+  -- the figures as a table when they fit side by side, else each node's
+  -- figures labelled under its name
+  local figures_width = -2
+  for c = 1, #names - 1 do
+    local w = columns_of(names[c])
+    for _, row in ipairs(n1_rows) do w = math.max(w, columns_of(tostring(row[names[c]]))) end
+    figures_width = figures_width + w + 2
+  end
+  if figures_width <= width - 2 then
+    local n1_table = pretty.table(n1_rows, names, { width = width - 2, detach = "why" })
+    print((n1_table:gsub("[^\n]+", "  %0")))
+  else
+    for _, row in ipairs(n1_rows) do
+      print("  " .. row.node)
+      local items = {}
+      for c = 2, #names - 1 do items[#items + 1] = names[c] .. " " .. tostring(row[names[c]]) end
+      flow(items)
+      say(row.why, "      why: ", "      ")
+    end
   end
   local any_assumed = false
   for _, list in ipairs { data.resources, data.n_minus_1 } do
     for _, r in ipairs(list) do any_assumed = any_assumed or r.assumed == true end
   end
-  if any_assumed then print() print("  " .. assumptions.FOOTNOTE) end
+  if any_assumed then print() say(assumptions.FOOTNOTE, "  ") end
   print()
-  print("Single points of failure (from uplinks and power feeds)")
+  say("Single points of failure (from uplinks and power feeds)")
   for _, p in ipairs(data.spof) do
-    print(("  %-11s %-8s %s"):format(p.element, p.kind, p.consequences[1] or ""))
-    print(("  %-11s %-8s mitigation: %s"):format("", "", p.mitigation))
+    beside(("  %-11s %-8s "):format(p.element, p.kind), p.consequences[1] or "")
+    beside(("  %-11s %-8s "):format("", ""), "mitigation: " .. p.mitigation)
   end
   return
 end

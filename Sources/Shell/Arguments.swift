@@ -93,8 +93,9 @@ struct Arguments {
 
     /// labsh's global options mean the same after `-m NAME` as before it:
     /// --dry-run, --yes, --emergency, --format, --inventory and --grant are taken out
-    /// of the script's arguments and set here. A `--` ends this and is taken
-    /// out too: what follows it is the script's own, even "--dry-run".
+    /// of the script's arguments and set here. A `--` ends this and stays in
+    /// the script's arguments, as lua passes it: labsh.cli reads it as the end
+    /// of options, so what follows is the script's own, even "--dry-run".
     /// --timeout and --memory-limit are lifted too. One labsh cannot read (no
     /// value, a bad one) is left to the script, whose labsh.cli refuses it
     /// as a usage error: exit 2, or 3 for a check, with the script's usage.
@@ -103,7 +104,7 @@ struct Arguments {
         var i = script + 1
         while i < argv.count, error == nil {
             let a = argv[i]
-            if a == "--" { argv.remove(at: i); return }
+            if a == "--" { return }
             let name = a.hasPrefix("--") ? String(a.dropFirst(2).prefix { $0 != "=" }) : ""
             guard global.contains(name) else { i += 1; continue }
             var end = i

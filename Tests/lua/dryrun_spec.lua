@@ -410,7 +410,7 @@ test("before and after -m NAME: --yes is consent for certificate-renewal's renew
     local ignored = tmp .. "/renew-after-dashes"
     r = labsh_run { "-m", "certificate-renewal", "--cert", endpoint, "--renew", "touch " .. ignored, "--", "--yes" }
     assert_eq(read_file(ignored), nil, "--yes after -- is not consent")
-    assert((r.stdout .. r.stderr):find("unknown option '--yes'", 1, true), r.stdout .. r.stderr)
+    assert((r.stdout .. r.stderr):find("unexpected argument '--yes'", 1, true), r.stdout .. r.stderr)
   end)
   require("labsh.os").kill(tonumber(read_file(pidfile):match("%d+")), 15)
   if not ok then error(err, 0) end

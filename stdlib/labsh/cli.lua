@@ -39,6 +39,8 @@
 -- `-m NAME`: labsh takes them out of a script's arguments up to a `--`, and
 -- leaves one it cannot read for parse to refuse. A script run from a file
 -- takes --dry-run, --yes, --emergency and --format after its name here.
+-- `--` ends the options (labsh leaves it in the arguments, as lua does):
+-- every word after it is a positional argument, "--dry-run" included.
 
 local cli = {}
 

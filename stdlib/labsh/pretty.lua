@@ -647,6 +647,19 @@ function pretty.table(rows, names, opts)
   return table.concat(record_table(rows, names, with_defaults(opts)), "\n")
 end
 
+--- Prose in lines of at most `width` columns (default: the terminal's),
+--- broken at spaces (inside a word only when the word alone is wider):
+--- `first` leads the first line and `hang` (default: spaces as wide as
+--- `first`) the others, e.g. pretty.wrap(note, nil, "  note: ").
+function pretty.wrap(text, width, first, hang)
+  width, first = width or pretty.terminal_width(), first or ""
+  hang = hang or (" "):rep(text_width(first))
+  local room = math.max(MIN_COLUMN, width - math.max(text_width(first), text_width(hang)))
+  local lines = wrap(text, room)
+  for i, line in ipairs(lines) do lines[i] = (i == 1 and first or hang) .. line end
+  return table.concat(lines, "\n")
+end
+
 --- Text for the n values that follow, as the REPL shows results: on one line
 --- separated by tabs when each fits on one line, else one after another.
 function pretty.results_with(opts, n, ...)

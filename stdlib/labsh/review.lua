@@ -507,15 +507,16 @@ function review.exit_status(report)
   return 0
 end
 
---- Prints a report for people, under `heading`.
+--- Prints a report for people, under `heading`: its prose wraps at word
+--- boundaries and its tables fit the terminal's width.
 function review.print(report, heading)
-  print(("%s: %s, %s"):format(heading, report.host, report.generated))
+  print(pretty.wrap(("%s: %s, %s"):format(heading, report.host, report.generated)))
   for _, s in ipairs(report.sections) do
     print()
-    print(("== %s [%s]"):format(s.title, s.status))
-    print(s.summary)
+    print(pretty.wrap(("== %s [%s]"):format(s.title, s.status)))
+    print(pretty.wrap(s.summary))
     if #s.rows > 0 then print(pretty.format(s.rows, { record = "report." .. s.name })) end
-    for _, note in ipairs(s.notes) do print("  - " .. note) end
+    for _, note in ipairs(s.notes) do print(pretty.wrap(note, nil, "  - ")) end
   end
 end
 
@@ -546,7 +547,8 @@ function review.run_cycle(args, cycle)
   else
     print(("Checklist (%s%s):"):format(cite("§12, "), cycle.period))
     for _, c in ipairs(report.checklist) do
-      print(("  [%s] %s%s"):format(c.status, c.item, c.section ~= lab.json.null and (" (see " .. c.section .. ")") or ""))
+      local item = c.item .. (c.section ~= lab.json.null and (" (see " .. c.section .. ")") or "")
+      print(pretty.wrap(item, nil, ("  [%s] "):format(c.status)))
     end
     print()
     review.print(report, cycle.period:sub(1, 1):upper() .. cycle.period:sub(2) .. " review")
