@@ -221,13 +221,19 @@ if format == "text" then
     -- narrow: the figures as labelled items, flowed onto lines of the width
     local before_bar = 2 + w.name + 2
     cells = math.max(0, math.min(30, width - before_bar - 1 - w.percent - 2 - w.band))
+    local spark_ticks = width - 7 - #horizon  -- the sparkline only where a trend shows
     for _, row in ipairs(rows) do
-      print(("  %s  %s%s  %s"):format(pad(row.name, w.name), bar(row.u, cells) .. (cells > 0 and " " or ""),
-        pad_left(row.percent, w.percent), row.band))
+      if before_bar + w.percent + 2 + w.band <= width then
+        print(("  %s  %s%s  %s"):format(pad(row.name, w.name), bar(row.u, cells) .. (cells > 0 and " " or ""),
+          pad_left(row.percent, w.percent), row.band))
+      else
+        print("  " .. row.name)
+        flow { row.percent, row.band }
+      end
       flow { "installed " .. row.installed, "allocated " .. row.allocated, "used " .. row.used }
       local forecast = { ">85% " .. row.c85, ">95% " .. row.c95 }
-      if row.projection then
-        forecast[#forecast + 1] = horizon .. " " .. spark(row.projection, width - 7 - #horizon)
+      if row.projection and spark_ticks >= 6 then
+        forecast[#forecast + 1] = horizon .. " " .. spark(row.projection, spark_ticks)
       end
       flow(forecast)
     end
