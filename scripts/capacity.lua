@@ -1,6 +1,7 @@
 -- capacity: the §5.4 capacity report and the failure simulation, for people.
 --
---   labsh -m capacity                          terminal: bars, sparklines, n-1, SPOFs
+--   labsh -m capacity                          terminal: bars, sparklines, n-1, SPOFs,
+--                                              within the terminal's width
 --   labsh -m capacity --format json            the same data for machines
 --   labsh -m capacity --format html --out FILE one self-contained page (inline
 --                                              SVG and CSS, nothing fetched),
