@@ -28,9 +28,14 @@ local function usage_error(message)
   os.exit(2)
 end
 
--- NODE may come first, as a word: the runbook reads it as --node.
+-- NODE may come first, as a word: the runbook reads it as --node. After
+-- `--` it is a word whatever it looks like (a node named "-x").
 local args = { ... }
-if args[1] and not args[1]:find("^%-") and not args[1]:find("=", 1, true) then
+if args[1] == "--" and args[2] then
+  table.remove(args, 1)
+  args[1] = "--node=" .. args[1]
+  table.insert(args, 2, "--")
+elseif args[1] and not args[1]:find("^%-") and not args[1]:find("=", 1, true) then
   args[1] = "--node=" .. args[1]
 end
 

@@ -117,6 +117,8 @@ function runbook.parse(spec, args)
     elseif a == "--help" or a == "-h" then
       print(runbook.usage(spec))
       os.exit(0)
+    elseif a == "--" then  -- the end of options: a runbook takes its parameters by name only
+      if args[i + 1] ~= nil then usage_error(spec, ("unexpected argument '%s'"):format(args[i + 1])) end
     else
       local name, value = a:match("^%-%-([%w_%-]+)=(.*)$")
       if not name then name, value = a:match("^([%w_%-]+)=(.*)$") end
