@@ -7,71 +7,17 @@
 local host = require "labsh.host"
 local filesystem = require "labsh.filesystem"
 
-local labsh = os.getenv("LABSH_BIN") or arg[-1]
+local stops = dofile((os.getenv("LABSH_ROOT") or ".") .. "/Tests/lua/stops_support.lua")("labsh-issue14-gaps")
+local labsh, quoted, shell_words = stops.labsh, stops.quoted, stops.shell_words
+local fresh, script, private_dir, run = stops.fresh, stops.script, stops.private_dir, stops.run
+local touch_code, assert_has, audit_lines = stops.touch_code, stops.assert_has, stops.audit_lines
+local tmp = stops.dir
 local is_root = require("labsh.os").user() == "root"
-local tmp = filesystem.temp_directory("labsh-issue14-gaps")
-local serial = 0
-
-local function fresh(name)
-  serial = serial + 1
-  return ("%s/%s-%d"):format(tmp, name, serial)
-end
-
-local function script(text)
-  local path = fresh("script") .. ".lua"
-  write_file(path, text)
-  return path
-end
-
-local function quoted(word) return ("'%s'"):format(word:gsub("'", "'\\''")) end
-
-local function shell_words(list)
-  local out = {}
-  for i, word in ipairs(list) do out[i] = quoted(word) end
-  return table.concat(out, " ")
-end
-
--- Runs labsh with `args` in the background and, for each of `signals`
--- ({marker, signal} in order), waits until the marker file exists (or,
--- for {said = TEXT, signal}, until stderr says TEXT) and sends the signal.
--- Returns the exit code and stderr.
-local function run(args, env, signals)
-  local err = fresh("stderr")
-  local lines = { ("%s %s 2>%s & p=$!"):format(quoted(labsh), shell_words(args), err) }
-  for _, s in ipairs(signals or {}) do
-    local waiting = s.said and ("! grep -qF -- %s %s"):format(quoted(s.said), err) or ("[ ! -e %s ]"):format(quoted(s[1]))
-    lines[#lines + 1] = ("i=0; while %s && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done; kill -%s $p")
-      :format(waiting, s[2] or s.signal)
-  end
-  lines[#lines + 1] = "wait $p; echo $?"
-  local r = lab.process.run { argv = { "sh", "-c", table.concat(lines, "\n") }, timeout = 60, env = env or {} }
-  assert(r.status == 0, "the shell around labsh failed: " .. r.stderr)
-  return tonumber(r.stdout:match("(%d+)%s*$")), read_file(err) or ""
-end
-
-local function touch_code(path) return ("io.open(%q, 'w'):close()"):format(path) end
-
-local function assert_has(text, piece, what)
-  if not text:find(piece, 1, true) then error(("%s: expected %q in:\n%s"):format(what, piece, text), 2) end
-end
 
 local function count(text, piece)
   local n, at = 0, text:find(piece, 1, true)
   while at do n, at = n + 1, text:find(piece, at + 1, true) end
   return n
-end
-
-local function audit_lines(state)
-  local lines = {}
-  for line in (read_file(state .. "/audit.log") or ""):gmatch("[^\n]+") do lines[#lines + 1] = lab.json.decode(line) end
-  return lines
-end
-
-local function private_dir(name)
-  local dir = fresh(name)
-  filesystem.make_directories(dir)
-  assert(os.execute("chmod 700 " .. dir))
-  return dir
 end
 
 -- ---- 14.2: a rollback ended early still leaves the run's final line -----------

@@ -10,65 +10,17 @@
 local host = require "labsh.host"
 local filesystem = require "labsh.filesystem"
 
-local labsh = os.getenv("LABSH_BIN") or arg[-1]
-local tmp = filesystem.temp_directory("labsh-stops-spec")
-local serial = 0
-
-local function fresh(name)
-  serial = serial + 1
-  return ("%s/%s-%d"):format(tmp, name, serial)
-end
-
-local function script(text)
-  local path = fresh("script") .. ".lua"
-  write_file(path, text)
-  return path
-end
-
-local function shell_words(list)
-  local out = {}
-  for i, word in ipairs(list) do out[i] = ("'%s'"):format(word:gsub("'", "'\\''")) end
-  return table.concat(out, " ")
-end
+local stops = dofile((os.getenv("LABSH_ROOT") or ".") .. "/Tests/lua/stops_support.lua")("labsh-stops-spec")
+local labsh, shell_words = stops.labsh, stops.shell_words
+local fresh, script, private_dir = stops.fresh, stops.script, stops.private_dir
+local touch_code, assert_has, assert_lacks = stops.touch_code, stops.assert_has, stops.assert_lacks
+local audit_lines = stops.audit_lines
 
 -- Runs labsh with `args`; once `marker` exists (the script reached the
 -- point to stop it at) sends `signal` (nil: none, for --timeout runs).
 -- Returns the exit code and stderr.
 local function run(args, signal, marker, env)
-  local err = fresh("stderr")
-  local command = ("%s %s 2>%s & p=$!\n"):format(shell_words({ labsh }), shell_words(args), err)
-  if signal then
-    command = command .. ("i=0; while [ ! -e %s ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i+1)); done\n"):format(marker)
-      .. ("kill -%s $p\n"):format(signal)
-  end
-  command = command .. "wait $p; echo $?"
-  local r = lab.process.run { argv = { "sh", "-c", command }, timeout = 60, env = env or {} }
-  assert(r.status == 0, "the shell around labsh failed: " .. r.stderr)
-  return tonumber(r.stdout:match("(%d+)%s*$")), read_file(err) or ""
-end
-
--- A line the script under test writes when it reaches a point.
-local function touch_code(path) return ("io.open(%q, 'w'):close()"):format(path) end
-
-local function assert_has(text, piece, what)
-  if not text:find(piece, 1, true) then error(("%s: expected %q in:\n%s"):format(what, piece, text), 2) end
-end
-
-local function assert_lacks(text, piece, what)
-  if text:find(piece, 1, true) then error(("%s: did not expect %q in:\n%s"):format(what, piece, text), 2) end
-end
-
-local function audit_lines(state)
-  local lines = {}
-  for line in (read_file(state .. "/audit.log") or ""):gmatch("[^\n]+") do lines[#lines + 1] = lab.json.decode(line) end
-  return lines
-end
-
-local function private_dir(name)
-  local dir = fresh(name)
-  filesystem.make_directories(dir)
-  assert(os.execute("chmod 700 " .. dir))
-  return dir
+  return stops.run(args, env, signal and { { marker, signal } })
 end
 
 -- ---- Finding 13.6: stops reach coroutines ----------------------------------
