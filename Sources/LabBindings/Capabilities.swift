@@ -239,6 +239,11 @@ public final class Capabilities {
         if !ownDirectories.contains(real) { ownDirectories.append(real) }
     }
 
+    /// --grant KIND=PATTERN, each as given on the command line (checked
+    /// there): what an operator grants a library script for this run,
+    /// beside its grants file. Kept here, off the options every run copies.
+    nonisolated(unsafe) public static var commandLineGrants: [String] = []
+
     /// The inventory labsh reads (--inventory or LABSH_INVENTORY), set at
     /// start: its directory is read freely (an Ansible inventory's group_vars).
     nonisolated(unsafe) public static var inventoryFile: String?

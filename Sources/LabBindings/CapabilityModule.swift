@@ -226,7 +226,9 @@ public enum CapabilityModule {
                                         denied: [:], ownDirectories: ownDirectories())
         capabilities.loadGrants = {
             var grants = try self.grants(state, library: library, script: script)
-            for (kind, pattern) in options.grants {
+            for grant in Capabilities.commandLineGrants {  // "KIND=PATTERN", checked by the command line
+                guard let eq = grant.firstIndex(of: "=") else { continue }
+                let kind = String(grant[..<eq]), pattern = String(grant[grant.index(after: eq)...])
                 if kind == "mutation" { grants.mutation = grants.mutation || pattern == "true"; continue }
                 grants.granted[kind, default: []].append(pattern)
             }

@@ -98,16 +98,17 @@ public enum Lab {
     /// `help(x)` in scripts and `-e` as at the prompt. A one-line chunk, so
     /// labsh.help loads only when help is called.
     static func installHelp(_ L: OpaquePointer) {
-        setGlobal(L, "help", chunk: "return require('labsh.help').show(...)")
+        setGlobal(L, "help", chunkName: "=help", chunk: "return require('labsh.help').show(...)")
         // `labsh.script { ... }` (a library script's manifest) and labsh's
         // other modules by name, each loaded on first use
-        setGlobal(L, "labsh", chunk: "return setmetatable({}, { __index = function(_, name) return require('labsh.' .. name) end })",
+        setGlobal(L, "labsh", chunkName: "=labsh",
+                  chunk: "return setmetatable({}, { __index = function(_, name) return require('labsh.' .. name) end })",
                   call: true)
     }
 
     /// The global `name`: the function `chunk`, or (`call`) what it returns.
-    static func setGlobal(_ L: OpaquePointer, _ name: String, chunk: String, call: Bool = false) {
-        guard lh_loadbuffer(L, chunk, chunk.utf8.count, "=" + name, "t") == LUA_OK else { return lh_pop(L, 1) }
+    static func setGlobal(_ L: OpaquePointer, _ name: String, chunkName: String, chunk: String, call: Bool = false) {
+        guard lh_loadbuffer(L, chunk, chunk.utf8.count, chunkName, "t") == LUA_OK else { return lh_pop(L, 1) }
         if call, lh_pcall(L, 0, 1, 0) != LUA_OK { return lh_pop(L, 1) }
         lh_pushglobaltable(L)
         lh_insert(L, -2)

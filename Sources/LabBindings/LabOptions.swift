@@ -9,9 +9,6 @@ public struct LabOptions {
     public var format = "text"
     public var timeout: Double?
     public var memoryLimit: Int?
-    /// --grant KIND=PATTERN: a capability granted to a library script for
-    /// this run, beside its grants file (issue 20).
-    public var grants: [(kind: String, pattern: String)] = []
 
     public init() {}
 }

@@ -166,7 +166,7 @@ struct Arguments {
                     error = "bad value for --grant: '\(v)' (KIND=PATTERN expected, KIND one of \((Capabilities.kinds + ["mutation"]).joined(separator: ", ")))"
                     return false
                 }
-                options.grants.append((String(v[..<eq]), String(v[v.index(after: eq)...])))
+                Capabilities.commandLineGrants.append(v)
             default:
                 // which of them a script can write, it says itself (labsh.cli)
                 guard v == "text" || v == "json" || v == "html" else {
