@@ -128,15 +128,18 @@ public final class Capabilities {
         return message
     }
 
-    /// One audit line (STATE/audit.log), as the gate writes them. A line
+    /// One audit line (STATE/audit.log), as the gate writes them (Swift
+    /// writes it: a denial is raised where no Lua may run). A line
     /// that cannot be written is said on stderr: the refusal stands anyway.
     public func record(_ fields: [String: String], kind: String? = nil) {
         guard let state = LabPaths.current.state else { return }
         var w = JSONWriter()
         w.beginObject()
-        var all = fields
+        var all = fields  // the fields the gate's lines have (labsh.gate.audit)
         all["time"] = Capabilities.utcNow()
         all["script"] = file
+        all["user"] = OSModule.user()
+        all["host"] = SysModule.hostname()
         if let kind { all["details"] = kind }
         for key in all.keys.sorted() {
             var k = key
@@ -270,6 +273,20 @@ public final class Capabilities {
         let real = Capabilities.resolved(path)
         if freelyReadable.contains(where: { real == $0 || real.hasPrefix($0 == "/" ? "/" : $0 + "/") }) { return nil }
         return refusal("files.read", path)
+    }
+
+    /// The denial of a write to `path` (recorded), or nil: labsh's own
+    /// directories take writes from labsh's own code only (`byLabsh`);
+    /// anywhere else needs requires.files.write, whoever asks.
+    func writeDenial(_ L: OpaquePointer, _ path: String, byLabsh: Bool) -> String? {
+        if isOwn(path) { return byLabsh ? nil : deny(L, "files.write", path, "write", "it is labsh's own state") }
+        return refusal("files.write", path).map { deny(L, "files.write", path, "write", $0) }
+    }
+
+    /// The denial of reaching the inventory host `name` (its `facts`:
+    /// role, tag, kind, node), recorded; nil when requires.hosts covers it.
+    func hostDenial(_ L: OpaquePointer, _ name: String, _ facts: [String: [String]]) -> String? {
+        refusal("hosts", name, facts: facts).map { deny(L, "hosts", name, "ssh to", $0) }
     }
 
     /// Whether `path` is inside labsh's own directories.

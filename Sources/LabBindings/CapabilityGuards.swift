@@ -39,11 +39,7 @@ enum CapabilityGuards {
     static func refusal(_ L: OpaquePointer, _ what: String, _ c: Capabilities) -> String? {
         let byLabsh = Capabilities.calledByLabsh(L)
         func write(_ path: String?) -> String? {
-            guard let path else { return nil }
-            if c.isOwn(path) {
-                return byLabsh ? nil : c.deny(L, "files.write", path, "write", "it is labsh's own state")
-            }
-            return c.refusal("files.write", path).map { c.deny(L, "files.write", path, "write", $0) }
+            path.flatMap { c.writeDenial(L, $0, byLabsh: byLabsh) }
         }
         // Reads are checked whoever asks: labsh's own functions read files for
         // the script (a backup source, a task's src). A secret file labsh

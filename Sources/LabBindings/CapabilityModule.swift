@@ -57,9 +57,7 @@ public enum CapabilityModule {
             guard let active = Capabilities.active else { return 0 }
             guard call.type(1) == LUA_TTABLE else { throw call.typeError(1, "table") }
             let (name, facts) = try hostFacts(call.L, 1)
-            if let why = active.refusal("hosts", name, facts: facts) {
-                throw Capabilities.error(active.deny(call.L, "hosts", name, "ssh to", why))
-            }
+            if let denial = active.hostDenial(call.L, name, facts) { throw Capabilities.error(denial) }
             return 0
         }
         // check_command(command): a command line for a remote host; its

@@ -161,11 +161,7 @@ enum FileSystemModule {
         guard let capabilities = Capabilities.active else { return }
         let byLabsh = Capabilities.calledByLabsh(call.L)
         if makingOwn && byLabsh { return capabilities.addOwn(path) }
-        if capabilities.isOwn(path) {
-            if byLabsh { return }
-            throw Capabilities.error(capabilities.deny(call.L, "files.write", path, "write", "it is labsh's own state"))
-        }
-        try capabilities.check(call.L, "files.write", path, "write")
+        if let denial = capabilities.writeDenial(call.L, path, byLabsh: byLabsh) { throw Capabilities.error(denial) }
     }
 
     static func makeDirectories(raising path: String) throws {

@@ -34,9 +34,13 @@ enum OSModule {
             return call.push(String(cString: buf))
         }
         // user(): the effective user's login name (cron may not set USER)
-        state.setFunction("user") { call in
-            guard let pw = getpwuid(geteuid()) else { return call.push(String(geteuid())) }
-            return call.push(String(cString: pw.pointee.pw_name))
-        }
+        state.setFunction("user") { call in call.push(user()) }
+    }
+
+    /// The effective user's name (its number when it has none), as the
+    /// audit log names who acted.
+    static func user() -> String {
+        guard let pw = getpwuid(geteuid()) else { return String(geteuid()) }
+        return String(cString: pw.pointee.pw_name)
     }
 }

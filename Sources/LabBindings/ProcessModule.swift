@@ -302,9 +302,7 @@ enum ProcessModule {
         defer { if remote { lh_pop(L, 1) } }
         if host == LUA_TTABLE {
             let (name, facts) = try CapabilityModule.hostFacts(L, -1)
-            if let why = capabilities.refusal("hosts", name, facts: facts) {
-                throw Capabilities.error(capabilities.deny(L, "hosts", name, "ssh to", why))
-            }
+            if let denial = capabilities.hostDenial(L, name, facts) { throw Capabilities.error(denial) }
         } else {
             try capabilities.check(call.L, "commands", spec.argv[0], "run")
         }

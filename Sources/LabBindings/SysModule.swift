@@ -10,9 +10,8 @@ enum SysModule {
         lua_createtable(L, 0, 8)
         state.setFunction("pid") { call in call.push(pid) }
         state.setFunction("hostname") { call in
-            var buf = [CChar](repeating: 0, count: 256)
-            guard gethostname(&buf, buf.count) == 0 else { throw LuaRaise.message("gethostname failed") }
-            return call.push(String(cString: buf))
+            guard let name = hostname() else { throw LuaRaise.message("gethostname failed") }
+            return call.push(name)
         }
         state.setFunction("now") { call in call.push(clockSeconds(CLOCK_REALTIME)) }
         state.setFunction("monotonic") { call in call.push(clockSeconds(CLOCK_MONOTONIC)) }
@@ -54,5 +53,12 @@ enum SysModule {
         var ts = timespec()
         clock_gettime(clock, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    /// This machine's name, as lab.sys.hostname() and the audit log give it.
+    static func hostname() -> String? {
+        var buf = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buf, buf.count - 1) == 0 else { return nil }
+        return String(cString: buf)
     }
 }

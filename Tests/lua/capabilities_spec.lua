@@ -88,6 +88,11 @@ test("a denial names the script, its version, the line, the target and the fix; 
   local audit = l.audit()
   assert(audit:find('"action":"capability.declared"', 1, true) and audit:find('"outcome":"commands=touch mutation"', 1, true), audit)
   assert(audit:find('"action":"capability.denied"', 1, true) and audit:find('"target":"touch"', 1, true), audit)
+  -- the fields the gate's own lines have: who, where, when
+  for line in audit:gmatch("[^\n]+") do
+    local record = lab.json.decode(line)
+    assert(record.user == require("labsh.os").user() and record.host == lab.sys.hostname() and record.time, line)
+  end
 end)
 
 test("granted, it runs; --grant grants for one run; a deny wins over every grant", function()
