@@ -22,6 +22,9 @@ public final class Capabilities {
     public private(set) var library: String?
     let file: String
     private(set) var declared: [String: [String]] = [:]
+    /// For each kind, the manifest's entries each declared pattern came
+    /// from (a selector resolves to patterns: CapabilitySelectors.swift).
+    private(set) var declaredAs: [String: [String: [String]]] = [:]
     private(set) var mutationDeclared = false
     private(set) var granted: [String: [String]]?
     private(set) var grantsMutation: Bool
@@ -66,7 +69,8 @@ public final class Capabilities {
     }
 
     /// The script's declaration; once only, so a script cannot widen it.
-    func declare(version: String, requires: [String: [String]], mutation: Bool) throws {
+    func declare(version: String, requires: [String: [String]], mutation: Bool,
+                 selectors context: SelectorContext = SelectorContext()) throws {
         guard !isDeclared else { throw LuaRaise.message("labsh.script: capabilities are declared once per run") }
         if let load = loadGrants, !requires.isEmpty || mutation {
             let grants = try load()
@@ -74,9 +78,11 @@ public final class Capabilities {
         }
         loadGrants = nil
         self.version = version
-        declared = requires
+        (declared, declaredAs) = try Capabilities.resolve(requires, context, "requires")
         mutationDeclared = mutation
         isDeclared = true
+        Capabilities.startTrace()
+        traceDeclared(requires, mutation)
     }
 
     /// Gives up `kind` for the rest of the run (ctx:drop); never undone.
@@ -97,12 +103,13 @@ public final class Capabilities {
         if let deny = denied[kind], deny.contains(where: matching) {
             return "an operator denied it"
         }
-        guard (declared[kind] ?? []).contains(where: matching) else {
+        guard let pattern = (declared[kind] ?? []).first(where: matching) else {
             return "not in requires.\(kind); declare it and have an operator grant it"
         }
         if let granted, !(granted[kind] ?? []).contains(where: matching) {
             return "not granted for \(script); an operator grants it in \(library.map { "the grants file of \($0)" } ?? "its grants") or with --grant \(kind)=\(target)"
         }
+        if Capabilities.tracePath != nil { traceUse(kind, pattern, target) }
         return nil
     }
 
@@ -125,6 +132,7 @@ public final class Capabilities {
         let shown = Capabilities.printable(target)
         let message = "not capable: \(who) (\(Capabilities.scriptPosition(L) ?? file)) cannot \(verb) '\(shown)': \(why)"
         record(["action": "capability.denied", "target": shown, "outcome": message], kind: kind)
+        traceRefusal(kind, target, why)
         return message
     }
 
@@ -171,6 +179,7 @@ public final class Capabilities {
         guard let why = capabilities.refusal("net", target) else { return nil }
         let message = "not capable: \(capabilities.script) cannot follow a redirect to '\(printable(target))': \(why)"
         capabilities.record(["action": "capability.denied", "target": printable(target), "outcome": message], kind: "net")
+        capabilities.traceRefusal("net", target, why)
         return message
     }
 

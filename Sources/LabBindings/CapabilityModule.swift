@@ -26,7 +26,10 @@ public enum CapabilityModule {
             let capabilities = Capabilities.active ?? Capabilities(
                 script: name, file: Capabilities.scriptPosition(call.L) ?? name, library: nil, granted: nil,
                 grantsMutation: false, denied: [:], ownDirectories: ownDirectories())
-            try manifestError(where_) { try capabilities.declare(version: version, requires: requires, mutation: mutation) }
+            let context = selectorContext(L, 1)
+            try manifestError(where_) {
+                try capabilities.declare(version: version, requires: requires, mutation: mutation, selectors: context)
+            }
             if Capabilities.active == nil { Capabilities.begin(capabilities, call.L) }
             var line = ["action": "capability.declared", "target": name, "outcome": describe(requires, mutation)]
             if let granted = capabilities.granted {
@@ -109,6 +112,48 @@ public enum CapabilityModule {
         }
         lh_pop(L, 1)
         return (name, facts)
+    }
+
+    /// What the manifest's selectors resolve against, read raw from the
+    /// declaration at `index`: `arguments` (the script's), `monitoring` and
+    /// `proxmox` (the inventory's sections, when labsh.script read them).
+    static func selectorContext(_ L: OpaquePointer, _ index: Int32) -> Capabilities.SelectorContext {
+        var context = Capabilities.SelectorContext()
+        let declaration = lua_absindex(L, index)
+        func strings(_ list: Int32, _ each: (Int32) -> String?) -> [String] {
+            var out: [String] = []
+            var i: lua_Integer = 1
+            while lua_rawgeti(L, list, i) != LUA_TNIL {
+                if let text = each(lua_absindex(L, -1)) { out.append(text) }
+                lh_pop(L, 1)
+                i += 1
+            }
+            lh_pop(L, 1)  // the nil that ended the list
+            return out
+        }
+        func text(_ at: Int32) -> String? { lua_type(L, at) == LUA_TSTRING ? LuaState.string(L, at) : nil }
+        // a URL as a string or as a record's `url`
+        func url(_ at: Int32) -> String? { text(at) ?? (lua_type(L, at) == LUA_TTABLE ? rawString(L, at, "url") : nil) }
+        if lua_rawgetfield(L, declaration, "arguments") == LUA_TTABLE {
+            context.arguments = strings(lua_absindex(L, -1), text)
+        }
+        lh_pop(L, 1)
+        if lua_rawgetfield(L, declaration, "monitoring") == LUA_TTABLE {
+            let monitoring = lua_absindex(L, -1)
+            for name in Capabilities.monitoringEndpoints {
+                lua_rawgetfield(L, monitoring, name)
+                if let value = url(lua_absindex(L, -1)) { context.monitoring[name] = value }
+                lh_pop(L, 1)
+            }
+            if let dir = rawString(L, monitoring, "textfile_dir") { context.monitoring["textfile_dir"] = dir }
+        }
+        lh_pop(L, 1)
+        if lua_rawgetfield(L, declaration, "proxmox") == LUA_TTABLE {
+            if lua_rawgetfield(L, -1, "urls") == LUA_TTABLE { context.proxmox = strings(lua_absindex(L, -1), url) }
+            lh_pop(L, 1)
+        }
+        lh_pop(L, 1)
+        return context
     }
 
     static func checkKind(_ kind: String, _ function: String) throws {

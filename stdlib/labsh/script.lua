@@ -66,13 +66,29 @@ local function script_arguments()
   return table.move(arg, 1, #arg, 1, {})
 end
 
+-- What the manifest's selectors ("monitoring:prometheus", "proxmox",
+-- "option:--out"; README "Writing a shared library") are resolved against,
+-- by the host: the script's arguments and the inventory's sections. The
+-- inventory is read only when a selector may need it, so a script that
+-- reaches nothing starts without it.
+local function declaration(manifest, arguments)
+  local requires = manifest.requires
+  local d = { script = manifest.name, version = manifest.version, requires = requires, arguments = arguments }
+  if type(requires) == "table" and (requires.net or requires.files) then
+    d.monitoring = lab.inventory.section("monitoring")
+    d.proxmox = lab.inventory.section("proxmox")
+  end
+  return d
+end
+
 return function(manifest)
   check(manifest)
-  capabilities.declare { script = manifest.name, version = manifest.version, requires = manifest.requires }
+  local arguments = script_arguments()
+  capabilities.declare(declaration(manifest, arguments))
   -- no mutation: check mode, as --dry-run (the host holds to it whatever
   -- lab.options says later)
   if not capabilities.allows("mutation") then lab.options.dry_run = true end
-  local opts = cli.parse(script_arguments(), {
+  local opts = cli.parse(arguments, {
     name = manifest.name,
     summary = manifest.description,
     formats = manifest.formats,

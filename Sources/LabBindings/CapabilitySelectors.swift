@@ -1,0 +1,140 @@
+import Glibc
+import LuaHost
+import Spelling
+
+/// Symbolic selectors in a manifest (issue 20): a shipped script works on
+/// any homelab, so its `requires` names the inventory's places ("the
+/// Prometheus") and the operator's own command line ("the URL given to
+/// --prometheus") instead of addresses. The host resolves them here, once,
+/// when the script declares; the checks then compare concrete patterns.
+///
+///   net          monitoring:prometheus | monitoring:alertmanager |
+///                monitoring:pushgateway (the inventory's endpoint's host:port),
+///                proxmox (the inventory's Proxmox VE API origins),
+///                option:--NAME (the origin of each URL the operator gave it)
+///   hosts        role:X, tag:X, kind:X, node:X (matched on the host's facts),
+///                option:--NAME (each host name the operator gave it)
+///   files.read,  monitoring:textfile_dir (node_exporter's textfile directory),
+///   files.write  option:--NAME (each path the operator gave it)
+///   commands     option:--NAME (each program the operator gave it)
+///
+/// A value the operator gave is taken literally: its `*` is no glob.
+extension Capabilities {
+    /// What selectors resolve against: the inventory's sections (read by
+    /// labsh.script) and the script's own arguments.
+    public struct SelectorContext {
+        /// prometheus/alertmanager/pushgateway -> URL, textfile_dir -> path
+        var monitoring: [String: String] = [:]
+        /// The Proxmox VE API URLs
+        var proxmox: [String] = []
+        var arguments: [String] = []
+    }
+
+    static let monitoringEndpoints = ["prometheus", "alertmanager", "pushgateway"]
+    static let hostFacts = ["role", "tag", "kind", "node"]
+
+    /// `lists` with every selector replaced by the concrete patterns it
+    /// names now, and for each kind which entries each pattern came from
+    /// (the trace says which declared entry allowed a target).
+    static func resolve(_ lists: [String: [String]], _ context: SelectorContext, _ what: String) throws
+        -> (lists: [String: [String]], sources: [String: [String: [String]]]) {
+        var resolved: [String: [String]] = [:]
+        var sources: [String: [String: [String]]] = [:]
+        for (kind, entries) in lists {
+            var patterns: [String] = []
+            for entry in entries {
+                for pattern in try resolve(kind, entry, context, "\(what).\(kind)") {
+                    if !patterns.contains(pattern) { patterns.append(pattern) }
+                    sources[kind, default: [:]][pattern, default: []].append(entry)
+                }
+            }
+            resolved[kind] = patterns
+        }
+        return (resolved, sources)
+    }
+
+    /// The concrete patterns `entry` of `kind` stands for (itself when it is
+    /// no selector; none when what it names is not there).
+    static func resolve(_ kind: String, _ entry: String, _ context: SelectorContext, _ what: String) throws -> [String] {
+        if entry.hasPrefix("option:") {
+            let option = String(entry.dropFirst("option:".count))
+            guard option.hasPrefix("--"), option.count > 2, !option.contains("=") else {
+                throw LuaRaise.message("\(what): '\(entry)' must name an option like option:--out")
+            }
+            guard kind != "secrets" && kind != "proxmox" else {
+                throw LuaRaise.message("\(what): option selectors are for hosts, net, commands and files, not \(kind)")
+            }
+            return optionValues(option, context.arguments).map { value in
+                switch kind {
+                case "net": return literal(netTarget(value))
+                case "files.read", "files.write": return value
+                default: return literal(value)
+                }
+            }
+        }
+        switch kind {
+        case "net":
+            if entry == "*" { return [entry] }
+            if entry == "proxmox" { return context.proxmox.map { literal(netTarget($0)) } }
+            if entry.hasPrefix("monitoring:") {
+                let name = String(entry.dropFirst("monitoring:".count))
+                guard monitoringEndpoints.contains(name) else {
+                    throw unknown(what, entry, monitoringEndpoints.map { "monitoring:" + $0 })
+                }
+                return context.monitoring[name].map { [literal(netTarget($0))] } ?? []
+            }
+            // host:port (globs allowed); anything else is a misspelt selector
+            guard let colon = entry.lastIndex(of: ":"), colon != entry.startIndex,
+                  entry[entry.index(after: colon)...].allSatisfy({ $0.isNumber || "*?[]".contains($0) }),
+                  entry.index(after: colon) != entry.endIndex else {
+                throw unknown(what, entry, ["proxmox"] + monitoringEndpoints.map { "monitoring:" + $0 })
+            }
+            return [entry]
+        case "hosts":
+            if let colon = entry.firstIndex(of: ":"), !hostFacts.contains(String(entry[..<colon])) {
+                throw unknown(what, entry, hostFacts.map { $0 + ":" })
+            }
+            return [entry]
+        case "files.read", "files.write":
+            if entry == "monitoring:textfile_dir" { return context.monitoring["textfile_dir"].map { [$0] } ?? [] }
+            if entry.hasPrefix("monitoring:") { throw unknown(what, entry, ["monitoring:textfile_dir"]) }
+            return [entry]
+        default:
+            return [entry]
+        }
+    }
+
+    static func unknown(_ what: String, _ entry: String, _ known: [String]) -> LuaRaise {
+        LuaRaise.message("\(what): unknown selector '\(printable(entry))'\(Suggestion.didYouMean(entry, in: known))"
+            + " (selectors: \(known.joined(separator: ", ")), option:--NAME)")
+    }
+
+    /// Every value the operator gave `option` in `arguments` ("--out DIR",
+    /// "--out=DIR"), up to a "--" that ends the options.
+    static func optionValues(_ option: String, _ arguments: [String]) -> [String] {
+        var values: [String] = []
+        var i = 0
+        while i < arguments.count {
+            let word = arguments[i]
+            if word == "--" { break }
+            if word == option, i + 1 < arguments.count {
+                values.append(arguments[i + 1])
+                i += 2
+                continue
+            }
+            if word.hasPrefix(option + "=") { values.append(String(word.dropFirst(option.count + 1))) }
+            i += 1
+        }
+        return values.filter { !$0.isEmpty }
+    }
+
+    /// `text` as a glob that matches only itself.
+    static func literal(_ text: String) -> String {
+        var out = ""
+        for c in text {
+            if "*?[]\\".contains(c) { out.append("\\") }
+            out.append(c)
+        }
+        return out
+    }
+}

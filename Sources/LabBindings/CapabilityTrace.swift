@@ -1,0 +1,71 @@
+import Connectors
+import Glibc
+
+/// LABSH_CAPABILITY_TRACE=FILE: every capability a script declares, each
+/// declared entry that allowed a target and every refusal, appended to FILE
+/// as JSON lines. manifests_spec reads it to hold each shipped manifest to
+/// "no more and no less than it uses". One line per distinct event:
+///
+///   {"event":"declared","kind":"net","entry":"monitoring:prometheus","resolved":"127.0.0.1:9090","script":"slo"}
+///   {"event":"used","kind":"net","entry":"monitoring:prometheus","target":"127.0.0.1:9090","script":"slo"}
+///   {"event":"refused","kind":"commands","target":"curl","reason":"not in requires.commands; ...","script":"slo"}
+///
+/// `resolved` lists what a selector named when it was declared, joined by
+/// " " (empty: nothing in this inventory or on this command line).
+extension Capabilities {
+    /// Set when the script declares and the variable names a file.
+    nonisolated(unsafe) static var tracePath: String?
+    nonisolated(unsafe) private static var traced: Set<String> = []
+
+    static func startTrace() {
+        guard let value = getenv("LABSH_CAPABILITY_TRACE"), value.pointee != 0 else { return }
+        tracePath = String(cString: value)
+    }
+
+    /// The declaration: each entry as written, and what it resolved to.
+    func traceDeclared(_ entries: [String: [String]], _ mutation: Bool) {
+        guard Capabilities.tracePath != nil else { return }
+        for kind in entries.keys.sorted() {
+            for entry in entries[kind]! {
+                let resolved = (declaredAs[kind] ?? [:]).filter { $0.value.contains(entry) }.keys.sorted()
+                trace(["event": "declared", "kind": kind, "entry": entry, "resolved": resolved.joined(separator: " ")])
+            }
+        }
+        if mutation { trace(["event": "declared", "kind": "mutation", "entry": "true"]) }
+    }
+
+    /// `pattern` (a resolved one) allowed `target`: each entry it came from is used.
+    func traceUse(_ kind: String, _ pattern: String, _ target: String) {
+        for entry in declaredAs[kind]?[pattern] ?? [pattern] {
+            trace(["event": "used", "kind": kind, "entry": entry, "target": Capabilities.printable(target)])
+        }
+    }
+
+    func traceRefusal(_ kind: String, _ target: String, _ why: String) {
+        guard Capabilities.tracePath != nil else { return }
+        trace(["event": "refused", "kind": kind, "target": Capabilities.printable(target), "reason": why])
+    }
+
+    private func trace(_ fields: [String: String]) {
+        guard let path = Capabilities.tracePath else { return }
+        var all = fields
+        all["script"] = script
+        var w = JSONWriter()
+        w.beginObject()
+        for key in all.keys.sorted() {
+            var k = key
+            try? k.withUTF8 { try w.key(UnsafeRawBufferPointer($0)) }
+            try? w.string(all[key]!)
+        }
+        w.endObject()
+        let line = w.bytes + [0x0A]
+        guard Capabilities.traced.insert(String(decoding: line, as: UTF8.self)).inserted else { return }
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            fputs("labsh: warning: capability trace not written to \(path): \(String(cString: strerror(errno)))\n", stderr)
+            return
+        }
+        defer { close(fd) }
+        _ = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    }
+}
