@@ -97,17 +97,19 @@ int lh_is_frozen(lua_State *L, int idx) {
 static int p_freeze(lua_State *L) {
     // 1: the table, 2: namespace?
     if (lua_type(L, 1) != LUA_TTABLE || lh_is_frozen(L, 1)) return 0;
-    lua_newtable(L);  // 3: hidden, with the table's own metatable (lab's lazy __index)
+    int fields = 0;  // sized once: growing it field by field rehashed it again and again
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+        lua_pop(L, 1);
+        fields++;
+    }
+    lua_createtable(L, 0, fields);  // 3: hidden, with the table's own metatable (lab's lazy __index)
     if (lua_getmetatable(L, 1)) lua_setmetatable(L, 3);
     lua_pushnil(L);
-    while (lua_next(L, 1)) {  // move every field
+    while (lua_next(L, 1)) {  // move every field; clearing the one just visited keeps next's walk valid
         lua_pushvalue(L, -2);
         lua_insert(L, -2);
         lua_rawset(L, 3);
-    }
-    lua_pushnil(L);  // empty the table: its keys are the hidden table's now
-    while (lua_next(L, 3)) {
-        lua_pop(L, 1);
         lua_pushvalue(L, -1);
         lua_pushnil(L);
         lua_rawset(L, 1);
@@ -127,6 +129,21 @@ static int p_freeze(lua_State *L) {
     lua_setfield(L, 4, "__len");
     lua_pushstring(L, frozen_mark);
     lua_setfield(L, 4, "__metatable");
+    if (lua_getmetatable(L, 3)) {  // the table's other metamethods (lab.restic's __call) stay its own
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+            lua_pushvalue(L, -2);
+            if (lua_rawget(L, 4) == LUA_TNIL) {
+                lua_pop(L, 1);
+                lua_pushvalue(L, -2);
+                lua_insert(L, -2);
+                lua_rawset(L, 4);
+            } else {
+                lua_pop(L, 2);
+            }
+        }
+        lua_pop(L, 1);
+    }
     lua_setmetatable(L, 1);
     return 0;
 }

@@ -147,39 +147,93 @@ public final class LibraryTrust {
         var identities: [String: String] = [:]
     }
 
-    /// The trusted libraries by real path, and when the record was written.
+    /// The trusted libraries by real path.
     /// The file's lines: "library PATH", then "SHA256 FILE" and "identity
     /// DEV:INO:SIZE:MTIME:CTIME FILE" for each of its files.
     public func records() throws -> [String: Record] {
-        try readRecords().records
+        var records: [String: Record] = [:]
+        _ = try readRecords { library, line in
+            switch line {
+            case .library: records[library] = Record()
+            case .digest(let file, let digest): records[library]!.digests[file] = digest
+            case .identity(let file, let identity): records[library]!.identities[file] = identity
+            }
+        }
+        return records
     }
 
-    /// `written`: when the record was written, in nanoseconds.
-    private func readRecords() throws -> (records: [String: Record], written: Int) {
-        if recordPath.isEmpty { return ([:], 0) }
+    /// What was trusted of the library at the real path `real`, and when
+    /// the record was written (nanoseconds). Only its own record is kept: a
+    /// dictionary of Records costs its generic type's set-up at each start.
+    private func record(of real: String) throws -> (record: Record?, written: Int) {
+        var record: Record? = nil
+        let written = try readRecords { library, line in
+            guard library == real else { return }
+            switch line {
+            case .library: record = Record()
+            case .digest(let file, let digest): record!.digests[file] = digest
+            case .identity(let file, let identity): record!.identities[file] = identity
+            }
+        }
+        return (record, written)
+    }
+
+    /// One line of the record file, after the "library PATH" it belongs to.
+    enum RecordLine {
+        case library
+        case digest(file: String, digest: String)
+        case identity(file: String, identity: String)
+    }
+
+    /// Reads the record file, calling `each` for each line (with the
+    /// library it belongs to); returns when it was written, in nanoseconds.
+    /// Any line labsh does not write is an error, wherever it is.
+    private func readRecords(_ each: (String, RecordLine) -> Void) throws -> Int {
+        if recordPath.isEmpty { return 0 }
         var st = stat()
-        if lstat(recordPath, &st) != 0 && errno == ENOENT { return ([:], 0) }
+        if lstat(recordPath, &st) != 0 && errno == ENOENT { return 0 }
         let fd = try SafeFiles.openStateFile(recordPath, flags: O_RDONLY, privacy: .unwritable, create: false)
         defer { close(fd) }
         guard fstat(fd, &st) == 0 else { throw SafeFiles.Failure("cannot stat \(recordPath)") }
-        let text = String(decoding: try SafeFiles.readAll(fd, name: recordPath, limit: LibraryTrust.byteLimit),
-                          as: UTF8.self)
-        var records: [String: Record] = [:]
+        let bytes = try SafeFiles.readAll(fd, name: recordPath, limit: LibraryTrust.byteLimit)
+        try LibraryTrust.parseRecords(bytes, name: recordPath, each)
+        return Int(st.st_mtim.tv_sec) * 1_000_000_000 + Int(st.st_mtim.tv_nsec)
+    }
+
+    /// The record file's lines, read as bytes (it is read before every
+    /// library script starts; String's Character walk cost more than the
+    /// rest of the check).
+    static func parseRecords(_ bytes: [UInt8], name: String, _ each: (String, RecordLine) -> Void) throws {
+        let space = UInt8(ascii: " "), newline = UInt8(ascii: "\n")
+        let libraryTag = Array("library ".utf8), identityTag = Array("identity ".utf8)
         var current: String? = nil
-        for (number, line) in text.split(separator: "\n").enumerated() {
-            if line.hasPrefix("library ") {
-                current = String(line.dropFirst("library ".count))
-                records[current!] = Record()
-            } else if let library = current, line.hasPrefix("identity "), let space = line.dropFirst(9).firstIndex(of: " ") {
-                records[library]!.identities[String(line[line.index(after: space)...])] = String(line[line.index(line.startIndex, offsetBy: 9)..<space])
-            } else if let library = current, line.count > 65, line.utf8.dropFirst(64).first == UInt8(ascii: " ") {
-                records[library]!.digests[String(line.dropFirst(65))] = String(line.prefix(64))
-            } else {
-                throw SafeFiles.Failure("\(recordPath):\(number + 1): not a line labsh writes; "
-                    + "remove the file and trust the libraries again")
+        try bytes.withUnsafeBufferPointer { all in
+            func text(_ from: Int, _ to: Int) -> String {
+                String(decoding: UnsafeBufferPointer(rebasing: all[from..<to]), as: UTF8.self)
+            }
+            func starts(_ tag: [UInt8], _ start: Int, _ end: Int) -> Bool {
+                end - start >= tag.count && tag.indices.allSatisfy { all[start + $0] == tag[$0] }
+            }
+            var number = 0, start = 0
+            while start < all.count {
+                let end = all[start...].firstIndex(of: newline) ?? all.count
+                defer { start = end + 1 }
+                if end == start { continue }  // empty lines are not counted
+                number += 1
+                if starts(libraryTag, start, end) {
+                    current = text(start + libraryTag.count, end)
+                    each(current!, .library)
+                } else if let library = current, starts(identityTag, start, end),
+                          let gap = all[(start + identityTag.count)..<end].firstIndex(of: space) {
+                    each(library, .identity(file: text(gap + 1, end), identity: text(start + identityTag.count, gap)))
+                } else if let library = current, end - start > 65, all[start + 64] == space {
+                    each(library, .digest(file: text(start + 65, end), digest: text(start, start + 64)))
+                } else {
+                    throw SafeFiles.Failure("\(name):\(number): not a line labsh writes; "
+                        + "remove the file and trust the libraries again")
+                }
             }
         }
-        return (records, Int(st.st_mtim.tv_sec) * 1_000_000_000 + Int(st.st_mtim.tv_nsec))
     }
 
     /// Records `dir` as trusted with the files it holds now.
@@ -210,8 +264,8 @@ public final class LibraryTrust {
 
     public func changes(_ dir: String) throws -> (real: String, changes: Changes?) {
         let real = try LibraryTrust.realPath(dir)
-        let (records, written) = try readRecords()
-        guard let record = records[real] else {
+        let (found, written) = try record(of: real)
+        guard let record = found else {
             _ = try LibraryTrust.listing(real)  // what cannot be a library's file is said first
             return (real, nil)
         }
@@ -235,9 +289,12 @@ public final class LibraryTrust {
 
     /// An identity's change time, in nanoseconds.
     static func changed(_ identity: String) -> Int {
-        guard let time = identity.split(separator: ":").last else { return .max }
-        let parts = time.split(separator: ".")
-        guard parts.count == 2, let seconds = Int(parts[0]), let nanoseconds = Int(parts[1]) else { return .max }
+        let bytes = identity.utf8  // the last field, "SECONDS.NANOSECONDS"
+        guard let colon = bytes.lastIndex(of: UInt8(ascii: ":")) else { return .max }
+        let time = bytes[bytes.index(after: colon)...]
+        guard let dot = time.firstIndex(of: UInt8(ascii: ".")),
+              let seconds = Int(Substring(time[..<dot])),
+              let nanoseconds = Int(Substring(time[time.index(after: dot)...])) else { return .max }
         return seconds * 1_000_000_000 + nanoseconds
     }
 

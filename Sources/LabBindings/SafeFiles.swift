@@ -142,13 +142,15 @@ public enum SafeFiles {
     /// Everything left to read from `fd`; refuses more than `limit` bytes.
     public static func readAll(_ fd: Int32, name: String, limit: Int) throws -> [UInt8] {
         var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        // not zeroed: filling 64 KB cost more than reading a small file
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 1)
+        defer { chunk.deallocate() }
         while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            let n = read(fd, chunk.baseAddress, chunk.count)
             if n < 0 && errno == EINTR { continue }
             guard n >= 0 else { throw Failure("cannot read \(name): \(describe(errno))") }
             if n == 0 { return bytes }
-            bytes += chunk[0..<n]
+            bytes += UnsafeRawBufferPointer(rebasing: chunk[0..<n])
             guard bytes.count <= limit else { throw Failure("refusing \(name): larger than \(limit) bytes") }
         }
     }

@@ -88,7 +88,7 @@ public struct ScriptPath {
         var below = [dir]
         var path = dir
         for part in relative.split(separator: "/") {
-            path += "/" + part
+            path += "/" + String(part)  // a String: Substring takes the unspecialized append
             below.append(path)
         }
         for above in ancestors(of: dir) {
@@ -130,7 +130,7 @@ public struct ScriptPath {
             var list = ["/"]
             var path = ""
             for part in absolute.split(separator: "/").dropLast() {
-                path += "/" + part
+                path += "/" + String(part)
                 list.append(path)
             }
             return absolute.split(separator: "/").isEmpty ? [] : list

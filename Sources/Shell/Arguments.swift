@@ -100,7 +100,8 @@ struct Arguments {
     /// value, a bad one) is left to the script, whose labsh.cli refuses it
     /// as a usage error: exit 2, or 3 for a check, with the script's usage.
     private mutating func liftGlobalOptions() {
-        let global: Set<String> = ["dry-run", "yes", "emergency", "format", "inventory", "timeout", "memory-limit", "grant"]
+        // a list: a Set's metadata costs more at start-up than the search
+        let global = ["dry-run", "yes", "emergency", "format", "inventory", "timeout", "memory-limit", "grant"]
         var i = script + 1
         while i < argv.count, error == nil {
             let a = argv[i]

@@ -1,0 +1,74 @@
+-- What the faster start of a library script (issue 20, "Measures") must
+-- keep: the trust record read as bytes says the same as before and more
+-- exactly, and the frozen libraries keep every field behind their guard.
+
+local labsh = os.getenv("LABSH_BIN") or arg[-1]
+
+local function quote(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+
+-- A trusted library with one script that prints `body`'s output, a state
+-- directory of its own; runs are as from cron (stdin not a terminal).
+local function library(files)
+  local dir = temp_dir()
+  local lib = dir .. "/lib"
+  assert(os.execute("mkdir -p " .. quote(lib .. "/scripts") .. " " .. quote(lib .. "/lib")))
+  write_file(lib .. "/library.lua", 'return { name = "speedy", version = "1.0.0", labsh = ">= 0.1", description = "x" }\n')
+  for name, text in pairs(files) do write_file(lib .. "/" .. name, text) end
+  local env = ("LABSH_STATE_DIR=%s XDG_CONFIG_HOME=%s LABSH_PATH=%s"):format(
+    quote(dir .. "/state"), quote(dir .. "/config"), quote(lib))
+  local function run(args) return run_shell(("%s %s %s </dev/null 2>&1"):format(env, labsh, args)) end
+  -- written before the trust: its files' identities are compared, not read
+  assert(os.execute("sleep 0.1"))
+  local out, rc = run("-m library trust " .. quote(lib) .. " --yes")
+  assert_eq(rc, 0, out)
+  return { dir = dir, lib = lib, run = run }
+end
+
+local function manifest(body)
+  return 'return labsh.script { name = "s", version = "1.0.0", description = "x", requires = {},\n'
+    .. "  run = function() " .. body .. " end }\n"
+end
+
+test("a file name that begins with a combining mark is read back from the trust record as written", function()
+  -- Read as Characters, the space before such a name and the mark were one,
+  -- so its record lines were "not a line labsh writes" at every start.
+  local l = library {
+    ["scripts/s.lua"] = manifest("print('ran')"),
+    ["\204\129accent.lua"] = "return 1\n",  -- U+0301 COMBINING ACUTE ACCENT, then "accent"
+  }
+  local out, rc = l.run("-m s")
+  assert_eq(rc, 0, out)
+  assert_eq(out, "ran\n")
+  -- and a change to it is still seen
+  write_file(l.lib .. "/\204\129accent.lua", "return 2\n")
+  out, rc = l.run("-m s")
+  assert(rc ~= 0 and out:find("changed: \204\129accent.lua", 1, true), out)
+end)
+
+test("a record line labsh does not write is an error with its number, also in another library's part", function()
+  local l = library { ["scripts/s.lua"] = manifest("print('ran')") }
+  local record = l.dir .. "/state/trusted-libraries"
+  local text = read_file(record)
+  write_file(record, "library /elsewhere\n\n" .. ("0"):rep(64) .. "  two spaces.lua\nidentity-less\n" .. text)
+  local out, rc = l.run("-m s")
+  assert(rc ~= 0, out)
+  assert(out:find("trusted-libraries:3: not a line labsh writes", 1, true), out)
+end)
+
+test("frozen libraries keep every field: reads go through, the tables are empty raw, writes are refused", function()
+  local l = library {
+    ["scripts/s.lua"] = manifest([[
+      local n = 0
+      for _ in pairs(string) do n = n + 1 end
+      print(n, rawget(string, "format"), next(math), string.format("%d", 7), ("x"):rep(2), math.pi > 3)
+      print(pcall(function() string.format = nil end))
+    ]]),
+  }
+  local out, rc = l.run("-m s")
+  assert_eq(rc, 0, out)
+  local count = 0
+  for _ in pairs(string) do count = count + 1 end
+  local first, second = out:match("^([^\n]*)\n([^\n]*)\n$")
+  assert_eq(first, ("%d\tnil\tnil\t7\txx\ttrue"):format(count))
+  assert(second:find("^false\t.-cannot change 'format': labsh's libraries are read%-only"), second)
+end)
