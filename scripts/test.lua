@@ -1,7 +1,10 @@
 -- test: run a shared library's specs with the runner of labsh's own specs.
 --
---   labsh -m test DIR...     every DIR/specs/*_spec.lua (a library, see
---                            `labsh -m library`) or DIR/*_spec.lua
+--   labsh test [DIR...]      every DIR/specs/*_spec.lua (a library, see
+--                            `labsh -m library`) or DIR/*_spec.lua; DIR
+--                            defaults to the current directory. `labsh test`
+--                            is `labsh -m test` (unless a file named test is
+--                            in the current directory: lua runs that)
 --
 -- Specs call test(name, fn) and the assertions labsh's own specs use
 -- (assert_eq, assert_same...), plus run_script(NAME, ARGS, OPTS) (the
@@ -19,7 +22,7 @@ local spec = require "labsh.spec"
 local opts = cli.parse({ ... }, {
   name = "test",
   summary = "run the specs of shared libraries (DIR/specs/*_spec.lua) or of directories",
-  args = { { "DIR", "a library or a directory of *_spec.lua files", key = "dirs", multiple = true, required = true } },
+  args = { { "DIR", "a library or a directory of *_spec.lua files (default: the current directory)", key = "dirs", multiple = true } },
   exit = "0 all passed, 1 a spec failed or a library is not trusted, 2 usage",
 })
 
@@ -37,8 +40,11 @@ local function spec_files(dir)
   return found
 end
 
+local dirs = opts.dirs
+if not dirs or #dirs == 0 then dirs = { "." } end
+
 local files, libraries = {}, {}
-for _, dir in ipairs(opts.dirs) do
+for _, dir in ipairs(dirs) do
   local specs_dir, library_path = dir, nil
   if library.is_library(dir) then
     local status = library.status(dir)

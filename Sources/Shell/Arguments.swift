@@ -1,3 +1,4 @@
+import Glibc
 import LabBindings
 
 /// The command line, parsed the way the standard `lua` interpreter parses
@@ -40,7 +41,10 @@ struct Arguments {
         while i < argv.count {
             let a = argv[i]
             script = i
-            guard a.utf8.first == UInt8(ascii: "-") else { return }  // bytes: cheaper than hasPrefix
+            guard a.utf8.first == UInt8(ascii: "-") else {
+                if a == "test", !fileExists(a) { runByName() }  // `labsh test DIR...` is `labsh -m test DIR...`
+                return
+            }
             let chars = Array(a.utf8)
             if chars.count == 1 { return }  // "-": stdin is the script
             switch chars[1] {
@@ -79,8 +83,7 @@ struct Arguments {
                     argv[i] = value
                     if chars.count > 2 { argv.insert("-m", at: i); i += 1 }
                     script = i
-                    byName = true
-                    liftGlobalOptions()
+                    runByName()
                     return
                 }
             default:
@@ -89,6 +92,18 @@ struct Arguments {
             i += 1
         }
         script = 0
+    }
+
+    /// The script at `script` is found by name on the script path.
+    private mutating func runByName() {
+        byName = true
+        liftGlobalOptions()
+    }
+
+    /// Whether `path` names anything: a file named `test` in the current
+    /// directory is run as lua would, not taken for `labsh test`.
+    private func fileExists(_ path: String) -> Bool {
+        access(path, F_OK) == 0
     }
 
     /// labsh's global options mean the same after `-m NAME` as before it:

@@ -71,6 +71,7 @@ public enum Shell {
         """
         usage: \(progname) [options] [script [args]]
                \(progname) [options] -m NAME [args]
+               \(progname) test [DIR...]    run a library's specs (as -m test)
 
         labsh runs Lua 5.4 scripts with the homelab at hand (the global `lab`).
         It accepts everything the standard lua interpreter accepts:
