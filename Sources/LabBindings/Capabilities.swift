@@ -194,9 +194,10 @@ public final class Capabilities {
     /// `*` globs for names; path prefixes (whole components) for files.
     static func matches(_ pattern: String, _ subject: String, _ kind: String, _ facts: [String: [String]] = [:]) -> Bool {
         if pattern == "*" { return true }
-        if kind == "hosts", let colon = pattern.firstIndex(of: ":") {  // role:db, tag:ha, kind:nas, node:pve1
+        // role:db, tag:ha, kind:nas, node:pve1 (the colon found by byte: checked for every host)
+        if kind == "hosts", let colon = pattern.utf8.firstIndex(of: UInt8(ascii: ":")) {
             let values = facts[String(pattern[..<colon])] ?? []
-            let wanted = String(pattern[pattern.index(after: colon)...])
+            let wanted = String(pattern[pattern.utf8.index(after: colon)...])
             return values.contains { fnmatch(wanted, $0, 0) == 0 }
         }
         if kind.hasPrefix("files.") {

@@ -69,8 +69,11 @@ public enum CapabilityModule {
         state.setFunction("check_command") { call in
             guard let active = Capabilities.active else { return 0 }
             let command = try call.string(1)
-            let program = command.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) ?? ""
-            let shell = command.contains { ";|&$`<>(){}\n\\\"'*?[]~".contains($0) }
+            // read as bytes, as the shell reads it (and at a byte's cost, once per host)
+            let bytes = command.utf8
+            let blank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+            let program = String(Substring(bytes.drop(while: blank).prefix(while: { !blank($0) })))
+            let shell = bytes.contains { $0 < 128 && shellSyntax[Int($0)] }
             try active.check(call.L, "commands", shell ? "sh" : program, shell ? "run a shell command line (\(Capabilities.printable(command)))" : "run")
             return 0
         }
@@ -86,6 +89,10 @@ public enum CapabilityModule {
         }
     }
 
+    /// The bytes that make a command line more than a program and its
+    /// arguments to the shell, by value (ASCII).
+    static let shellSyntax: [Bool] = (0..<128).map { ";|&$`<>(){}\n\\\"'*?[]~".utf8.contains(UInt8($0)) }
+
     /// A host record's name and the facts requires.hosts selects by, read
     /// raw from the record (table at `index`): only these fields, not a copy.
     static func hostFacts(_ L: OpaquePointer, _ index: Int32) throws -> (String, [String: [String]]) {
@@ -95,7 +102,7 @@ public enum CapabilityModule {
             return lua_rawgetfield(L, record, key) == LUA_TSTRING ? LuaState.string(L, -1) : nil
         }
         guard let name = text("name") else { throw LuaRaise.argument(1, "a host record with a name expected") }
-        var facts: [String: [String]] = [:]
+        var facts: [String: [String]] = Dictionary(minimumCapacity: 4)  // sized once: this runs for every host
         for key in ["role", "kind", "node"] {
             if let value = text(key) { facts[key] = [value] }
         }

@@ -72,3 +72,25 @@ test("frozen libraries keep every field: reads go through, the tables are empty 
   assert_eq(first, ("%d\tnil\tnil\t7\txx\ttrue"):format(count))
   assert(second:find("^false\t.-cannot change 'format': labsh's libraries are read%-only"), second)
 end)
+
+test("a remote command line is read as bytes: a mark after ';' does not hide the shell from requires.commands", function()
+  -- Read as Characters, ";" and a combining mark after it were one
+  -- Character, not ";": the line passed for the program "true;..." alone.
+  local l = library {
+    ["scripts/s.lua"] = 'return labsh.script { name = "s", version = "1.0.0", description = "x",\n'
+      .. '  requires = { commands = { "true*" } },\n'
+      .. '  run = function()\n'
+      .. '    local capabilities = require "labsh.capabilities"\n'
+      .. '    capabilities.check_command("true --quiet")\n'
+      .. '    print("plain ok")\n'
+      .. '    print(pcall(capabilities.check_command, "true;\\204\\129echo hi"))\n'
+      .. '  end }\n',
+  }
+  assert(os.execute("mkdir -p " .. quote(l.dir .. "/config/labsh/grants")))
+  write_file(l.dir .. "/config/labsh/grants/speedy.lua", 'return { ["*"] = { commands = { "*" } } }\n')
+  local out, rc = l.run("-m s")
+  assert_eq(rc, 0, out)
+  assert(out:find("^plain ok\nfalse\t"), out)
+  assert(out:find("cannot run a shell command line (true;", 1, true), out)
+  assert(out:find("'sh': not in requires.commands", 1, true), out)
+end)
