@@ -22,34 +22,7 @@
 -- rule fires at 2, CRITICAL): through the textfile collector when the
 -- inventory has monitoring.textfile_dir, else to monitoring.pushgateway.
 
-local cli = require "labsh.cli"
 local check_status = require "labsh.check_status"
-
--- A Monitoring Plugins check: a usage error is UNKNOWN, exit 3.
-local PARAMS = {
-  name = "check-backups", check = "BACKUPS",
-  summary = "the inventory's backups against the plan (§5.1, §9) as a Nagios/Icinga check",
-  formats = { "text", "json" },
-  args = {
-    { "restic", "the word restic, then REPO: the snapshots of a restic repository", key = "restic",
-      choices = { "restic" } },
-    { "REPO", "the repository (tag its snapshots with the backup's name)", key = "repo" },
-  },
-  params = {
-    { "--source", "FILE", 'JSON: {"NAME": [{"time": ..., "ok": true}, ...]} or restic snapshots' },
-    { "--password", "REF", 'the repository\'s password, "env:NAME" or "file:PATH"' },
-  },
-  exit = "0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also a usage error or any failure)",
-}
-
-local function parse(args)
-  local opts = cli.parse(args, PARAMS)
-  if opts.restic and not opts.repo then cli.usage_error(PARAMS, "restic needs REPO") end
-  if opts.repo and opts.source then cli.usage_error(PARAMS, "give --source FILE or restic REPO, not both") end
-  if opts.password and not opts.repo then cli.usage_error(PARAMS, "--password is for restic REPO") end
-  opts.file = opts.source
-  return opts
-end
 
 local function source(opts)
   if opts.repo then return lab.restic(opts.repo, { password = opts.password }):snapshots() end
@@ -89,24 +62,53 @@ local function summary(rows)
   return text
 end
 
-lab.check.guard("BACKUPS", function(...)
-  local opts = parse { ... }
-  if #(lab.inventory.current().backups or {}) == 0 then
-    if lab.options.format == "json" then
-      print(lab.json.encode({ status = "not configured", reason = "the inventory has no backups" }))
-      os.exit(lab.check.codes.UNKNOWN, true)
-    end
-    return lab.check { name = "BACKUPS", status = "UNKNOWN", text = "not configured: the inventory has no backups" }
-  end
-  local rows = lab.backup.check { source = source(opts) }
-  local status = "OK"
-  for _, r in ipairs(rows) do
-    if RANK[r.status] > RANK[status] then status = r.status end
-  end
-  check_status.publish("backup-failed", status)
-  if lab.options.format == "json" then
-    print(lab.json.encode(rows))
-    os.exit(lab.check.codes[status], true)
-  end
-  lab.check { name = "BACKUPS", status = status, text = summary(rows), perfdata = perfdata(rows) }
-end, ...)
+-- A Monitoring Plugins check: a usage error is UNKNOWN, exit 3; so is any
+-- failure (lab.check.guard).
+return labsh.script {
+  name = "check-backups", check = "BACKUPS",
+  description = "the inventory's backups against the plan (§5.1, §9) as a Nagios/Icinga check",
+  formats = { "text", "json" },
+  args = {
+    { "restic", "the word restic, then REPO: the snapshots of a restic repository", key = "restic",
+      choices = { "restic" } },
+    { "REPO", "the repository (tag its snapshots with the backup's name)", key = "repo" },
+  },
+  params = {
+    { "--source", "FILE", 'JSON: {"NAME": [{"time": ..., "ok": true}, ...]} or restic snapshots' },
+    { "--password", "REF", 'the repository\'s password, "env:NAME" or "file:PATH"' },
+  },
+  exit = "0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also a usage error or any failure)",
+  requires = {
+    commands = { "restic" },                     -- restic REPO's snapshots
+    secrets = { "option:--password", "monitoring:pushgateway" },
+    files = { read = { "option:--source" }, write = { "monitoring:textfile_dir" } },
+    net = { "monitoring:pushgateway" },          -- where the status is published
+    mutation = true,                             -- publishing the status
+  },
+  run = function(ctx, opts)
+    lab.check.guard("BACKUPS", function()
+      if opts.restic and not opts.repo then ctx:usage_error("restic needs REPO") end
+      if opts.repo and opts.source then ctx:usage_error("give --source FILE or restic REPO, not both") end
+      if opts.password and not opts.repo then ctx:usage_error("--password is for restic REPO") end
+      opts.file = opts.source
+      if #(lab.inventory.current().backups or {}) == 0 then
+        if lab.options.format == "json" then
+          print(lab.json.encode({ status = "not configured", reason = "the inventory has no backups" }))
+          os.exit(lab.check.codes.UNKNOWN, true)
+        end
+        return lab.check { name = "BACKUPS", status = "UNKNOWN", text = "not configured: the inventory has no backups" }
+      end
+      local rows = lab.backup.check { source = source(opts) }
+      local status = "OK"
+      for _, r in ipairs(rows) do
+        if RANK[r.status] > RANK[status] then status = r.status end
+      end
+      check_status.publish("backup-failed", status)
+      if lab.options.format == "json" then
+        print(lab.json.encode(rows))
+        os.exit(lab.check.codes[status], true)
+      end
+      lab.check { name = "BACKUPS", status = status, text = summary(rows), perfdata = perfdata(rows) }
+    end)
+  end,
+}

@@ -14,7 +14,7 @@
 
 local review = require "labsh.review"
 
-review.run_cycle({ ... }, {
+local CYCLE = {
   period = "monthly",
   summary = "the monthly review (§12): patches, capacity planning, roadmap, budget, documentation",
   sections = { "patches", "capacity", "growth", "roadmap", "budget" },
@@ -25,4 +25,17 @@ review.run_cycle({ ... }, {
     { "Budget review", "budget" },
     { "Documentation updates" },  -- a person's task: runbooks and docs in git
   },
-})
+}
+
+return labsh.script {
+  name = "monthly-review",
+  description = CYCLE.summary,
+  formats = { "text", "json" },
+  params = review.cycle_params(CYCLE),
+  exit = review.EXIT_TEXT,
+  requires = {
+    net = { "monitoring:prometheus" },           -- pending patches
+    secrets = { "monitoring:prometheus" },
+  },
+  run = function(_, opts) review.report_cycle(opts, CYCLE) end,
+}

@@ -15,14 +15,12 @@
 -- failed; 1 a section is critical (a critical backup, a P1 alert firing) or
 -- could not be made (error, unknown); 2 usage.
 
-local cli = require "labsh.cli"
 local review = require "labsh.review"
 
--- The parameters this script takes (labsh -m report --help prints them).
-local PARAMS = {
+return labsh.script {
   name = "report",
+  description = "the daily operations report (sections: " .. table.concat(review.DAILY, ", ") .. ")",
   formats = { "text", "json" },
-  summary = "the daily operations report (sections: " .. table.concat(review.DAILY, ", ") .. ")",
   params = {
     { "--backups", "SOURCE", "backup runs or restic snapshots as JSON (see lab.backup.check)" },
     { "--cert", "HOST:PORT", "an endpoint whose TLS certificate expiry to report (repeatable)", multiple = true },
@@ -30,20 +28,26 @@ local PARAMS = {
     { "--section", "NAME", "only this section (repeatable): " .. table.concat(review.DAILY, ", "), multiple = true },
   },
   exit = review.EXIT_TEXT,
+  requires = {
+    net = { "monitoring:prometheus" },           -- firing alerts, the catalogue's rules
+    secrets = { "monitoring:prometheus" },
+    files = { read = { "option:--backups" } },   -- the backup runs given
+    commands = { "openssl" },                    -- a --cert endpoint's certificate
+  },
+  run = function(ctx, opts)
+    opts.now = opts.now or os.time()
+    opts.certs = opts.cert
+    for _, name in ipairs(opts.section) do
+      if not review.is_daily_section(name) then
+        ctx:usage_error(("--section %s: one of %s"):format(name, table.concat(review.DAILY, ", ")))
+      end
+    end
+    local report = review.build(opts, #opts.section > 0 and opts.section or nil)
+    if lab.options.format == "json" then
+      print(lab.json.encode(report, { sort_keys = true }))
+    else
+      review.print(report, "Daily operations report")
+    end
+    return review.exit_status(report)
+  end,
 }
-
-local opts = cli.parse({ ... }, PARAMS)
-opts.now = opts.now or os.time()
-opts.certs = opts.cert
-for _, name in ipairs(opts.section) do
-  if not review.is_daily_section(name) then
-    cli.usage_error(PARAMS, ("--section %s: one of %s"):format(name, table.concat(review.DAILY, ", ")))
-  end
-end
-local report = review.build(opts, #opts.section > 0 and opts.section or nil)
-if lab.options.format == "json" then
-  print(lab.json.encode(report, { sort_keys = true }))
-else
-  review.print(report, "Daily operations report")
-end
-os.exit(review.exit_status(report), true)

@@ -24,24 +24,7 @@
 -- Exit status: 0 the report was printed (or not configured), 1 a query
 -- failed, 2 usage.
 
-local cli = require "labsh.cli"
 local check_status = require "labsh.check_status"
-
-local PARAMS = {
-  name = "slo",
-  summary = "SLO attainment, error budget left and burn rates per service and tier, from probe_success",
-  formats = { "text", "json" },
-  params = {
-    { "--prometheus", "URL", "the Prometheus to ask (default: the inventory's monitoring.prometheus)" },
-    { "--window", "DURATION", "the SLO window, like 30d or 7d (default 30d)" },
-  },
-  exit = "0 report printed or not configured, 1 a query failed, 2 usage",
-}
-
-local opts = cli.parse({ ... }, PARAMS)
-if opts.window and not opts.window:match("^%d+[smhdw]$") then
-  cli.usage_error(PARAMS, "--window must be a duration like 30d, not " .. opts.window)
-end
 
 local function stop(status, reason, code)
   if lab.options.format == "json" then
@@ -50,17 +33,6 @@ local function stop(status, reason, code)
     print(("SLO %s: %s"):format(status, reason))
   end
   os.exit(code)
-end
-
-local monitoring = lab.inventory.current().monitoring
-if not opts.prometheus and not (monitoring and monitoring.prometheus) then
-  stop("not configured", "no Prometheus: give --prometheus URL or set monitoring.prometheus in the inventory", 0)
-end
-
-local ok, report = pcall(lab.slo.report, { prometheus = opts.prometheus, window = opts.window })
-if not ok then
-  io.stderr:write("slo: ", tostring(report), "\n")
-  stop("error", tostring(report), 1)
 end
 
 --- The service-degraded verdict: the worst tier 2-3 service decides.
@@ -78,15 +50,6 @@ local function degraded_status(rows)
   return measured and status or "UNKNOWN"
 end
 
-local status = degraded_status(report.services)
-check_status.publish("service-degraded", status)
-
-if lab.options.format == "json" then
-  report.status = status
-  print(lab.json.encode(report))
-  return
-end
-
 local function percent(x) return x and ("%.3f%%"):format(x) or "no data" end
 local function budget(row)
   if not row.budget_left then return "-" end
@@ -94,16 +57,61 @@ local function budget(row)
 end
 local function burn(x) return x and ("%.2f"):format(x) or "-" end
 
-print(("SLO window %s; service-degraded: %s"):format(report.window, status))
-print(("%-6s %-8s %-12s %-22s %s"):format("TIER", "SLO", "ATTAINED", "BUDGET LEFT", "SERVICES"))
-for _, t in ipairs(report.tiers) do
-  print(("%-6d %-8s %-12s %-22s %d of %d measured"):format(t.tier, t.slo .. "%", percent(t.attainment), budget(t),
-    t.measured, t.services))
+local function print_report(report, status)
+  print(("SLO window %s; service-degraded: %s"):format(report.window, status))
+  print(("%-6s %-8s %-12s %-22s %s"):format("TIER", "SLO", "ATTAINED", "BUDGET LEFT", "SERVICES"))
+  for _, t in ipairs(report.tiers) do
+    print(("%-6d %-8s %-12s %-22s %d of %d measured"):format(t.tier, t.slo .. "%", percent(t.attainment), budget(t),
+      t.measured, t.services))
+  end
+  print()
+  print(("%-20s %-5s %-8s %-12s %-22s %-6s %-6s %-6s %s"):format("SERVICE", "TIER", "SLO", "ATTAINED", "BUDGET LEFT",
+    "5m", "1h", "6h", "3d"))
+  for _, s in ipairs(report.services) do
+    print(("%-20s %-5d %-8s %-12s %-22s %-6s %-6s %-6s %s"):format(s.service, s.tier, s.slo .. "%",
+      percent(s.attainment), budget(s), burn(s.burn["5m"]), burn(s.burn["1h"]), burn(s.burn["6h"]), burn(s.burn["3d"])))
+  end
 end
-print()
-print(("%-20s %-5s %-8s %-12s %-22s %-6s %-6s %-6s %s"):format("SERVICE", "TIER", "SLO", "ATTAINED", "BUDGET LEFT",
-  "5m", "1h", "6h", "3d"))
-for _, s in ipairs(report.services) do
-  print(("%-20s %-5d %-8s %-12s %-22s %-6s %-6s %-6s %s"):format(s.service, s.tier, s.slo .. "%", percent(s.attainment),
-    budget(s), burn(s.burn["5m"]), burn(s.burn["1h"]), burn(s.burn["6h"]), burn(s.burn["3d"])))
-end
+
+return labsh.script {
+  name = "slo",
+  description = "SLO attainment, error budget left and burn rates per service and tier, from probe_success",
+  formats = { "text", "json" },
+  params = {
+    { "--prometheus", "URL", "the Prometheus to ask (default: the inventory's monitoring.prometheus)" },
+    { "--window", "DURATION", "the SLO window, like 30d or 7d (default 30d)" },
+  },
+  exit = "0 report printed or not configured, 1 a query failed, 2 usage",
+  requires = {
+    -- the Prometheus asked, and where the verdict is published
+    net = { "option:--prometheus", "monitoring:prometheus", "monitoring:pushgateway" },
+    secrets = { "monitoring:prometheus", "monitoring:pushgateway" },
+    files = { write = { "monitoring:textfile_dir" } },
+    mutation = true,  -- publishing the verdict
+  },
+  run = function(ctx, opts)
+    if opts.window and not opts.window:match("^%d+[smhdw]$") then
+      ctx:usage_error("--window must be a duration like 30d, not " .. opts.window)
+    end
+    local monitoring = lab.inventory.current().monitoring
+    if not opts.prometheus and not (monitoring and monitoring.prometheus) then
+      stop("not configured", "no Prometheus: give --prometheus URL or set monitoring.prometheus in the inventory", 0)
+    end
+
+    local ok, report = pcall(lab.slo.report, { prometheus = opts.prometheus, window = opts.window })
+    if not ok then
+      io.stderr:write("slo: ", tostring(report), "\n")
+      stop("error", tostring(report), 1)
+    end
+
+    local status = degraded_status(report.services)
+    check_status.publish("service-degraded", status)
+
+    if lab.options.format == "json" then
+      report.status = status
+      print(lab.json.encode(report))
+      return
+    end
+    print_report(report, status)
+  end,
+}

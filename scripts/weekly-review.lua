@@ -13,7 +13,7 @@
 
 local review = require "labsh.review"
 
-review.run_cycle({ ... }, {
+local CYCLE = {
   period = "weekly",
   summary = "the weekly review (§12): dashboards, backups, security alerts, capacity trending",
   params = { { "--backups", "SOURCE", "backup runs or restic snapshots as JSON (see lab.backup.check)" } },
@@ -26,4 +26,18 @@ review.run_cycle({ ... }, {
     { "Capacity trending", "capacity" },
     { "Job reliability (MTTR, MTBF)", "jobs" },
   },
-})
+}
+
+return labsh.script {
+  name = "weekly-review",
+  description = CYCLE.summary,
+  formats = { "text", "json" },
+  params = review.cycle_params(CYCLE),
+  exit = review.EXIT_TEXT,
+  requires = {
+    net = { "monitoring:prometheus" },           -- firing alerts, capacity trending
+    secrets = { "monitoring:prometheus" },
+    files = { read = { "option:--backups" } },   -- the backup runs given
+  },
+  run = function(_, opts) review.report_cycle(opts, CYCLE) end,
+}

@@ -149,15 +149,21 @@ public enum CapabilityModule {
             let monitoring = lua_absindex(L, -1)
             for name in Capabilities.monitoringEndpoints {
                 lua_rawgetfield(L, monitoring, name)
-                if let value = url(lua_absindex(L, -1)) { context.monitoring[name] = value }
+                let endpoint = lua_absindex(L, -1)
+                if let value = url(endpoint) { context.monitoring[name] = value }
+                if lua_type(L, endpoint) == LUA_TTABLE {
+                    context.secrets["monitoring:" + name] = ["bearer", "password"].compactMap { rawString(L, endpoint, $0) }
+                }
                 lh_pop(L, 1)
             }
             if let dir = rawString(L, monitoring, "textfile_dir") { context.monitoring["textfile_dir"] = dir }
         }
         lh_pop(L, 1)
         if lua_rawgetfield(L, declaration, "proxmox") == LUA_TTABLE {
-            if lua_rawgetfield(L, -1, "urls") == LUA_TTABLE { context.proxmox = strings(lua_absindex(L, -1), url) }
+            let section = lua_absindex(L, -1)
+            if lua_rawgetfield(L, section, "urls") == LUA_TTABLE { context.proxmox = strings(lua_absindex(L, -1), url) }
             lh_pop(L, 1)
+            context.secrets["proxmox"] = ["token", "password"].compactMap { rawString(L, section, $0) }
         }
         lh_pop(L, 1)
         return context

@@ -17,6 +17,10 @@ import Spelling
 ///   files.read,  monitoring:textfile_dir (node_exporter's textfile directory),
 ///   files.write  option:--NAME (each path the operator gave it)
 ///   commands     option:--NAME (each program the operator gave it)
+///   secrets      proxmox, monitoring:NAME (the env:/file: references of the
+///                inventory's Proxmox VE token or password, of an endpoint's
+///                bearer token or password), option:--NAME (the reference
+///                the operator gave it)
 ///
 /// A value the operator gave is taken literally: its `*` is no glob.
 extension Capabilities {
@@ -27,6 +31,9 @@ extension Capabilities {
         var monitoring: [String: String] = [:]
         /// The Proxmox VE API URLs
         var proxmox: [String] = []
+        /// "proxmox", "monitoring:prometheus"... -> the secret references
+        /// the inventory gives them
+        var secrets: [String: [String]] = [:]
         var arguments: [String] = []
     }
 
@@ -61,8 +68,8 @@ extension Capabilities {
             guard option.hasPrefix("--"), option.count > 2, !option.contains("=") else {
                 throw LuaRaise.message("\(what): '\(entry)' must name an option like option:--out")
             }
-            guard kind != "secrets" && kind != "proxmox" else {
-                throw LuaRaise.message("\(what): option selectors are for hosts, net, commands and files, not \(kind)")
+            guard kind != "proxmox" else {
+                throw LuaRaise.message("\(what): option selectors are for hosts, net, commands, secrets and files, not \(kind)")
             }
             return optionValues(option, context.arguments).map { value in
                 switch kind {
@@ -73,6 +80,11 @@ extension Capabilities {
             }
         }
         switch kind {
+        case "secrets":
+            let known = ["proxmox"] + monitoringEndpoints.map { "monitoring:" + $0 }
+            if known.contains(entry) { return (context.secrets[entry] ?? []).map(literal) }
+            if entry.hasPrefix("env:") || entry.hasPrefix("file:") || entry == "*" { return [entry] }
+            throw unknown(what, entry, known + ["env:NAME", "file:PATH"])
         case "net":
             if entry == "*" { return [entry] }
             if entry == "proxmox" { return context.proxmox.map { literal(netTarget($0)) } }

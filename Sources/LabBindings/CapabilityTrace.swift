@@ -6,6 +6,7 @@ import Glibc
 /// as JSON lines. manifests_spec reads it to hold each shipped manifest to
 /// "no more and no less than it uses". One line per distinct event:
 ///
+///   {"event":"manifest","script":"slo"}
 ///   {"event":"declared","kind":"net","entry":"monitoring:prometheus","resolved":"127.0.0.1:9090","script":"slo"}
 ///   {"event":"used","kind":"net","entry":"monitoring:prometheus","target":"127.0.0.1:9090","script":"slo"}
 ///   {"event":"refused","kind":"commands","target":"curl","reason":"not in requires.commands; ...","script":"slo"}
@@ -25,6 +26,7 @@ extension Capabilities {
     /// The declaration: each entry as written, and what it resolved to.
     func traceDeclared(_ entries: [String: [String]], _ mutation: Bool) {
         guard Capabilities.tracePath != nil else { return }
+        trace(["event": "manifest"])
         for kind in entries.keys.sorted() {
             for entry in entries[kind]! {
                 let resolved = (declaredAs[kind] ?? [:]).filter { $0.value.contains(entry) }.keys.sorted()

@@ -147,7 +147,11 @@ enum ModelModule {
             return .string(text)
         case LUA_TTABLE:
             guard depth < 64, lua_checkstack(L, 4) != 0 else { throw ReadFailure(what: "tables nested too deep (a cycle?)") }
-            let table = lua_absindex(L, idx)
+            // a module frozen under a manifest (freeze.c: labsh.homelab) keeps its fields behind __index
+            let frozen = lh_is_frozen(L, idx) != 0 && lua_getmetatable(L, idx) != 0
+            if frozen { lua_rawgetfield(L, -1, "__index"); lh_remove(L, -2) }
+            defer { if frozen { lh_pop(L, 1) } }
+            let table = frozen ? lua_gettop(L) : lua_absindex(L, idx)
             let count = Int(lua_rawlen(L, table))
             var list: [InventoryValue] = []
             var map = InventoryFields(minimumCapacity: count > 0 ? 0 : 16)  // records: one allocation

@@ -106,9 +106,9 @@ test("an unknown selector is an error at declare, naming the fix", function()
   out, rc = run(script('{ net = { "prometheus" } }', {}), "")
   assert_eq(rc, 1, out)
   assert(out:find("unknown selector 'prometheus'", 1, true), out)
-  out, rc = run(script('{ secrets = { "option:--token" } }', {}), "")
+  out, rc = run(script('{ proxmox = { "option:--privilege" } }', {}), "")
   assert_eq(rc, 1, out)
-  assert(out:find("option selectors are for hosts, net, commands and files, not secrets", 1, true), out)
+  assert(out:find("option selectors are for hosts, net, commands, secrets and files, not proxmox", 1, true), out)
 end)
 
 test("LABSH_CAPABILITY_TRACE records declared entries, the entry that allowed each target, and refusals", function()
@@ -132,10 +132,11 @@ return labsh.script {
   for line in read_file(trace):gmatch("[^\n]+") do events[#events + 1] = lab.json.decode(line) end
   local seen = {}
   for _, e in ipairs(events) do
-    seen[#seen + 1] = table.concat({ e.event, e.kind, e.entry or e.target, e.resolved or e.target or "" }, " ")
+    seen[#seen + 1] = table.concat({ e.event, e.kind or "", e.entry or e.target or "", e.resolved or e.target or "" }, " ")
     assert_eq(e.script, "traced")
   end
   assert_same(seen, {
+    "manifest   ",
     "declared commands true true", "declared commands false false",
     "declared net monitoring:prometheus 127.0.0.1:9090", "declared mutation true ",
     "used commands true true",  -- once, however often

@@ -13,7 +13,6 @@
 -- probes that succeeded.
 
 local query = require "labsh.query_records"
-local endpoint = require "labsh.endpoint"
 local gen = require "labsh.gen"
 
 local slo = {}
@@ -35,7 +34,7 @@ local function prometheus_of(opts)
   if given ~= nil then return lab.prom.connect { url = given } end
   local monitoring = lab.inventory.current().monitoring
   if monitoring and monitoring.prometheus then
-    return lab.prom.connect(endpoint.new("prometheus", monitoring.prometheus, "monitoring.prometheus"))
+    return lab.prom.connect(monitoring.prometheus)  -- the spec, not an endpoint: connect makes that
   end
   fail("no Prometheus: give lab.slo.report{prometheus = URL} or set monitoring.prometheus in the inventory")
 end

@@ -14,7 +14,9 @@ local secret = require "labsh.secret"
 local rules = require "labsh.monitoring"
 
 local endpoint = {}
-endpoint.__index = endpoint
+-- An endpoint's metatable: not the module itself, whose fields a manifest's
+-- freezing moves out of reach of a raw __index lookup.
+local Endpoint = { __index = endpoint }
 
 local TITLES = { prometheus = "Prometheus", alertmanager = "Alertmanager", pushgateway = "Pushgateway" }
 local DEFAULT_TIMEOUT = 30  -- seconds for a whole request
@@ -33,7 +35,7 @@ function endpoint.new(kind, spec, where)
   return setmetatable({
     kind = kind, title = TITLES[kind], where = where,
     base = checked.url:gsub("/+$", ""), spec = checked,
-  }, endpoint)
+  }, Endpoint)
 end
 
 --- The inventory's endpoint of `kind`, or an error saying where to set it.

@@ -520,17 +520,18 @@ function review.print(report, heading)
   end
 end
 
---- Runs a review cycle of plan §12 as a script (weekly-review,
---- monthly-review) and exits: parses `args` as the script PERIOD-review
---- (`cycle.summary`, its `cycle.params` and --now), builds
---- `cycle.sections`, ticks off `cycle.checklist` ({item, section}, no
---- section for a person's task: "by hand") and prints it all, as JSON
---- under --format json.
-function review.run_cycle(args, cycle)
+--- The options of a review cycle's script (weekly-review, monthly-review):
+--- its `cycle.params` and --now.
+function review.cycle_params(cycle)
   local params = { table.unpack(cycle.params or {}) }
   params[#params + 1] = { "--now", "TIME", "review as of TIME (Unix seconds or RFC 3339)", type = "time" }
-  local opts = cli.parse(args, { name = cycle.period .. "-review", summary = cycle.summary, params = params,
-                                 formats = { "text", "json" }, exit = review.EXIT_TEXT })
+  return params
+end
+
+--- Builds `cycle.sections` for `opts` (the script's options), ticks off
+--- `cycle.checklist` ({item, section}, no section for a person's task:
+--- "by hand"), prints it all (as JSON under --format json) and exits.
+function review.report_cycle(opts, cycle)
   opts.now, opts.certs = opts.now or os.time(), {}
   local report = review.build(opts, cycle.sections)
   local by = {}
@@ -554,6 +555,16 @@ function review.run_cycle(args, cycle)
     review.print(report, cycle.period:sub(1, 1):upper() .. cycle.period:sub(2) .. " review")
   end
   os.exit(review.exit_status(report), true)
+end
+
+--- Runs a review cycle of plan §12 as a script: parses `args` as the
+--- script PERIOD-review (`cycle.summary`, review.cycle_params) and reports
+--- it (review.report_cycle).
+function review.run_cycle(args, cycle)
+  local opts = cli.parse(args, { name = cycle.period .. "-review", summary = cycle.summary,
+                                 params = review.cycle_params(cycle), formats = { "text", "json" },
+                                 exit = review.EXIT_TEXT })
+  review.report_cycle(opts, cycle)
 end
 
 return review

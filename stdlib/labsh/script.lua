@@ -43,6 +43,12 @@ function Context:allows(kind, target)
   return capabilities.allows(kind, target)
 end
 
+--- A usage error, as the script contract says them (labsh.cli): `why`
+--- and the usage on stderr, exit 2 (3 for a check).
+function Context:usage_error(why)
+  cli.usage_error(self.contract, why)
+end
+
 local function check(manifest)
   if type(manifest) ~= "table" then
     error("labsh.script: give the manifest as a table: labsh.script { name = ..., run = function(ctx, opts) ... end }", 3)
@@ -74,9 +80,11 @@ end
 local function declaration(manifest, arguments)
   local requires = manifest.requires
   local d = { script = manifest.name, version = manifest.version, requires = requires, arguments = arguments }
-  if type(requires) == "table" and (requires.net or requires.files) then
-    d.monitoring = lab.inventory.section("monitoring")
-    d.proxmox = lab.inventory.section("proxmox")
+  if type(requires) == "table" and (requires.net or requires.files or requires.secrets) then
+    -- an inventory that cannot be read names nothing: the script says
+    -- what is wrong with it as it would without a manifest
+    local ok, monitoring = pcall(lab.inventory.section, "monitoring")
+    if ok then d.monitoring, d.proxmox = monitoring, lab.inventory.section("proxmox") end
   end
   return d
 end
@@ -88,7 +96,7 @@ return function(manifest)
   -- no mutation: check mode, as --dry-run (the host holds to it whatever
   -- lab.options says later)
   if not capabilities.allows("mutation") then lab.options.dry_run = true end
-  local opts = cli.parse(arguments, {
+  local contract = {
     name = manifest.name,
     summary = manifest.description,
     formats = manifest.formats,
@@ -97,8 +105,11 @@ return function(manifest)
     commands = manifest.commands,
     exit = manifest.exit,
     check = manifest.check,
-  })
-  local ctx = setmetatable({ name = manifest.name, version = manifest.version }, Context)
+    notes = manifest.notes,
+    globals = manifest.globals,
+  }
+  local opts = cli.parse(arguments, contract)
+  local ctx = setmetatable({ name = manifest.name, version = manifest.version, contract = contract }, Context)
   local status = manifest.run(ctx, opts)
   if math.type(status) == "integer" then os.exit(status, true) end
   return status
