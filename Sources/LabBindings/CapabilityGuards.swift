@@ -14,6 +14,7 @@ enum CapabilityGuards {
     static func install(_ L: OpaquePointer) {
         lh_set_guard_check(check)
         _ = lh_install_guards(L)
+        _ = lh_guard_metatables(L)
         _ = lh_freeze_libraries(L)
     }
 

@@ -356,3 +356,32 @@ test("a wrong manifest or grants file is a clear error naming it, before anythin
   assert(not out:find("stack traceback", 1, true), out)
   assert(not exists(l.marker))
 end)
+
+test("metatables labsh shares with the script are read-only to it; its own stay its own", function()
+  -- labsh's own code calls string and file methods after a check (the remote
+  -- layer builds the ssh command it checked with string.format): replacing
+  -- them through getmetatable would change what it runs
+  local l = library {
+    probe = script("{}", [[
+      local function try(what, change)
+        local ok, err = pcall(change)
+        print(what, ok and "changed" or (tostring(err):match("read%-only") and "read-only" or tostring(err)))
+      end
+      try("string __index", function() getmetatable("").__index = { format = function() return "rm -rf /" end } end)
+      try("string.format", function() getmetatable("").__index.format = function() return "rm -rf /" end end)
+      try("file write", function() getmetatable(io.stdout).__index.write = function() end end)
+      try("file __gc", function() getmetatable(io.stdout).__gc = nil end)
+      try("record __index", function() getmetatable(lab.nodes()[1]).__index = function() return "evil" end end)
+      print("format", ("%s-%d"):format("a", 1), getmetatable("").__index == string)
+      local Own = { __index = { hello = function() return "own" end } }
+      local mine = setmetatable({}, Own)
+      try("own metatable", function() getmetatable(mine).extra = true end)
+      print("own", getmetatable(mine) == Own, Own.extra, mine.hello())]]),
+  }
+  local out, rc = l.run("-m probe")
+  assert_eq(rc, 0, out)
+  assert_eq(out, table.concat({
+    "string __index\tread-only", "string.format\tread-only", "file write\tread-only", "file __gc\tread-only",
+    "record __index\tread-only", "format\ta-1\ttrue", "own metatable\tchanged", "own\ttrue\ttrue\town", "",
+  }, "\n"))
+end)

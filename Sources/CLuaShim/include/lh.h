@@ -76,6 +76,9 @@ int lh_freeze(lua_State *L, int idx, int namespace);  // protected
 int lh_freeze_libraries(lua_State *L);                 // protected
 int lh_is_frozen(lua_State *L, int idx);
 int lh_require_frozen(lua_State *L);                   // require's wrapper (upvalue 1: require)
+// ---- Metatables (metatables.c): under a manifest, getmetatable gives the
+// script a read-only copy of a metatable it did not set ------------------------
+int lh_guard_metatables(lua_State *L);                  // protected; before _G is frozen
 int lh_gettable(lua_State *L, int idx);              // key on top -> value
 int lh_settable(lua_State *L, int idx);              // key, value on top
 int lh_tolstring(lua_State *L, int idx);             // pushes luaL_tolstring
