@@ -220,9 +220,22 @@ int lh_freeze_libraries(lua_State *L) {
     return lh_pcall(L, 0, 0, 0);
 }
 
+// A module of labsh's own already loaded and frozen (or not a table): what
+// require would return, pushed; 0 (nothing pushed) when require must run.
+// labsh's code requires its modules inside functions, once per host.
+static int loaded_already(lua_State *L) {
+    lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_getfield(L, -1, lua_tostring(L, 1));  // as require reads it (frozen: through __index)
+    lua_remove(L, -2);
+    if (lua_toboolean(L, -1) && (lua_type(L, -1) != LUA_TTABLE || lh_is_frozen(L, -1))) return 1;
+    lua_pop(L, 1);
+    return 0;
+}
+
 // require, then a module of labsh's own loaded now is frozen too.
 int lh_require_frozen(lua_State *L) {
     int reserved = reserved_name(L, 1);
+    if (reserved && loaded_already(L)) return 1;
     if (reserved) restore_searchers(L);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);

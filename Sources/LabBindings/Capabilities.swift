@@ -97,10 +97,11 @@ public final class Capabilities {
     /// `facts` of a host (role, tag, kind, node) for the selectors of
     /// requires.hosts beside its name.
     public func refusal(_ kind: String, _ target: String, facts: [String: [String]] = [:]) -> String? {
-        if dropped.contains(kind) { return "the script dropped '\(kind)' (ctx:drop)" }
+        // (the empty sets are the common case, and asked first: this runs for every host)
+        if !dropped.isEmpty, dropped.contains(kind) { return "the script dropped '\(kind)' (ctx:drop)" }
         let subject = Capabilities.subject(kind, target)
         let matching = { (pattern: String) in Capabilities.matches(pattern, subject, kind, facts) }
-        if let deny = denied[kind], deny.contains(where: matching) {
+        if !denied.isEmpty, let deny = denied[kind], deny.contains(where: matching) {
             return "an operator denied it"
         }
         guard let pattern = (declared[kind] ?? []).first(where: matching) else {
@@ -206,7 +207,10 @@ public final class Capabilities {
         }
         // a program named without "/" is found on PATH: "restic" never
         // matches "./restic" or "/tmp/x/restic"
-        if kind == "commands", subject.contains("/") != pattern.contains("/") { return false }
+        // (by byte, as execve reads it: a mark after "/" does not hide it)
+        if kind == "commands", subject.utf8.contains(UInt8(ascii: "/")) != pattern.utf8.contains(UInt8(ascii: "/")) {
+            return false
+        }
         return fnmatch(pattern, subject, 0) == 0
     }
 

@@ -94,3 +94,33 @@ test("a remote command line is read as bytes: a mark after ';' does not hide the
   assert(out:find("cannot run a shell command line (true;", 1, true), out)
   assert(out:find("'sh': not in requires.commands", 1, true), out)
 end)
+
+test("a program's '/' is found by byte: a mark after it does not make a path match a PATH name's pattern", function()
+  local l = library {
+    ["scripts/s.lua"] = 'return labsh.script { name = "s", version = "1.0.0", description = "x",\n'
+      .. '  requires = { commands = { "x*", "/opt/*" } },\n'
+      .. '  run = function()\n'
+      .. '    local capabilities = require "labsh.capabilities"\n'
+      .. '    print(capabilities.allows("commands", "xtool"), capabilities.allows("commands", "/opt/x"),\n'
+      .. '      capabilities.allows("commands", "x/\\204\\129y"), capabilities.allows("commands", "x/y"))\n'
+      .. '  end }\n',
+  }
+  assert(os.execute("mkdir -p " .. quote(l.dir .. "/config/labsh/grants")))
+  write_file(l.dir .. "/config/labsh/grants/speedy.lua", 'return { ["*"] = { commands = { "*" } } }\n')
+  local out, rc = l.run("-m s")
+  assert_eq(rc, 0, out)
+  assert_eq(out, "true\ttrue\tfalse\tfalse\n")
+end)
+
+test("labsh's modules required again under a manifest are the same frozen tables", function()
+  local l = library {
+    ["scripts/s.lua"] = manifest([[
+      local pretty = require "labsh.pretty"
+      print(rawequal(pretty, require "labsh.pretty"), rawequal(pretty, package.loaded["labsh.pretty"]))
+      print(pcall(function() require("labsh.pretty").escape = print end))
+    ]]),
+  }
+  local out, rc = l.run("-m s")
+  assert_eq(rc, 0, out)
+  assert(out:find("^true\ttrue\nfalse\t.-cannot change 'escape'"), out)
+end)
