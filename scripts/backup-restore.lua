@@ -158,4 +158,22 @@ spec = {
   end,
 }
 
-lab.runbook(spec)
+return labsh.script {
+  name = NAME,
+  description = spec.description,
+  arguments = "own",  -- lab.runbook reads them
+  requires = {
+    commands = { "restic", "find" },              -- check, restore, count what came back
+    secrets = { "option:--password", "env:RESTIC_PASSWORD", "proxmox" },
+    files = { write = { "option:--target" } },     -- the rollback removes what was restored
+    net = { "proxmox" },
+    -- finding the backup, start, the check, the rollback's destroy; "*" for the
+    -- restore itself, whose checks the API schema does not list
+    proxmox = { "Datastore.Audit", "VM.PowerMgmt", "VM.Audit", "VM.Allocate", "*" },
+    mutation = true,
+  },
+  run = function(_, args)
+    spec.args = args
+    lab.runbook(spec)
+  end,
+}

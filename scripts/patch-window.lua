@@ -116,58 +116,74 @@ local function proxmox_steps(p, node, parallel, reboot_timeout)
   }
 end
 
-lab.runbook {
+return labsh.script {
   name = "patch-window",
   description = "Patch nodes one at a time with a playbook (§4.3), in the maintenance window (§5.3); "
     .. "with Proxmox VE: drain, patch, reboot, return.",
-  change = "normal",
-  duration = "4h",
-  params = {
-    { name = "playbook", help = "the playbook that patches a host: Ansible (*.yml) or labsh (dist-upgrade, *.lua)",
-      required = true },
-    { name = "nodes", help = "comma-separated nodes, in order", default = hypervisors() },
-    { name = "ansible-inventory", help = "ansible-playbook -i (default: labsh -m gen ansible's inventory.yml)",
-      default = "inventory.yml" },
-    { name = "parallel", help = "Proxmox VE: migrations at once while draining", default = "2" },
-    { name = "reboot-timeout", help = "Proxmox VE: seconds a node may take to come back", default = "900" },
+  arguments = "own",  -- lab.runbook reads them
+  requires = {
+    commands = { "labsh", "ansible-playbook" },      -- the playbook: labsh's own, or Ansible's
+    net = { "proxmox", "monitoring:alertmanager" },  -- the cluster; the nodes silenced while it runs
+    secrets = { "proxmox", "monitoring:alertmanager" },
+    proxmox = { "Sys.Audit", "VM.Migrate", "Sys.PowerMgmt" },  -- plan, drain and return, reboot
+    mutation = true,
   },
-  targets = function(p) return split(p.nodes) end,
-  steps = function(p)
-    local steps = {}
-    if #split(p.nodes) == 0 then
-      -- a lab without hypervisors: nothing to patch is no failure
-      print("patch-window: nothing to do: no nodes (targets.hypervisors picks none; give --nodes)")
-      os.exit(0)
-    end
-    local parallel, reboot_timeout = tonumber(p.parallel), tonumber(p["reboot-timeout"])
-    if not parallel or parallel < 1 or parallel % 1 ~= 0 then
-      io.stderr:write("labsh -m patch-window: --parallel: a whole number from 1\n")
-      os.exit(2)
-    end
-    if not reboot_timeout or reboot_timeout <= 0 then
-      io.stderr:write("labsh -m patch-window: --reboot-timeout: seconds, more than 0\n")
-      os.exit(2)
-    end
-    if lab.inventory.current().proxmox then
-      for _, node in ipairs(split(p.nodes)) do
-        lab.node(node)  -- an unknown node is an error before anything runs
-        for _, step in ipairs(proxmox_steps(p, node, parallel, reboot_timeout)) do steps[#steps + 1] = step end
-      end
-      return steps
-    end
-    for _, node in ipairs(split(p.nodes)) do
-      lab.node(node)  -- an unknown node is an error before anything runs
-      local argv = { "ansible-playbook", "-i", p["ansible-inventory"], "-l", node, p.playbook }
-      steps[#steps + 1] = {
-        title = "patch " .. node,
-        plan = function() return table.concat(argv, " ") end,
-        run = function()
-          local r = lab.process.run { argv = argv, timeout = 3600,
-            on_line = function(_, line) io.stderr:write("  ", node, ": ", line, "\n") end }
-          if r.status ~= 0 then error(("ansible-playbook for %s exited %s"):format(node, tostring(r.status)), 0) end
-        end,
-      }
-    end
-    return steps
+  run = function(_, args)
+    lab.runbook {
+      name = "patch-window",
+      args = args,
+      description = "Patch nodes one at a time with a playbook (§4.3), in the maintenance window (§5.3); "
+        .. "with Proxmox VE: drain, patch, reboot, return.",
+      change = "normal",
+      duration = "4h",
+      params = {
+        { name = "playbook", help = "the playbook that patches a host: Ansible (*.yml) or labsh (dist-upgrade, *.lua)",
+          required = true },
+        { name = "nodes", help = "comma-separated nodes, in order", default = hypervisors() },
+        { name = "ansible-inventory", help = "ansible-playbook -i (default: labsh -m gen ansible's inventory.yml)",
+          default = "inventory.yml" },
+        { name = "parallel", help = "Proxmox VE: migrations at once while draining", default = "2" },
+        { name = "reboot-timeout", help = "Proxmox VE: seconds a node may take to come back", default = "900" },
+      },
+      targets = function(p) return split(p.nodes) end,
+      steps = function(p)
+        local steps = {}
+        if #split(p.nodes) == 0 then
+          -- a lab without hypervisors: nothing to patch is no failure
+          print("patch-window: nothing to do: no nodes (targets.hypervisors picks none; give --nodes)")
+          os.exit(0)
+        end
+        local parallel, reboot_timeout = tonumber(p.parallel), tonumber(p["reboot-timeout"])
+        if not parallel or parallel < 1 or parallel % 1 ~= 0 then
+          io.stderr:write("labsh -m patch-window: --parallel: a whole number from 1\n")
+          os.exit(2)
+        end
+        if not reboot_timeout or reboot_timeout <= 0 then
+          io.stderr:write("labsh -m patch-window: --reboot-timeout: seconds, more than 0\n")
+          os.exit(2)
+        end
+        if lab.inventory.current().proxmox then
+          for _, node in ipairs(split(p.nodes)) do
+            lab.node(node)  -- an unknown node is an error before anything runs
+            for _, step in ipairs(proxmox_steps(p, node, parallel, reboot_timeout)) do steps[#steps + 1] = step end
+          end
+          return steps
+        end
+        for _, node in ipairs(split(p.nodes)) do
+          lab.node(node)  -- an unknown node is an error before anything runs
+          local argv = { "ansible-playbook", "-i", p["ansible-inventory"], "-l", node, p.playbook }
+          steps[#steps + 1] = {
+            title = "patch " .. node,
+            plan = function() return table.concat(argv, " ") end,
+            run = function()
+              local r = lab.process.run { argv = argv, timeout = 3600,
+                on_line = function(_, line) io.stderr:write("  ", node, ": ", line, "\n") end }
+              if r.status ~= 0 then error(("ansible-playbook for %s exited %s"):format(node, tostring(r.status)), 0) end
+            end,
+          }
+        end
+        return steps
+      end,
+    }
   end,
 }

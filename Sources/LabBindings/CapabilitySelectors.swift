@@ -16,7 +16,9 @@ import Spelling
 ///                option:--NAME (each host name the operator gave it)
 ///   files.read,  monitoring:textfile_dir (node_exporter's textfile directory),
 ///   files.write  option:--NAME (each path the operator gave it)
-///   commands     option:--NAME (each program the operator gave it)
+///   commands     labsh (this labsh's own executable, as a script runs it
+///                again: a playbook, a job; and a `labsh` on PATH),
+///                option:--NAME (each program the operator gave it)
 ///   secrets      proxmox, monitoring:NAME (the env:/file: references of the
 ///                inventory's Proxmox VE token or password, of an endpoint's
 ///                bearer token or password), option:--NAME (the reference
@@ -111,9 +113,19 @@ extension Capabilities {
             if entry == "monitoring:textfile_dir" { return context.monitoring["textfile_dir"].map { [$0] } ?? [] }
             if entry.hasPrefix("monitoring:") { throw unknown(what, entry, ["monitoring:textfile_dir"]) }
             return [entry]
+        case "commands":
+            if entry == "labsh" { return [literal(ownExecutable()), entry] }
+            return [entry]
         default:
             return [entry]
         }
+    }
+
+    /// The running labsh's path (/proc/self/exe), as labsh.os.executable gives it.
+    static func ownExecutable() -> String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        return n > 0 ? String(cString: buffer) : "/proc/self/exe"
     }
 
     static func unknown(_ what: String, _ entry: String, _ known: [String]) -> LuaRaise {

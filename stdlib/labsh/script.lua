@@ -61,6 +61,9 @@ local function check(manifest)
   if manifest.version ~= nil and type(manifest.version) ~= "string" then
     error("labsh.script: 'version' must be a string like \"1.2.0\"", 3)
   end
+  if manifest.arguments ~= nil and manifest.arguments ~= "own" then
+    error("labsh.script: 'arguments' is \"own\" (the script reads its arguments itself) or left out", 3)
+  end
   if type(manifest.run) ~= "function" then
     error("labsh.script: 'run' must be a function(ctx, opts)", 3)
   end
@@ -108,7 +111,9 @@ return function(manifest)
     notes = manifest.notes,
     globals = manifest.globals,
   }
-  local opts = cli.parse(arguments, contract)
+  -- arguments = "own": the script reads them itself (a runbook: lab.runbook
+  -- has its own contract) and run gets the list as given
+  local opts = manifest.arguments == "own" and arguments or cli.parse(arguments, contract)
   local ctx = setmetatable({ name = manifest.name, version = manifest.version, contract = contract }, Context)
   local status = manifest.run(ctx, opts)
   if math.type(status) == "integer" then os.exit(status, true) end
