@@ -202,8 +202,7 @@ public final class Capabilities {
             return values.contains { fnmatch(wanted, $0, 0) == 0 }
         }
         if kind.hasPrefix("files.") {
-            let prefix = absolute(pattern)
-            return subject == prefix || subject.hasPrefix(prefix.hasSuffix("/") ? prefix : prefix + "/")
+            return Capabilities.isInside(subject, absolute(pattern))
         }
         // a program named without "/" is found on PATH: "restic" never
         // matches "./restic" or "/tmp/x/restic"
@@ -214,20 +213,50 @@ public final class Capabilities {
         return fnmatch(pattern, subject, 0) == 0
     }
 
-    /// `path` made absolute and without "." or ".." (lexically).
+    /// `path` made absolute and without "." or ".." (lexically). Paths are
+    /// read as bytes, as the kernel reads them: read as Characters, a "/"
+    /// followed by a combining mark was no separator, so "/a/../<mark>x"
+    /// kept its ".." and passed for a path below /a.
     static func absolute(_ path: String) -> String {
         var base = path
         if !path.hasPrefix("/") {
             var buffer = [CChar](repeating: 0, count: Int(PATH_MAX))
             base = (getcwd(&buffer, buffer.count).map { String(cString: $0) } ?? "") + "/" + path
         }
-        var parts: [Substring] = []
-        for part in base.split(separator: "/") {
-            if part == "." { continue }
-            if part == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
-            parts.append(part)
+        let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
+        var normal: [UInt8] = []  // "/a/b", one component at a time
+        normal.reserveCapacity(base.utf8.count)
+        base.withUTF8 { bytes in
+            var end = 0
+            while end < bytes.count {
+                let start = end
+                while end < bytes.count && bytes[end] != slash { end += 1 }
+                let component = bytes[start..<end]
+                end += 1
+                if component.isEmpty || component.elementsEqual([dot]) { continue }
+                if component.elementsEqual([dot, dot]) {
+                    normal.removeSubrange((normal.lastIndex(of: slash) ?? 0)...)
+                    continue
+                }
+                normal.append(slash)
+                normal.append(contentsOf: component)
+            }
         }
-        return "/" + parts.joined(separator: "/")
+        return normal.isEmpty ? "/" : String(decoding: normal, as: UTF8.self)
+    }
+
+    /// Whether `path` is `directory` or below it, both absolute and normal,
+    /// compared by bytes (as the kernel walks them).
+    static func isInside(_ path: String, _ directory: String) -> Bool {
+        let path = path.utf8, directory = directory.utf8
+        guard path.starts(with: directory) else { return false }
+        if path.count == directory.count || directory.last == UInt8(ascii: "/") { return true }
+        return path[path.index(path.startIndex, offsetBy: directory.count)] == UInt8(ascii: "/")
+    }
+
+    /// Where the last "/" of `path` is, found by byte.
+    static func lastSlash(_ path: String) -> String.Index? {
+        path.utf8.lastIndex(of: UInt8(ascii: "/"))
     }
 
     /// The real place `path` names: its directory's links read through (the
@@ -239,9 +268,9 @@ public final class Capabilities {
         var st = stat()
         for _ in 0..<40 where lstat(full, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK {
             let target = LibraryTrust.linkTarget(full)
-            full = absolute(target.hasPrefix("/") ? target : String(full[..<full.lastIndex(of: "/")!]) + "/" + target)
+            full = absolute(target.hasPrefix("/") ? target : String(full[..<lastSlash(full)!]) + "/" + target)
         }
-        let slash = full.lastIndex(of: "/")!
+        let slash = lastSlash(full)!
         let directory = String(full[..<slash]), name = String(full[full.index(after: slash)...])
         guard !directory.isEmpty, let real = realpath(directory, nil) else { return full }
         defer { free(real) }
@@ -285,7 +314,7 @@ public final class Capabilities {
     /// else requires.files.read decides.
     public func readRefusal(_ path: String) -> String? {
         let real = Capabilities.resolved(path)
-        if freelyReadable.contains(where: { real == $0 || real.hasPrefix($0 == "/" ? "/" : $0 + "/") }) { return nil }
+        if freelyReadable.contains(where: { Capabilities.isInside(real, $0) }) { return nil }
         return refusal("files.read", path)
     }
 
@@ -306,7 +335,7 @@ public final class Capabilities {
     /// Whether `path` is inside labsh's own directories.
     func isOwn(_ path: String) -> Bool {
         let real = Capabilities.resolved(path)
-        return ownDirectories.contains { real == $0 || real.hasPrefix($0 + "/") }
+        return ownDirectories.contains { Capabilities.isInside(real, $0) }
     }
 
     // MARK: Who called

@@ -124,3 +124,35 @@ test("labsh's modules required again under a manifest are the same frozen tables
   assert_eq(rc, 0, out)
   assert(out:find("^true\ttrue\nfalse\t.-cannot change 'escape'"), out)
 end)
+
+test("paths are read as bytes: '/allowed/../<mark>x' is outside /allowed, and labsh's state stays its own", function()
+  -- Read as Characters, "/" and a combining mark after it were one
+  -- Character: the ".." stayed in the path, which then passed for one
+  -- below the allowed directory, while the kernel wrote one level up.
+  local dir = temp_dir()
+  assert(os.execute("mkdir -p " .. quote(dir .. "/allowed")))
+  local escape = dir .. "/allowed/../\204\129x"
+  local l = library {
+    ["scripts/s.lua"] = ('return labsh.script { name = "s", version = "1.0.0", description = "x",\n'
+      .. '  requires = { files = { write = { %q, os.getenv("LABSH_STATE_DIR") .. "/.." } } },\n'
+      .. '  run = function()\n'
+      .. '    local ok, f = pcall(io.open, %q, "w")\n'
+      .. '    if ok and f then f:write("in"); f:close() end\n'
+      .. '    print(ok)\n'
+      .. '    print(pcall(io.open, %q, "w"))\n'
+      .. '    print(pcall(io.open, os.getenv("LABSH_STATE_DIR") .. "/\\204\\129mine", "w"))\n'
+      .. '  end }\n'):format(dir .. "/allowed", dir .. "/allowed/\204\129ok", escape),
+  }
+  assert(os.execute("mkdir -p " .. quote(l.dir .. "/config/labsh/grants")))
+  write_file(l.dir .. "/config/labsh/grants/speedy.lua", 'return { ["*"] = { files = { write = { "/" } } } }\n')
+  local out, rc = l.run("-m s")
+  assert_eq(rc, 0, out)
+  local lines = {}
+  for line in out:gmatch("[^\n]+") do lines[#lines + 1] = line end
+  assert_eq(lines[1], "true")  -- a name beginning with a mark, below /allowed
+  assert_eq(read_file(dir .. "/allowed/\204\129ok"), "in")
+  assert(lines[2]:find("^false\t.-not capable: s 1%.0%.0") and lines[2]:find("not in requires.files.write", 1, true), out)
+  assert(lines[3]:find("^false\t.-it is labsh's own state"), out)
+  assert_eq(read_file(dir .. "/\204\129x"), nil)
+  assert_eq(read_file(l.dir .. "/state/\204\129mine"), nil)
+end)
