@@ -156,3 +156,24 @@ test("paths are read as bytes: '/allowed/../<mark>x' is outside /allowed, and la
   assert_eq(read_file(dir .. "/\204\129x"), nil)
   assert_eq(read_file(l.dir .. "/state/\204\129mine"), nil)
 end)
+
+test("the inventory is read before a script starts only when its manifest names a place of it", function()
+  local l = library {
+    ["scripts/plain.lua"] = 'return labsh.script { name = "plain", version = "1.0.0", description = "x",\n'
+      .. '  requires = { net = { "127.0.0.1:9" }, files = { read = { "/etc/hostname" } } }, run = function() print("ran") end }\n',
+    ["scripts/named.lua"] = 'return labsh.script { name = "named", version = "1.0.0", description = "x",\n'
+      .. '  requires = { net = { "monitoring:prometheus" } }, run = function() print("ran") end }\n',
+  }
+  local inventory = l.dir .. "/inventory.lua"
+  write_file(inventory, 'return { site = { name = "t", domain = "t.home.arpa" }, monitoring = { prometheus = "http://127.0.0.1:9090" } }\n')
+  local function opened(script)
+    local log = l.dir .. "/" .. script .. ".strace"
+    local out, rc = l.run(("--inventory %s -m %s"):format(quote(inventory), script))
+    assert_eq(rc, 0, out)
+    run_shell(("LABSH_STATE_DIR=%s XDG_CONFIG_HOME=%s LABSH_PATH=%s strace -f -e trace=openat -o %s %s --inventory %s -m %s </dev/null >/dev/null 2>&1")
+      :format(quote(l.dir .. "/state"), quote(l.dir .. "/config"), quote(l.lib), quote(log), labsh, quote(inventory), script))
+    return (read_file(log) or ""):find(inventory, 1, true) ~= nil
+  end
+  assert_eq(opened("named"), true)
+  assert_eq(opened("plain"), false)
+end)
