@@ -212,7 +212,7 @@ public func directoryNames(_ path: String) -> [String]? {
 public func makeDirectories(_ path: String) -> Bool {
     var current = path.hasPrefix("/") ? "" : "."
     for part in path.split(separator: "/") {
-        current += "/" + part
+        current += "/" + String(part)  // a String: a Substring takes the unspecialized append (0.1M instructions)
         if mkdir(current, 0o700) != 0 && errno != EEXIST { return false }
     }
     return true
