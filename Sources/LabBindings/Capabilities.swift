@@ -157,7 +157,8 @@ public final class Capabilities {
         }
         w.endObject()
         do {
-            try FileSystemModule.makeDirectories(raising: state)
+            var st = stat()  // there already at most starts: one stat, not a mkdir per component
+            if stat(state, &st) != 0 || (st.st_mode & S_IFMT) != S_IFDIR { try FileSystemModule.makeDirectories(raising: state) }
             let path = state + "/audit.log"
             let fd = try SafeFiles.openStateFile(path, flags: O_WRONLY | O_APPEND, privacy: .secret)
             defer { close(fd) }
@@ -376,11 +377,21 @@ public final class Capabilities {
     }
 
     static func utcNow() -> String {
-        var now = time(nil)
-        var parts = tm()
-        gmtime_r(&now, &parts)
-        var buffer = [CChar](repeating: 0, count: 32)
-        strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%SZ", &parts)
-        return String(cString: buffer)
+        // by hand: gmtime_r and strftime read the time zone database first
+        // (tzset: /etc/localtime), for a stamp in UTC. Days to a civil date
+        // as in Howard Hinnant's "chrono-compatible low-level date algorithms".
+        let now = Int(time(nil))
+        let days = now >= 0 ? now / 86_400 : (now - 86_399) / 86_400, second = now - days * 86_400
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let shiftedMonth = (5 * dayOfYear + 2) / 153  // March is 0
+        let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
+        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(year)-\(two(month))-\(two(day))T\(two(second / 3_600)):\(two(second / 60 % 60)):\(two(second % 60))Z"
     }
 }

@@ -177,3 +177,15 @@ test("the inventory is read before a script starts only when its manifest names 
   assert_eq(opened("named"), true)
   assert_eq(opened("plain"), false)
 end)
+
+test("the declared line's time is UTC, as os.date gives it, though labsh no longer reads the time zone for it", function()
+  local l = library { ["scripts/s.lua"] = manifest("") }
+  local before = os.date("!%Y-%m-%dT%H:%M:%SZ")
+  local out, rc = l.run("-m s")
+  local after = os.date("!%Y-%m-%dT%H:%M:%SZ")
+  assert_eq(rc, 0, out)
+  local last
+  for line in io.lines(l.dir .. "/state/audit.log") do last = line end
+  local stamp = last:match('"time":"([^"]+)"')
+  assert(stamp == before or stamp == after, ("%s not %s or %s"):format(stamp, before, after))
+end)
