@@ -28,27 +28,6 @@ local cli = require "labsh.cli"
 local gate = require "labsh.gate"
 local filesystem = require "labsh.filesystem"
 
-local PARAMS = {
-  name = "backup-drill",
-  summary = "prove that a restic repository gives its data back: restore, verify, compare",
-  formats = { "text", "json" },
-  args = { { "REPO", "the restic repository (or --guest / --volid for Proxmox VE)", key = "repo" } },
-  params = {
-    { "--guest", "NAME|VMID", "Proxmox VE: drill the newest backup of this guest" },
-    { "--volid", "VOLID", "Proxmox VE: drill this backup archive (storage:backup/...)" },
-    { "--storage", "STORAGE", "Proxmox VE: the storage that holds the backups" },
-    { "--node", "NODE", "Proxmox VE: the node to restore on (default: the guest's)" },
-    { "--password", "REF", "the repository's password: env:NAME or file:PATH" },
-    { "--snapshot", "ID", "the snapshot to restore", default = "latest" },
-    { "--restic", "PROGRAM", "the restic program to run" },
-    { "--if-configured", nil, "without REPO or --guest/--volid: say there is nothing to drill and exit 0 (a job)" },
-  },
-  exit = "0 passed (or --dry-run), 1 failed (the reason on stderr), 2 usage",
-}
-
-local function parse(args) return cli.parse(args, PARAMS) end
-
--- What restic's node types are called in find's %y.
 local FIND_TYPE = { f = "file", d = "dir", l = "symlink", p = "fifo", s = "socket", c = "chardev", b = "dev" }
 
 -- The restored tree, path -> {type, size}, paths relative to `dir`.
@@ -166,63 +145,91 @@ local function pve_drill(opts, report)
   report.status = status.status
 end
 
-local opts = parse({ ... })
-local pve = opts.guest ~= nil or opts.volid ~= nil
-if pve and opts.repo then cli.usage_error(PARAMS, "a restic REPO or a Proxmox VE --guest/--volid, not both") end
-if not pve and not opts.repo and opts.if_configured then
-  -- A scheduled drill on a homelab that names no repository yet: say so, fail nothing.
-  io.stdout:write("backup drill: not configured: no restic REPO and no --guest/--volid given; nothing drilled\n")
-  os.exit(0, true)
-end
-if not pve and not opts.repo then cli.usage_error(PARAMS, "missing REPO: the restic repository (or --guest NAME)") end
-if pve then opts.repo = "pve:" .. (opts.volid or tostring(opts.guest)) end
-local started = lab.sys.monotonic()
-local report = { repo = opts.repo }
--- A drill stopped midway (Ctrl-C, SIGTERM, --timeout: pcall does not catch
--- those) is recorded too, with the stop held back while its line is written.
-local recorded = false
-local _ <close> = setmetatable({}, { __close = function(_, why)
-  if recorded then return end
-  local stops = require "labsh.stops"
-  local stop = stops.reason()
-  report.seconds = lab.sys.monotonic() - started
-  stops.hold(10, gate.audit, { action = pve and "pve.drill" or "restic.drill", target = opts.repo, details = report,
-    outcome = stop and ("interrupted (" .. stop .. ")") or ("failed: " .. gate.describe(why)) })
-end })
-local passed, err = pcall(pve and pve_drill or drill, opts, report)
-report.seconds = lab.sys.monotonic() - started
-if passed and report.cleaned_up == false then
-  passed, err = false, ("the scratch guest VMID %d was not destroyed: remove it by hand"):format(report.scratch_vmid)
-end
-if report.dry_run then
-  recorded = true
-  if cli.json() then
-    print(lab.json.encode(report, { sort_keys = true }))
-  else
-    io.stdout:write("backup drill on ", opts.repo, ": dry run, nothing restored\n")
-  end
-  os.exit(0)
-end
-report.passed = passed
-report.error = not passed and tostring(err) or nil
+return labsh.script {
+  name = "backup-drill",
+  description = "prove that a restic repository gives its data back: restore, verify, compare",
+  formats = { "text", "json" },
+  args = { { "REPO", "the restic repository (or --guest / --volid for Proxmox VE)", key = "repo" } },
+  params = {
+    { "--guest", "NAME|VMID", "Proxmox VE: drill the newest backup of this guest" },
+    { "--volid", "VOLID", "Proxmox VE: drill this backup archive (storage:backup/...)" },
+    { "--storage", "STORAGE", "Proxmox VE: the storage that holds the backups" },
+    { "--node", "NODE", "Proxmox VE: the node to restore on (default: the guest's)" },
+    { "--password", "REF", "the repository's password: env:NAME or file:PATH" },
+    { "--snapshot", "ID", "the snapshot to restore", default = "latest" },
+    { "--restic", "PROGRAM", "the restic program to run" },
+    { "--if-configured", nil, "without REPO or --guest/--volid: say there is nothing to drill and exit 0 (a job)" },
+  },
+  exit = "0 passed (or --dry-run), 1 failed (the reason on stderr), 2 usage",
+  requires = {
+    commands = { "restic", "option:--restic", "find" },  -- restore and list; compare the tree
+    secrets = { "option:--password", "proxmox", "monitoring:pushgateway" },
+    net = { "proxmox", "monitoring:pushgateway" },       -- the cluster; the drill's metric
+    files = { write = { "monitoring:textfile_dir" } },
+    -- finding the backup, start, the check, destroying the scratch guest;
+    -- "*" for the restore itself, whose checks the API schema does not list
+    proxmox = { "Datastore.Audit", "VM.PowerMgmt", "VM.Audit", "VM.Allocate", "*" },
+    mutation = true,
+  },
+  run = function(ctx, opts)
+    local pve = opts.guest ~= nil or opts.volid ~= nil
+    if pve and opts.repo then ctx:usage_error("a restic REPO or a Proxmox VE --guest/--volid, not both") end
+    if not pve and not opts.repo and opts.if_configured then
+      -- A scheduled drill on a homelab that names no repository yet: say so, fail nothing.
+      io.stdout:write("backup drill: not configured: no restic REPO and no --guest/--volid given; nothing drilled\n")
+      os.exit(0, true)
+    end
+    if not pve and not opts.repo then ctx:usage_error("missing REPO: the restic repository (or --guest NAME)") end
+    if pve then opts.repo = "pve:" .. (opts.volid or tostring(opts.guest)) end
+    local started = lab.sys.monotonic()
+    local report = { repo = opts.repo }
+    -- A drill stopped midway (Ctrl-C, SIGTERM, --timeout: pcall does not catch
+    -- those) is recorded too, with the stop held back while its line is written.
+    local recorded = false
+    local _ <close> = setmetatable({}, { __close = function(_, why)
+      if recorded then return end
+      local stops = require "labsh.stops"
+      local stop = stops.reason()
+      report.seconds = lab.sys.monotonic() - started
+      stops.hold(10, gate.audit, { action = pve and "pve.drill" or "restic.drill", target = opts.repo, details = report,
+        outcome = stop and ("interrupted (" .. stop .. ")") or ("failed: " .. gate.describe(why)) })
+    end })
+    local passed, err = pcall(pve and pve_drill or drill, opts, report)
+    report.seconds = lab.sys.monotonic() - started
+    if passed and report.cleaned_up == false then
+      passed, err = false, ("the scratch guest VMID %d was not destroyed: remove it by hand"):format(report.scratch_vmid)
+    end
+    if report.dry_run then
+      recorded = true
+      if cli.json() then
+        print(lab.json.encode(report, { sort_keys = true }))
+      else
+        io.stdout:write("backup drill on ", opts.repo, ": dry run, nothing restored\n")
+      end
+      os.exit(0)
+    end
+    report.passed = passed
+    report.error = not passed and tostring(err) or nil
 
-require("labsh.stops").hold(10, function()
-  recorded = true
-  gate.audit({ action = pve and "pve.drill" or "restic.drill", target = opts.repo, details = report,
-    outcome = passed and "passed" or ("failed: " .. tostring(err)) })
-end)
-record_metric(opts.repo, passed, report)
+    require("labsh.stops").hold(10, function()
+      recorded = true
+      gate.audit({ action = pve and "pve.drill" or "restic.drill", target = opts.repo, details = report,
+        outcome = passed and "passed" or ("failed: " .. tostring(err)) })
+    end)
+    record_metric(opts.repo, passed, report)
 
-if lab.options.format == "json" then
-  print(lab.json.encode(report, { sort_keys = true }))
-elseif passed and pve then
-  print(("backup drill on %s: OK: %s restored to VMID %d, started and running; scratch guest destroyed (%.1f s)")
-    :format(opts.repo, report.backup, report.scratch_vmid, report.seconds))
-elseif passed then
-  print(("backup drill on %s: OK: snapshot %s (%s) restored and verified: %d files, %d bytes in %.1f s")
-    :format(opts.repo, report.snapshot, report.snapshot_time, report.files, report.bytes, report.seconds))
-end
-if not passed then
-  io.stderr:write("backup drill on ", opts.repo, ": FAILED: ", tostring(err), "\n")
-  os.exit(1)
-end
+    if lab.options.format == "json" then
+      print(lab.json.encode(report, { sort_keys = true }))
+    elseif passed and pve then
+      print(("backup drill on %s: OK: %s restored to VMID %d, started and running; scratch guest destroyed (%.1f s)")
+        :format(opts.repo, report.backup, report.scratch_vmid, report.seconds))
+    elseif passed then
+      print(("backup drill on %s: OK: snapshot %s (%s) restored and verified: %d files, %d bytes in %.1f s")
+        :format(opts.repo, report.snapshot, report.snapshot_time, report.files, report.bytes, report.seconds))
+    end
+    if not passed then
+      io.stderr:write("backup drill on ", opts.repo, ": FAILED: ", tostring(err), "\n")
+      os.exit(1)
+    end
+  end,
+}

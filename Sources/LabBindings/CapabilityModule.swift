@@ -36,7 +36,11 @@ public enum CapabilityModule {
                 line["granted"] = describe(granted, capabilities.grantsMutation)
                 line["denied"] = describe(capabilities.denied, false)
             }
-            capabilities.record(line)
+            // a script labsh ships (its source "@labsh:scripts/...", as labsh
+            // loaded it) declares what labsh itself wrote: its runs add no line
+            // of their own to the audit log (its denials still do)
+            let shipped = rawString(L, 1, "source")?.dropFirst().hasPrefix(Lab.embeddedChunkPrefix + "scripts/") == true
+            if capabilities.granted != nil || !shipped { capabilities.record(line) }
             return 0
         }
         // drop(kind): given up for the rest of the run
@@ -59,8 +63,23 @@ public enum CapabilityModule {
         state.setFunction("check_host") { call in
             guard let active = Capabilities.active else { return 0 }
             guard call.type(1) == LUA_TTABLE else { throw call.typeError(1, "table") }
-            let (name, facts) = try hostFacts(call.L, 1)
+            let (name, recorded) = try hostFacts(call.L, 1)
+            // the facts as Swift validated them: the record's may have been changed
+            let facts = try PristineInventory.host(call, name)?.facts ?? recorded
             if let denial = active.hostDenial(call.L, name, facts) { throw Capabilities.error(denial) }
+            return 0
+        }
+        // inventory_changes(how): the current inventory is about to be
+        // replaced (lab.inventory.load, from_ansible, from_pve). A library
+        // script runs on the operator's inventory, which its grants name
+        // hosts of: it cannot swap in another one.
+        state.setFunction("inventory_changes") { call in
+            if let active = Capabilities.active, active.granted != nil {  // a library script
+                let how = try call.string(1)
+                throw Capabilities.error(active.deny(call.L, "hosts", how, "call",
+                    "a library script runs on the operator's inventory (labsh --inventory FILE chooses it)"))
+            }
+            PristineInventory.forget()
             return 0
         }
         // check_command(command): a command line for a remote host; its

@@ -98,7 +98,8 @@ end
 -- reaches nothing, or only what it names itself, starts without it.
 local function declaration(manifest, arguments)
   local requires = manifest.requires
-  local d = { script = manifest.name, version = manifest.version, requires = requires, arguments = arguments }
+  local d = { script = manifest.name, version = manifest.version, requires = requires, arguments = arguments,
+              source = lab.options.script }
   if type(requires) == "table" and names_inventory(requires) then
     -- an inventory that cannot be read names nothing: the script says
     -- what is wrong with it as it would without a manifest
