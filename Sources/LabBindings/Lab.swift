@@ -165,10 +165,35 @@ public enum Lab {
         String(decoding: name.utf8.map { $0 == UInt8(ascii: ".") ? UInt8(ascii: "/") : $0 }, as: UTF8.self)
     }
 
+    nonisolated(unsafe) static var modulePath = ScriptPath(overrides: [], system: [])
+
+    /// Pushes the chunk of Lua module `name` as the searcher finds it (a
+    /// file on the script path, else the embedded one) and returns its file;
+    /// nil, with nothing pushed, when there is none (`tried` says where).
+    static func pushModuleLoader(_ L: OpaquePointer, _ name: String, tried: inout [String]) throws -> String? {
+        switch modulePath.find(filePath(ofModule: name), embeddedRoot: "stdlib", tried: &tried) {
+        case .file(let file)?:
+            guard lh_loadfile(L, file) == LUA_OK else {
+                let msg = LuaState.string(L, -1) ?? "?"
+                lh_pop(L, 1)
+                throw LuaRaise.message("error loading module '\(name)' from file '\(file)':\n\t\(msg)")
+            }
+            return file
+        case .embedded(let file)?:
+            try loadEmbedded(L, file)
+            return file
+        case .refused(let why)?:
+            throw LuaRaise.object(kind: "path", message: why)
+        case nil:
+            return nil
+        }
+    }
+
     /// A searcher placed right after `package.preload`: the script path, and
     /// the Swift modules in place of the embedded files.
     static func installSearcher(in state: LuaState, path: ScriptPath) throws {
         overrideDirs = path.overrides
+        modulePath = path
         let searcher = state.function { call in
             let name = try call.string(1)
             if let push = swiftModules.first(where: { $0.key == name })?.value, !shadowedOnOverridePath(name) {
@@ -182,23 +207,8 @@ public enum Lab {
                 return call.push(":swift:" + name) + 1
             }
             var tried: [String] = []
-            let relative = filePath(ofModule: name)
-            switch path.find(relative, embeddedRoot: "stdlib", tried: &tried) {
-            case .file(let file)?:
-                let status = lh_loadfile(call.L, file)
-                if status != LUA_OK {
-                    let msg = LuaState.string(call.L, -1) ?? "?"
-                    throw LuaRaise.message("error loading module '\(name)' from file '\(file)':\n\t\(msg)")
-                }
-                return call.push(file) + 1
-            case .embedded(let file)?:
-                try loadEmbedded(call.L, file)
-                return call.push(file) + 1
-            case .refused(let why)?:
-                throw LuaRaise.object(kind: "path", message: why)
-            case nil:
-                return call.push(tried.map { "\n\t" + $0 }.joined().dropFirst(2).description)
-            }
+            if let file = try pushModuleLoader(call.L, name, tried: &tried) { return call.push(file) + 1 }
+            return call.push(tried.map { "\n\t" + $0 }.joined().dropFirst(2).description)
         }
         // table.insert(package.searchers, 2, searcher), raw
         state.pushGlobal("package")

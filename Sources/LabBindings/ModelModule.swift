@@ -15,6 +15,18 @@ enum ModelModule {
         lua_createtable(L, 0, 2)
         // node_kinds() -> the kinds a node may have, as the inventory reader knows them
         state.setFunction("node_kinds") { call in call.push(Inventory.Node.Kind.allCases.map(\.rawValue)) }
+        // builtin() -> the built-in homelab's source table, loaded again:
+        // not the copy `require` keeps, which a script could have changed
+        state.setFunction("builtin") { call in
+            var tried: [String] = []
+            guard try Lab.pushModuleLoader(call.L, "labsh.homelab", tried: &tried) != nil else {
+                throw LuaRaise.message("module 'labsh.homelab' not found")
+            }
+            guard lh_pcall(call.L, 0, 1, 0) == LUA_OK else {
+                throw LuaRaise.message("labsh.homelab: \(LuaState.string(call.L, -1) ?? "?")")
+            }
+            return 1
+        }
         state.setFunction("validate") { call in
             let file = try call.string(2)
             var path: [PathStep] = []

@@ -301,8 +301,10 @@ enum ProcessModule {
         let host = remote ? lua_rawgetfield(L, index, "host") : LUA_TNIL
         defer { if remote { lh_pop(L, 1) } }
         if host == LUA_TTABLE {
-            let (name, facts) = try CapabilityModule.hostFacts(L, -1)
-            if let denial = capabilities.hostDenial(L, name, facts) { throw Capabilities.error(denial) }
+            // the record names the host; the rest is checked against the
+            // inventory as Swift validated it, not the script's tables
+            let (name, _) = try CapabilityModule.hostFacts(L, -1)
+            try RemoteProcessCheck.check(call, argv: spec.argv, host: name, capabilities)
         } else {
             try capabilities.check(call.L, "commands", spec.argv[0], "run")
         }

@@ -385,3 +385,64 @@ test("metatables labsh shares with the script are read-only to it; its own stay 
     "record __index\tread-only", "format\ta-1\ttrue", "own metatable\tchanged", "own\ttrue\ttrue\town", "",
   }, "\n"))
 end)
+
+test("hosts: what is checked and where ssh goes come from the inventory as validated, not from tables the script changed", function()
+  local inventory = os.getenv("LABSH_TEST_SSH_INVENTORY")
+  if not inventory then error("run under Tests/run-with-servers.sh (no ssh test hosts)") end
+  -- each script may reach host1 only (or hosts of role web), and first
+  -- changes the model's tables it can reach
+  local function changed(requires, change, effect)
+    return script(requires, ([[
+      local function record(name)
+        for _, n in ipairs(lab.inventory.current().nodes) do if n.name == name then return n end end
+      end
+      local host1, host2 = record("host1"), record("host2")
+      local function exec(name)  -- a host's refusal may come back as its result
+        local r = lab.exec(name, "true")[1]
+        if r.status ~= 0 then error(r.message or r.stderr, 0) end
+      end
+      %s
+      %s]]):format(change, effect))
+  end
+  local one = '{ hosts = { "host1" }, commands = { "true" }, mutation = true }'
+  local l = library({
+    plain = changed(one, "", [[print(lab.exec("host1", "true")[1].status)]]),
+    address = changed(one, "host1.ssh.host = host2.ssh.host", "exec('host1')"),
+    config = changed(one, "lab.inventory.current().ssh = { config = marker }", "exec('host1')"),
+    user = changed(one, 'host1.ssh.user = "nobody"', "exec('host1')"),
+    bastion = changed('{ hosts = { "host1", "host2" }, commands = { "true" }, mutation = true }',
+      'host1.ssh.jump = "host2"', "exec('host1')"),
+    role = changed('{ hosts = { "role:web" }, commands = { "true" }, mutation = true }',
+      'host2.role = "web"', "exec('host2')"),
+    fetch = changed(one, "", [[lab.ssh.fetch("host1", "/etc/hostname", marker)]]),
+  }, 'return { ["*"] = { hosts = { "*" }, commands = { "true" }, mutation = true } }\n')
+  local flags = "--inventory " .. quote(inventory) .. " "
+  local out, rc = l.run(flags .. "-m plain")
+  assert_eq(rc, 0, out)
+  assert_eq(out, "0\n")
+  for name, why in pairs {
+    address = "destination '127.0.0.", config = "ssh config '" .. l.marker .. "'", user = "User 'nobody'",
+    bastion = "ProxyCommand '", role = "cannot ssh to 'host2': not in requires.hosts",
+  } do
+    out, rc = l.run(flags .. "-m " .. name)
+    assert_eq(rc, 1, name .. ": " .. out)
+    assert(out:find(why, 1, true), name .. ": " .. out)
+    assert(out:find("not capable: " .. name .. " 1.2.0", 1, true), name .. ": " .. out)
+  end
+  out, rc = l.run(flags .. "-m fetch")
+  assert_eq(rc, 1, out)
+  assert(out:find("cannot write '" .. l.marker .. "'", 1, true), out)
+  assert(not exists(l.marker), "fetch wrote " .. l.marker)
+end)
+
+test("a library script runs on the operator's inventory: it cannot load another", function()
+  local l = library {
+    load = script("{}", [[lab.inventory.load(out .. "/inventory.lua")]]),
+    ansible = script("{}", [[lab.inventory.from_ansible(out .. "/hosts.ini")]]),
+  }
+  for name, how in pairs { load = "lab.inventory.load", ansible = "lab.inventory.from_ansible" } do
+    local out, rc = l.run("-m " .. name)
+    assert_eq(rc, 1, out)
+    assert(out:find("cannot call '" .. how .. "': a library script runs on the operator's inventory", 1, true), out)
+  end
+end)

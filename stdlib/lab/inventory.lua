@@ -13,6 +13,10 @@ local function model() return require "labsh.model" end
 
 local current  -- { file =, data = <validated model>, warnings =, model = <Swift side> }
 
+-- Before the current inventory is replaced: refused to a library script
+-- (it runs on the operator's inventory), and the host's checks read the new one.
+local function inventory_changes(how) require("labsh.capabilities").inventory_changes(how) end
+
 local function exists(path)
   local f = io.open(path, "r")
   if f then f:close() end
@@ -53,6 +57,7 @@ end
 --- and makes it the current one. Raises an error object of kind "inventory"
 --- listing every problem. Returns a summary.
 function inventory.load(path)
+  inventory_changes("lab.inventory.load")
   open(path)
   return inventory.summary()
 end
@@ -84,6 +89,7 @@ end
 --- `base` (an inventory table or lab.inventory.model()), the older import:
 --- site, VLANs and policy from `base`. Returns a summary, like load.
 function inventory.from_ansible(path, base)
+  inventory_changes("lab.inventory.from_ansible")
   local data, warnings, handle, extra
   if base == nil then
     extra, data, warnings, handle = require("labsh.inventory_file").load_ansible(path)
@@ -101,6 +107,7 @@ end
 --- says which fields come from where). Validated by the inventory's reader;
 --- what was left out is in the summary's warnings. Returns a summary, like load.
 function inventory.from_pve()
+  inventory_changes("lab.inventory.from_pve")
   local base, file = inventory.current(), current.file
   local data, warnings, handle, origin = require("labsh.pve_inventory").build(base, inventory.model())
   current = { file = file .. " + proxmox", data = data, warnings = warnings, model = handle, jobs = inventory.jobs(),
@@ -144,7 +151,8 @@ end
 function inventory.model()
   inventory.current()
   if not current.model then
-    local _, _, handle = model().validate(require "labsh.homelab", current.file)
+    -- its own copy of the source: what a script changed in require's is not the homelab
+    local _, _, handle = model().validate(model().builtin(), current.file)
     current.model = handle
   end
   return current.model
