@@ -189,3 +189,18 @@ test("the declared line's time is UTC, as os.date gives it, though labsh no long
   local stamp = last:match('"time":"([^"]+)"')
   assert(stamp == before or stamp == after, ("%s not %s or %s"):format(stamp, before, after))
 end)
+
+test("the usage texts load only when shown: a library script parses without them, and its usage error still has them", function()
+  local l = library {
+    ["scripts/s.lua"] = 'return labsh.script { name = "s", version = "1.0.0", description = "the s script",\n'
+      .. '  params = { { "--count", "N", "how many", type = "count" } }, requires = {},\n'
+      .. '  run = function(ctx, opts) print(opts.count, package.loaded["labsh.cli_usage"] == nil) end }\n',
+  }
+  local out, rc = l.run("-m s --count 2")
+  assert_eq(rc, 0, out)
+  assert_eq(out, "2\ttrue\n")
+  out, rc = l.run("-m s --count none")
+  assert_eq(rc, 2, out)
+  assert(out:find("labsh -m s: --count must be a whole number from 1, not 'none'\nusage: labsh -m s [options]\n  the s script\n", 1, true), out)
+  assert(out:find("  --count N                how many", 1, true), out)
+end)
