@@ -14,22 +14,6 @@
 
 local cli = require "labsh.cli"
 
-local PARAMS = {
-  name = "pve",
-  summary = "the Proxmox VE cluster: trust a node's certificate, API help, status, drift",
-  formats = { "text", "json" },
-  commands = {
-    { "trust", "show a node's certificate; confirmed, print its inventory entry",
-      args = { { "URL", "the node's API URL, https://NODE:8006", required = true } } },
-    { "help", "the parameters and required privilege of an API path",
-      args = { { "PATH", "e.g. /nodes/NODE/qemu/VMID/migrate", required = true } } },
-    { "status", "quorum and nodes online" },
-    { "drift", "the inventory against the cluster (exit 1 on drift)" },
-  },
-  exit = "0 done (drift: none), 1 drift found or not confirmed, 2 usage",
-}
-
-local opts = cli.parse({ ... }, PARAMS)
 
 ----------------------------------------------------------------------------
 -- trust
@@ -44,9 +28,9 @@ local function confirmed(question)
   return answer == "y" or answer == "yes"
 end
 
-local function trust(url)
+local function trust(url, usage_error)
   local ok, problem = pcall(require("labsh.pve").config, { urls = { url }, token = "env:PVE_TOKEN" }, "URL")
-  if not ok then cli.usage_error(PARAMS, type(problem) == "table" and tostring(problem.message) or tostring(problem)) end
+  if not ok then usage_error(type(problem) == "table" and tostring(problem.message) or tostring(problem)) end
   local leaf, reason, message = require("labsh.pve").probe(url, 10)
   if not leaf then
     io.stderr:write(("pve trust: %s: %s (%s)\n"):format(url, message, reason))
@@ -127,32 +111,53 @@ end
 
 ----------------------------------------------------------------------------
 
-if opts.command == "trust" then
-  trust(opts.url)
-elseif opts.command == "help" then
-  local text = lab.pve.help(opts.path)
-  print(cli.json() and lab.json.encode({ path = opts.path, help = text }) or text)
-elseif opts.command == "status" then
-  local status = lab.pve.status()
-  if cli.json() then
-    print(lab.json.encode(status))
-  else
-    print(("cluster %s: %s, %d of %d nodes online"):format(status.name or "-",
-      status.quorate and "quorate" or "NOT QUORATE", status.online, status.total))
-    print(require("labsh.pretty").format(status.nodes))
-  end
-elseif opts.command == "drift" then
-  local rows = drift()
-  if cli.json() then
-    local plain = {}
-    for i, r in ipairs(rows) do plain[i] = { change = r.change, guest = r.guest, field = r.field,
-                                            inventory = r.inventory, cluster = r.cluster } end
-    print(lab.json.encode({ in_sync = #rows == 0, drift = setmetatable(plain, lab.json.array) }))
-  elseif #rows == 0 then
-    print("no drift: the cluster's guests are the inventory's")
-  else
-    print(require("labsh.pretty").format(rows))
-    print(("%d difference(s): - in the inventory only, + in the cluster only, ~ differs"):format(#rows))
-  end
-  if #rows > 0 then os.exit(1) end
-end
+return labsh.script {
+  name = "pve",
+  description = "the Proxmox VE cluster: trust a node's certificate, API help, status, drift",
+  formats = { "text", "json" },
+  commands = {
+    { "trust", "show a node's certificate; confirmed, print its inventory entry",
+      args = { { "URL", "the node's API URL, https://NODE:8006", required = true } } },
+    { "help", "the parameters and required privilege of an API path",
+      args = { { "PATH", "e.g. /nodes/NODE/qemu/VMID/migrate", required = true } } },
+    { "status", "quorum and nodes online" },
+    { "drift", "the inventory against the cluster (exit 1 on drift)" },
+  },
+  exit = "0 done (drift: none), 1 drift found or not confirmed, 2 usage",
+  requires = {
+    net = { "proxmox", "arguments" },  -- the cluster; the node `trust URL` names
+    secrets = { "proxmox" },
+    proxmox = { "Sys.Audit" },         -- status and drift read the cluster
+  },
+  run = function(ctx, opts)
+    if opts.command == "trust" then
+      trust(opts.url, function(why) ctx:usage_error(why) end)
+    elseif opts.command == "help" then
+      local text = lab.pve.help(opts.path)
+      print(cli.json() and lab.json.encode({ path = opts.path, help = text }) or text)
+    elseif opts.command == "status" then
+      local status = lab.pve.status()
+      if cli.json() then
+        print(lab.json.encode(status))
+      else
+        print(("cluster %s: %s, %d of %d nodes online"):format(status.name or "-",
+          status.quorate and "quorate" or "NOT QUORATE", status.online, status.total))
+        print(require("labsh.pretty").format(status.nodes))
+      end
+    elseif opts.command == "drift" then
+      local rows = drift()
+      if cli.json() then
+        local plain = {}
+        for i, r in ipairs(rows) do plain[i] = { change = r.change, guest = r.guest, field = r.field,
+                                                inventory = r.inventory, cluster = r.cluster } end
+        print(lab.json.encode({ in_sync = #rows == 0, drift = setmetatable(plain, lab.json.array) }))
+      elseif #rows == 0 then
+        print("no drift: the cluster's guests are the inventory's")
+      else
+        print(require("labsh.pretty").format(rows))
+        print(("%d difference(s): - in the inventory only, + in the cluster only, ~ differs"):format(#rows))
+      end
+      if #rows > 0 then os.exit(1) end
+    end
+  end,
+}

@@ -1,3 +1,4 @@
+import Connectors
 import Glibc
 import LuaHost
 import Spelling
@@ -11,7 +12,9 @@ import Spelling
 ///   net          monitoring:prometheus | monitoring:alertmanager |
 ///                monitoring:pushgateway (the inventory's endpoint's host:port),
 ///                proxmox (the inventory's Proxmox VE API origins),
-///                option:--NAME (the origin of each URL the operator gave it)
+///                option:--NAME (the origin of each URL the operator gave it),
+///                arguments (the origin of every URL among the script's
+///                arguments: a command's URL, `pve trust URL`)
 ///   hosts        role:X, tag:X, kind:X, node:X (matched on the host's facts),
 ///                option:--NAME (each host name the operator gave it)
 ///   files.read,  monitoring:textfile_dir (node_exporter's textfile directory),
@@ -90,6 +93,9 @@ extension Capabilities {
         case "net":
             if entry == "*" { return [entry] }
             if entry == "proxmox" { return context.proxmox.map { literal(netTarget($0)) } }
+            if entry == "arguments" {
+                return context.arguments.compactMap { Origin($0).map { literal("\($0.host):\($0.port)") } }
+            }
             if entry.hasPrefix("monitoring:") {
                 let name = String(entry.dropFirst("monitoring:".count))
                 guard monitoringEndpoints.contains(name) else {
@@ -101,7 +107,7 @@ extension Capabilities {
             guard let colon = entry.lastIndex(of: ":"), colon != entry.startIndex,
                   entry[entry.index(after: colon)...].allSatisfy({ $0.isNumber || "*?[]".contains($0) }),
                   entry.index(after: colon) != entry.endIndex else {
-                throw unknown(what, entry, ["proxmox"] + monitoringEndpoints.map { "monitoring:" + $0 })
+                throw unknown(what, entry, ["proxmox", "arguments"] + monitoringEndpoints.map { "monitoring:" + $0 })
             }
             return [entry]
         case "hosts":

@@ -24,6 +24,8 @@ enum ProxmoxModule {
         state.setFunction("probe") { call in
             let url = try call.string(1)
             let timeout = call.isNoneOrNil(2) ? 10 : try call.number(2)
+            // a handshake reaches the host too: requires.net decides (issue 20)
+            try Capabilities.active?.check(call.L, "net", Capabilities.netTarget(url), "reach")
             switch CertificateProbe.fetch(url: url, timeout: timeout) {
             case .success(let leaf):
                 let w = TableWriter(L: call.L)

@@ -143,3 +143,36 @@ return labsh.script {
     "refused commands sleep sleep",
   })
 end)
+
+test("arguments names the origin of every URL among the script's arguments, and only those", function()
+  local path = dir .. "/urls.lua"
+  write_file(path, [[
+return labsh.script {
+  name = "urls", description = "asks about the URLs it was given",
+  args = { { "URL", "a URL", key = "urls", multiple = true } },
+  requires = { net = { "arguments" } },
+  run = function(ctx)
+    for _, target in ipairs { "127.0.0.1:8006", "127.0.0.2:443", "127.0.0.3:80" } do
+      print(target, ctx:allows("net", target) and "yes" or "no")
+    end
+  end,
+}
+]])
+  local out, rc = run(path, "https://127.0.0.1:8006/api2 https://127.0.0.2/ not-a-url")
+  assert_eq(rc, 0, out)
+  assert_eq(out, "127.0.0.1:8006\tyes\n127.0.0.2:443\tyes\n127.0.0.3:80\tno\n")
+end)
+
+test("a certificate probe (pve trust's handshake) is checked against requires.net", function()
+  local path = dir .. "/probe.lua"
+  write_file(path, [[
+return labsh.script {
+  name = "prober", description = "a TLS handshake with what it did not declare",
+  requires = {},
+  run = function() print(require("labsh.pve").probe("https://127.0.0.1:1/", 1)) end,
+}
+]])
+  local out, rc = run(path, "")
+  assert_eq(rc, 1, out)
+  assert(out:find("not capable: prober (" .. path .. ":4) cannot reach '127.0.0.1:1': not in requires.net", 1, true), out)
+end)

@@ -48,6 +48,7 @@ local function rows(files)
     ["check-backups"] = { { "--source", files.runs, status = 1 },
       { "restic", files.repo, "--password", "file:" .. files.password, status = 3 } },
     ["node-drain"] = { { files.node } },
+    pve = { { "status" }, { "drift" }, { "help", "/cluster/status" }, { "trust", pve.env("URL"), "--yes" } },
     ["backup-drill"] = { { files.repo, "--password", "file:" .. files.password, "--restic", "restic" },
       { "--guest", files.guest }, { "--if-configured" } },
     ["backup-restore"] = { { "--guest", files.guest },
@@ -140,7 +141,7 @@ end
 local UNCONVERTED = {
   audit = true, capacity = true,
   ["certificate-renewal"] = true, demo = true, gen = true, inventory = true, jobs = true, library = true,
-  lint = true, ["node-failure"] = true, pve = true, test = true,
+  lint = true, ["node-failure"] = true, test = true,
 }
 
 local function names_in(dir)
