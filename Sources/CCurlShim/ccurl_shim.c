@@ -2,7 +2,6 @@
 #include "dynamic_load.h"
 
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,10 +29,6 @@ static struct {
     CURLMsg *(*multi_info_read)(CURLM *, int *);
 } api;
 
-static pthread_once_t load_once = PTHREAD_ONCE_INIT;
-static char load_error[512];
-static int loaded = 0;
-
 // The functions of `api`, in its order.
 static const char *const api_names[] = {
     "curl_global_init", "curl_easy_init", "curl_easy_cleanup", "curl_easy_setopt", "curl_easy_getinfo",
@@ -43,24 +38,21 @@ static const char *const api_names[] = {
 };
 _Static_assert(sizeof api == sizeof api_names / sizeof api_names[0] * sizeof(void *), "a name per function of api");
 
-static void load(void) {
-    if (!dynamic_load("libcurl.so.4", "apt-get install libcurl4", "(libcurl 7.66 or later needed)", api_names,
-                      (void **)&api, sizeof api_names / sizeof api_names[0], load_error, sizeof load_error)) {
-        return;
-    }
-    if (api.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-        snprintf(load_error, sizeof load_error, "curl_global_init failed");
-        return;
-    }
-    loaded = 1;
+static int global_init(char *error, size_t error_size) {
+    if (api.global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK) return 1;
+    snprintf(error, error_size, "curl_global_init failed");
+    return 0;
 }
 
-int ccurl_load(void) {
-    pthread_once(&load_once, load);
-    return loaded ? 0 : 1;
-}
+static struct dynamic_library libcurl = {
+    .soname = "libcurl.so.4", .install = "apt-get install libcurl4", .need = "(libcurl 7.66 or later needed)",
+    .names = api_names, .slots = (void **)&api, .count = sizeof api_names / sizeof api_names[0],
+    .ready = global_init, .lock = PTHREAD_MUTEX_INITIALIZER,
+};
 
-const char *ccurl_load_error(void) { return load_error; }
+int ccurl_load(void) { return dynamic_library_load(&libcurl) ? 0 : 1; }
+
+const char *ccurl_load_error(void) { return libcurl.error; }
 
 // ---- Buffers ----------------------------------------------------------------
 
@@ -230,7 +222,7 @@ const char *ccurl_getinfo_str(ccurl_transfer *t, CURLINFO info) {
 }
 
 const char *ccurl_strerror(CURLcode code) {
-    return ccurl_load() == 0 ? api.easy_strerror(code) : load_error;
+    return ccurl_load() == 0 ? api.easy_strerror(code) : libcurl.error;
 }
 
 char *ccurl_escape(const char *bytes, int len) {
@@ -239,7 +231,7 @@ char *ccurl_escape(const char *bytes, int len) {
 }
 
 void ccurl_free(void *p) {
-    if (p && loaded) api.free(p);
+    if (p && libcurl.state > 0) api.free(p);
 }
 
 // ---- Multi ----------------------------------------------------------------

@@ -1,9 +1,6 @@
 #include "csqlite_shim.h"
 #include "dynamic_load.h"
 
-#include <pthread.h>
-#include <stdio.h>
-
 #define SQLITE_OPEN_READWRITE 0x00000002
 #define SQLITE_OPEN_CREATE    0x00000004
 #define SQLITE_OPEN_FULLMUTEX 0x00010000
@@ -30,10 +27,6 @@ static struct {
     int (*finalize)(csqlite_stmt *);
 } api;
 
-static pthread_once_t load_once = PTHREAD_ONCE_INIT;
-static char load_error[512];
-static int loaded = 0;
-
 // The functions of `api`, in its order.
 static const char *const api_names[] = {
     "sqlite3_open_v2", "sqlite3_close_v2", "sqlite3_errmsg", "sqlite3_busy_timeout", "sqlite3_prepare_v2",
@@ -43,20 +36,15 @@ static const char *const api_names[] = {
 };
 _Static_assert(sizeof api == sizeof api_names / sizeof api_names[0] * sizeof(void *), "a name per function of api");
 
-static void load(void) {
-    if (!dynamic_load("libsqlite3.so.0", "apt-get install libsqlite3-0", "", api_names,
-                      (void **)&api, sizeof api_names / sizeof api_names[0], load_error, sizeof load_error)) {
-        return;
-    }
-    loaded = 1;
-}
+static struct dynamic_library libsqlite3 = {
+    .soname = "libsqlite3.so.0", .install = "apt-get install libsqlite3-0", .need = "",
+    .names = api_names, .slots = (void **)&api, .count = sizeof api_names / sizeof api_names[0],
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+};
 
-int csqlite_load(void) {
-    pthread_once(&load_once, load);
-    return loaded ? 0 : 1;
-}
+int csqlite_load(void) { return dynamic_library_load(&libsqlite3) ? 0 : 1; }
 
-const char *csqlite_load_error(void) { return load_error; }
+const char *csqlite_load_error(void) { return libsqlite3.error; }
 
 int csqlite_open(const char *path, csqlite_db **db) {
     return api.open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
