@@ -291,6 +291,11 @@ public final class Capabilities {
     /// beside its grants file. Kept here, off the options every run copies.
     nonisolated(unsafe) public static var commandLineGrants: [String] = []
 
+    /// The script's own arguments as the command line gave them (nil: no
+    /// script file or name): what an option:--NAME selector reads, not the
+    /// `arg` table the script can change.
+    nonisolated(unsafe) public static var scriptArguments: [String]?
+
     /// The inventory labsh reads (--inventory or LABSH_INVENTORY), set at
     /// start: its directory is read freely (an Ansible inventory's group_vars).
     nonisolated(unsafe) public static var inventoryFile: String?

@@ -26,7 +26,7 @@ public enum CapabilityModule {
             let capabilities = Capabilities.active ?? Capabilities(
                 script: name, file: Capabilities.scriptPosition(call.L) ?? name, library: nil, granted: nil,
                 grantsMutation: false, denied: [:], ownDirectories: ownDirectories())
-            let context = selectorContext(L, 1)
+            let context = selectorContext(call, 1)
             try manifestError(where_) {
                 try capabilities.declare(version: version, requires: requires, mutation: mutation, selectors: context)
             }
@@ -140,51 +140,47 @@ public enum CapabilityModule {
         return (name, facts)
     }
 
-    /// What the manifest's selectors resolve against, read raw from the
-    /// declaration at `index`: `arguments` (the script's), `monitoring` and
-    /// `proxmox` (the inventory's sections, when labsh.script read them).
-    static func selectorContext(_ L: OpaquePointer, _ index: Int32) -> Capabilities.SelectorContext {
+    /// What the manifest's selectors resolve against: the script's
+    /// arguments as the command line gave them, and, when labsh.script says
+    /// a selector names the inventory (`monitoring` in the declaration at
+    /// `index`), the inventory as Swift validated it. Neither is a table the
+    /// script can change: a changed monitoring.prometheus or `arg` would
+    /// otherwise widen a grant that names them.
+    static func selectorContext(_ call: LuaCall, _ index: Int32) -> Capabilities.SelectorContext {
+        let L = call.L
         var context = Capabilities.SelectorContext()
         let declaration = lua_absindex(L, index)
-        func strings(_ list: Int32, _ each: (Int32) -> String?) -> [String] {
-            var out: [String] = []
-            var i: lua_Integer = 1
-            while lua_rawgeti(L, list, i) != LUA_TNIL {
-                if let text = each(lua_absindex(L, -1)) { out.append(text) }
-                lh_pop(L, 1)
-                i += 1
-            }
-            lh_pop(L, 1)  // the nil that ended the list
-            return out
-        }
-        func text(_ at: Int32) -> String? { lua_type(L, at) == LUA_TSTRING ? LuaState.string(L, at) : nil }
-        // a URL as a string or as a record's `url`
-        func url(_ at: Int32) -> String? { text(at) ?? (lua_type(L, at) == LUA_TTABLE ? rawString(L, at, "url") : nil) }
-        if lua_rawgetfield(L, declaration, "arguments") == LUA_TTABLE {
-            context.arguments = strings(lua_absindex(L, -1), text)
-        }
-        lh_pop(L, 1)
-        if lua_rawgetfield(L, declaration, "monitoring") == LUA_TTABLE {
-            let monitoring = lua_absindex(L, -1)
-            for name in Capabilities.monitoringEndpoints {
-                lua_rawgetfield(L, monitoring, name)
-                let endpoint = lua_absindex(L, -1)
-                if let value = url(endpoint) { context.monitoring[name] = value }
-                if lua_type(L, endpoint) == LUA_TTABLE {
-                    context.secrets["monitoring:" + name] = ["bearer", "password"].compactMap { rawString(L, endpoint, $0) }
+        if let arguments = Capabilities.scriptArguments {
+            context.arguments = arguments
+        } else {  // no script file: -e, the REPL
+            if lua_rawgetfield(L, declaration, "arguments") == LUA_TTABLE {
+                var i: lua_Integer = 1
+                while lua_rawgeti(L, -1, i) == LUA_TSTRING, let text = LuaState.string(L, -1) {
+                    context.arguments.append(text)
+                    lh_pop(L, 1)
+                    i += 1
                 }
-                lh_pop(L, 1)
+                lh_pop(L, 1)  // what ended the list
             }
-            if let dir = rawString(L, monitoring, "textfile_dir") { context.monitoring["textfile_dir"] = dir }
-        }
-        lh_pop(L, 1)
-        if lua_rawgetfield(L, declaration, "proxmox") == LUA_TTABLE {
-            let section = lua_absindex(L, -1)
-            if lua_rawgetfield(L, section, "urls") == LUA_TTABLE { context.proxmox = strings(lua_absindex(L, -1), url) }
             lh_pop(L, 1)
-            context.secrets["proxmox"] = ["token", "password"].compactMap { rawString(L, section, $0) }
         }
+        let namesInventory = lua_rawgetfield(L, declaration, "monitoring") != LUA_TNIL
         lh_pop(L, 1)
+        // an inventory that cannot be read names nothing: the script says
+        // what is wrong with it as it would without a manifest
+        guard namesInventory, let inventory = try? PristineInventory.inventory(call) else { return context }
+        let endpoints = [("prometheus", inventory.monitoring.prometheus), ("alertmanager", inventory.monitoring.alertmanager),
+                         ("pushgateway", inventory.monitoring.pushgateway)]
+        for (name, endpoint) in endpoints {
+            guard let endpoint else { continue }
+            context.monitoring[name] = endpoint.url
+            context.secrets["monitoring:" + name] = [endpoint.bearer, endpoint.password].compactMap { $0?.description }
+        }
+        if let dir = inventory.monitoring.textfileDirectory { context.monitoring["textfile_dir"] = dir }
+        if let proxmox = inventory.proxmox {
+            context.proxmox = proxmox.servers.map(\.url)
+            context.secrets["proxmox"] = [proxmox.token, proxmox.password].compactMap { $0?.description }
+        }
         return context
     }
 

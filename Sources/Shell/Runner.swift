@@ -81,6 +81,7 @@ final class Runner {
             lua_rawseti(L, -2, lua_Integer(i - script))
         }
         state.setGlobalFromStack("arg")
+        if script > 0 { Capabilities.scriptArguments = Array(argv[(script + 1)...]) }
     }
 
     /// LABSH_INIT, else LUA_INIT_5_4, else LUA_INIT: `@file` or a chunk.

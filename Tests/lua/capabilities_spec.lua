@@ -446,3 +446,35 @@ test("a library script runs on the operator's inventory: it cannot load another"
     assert(out:find("cannot call '" .. how .. "': a library script runs on the operator's inventory", 1, true), out)
   end
 end)
+
+test("selectors name what the operator's inventory and command line say, not what the script changed first", function()
+  local l = library({
+    probe = [[
+      -- before it declares, the script points the selectors elsewhere
+      lab.inventory.current().monitoring.prometheus = "http://127.0.0.1:6666"
+      arg[2] = "http://127.0.0.1:7777"
+      return labsh.script {
+        name = "probe", description = "what do its selectors name?",
+        params = { { "--url", "URL", "a URL" } },
+        requires = { net = { "monitoring:prometheus", "option:--url" } },
+        run = function(ctx)
+          for _, target in ipairs { "127.0.0.1:9090", "127.0.0.1:8080", "127.0.0.1:6666", "127.0.0.1:7777" } do
+            print(target, ctx:allows("net", target))
+          end
+        end,
+      }]],
+  }, 'return { probe = { net = { "127.0.0.1:*" } } }\n')
+  local inventory = l.dir .. "/out/inventory.lua"
+  write_file(inventory, [[
+return {
+  site = { name = "t", domain = "t.test", timezone = "UTC" },
+  nodes = { { name = "hv1", kind = "hypervisor", address = "10.9.0.2", vlans = { 10 } } },
+  vlans = { { id = 10, name = "mgmt", subnet = "10.9.0.0/24", gateway = "10.9.0.1", zone = "mgmt", trust = "critical" } },
+  policy = { default = "deny", rules = {} },
+  monitoring = { prometheus = "http://127.0.0.1:9090" },
+}
+]])
+  local out, rc = l.run("--inventory " .. quote(inventory) .. " -m probe --url http://127.0.0.1:8080")
+  assert_eq(rc, 0, out)
+  assert_eq(out, "127.0.0.1:9090\ttrue\n127.0.0.1:8080\ttrue\n127.0.0.1:6666\tfalse\n127.0.0.1:7777\tfalse\n")
+end)
