@@ -15,8 +15,14 @@ public final class LibraryTrust {
     public let recordPath: String
     /// Asks the person at the terminal; nil where nobody can answer.
     let ask: ((String) -> Bool)?
-    /// Each library's verdict in this process: nil trusted, else the refusal.
-    private var verdicts: [String: String?] = [:]
+    /// Each library's verdict in this process (a list, not a Dictionary:
+    /// the check runs before every library script, and a String-keyed
+    /// Dictionary's first use costs the Swift runtime ~0.1M instructions).
+    private var verdicts: [Verdict] = []
+    private struct Verdict {
+        var dir: String
+        var refusal: String?  // nil: trusted
+    }
 
     public init(recordPath: String, ask: ((String) -> Bool)?) {
         self.recordPath = recordPath
@@ -113,6 +119,24 @@ public final class LibraryTrust {
         return link ? nil : files
     }
 
+    /// The same, as the record's identity lines give them ("IDENTITY FILE"),
+    /// sorted, and the latest change time among them in nanoseconds: what
+    /// tells an unchanged library without a Dictionary.
+    static func identityLines(_ dir: String) throws -> (lines: [String], latestChange: Int)? {
+        var lines: [String] = []
+        var latestChange = Int.min
+        var link = false
+        try walk(dir) { child, st in
+            if (st.st_mode & S_IFMT) == S_IFLNK { link = true; return }
+            lines.append(identity(st) + " " + child)
+            latestChange = max(latestChange, Int(st.st_ctim.tv_sec) * 1_000_000_000 + Int(st.st_ctim.tv_nsec))
+            guard lines.count <= fileLimit else {
+                throw SafeFiles.Failure("\(dir) holds more than \(fileLimit) files; a library is a few scripts")
+            }
+        }
+        return link ? nil : (lines.sorted(), latestChange)
+    }
+
     static func identity(_ st: stat) -> String {
         "\(st.st_dev):\(st.st_ino):\(st.st_size):\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec):\(st.st_ctim.tv_sec).\(st.st_ctim.tv_nsec)"
     }
@@ -176,6 +200,23 @@ public final class LibraryTrust {
             }
         }
         return (record, written)
+    }
+
+    /// What the record says of the library at the real path `real`, enough
+    /// to tell it unchanged without reading its files: whether it is there,
+    /// its identity lines ("IDENTITY FILE", sorted), how many files it has
+    /// digests of, and when the record was written (nanoseconds).
+    private func summary(of real: String) throws -> (recorded: Bool, identities: [String], files: Int, written: Int) {
+        var recorded = false, identities: [String] = [], files = 0
+        let written = try readRecords { library, line in
+            guard library == real else { return }
+            switch line {
+            case .library: (recorded, identities, files) = (true, [], 0)
+            case .digest: files += 1
+            case .identity(let file, let identity): identities.append(identity + " " + file)
+            }
+        }
+        return (recorded, identities.sorted(), files, written)
     }
 
     /// One line of the record file, after the "library PATH" it belongs to.
@@ -253,7 +294,8 @@ public final class LibraryTrust {
             }
         }
         try SafeFiles.replace(recordPath, with: Array(text.utf8), mode: 0o600)
-        verdicts[real] = .some(nil)
+        verdicts.removeAll { $0.dir == real }
+        verdicts.append(Verdict(dir: real, refusal: nil))
     }
 
     /// What changed in `dir` since it was trusted; nil when it never was.
@@ -264,38 +306,27 @@ public final class LibraryTrust {
 
     public func changes(_ dir: String) throws -> (real: String, changes: Changes?) {
         let real = try LibraryTrust.realPath(dir)
-        let (found, written) = try record(of: real)
-        guard let record = found else {
+        let summary = try summary(of: real)
+        guard summary.recorded else {
             _ = try LibraryTrust.listing(real)  // what cannot be a library's file is said first
             return (real, nil)
         }
         // The same files, not written since (their identities as recorded) and
         // none changed just before the record was written (a change in the
         // same tick of the clock would keep its change time): no need to read them.
-        if !record.identities.isEmpty, record.identities.count == record.digests.count,
-           let identities = try LibraryTrust.identities(real), identities == record.identities,
-           !identities.values.contains(where: { LibraryTrust.changed($0) >= written - 50_000_000 }) {
+        if !summary.identities.isEmpty, summary.identities.count == summary.files,
+           let now = try LibraryTrust.identityLines(real), now.lines == summary.identities,
+           now.latestChange < summary.written - 50_000_000 {
             return (real, Changes())
         }
         let now = try LibraryTrust.listing(real)
-        let then = record.digests
+        let then = try record(of: real).record?.digests ?? [:]
         var changes = Changes()
         for (file, digest) in now.sorted(by: { $0.key < $1.key }) {
             if let old = then[file] { if old != digest { changes.changed.append(file) } } else { changes.added.append(file) }
         }
         changes.removed = then.keys.filter { now[$0] == nil }.sorted()
         return (real, changes)
-    }
-
-    /// An identity's change time, in nanoseconds.
-    static func changed(_ identity: String) -> Int {
-        let bytes = identity.utf8  // the last field, "SECONDS.NANOSECONDS"
-        guard let colon = bytes.lastIndex(of: UInt8(ascii: ":")) else { return .max }
-        let time = bytes[bytes.index(after: colon)...]
-        guard let dot = time.firstIndex(of: UInt8(ascii: ".")),
-              let seconds = Int(Substring(time[..<dot])),
-              let nanoseconds = Int(Substring(time[time.index(after: dot)...])) else { return .max }
-        return seconds * 1_000_000_000 + nanoseconds
     }
 
     static func realPath(_ dir: String) throws -> String {
@@ -311,9 +342,9 @@ public final class LibraryTrust {
     /// nil when `dir`'s files are the trusted ones (or the person at the
     /// terminal trusts them now), else the refusal: what changed and the fix.
     public func refusal(of dir: String) -> String? {
-        if let verdict = verdicts[dir] { return verdict }
+        if let known = verdicts.first(where: { $0.dir == dir }) { return known.refusal }
         let verdict = decide(dir)
-        verdicts[dir] = .some(verdict)
+        verdicts.append(Verdict(dir: dir, refusal: verdict))
         return verdict
     }
 

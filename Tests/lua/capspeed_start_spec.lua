@@ -204,3 +204,12 @@ test("the usage texts load only when shown: a library script parses without them
   assert(out:find("labsh -m s: --count must be a whole number from 1, not 'none'\nusage: labsh -m s [options]\n  the s script\n", 1, true), out)
   assert(out:find("  --count N                how many", 1, true), out)
 end)
+
+test("the trust check compares each file's identity under its name: a renamed file is a change", function()
+  local l = library { ["scripts/s.lua"] = manifest("print('ran')"), ["lib/a.lua"] = "return 1\n" }
+  local out, rc = l.run("-m s")
+  assert_eq(rc, 0, out)
+  assert(os.execute(("mv %s %s"):format(quote(l.lib .. "/lib/a.lua"), quote(l.lib .. "/lib/b.lua"))))
+  out, rc = l.run("-m s")
+  assert(rc ~= 0 and out:find("(added: lib/b.lua; removed: lib/a.lua)", 1, true), out)
+end)
