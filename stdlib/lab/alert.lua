@@ -22,7 +22,6 @@
 -- does (rule.publisher "none": only an external signal, such as an IDS).
 
 local native = require "labsh.alert"
-local endpoint = require "labsh.endpoint"
 
 local alert = {}
 
@@ -175,18 +174,11 @@ end
 
 ----------------------------------------------------------------------------
 
--- The Prometheus to ask: opts.prometheus (a lab.prom client, a URL or an
--- endpoint table), else the inventory's, else none.
+-- The Prometheus to ask, as an endpoint: opts.prometheus, else the
+-- inventory's, else none (lab.prom.chosen).
 local function prometheus_of(opts)
-  local given = opts.prometheus
-  if given == false then return nil end
-  if type(given) == "table" and given.endpoint then return given.endpoint end
-  if given ~= nil then return endpoint.new("prometheus", given, "lab.alert.evaluate{prometheus}") end
-  local monitoring = lab.inventory.current().monitoring
-  if monitoring and monitoring.prometheus then
-    return endpoint.new("prometheus", monitoring.prometheus, "monitoring.prometheus")
-  end
-  return nil
+  local client = lab.prom.chosen(opts.prometheus, "lab.alert.evaluate{prometheus}")
+  return client and client.endpoint
 end
 
 local EVALUATE_OPTIONS = { "severity", "prometheus", "time" }

@@ -131,4 +131,20 @@ end
 endpoint.client_module(prom, "lab.prom", "prometheus", Client,
   { "query", "query_range", "alerts", "rules", "targets", "series" })
 
+--- The Prometheus a caller's `prometheus` option names (lab.alert.evaluate,
+--- lab.slo.report): a lab.prom client as it is, a URL or an endpoint table
+--- (`where` names the option in errors); nil: the inventory's
+--- monitoring.prometheus. Returns a client, or nil when there is none or
+--- `given` is false (the caller goes without).
+function prom.chosen(given, where)
+  if given == false then return nil end
+  if type(given) == "table" and given.endpoint then return given end
+  if given ~= nil then
+    return setmetatable({ endpoint = endpoint.new("prometheus", given, where) }, Client)
+  end
+  local monitoring = lab.inventory.current().monitoring
+  if not (monitoring and monitoring.prometheus) then return nil end
+  return setmetatable({ endpoint = endpoint.configured("prometheus") }, Client)
+end
+
 return prom

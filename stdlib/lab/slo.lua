@@ -26,17 +26,10 @@ local function fail(message)
   require("labsh.host").fail("slo", message)
 end
 
--- The Prometheus to ask: opts.prometheus (a lab.prom client or a URL),
--- else the inventory's monitoring.prometheus.
+-- The Prometheus to ask: opts.prometheus, else the inventory's (lab.prom.chosen).
 local function prometheus_of(opts)
-  local given = opts.prometheus
-  if type(given) == "table" and given.query then return given end
-  if given ~= nil then return lab.prom.connect { url = given } end
-  local monitoring = lab.inventory.current().monitoring
-  if monitoring and monitoring.prometheus then
-    return lab.prom.connect(monitoring.prometheus)  -- the spec, not an endpoint: connect makes that
-  end
-  fail("no Prometheus: give lab.slo.report{prometheus = URL} or set monitoring.prometheus in the inventory")
+  return lab.prom.chosen(opts.prometheus, "lab.slo.report{prometheus}")
+    or fail("no Prometheus: give lab.slo.report{prometheus = URL} or set monitoring.prometheus in the inventory")
 end
 
 local function seconds_of(window)
@@ -95,8 +88,8 @@ local REPORT_OPTIONS = { "prometheus", "window", "time" }
 --- rate: 1 spends exactly the budget over the window). A tier row: tier,
 --- slo (its strictest service's), attainment (its services' mean) and the
 --- same budget fields. Services without a probe are left out.
---- opts: prometheus = a lab.prom client or URL, window = "30d" or seconds,
---- time = when (Unix seconds, "now").
+--- opts: prometheus = a lab.prom client, URL or endpoint table, window =
+--- "30d" or seconds, time = when (Unix seconds, "now").
 function slo.report(opts)
   opts = opts or {}
   if type(opts) ~= "table" then fail("lab.slo.report: expected a table of options") end

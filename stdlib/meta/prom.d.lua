@@ -152,6 +152,15 @@ function lab.prom.series(match, start, stop) end
 ---@return lab.PromClient
 function lab.prom.connect(endpoint) end
 
+---The Prometheus a function's `prometheus` option names, as lab.alert.evaluate
+---and lab.slo.report read it: a lab.prom client as it is, a URL or an endpoint
+---table (`where` names the option in errors); nil: the inventory's
+---monitoring.prometheus. nil when there is none, or when `given` is false.
+---@param given lab.PromClient|string|lab.Endpoint|false?
+---@param where string? e.g. "lab.slo.report{prometheus}"
+---@return lab.PromClient?
+function lab.prom.chosen(given, where) end
+
 ---A Prometheus client from lab.prom.connect; see lab.prom for each method.
 ---@class lab.PromClient
 local PromClient = {}

@@ -20,7 +20,8 @@
 ---Attainment, budget left and burn rates per probed service and per tier,
 ---from probe_success in Prometheus (`labsh -m gen blackbox` sets the probes
 ---up). One query per window for all services. opts.prometheus: a lab.prom
----client or URL (default: the inventory's monitoring.prometheus);
+---client, URL or endpoint table (default: the inventory's
+---monitoring.prometheus; lab.prom.chosen);
 ---opts.window: "30d" (default), "7d" or seconds; opts.time: when. `labsh -m
 ---slo` prints it and publishes labsh_check_status{check="service-degraded"}.
 ---An unknown option is an error with a did-you-mean.
