@@ -440,6 +440,16 @@ local function truncate(text, width)
   return text:sub(1, cut - 1) .. "…"
 end
 
+-- Columns stand two spaces apart.
+local GAP = "  "
+
+-- How wide a row of columns of `widths` prints, the gaps included.
+local function row_width(widths)
+  local total = #GAP * (#widths - 1)
+  for _, w in ipairs(widths) do total = total + w end
+  return total
+end
+
 local function cell_text(value)
   if value == nil then return "" end
   if type(value) == "string" then return escape_text(value, false) end
@@ -465,8 +475,7 @@ end
 -- where their text wraps at spaces (`limits`), then, if that is not
 -- enough, any column down to MIN_COLUMN, cut inside words.
 local function fit_widths(widths, width, limits)
-  local total = 2 * (#widths - 1)
-  for _, w in ipairs(widths) do total = total + w end
+  local total = row_width(widths)
   for _, floor_of in ipairs { function(c) return limits[c] end, function() return MIN_COLUMN end } do
     while total > width do
       local widest
@@ -519,7 +528,7 @@ local function format_row(cells, widths, right_aligned)
       local gap = (" "):rep(math.max(0, widths[i] - text_width(text)))
       parts[i] = right_aligned[i] and gap .. text or text .. gap
     end
-    lines[l] = (table.concat(parts, "  "):gsub("%s+$", ""))
+    lines[l] = (table.concat(parts, GAP):gsub("%s+$", ""))
   end
   return lines
 end
@@ -528,8 +537,7 @@ end
 -- of beside it: the widest such column, when the table fits the width only
 -- by squeezing it below MIN_PROSE. nil when the table fits as it is.
 local function detached_column(rows, widths, width)
-  local total = 2 * (#widths - 1)
-  for _, w in ipairs(widths) do total = total + w end
+  local total = row_width(widths)
   if total <= width or #widths < 2 then return nil end
   local limits, prose = wrap_limits(rows, widths), nil
   for c, w in ipairs(widths) do
@@ -567,10 +575,8 @@ local function record_table(list, names, opts)
   end
   local detached
   if type(opts.detach) == "string" then  -- the caller names the column to move
-    local total = 2 * (#widths - 1)
-    for _, w in ipairs(widths) do total = total + w end
     for c, key in ipairs(names) do
-      if key == opts.detach and total > opts.width then detached = c end
+      if key == opts.detach and row_width(widths) > opts.width then detached = c end
     end
   elseif opts.detach ~= false then
     detached = detached_column(rows, widths, opts.width)
@@ -589,7 +595,7 @@ local function record_table(list, names, opts)
     rules[c] = ("-"):rep(w)
     header[c] = truncate(names[c], w)
   end
-  local lines = { paint(format_row(header, widths, right_aligned)[1], "key", opts), table.concat(rules, "  ") }
+  local lines = { paint(format_row(header, widths, right_aligned)[1], "key", opts), table.concat(rules, GAP) }
   local function add(more) table.move(more, 1, #more, #lines + 1, lines) end
   for r, row in ipairs(shown) do
     add(format_row(row, widths, right_aligned))
