@@ -17,45 +17,36 @@ local guest_meta = meta("lab.Guest", { __index = function(_, key)
   if LIVE[key] then return require("labsh.pve_model").guest[key] end
 end })
 
---- Guests matching a filter ({node =, role =, vlan =, kind =, tag =}).
-function query.guests(filter)
-  local found = selected(section("guests"), filter, "guest", "lab.guests")
-  for _, guest in ipairs(found) do setmetatable(guest, guest_meta) end
-  return found
-end
-
---- The guest called `name`.
-function query.guest(name)
-  return setmetatable(named(section("guests"), name, "guest", "lab.guest"), guest_meta)
-end
-
 local vlan_meta = meta("lab.Vlan")
-
---- VLANs matching a filter ({zone =, trust =, ...}), all without one.
-function query.vlans(filter)
-  local found = selected(section("vlans"), filter, "vlan", "lab.vlans")
-  for _, vlan in ipairs(found) do setmetatable(vlan, vlan_meta) end
-  return found
-end
-
---- The VLAN with this id or name.
-function query.vlan(id_or_name)
-  return setmetatable(named(section("vlans"), id_or_name, "VLAN", "lab.vlan", "id"), vlan_meta)
-end
-
 local service_meta = meta("lab.Service")
 
---- Services matching a filter ({tier =, vlan =, runs_on =, phase =}).
-function query.services(filter)
-  local found = selected(section("services"), filter, "service", "lab.services")
-  for _, service in ipairs(found) do setmetatable(service, service_meta) end
-  return found
+-- The two queries of one section of the inventory: lab.<plural>(filter),
+-- the records a filter selects, and lab.<one>(name), the record of that
+-- name (or `key`). Each record comes marked with `record_meta`; `what`
+-- names a record in errors.
+local function section_queries(plural, one, what, record_meta, key)
+  local function matching(filter)
+    local found = selected(section(plural), filter, what:lower(), "lab." .. plural)
+    for _, record in ipairs(found) do setmetatable(record, record_meta) end
+    return found
+  end
+  local function called(name)
+    return setmetatable(named(section(plural), name, what, "lab." .. one, key), record_meta)
+  end
+  return matching, called
 end
 
---- The service called `name`.
-function query.service(name)
-  return setmetatable(named(section("services"), name, "service", "lab.service"), service_meta)
-end
+-- Guests matching a filter ({node =, role =, vlan =, kind =, tag =}); the
+-- guest called `name`.
+query.guests, query.guest = section_queries("guests", "guest", "guest", guest_meta)
+
+-- VLANs matching a filter ({zone =, trust =, ...}); the VLAN with this id
+-- or name.
+query.vlans, query.vlan = section_queries("vlans", "vlan", "VLAN", vlan_meta, "id")
+
+-- Services matching a filter ({tier =, vlan =, runs_on =, phase =}); the
+-- service called `name`.
+query.services, query.service = section_queries("services", "service", "service", service_meta)
 
 --- The error budget of an availability target over 30 days: for a tier
 --- (1-3), a service name, or a percentage ("99.5" or 99.5).
