@@ -82,8 +82,8 @@ local function fail(message)
   os.exit(1)
 end
 
-local function parse_arguments(...)
-  local args = cli.parse({ ... }, PARAMS)
+-- The usage errors cli.parse cannot see: options that go together.
+local function check_arguments(args)
   if args.out == "" then cli.usage_error(PARAMS, "--out needs a directory") end
   if args.check and not args.out then cli.usage_error(PARAMS, "--check needs --out DIR: the files to compare") end
   if args.serial and args.target ~= "bind" then cli.usage_error(PARAMS, "--serial is for bind only") end
@@ -191,7 +191,7 @@ function targets.bind(args)
   local files = {}
   for i, zone in ipairs(zones) do
     local path = path_in(args.out, zone.file)
-    local old = read_file(path)
+    local old = args.out and read_file(path)  -- without --out nothing is there to compare with
     local serial = today
     if old and without_serial(old) == without_serial(zone.text) then
       serial = serial_of(old) or today         -- unchanged: keep it as it is
@@ -240,6 +240,22 @@ end
 
 ----------------------------------------------------------------------------
 
-local args = parse_arguments(...)
-out_dir, target_name, checking = args.out, args.target, args.check
-targets[args.target](args)
+return labsh.script {
+  name = PARAMS.name,
+  description = PARAMS.summary,
+  args = PARAMS.args,
+  params = PARAMS.params,
+  exit = PARAMS.exit,
+  requires = {
+    -- the files there now, and the new ones; the drift check's textfile
+    files = { read = { "option:--out" }, write = { "option:--out", "monitoring:textfile_dir" } },
+    net = { "monitoring:pushgateway" },       -- where the drift check's verdict is published
+    secrets = { "monitoring:pushgateway" },
+    mutation = true,                          -- writing them, publishing the verdict
+  },
+  run = function(_, args)
+    check_arguments(args)
+    out_dir, target_name, checking = args.out, args.target, args.check
+    targets[args.target](args)
+  end,
+}

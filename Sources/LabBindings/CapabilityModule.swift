@@ -1,6 +1,7 @@
 import CLua
 import CLuaShim
 import Glibc
+import Homelab
 import LuaHost
 import Spelling
 
@@ -181,7 +182,24 @@ public enum CapabilityModule {
             context.proxmox = proxmox.servers.map(\.url)
             context.secrets["proxmox"] = [proxmox.token, proxmox.password].compactMap { $0?.description }
         }
+        context.targets = targetHosts(inventory)
         return context
+    }
+
+    /// The host names each target picks (labsh.targets): the inventory's
+    /// `targets`, else labsh's defaults by kind (no default names a role).
+    static func targetHosts(_ inventory: Inventory) -> [String: [String]] {
+        let defaults = ["hypervisors": ["hypervisor"], "linux": ["hypervisor", "server", "sbc", "vm", "lxc"]]
+        var names: [String: [String]] = [:]
+        for name in Set(inventory.targets.keys).union(defaults.keys) {
+            func picks(_ role: String?, _ kind: String, _ tags: [String]) -> Bool {
+                if let target = inventory.targets[name] { return target.matches(role: role, kind: kind, tags: tags) }
+                return defaults[name]!.contains(kind)
+            }
+            names[name] = inventory.nodes.filter { picks($0.role, $0.kind.rawValue, $0.tags) }.map(\.name)
+                + inventory.guests.filter { picks($0.role, $0.kind, $0.tags) }.map(\.name)
+        }
+        return names
     }
 
     static func checkKind(_ kind: String, _ function: String) throws {

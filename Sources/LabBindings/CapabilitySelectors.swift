@@ -16,9 +16,14 @@ import Spelling
 ///                arguments (the origin of every URL among the script's
 ///                arguments: a command's URL, `pve trust URL`)
 ///   hosts        role:X, tag:X, kind:X, node:X (matched on the host's facts),
+///                target:NAME (the hosts of the inventory's target NAME, as
+///                labsh.targets picks them: a playbook's `hosts`),
 ///                option:--NAME (each host name the operator gave it)
 ///   files.read,  monitoring:textfile_dir (node_exporter's textfile directory),
-///   files.write  option:--NAME (each path the operator gave it)
+///   files.write  config (labsh's configuration directory: inventory init),
+///                option:--NAME (each path the operator gave it),
+///                arguments (each of the script's arguments as a path: a
+///                command's FILE)
 ///   commands     labsh (this labsh's own executable, as a script runs it
 ///                again: a playbook, a job; and a `labsh` on PATH),
 ///                option:--NAME (each program the operator gave it)
@@ -40,6 +45,8 @@ extension Capabilities {
         /// the inventory gives them
         var secrets: [String: [String]] = [:]
         var arguments: [String] = []
+        /// target NAME -> the names of the hosts it picks
+        var targets: [String: [String]] = [:]
     }
 
     static let monitoringEndpoints = ["prometheus", "alertmanager", "pushgateway"]
@@ -111,13 +118,16 @@ extension Capabilities {
             }
             return [entry]
         case "hosts":
+            if entry.hasPrefix("target:") { return (context.targets[String(entry.dropFirst(7))] ?? []).map(literal) }
             if let colon = entry.firstIndex(of: ":"), !hostFacts.contains(String(entry[..<colon])) {
-                throw unknown(what, entry, hostFacts.map { $0 + ":" })
+                throw unknown(what, entry, hostFacts.map { $0 + ":" } + ["target:"])
             }
             return [entry]
         case "files.read", "files.write":
             if entry == "monitoring:textfile_dir" { return context.monitoring["textfile_dir"].map { [$0] } ?? [] }
-            if entry.hasPrefix("monitoring:") { throw unknown(what, entry, ["monitoring:textfile_dir"]) }
+            if entry == "config" { return LabPaths.current.config.map { [$0] } ?? [] }
+            if entry == "arguments" { return pathArguments(context.arguments) }
+            if entry.hasPrefix("monitoring:") { throw unknown(what, entry, ["monitoring:textfile_dir", "config", "arguments"]) }
             return [entry]
         case "commands":
             if entry == "labsh" { return [literal(ownExecutable()), entry] }
@@ -156,6 +166,13 @@ extension Capabilities {
             i += 1
         }
         return values.filter { !$0.isEmpty }
+    }
+
+    /// The script's arguments that may name a path: the words that are no
+    /// option, and every word after a "--" (`inventory check -- -FILE`).
+    static func pathArguments(_ arguments: [String]) -> [String] {
+        guard let end = arguments.firstIndex(of: "--") else { return arguments.filter { !$0.hasPrefix("-") } }
+        return arguments[..<end].filter { !$0.hasPrefix("-") } + arguments[(end + 1)...]
     }
 
     /// `text` as a glob that matches only itself.

@@ -176,3 +176,22 @@ return labsh.script {
   assert_eq(rc, 1, out)
   assert(out:find("not capable: prober (" .. path .. ":4) cannot reach '127.0.0.1:1': not in requires.net", 1, true), out)
 end)
+
+test("target:NAME names the hosts the inventory's target picks, else labsh's default for it", function()
+  local inv = inventory([[inv.targets = { hypervisors = { kind = "workstation" } }]])
+  local names = {}
+  with_inventory(read_file(inv), function()
+    names.workstation = lab.nodes { kind = "workstation" }[1].name
+    names.hypervisor = lab.nodes { kind = "hypervisor" }[1].name
+    names.vm = lab.guests()[1].name
+  end)
+  local probes = { { "hosts", names.workstation }, { "hosts", names.hypervisor }, { "hosts", names.vm } }
+  local path = script('{ hosts = { "target:hypervisors" } }', probes)
+  local out, rc = run(path, "", inv)  -- the inventory's own selection
+  assert_eq(rc, 0, out)
+  assert_eq(out, ("hosts\t%s\tyes\nhosts\t%s\tno\nhosts\t%s\tno\n"):format(names.workstation, names.hypervisor, names.vm))
+  out = run(script('{ hosts = { "target:linux" } }', probes), "", inv)  -- the default: by kind
+  assert_eq(out, ("hosts\t%s\tno\nhosts\t%s\tyes\nhosts\t%s\tyes\n"):format(names.workstation, names.hypervisor, names.vm))
+  out = run(script('{ hosts = { "target:k8s_agents" } }', probes), "", inv)  -- none in this inventory
+  assert(not out:find("yes", 1, true), out)
+end)

@@ -48,6 +48,18 @@ local function rows(files)
     ["check-backups"] = { { "--source", files.runs, status = 1 },
       { "restic", files.repo, "--password", "file:" .. files.password, status = 3 } },
     ["node-drain"] = { { files.node } },
+    audit = { { "tail", "-n", "5" } },
+    demo = { {} },
+    lint = { { status = 1 } },  -- the plan's stated totals against its nodes: findings
+    -- the plan's homelab does not survive the loss of a node: guests stranded
+    ["node-failure"] = { { files.node, status = 1 }, { files.node, "--model", status = 1 } },
+    capacity = { {}, { "--format", "html", "--out", scratch .. "/capacity.html" }, { "--source", "live" } },
+    ["certificate-renewal"] = { { "--cert", tls, "--renew", "true", status = 2 } },
+    gen = { { "bind", "--out", scratch .. "/bind" }, { "prometheus-rules" },
+      { "alertmanager", "--out", scratch .. "/bind", "--check", status = 1 } },  -- no such file there: drift
+    inventory = { { "init" }, { "check", files.other_inventory }, { "list" }, { "graph" },
+      { "host", files.node } },
+    library = { { "status", files.library }, { "check", files.library } },
     pve = { { "status" }, { "drift" }, { "help", "/cluster/status" }, { "trust", pve.env("URL"), "--yes" } },
     ["backup-drill"] = { { files.repo, "--password", "file:" .. files.password, "--restic", "restic" },
       { "--guest", files.guest }, { "--if-configured" } },
@@ -63,7 +75,7 @@ end
 local EXCEPTIONS = {}
 -- A check publishes its verdict (labsh.check_status): a mutation, which
 -- check mode only says it would make.
-for _, script in ipairs { "slo", "check-backups", "backup-drill" } do
+for _, script in ipairs { "slo", "check-backups", "backup-drill", "gen" } do
   local why = "publishing the verdict is a mutation; check mode only says it would"
   EXCEPTIONS[#EXCEPTIONS + 1] = { script, "mutation", "true", why }
   EXCEPTIONS[#EXCEPTIONS + 1] = { script, "net", "monitoring:pushgateway", why }
@@ -84,6 +96,13 @@ for _, e in ipairs { { "proxmox", "VM.PowerMgmt" }, { "proxmox", "VM.Audit" }, {
                      { "proxmox", "*" }, { "commands", "find" } } do
   EXCEPTIONS[#EXCEPTIONS + 1] = { "backup-drill", e[1], e[2],
     "a drill's restore, start, check and cleanup (and comparing the restored tree) run outside check mode only" }
+end
+for _, e in ipairs { { "capacity", "files.write", "option:--out" }, { "capacity", "mutation", "true" },
+                     { "gen", "files.write", "option:--out" }, { "gen", "mutation", "true" },
+                     { "inventory", "files.write", "config" }, { "inventory", "mutation", "true" },
+                     { "certificate-renewal", "commands", "sh" }, { "certificate-renewal", "mutation", "true" },
+                     { "library", "mutation", "true" } } do
+  EXCEPTIONS[#EXCEPTIONS + 1] = { e[1], e[2], e[3], "what it writes (a renewal it runs) is written outside check mode only" }
 end
 for _, e in ipairs { { "commands", "restic" }, { "commands", "find" }, { "secrets", "option:--password" },
                      { "secrets", "env:RESTIC_PASSWORD" }, { "files.write", "option:--target" },
@@ -109,7 +128,9 @@ local function problems(script, events, excepted)
   local found, declared, used = {}, {}, {}
   local manifest = false
   for _, e in ipairs(events) do
-    if e.script ~= script then  -- a child labsh it ran (a playbook) traces its own manifest
+    -- a child labsh it ran (a playbook) traces its own manifest; a script
+    -- of several plays names each "NAME: part"
+    if e.script ~= script and e.script:sub(1, #script + 1) ~= script .. ":" then
     elseif e.event == "manifest" then manifest = true
     elseif e.event == "declared" then declared[#declared + 1] = e.kind .. " " .. e.entry
     elseif e.event == "used" then used[e.kind .. " " .. e.entry] = true
@@ -130,7 +151,8 @@ end
 
 -- Runs `labsh --dry-run -m NAME args...` with the trace going to `trace`.
 local function run(name, args, trace, env)
-  local argv = { labsh, "--dry-run", "--inventory", scratch .. "/inventory/inventory.lua", "-m", name }
+  local argv = { labsh, "--inventory", args.inventory or (scratch .. "/inventory/inventory.lua"), "-m", name }
+  if args[#args] ~= "--yes" then table.insert(argv, 2, "--dry-run") end  -- check mode, but for a setup step
   for _, a in ipairs(args) do argv[#argv + 1] = a end
   local vars = { LABSH_CAPABILITY_TRACE = trace, LABSH_MANIFESTS_TOKEN = "not-checked-by-the-test-servers", LABSH_STATE_DIR = scratch .. "/state", HOME = scratch .. "/home",
                  XDG_CONFIG_HOME = scratch .. "/config", XDG_DATA_HOME = scratch .. "/data" }
@@ -148,11 +170,7 @@ local WITHOUT_MANIFEST = {
 }
 
 -- Scripts not converted to labsh.script yet: reported, not failed.
-local UNCONVERTED = {
-  audit = true, capacity = true,
-  ["certificate-renewal"] = true, demo = true, gen = true, inventory = true, library = true,
-  lint = true, ["node-failure"] = true,
-}
+local UNCONVERTED = {}
 
 local function names_in(dir)
   local out = assert(run_shell(("ls %s/*.lua"):format(dir)))
@@ -176,7 +194,17 @@ local function inputs()
   local runs = {}
   for _, b in ipairs(lab.inventory.current().backups or {}) do runs[b.name] = { { time = os.time() - 3600, ok = true } } end
   write_file(files.runs, lab.json.encode(runs))
-  files.guest = lab.inventory.current().guests[1].name  -- the simulator's cluster runs the homelab's guests
+  files.guest = lab.inventory.current().guests[1].name
+  files.library = scratch .. "/library"  -- a library never trusted
+  require("labsh.filesystem").make_directories(files.library .. "/scripts")
+  write_file(files.library .. "/library.lua", 'return { name = "manifests", version = "1.0.0", description = "a test" }\n')
+  write_file(files.library .. "/scripts/hello.lua", 'print("hello")\n')
+  local trusted = run("library", { "trust", files.library, "--yes" }, scratch .. "/trust-trace.jsonl")
+  assert_eq(trusted.status, 0, trusted.stderr)
+  -- an inventory outside the one labsh reads freely (its directory)
+  require("labsh.filesystem").make_directories(scratch .. "/other")
+  files.other_inventory = scratch .. "/other/inventory.lua"
+  write_file(files.other_inventory, read_file(scratch .. "/inventory/inventory.lua"))  -- the simulator's cluster runs the homelab's guests
   for _, node in ipairs(lab.inventory.current().nodes) do  -- a Proxmox VE node of the homelab
     if node.cluster and not files.node then files.node = node.name end
   end
@@ -188,6 +216,22 @@ local function inputs()
     scratch .. "/runs.json.copy"))
   assert_eq(rc, 0, out)
   return files
+end
+
+-- Runs `name` with each of `runs` and adds to `wrong` what is wrong: an
+-- unexpected exit status, a refusal, a declared entry never used.
+local function hold_to_manifest(name, runs, wrong)
+  local trace = scratch .. "/trace-" .. name .. ".jsonl"
+  for _, args in ipairs(runs) do
+    local r = run(name, args, trace)
+    local log = assert(io.open(scratch .. "/" .. name .. ".log", "a"))  -- for whoever reads a failure
+    log:write("$ ", table.concat(args, " "), "\nexit ", tostring(r.status), "\n", r.stdout, r.stderr, "\n")
+    log:close()
+    if r.status ~= (args.status or 0) or r.stderr:find("not capable:", 1, true) then
+      wrong[#wrong + 1] = ("%s %s: exit %s: %s"):format(name, table.concat(args, " "), tostring(r.status), r.stderr)
+    end
+  end
+  for _, p in ipairs(problems(name, read_trace(trace), excepted_for(name))) do wrong[#wrong + 1] = p end
 end
 
 test("every shipped script declares no more and no less than it uses in check mode", function()
@@ -210,17 +254,7 @@ test("every shipped script declares no more and no less than it uses in check mo
     elseif not runs then
       wrong[#wrong + 1] = name .. ": no row in manifests_spec (add its representative runs)"
     else
-      local trace = scratch .. "/trace-" .. name .. ".jsonl"
-      for _, args in ipairs(runs) do
-        local r = run(name, args, trace)
-        local log = assert(io.open(scratch .. "/" .. name .. ".log", "a"))  -- for whoever reads a failure
-        log:write("$ ", table.concat(args, " "), "\nexit ", tostring(r.status), "\n", r.stdout, r.stderr, "\n")
-        log:close()
-        if r.status ~= (args.status or 0) or r.stderr:find("not capable:", 1, true) then
-          wrong[#wrong + 1] = ("%s %s: exit %s: %s"):format(name, table.concat(args, " "), tostring(r.status), r.stderr)
-        end
-      end
-      for _, p in ipairs(problems(name, read_trace(trace), excepted_for(name))) do wrong[#wrong + 1] = p end
+      hold_to_manifest(name, runs, wrong)
     end
   end
   assert(#wrong == 0, table.concat(wrong, "\n") .. "\n(the traces are in " .. scratch .. ")")
@@ -244,4 +278,75 @@ return labsh.script {
   local out, rc = run_shell(("LABSH_STATE_DIR=%s/state %s %s 2>&1"):format(scratch, labsh, path))
   assert_eq(rc, 0, out)
   assert_eq(out, "lab.ResticRepository: /nonexistent/repository\nhttp://127.0.0.1:9/api\ntrue\n")
+end)
+
+-- The sshd test hosts (Tests/servers/sshd_hosts.py) as every target a
+-- playbook names: its check mode reads their state over ssh, on loopback.
+local function ssh_inventory()
+  local path = scratch .. "/ssh-inventory.lua"
+  local text = read_file(assert(os.getenv("LABSH_TEST_SSH_INVENTORY"), "run under Tests/run-with-servers.sh"))
+  local targets = '  targets = { hypervisors = { role = "test-host" }, linux = { role = "test-host" },'
+    .. ' k8s_servers = { role = "test-host" }, k8s_agents = { role = "test-host" } },\n'
+  write_file(path, (text:gsub("\n}%s*$", "\n" .. targets .. "}\n")))
+  return path
+end
+
+-- A playbook's exit status on a test host where not 0 (a host failed):
+-- proxmox-setup knows Proxmox VE's Debian releases only, the test hosts run
+-- plain Debian; the others start a service, and the test hosts run no systemd.
+local PLAYBOOK_STATUS = { ["proxmox-setup"] = 1, ["monitoring-deploy"] = 1, ["security-hardening"] = 1,
+                          ["k8s-bootstrap"] = 1 }
+
+-- What a playbook's check mode cannot exercise.
+local PLAYBOOK_EXCEPTIONS = {
+  { "commands", "sh", "a change that cannot join the play's /bin/sh session runs as a shell line, outside check mode only" },
+  { "mutation", "true", "the play's changes are made outside check mode only" },
+}
+
+test("every shipped playbook declares no more and no less than it uses in check mode", function()
+  inventory_file()
+  local on_test_hosts = ssh_inventory()
+  local wrong = {}
+  for _, name in ipairs(names_in(root .. "/scripts/playbooks")) do
+    for _, e in ipairs(PLAYBOOK_EXCEPTIONS) do EXCEPTIONS[#EXCEPTIONS + 1] = { name, e[1], e[2], e[3] } end
+    -- the built-in homelab gives no ssh access: the plan per host, nothing contacted;
+    -- then one of the test hosts, whose state check mode reads
+    hold_to_manifest(name, { {}, { "--limit", "host1", inventory = on_test_hosts, status = PLAYBOOK_STATUS[name] } }, wrong)
+  end
+  assert(#wrong == 0, table.concat(wrong, "\n") .. "\n(the traces are in " .. scratch .. ")")
+end)
+
+test("the spec's own judgement fails a manifest that declares less, or more, than the script uses", function()
+  local cases = {
+    -- runs `true` without declaring it: refused, and said so
+    leaky = { 'requires = {}', "refused commands 'true'" },
+    -- declares `false` it never runs
+    greedy = { 'requires = { commands = { "true", "false" } }', "declares commands false but never used it" },
+    -- a selector that names nothing it reached
+    roaming = { 'requires = { commands = { "true" }, net = { "monitoring:prometheus" } }',
+                "declares net monitoring:prometheus but never used it" },
+  }
+  for name, case in pairs(cases) do
+    local path = scratch .. "/" .. name .. ".lua"
+    write_file(path, ([[
+return labsh.script {
+  name = %q, description = "a manifest under test",
+  %s,
+  run = function() pcall(lab.process.run, { argv = { "true" }, read_only = true }) end,
+}
+]]):format(name, case[1]))
+    local trace = scratch .. "/judged-" .. name .. ".jsonl"
+    run_shell(("LABSH_CAPABILITY_TRACE=%s LABSH_STATE_DIR=%s/state %s %s 2>&1"):format(trace, scratch, labsh, path))
+    local found = problems(name, read_trace(trace), {})
+    assert(#found == 1 and found[1]:find(case[2], 1, true), name .. ": " .. table.concat(found, "; "))
+  end
+  -- a script with no manifest at all
+  local path = scratch .. "/bare.lua"
+  write_file(path, 'print("no manifest")\n')
+  local trace = scratch .. "/judged-bare.jsonl"
+  run_shell(("LABSH_CAPABILITY_TRACE=%s LABSH_STATE_DIR=%s/state %s %s 2>&1"):format(trace, scratch, labsh, path))
+  local found = problems("bare", read_trace(trace), {})
+  assert(#found == 1 and found[1]:find("declares no manifest", 1, true), table.concat(found, "; "))
+  -- and an exception excuses exactly the entry it names
+  assert_same(problems("greedy", read_trace(scratch .. "/judged-greedy.jsonl"), { ["commands false"] = true }), {})
 end)

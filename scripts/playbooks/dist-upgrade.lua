@@ -24,6 +24,13 @@ return lab.playbook {
   name = "dist-upgrade",
   hosts = HOSTS,
   sudo = true,
+  requires = {
+    hosts = { "target:hypervisors" },
+    -- every task runs on the hosts: its state read in one /bin/sh session,
+    -- a change as a shell line
+    commands = { "/bin/sh", "sh" },
+    mutation = true,
+  },
   tasks = {
     lab.task.command {
       "apt-get -q update && " .. APT .. " dist-upgrade",

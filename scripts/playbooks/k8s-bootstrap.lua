@@ -154,6 +154,14 @@ local function k3s_play(name, hosts, role, token)
     hosts = hosts,
     serial = role == "server" and 1 or nil,
     sudo = true,
+    -- the manifest of all three plays: the first one declares it
+    requires = {
+      hosts = { "target:k8s_servers", "target:k8s_agents" },
+      -- every task runs on the hosts: its state read in one /bin/sh session,
+      -- a change as a shell line
+      commands = { "/bin/sh", "sh" },
+      mutation = true,
+    },
     vars = { first = first, token_file = TOKEN_FILE, tls_san = api_names(), etcd = etcd_snapshots() },
     tasks = tasks,
     handlers = { ["restart " .. service] = lab.task.service { service, state = "restarted" } },

@@ -27,6 +27,13 @@ return lab.playbook {
   name = "monitoring-deploy",
   hosts = LINUX_HOSTS,
   sudo = true,
+  requires = {
+    hosts = { "target:linux" },
+    -- every task runs on the hosts: its state read in one /bin/sh session,
+    -- a change as a shell line
+    commands = { "/bin/sh", "sh" },
+    mutation = true,
+  },
   tasks = {
     lab.task.package { "prometheus-node-exporter", "prometheus-node-exporter-collectors", update_cache = true },
     lab.task.file { path = TEXTFILE_DIR, state = "directory" },

@@ -109,6 +109,13 @@ return lab.playbook {
   name = "proxmox-setup",
   hosts = HYPERVISORS,
   sudo = true,
+  requires = {
+    hosts = { "target:hypervisors" },
+    -- every task runs on the hosts: its state read in one /bin/sh session,
+    -- a change as a shell line
+    commands = { "/bin/sh", "sh" },
+    mutation = true,
+  },
   vars = { time_sources = time_sources, debian_release = debian_release },
   tasks = {
     -- Without a subscription the enterprise repositories answer 401 and

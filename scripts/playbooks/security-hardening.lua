@@ -135,6 +135,13 @@ return lab.playbook {
   name = "security-hardening",
   hosts = LINUX_HOSTS,
   sudo = true,
+  requires = {
+    hosts = { "target:linux" },
+    -- every task runs on the hosts: its state read in one /bin/sh session,
+    -- a change as a shell line
+    commands = { "/bin/sh", "sh" },
+    mutation = true,
+  },
   tasks = tasks,
   handlers = {
     -- Debian's ssh.service runs `sshd -t` before it reloads: a broken

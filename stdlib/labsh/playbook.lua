@@ -134,9 +134,12 @@ function Context:close() remote.close(self.host) end
 ----------------------------------------------------------------------------
 -- Checking a play
 
+local declared = false  -- a play of this script declared its manifest
+
 local play_fields = {
   name = "string", hosts = "string|table", tasks = "table", handlers = "table", serial = "number",
   max_fail_percentage = "number", vars = "table", sudo = "boolean", parallel = "number",
+  requires = "table", version = "string",
 }
 
 local function check_play(play)
@@ -145,7 +148,7 @@ local function check_play(play)
     local want = play_fields[key]
     if not want then
       error(("lab.playbook: unknown field '%s' (fields: name, hosts, tasks, handlers, serial, "
-        .. "max_fail_percentage, vars, sudo, parallel)"):format(tostring(key)), 3)
+        .. "max_fail_percentage, vars, sudo, parallel, requires, version)"):format(tostring(key)), 3)
     end
     if not want:find(type(value), 1, true) then
       error(("lab.playbook: '%s' must be a %s, got a %s"):format(key, want:gsub("|", " or "), type(value)), 3)
@@ -596,6 +599,14 @@ end
 --- a host failed or could not be reached.
 function M.playbook(play)
   local handlers = check_play(play)
+  -- the play's manifest, as labsh.script declares one (README, "Writing a
+  -- shared library"), by the script's first play; a play run by a script
+  -- with a manifest of its own leaves `requires` out
+  if play.requires and not declared then
+    declared = true
+    require("labsh.declaration")(play.name, play.version, play.requires, table.move(arg or {}, 1, #(arg or {}), 1, {}))
+    if not require("labsh.capabilities").allows("mutation") then lab.options.dry_run = true end
+  end
   local opts, decl = read_script_flags(play)
   show_diff = opts.diff or false
   -- a selector that picks no host (a role no host has) ends the play with

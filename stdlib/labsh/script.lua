@@ -26,6 +26,7 @@
 
 local capabilities = require "labsh.capabilities"
 local cli = require "labsh.cli"
+local declare = require "labsh.declaration"
 
 local Context = {}
 Context.__index = Context
@@ -75,44 +76,10 @@ local function script_arguments()
   return table.move(arg, 1, #arg, 1, {})
 end
 
--- Whether `requires` names a place of the inventory ("monitoring:NAME",
--- "proxmox"), read raw as the host reads the lists.
-local function names_inventory(requires)
-  local files = rawget(requires, "files")
-  local lists = { rawget(requires, "net"), rawget(requires, "secrets"),
-    type(files) == "table" and rawget(files, "read"), type(files) == "table" and rawget(files, "write") }
-  for i = 1, 4 do
-    if type(lists[i]) == "table" then
-      for _, entry in next, lists[i] do
-        if entry == "proxmox" or (type(entry) == "string" and entry:find("^monitoring:")) then return true end
-      end
-    end
-  end
-  return false
-end
-
--- What the manifest's selectors ("monitoring:prometheus", "proxmox",
--- "option:--out"; README "Writing a shared library") are resolved against,
--- by the host: the script's arguments and the inventory's sections. The
--- inventory is read only when a selector names it, so a script that
--- reaches nothing, or only what it names itself, starts without it.
-local function declaration(manifest, arguments)
-  local requires = manifest.requires
-  local d = { script = manifest.name, version = manifest.version, requires = requires, arguments = arguments,
-              source = lab.options.script }
-  if type(requires) == "table" and names_inventory(requires) then
-    -- an inventory that cannot be read names nothing: the script says
-    -- what is wrong with it as it would without a manifest
-    local ok, monitoring = pcall(lab.inventory.section, "monitoring")
-    if ok then d.monitoring, d.proxmox = monitoring, lab.inventory.section("proxmox") end
-  end
-  return d
-end
-
 return function(manifest)
   check(manifest)
   local arguments = script_arguments()
-  capabilities.declare(declaration(manifest, arguments))
+  declare(manifest.name, manifest.version, manifest.requires, arguments)
   -- no mutation: check mode, as --dry-run (the host holds to it whatever
   -- lab.options says later)
   if not capabilities.allows("mutation") then lab.options.dry_run = true end

@@ -101,6 +101,8 @@ function lab.task.is(value) end
 ---@field vars table? names for templates and `when`
 ---@field sudo boolean? run commands as root through sudo
 ---@field parallel integer? hosts worked on at once (default 16)
+---@field requires labsh.Requires? the playbook's manifest (as labsh.script's), declared by its first play; left out when a script with its own manifest runs the play
+---@field version string? the playbook's version, for its manifest
 
 ---Runs a play and prints one line per host per task and a recap per host
 ---(ok, changed, unreachable, failed, skipped; planned for hosts never
