@@ -84,7 +84,7 @@ enum RemoteProcessCheck {
     static func option(_ call: LuaCall, _ word: String, _ access: SSHAccess, _ capabilities: Capabilities) throws {
         // by byte, as ssh splits it (a Character walk cost ~5K instructions a word, per host)
         guard let eq = word.utf8.firstIndex(of: UInt8(ascii: "=")) else { throw Refused(why: "option '\(Capabilities.printable(word))'") }
-        let name = String(word[..<eq]), value = String(word[word.index(after: eq)...])
+        let name = String(word[..<eq]), value = String(word[word.utf8.index(after: eq)...])
         func wants(_ wanted: String?) throws { try expect(name, value, wanted) }
         func holds(_ ok: Bool) throws { if !ok { try wants(nil) } }
         switch name {
