@@ -64,9 +64,9 @@ public enum CapabilityModule {
         state.setFunction("check_host") { call in
             guard let active = Capabilities.active else { return 0 }
             guard call.type(1) == LUA_TTABLE else { throw call.typeError(1, "table") }
-            let (name, recorded) = try hostFacts(call.L, 1)
+            let name = try hostName(call.L, 1)
             // the facts as Swift validated them: the record's may have been changed
-            let facts = try PristineInventory.host(call, name)?.facts ?? recorded
+            let facts = try PristineInventory.host(call, name)?.facts ?? hostFacts(call.L, 1).1
             if let denial = active.hostDenial(call.L, name, facts) { throw Capabilities.error(denial) }
             return 0
         }
@@ -115,6 +115,17 @@ public enum CapabilityModule {
 
     /// A host record's name and the facts requires.hosts selects by, read
     /// raw from the record (table at `index`): only these fields, not a copy.
+    /// A host record's name (table at `index`), read raw: what the checks
+    /// look the host up by in the validated inventory, once per host.
+    static func hostName(_ L: OpaquePointer, _ index: Int32) throws -> String {
+        let record = lua_absindex(L, index)
+        defer { lh_pop(L, 1) }
+        guard lua_rawgetfield(L, record, "name") == LUA_TSTRING, let name = LuaState.string(L, -1) else {
+            throw LuaRaise.argument(1, "a host record with a name expected")
+        }
+        return name
+    }
+
     static func hostFacts(_ L: OpaquePointer, _ index: Int32) throws -> (String, [String: [String]]) {
         let record = lua_absindex(L, index)
         func text(_ key: String) -> String? {

@@ -303,7 +303,7 @@ enum ProcessModule {
         if host == LUA_TTABLE {
             // the record names the host; the rest is checked against the
             // inventory as Swift validated it, not the script's tables
-            let (name, _) = try CapabilityModule.hostFacts(L, -1)
+            let name = try CapabilityModule.hostName(L, -1)
             try RemoteProcessCheck.check(call, argv: spec.argv, host: name, capabilities)
         } else {
             try capabilities.check(call.L, "commands", spec.argv[0], "run")
