@@ -316,6 +316,12 @@ public final class Capabilities {
         return roots.map(Capabilities.resolved)
     }()
 
+    /// The script's own file, read freely (the gate's audit line names its
+    /// SHA-256): for an operator's script, whose declaration alone limits it.
+    func addReadable(_ path: String) {
+        freelyReadable.append(Capabilities.resolved(path))
+    }
+
     /// Why reading `path` is refused, or nil: free in labsh's own places,
     /// else requires.files.read decides.
     public func readRefusal(_ path: String) -> String? {

@@ -42,6 +42,11 @@ public enum CapabilityModule {
             // of their own to the audit log (its denials still do)
             let shipped = rawString(L, 1, "source")?.dropFirst().hasPrefix(Lab.embeddedChunkPrefix + "scripts/") == true
             if capabilities.granted != nil || !shipped { capabilities.record(line) }
+            // an operator's script (not a library's) reads its own file freely
+            if capabilities.granted == nil, let source = rawString(L, 1, "source"), source.hasPrefix("@"),
+               !source.dropFirst().hasPrefix(Lab.embeddedChunkPrefix) {
+                capabilities.addReadable(String(source.dropFirst()))
+            }
             return 0
         }
         // drop(kind): given up for the rest of the run

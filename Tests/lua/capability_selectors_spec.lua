@@ -195,3 +195,20 @@ test("target:NAME names the hosts the inventory's target picks, else labsh's def
   out = run(script('{ hosts = { "target:k8s_agents" } }', probes), "", inv)  -- none in this inventory
   assert(not out:find("yes", 1, true), out)
 end)
+
+test("an operator's own script under a manifest makes a change: the gate reads its file for the audit line", function()
+  local path = dir .. "/changer.lua"  -- outside the script path: read freely as its own file
+  write_file(path, [[
+return labsh.script {
+  name = "changer", description = "one change through the gate", requires = { mutation = true },
+  run = function()
+    require("labsh.gate").perform({ action = "probe.change", target = "nothing", summary = "a change" }, function() end)
+    print("changed")
+  end,
+}
+]])
+  local out, rc = run(path, "--yes")
+  assert_eq(rc, 0, out)
+  assert_eq(out, "changed\n")
+  assert(read_file(dir .. "/state/audit.log"):find('"action":"probe.change"', 1, true))
+end)

@@ -157,9 +157,9 @@ local function k3s_play(name, hosts, role, token)
     -- the manifest of all three plays: the first one declares it
     requires = {
       hosts = { "target:k8s_servers", "target:k8s_agents" },
-      -- every task runs on the hosts: its state read in one /bin/sh session,
-      -- a change as a shell line
-      commands = { "/bin/sh", "sh" },
+      -- every task runs in the play's /bin/sh sessions on the hosts: its
+      -- state read, its changes sent; cat reads the first server's join token
+      commands = { "/bin/sh", "cat" },
       mutation = true,
     },
     vars = { first = first, token_file = TOKEN_FILE, tls_san = api_names(), etcd = etcd_snapshots() },

@@ -111,9 +111,9 @@ return lab.playbook {
   sudo = true,
   requires = {
     hosts = { "target:hypervisors" },
-    -- every task runs on the hosts: its state read in one /bin/sh session,
-    -- a change as a shell line
-    commands = { "/bin/sh", "sh" },
+    -- every task runs in the play's /bin/sh sessions on the hosts: its
+    -- state read, its changes sent
+    commands = { "/bin/sh" },
     mutation = true,
   },
   vars = { time_sources = time_sources, debian_release = debian_release },
