@@ -60,7 +60,7 @@ local function is_check(name) return help_of(name).stdout:find("3 UNKNOWN", 1, t
 -- Scripts with a required argument, and the arguments that leave it out.
 local MISSING = {
   audit = {}, inventory = {}, jobs = {}, gen = {}, ["backup-drill"] = {}, ["node-failure"] = {},
-  ["backup-restore"] = {}, ["patch-window"] = {}, pve = {}, library = { "status" }, test = {},
+  ["backup-restore"] = {}, ["patch-window"] = {}, pve = {}, library = { "status" },
   ["check-backups"] = { "restic" },
 }
 
