@@ -8,8 +8,9 @@
 --     params = { { "--vmid", "ID", "the guest", type = "count" } },
 --     requires = {
 --       commands = { "qm" },                 -- programs it runs (lab.process)
---       net = { "127.0.0.1:8006" },          -- host:port it reaches (lab.http)
---       secrets = { "env:PVE_TOKEN" },       -- env:/file: references it reads
+--       net = { "proxmox" },                 -- host:port it reaches (lab.http), or a
+--                                            -- selector: the inventory's PVE API
+--       secrets = { "proxmox" },             -- env:/file: references it reads
 --       files = { read = { "/etc/pve" }, write = { "/var/tmp/restart" } },
 --       mutation = true,                     -- false: check mode, nothing changes
 --     },
@@ -21,8 +22,11 @@
 -- files refuse anything else (for a library script, also anything an
 -- operator has not granted). Then the options are read by the script
 -- contract (labsh.cli: --help, usage errors, --format) and run(ctx, opts)
--- is called; an integer it returns is the exit status. ctx:drop(kind)
--- gives a capability up for the rest of the run; nothing gives one back.
+-- is called; an integer it returns is the exit status (`arguments =
+-- "own"`: run gets the arguments as given, a runbook reads them itself).
+-- ctx:drop(kind) gives a capability up for the rest of the run; nothing
+-- gives one back. Selectors ("monitoring:prometheus", "target:linux",
+-- "option:--out", ...) are resolved by the host: labsh.declaration.
 
 local capabilities = require "labsh.capabilities"
 local cli = require "labsh.cli"
