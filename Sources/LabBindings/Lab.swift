@@ -173,6 +173,10 @@ public enum Lab {
     static func pushModuleLoader(_ L: OpaquePointer, _ name: String, tried: inout [String]) throws -> String? {
         switch modulePath.find(filePath(ofModule: name), embeddedRoot: "stdlib", tried: &tried) {
         case .file(let file)?:
+            if let library = modulePath.library(holding: file, below: "lib/"), let trust = modulePath.trust {
+                try trust.loadTrusted(L, file: file, library: library)  // the bytes the trust check saw
+                return file
+            }
             guard lh_loadfile(L, file) == LUA_OK else {
                 let msg = LuaState.string(L, -1) ?? "?"
                 lh_pop(L, 1)

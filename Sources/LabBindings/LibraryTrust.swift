@@ -1,5 +1,8 @@
+import CLua
+import CLuaShim
 import Connectors
 import Glibc
+import LuaHost
 
 /// Trust on first use for shared script libraries (DESIGN.md, "Trust
 /// boundaries"). A LABSH_PATH entry holding a `library.lua` is a library:
@@ -22,7 +25,12 @@ public final class LibraryTrust {
     private struct Verdict {
         var dir: String
         var refusal: String?  // nil: trusted
+        /// The identity lines the check found unchanged ("IDENTITY FILE");
+        /// empty when it read the files (or refused).
+        var identities: [String] = []
     }
+    /// The identity lines changes() last found as recorded (its quick path).
+    private var unchangedIdentities: [String] = []
 
     public init(recordPath: String, ask: ((String) -> Bool)?) {
         self.recordPath = recordPath
@@ -317,8 +325,10 @@ public final class LibraryTrust {
         if !summary.identities.isEmpty, summary.identities.count == summary.files,
            let now = try LibraryTrust.identityLines(real), now.lines == summary.identities,
            now.latestChange < summary.written - 50_000_000 {
+            unchangedIdentities = now.lines
             return (real, Changes())
         }
+        unchangedIdentities = []
         let now = try LibraryTrust.listing(real)
         let then = try record(of: real).record?.digests ?? [:]
         var changes = Changes()
@@ -344,8 +354,45 @@ public final class LibraryTrust {
     public func refusal(of dir: String) -> String? {
         if let known = verdicts.first(where: { $0.dir == dir }) { return known.refusal }
         let verdict = decide(dir)
-        verdicts.append(Verdict(dir: dir, refusal: verdict))
+        verdicts.append(Verdict(dir: dir, refusal: verdict, identities: verdict == nil ? unchangedIdentities : []))
         return verdict
+    }
+
+    /// Loads `file` of the library `dir` (a script or a module) as the code
+    /// the check trusted: the bytes loaded are read once, from a file whose
+    /// identity the check found unchanged or whose digest is the trusted
+    /// one. A file changed after the check (a `git pull` while labsh runs:
+    /// a long job requires a module minutes later) is refused, not run
+    /// unreviewed. Text only: a compiled chunk cannot be reviewed.
+    public func loadTrusted(_ L: OpaquePointer, file: String, library dir: String) throws {
+        if let why = refusal(of: dir) { throw SafeFiles.Failure(why) }
+        let fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { throw SafeFiles.Failure("cannot read \(file): \(SafeFiles.describe(errno))") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw SafeFiles.Failure("cannot read \(file): \(SafeFiles.describe(errno))") }
+        let bytes = try SafeFiles.readAll(fd, name: file, limit: LibraryTrust.byteLimit)
+        let relative = String(file.dropFirst(dir.count + 1))
+        let identities = verdicts.first(where: { $0.dir == dir })?.identities ?? []
+        if !identities.contains(LibraryTrust.identity(st) + " " + relative) {
+            // the check read the files, or this one changed since: its bytes must be the trusted ones
+            var link = stat()
+            let linked = lstat(file, &link) == 0 && (link.st_mode & S_IFMT) == S_IFLNK
+            let digested = linked ? Array(("link:" + LibraryTrust.linkTarget(file) + "\0").utf8) + bytes : bytes
+            let trusted = try record(of: LibraryTrust.realPath(dir)).record?.digests[relative]
+            guard trusted == SHA256.hex(digested) else {
+                throw SafeFiles.Failure("refusing the script library \(dir): \(relative) changed while labsh ran; "
+                    + "review it, then run: labsh -m library trust \(dir)")
+            }
+        }
+        let status = bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { lh_loadbuffer(L, $0.baseAddress, $0.count, "@" + file, "t") }
+        }
+        guard status == LUA_OK else {
+            let message = LuaState.string(L, -1) ?? "?"
+            lh_pop(L, 1)
+            throw SafeFiles.Failure(message)
+        }
     }
 
     private func decide(_ dir: String) -> String? {

@@ -68,7 +68,12 @@ public struct ScriptPath {
     /// The library on `overrides` whose `scripts/` holds `file` (as find
     /// returned it), or nil: a library script runs under its capabilities.
     public func library(holding file: String) -> String? {
-        overrides.first { file.hasPrefix($0 + "/scripts/") && LibraryTrust.isLibrary($0) }
+        library(holding: file, below: "scripts/")
+    }
+
+    /// The library whose `below` ("scripts/", "lib/") holds `file`, or nil.
+    func library(holding file: String, below: String) -> String? {
+        overrides.first { file.hasPrefix($0 + "/" + below) && LibraryTrust.isLibrary($0) }
     }
 
     // ---- Who could have written it --------------------------------------------

@@ -161,9 +161,11 @@ final class Runner {
         }
         switch found {
         case .file(let file):
-            if let library = scriptPath.library(holding: file) {
+            if let library = scriptPath.library(holding: file), let trust = scriptPath.trust {
                 do {
                     try CapabilityModule.beginLibraryScript(state, file: file, library: library, options: args.options)
+                    try trust.loadTrusted(L, file: file, library: library)  // the bytes the trust check saw
+                    return LUA_OK
                 } catch {
                     "\(error)".push(L)
                     return LUA_ERRFILE

@@ -185,3 +185,22 @@ test("labsh -m library check: the example is clean; a broken --help, a lint find
   assert(out:find("unused variable 'unused'", 1, true), out)
   assert(out:find("library.lua: version must be MAJOR.MINOR.PATCH", 1, true), out)
 end)
+
+test("a module changed after the trust check, while labsh runs, is refused: what runs is what was checked", function()
+  local l = new_library()
+  l.commit("echo 'return \"reviewed\"' > lib/later.lua")
+  assert_eq(select(2, l.run("-m library trust " .. quote(l.lib))), 0)
+  -- one run: the check passes at the first require; then a pull changes a
+  -- module that is required later (a long job's next step)
+  local code = ([[
+    require "placement"
+    print((require "later"))
+    package.loaded.later = nil
+    local f = assert(io.open(%q, "w")); f:write('return "pulled, never reviewed"\n'); f:close()
+    print(pcall(require, "later"))]]):format(l.lib .. "/lib/later.lua")
+  local out, rc = l.run("-e " .. quote(code))
+  assert_eq(rc, 0, out)
+  assert(out:find("^reviewed\nfalse\t"), out)
+  assert(out:find("lib/later.lua changed while labsh ran; review it, then run: labsh -m library trust " .. l.lib, 1, true), out)
+  assert(not out:find("never reviewed\n", 1, true), out)
+end)
