@@ -9,10 +9,10 @@
 local cli = require "labsh.cli"
 local gate = require "labsh.gate"
 
-local PARAMS = {
+return labsh.script {
   name = "audit",
   formats = { "text", "json" },
-  summary = "the audit log of every change, runbook and job run (" .. gate.audit_path() .. ")",
+  description = "the audit log of every change, runbook and job run (" .. gate.audit_path() .. ")",
   commands = {
     { "tail", "the newest entries",
       params = {
@@ -22,16 +22,6 @@ local PARAMS = {
       } },
   },
   exit = "0 done, 2 usage",
-}
-
-return labsh.script {
-  name = PARAMS.name,
-  description = PARAMS.summary,
-  formats = PARAMS.formats,
-  args = PARAMS.args,
-  params = PARAMS.params,
-  commands = PARAMS.commands,
-  exit = PARAMS.exit,
   requires = {},  -- the audit log is labsh's own state
   run = function(_, opts)
     local limit = opts.n

@@ -12,13 +12,12 @@
 --
 -- Used figures come live from Prometheus when the inventory names one.
 
-local cli = require "labsh.cli"
 local sizes = require "labsh.sizes"
 local assumptions = require "labsh.assumptions"
 
-local PARAMS = {
+return labsh.script {
   name = "capacity",
-  summary = "the capacity report (§5.4) and the failure simulation: bars, forecast, n-1, SPOFs",
+  description = "the capacity report (§5.4) and the failure simulation: bars, forecast, n-1, SPOFs",
   formats = { "text", "json", "html" },
   params = {
     { "--out", "FILE", "--format html: the page to write (atomically)" },
@@ -27,16 +26,6 @@ local PARAMS = {
       choices = { "inventory", "live" } },
   },
   exit = "0 done, 1 the page could not be written, 2 usage",
-}
-
-return labsh.script {
-  name = PARAMS.name,
-  description = PARAMS.summary,
-  formats = PARAMS.formats,
-  args = PARAMS.args,
-  params = PARAMS.params,
-  commands = PARAMS.commands,
-  exit = PARAMS.exit,
   requires = {
     net = { "proxmox", "monitoring:prometheus" },  -- --source live; the measured figures
     secrets = { "proxmox", "monitoring:prometheus" },
@@ -44,10 +33,10 @@ return labsh.script {
     files = { write = { "option:--out" } },         -- the HTML page
     mutation = true,                                -- writing it
   },
-  run = function(_, opts)
+  run = function(ctx, opts)
     local format, out, months = lab.options.format or "text", opts.out, opts.months
-    if format == "html" and not out then cli.usage_error(PARAMS, "--format html needs --out FILE") end
-    if format ~= "html" and out then cli.usage_error(PARAMS, "--out is for --format html") end
+    if format == "html" and not out then ctx:usage_error("--format html needs --out FILE") end
+    if format ~= "html" and out then ctx:usage_error("--out is for --format html") end
 
     local report = lab.capacity.report { source = opts.source }
     local n1 = lab.sim.n_minus_1 { source = opts.source }

@@ -12,27 +12,18 @@
 -- exit 0-3. --renew runs a command for each certificate under 30 days,
 -- through the mutation gate (--dry-run, a person confirms, cron: --yes).
 
-local cli = require "labsh.cli"
 local review = require "labsh.review"
 
 -- A Monitoring Plugins check: a usage error is UNKNOWN, exit 3.
-local PARAMS = {
+return labsh.script {
   name = "certificate-renewal", check = "CERTIFICATES",
-  summary = "TLS expiry of endpoints as a check (P2 < 7 d, P3 < 30 d); --renew runs a renewal",
+  description = "TLS expiry of endpoints as a check (P2 < 7 d, P3 < 30 d); --renew runs a renewal",
   params = {
     { "--cert", "HOST:PORT", "an endpoint to check (repeatable)", multiple = true },
     { "--renew", "COMMAND", "run COMMAND (sh -c; $ENDPOINT set) for each certificate under 30 days" },
     { "--now", "TIME", "as of TIME (Unix seconds or RFC 3339)", type = "time" },
   },
   exit = "0 OK, 1 WARNING (one under 30 days), 2 CRITICAL (one under 7), 3 UNKNOWN (also a usage error)",
-}
-
-return labsh.script {
-  name = PARAMS.name,
-  check = PARAMS.check,
-  description = PARAMS.summary,
-  params = PARAMS.params,
-  exit = PARAMS.exit,
   requires = {
     commands = { "openssl", "sh" },  -- each certificate's expiry; --renew COMMAND (sh -c)
     mutation = true,                 -- the renewal

@@ -58,24 +58,9 @@
 -- Exit status: 0 done (no drift), 1 a generator or a write failed or drift
 -- found, 2 bad usage.
 
-local cli = require "labsh.cli"
 local files = require "labsh.files"
 
 local TARGETS = { "bind", "openwrt", "ansible", "prometheus-rules", "alertmanager", "blackbox" }
-
-local PARAMS = {
-  name = "gen",
-  summary = "write configuration files generated from the inventory (BIND, OpenWrt, Ansible, Prometheus, Alertmanager, blackbox_exporter)",
-  args = { { "TARGET", table.concat(TARGETS, ", "), key = "target", required = true, choices = TARGETS } },
-  params = {
-    { "--out", "DIR", "write the files into DIR; without it one file goes to stdout" },
-    { "--serial", "N", "bind: every zone gets serial N (reproducible output)", type = "count" },
-    { "--exporter", "HOST:PORT", "blackbox: where Prometheus reaches blackbox_exporter" },
-    { "--ca-file", "PATH", "blackbox: the CA bundle HTTPS probes verify with" },
-    { "--check", nil, "compare DIR with what would be generated (drift check), write nothing" },
-  },
-  exit = "0 done, 1 a generator or a write failed or drift found, 2 usage",
-}
 
 local function fail(message)
   io.stderr:write("gen: ", tostring(message), "\n")
@@ -83,12 +68,12 @@ local function fail(message)
 end
 
 -- The usage errors cli.parse cannot see: options that go together.
-local function check_arguments(args)
-  if args.out == "" then cli.usage_error(PARAMS, "--out needs a directory") end
-  if args.check and not args.out then cli.usage_error(PARAMS, "--check needs --out DIR: the files to compare") end
-  if args.serial and args.target ~= "bind" then cli.usage_error(PARAMS, "--serial is for bind only") end
+local function check_arguments(ctx, args)
+  if args.out == "" then ctx:usage_error("--out needs a directory") end
+  if args.check and not args.out then ctx:usage_error("--check needs --out DIR: the files to compare") end
+  if args.serial and args.target ~= "bind" then ctx:usage_error("--serial is for bind only") end
   if (args.exporter or args.ca_file) and args.target ~= "blackbox" then
-    cli.usage_error(PARAMS, "--exporter and --ca-file are for blackbox only")
+    ctx:usage_error("--exporter and --ca-file are for blackbox only")
   end
   return args
 end
@@ -98,9 +83,10 @@ end
 
 local read_file, write_atomically = files.read, files.write_atomically
 
--- Where files go (nil: stdout) and the target's name, for messages;
--- checking: compare with DIR instead of writing (--check).
-local out_dir, target_name, checking
+-- This run's, set by run: the script's context (for usage errors), where
+-- files go (nil: stdout) and the target's name, for messages; checking:
+-- compare with DIR instead of writing (--check).
+local script, out_dir, target_name, checking
 
 local function path_in(dir, file)
   dir = dir or "."
@@ -127,7 +113,7 @@ end
 local function write_all(files)
   if not out_dir then
     if #files ~= 1 then
-      cli.usage_error(PARAMS, ("%s makes %d files: give --out DIR"):format(target_name, #files))
+      script:usage_error(("%s makes %d files: give --out DIR"):format(target_name, #files))
     end
     io.stdout:write(files[1].text)
     return
@@ -241,11 +227,17 @@ end
 ----------------------------------------------------------------------------
 
 return labsh.script {
-  name = PARAMS.name,
-  description = PARAMS.summary,
-  args = PARAMS.args,
-  params = PARAMS.params,
-  exit = PARAMS.exit,
+  name = "gen",
+  description = "write configuration files generated from the inventory (BIND, OpenWrt, Ansible, Prometheus, Alertmanager, blackbox_exporter)",
+  args = { { "TARGET", table.concat(TARGETS, ", "), key = "target", required = true, choices = TARGETS } },
+  params = {
+    { "--out", "DIR", "write the files into DIR; without it one file goes to stdout" },
+    { "--serial", "N", "bind: every zone gets serial N (reproducible output)", type = "count" },
+    { "--exporter", "HOST:PORT", "blackbox: where Prometheus reaches blackbox_exporter" },
+    { "--ca-file", "PATH", "blackbox: the CA bundle HTTPS probes verify with" },
+    { "--check", nil, "compare DIR with what would be generated (drift check), write nothing" },
+  },
+  exit = "0 done, 1 a generator or a write failed or drift found, 2 usage",
   requires = {
     -- the files there now, and the new ones; the drift check's textfile
     files = { read = { "option:--out" }, write = { "option:--out", "monitoring:textfile_dir" } },
@@ -253,9 +245,9 @@ return labsh.script {
     secrets = { "monitoring:pushgateway" },
     mutation = true,                          -- writing them, publishing the verdict
   },
-  run = function(_, args)
-    check_arguments(args)
-    out_dir, target_name, checking = args.out, args.target, args.check
+  run = function(ctx, args)
+    check_arguments(ctx, args)
+    script, out_dir, target_name, checking = ctx, args.out, args.target, args.check
     targets[args.target](args)
   end,
 }

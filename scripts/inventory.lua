@@ -33,9 +33,9 @@
 
 local cli = require "labsh.cli"
 
-local PARAMS = {
+return labsh.script {
   name = "inventory",
-  summary = "init and check an inventory; list, graph, host as ansible-inventory does",
+  description = "init and check an inventory; list, graph, host as ansible-inventory does",
   formats = { "text", "json" },
   commands = {
     { "init", "write the built-in homelab to $XDG_CONFIG_HOME/labsh/inventory.lua (never over a file)" },
@@ -48,15 +48,6 @@ local PARAMS = {
       args = { { "NAME", "a node or guest", key = "name", required = true } } },
   },
   exit = "0 done, 1 refused or invalid, 2 usage",
-}
-return labsh.script {
-  name = PARAMS.name,
-  description = PARAMS.summary,
-  formats = PARAMS.formats,
-  args = PARAMS.args,
-  params = PARAMS.params,
-  commands = PARAMS.commands,
-  exit = PARAMS.exit,
   requires = {
     files = {
       read = { "arguments" },   -- check FILE

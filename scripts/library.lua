@@ -16,9 +16,9 @@
 local cli = require "labsh.cli"
 local library = require "labsh.library"
 
-local PARAMS = {
+return labsh.script {
   name = "library",
-  summary = "shared script libraries: trust status, trust, check",
+  description = "shared script libraries: trust status, trust, check",
   formats = { "text", "json" },
   commands = {
     { "status", "trusted, or what changed since it was trusted (exit 1 when not trusted)",
@@ -29,16 +29,6 @@ local PARAMS = {
       args = { { "DIR", "the library", key = "dir", required = true } } },
   },
   exit = "0 done (status: trusted; check: clean), 1 not trusted or a check failed, 2 usage",
-}
-
-return labsh.script {
-  name = PARAMS.name,
-  description = PARAMS.summary,
-  formats = PARAMS.formats,
-  args = PARAMS.args,
-  params = PARAMS.params,
-  commands = PARAMS.commands,
-  exit = PARAMS.exit,
   requires = {
     files = { read = { "arguments" } },  -- the library DIR
     commands = { "luacheck", "labsh" },  -- check: lua-check, each script's --help and the specs in a labsh of their own

@@ -17,37 +17,26 @@
 -- resources and node-affinity rules and the RAM free on each node
 -- (labsh.pve_drain states the rules). Nothing is changed.
 
-local cli = require "labsh.cli"
 
-local PARAMS = {
+return labsh.script {
   name = "node-failure",
   formats = { "text", "json" },
-  summary = "drill: what if NODE fails (§5.1 DR procedures)",
+  description = "drill: what if NODE fails (§5.1 DR procedures)",
   args = { { "NODE", "the node that fails (or --node NODE)", key = "name" } },
   params = { { "--node", "NODE", "the node that fails" },
              { "--model", nil, "the inventory's model even when a Proxmox VE cluster is configured" } },
   exit = "0 the homelab survives, 1 it does not (guests stranded, quorum or inter-VLAN routing lost) or an error, 2 usage",
-}
-
-return labsh.script {
-  name = PARAMS.name,
-  description = PARAMS.summary,
-  formats = PARAMS.formats,
-  args = PARAMS.args,
-  params = PARAMS.params,
-  commands = PARAMS.commands,
-  exit = PARAMS.exit,
   requires = {
     net = { "proxmox" },       -- the live cluster, when the inventory has one
     secrets = { "proxmox" },
     proxmox = { "Sys.Audit" },
   },
-  run = function(_, opts)
-    if opts.node and opts.name and opts.node ~= opts.name then cli.usage_error(PARAMS, "one node at a time") end
+  run = function(ctx, opts)
+    if opts.node and opts.name and opts.node ~= opts.name then ctx:usage_error("one node at a time") end
     opts.node = opts.node or opts.name
-    if not opts.node then cli.usage_error(PARAMS, "which node? give NODE (or --node NODE)") end
+    if not opts.node then ctx:usage_error("which node? give NODE (or --node NODE)") end
     local known, failed = pcall(lab.node, opts.node)
-    if not known then cli.usage_error(PARAMS, (tostring(failed):gsub("^%S-:%d+: ", ""))) end
+    if not known then ctx:usage_error((tostring(failed):gsub("^%S-:%d+: ", ""))) end
 
     -- What losing the node does to the live cluster now.
     local function live(node)
