@@ -385,7 +385,9 @@ public final class LibraryTrust {
                     + "review it, then run: labsh -m library trust \(dir)")
             }
         }
-        let status = bytes.withUnsafeBufferPointer { buffer in
+        // a first line "#!..." is skipped, as luaL_loadfile does (its newline stays: lines keep their numbers)
+        let code = bytes.first == UInt8(ascii: "#") ? Array(bytes.drop(while: { $0 != 0x0A })) : bytes
+        let status = code.withUnsafeBufferPointer { buffer in
             buffer.withMemoryRebound(to: CChar.self) { lh_loadbuffer(L, $0.baseAddress, $0.count, "@" + file, "t") }
         }
         guard status == LUA_OK else {

@@ -204,3 +204,12 @@ test("a module changed after the trust check, while labsh runs, is refused: what
   assert(out:find("lib/later.lua changed while labsh ran; review it, then run: labsh -m library trust " .. l.lib, 1, true), out)
   assert(not out:find("never reviewed\n", 1, true), out)
 end)
+
+test("a library script may begin with a #! line, as any Lua file labsh runs", function()
+  local l = new_library()
+  l.commit("printf '#!/usr/bin/env labsh\\nprint(\"shebang ok\", debug.getinfo(1, \"l\").currentline)\\n' > scripts/shebang.lua")
+  assert_eq(select(2, l.run("-m library trust " .. quote(l.lib))), 0)
+  local out, rc = l.run("-m shebang")
+  assert_eq(rc, 0, out)
+  assert_eq(out, "shebang ok\t2\n")
+end)
