@@ -271,6 +271,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_error_answer(e.status, e.message, e.errors)
         except (ValueError, json.JSONDecodeError) as e:
             self.send_error_answer(400, "Parameter verification failed.", {"body": str(e)})
+        except (ConnectionError, ssl.SSLEOFError):  # the client left mid-answer (a run stopped): its choice, no bug
+            self.close_connection = True
         except Exception as e:  # a bug of the simulator's: it fails the run like a violation
             with self.sim.cluster.lock:
                 self.sim.record_violation(method, url.path, ["the simulator failed: %r" % e] +
