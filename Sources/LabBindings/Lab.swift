@@ -141,17 +141,15 @@ public enum Lab {
         return 1
     }
 
-    static var overrideDirs: [String] = []
-
     static func existsOnOverridePath(_ name: String) -> Bool {
         shadowedOnOverridePath("lab." + name)
     }
 
     /// A module file on LABSH_PATH replaces the built-in module of that name.
     static func shadowedOnOverridePath(_ module: String) -> Bool {
-        guard !overrideDirs.isEmpty else { return false }
+        guard !modulePath.overrides.isEmpty else { return false }
         var tried: [String] = []
-        let path = ScriptPath(overrides: overrideDirs, system: [])
+        let path = ScriptPath(overrides: modulePath.overrides, system: [])
         let relative = filePath(ofModule: module)
         switch path.find(relative, embeddedRoot: "-", tried: &tried) {
         case .file?, .refused?: return true  // refused: the searcher says why
@@ -196,7 +194,6 @@ public enum Lab {
     /// A searcher placed right after `package.preload`: the script path, and
     /// the Swift modules in place of the embedded files.
     static func installSearcher(in state: LuaState, path: ScriptPath) throws {
-        overrideDirs = path.overrides
         modulePath = path
         let searcher = state.function { call in
             let name = try call.string(1)

@@ -93,7 +93,7 @@ public final class LibraryTrust {
         try walk(dir) { child, st in
             var content: [UInt8]
             if (st.st_mode & S_IFMT) == S_IFLNK {  // what it points to is read through it: its text and its bytes
-                content = Array(("link:" + linkTarget(dir + "/" + child) + "\0").utf8)
+                content = linkHeader(dir + "/" + child)
                 var target = stat()
                 if stat(dir + "/" + child, &target) == 0 && (target.st_mode & S_IFMT) == S_IFREG {
                     content += try readFollowing(dir + "/" + child, limit: byteLimit - bytes)
@@ -147,6 +147,11 @@ public final class LibraryTrust {
 
     static func identity(_ st: stat) -> String {
         "\(st.st_dev):\(st.st_ino):\(st.st_size):\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec):\(st.st_ctim.tv_sec).\(st.st_ctim.tv_nsec)"
+    }
+
+    /// What a link's digest starts with: its text, so a changed link is a change.
+    static func linkHeader(_ path: String) -> [UInt8] {
+        Array(("link:" + linkTarget(path) + "\0").utf8)
     }
 
     static func linkTarget(_ path: String) -> String {
@@ -378,7 +383,7 @@ public final class LibraryTrust {
             // the check read the files, or this one changed since: its bytes must be the trusted ones
             var link = stat()
             let linked = lstat(file, &link) == 0 && (link.st_mode & S_IFMT) == S_IFLNK
-            let digested = linked ? Array(("link:" + LibraryTrust.linkTarget(file) + "\0").utf8) + bytes : bytes
+            let digested = linked ? LibraryTrust.linkHeader(file) + bytes : bytes
             let trusted = try record(of: LibraryTrust.realPath(dir)).record?.digests[relative]
             guard trusted == SHA256.hex(digested) else {
                 throw SafeFiles.Failure("refusing the script library \(dir): \(relative) changed while labsh ran; "
