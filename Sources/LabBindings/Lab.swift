@@ -92,28 +92,13 @@ public enum Lab {
         lh_insert(L, -2)
         lua_rawsetfield(L, -2, "lab")
         lh_pop(L, 1)
-        installHelp(L)
-    }
-
-    /// `help(x)` in scripts and `-e` as at the prompt. A one-line chunk, so
-    /// labsh.help loads only when help is called.
-    static func installHelp(_ L: OpaquePointer) {
-        setGlobal(L, "help", chunkName: "=help", chunk: "return require('labsh.help').show(...)")
-        // `labsh.script { ... }` (a library script's manifest) and labsh's
-        // other modules by name, each loaded on first use
-        setGlobal(L, "labsh", chunkName: "=labsh",
-                  chunk: "return setmetatable({}, { __index = function(_, name) return require('labsh.' .. name) end })",
-                  call: true)
-    }
-
-    /// The global `name`: the function `chunk`, or (`call`) what it returns.
-    static func setGlobal(_ L: OpaquePointer, _ name: String, chunkName: String, chunk: String, call: Bool = false) {
-        guard lh_loadbuffer(L, chunk, chunk.utf8.count, chunkName, "t") == LUA_OK else { return lh_pop(L, 1) }
-        if call, lh_pcall(L, 0, 1, 0) != LUA_OK { return lh_pop(L, 1) }
-        lh_pushglobaltable(L)
-        lh_insert(L, -2)
-        lua_rawsetfield(L, -2, name)
-        lh_pop(L, 1)
+        // `help(x)` in scripts and -e as at the prompt (labsh.help loads when
+        // it is called); `labsh.script { ... }` (a library script's manifest)
+        // and labsh's other modules by name, each required on first use
+        guard lh_install_globals(L) == LUA_OK else {
+            defer { lh_pop(L, 1) }
+            throw LuaError(kind: .runtime, message: "cannot install help and labsh: \(LuaState.string(L, -1) ?? "?")")
+        }
     }
 
     /// `lab.NAME` on first access: `require "lab.NAME"`, then cached in `lab`.

@@ -12,6 +12,8 @@ final class Runner {
     var L: OpaquePointer { state.L }
     /// The prefix of error messages; nil in the REPL, as in lua.
     var progname: String?
+    /// Whether startCollector ran.
+    private var collectorStarted = false
 
     /// Where labsh keeps and finds things, read from the environment once.
     let paths: LabPaths
@@ -44,7 +46,6 @@ final class Runner {
             return 1
         }
         createArgTable()
-        lh_gc_generational(L)
         if let limit = args.options.memoryLimit {
             state.memoryLimit = state.memoryUsed + limit
         }
@@ -57,9 +58,11 @@ final class Runner {
               runActions(),
               args.script == 0 || runScript() else { return failureStatus() }
         if args.interactive {
+            startCollector()
             Repl(runner: self).run()
         } else if args.script == 0 && !args.hasExecute && !args.version {
             if isatty(0) != 0 {
+                startCollector()
                 Repl(runner: self).run()
             } else if !report(dofile(nil)) {
                 return failureStatus()
@@ -253,12 +256,23 @@ final class Runner {
     /// Calls the function below the `nargs` arguments with the interpreter's
     /// message handler, so errors come back with a traceback.
     func docall(nargs: Int32, nresults: Int32) -> Int32 {
+        startCollector()
         let base = lua_gettop(L) - nargs
         lh_pushcfunction(L, lh_msghandler)
         lh_insert(L, base)
         let status = lh_pcall(L, nargs, nresults, base)
         lh_remove(L, base)
         return status
+    }
+
+    /// The garbage collector (generational) starts with the first code that
+    /// is not labsh's own start-up: until then (the libraries, `lab`, and for
+    /// a library script its trust check and frozen libraries) all that is
+    /// made is kept, and a collection would only cost time.
+    func startCollector() {
+        guard !collectorStarted else { return }
+        collectorStarted = true
+        lh_gc_generational(L)
     }
 
     /// Prints an error (popping it); true when there was none.

@@ -71,6 +71,9 @@ void lh_set_guard_check(lh_guard_fn check);
 int lh_install_guards(lua_State *L);  // protected: a LUA_* status
 void lh_activate_guards(void);        // for the rest of the process
 int lh_guards_active(void);
+// ---- The globals help and labsh (globals.c) ------------------------------
+int lh_install_globals(lua_State *L);  // protected: a LUA_* status
+
 // ---- Read-only libraries (freeze.c) ----------------------------------------
 int lh_freeze(lua_State *L, int idx, int namespace);  // protected
 int lh_freeze_libraries(lua_State *L);                 // protected
