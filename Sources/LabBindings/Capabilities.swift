@@ -21,25 +21,27 @@ public final class Capabilities {
     /// own script, whose declaration is all that limits it.
     public private(set) var library: String?
     let file: String
-    private(set) var declared: [String: [String]] = [:]
-    /// For each kind, the manifest's entries each declared pattern came
-    /// from (a selector resolves to patterns: CapabilitySelectors.swift).
-    private(set) var declaredAs: [String: [String: [String]]] = [:]
+    private(set) var declared = CapabilityLists()
+    /// The manifest's entry each declared pattern came from (a selector
+    /// resolves to patterns: CapabilitySelectors.swift); kept only for
+    /// LABSH_CAPABILITY_TRACE.
+    private(set) var declaredSources: [DeclaredSource] = []
     private(set) var mutationDeclared = false
-    private(set) var granted: [String: [String]]?
+    private(set) var granted: CapabilityLists?
     private(set) var grantsMutation: Bool
-    private(set) var denied: [String: [String]]
+    private(set) var denied: CapabilityLists
     /// Reads a library's grants when the script declares something: a
     /// script that requires nothing starts without reading them.
     var loadGrants: (() throws -> Grants)?
 
     public struct Grants {
         var library: String
-        var granted: [String: [String]]
+        var granted: CapabilityLists
         var mutation: Bool
-        var denied: [String: [String]]
+        /// what is denied; a denied mutation is `denied[.mutation] == ["*"]`
+        var denied: CapabilityLists
     }
-    private(set) var dropped: Set<String> = []
+    private(set) var dropped = CapabilityKindSet()
     private(set) var isDeclared = false
     /// labsh's own directories (the state directory): written only by labsh's
     /// own code, never by a script, whatever it declares.
@@ -48,8 +50,8 @@ public final class Capabilities {
     private(set) lazy var ownDirectories: [String] = ownDirectoriesGiven.map(Capabilities.resolved)
 
     /// A script about to run. `granted` nil: not a library script.
-    public init(script: String, file: String, library: String?, granted: [String: [String]]?,
-                grantsMutation: Bool, denied: [String: [String]], ownDirectories: [String]) {
+    public init(script: String, file: String, library: String?, granted: CapabilityLists?,
+                grantsMutation: Bool, denied: CapabilityLists, ownDirectories: [String]) {
         self.script = script
         self.file = file
         self.library = library
@@ -69,7 +71,7 @@ public final class Capabilities {
     }
 
     /// The script's declaration; once only, so a script cannot widen it.
-    func declare(version: String, requires: [String: [String]], mutation: Bool,
+    func declare(version: String, requires: CapabilityLists, mutation: Bool,
                  selectors context: SelectorContext = SelectorContext()) throws {
         guard !isDeclared else { throw LuaRaise.message("labsh.script: capabilities are declared once per run") }
         if let load = loadGrants, !requires.isEmpty || mutation {
@@ -78,37 +80,43 @@ public final class Capabilities {
         }
         loadGrants = nil
         self.version = version
-        (declared, declaredAs) = try Capabilities.resolve(requires, context, "requires")
+        Capabilities.startTrace()
+        (declared, declaredSources) = try Capabilities.resolve(requires, context, "requires",
+                                                               keepSources: Capabilities.tracePath != nil)
         mutationDeclared = mutation
         isDeclared = true
-        Capabilities.startTrace()
         traceDeclared(requires, mutation)
     }
 
     /// Gives up `kind` for the rest of the run (ctx:drop); never undone.
-    func drop(_ kind: String) { dropped.insert(kind) }
+    func drop(_ kind: CapabilityKind) { dropped.insert(kind) }
 
     public var mayMutate: Bool {
-        mutationDeclared && (granted == nil || grantsMutation) && !dropped.contains("mutation")
-            && !(denied["mutation"]?.isEmpty == false)
+        mutationDeclared && (granted == nil || grantsMutation) && !dropped.contains(.mutation)
+            && denied[.mutation].isEmpty
     }
 
-    /// Why `target` of `kind` is refused, or nil when it is allowed.
-    /// `facts` of a host (role, tag, kind, node) for the selectors of
-    /// requires.hosts beside its name.
+    /// Why `target` of the kind named `kind` is refused, or nil when it is
+    /// allowed. `facts` of a host (role, tag, kind, node) for the selectors
+    /// of requires.hosts beside its name.
     public func refusal(_ kind: String, _ target: String, facts: [String: [String]] = [:]) -> String? {
+        guard let known = CapabilityKind(kind) else { return "not in requires.\(kind); declare it and have an operator grant it" }
+        return refusal(known, target, facts: facts)
+    }
+
+    func refusal(_ kind: CapabilityKind, _ target: String, facts: [String: [String]] = [:]) -> String? {
         // (the empty sets are the common case, and asked first: this runs for every host)
-        if !dropped.isEmpty, dropped.contains(kind) { return "the script dropped '\(kind)' (ctx:drop)" }
+        if !dropped.isEmpty, dropped.contains(kind) { return "the script dropped '\(kind.name)' (ctx:drop)" }
         let subject = Capabilities.subject(kind, target)
         let matching = { (pattern: String) in Capabilities.matches(pattern, subject, kind, facts) }
-        if !denied.isEmpty, let deny = denied[kind], deny.contains(where: matching) {
+        if !denied.isEmpty, denied[kind].contains(where: matching) {
             return "an operator denied it"
         }
-        guard let pattern = (declared[kind] ?? []).first(where: matching) else {
-            return "not in requires.\(kind); declare it and have an operator grant it"
+        guard let pattern = declared[kind].first(where: matching) else {
+            return "not in requires.\(kind.name); declare it and have an operator grant it"
         }
-        if let granted, !(granted[kind] ?? []).contains(where: matching) {
-            return "not granted for \(script); an operator grants it in \(library.map { "the grants file of \($0)" } ?? "its grants") or with --grant \(kind)=\(target)"
+        if let granted, !granted[kind].contains(where: matching) {
+            return "not granted for \(script); an operator grants it in \(library.map { "the grants file of \($0)" } ?? "its grants") or with --grant \(kind.name)=\(target)"
         }
         if Capabilities.tracePath != nil { traceUse(kind, pattern, target) }
         return nil
@@ -132,29 +140,37 @@ public final class Capabilities {
         let who = version.isEmpty ? script : "\(script) \(version)"
         let shown = Capabilities.printable(target)
         let message = "not capable: \(who) (\(Capabilities.scriptPosition(L) ?? file)) cannot \(verb) '\(shown)': \(why)"
-        record(["action": "capability.denied", "target": shown, "outcome": message], kind: kind)
+        record(action: "capability.denied", target: shown, outcome: message, kind: kind)
         traceRefusal(kind, target, why)
         return message
     }
 
     /// One audit line (STATE/audit.log), as the gate writes them (Swift
-    /// writes it: a denial is raised where no Lua may run). A line
-    /// that cannot be written is said on stderr: the refusal stands anyway.
-    public func record(_ fields: [String: String], kind: String? = nil) {
+    /// writes it: a denial is raised where no Lua may run): the fields the
+    /// gate's lines have (labsh.gate.audit), keys in the order of their
+    /// names; `kind` is its details, `granted` and `denied` a library
+    /// script's sets. A line that cannot be written is said on stderr: the
+    /// refusal stands anyway.
+    public func record(action: String, target: String, outcome: String, kind: String? = nil,
+                       granted: String? = nil, denied: String? = nil) {
         guard let state = LabPaths.current.state else { return }
         var w = JSONWriter()
-        w.beginObject()
-        var all = fields  // the fields the gate's lines have (labsh.gate.audit)
-        all["time"] = Capabilities.utcNow()
-        all["script"] = file
-        all["user"] = OSModule.user()
-        all["host"] = SysModule.hostname()
-        if let kind { all["details"] = kind }
-        for key in all.keys.sorted() {
-            var k = key
-            try? k.withUTF8 { try w.key(UnsafeRawBufferPointer($0)) }
-            try? w.string(all[key]!)
+        func field(_ key: StaticString, _ value: String?) {
+            guard let value else { return }
+            key.withUTF8Buffer { _ = try? w.key(UnsafeRawBufferPointer($0)) }
+            try? w.string(value)
         }
+        w.beginObject()
+        field("action", action)
+        field("denied", denied)
+        field("details", kind)
+        field("granted", granted)
+        field("host", SysModule.hostname())
+        field("outcome", outcome)
+        field("script", file)
+        field("target", target)
+        field("time", Capabilities.utcNow())
+        field("user", Capabilities.auditUser)
         w.endObject()
         do {
             var st = stat()  // there already at most starts: one stat, not a mkdir per component
@@ -168,6 +184,10 @@ public final class Capabilities {
         }
     }
 
+    /// Who runs labsh, as its audit lines name them: looked up once (the
+    /// user database is read for it).
+    static let auditUser = OSModule.user()
+
     /// "host:port" of a URL, as requires.net lists it (the URL itself when
     /// it has no origin: it then matches no pattern but "*").
     public static func netTarget(_ url: String) -> String {
@@ -178,9 +198,9 @@ public final class Capabilities {
     static func hopRefusal(_ url: String) -> String? {
         guard let capabilities = active else { return nil }
         let target = netTarget(url)
-        guard let why = capabilities.refusal("net", target) else { return nil }
+        guard let why = capabilities.refusal(.net, target) else { return nil }
         let message = "not capable: \(capabilities.script) cannot follow a redirect to '\(printable(target))': \(why)"
-        capabilities.record(["action": "capability.denied", "target": printable(target), "outcome": message], kind: "net")
+        capabilities.record(action: "capability.denied", target: printable(target), outcome: message, kind: "net")
         capabilities.traceRefusal("net", target, why)
         return message
     }
@@ -189,26 +209,26 @@ public final class Capabilities {
 
     /// What a pattern of `kind` is compared with: an absolute, normalized
     /// path for files (links in its directory read through).
-    static func subject(_ kind: String, _ target: String) -> String {
-        kind.hasPrefix("files.") ? resolved(target) : target
+    static func subject(_ kind: CapabilityKind, _ target: String) -> String {
+        kind == .filesRead || kind == .filesWrite ? resolved(target) : target
     }
 
     /// `*` globs for names; path prefixes (whole components) for files.
-    static func matches(_ pattern: String, _ subject: String, _ kind: String, _ facts: [String: [String]] = [:]) -> Bool {
+    static func matches(_ pattern: String, _ subject: String, _ kind: CapabilityKind, _ facts: [String: [String]] = [:]) -> Bool {
         if pattern == "*" { return true }
         // role:db, tag:ha, kind:nas, node:pve1 (the colon found by byte: checked for every host)
-        if kind == "hosts", let colon = pattern.utf8.firstIndex(of: UInt8(ascii: ":")) {
+        if kind == .hosts, let colon = pattern.utf8.firstIndex(of: UInt8(ascii: ":")) {
             let values = facts[String(pattern[..<colon])] ?? []
             let wanted = String(pattern[pattern.utf8.index(after: colon)...])
             return values.contains { fnmatch(wanted, $0, 0) == 0 }
         }
-        if kind.hasPrefix("files.") {
+        if kind == .filesRead || kind == .filesWrite {
             return Capabilities.isInside(subject, absolute(pattern))
         }
         // a program named without "/" is found on PATH: "restic" never
         // matches "./restic" or "/tmp/x/restic"
         // (by byte, as execve reads it: a mark after "/" does not hide it)
-        if kind == "commands", subject.utf8.contains(UInt8(ascii: "/")) != pattern.utf8.contains(UInt8(ascii: "/")) {
+        if kind == .commands, subject.utf8.contains(UInt8(ascii: "/")) != pattern.utf8.contains(UInt8(ascii: "/")) {
             return false
         }
         return fnmatch(pattern, subject, 0) == 0
@@ -327,7 +347,7 @@ public final class Capabilities {
     public func readRefusal(_ path: String) -> String? {
         let real = Capabilities.resolved(path)
         if freelyReadable.contains(where: { Capabilities.isInside(real, $0) }) { return nil }
-        return refusal("files.read", path)
+        return refusal(.filesRead, path)
     }
 
     /// The denial of a write to `path` (recorded), or nil: labsh's own
@@ -335,13 +355,13 @@ public final class Capabilities {
     /// anywhere else needs requires.files.write, whoever asks.
     func writeDenial(_ L: OpaquePointer, _ path: String, byLabsh: Bool) -> String? {
         if isOwn(path) { return byLabsh ? nil : deny(L, "files.write", path, "write", "it is labsh's own state") }
-        return refusal("files.write", path).map { deny(L, "files.write", path, "write", $0) }
+        return refusal(.filesWrite, path).map { deny(L, "files.write", path, "write", $0) }
     }
 
     /// The denial of reaching the inventory host `name` (its `facts`:
     /// role, tag, kind, node), recorded; nil when requires.hosts covers it.
     func hostDenial(_ L: OpaquePointer, _ name: String, _ facts: [String: [String]]) -> String? {
-        refusal("hosts", name, facts: facts).map { deny(L, "hosts", name, "ssh to", $0) }
+        refusal(.hosts, name, facts: facts).map { deny(L, "hosts", name, "ssh to", $0) }
     }
 
     /// Whether `path` is inside labsh's own directories.

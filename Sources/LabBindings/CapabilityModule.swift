@@ -26,22 +26,21 @@ public enum CapabilityModule {
             lh_pop(L, 1)
             let capabilities = Capabilities.active ?? Capabilities(
                 script: name, file: Capabilities.scriptPosition(call.L) ?? name, library: nil, granted: nil,
-                grantsMutation: false, denied: [:], ownDirectories: ownDirectories())
+                grantsMutation: false, denied: CapabilityLists(), ownDirectories: ownDirectories())
             let context = selectorContext(call, 1)
             try manifestError(where_) {
                 try capabilities.declare(version: version, requires: requires, mutation: mutation, selectors: context)
             }
             if Capabilities.active == nil { Capabilities.begin(capabilities, call.L) }
-            var line = ["action": "capability.declared", "target": name, "outcome": describe(requires, mutation)]
-            if let granted = capabilities.granted {
-                line["granted"] = describe(granted, capabilities.grantsMutation)
-                line["denied"] = describe(capabilities.denied, false)
-            }
             // a script labsh ships (its source "@labsh:scripts/...", as labsh
             // loaded it) declares what labsh itself wrote: its runs add no line
             // of their own to the audit log (its denials still do)
             let shipped = rawString(L, 1, "source")?.dropFirst().hasPrefix(Lab.embeddedChunkPrefix + "scripts/") == true
-            if capabilities.granted != nil || !shipped { capabilities.record(line) }
+            if capabilities.granted != nil || !shipped {
+                capabilities.record(action: "capability.declared", target: name, outcome: describe(requires, mutation),
+                                    granted: capabilities.granted.map { describe($0, capabilities.grantsMutation) },
+                                    denied: capabilities.granted == nil ? nil : describe(capabilities.denied, false))
+            }
             // an operator's script (not a library's) reads its own file freely
             if capabilities.granted == nil, let source = rawString(L, 1, "source"), source.hasPrefix("@"),
                !source.dropFirst().hasPrefix(Lab.embeddedChunkPrefix) {
@@ -51,8 +50,7 @@ public enum CapabilityModule {
         }
         // drop(kind): given up for the rest of the run
         state.setFunction("drop") { call in
-            let kind = try call.string(1)
-            try checkKind(kind, "drop")
+            let kind = try checkKind(try call.string(1), "drop")
             Capabilities.active?.drop(kind)
             return 0
         }
@@ -186,43 +184,18 @@ public enum CapabilityModule {
         // an inventory that cannot be read names nothing: the script says
         // what is wrong with it as it would without a manifest
         guard namesInventory, let inventory = try? PristineInventory.inventory(call) else { return context }
-        let endpoints = [("prometheus", inventory.monitoring.prometheus), ("alertmanager", inventory.monitoring.alertmanager),
-                         ("pushgateway", inventory.monitoring.pushgateway)]
-        for (name, endpoint) in endpoints {
-            guard let endpoint else { continue }
-            context.monitoring[name] = endpoint.url
-            context.secrets["monitoring:" + name] = [endpoint.bearer, endpoint.password].compactMap { $0?.description }
-        }
-        if let dir = inventory.monitoring.textfileDirectory { context.monitoring["textfile_dir"] = dir }
-        if let proxmox = inventory.proxmox {
-            context.proxmox = proxmox.servers.map(\.url)
-            context.secrets["proxmox"] = [proxmox.token, proxmox.password].compactMap { $0?.description }
-        }
-        context.targets = targetHosts(inventory)
+        context.inventory = Capabilities.InventoryPlaces(inventory)
         return context
     }
 
-    /// The host names each target picks (labsh.targets): the inventory's
-    /// `targets`, else labsh's defaults by kind (no default names a role).
-    static func targetHosts(_ inventory: Inventory) -> [String: [String]] {
-        let defaults = ["hypervisors": ["hypervisor"], "linux": ["hypervisor", "server", "sbc", "vm", "lxc"]]
-        var names: [String: [String]] = [:]
-        for name in Set(inventory.targets.keys).union(defaults.keys) {
-            func picks(_ role: String?, _ kind: String, _ tags: [String]) -> Bool {
-                if let target = inventory.targets[name] { return target.matches(role: role, kind: kind, tags: tags) }
-                return defaults[name]!.contains(kind)
-            }
-            names[name] = inventory.nodes.filter { picks($0.role, $0.kind.rawValue, $0.tags) }.map(\.name)
-                + inventory.guests.filter { picks($0.role, $0.kind, $0.tags) }.map(\.name)
+    /// The kind named `name`, or an error naming `function`.
+    @discardableResult
+    static func checkKind(_ name: String, _ function: String) throws -> CapabilityKind {
+        guard let kind = CapabilityKind(name) else {
+            let known = Capabilities.kinds + ["mutation"]
+            throw LuaRaise.message("labsh.capabilities.\(function): unknown capability '\(name)'\(Suggestion.didYouMean(name, in: known))")
         }
-        return names
-    }
-
-    static func checkKind(_ kind: String, _ function: String) throws {
-        let known = Capabilities.kinds + ["mutation"]
-        guard known.contains(kind) else {
-            throw LuaRaise.message("labsh.capabilities.\(function): unknown capability '\(kind)'\(Suggestion.didYouMean(kind, in: known))")
-        }
+        return kind
     }
 
     /// A mistake in a manifest or a grants file as an error object: it
@@ -243,13 +216,13 @@ public enum CapabilityModule {
     /// mutation = true }`, nil for none) as lists by kind and the mutation
     /// flag, read raw (a manifest here, a grants file in its sandbox);
     /// anything else is an error naming `what`.
-    static func lists(_ L: OpaquePointer, _ index: Int32, _ what: String) throws -> ([String: [String]], Bool) {
+    static func lists(_ L: OpaquePointer, _ index: Int32, _ what: String) throws -> (CapabilityLists, Bool) {
         let table = lua_absindex(L, index)
-        if lua_type(L, table) == LUA_TNIL { return ([:], false) }
+        if lua_type(L, table) == LUA_TNIL { return (CapabilityLists(), false) }
         guard lua_type(L, table) == LUA_TTABLE, lua_rawlen(L, table) == 0 else {
             throw LuaRaise.message("\(what) must be a table of capability lists, e.g. { commands = { \"restic\" } }")
         }
-        var lists: [String: [String]] = [:]
+        var lists = CapabilityLists()
         var mutation = false
         lua_pushnil(L)
         while lua_next(L, table) != 0 {
@@ -271,14 +244,14 @@ public enum CapabilityModule {
                     guard lua_type(L, -2) == LUA_TSTRING, let mode = LuaState.string(L, -2), mode == "read" || mode == "write" else {
                         throw LuaRaise.message("\(what).files: 'read' and 'write' only")
                     }
-                    lists["files." + mode] = try patterns(L, -1, "\(what).files.\(mode)")
+                    lists[mode == "read" ? .filesRead : .filesWrite] = try patterns(L, -1, "\(what).files.\(mode)")
                 }
             default:
-                guard Capabilities.kinds.contains(kind) else {
+                guard let known = CapabilityKind(kind) else {
                     let known = Capabilities.kinds.filter { !$0.hasPrefix("files.") } + ["files", "mutation"]
                     throw LuaRaise.message("\(what): unknown capability '\(kind)'\(Suggestion.didYouMean(kind, in: known))")
                 }
-                lists[kind] = try patterns(L, -1, "\(what).\(kind)")
+                lists[known] = try patterns(L, -1, "\(what).\(kind)")
             }
         }
         return (lists, mutation)
@@ -307,14 +280,20 @@ public enum CapabilityModule {
         return items
     }
 
-    static func describe(_ lists: [String: [String]], _ mutation: Bool) -> String {
-        var parts = lists.keys.sorted().map { "\($0)=\(lists[$0]!.joined(separator: ","))" }
-        if mutation { parts.append("mutation") }
-        return parts.isEmpty ? "nothing" : parts.joined(separator: " ")
+    /// Lists for the audit log: "commands=restic,true net=HOST:PORT
+    /// mutation", kinds in the order of their names; "nothing" for none.
+    static func describe(_ lists: CapabilityLists, _ mutation: Bool) -> String {
+        var text = ""
+        lists.forEach { kind, patterns in
+            if !text.isEmpty { text += " " }
+            text += kind.name + "=" + patterns.joined(separator: ",")
+        }
+        if mutation { text += text.isEmpty ? "mutation" : " mutation" }
+        return text.isEmpty ? "nothing" : text
     }
 
     static func ownDirectories() -> [String] {
-        [LabPaths.current.state].compactMap { $0 }
+        LabPaths.current.state.map { [$0] } ?? []
     }
 
     // MARK: A library script starts
@@ -325,22 +304,34 @@ public enum CapabilityModule {
     /// --grant) minus what is denied there. The grants are read when it
     /// declares something.
     public static func beginLibraryScript(_ state: LuaState, file: String, library: String, options: LabOptions) throws {
-        var script = String(file.split(separator: "/").last ?? "script")
-        if script.hasSuffix(".lua") { script.removeLast(4) }
-        let capabilities = Capabilities(script: script, file: file, library: nil, granted: [:], grantsMutation: false,
-                                        denied: [:], ownDirectories: ownDirectories())
+        let script = scriptName(file)
+        let capabilities = Capabilities(script: script, file: file, library: nil, granted: CapabilityLists(),
+                                        grantsMutation: false, denied: CapabilityLists(), ownDirectories: ownDirectories())
         capabilities.loadGrants = {
             var grants = try self.grants(state, library: library, script: script)
             for grant in Capabilities.commandLineGrants {  // "KIND=PATTERN", checked by the command line
                 guard let eq = grant.firstIndex(of: "=") else { continue }
-                let kind = String(grant[..<eq]), pattern = String(grant[grant.index(after: eq)...])
-                if kind == "mutation" { grants.mutation = grants.mutation || pattern == "true"; continue }
-                grants.granted[kind, default: []].append(pattern)
+                guard let kind = CapabilityKind(String(grant[..<eq])) else { continue }
+                let pattern = String(grant[grant.index(after: eq)...])
+                if kind == .mutation { grants.mutation = grants.mutation || pattern == "true"; continue }
+                grants.granted[kind].append(pattern)
             }
-            if grants.denied["mutation"] != nil { grants.mutation = false }
+            if grants.denied.given.contains(.mutation) { grants.mutation = false }
             return grants
         }
         Capabilities.begin(capabilities, state.L)
+    }
+
+    /// A library script's name: its file's name without ".lua" (the last
+    /// component, read by byte as the kernel reads paths).
+    static func scriptName(_ file: String) -> String {
+        let slash = UInt8(ascii: "/")
+        let path = file.utf8
+        guard let end = path.lastIndex(where: { $0 != slash }) else { return "script" }  // "" or only "/"
+        let start = path[...end].lastIndex(of: slash).map(path.index(after:)) ?? path.startIndex
+        var name = String(Substring(path[start...end]))
+        if name.hasSuffix(".lua") { name.removeLast(4) }
+        return name
     }
 
     /// The grants of the library in `dir` (named by its library.lua) for
@@ -353,12 +344,12 @@ public enum CapabilityModule {
             }
             return name
         }
-        var grants = Capabilities.Grants(library: name, granted: [:], mutation: false, denied: [:])
+        var grants = Capabilities.Grants(library: name, granted: CapabilityLists(), mutation: false, denied: CapabilityLists())
         guard let config = LabPaths.current.config else { return grants }
         let file = config + "/grants/" + name + ".lua"
         guard access(file, F_OK) == 0 else { return grants }
         return try readData(file) { S, top in
-            func section(_ key: String) throws -> ([String: [String]], Bool) {
+            func section(_ key: String) throws -> (CapabilityLists, Bool) {
                 lua_rawgetfield(S, top, key)
                 defer { lh_pop(S, 1) }
                 return try lists(S, -1, "\(file): [\"\(key)\"]")
@@ -367,10 +358,10 @@ public enum CapabilityModule {
             let (every, everyMutation) = try section("*")
             let (denied, deniesMutation) = try section("deny")
             grants.granted = mine
-            for (kind, list) in every { grants.granted[kind, default: []] += list }
+            grants.granted.append(every)
             grants.mutation = mineMutation || everyMutation
             grants.denied = denied
-            if deniesMutation { grants.denied["mutation"] = ["*"] }
+            if deniesMutation { grants.denied[.mutation] = ["*"] }
             return grants
         }
     }

@@ -1,5 +1,6 @@
 import Connectors
 import Glibc
+import Homelab
 import LuaHost
 import Spelling
 
@@ -34,37 +35,99 @@ import Spelling
 ///
 /// A value the operator gave is taken literally: its `*` is no glob.
 extension Capabilities {
-    /// What selectors resolve against: the inventory's sections (read by
-    /// labsh.script) and the script's own arguments.
+    /// What selectors resolve against: the script's own arguments and,
+    /// when the manifest names the inventory (labsh.script says so), the
+    /// inventory as Swift validated it.
     public struct SelectorContext {
-        /// prometheus/alertmanager/pushgateway -> URL, textfile_dir -> path
-        var monitoring: [String: String] = [:]
-        /// The Proxmox VE API URLs
-        var proxmox: [String] = []
-        /// "proxmox", "monitoring:prometheus"... -> the secret references
-        /// the inventory gives them
-        var secrets: [String: [String]] = [:]
         var arguments: [String] = []
-        /// target NAME -> the names of the hosts it picks
-        var targets: [String: [String]] = [:]
+        var inventory: InventoryPlaces?
+    }
+
+    /// The places of a validated inventory a selector names. A class: a
+    /// start whose manifest names none carries a nil reference, and no
+    /// lookup tables are made for selectors no manifest uses.
+    final class InventoryPlaces {
+        let inventory: Inventory
+
+        init(_ inventory: Inventory) { self.inventory = inventory }
+
+        /// One of `monitoringEndpoints`.
+        func endpoint(_ name: String) -> MonitoringEndpoint? {
+            switch name {
+            case "prometheus": return inventory.monitoring.prometheus
+            case "alertmanager": return inventory.monitoring.alertmanager
+            case "pushgateway": return inventory.monitoring.pushgateway
+            default: return nil
+            }
+        }
+
+        /// The Proxmox VE API URLs.
+        var proxmoxURLs: [String] { inventory.proxmox?.servers.map(\.url) ?? [] }
+
+        /// The secret references the inventory gives "proxmox" or
+        /// "monitoring:NAME".
+        func secrets(_ selector: String) -> [String] {
+            if selector == "proxmox" {
+                guard let proxmox = inventory.proxmox else { return [] }
+                return [proxmox.token, proxmox.password].compactMap { $0?.description }
+            }
+            guard selector.hasPrefix("monitoring:"), let endpoint = endpoint(String(selector.dropFirst("monitoring:".count))) else {
+                return []
+            }
+            return [endpoint.bearer, endpoint.password].compactMap { $0?.description }
+        }
+
+        /// The host names target `name` picks (labsh.targets): the
+        /// inventory's own target, else labsh's default by kind (no
+        /// default names a role); none for a target neither has.
+        func targetHosts(_ name: String) -> [String] {
+            let picks: (String?, String, [String]) -> Bool
+            if let target = inventory.targets[name] {
+                picks = { role, kind, tags in target.matches(role: role, kind: kind, tags: tags) }
+            } else if let kinds = InventoryPlaces.defaultTargets(name) {
+                picks = { _, kind, _ in kinds.contains(kind) }
+            } else {
+                return []
+            }
+            return inventory.nodes.filter { picks($0.role, $0.kind.rawValue, $0.tags) }.map(\.name)
+                + inventory.guests.filter { picks($0.role, $0.kind, $0.tags) }.map(\.name)
+        }
+
+        /// labsh's own targets: the host kinds each picks.
+        static func defaultTargets(_ name: String) -> [String]? {
+            switch name {
+            case "hypervisors": return ["hypervisor"]
+            case "linux": return ["hypervisor", "server", "sbc", "vm", "lxc"]
+            default: return nil
+            }
+        }
+    }
+
+    /// The entry of a manifest a resolved pattern came from: the trace says
+    /// which declared entry allowed a target.
+    struct DeclaredSource {
+        var kind: CapabilityKind
+        var pattern: String
+        var entry: String
     }
 
     static let monitoringEndpoints = ["prometheus", "alertmanager", "pushgateway"]
     static let hostFacts = ["role", "tag", "kind", "node"]
 
     /// `lists` with every selector replaced by the concrete patterns it
-    /// names now, and for each kind which entries each pattern came from
-    /// (the trace says which declared entry allowed a target).
-    static func resolve(_ lists: [String: [String]], _ context: SelectorContext, _ what: String) throws
-        -> (lists: [String: [String]], sources: [String: [String: [String]]]) {
-        var resolved: [String: [String]] = [:]
-        var sources: [String: [String: [String]]] = [:]
-        for (kind, entries) in lists {
+    /// names now, and (`keepSources`) the entry each pattern came from.
+    static func resolve(_ lists: CapabilityLists, _ context: SelectorContext, _ what: String, keepSources: Bool = false) throws
+        -> (lists: CapabilityLists, sources: [DeclaredSource]) {
+        var resolved = CapabilityLists()
+        var sources: [DeclaredSource] = []
+        try lists.forEach { kind, entries in
             var patterns: [String] = []
             for entry in entries {
-                for pattern in try resolve(kind, entry, context, "\(what).\(kind)") {
+                for pattern in try resolve(kind, entry, context, "\(what).\(kind.name)") {
                     if !patterns.contains(pattern) { patterns.append(pattern) }
-                    sources[kind, default: [:]][pattern, default: []].append(entry)
+                    if keepSources, !sources.contains(where: { $0.kind == kind && $0.pattern == pattern && $0.entry == entry }) {
+                        sources.append(DeclaredSource(kind: kind, pattern: pattern, entry: entry))
+                    }
                 }
             }
             resolved[kind] = patterns
@@ -74,32 +137,32 @@ extension Capabilities {
 
     /// The concrete patterns `entry` of `kind` stands for (itself when it is
     /// no selector; none when what it names is not there).
-    static func resolve(_ kind: String, _ entry: String, _ context: SelectorContext, _ what: String) throws -> [String] {
+    static func resolve(_ kind: CapabilityKind, _ entry: String, _ context: SelectorContext, _ what: String) throws -> [String] {
         if entry.hasPrefix("option:") {
             let option = String(entry.dropFirst("option:".count))
             guard option.hasPrefix("--"), option.count > 2, !option.contains("=") else {
                 throw LuaRaise.message("\(what): '\(entry)' must name an option like option:--out")
             }
-            guard kind != "proxmox" else {
-                throw LuaRaise.message("\(what): option selectors are for hosts, net, commands, secrets and files, not \(kind)")
+            guard kind != .proxmox else {
+                throw LuaRaise.message("\(what): option selectors are for hosts, net, commands, secrets and files, not \(kind.name)")
             }
             return optionValues(option, context.arguments).map { value in
                 switch kind {
-                case "net": return literal(netTarget(value))
-                case "files.read", "files.write": return value
+                case .net: return literal(netTarget(value))
+                case .filesRead, .filesWrite: return value
                 default: return literal(value)
                 }
             }
         }
         switch kind {
-        case "secrets":
+        case .secrets:
             let known = ["proxmox"] + monitoringEndpoints.map { "monitoring:" + $0 }
-            if known.contains(entry) { return (context.secrets[entry] ?? []).map(literal) }
+            if known.contains(entry) { return (context.inventory?.secrets(entry) ?? []).map(literal) }
             if entry.hasPrefix("env:") || entry.hasPrefix("file:") || entry == "*" { return [entry] }
             throw unknown(what, entry, known + ["env:NAME", "file:PATH"])
-        case "net":
+        case .net:
             if entry == "*" { return [entry] }
-            if entry == "proxmox" { return context.proxmox.map { literal(netTarget($0)) } }
+            if entry == "proxmox" { return (context.inventory?.proxmoxURLs ?? []).map { literal(netTarget($0)) } }
             if entry == "arguments" {
                 return context.arguments.compactMap { Origin($0).map { literal("\($0.host):\($0.port)") } }
             }
@@ -108,7 +171,7 @@ extension Capabilities {
                 guard monitoringEndpoints.contains(name) else {
                     throw unknown(what, entry, monitoringEndpoints.map { "monitoring:" + $0 })
                 }
-                return context.monitoring[name].map { [literal(netTarget($0))] } ?? []
+                return context.inventory?.endpoint(name).map { [literal(netTarget($0.url))] } ?? []
             }
             // host:port (globs allowed); anything else is a misspelt selector
             guard let colon = entry.lastIndex(of: ":"), colon != entry.startIndex,
@@ -117,19 +180,19 @@ extension Capabilities {
                 throw unknown(what, entry, ["proxmox", "arguments"] + monitoringEndpoints.map { "monitoring:" + $0 })
             }
             return [entry]
-        case "hosts":
-            if entry.hasPrefix("target:") { return (context.targets[String(entry.dropFirst(7))] ?? []).map(literal) }
+        case .hosts:
+            if entry.hasPrefix("target:") { return (context.inventory?.targetHosts(String(entry.dropFirst(7))) ?? []).map(literal) }
             if let colon = entry.firstIndex(of: ":"), !hostFacts.contains(String(entry[..<colon])) {
                 throw unknown(what, entry, hostFacts.map { $0 + ":" } + ["target:"])
             }
             return [entry]
-        case "files.read", "files.write":
-            if entry == "monitoring:textfile_dir" { return context.monitoring["textfile_dir"].map { [$0] } ?? [] }
+        case .filesRead, .filesWrite:
+            if entry == "monitoring:textfile_dir" { return context.inventory?.inventory.monitoring.textfileDirectory.map { [$0] } ?? [] }
             if entry == "config" { return LabPaths.current.config.map { [$0] } ?? [] }
             if entry == "arguments" { return pathArguments(context.arguments) }
             if entry.hasPrefix("monitoring:") { throw unknown(what, entry, ["monitoring:textfile_dir", "config", "arguments"]) }
             return [entry]
-        case "commands":
+        case .commands:
             if entry == "labsh" { return [literal(ownExecutable()), entry] }
             return [entry]
         default:

@@ -24,22 +24,23 @@ extension Capabilities {
     }
 
     /// The declaration: each entry as written, and what it resolved to.
-    func traceDeclared(_ entries: [String: [String]], _ mutation: Bool) {
+    func traceDeclared(_ entries: CapabilityLists, _ mutation: Bool) {
         guard Capabilities.tracePath != nil else { return }
         trace(["event": "manifest"])
-        for kind in entries.keys.sorted() {
-            for entry in entries[kind]! {
-                let resolved = (declaredAs[kind] ?? [:]).filter { $0.value.contains(entry) }.keys.sorted()
-                trace(["event": "declared", "kind": kind, "entry": entry, "resolved": resolved.joined(separator: " ")])
+        entries.forEach { kind, list in
+            for entry in list {
+                let resolved = declaredSources.filter { $0.kind == kind && $0.entry == entry }.map(\.pattern).sorted()
+                trace(["event": "declared", "kind": kind.name, "entry": entry, "resolved": resolved.joined(separator: " ")])
             }
         }
         if mutation { trace(["event": "declared", "kind": "mutation", "entry": "true"]) }
     }
 
     /// `pattern` (a resolved one) allowed `target`: each entry it came from is used.
-    func traceUse(_ kind: String, _ pattern: String, _ target: String) {
-        for entry in declaredAs[kind]?[pattern] ?? [pattern] {
-            trace(["event": "used", "kind": kind, "entry": entry, "target": Capabilities.printable(target)])
+    func traceUse(_ kind: CapabilityKind, _ pattern: String, _ target: String) {
+        let sources = declaredSources.filter { $0.kind == kind && $0.pattern == pattern }.map(\.entry)
+        for entry in sources.isEmpty ? [pattern] : sources {
+            trace(["event": "used", "kind": kind.name, "entry": entry, "target": Capabilities.printable(target)])
         }
     }
 
