@@ -210,16 +210,37 @@ static int safe_setmetatable(lua_State *S) {
     return 1;
 }
 
-static void open_pure_libraries(lua_State *S) {
-    static const luaL_Reg libs[] = {
-        {LUA_GNAME, luaopen_base},       {LUA_STRLIBNAME, luaopen_string},
-        {LUA_TABLIBNAME, luaopen_table}, {LUA_MATHLIBNAME, luaopen_math},
-        {LUA_UTF8LIBNAME, luaopen_utf8}, {NULL, NULL},
-    };
-    for (const luaL_Reg *lib = libs; lib->func; lib++) {
-        luaL_requiref(S, lib->name, lib->func, 1);
-        lua_pop(S, 1);
+// table, math and utf8 open when a file first names them: most data files
+// (a grants file, a library's name) use none, and opening math alone (its
+// random generator seeded) cost more than reading a small file.
+static const luaL_Reg on_first_use[] = {
+    {LUA_TABLIBNAME, luaopen_table}, {LUA_MATHLIBNAME, luaopen_math}, {LUA_UTF8LIBNAME, luaopen_utf8}, {NULL, NULL},
+};
+
+// _G's __index(_G, name): the library `name` of on_first_use, opened now
+// (luaL_requiref sets the global: later lookups find it raw); else nil.
+static int open_on_first_use(lua_State *S) {
+    const char *name = lua_tostring(S, 2);
+    for (const luaL_Reg *lib = on_first_use; name && lib->func; lib++) {
+        if (strcmp(name, lib->name) == 0) {
+            luaL_requiref(S, lib->name, lib->func, 1);
+            return 1;
+        }
     }
+    return 0;
+}
+
+static void open_pure_libraries(lua_State *S) {
+    luaL_requiref(S, LUA_GNAME, luaopen_base, 1);
+    lua_pop(S, 1);
+    luaL_requiref(S, LUA_STRLIBNAME, luaopen_string, 1);  // at once: strings' methods need it
+    lua_pop(S, 1);
+    lua_pushglobaltable(S);
+    lua_createtable(S, 0, 1);
+    lua_pushcfunction(S, open_on_first_use);
+    lua_setfield(S, -2, "__index");
+    lua_setmetatable(S, -2);
+    lua_pop(S, 1);
     // What reaches files, loads code, prints, or steers the collector.
     static const char *const removed[] = {
         "dofile", "loadfile", "load", "require", "print", "warn", "collectgarbage", NULL,
