@@ -27,9 +27,13 @@ public final class Capabilities {
     /// LABSH_CAPABILITY_TRACE.
     private(set) var declaredSources: [DeclaredSource] = []
     private(set) var mutationDeclared = false
-    private(set) var granted: CapabilityLists?
-    private(set) var grantsMutation: Bool
-    private(set) var denied: CapabilityLists
+    /// A library script is limited by its grants too; an operator's own
+    /// script by its declaration alone.
+    public let isLibraryScript: Bool
+    /// What an operator grants a library script (its grants file, --grant).
+    private(set) var granted = CapabilityLists()
+    private(set) var grantsMutation = false
+    private(set) var denied = CapabilityLists()
     /// Reads a library's grants when the script declares something: a
     /// script that requires nothing starts without reading them.
     var loadGrants: (() throws -> Grants)?
@@ -49,15 +53,11 @@ public final class Capabilities {
     /// Resolved on the first write checked: most runs never need them.
     private(set) lazy var ownDirectories: [String] = ownDirectoriesGiven.map(Capabilities.resolved)
 
-    /// A script about to run. `granted` nil: not a library script.
-    public init(script: String, file: String, library: String?, granted: CapabilityLists?,
-                grantsMutation: Bool, denied: CapabilityLists, ownDirectories: [String]) {
+    /// A script about to run, granted nothing yet.
+    public init(script: String, file: String, isLibraryScript: Bool, ownDirectories: [String]) {
         self.script = script
         self.file = file
-        self.library = library
-        self.granted = granted
-        self.grantsMutation = grantsMutation
-        self.denied = denied
+        self.isLibraryScript = isLibraryScript
         self.ownDirectoriesGiven = ownDirectories
     }
 
@@ -92,7 +92,7 @@ public final class Capabilities {
     func drop(_ kind: CapabilityKind) { dropped.insert(kind) }
 
     public var mayMutate: Bool {
-        mutationDeclared && (granted == nil || grantsMutation) && !dropped.contains(.mutation)
+        mutationDeclared && (!isLibraryScript || grantsMutation) && !dropped.contains(.mutation)
             && denied[.mutation].isEmpty
     }
 
@@ -115,7 +115,7 @@ public final class Capabilities {
         guard let pattern = declared[kind].first(where: matching) else {
             return "not in requires.\(kind.name); declare it and have an operator grant it"
         }
-        if let granted, !granted[kind].contains(where: matching) {
+        if isLibraryScript, !granted[kind].contains(where: matching) {
             return "not granted for \(script); an operator grants it in \(library.map { "the grants file of \($0)" } ?? "its grants") or with --grant \(kind.name)=\(target)"
         }
         if Capabilities.tracePath != nil { traceUse(kind, pattern, target) }

@@ -25,8 +25,8 @@ public enum CapabilityModule {
             let (requires, mutation) = try manifestError(where_) { try lists(L, -1, "requires") }
             lh_pop(L, 1)
             let capabilities = Capabilities.active ?? Capabilities(
-                script: name, file: Capabilities.scriptPosition(call.L) ?? name, library: nil, granted: nil,
-                grantsMutation: false, denied: CapabilityLists(), ownDirectories: ownDirectories())
+                script: name, file: Capabilities.scriptPosition(call.L) ?? name, isLibraryScript: false,
+                ownDirectories: ownDirectories())
             let context = selectorContext(call, 1)
             try manifestError(where_) {
                 try capabilities.declare(version: version, requires: requires, mutation: mutation, selectors: context)
@@ -36,13 +36,15 @@ public enum CapabilityModule {
             // loaded it) declares what labsh itself wrote: its runs add no line
             // of their own to the audit log (its denials still do)
             let shipped = rawString(L, 1, "source")?.dropFirst().hasPrefix(Lab.embeddedChunkPrefix + "scripts/") == true
-            if capabilities.granted != nil || !shipped {
+            if capabilities.isLibraryScript {
                 capabilities.record(action: "capability.declared", target: name, outcome: describe(requires, mutation),
-                                    granted: capabilities.granted.map { describe($0, capabilities.grantsMutation) },
-                                    denied: capabilities.granted == nil ? nil : describe(capabilities.denied, false))
+                                    granted: describe(capabilities.granted, capabilities.grantsMutation),
+                                    denied: describe(capabilities.denied, false))
+            } else if !shipped {
+                capabilities.record(action: "capability.declared", target: name, outcome: describe(requires, mutation))
             }
             // an operator's script (not a library's) reads its own file freely
-            if capabilities.granted == nil, let source = rawString(L, 1, "source"), source.hasPrefix("@"),
+            if !capabilities.isLibraryScript, let source = rawString(L, 1, "source"), source.hasPrefix("@"),
                !source.dropFirst().hasPrefix(Lab.embeddedChunkPrefix) {
                 capabilities.addReadable(String(source.dropFirst()))
             }
@@ -78,7 +80,7 @@ public enum CapabilityModule {
         // script runs on the operator's inventory, which its grants name
         // hosts of: it cannot swap in another one.
         state.setFunction("inventory_changes") { call in
-            if let active = Capabilities.active, active.granted != nil {  // a library script
+            if let active = Capabilities.active, active.isLibraryScript {
                 let how = try call.string(1)
                 throw Capabilities.error(active.deny(call.L, "hosts", how, "call",
                     "a library script runs on the operator's inventory (labsh --inventory FILE chooses it)"))
@@ -286,7 +288,12 @@ public enum CapabilityModule {
         var text = ""
         lists.forEach { kind, patterns in
             if !text.isEmpty { text += " " }
-            text += kind.name + "=" + patterns.joined(separator: ",")
+            text += kind.name + "="
+            // by hand: joined(separator:) is looked up generically at run time
+            for i in patterns.indices {
+                if i > 0 { text += "," }
+                text += patterns[i]
+            }
         }
         if mutation { text += text.isEmpty ? "mutation" : " mutation" }
         return text.isEmpty ? "nothing" : text
@@ -305,8 +312,7 @@ public enum CapabilityModule {
     /// declares something.
     public static func beginLibraryScript(_ state: LuaState, file: String, library: String, options: LabOptions) throws {
         let script = scriptName(file)
-        let capabilities = Capabilities(script: script, file: file, library: nil, granted: CapabilityLists(),
-                                        grantsMutation: false, denied: CapabilityLists(), ownDirectories: ownDirectories())
+        let capabilities = Capabilities(script: script, file: file, isLibraryScript: true, ownDirectories: ownDirectories())
         capabilities.loadGrants = {
             var grants = try self.grants(state, library: library, script: script)
             for grant in Capabilities.commandLineGrants {  // "KIND=PATTERN", checked by the command line
