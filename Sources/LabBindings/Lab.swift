@@ -137,7 +137,7 @@ public enum Lab {
         let path = ScriptPath(overrides: modulePath.overrides, system: [])
         let relative = filePath(ofModule: module)
         switch path.find(relative, embeddedRoot: "-", tried: &tried) {
-        case .file?, .refused?: return true  // refused: the searcher says why
+        case .file?, .library?, .refused?: return true  // refused: the searcher says why
         default: return false
         }
     }
@@ -155,11 +155,10 @@ public enum Lab {
     /// nil, with nothing pushed, when there is none (`tried` says where).
     static func pushModuleLoader(_ L: OpaquePointer, _ name: String, tried: inout [String]) throws -> String? {
         switch modulePath.find(filePath(ofModule: name), embeddedRoot: "stdlib", tried: &tried) {
-        case .file(let file)?:
-            if let library = modulePath.library(holding: file, below: "lib/"), let trust = modulePath.trust {
-                try trust.loadTrusted(L, file: file, library: library)  // the bytes the trust check saw
-                return file
-            }
+        case .library(let file, let library)? where modulePath.trust != nil:
+            try modulePath.trust!.loadTrusted(L, file: file, library: library)  // the bytes the trust check saw
+            return file
+        case .file(let file)?, .library(let file, _)?:  // (a library's, where nothing runs: only finding files)
             guard lh_loadfile(L, file) == LUA_OK else {
                 let msg = LuaState.string(L, -1) ?? "?"
                 lh_pop(L, 1)

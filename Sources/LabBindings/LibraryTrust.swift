@@ -18,19 +18,28 @@ public final class LibraryTrust {
     public let recordPath: String
     /// Asks the person at the terminal; nil where nobody can answer.
     let ask: ((String) -> Bool)?
-    /// Each library's verdict in this process (a list, not a Dictionary:
-    /// the check runs before every library script, and a String-keyed
-    /// Dictionary's first use costs the Swift runtime ~0.1M instructions).
-    private var verdicts: [Verdict] = []
-    private struct Verdict {
-        var dir: String
-        var refusal: String?  // nil: trusted
-        /// The identity lines the check found unchanged ("IDENTITY FILE");
-        /// empty when it read the files (or refused).
-        var identities: [String] = []
+    /// Each library's verdict in this process, a chain (not a Dictionary nor
+    /// an array of Verdicts: the check runs before every library script, and
+    /// the first use of such a type costs the Swift runtime 10-100K instructions).
+    private var verdicts: Verdict? = nil
+    private final class Verdict {
+        let dir: String
+        let refusal: String?  // nil: trusted
+        /// The identity lines the check found unchanged; nil when it read
+        /// the files (or refused).
+        let unchanged: RecordedIdentities?
+        let next: Verdict?
+        init(dir: String, refusal: String?, unchanged: RecordedIdentities?, next: Verdict?) {
+            (self.dir, self.refusal, self.unchanged, self.next) = (dir, refusal, unchanged, next)
+        }
     }
-    /// The identity lines changes() last found as recorded (its quick path).
-    private var unchangedIdentities: [String] = []
+    private func verdict(_ dir: String) -> Verdict? {
+        var verdict = verdicts
+        while let known = verdict, known.dir != dir { verdict = known.next }
+        return verdict
+    }
+    /// What changes() last found unchanged without reading the files (its quick path).
+    private var lastUnchanged: RecordedIdentities? = nil
 
     public init(recordPath: String, ask: ((String) -> Bool)?) {
         self.recordPath = recordPath
@@ -127,26 +136,10 @@ public final class LibraryTrust {
         return link ? nil : files
     }
 
-    /// The same, as the record's identity lines give them ("IDENTITY FILE"),
-    /// sorted, and the latest change time among them in nanoseconds: what
-    /// tells an unchanged library without a Dictionary.
-    static func identityLines(_ dir: String) throws -> (lines: [String], latestChange: Int)? {
-        var lines: [String] = []
-        var latestChange = Int.min
-        var link = false
-        try walk(dir) { child, st in
-            if (st.st_mode & S_IFMT) == S_IFLNK { link = true; return }
-            lines.append(identity(st) + " " + child)
-            latestChange = max(latestChange, Int(st.st_ctim.tv_sec) * 1_000_000_000 + Int(st.st_ctim.tv_nsec))
-            guard lines.count <= fileLimit else {
-                throw SafeFiles.Failure("\(dir) holds more than \(fileLimit) files; a library is a few scripts")
-            }
-        }
-        return link ? nil : (lines.sorted(), latestChange)
-    }
-
     static func identity(_ st: stat) -> String {
-        "\(st.st_dev):\(st.st_ino):\(st.st_size):\(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec):\(st.st_ctim.tv_sec).\(st.st_ctim.tv_nsec)"
+        var bytes: [UInt8] = []
+        appendIdentity(st, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// What a link's digest starts with: its text, so a changed link is a change.
@@ -189,7 +182,7 @@ public final class LibraryTrust {
     /// DEV:INO:SIZE:MTIME:CTIME FILE" for each of its files.
     public func records() throws -> [String: Record] {
         var records: [String: Record] = [:]
-        _ = try readRecords { library, line in
+        try LibraryTrust.parseRecords(try readRecordFile().bytes, name: recordPath) { library, line in
             switch line {
             case .library: records[library] = Record()
             case .digest(let file, let digest): records[library]!.digests[file] = digest
@@ -199,12 +192,12 @@ public final class LibraryTrust {
         return records
     }
 
-    /// What was trusted of the library at the real path `real`, and when
-    /// the record was written (nanoseconds). Only its own record is kept: a
-    /// dictionary of Records costs its generic type's set-up at each start.
-    private func record(of real: String) throws -> (record: Record?, written: Int) {
+    /// What was trusted of the library at the real path `real`, from the
+    /// record file's `bytes`. Only its own record is kept: a dictionary of
+    /// Records costs its generic type's set-up at each start.
+    private func record(of real: String, in bytes: [UInt8]) throws -> Record? {
         var record: Record? = nil
-        let written = try readRecords { library, line in
+        try LibraryTrust.parseRecords(bytes, name: recordPath) { library, line in
             guard library == real else { return }
             switch line {
             case .library: record = Record()
@@ -212,24 +205,7 @@ public final class LibraryTrust {
             case .identity(let file, let identity): record!.identities[file] = identity
             }
         }
-        return (record, written)
-    }
-
-    /// What the record says of the library at the real path `real`, enough
-    /// to tell it unchanged without reading its files: whether it is there,
-    /// its identity lines ("IDENTITY FILE", sorted), how many files it has
-    /// digests of, and when the record was written (nanoseconds).
-    private func summary(of real: String) throws -> (recorded: Bool, identities: [String], files: Int, written: Int) {
-        var recorded = false, identities: [String] = [], files = 0
-        let written = try readRecords { library, line in
-            guard library == real else { return }
-            switch line {
-            case .library: (recorded, identities, files) = (true, [], 0)
-            case .digest: files += 1
-            case .identity(let file, let identity): identities.append(identity + " " + file)
-            }
-        }
-        return (recorded, identities.sorted(), files, written)
+        return record
     }
 
     /// One line of the record file, after the "library PATH" it belongs to.
@@ -239,52 +215,36 @@ public final class LibraryTrust {
         case identity(file: String, identity: String)
     }
 
-    /// Reads the record file, calling `each` for each line (with the
-    /// library it belongs to); returns when it was written, in nanoseconds.
-    /// Any line labsh does not write is an error, wherever it is.
-    private func readRecords(_ each: (String, RecordLine) -> Void) throws -> Int {
-        if recordPath.isEmpty { return 0 }
+    /// The record file's bytes and when it was written, in nanoseconds
+    /// (nothing and 0 when there is none).
+    private func readRecordFile() throws -> (bytes: [UInt8], written: Int) {
+        if recordPath.isEmpty { return ([], 0) }
         var st = stat()
-        if lstat(recordPath, &st) != 0 && errno == ENOENT { return 0 }
+        if lstat(recordPath, &st) != 0 && errno == ENOENT { return ([], 0) }
         let fd = try SafeFiles.openStateFile(recordPath, flags: O_RDONLY, privacy: .unwritable, create: false)
         defer { close(fd) }
         guard fstat(fd, &st) == 0 else { throw SafeFiles.Failure("cannot stat \(recordPath)") }
         let bytes = try SafeFiles.readAll(fd, name: recordPath, limit: LibraryTrust.byteLimit)
-        try LibraryTrust.parseRecords(bytes, name: recordPath, each)
-        return Int(st.st_mtim.tv_sec) * 1_000_000_000 + Int(st.st_mtim.tv_nsec)
+        return (bytes, Int(st.st_mtim.tv_sec) * 1_000_000_000 + Int(st.st_mtim.tv_nsec))
     }
 
-    /// The record file's lines, read as bytes (it is read before every
-    /// library script starts; String's Character walk cost more than the
-    /// rest of the check).
+    /// The record file's lines as Strings, each with the library it belongs
+    /// to (scanRecords reads them; any line labsh does not write is an error).
     static func parseRecords(_ bytes: [UInt8], name: String, _ each: (String, RecordLine) -> Void) throws {
-        let space = UInt8(ascii: " "), newline = UInt8(ascii: "\n")
-        let libraryTag = Array("library ".utf8), identityTag = Array("identity ".utf8)
-        var current: String? = nil
+        var current = ""
         try bytes.withUnsafeBufferPointer { all in
             func text(_ from: Int, _ to: Int) -> String {
                 String(decoding: UnsafeBufferPointer(rebasing: all[from..<to]), as: UTF8.self)
             }
-            func starts(_ tag: [UInt8], _ start: Int, _ end: Int) -> Bool {
-                end - start >= tag.count && tag.indices.allSatisfy { all[start + $0] == tag[$0] }
-            }
-            var number = 0, start = 0
-            while start < all.count {
-                let end = all[start...].firstIndex(of: newline) ?? all.count
-                defer { start = end + 1 }
-                if end == start { continue }  // empty lines are not counted
-                number += 1
-                if starts(libraryTag, start, end) {
-                    current = text(start + libraryTag.count, end)
-                    each(current!, .library)
-                } else if let library = current, starts(identityTag, start, end),
-                          let gap = all[(start + identityTag.count)..<end].firstIndex(of: space) {
-                    each(library, .identity(file: text(gap + 1, end), identity: text(start + identityTag.count, gap)))
-                } else if let library = current, end - start > 65, all[start + 64] == space {
-                    each(library, .digest(file: text(start + 65, end), digest: text(start, start + 64)))
-                } else {
-                    throw SafeFiles.Failure("\(name):\(number): not a line labsh writes; "
-                        + "remove the file and trust the libraries again")
+            try scanRecords(all, name: name) { kind, start, split, end in
+                switch kind {
+                case .library:
+                    current = text(start, end)
+                    each(current, .library)
+                case .digest:
+                    each(current, .digest(file: text(split + 1, end), digest: text(start, split)))
+                case .identity:
+                    each(current, .identity(file: text(split + 1, end), identity: text(start, split)))
                 }
             }
         }
@@ -307,8 +267,7 @@ public final class LibraryTrust {
             }
         }
         try SafeFiles.replace(recordPath, with: Array(text.utf8), mode: 0o600)
-        verdicts.removeAll { $0.dir == real }
-        verdicts.append(Verdict(dir: real, refusal: nil))
+        verdicts = Verdict(dir: real, refusal: nil, unchanged: nil, next: verdicts)  // found first from now on
     }
 
     /// What changed in `dir` since it was trusted; nil when it never was.
@@ -319,23 +278,23 @@ public final class LibraryTrust {
 
     public func changes(_ dir: String) throws -> (real: String, changes: Changes?) {
         let real = try LibraryTrust.realPath(dir)
-        let summary = try summary(of: real)
-        guard summary.recorded else {
+        let file = try readRecordFile()
+        let recorded = try file.bytes.withUnsafeBufferPointer {
+            try RecordedIdentities($0, name: recordPath, library: real)
+        }
+        guard recorded.recorded else {
             _ = try LibraryTrust.listing(real)  // what cannot be a library's file is said first
             return (real, nil)
         }
         // The same files, not written since (their identities as recorded) and
-        // none changed just before the record was written (a change in the
-        // same tick of the clock would keep its change time): no need to read them.
-        if !summary.identities.isEmpty, summary.identities.count == summary.files,
-           let now = try LibraryTrust.identityLines(real), now.lines == summary.identities,
-           now.latestChange < summary.written - 50_000_000 {
-            unchangedIdentities = now.lines
+        // none changed just before the record was written: no need to read them.
+        if LibraryTrust.unchanged(real, as: recorded, written: file.written) {
+            lastUnchanged = recorded
             return (real, Changes())
         }
-        unchangedIdentities = []
+        lastUnchanged = nil
         let now = try LibraryTrust.listing(real)
-        let then = try record(of: real).record?.digests ?? [:]
+        let then = try record(of: real, in: file.bytes)?.digests ?? [:]
         var changes = Changes()
         for (file, digest) in now.sorted(by: { $0.key < $1.key }) {
             if let old = then[file] { if old != digest { changes.changed.append(file) } } else { changes.added.append(file) }
@@ -357,10 +316,11 @@ public final class LibraryTrust {
     /// nil when `dir`'s files are the trusted ones (or the person at the
     /// terminal trusts them now), else the refusal: what changed and the fix.
     public func refusal(of dir: String) -> String? {
-        if let known = verdicts.first(where: { $0.dir == dir }) { return known.refusal }
-        let verdict = decide(dir)
-        verdicts.append(Verdict(dir: dir, refusal: verdict, identities: verdict == nil ? unchangedIdentities : []))
-        return verdict
+        if let known = verdict(dir) { return known.refusal }
+        lastUnchanged = nil
+        let refusal = decide(dir)
+        verdicts = Verdict(dir: dir, refusal: refusal, unchanged: refusal == nil ? lastUnchanged : nil, next: verdicts)
+        return refusal
     }
 
     /// Loads `file` of the library `dir` (a script or a module) as the code
@@ -377,14 +337,19 @@ public final class LibraryTrust {
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw SafeFiles.Failure("cannot read \(file): \(SafeFiles.describe(errno))") }
         let bytes = try SafeFiles.readAll(fd, name: file, limit: LibraryTrust.byteLimit)
-        let relative = String(file.dropFirst(dir.count + 1))
-        let identities = verdicts.first(where: { $0.dir == dir })?.identities ?? []
-        if !identities.contains(LibraryTrust.identity(st) + " " + relative) {
+        let relative = file.utf8.dropFirst(dir.utf8.count + 1)  // bytes: a Character could span the "/"
+        var line: [UInt8] = []
+        LibraryTrust.appendIdentity(st, to: &line)
+        line.append(UInt8(ascii: " "))
+        line.append(contentsOf: relative)
+        line.append(UInt8(ascii: "\n"))
+        if verdict(dir)?.unchanged?.contains(line) != true {
             // the check read the files, or this one changed since: its bytes must be the trusted ones
+            let relative = String(decoding: relative, as: UTF8.self)
             var link = stat()
             let linked = lstat(file, &link) == 0 && (link.st_mode & S_IFMT) == S_IFLNK
             let digested = linked ? LibraryTrust.linkHeader(file) + bytes : bytes
-            let trusted = try record(of: LibraryTrust.realPath(dir)).record?.digests[relative]
+            let trusted = try record(of: LibraryTrust.realPath(dir), in: readRecordFile().bytes)?.digests[relative]
             guard trusted == SHA256.hex(digested) else {
                 throw SafeFiles.Failure("refusing the script library \(dir): \(relative) changed while labsh ran; "
                     + "review it, then run: labsh -m library trust \(dir)")

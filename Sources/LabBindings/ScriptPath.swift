@@ -23,11 +23,14 @@ public struct ScriptPath {
         self.trust = trust
     }
 
-    /// A found file: on disk (`path`) or embedded (`embedded`, e.g.
-    /// "stdlib/lab/x.lua"), or on disk where others could have put or changed
-    /// it (`refused`: the message, naming the path and the fix).
+    /// A found file: on disk (`path`), in a trusted library on disk
+    /// (`library`: its file and the library's directory as `overrides` names
+    /// it), or embedded (`embedded`, e.g. "stdlib/lab/x.lua"), or on disk
+    /// where others could have put or changed it (`refused`: the message,
+    /// naming the path and the fix).
     public enum Found {
         case file(String)
+        case library(file: String, dir: String)
         case embedded(String)
         case refused(String)
     }
@@ -39,41 +42,64 @@ public struct ScriptPath {
     /// modules in `lib/`, and one is found only if the library is trusted.
     /// `tried` collects what was looked at, for the error message.
     public func find(_ relative: String, embeddedRoot: String, tried: inout [String]) -> Found? {
-        let candidates = [relative + ".lua", relative + "/init.lua"]
-        func onDisk(_ dirs: [String], libraries: Bool) -> Found? {
-            for dir in dirs {
-                let library = libraries && LibraryTrust.isLibrary(dir)
-                let below = library ? (embeddedRoot == "scripts" ? "scripts/" : "lib/") : ""
-                for c in candidates {
-                    let path = dir + "/" + below + c
-                    if access(path, R_OK) == 0 {
-                        if !allowUnsafe, let why = ScriptPath.refusal(of: below + c, in: dir) { return .refused(why) }
-                        if library, let trust, let why = trust.refusal(of: dir) { return .refused(why) }
-                        return .file(path)
-                    }
-                    tried.append("no file '\(path)'")
+        let below = embeddedRoot == "scripts" ? "scripts/" : "lib/"
+        var path: [UInt8] = []  // built as bytes: String concatenation costs more than the lookup
+        path.reserveCapacity(256)
+        // In `dir` (below `below` in a library): NAME.lua, then NAME/init.lua.
+        func onDisk(_ dir: String, library: Bool) -> Found? {
+            for initFile in [false, true] {
+                path.removeAll(keepingCapacity: true)
+                path.append(contentsOf: dir.utf8)
+                path.append(UInt8(ascii: "/"))
+                let inDir = path.count
+                if library { path.append(contentsOf: below.utf8) }
+                path.append(contentsOf: relative.utf8)
+                path.append(contentsOf: (initFile ? "/init.lua" : ".lua").utf8)
+                path.append(0)
+                let readable = path.withUnsafeBufferPointer { bytes in
+                    bytes.withMemoryRebound(to: CChar.self) { access($0.baseAddress!, R_OK) == 0 }
                 }
+                guard readable else { continue }
+                let end = path.count - 1
+                if !allowUnsafe,
+                   let why = ScriptPath.refusal(of: String(decoding: path[inDir..<end], as: UTF8.self), in: dir) {
+                    return .refused(why)
+                }
+                let file = String(decoding: path[..<end], as: UTF8.self)
+                guard library else { return .file(file) }
+                if let trust, let why = trust.refusal(of: dir) { return .refused(why) }
+                return .library(file: file, dir: dir)
             }
             return nil
         }
-        if let found = onDisk(overrides, libraries: true) { return found }
-        for c in candidates {
-            let path = embeddedRoot + "/" + c
+        for dir in overrides {
+            if let found = onDisk(dir, library: LibraryTrust.isLibrary(dir)) { return found }
+        }
+        for candidate in [relative + ".lua", relative + "/init.lua"] {
+            let path = embeddedRoot + "/" + candidate
             if EmbeddedFiles.text(path) != nil { return .embedded(path) }
         }
-        tried.append("no embedded file '\(embeddedRoot)/\(candidates[0])'")
-        return onDisk(system, libraries: false)
+        for dir in system {
+            if let found = onDisk(dir, library: false) { return found }
+        }
+        tried += places(relative, embeddedRoot: embeddedRoot, below: below)
+        return nil
     }
 
-    /// The library on `overrides` whose `scripts/` holds `file` (as find
-    /// returned it), or nil: a library script runs under its capabilities.
-    public func library(holding file: String) -> String? {
-        library(holding: file, below: "scripts/")
-    }
-
-    /// The library whose `below` ("scripts/", "lib/") holds `file`, or nil.
-    func library(holding file: String, below: String) -> String? {
-        overrides.first { file.hasPrefix($0 + "/" + below) && LibraryTrust.isLibrary($0) }
+    /// Where find looked, for the error when it found nothing ("no file
+    /// 'PATH'"): written only then, as it is seldom read.
+    func places(_ relative: String, embeddedRoot: String, below: String) -> [String] {
+        let candidates = [relative + ".lua", relative + "/init.lua"]
+        var places: [String] = []
+        for dir in overrides {
+            let inside = LibraryTrust.isLibrary(dir) ? below : ""
+            for c in candidates { places.append("no file '\(dir)/\(inside)\(c)'") }
+        }
+        places.append("no embedded file '\(embeddedRoot)/\(candidates[0])'")
+        for dir in system {
+            for c in candidates { places.append("no file '\(dir)/\(c)'") }
+        }
+        return places
     }
 
     // ---- Who could have written it --------------------------------------------
@@ -90,27 +116,66 @@ public struct ScriptPath {
     /// `dir` away and put another in its place), both as written and with
     /// symbolic links resolved.
     public static func refusal(of relative: String, in dir: String) -> String? {
-        var below = [dir]
-        var path = dir
-        for part in relative.split(separator: "/") {
-            path += "/" + String(part)  // a String: Substring takes the unspecialized append
-            below.append(path)
+        // Each step is a prefix of one buffer, ended by a NUL written over
+        // its "/" for the system call: no String is made unless one is refused.
+        var below: [UInt8] = Array(dir.utf8)
+        var ends = [below.count]
+        for part in relative.utf8.split(separator: UInt8(ascii: "/")) {
+            below.append(UInt8(ascii: "/"))
+            below.append(contentsOf: part)
+            ends.append(below.count)
         }
-        for above in ancestors(of: dir) {
-            if let why = refusal(along: above + below) { return why }
+        below.append(0)
+        var absolute = dir
+        if !dir.hasPrefix("/"), let cwd = getcwd(nil, 0) {
+            absolute = String(cString: cwd) + "/" + dir
+            free(cwd)
+        }
+        if let why = refusal(along: above(absolute), then: (below, ends)) { return why }
+        if let real = realpath(dir, nil) {
+            let resolved = String(cString: real)
+            free(real)
+            if resolved != absolute, let why = refusal(along: above(resolved), then: (below, ends)) { return why }
         }
         return nil
     }
 
-    /// Why the last of `steps` (each directory followed by one inside it)
-    /// must not be loaded, or nil.
-    static func refusal(along steps: [String]) -> String? {
+    /// The directories above the absolute path `absolute`, from / down
+    /// ("/", "/a", "/a/b" for /a/b/c): one buffer "/a/b" and where each
+    /// ends in it; none for / itself.
+    static func above(_ absolute: String) -> (path: [UInt8], ends: [Int]) {
+        let parts = absolute.utf8.split(separator: UInt8(ascii: "/"))
+        guard !parts.isEmpty else { return ([0], []) }
+        var path: [UInt8] = [UInt8(ascii: "/")], ends = [1]
+        for part in parts.dropLast() {
+            if path.count > 1 { path.append(UInt8(ascii: "/")) }
+            path.append(contentsOf: part)
+            ends.append(path.count)
+        }
+        path.append(0)
+        return (path, ends)
+    }
+
+    /// Why the last step must not be loaded, or nil. The steps, each
+    /// directory followed by one inside it, are the prefixes of
+    /// `chain.path` that `chain.ends` give, then those of `below.path`.
+    static func refusal(along chain: (path: [UInt8], ends: [Int]), then below: (path: [UInt8], ends: [Int])) -> String? {
+        var above = chain.path, inside = below.path
+        let last = { String(decoding: below.path[..<below.ends.last!], as: UTF8.self) }
         var inStickyDirectory: String? = nil
-        for step in steps {
+        func text(_ path: [UInt8], _ end: Int) -> String { String(decoding: path[..<end], as: UTF8.self) }
+        // nil: on to the next step; "": gone, the load fails on its own; else the refusal
+        func step(_ path: inout [UInt8], _ end: Int) -> String? {
             var st = stat()
-            guard stat(step, &st) == 0 else { return nil }  // gone: the load fails on its own
+            let kept = path[end]
+            path[end] = 0
+            let found = path.withUnsafeBufferPointer { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { stat($0.baseAddress!, &st) == 0 }
+            }
+            path[end] = kept
+            guard found else { return "" }
             if let sticky = inStickyDirectory, st.st_uid != 0 && st.st_uid != geteuid() {
-                return refusal(steps.last!, because: "\(step) belongs to another user in \(sticky), "
+                return refusal(last(), because: "\(text(path, end)) belongs to another user in \(sticky), "
                     + "where anyone may create files", fix: "move it to a directory of yours")
             }
             inStickyDirectory = nil
@@ -118,40 +183,21 @@ public struct ScriptPath {
                 let isDirectory = (st.st_mode & S_IFMT) == S_IFDIR
                 guard isDirectory && st.st_mode & S_ISVTX != 0 else {
                     let mode = String(st.st_mode & 0o7777, radix: 8)
-                    return refusal(steps.last!, because: "\(step) is writable by others than its owner (mode 0\(mode))",
-                                   fix: "chmod go-w \(step)")
+                    return refusal(last(),
+                                   because: "\(text(path, end)) is writable by others than its owner (mode 0\(mode))",
+                                   fix: "chmod go-w \(text(path, end))")
                 }
-                inStickyDirectory = step
+                inStickyDirectory = text(path, end)
             }
+            return nil
+        }
+        for end in chain.ends {
+            if let why = step(&above, end) { return why.isEmpty ? nil : why }
+        }
+        for end in below.ends {
+            if let why = step(&inside, end) { return why.isEmpty ? nil : why }
         }
         return nil
-    }
-
-    /// The directories above `dir`, from / down, once for its absolute path
-    /// as written and once more with links resolved when that differs (a
-    /// directory that cannot be resolved has only the first).
-    static func ancestors(of dir: String) -> [[String]] {
-        func above(_ absolute: String) -> [String] {
-            var list = ["/"]
-            var path = ""
-            for part in absolute.split(separator: "/").dropLast() {
-                path += "/" + String(part)
-                list.append(path)
-            }
-            return absolute.split(separator: "/").isEmpty ? [] : list
-        }
-        var absolute = dir
-        if !dir.hasPrefix("/"), let cwd = getcwd(nil, 0) {
-            absolute = String(cString: cwd) + "/" + dir
-            free(cwd)
-        }
-        var chains = [above(absolute)]
-        if let real = realpath(dir, nil) {
-            let resolved = String(cString: real)
-            free(real)
-            if resolved != absolute { chains.append(above(resolved)) }
-        }
-        return chains
     }
 
     /// The same rules for an init file (LABSH_INIT=@FILE): its directory and itself.

@@ -163,17 +163,17 @@ final class Runner {
             return LUA_ERRFILE
         }
         switch found {
-        case .file(let file):
-            if let library = scriptPath.library(holding: file), let trust = scriptPath.trust {
-                do {
-                    try CapabilityModule.beginLibraryScript(state, file: file, library: library, options: args.options)
-                    try trust.loadTrusted(L, file: file, library: library)  // the bytes the trust check saw
-                    return LUA_OK
-                } catch {
-                    "\(error)".push(L)
-                    return LUA_ERRFILE
-                }
+        case .library(let file, let library):
+            guard let trust = scriptPath.trust else { return lh_loadfile(L, file) }  // only finding files
+            do {
+                try CapabilityModule.beginLibraryScript(state, file: file, library: library, options: args.options)
+                try trust.loadTrusted(L, file: file, library: library)  // the bytes the trust check saw
+                return LUA_OK
+            } catch {
+                "\(error)".push(L)
+                return LUA_ERRFILE
             }
+        case .file(let file):
             return lh_loadfile(L, file)
         case .refused(let why):
             why.push(L)
