@@ -133,10 +133,9 @@ public enum Lab {
     /// A module file on LABSH_PATH replaces the built-in module of that name.
     static func shadowedOnOverridePath(_ module: String) -> Bool {
         guard !modulePath.overrides.isEmpty else { return false }
-        var tried: [String] = []
         let path = ScriptPath(overrides: modulePath.overrides, system: [])
         let relative = filePath(ofModule: module)
-        switch path.find(relative, embeddedRoot: "-", tried: &tried) {
+        switch path.find(relative, embeddedRoot: "-") {
         case .file?, .library?, .refused?: return true  // refused: the searcher says why
         default: return false
         }

@@ -48,8 +48,16 @@ public final class LibraryTrust {
 
     /// Is `dir` a library (has a library.lua)?
     public static func isLibrary(_ dir: String) -> Bool {
+        var path = PathBytes()
+        path.start(dir)
+        path.append("/library.lua")
+        return path.withCString(isManifest)
+    }
+
+    /// Is the file at `path` a library's library.lua (a regular file)?
+    static func isManifest(_ path: UnsafePointer<CChar>) -> Bool {
         var st = stat()
-        return stat(dir + "/library.lua", &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
     }
 
     // ---- What a library holds ---------------------------------------------------

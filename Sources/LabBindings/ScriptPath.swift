@@ -1,5 +1,24 @@
 import Glibc
 
+/// A path built as bytes for one system call after another: find's lookups
+/// cost less than the String concatenations that named their files.
+struct PathBytes {
+    private var bytes: [UInt8] = []
+    init() { bytes.reserveCapacity(256) }
+    var count: Int { bytes.count }
+    mutating func start(_ text: String) {
+        bytes.removeAll(keepingCapacity: true)
+        bytes.append(contentsOf: text.utf8)
+    }
+    mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
+    mutating func withCString<R>(_ body: (UnsafePointer<CChar>) -> R) -> R {
+        bytes.append(0)
+        defer { bytes.removeLast() }
+        return bytes.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { body($0.baseAddress!) } }
+    }
+    func string(from start: Int = 0) -> String { String(decoding: bytes[start...], as: UTF8.self) }
+}
+
 /// Where labsh finds Lua modules and scripts by name, in order (DESIGN.md):
 /// LABSH_PATH, what the binary embeds, $XDG_DATA_HOME/labsh,
 /// /usr/local/share/labsh, /usr/share/labsh.
@@ -42,57 +61,59 @@ public struct ScriptPath {
     /// modules in `lib/`, and one is found only if the library is trusted.
     /// `tried` collects what was looked at, for the error message.
     public func find(_ relative: String, embeddedRoot: String, tried: inout [String]) -> Found? {
-        let below = embeddedRoot == "scripts" ? "scripts/" : "lib/"
-        var path: [UInt8] = []  // built as bytes: String concatenation costs more than the lookup
-        path.reserveCapacity(256)
-        // In `dir` (below `below` in a library): NAME.lua, then NAME/init.lua.
-        func onDisk(_ dir: String, library: Bool) -> Found? {
-            for initFile in [false, true] {
-                path.removeAll(keepingCapacity: true)
-                path.append(contentsOf: dir.utf8)
-                path.append(UInt8(ascii: "/"))
-                let inDir = path.count
-                if library { path.append(contentsOf: below.utf8) }
-                path.append(contentsOf: relative.utf8)
-                path.append(contentsOf: (initFile ? "/init.lua" : ".lua").utf8)
-                path.append(0)
-                let readable = path.withUnsafeBufferPointer { bytes in
-                    bytes.withMemoryRebound(to: CChar.self) { access($0.baseAddress!, R_OK) == 0 }
-                }
-                guard readable else { continue }
-                let end = path.count - 1
-                if !allowUnsafe,
-                   let why = ScriptPath.refusal(of: String(decoding: path[inDir..<end], as: UTF8.self), in: dir) {
-                    return .refused(why)
-                }
-                let file = String(decoding: path[..<end], as: UTF8.self)
-                guard library else { return .file(file) }
-                if let trust, let why = trust.refusal(of: dir) { return .refused(why) }
-                return .library(file: file, dir: dir)
-            }
-            return nil
-        }
-        for dir in overrides {
-            if let found = onDisk(dir, library: LibraryTrust.isLibrary(dir)) { return found }
-        }
-        for candidate in [relative + ".lua", relative + "/init.lua"] {
-            let path = embeddedRoot + "/" + candidate
-            if EmbeddedFiles.text(path) != nil { return .embedded(path) }
-        }
-        for dir in system {
-            if let found = onDisk(dir, library: false) { return found }
-        }
-        tried += places(relative, embeddedRoot: embeddedRoot, below: below)
+        if let found = find(relative, embeddedRoot: embeddedRoot) { return found }
+        tried += places(relative, embeddedRoot: embeddedRoot)  // written only now: seldom read
         return nil
     }
 
-    /// Where find looked, for the error when it found nothing ("no file
-    /// 'PATH'"): written only then, as it is seldom read.
-    func places(_ relative: String, embeddedRoot: String, below: String) -> [String] {
+    /// The same, where nobody asks where it looked.
+    public func find(_ relative: String, embeddedRoot: String) -> Found? {
+        let below = ScriptPath.below(embeddedRoot)
+        var path = PathBytes()
+        // `dir`'s NAME.lua or NAME/init.lua (in a library, below `below`)
+        func onDisk(_ dir: String, library: Bool, initFile: Bool) -> Found? {
+            path.start(dir)
+            path.append("/")
+            let inDir = path.count
+            if library { path.append(below) }
+            path.append(relative)
+            path.append(initFile ? "/init.lua" : ".lua")
+            guard path.withCString({ access($0, R_OK) }) == 0 else { return nil }
+            if !allowUnsafe, let why = ScriptPath.refusal(of: path.string(from: inDir), in: dir) { return .refused(why) }
+            guard library else { return .file(path.string()) }
+            if let trust, let why = trust.refusal(of: dir) { return .refused(why) }
+            return .library(file: path.string(), dir: dir)
+        }
+        for dir in overrides {
+            path.start(dir)
+            path.append("/library.lua")
+            let library = path.withCString(LibraryTrust.isManifest)
+            if let found = onDisk(dir, library: library, initFile: false) ?? onDisk(dir, library: library, initFile: true) {
+                return found
+            }
+        }
+        let embedded = embeddedRoot + "/" + relative
+        if EmbeddedFiles.text(embedded + ".lua") != nil { return .embedded(embedded + ".lua") }
+        if EmbeddedFiles.text(embedded + "/init.lua") != nil { return .embedded(embedded + "/init.lua") }
+        for dir in system {
+            if let found = onDisk(dir, library: false, initFile: false) ?? onDisk(dir, library: false, initFile: true) {
+                return found
+            }
+        }
+        return nil
+    }
+
+    /// Where a library keeps what `find` looks for under `embeddedRoot`.
+    static func below(_ embeddedRoot: String) -> String {
+        embeddedRoot == "scripts" ? "scripts/" : "lib/"
+    }
+
+    /// Where find looked, for the error when it found nothing ("no file 'PATH'").
+    func places(_ relative: String, embeddedRoot: String) -> [String] {
         let candidates = [relative + ".lua", relative + "/init.lua"]
         var places: [String] = []
         for dir in overrides {
-            let inside = LibraryTrust.isLibrary(dir) ? below : ""
+            let inside = LibraryTrust.isLibrary(dir) ? ScriptPath.below(embeddedRoot) : ""
             for c in candidates { places.append("no file '\(dir)/\(inside)\(c)'") }
         }
         places.append("no embedded file '\(embeddedRoot)/\(candidates[0])'")
@@ -100,6 +121,29 @@ public struct ScriptPath {
             for c in candidates { places.append("no file '\(dir)/\(c)'") }
         }
         return places
+    }
+
+    /// Does `name` ("a/b") climb out of where it is looked for (a part "..")?
+    public static func climbs(_ name: String) -> Bool {
+        var climbs = false
+        forEachPart(of: name) { part in climbs = climbs || (part.count == 2 && part.allSatisfy { $0 == UInt8(ascii: ".") }) }
+        return climbs
+    }
+
+    /// Calls `each` with each part of `path` between "/" (empty ones left
+    /// out, as split does), as bytes: split's array of Substrings cost
+    /// more than the checks it served.
+    static func forEachPart(of path: String, _ each: (UnsafeBufferPointer<UInt8>) -> Void) {
+        var path = path
+        path.withUTF8 { bytes in
+            var i = 0
+            while i < bytes.count {
+                while i < bytes.count && bytes[i] == UInt8(ascii: "/") { i += 1 }
+                let start = i
+                while i < bytes.count && bytes[i] != UInt8(ascii: "/") { i += 1 }
+                if i > start { each(UnsafeBufferPointer(rebasing: bytes[start..<i])) }
+            }
+        }
     }
 
     // ---- Who could have written it --------------------------------------------
@@ -120,7 +164,7 @@ public struct ScriptPath {
         // its "/" for the system call: no String is made unless one is refused.
         var below: [UInt8] = Array(dir.utf8)
         var ends = [below.count]
-        for part in relative.utf8.split(separator: UInt8(ascii: "/")) {
+        forEachPart(of: relative) { part in
             below.append(UInt8(ascii: "/"))
             below.append(contentsOf: part)
             ends.append(below.count)
@@ -141,16 +185,14 @@ public struct ScriptPath {
     }
 
     /// The directories above the absolute path `absolute`, from / down
-    /// ("/", "/a", "/a/b" for /a/b/c): one buffer "/a/b" and where each
-    /// ends in it; none for / itself.
+    /// ("/", "/a", "/a/b" for /a/b/c): one buffer "/a/b/c" and where each
+    /// of them ends in it; none for / itself.
     static func above(_ absolute: String) -> (path: [UInt8], ends: [Int]) {
-        let parts = absolute.utf8.split(separator: UInt8(ascii: "/"))
-        guard !parts.isEmpty else { return ([0], []) }
-        var path: [UInt8] = [UInt8(ascii: "/")], ends = [1]
-        for part in parts.dropLast() {
+        var path: [UInt8] = [UInt8(ascii: "/")], ends: [Int] = []
+        forEachPart(of: absolute) { part in
+            ends.append(path.count)  // the directory this part is in
             if path.count > 1 { path.append(UInt8(ascii: "/")) }
             path.append(contentsOf: part)
-            ends.append(path.count)
         }
         path.append(0)
         return (path, ends)

@@ -155,7 +155,7 @@ final class Runner {
     /// playbook playbooks/NAME.
     func loadByName(_ name: String) -> Int32 {
         var tried: [String] = []
-        guard !name.split(separator: "/").contains(".."),
+        guard !ScriptPath.climbs(name),
               let found = scriptPath.find(name, embeddedRoot: "scripts", tried: &tried)
                 ?? scriptPath.find("playbooks/" + name, embeddedRoot: "scripts", tried: &tried) else {
             let list = tried.map { "\n\t" + $0 }.joined()

@@ -175,3 +175,17 @@ test("a script that is not there lists where it was looked for, the library's sc
   assert(out:find("no file '" .. l.lib .. "/lib/nosuch/mod.lua'\n\tno file '" .. l.lib
     .. "/lib/nosuch/mod/init.lua'\n\tno embedded file 'stdlib/nosuch/mod.lua'", 1, true), out)
 end)
+
+test("a script name that climbs out with '..' is not looked for, though the file is there", function()
+  local l = library(nested)
+  assert(os.execute("mkdir " .. quote(l.dir .. "/plain")))
+  write_file(l.dir .. "/outside.lua", "print('escaped')\n")
+  for _, name in ipairs { "../outside", "x/../../outside", "..//outside" } do
+    local out, rc = l.run("-m " .. quote(name), l.dir .. "/plain")
+    assert(rc ~= 0, out)
+    assert_eq(out:match("labsh: (.*)$"), "no script '" .. name .. "' on the script path:\n")
+  end
+  -- a name with dots that is not ".." is looked for as usual
+  write_file(l.dir .. "/plain/..x.lua", "print('found')\n")
+  assert_eq(l.run("-m ..x", l.dir .. "/plain"), "found\n")
+end)
