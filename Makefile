@@ -59,6 +59,8 @@ deps:
 #   delete the release *.swift.o files.
 # - Not position-independent (PIE costs ~0.7 MB of relocated pages), and no
 #   $ORIGIN rpath (no library search beside the binary).
+# - The Swift runtime's command-line file is not linked in: its constructor
+#   parsed /proc/self/maps before main; Sources/CLuaShim/argv.c stands in.
 LINK_DIR := $(abspath $(BUILD_DIR))/link
 RELEASE_FLAGS := --static-swift-stdlib --disable-local-rpath \
 	-Xswiftc -Xclang-linker -Xswiftc -no-pie \
