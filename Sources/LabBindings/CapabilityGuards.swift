@@ -18,13 +18,20 @@ enum CapabilityGuards {
         _ = lh_freeze_libraries(L)
     }
 
-    /// Environment variables that hold no secret: labsh and the script read
-    /// them freely. Any other one is a secret (`requires.secrets` "env:NAME").
-    static let plainEnvironment: Set<String> = [
-        "HOME", "USER", "LOGNAME", "PATH", "SHELL", "TERM", "COLUMNS", "LINES", "LANG", "TZ", "PWD", "TMPDIR",
-        "NO_COLOR", "EDITOR", "PAGER", "RESTIC_PROGRESS_FPS", "LABSH_PATH", "LABSH_STATE_DIR", "LABSH_BIN",
-        "LABSH_INIT", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR", "XDG_CACHE_HOME",
-    ]
+    /// Whether the environment variable `name` holds no secret: labsh and
+    /// the script read these freely (the locale's LC_* too). Any other one
+    /// is a secret (`requires.secrets` "env:NAME"). A switch, not a Set:
+    /// a script's first os.getenv would set up a String-keyed Set for it.
+    static func isPlainEnvironment(_ name: String) -> Bool {
+        switch name {
+        case "HOME", "USER", "LOGNAME", "PATH", "SHELL", "TERM", "COLUMNS", "LINES", "LANG", "TZ", "PWD", "TMPDIR",
+             "NO_COLOR", "EDITOR", "PAGER", "RESTIC_PROGRESS_FPS", "LABSH_PATH", "LABSH_STATE_DIR", "LABSH_BIN",
+             "LABSH_INIT", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR", "XDG_CACHE_HOME":
+            return true
+        default:
+            return name.hasPrefix("LC_")
+        }
+    }
 
     static let check: lh_guard_fn = { L, what in
         guard let L, let what, let capabilities = Capabilities.active else { return nil }
@@ -47,7 +54,7 @@ enum CapabilityGuards {
         // reads for a reference counts as the secret requires.secrets allows.
         func read(_ path: String?) -> String? {
             guard let path, let why = c.readRefusal(path) else { return nil }
-            if byLabsh, c.refusal("secrets", "file:" + path) == nil { return nil }
+            if byLabsh, c.refusal(.secrets, "file:" + path) == nil { return nil }
             return c.deny(L, "files.read", path, "read", why)
         }
         func refuse(_ why: String) -> String? {
@@ -69,8 +76,8 @@ enum CapabilityGuards {
         case "os.tmpname":
             return write("/tmp/lua_tmpname")
         case "os.getenv":
-            guard let name = string(L, 1), !plainEnvironment.contains(name), !name.hasPrefix("LC_") else { return nil }
-            return c.refusal("secrets", "env:" + name).map { c.deny(L, "secrets", "env:" + name, "read", $0) }
+            guard let name = string(L, 1), !isPlainEnvironment(name) else { return nil }
+            return c.refusal(.secrets, "env:" + name).map { c.deny(L, "secrets", "env:" + name, "read", $0) }
         case "io.popen", "os.execute":
             if what == "os.execute", lua_gettop(L) == 0 { return nil }  // only asks whether a shell exists
             return c.deny(L, "commands", string(L, 1) ?? "?", "run a shell for",

@@ -26,40 +26,47 @@ extension Capabilities {
     /// The declaration: each entry as written, and what it resolved to.
     func traceDeclared(_ entries: CapabilityLists, _ mutation: Bool) {
         guard Capabilities.tracePath != nil else { return }
-        trace(["event": "manifest"])
+        trace("manifest")
         entries.forEach { kind, list in
             for entry in list {
                 let resolved = declaredSources.filter { $0.kind == kind && $0.entry == entry }.map(\.pattern).sorted()
-                trace(["event": "declared", "kind": kind.name, "entry": entry, "resolved": resolved.joined(separator: " ")])
+                trace("declared", kind: kind.name, entry: entry, resolved: resolved.joined(separator: " "))
             }
         }
-        if mutation { trace(["event": "declared", "kind": "mutation", "entry": "true"]) }
+        if mutation { trace("declared", kind: "mutation", entry: "true") }
     }
 
     /// `pattern` (a resolved one) allowed `target`: each entry it came from is used.
     func traceUse(_ kind: CapabilityKind, _ pattern: String, _ target: String) {
         let sources = declaredSources.filter { $0.kind == kind && $0.pattern == pattern }.map(\.entry)
         for entry in sources.isEmpty ? [pattern] : sources {
-            trace(["event": "used", "kind": kind.name, "entry": entry, "target": Capabilities.printable(target)])
+            trace("used", kind: kind.name, entry: entry, target: Capabilities.printable(target))
         }
     }
 
     func traceRefusal(_ kind: String, _ target: String, _ why: String) {
         guard Capabilities.tracePath != nil else { return }
-        trace(["event": "refused", "kind": kind, "target": Capabilities.printable(target), "reason": why])
+        trace("refused", kind: kind, target: Capabilities.printable(target), reason: why)
     }
 
-    private func trace(_ fields: [String: String]) {
+    /// One line: its fields (those given) with keys in the order of their names.
+    private func trace(_ event: String, kind: String? = nil, entry: String? = nil, resolved: String? = nil,
+                       target: String? = nil, reason: String? = nil) {
         guard let path = Capabilities.tracePath else { return }
-        var all = fields
-        all["script"] = script
         var w = JSONWriter()
-        w.beginObject()
-        for key in all.keys.sorted() {
-            var k = key
-            try? k.withUTF8 { try w.key(UnsafeRawBufferPointer($0)) }
-            try? w.string(all[key]!)
+        func field(_ key: StaticString, _ value: String?) {
+            guard let value else { return }
+            key.withUTF8Buffer { _ = try? w.key(UnsafeRawBufferPointer($0)) }
+            try? w.string(value)
         }
+        w.beginObject()
+        field("entry", entry)
+        field("event", event)
+        field("kind", kind)
+        field("reason", reason)
+        field("resolved", resolved)
+        field("script", script)
+        field("target", target)
         w.endObject()
         let line = w.bytes + [0x0A]
         guard Capabilities.traced.insert(String(decoding: line, as: UTF8.self)).inserted else { return }

@@ -169,3 +169,28 @@ return labsh.script { name = "d", version = "1", description = "d", requires = {
   assert(out:find("labsh.capabilities.allows: unknown capability 'file.read'", 1, true), out)
   assert(out:find("\nfalse\n$"), out)
 end)
+
+test("os.getenv reads the plain variables and the locale's LC_* freely; any other name is a secret", function()
+  local l = library({
+    e = [[
+return labsh.script { name = "e", version = "1", description = "d", requires = {},
+  run = function()
+    for _, name in ipairs { "HOME", "PATH", "XDG_CACHE_HOME", "RESTIC_PROGRESS_FPS", "LC_ALL", "LC_TIME" } do
+      print(name, pcall(os.getenv, name))
+    end
+    for _, name in ipairs { "HOMEX", "LC", "lc_all", "KINDS_SECRET" } do
+      local ok, why = pcall(os.getenv, name)
+      print(name, ok, (tostring(why):match("cannot read 'env:[^']*': not in requires.secrets")))
+    end
+  end }
+]],
+  })
+  local out, rc = l.run("-m e", "LC_ALL=C LC_TIME=C XDG_CACHE_HOME=/c RESTIC_PROGRESS_FPS=1 HOMEX=1 LC=1 lc_all=1 KINDS_SECRET=1")
+  assert_eq(rc, 0, out)
+  for _, name in ipairs { "HOME", "PATH", "XDG_CACHE_HOME", "RESTIC_PROGRESS_FPS", "LC_ALL", "LC_TIME" } do
+    assert(out:find("\n?" .. name .. "\ttrue\t[^\n]+\n"), name .. ": " .. out)
+  end
+  for _, name in ipairs { "HOMEX", "LC", "lc_all", "KINDS_SECRET" } do
+    assert(out:find(name .. "\tfalse\tcannot read 'env:" .. name .. "': not in requires.secrets\n", 1, true), name .. ": " .. out)
+  end
+end)
