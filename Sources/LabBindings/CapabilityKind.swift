@@ -61,7 +61,7 @@ struct CapabilityKindSet {
 /// Patterns by kind: what a manifest requires, what an operator grants or
 /// denies. A kind given with an empty list is still given: the audit line
 /// says "net=" for `net = {}`, as written.
-public struct CapabilityLists {
+struct CapabilityLists {
     private var commands: [String] = []
     private var filesRead: [String] = []
     private var filesWrite: [String] = []
@@ -73,13 +73,13 @@ public struct CapabilityLists {
     /// The kinds given at all.
     private(set) var given = CapabilityKindSet()
 
-    public init() {}
+    init() {}
 
     /// Nothing given, not even an empty list.
-    public var isEmpty: Bool { given.isEmpty }
+    var isEmpty: Bool { given.isEmpty }
 
     /// The patterns of `kind` (none when it was not given); setting them gives it.
-    public subscript(kind: CapabilityKind) -> [String] {
+    subscript(kind: CapabilityKind) -> [String] {
         get {
             switch kind {
             case .commands: return commands
