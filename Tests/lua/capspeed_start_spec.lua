@@ -205,6 +205,32 @@ test("the usage texts load only when shown: a library script parses without them
   assert(out:find("  --count N                how many", 1, true), out)
 end)
 
+test("the parser loads only when there is something to read; what it reads is as before", function()
+  local l = library {
+    ["scripts/plain.lua"] = 'return labsh.script { name = "plain", version = "1.0.0", description = "no options",\n'
+      .. '  formats = { "text", "json" }, requires = {},\n'
+      .. '  run = function(ctx, opts) print(next(opts) == nil, package.loaded["labsh.cli_parse"] == nil) end }\n',
+    ["scripts/opts.lua"] = 'return labsh.script { name = "opts", version = "1.0.0", description = "options",\n'
+      .. '  params = { { "--count", "N", "how many", type = "count", default = 3 } }, requires = {},\n'
+      .. '  run = function(ctx, opts) print(opts.count, package.loaded["labsh.cli_parse"] ~= nil) end }\n',
+  }
+  local out, rc = l.run("-m plain")
+  assert_eq(rc, 0, out)
+  assert_eq(out, "true\ttrue\n")
+  out, rc = l.run("-m plain extra")  -- an argument it does not take: the parser says so
+  assert_eq(rc, 2, out)
+  assert(out:find("labsh -m plain: unexpected argument 'extra'", 1, true), out)
+  out, rc = l.run("--format html -m plain")  -- a format it does not write: refused before parsing
+  assert_eq(rc, 2, out)
+  assert(out:find("--format html is not supported", 1, true), out)
+  out, rc = l.run("-m opts")  -- declared options: their defaults come from the parser
+  assert_eq(rc, 0, out)
+  assert_eq(out, "3\ttrue\n")
+  out, rc = l.run("-m opts --count 5")
+  assert_eq(rc, 0, out)
+  assert_eq(out, "5\ttrue\n")
+end)
+
 test("the trust check compares each file's identity under its name: a renamed file is a change", function()
   local l = library { ["scripts/s.lua"] = manifest("print('ran')"), ["lib/a.lua"] = "return 1\n" }
   local out, rc = l.run("-m s")
