@@ -85,69 +85,92 @@ extension LibraryTrust {
     /// it again for each file it loads.
     final class RecordedIdentities {
         /// "IDENTITY FILE\n" for each identity line.
-        private(set) var lines: [UInt8] = []
-        /// Where each line starts in `lines`, and (last) its end.
-        private var starts: [Int] = [0]
-        var count: Int { starts.count - 1 }
+        private var lines: [UInt8] = []
+        private(set) var count = 0
+        private var lastStart = 0
         var recorded = false
         var digests = 0
         /// Whether the files are in strictly increasing byte order (labsh
         /// writes them sorted): then a file is found by binary search.
-        private(set) var sorted = true
+        private var sorted = true
 
-        /// The library at the real path `real` in the record file's `bytes`
-        /// (its last part, as `records()` keeps the last).
+        /// The library at the real path `real` in the record file's bytes
+        /// `all` (its last part, as `records()` keeps the last).
         init(_ all: UnsafeBufferPointer<UInt8>, name: String, library real: String) throws {
             var mine = false
             try LibraryTrust.scanRecords(all, name: name) { kind, start, split, end in
                 switch kind {
                 case .library:
                     mine = LibraryTrust.equal(all, start, end, real)
-                    if mine { (recorded, lines, starts, digests, sorted) = (true, [], [0], 0, true) }
+                    if mine { (recorded, lines, count, digests, sorted) = (true, [], 0, 0, true) }
                 case .digest where mine:
                     digests += 1
                 case .identity where mine:
-                    if count > 0 && sorted { sorted = fileBefore(all, split + 1, end) }
-                    lines.append(contentsOf: UnsafeBufferPointer(rebasing: all[start..<end]))
+                    let line = UnsafeBufferPointer(rebasing: all[start..<end])
+                    if count > 0 && sorted { sorted = compareFile(of: lastStart, with: line) < 0 }
+                    lastStart = lines.count
+                    lines.append(contentsOf: line)
                     lines.append(UInt8(ascii: "\n"))
-                    starts.append(lines.count)
+                    count += 1
                 default:
                     break
                 }
             }
         }
 
-        /// Does the last line's FILE come before all[from..<to] in byte order?
-        private func fileBefore(_ all: UnsafeBufferPointer<UInt8>, _ from: Int, _ to: Int) -> Bool {
-            let last = file(count - 1)
-            return lines[last.start..<last.end].lexicographicallyPrecedes(all[from..<to])
-        }
-
-        /// Line `i`'s FILE as a range of `lines`.
-        private func file(_ i: Int) -> (start: Int, end: Int) {
-            var gap = starts[i]
-            while lines[gap] != UInt8(ascii: " ") { gap += 1 }
-            return (gap + 1, starts[i + 1] - 1)
-        }
-
-        /// Is `line` ("IDENTITY FILE\n", FILE after its first space) one of them?
+        /// Is `line` ("IDENTITY FILE\n") one of them?
         func contains(_ line: [UInt8]) -> Bool {
-            guard let gap = line.firstIndex(of: UInt8(ascii: " ")) else { return false }
-            let name = line[(gap + 1)..<(line.count - 1)]
-            guard sorted else { return (0..<count).contains { same(line, $0) } }
-            var low = 0, high = count  // binary search by FILE
-            while low < high {
-                let middle = (low + high) / 2
-                let range = file(middle)
-                let there = lines[range.start..<range.end]
-                if there.elementsEqual(name) { return same(line, middle) }
-                if there.lexicographicallyPrecedes(name) { low = middle + 1 } else { high = middle }
+            line.withUnsafeBufferPointer { line in
+                let line = UnsafeBufferPointer(rebasing: line.dropLast())
+                guard sorted else {
+                    var start = 0
+                    while start < lines.count {
+                        let end = self.end(of: start)
+                        if same(start, end, line) { return true }
+                        start = end + 1
+                    }
+                    return false
+                }
+                // Binary search by FILE over the lines' bytes (as look(1)
+                // does): `low` and `high` are where lines start.
+                var low = 0, high = lines.count
+                while low < high {
+                    var middle = (low + high) / 2
+                    while middle > low && lines[middle - 1] != UInt8(ascii: "\n") { middle -= 1 }
+                    let order = compareFile(of: middle, with: line)
+                    if order == 0 { return same(middle, end(of: middle), line) }
+                    if order < 0 { low = end(of: middle) + 1 } else { high = middle }
+                }
+                return false
             }
-            return false
         }
 
-        private func same(_ line: [UInt8], _ i: Int) -> Bool {
-            line.count == starts[i + 1] - starts[i] && lines[starts[i]..<starts[i + 1]].elementsEqual(line)
+        /// Where the line that starts at `start` ends (its "\n").
+        private func end(of start: Int) -> Int {
+            var end = start
+            while lines[end] != UInt8(ascii: "\n") { end += 1 }
+            return end
+        }
+
+        /// Is the line at start..<end `line`?
+        private func same(_ start: Int, _ end: Int, _ line: UnsafeBufferPointer<UInt8>) -> Bool {
+            end - start == line.count && lines.withUnsafeBufferPointer {
+                memcmp($0.baseAddress! + start, line.baseAddress!, line.count) == 0
+            }
+        }
+
+        /// The FILE of the line that starts at `start` against the FILE of
+        /// `line` ("IDENTITY FILE"), in byte order: below 0, 0 or above 0.
+        private func compareFile(of start: Int, with line: UnsafeBufferPointer<UInt8>) -> Int {
+            guard let gap = line.firstIndex(of: UInt8(ascii: " ")) else { return 1 }
+            var here = start
+            while lines[here] != UInt8(ascii: " ") { here += 1 }
+            let end = end(of: start)
+            let mine = end - here - 1, theirs = line.count - gap - 1
+            let order = lines.withUnsafeBufferPointer {
+                memcmp($0.baseAddress! + here + 1, line.baseAddress! + gap + 1, min(mine, theirs))
+            }
+            return order != 0 ? Int(order) : mine - theirs
         }
     }
 

@@ -160,64 +160,80 @@ public struct ScriptPath {
     /// `dir` away and put another in its place), both as written and with
     /// symbolic links resolved.
     public static func refusal(of relative: String, in dir: String) -> String? {
-        // Each step is a prefix of one buffer, ended by a NUL written over
-        // its "/" for the system call: no String is made unless one is refused.
+        // The steps are prefixes of a buffer, each ended by a NUL written
+        // over its "/" for the system call: no String is made unless one is refused.
         var below: [UInt8] = Array(dir.utf8)
-        var ends = [below.count]
         forEachPart(of: relative) { part in
             below.append(UInt8(ascii: "/"))
             below.append(contentsOf: part)
-            ends.append(below.count)
         }
-        below.append(0)
+        let inside = Steps(path: below, first: dir.utf8.count)
         var absolute = dir
         if !dir.hasPrefix("/"), let cwd = getcwd(nil, 0) {
             absolute = String(cString: cwd) + "/" + dir
             free(cwd)
         }
-        if let why = refusal(along: above(absolute), then: (below, ends)) { return why }
+        if let why = refusal(along: above(absolute), then: inside) { return why }
         if let real = realpath(dir, nil) {
             let resolved = String(cString: real)
             free(real)
-            if resolved != absolute, let why = refusal(along: above(resolved), then: (below, ends)) { return why }
+            if resolved != absolute, let why = refusal(along: above(resolved), then: inside) { return why }
         }
         return nil
     }
 
-    /// The directories above the absolute path `absolute`, from / down
-    /// ("/", "/a", "/a/b" for /a/b/c): one buffer "/a/b/c" and where each
-    /// of them ends in it; none for / itself.
-    static func above(_ absolute: String) -> (path: [UInt8], ends: [Int]) {
-        var path: [UInt8] = [UInt8(ascii: "/")], ends: [Int] = []
-        forEachPart(of: absolute) { part in
-            ends.append(path.count)  // the directory this part is in
-            if path.count > 1 { path.append(UInt8(ascii: "/")) }
-            path.append(contentsOf: part)
+    /// Directories, each followed by one inside it, as the prefixes of
+    /// `path` that end at `first` and then at each "/" after it and at its end.
+    struct Steps {
+        var path: [UInt8]
+        var first: Int
+        /// Calls `each` with each step's path (NUL-terminated) and where it
+        /// ends, until `each` returns something.
+        mutating func first<T>(_ each: (UnsafePointer<CChar>, Int) -> T?) -> T? {
+            guard first >= 0 else { return nil }
+            path.append(0)
+            defer { path.removeLast() }
+            var end = first
+            while true {
+                let kept = path[end]
+                path[end] = 0
+                let result = path.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { each($0.baseAddress!, end) } }
+                path[end] = kept
+                if let result { return result }
+                end += 1
+                while end < path.count - 1 && path[end] != UInt8(ascii: "/") { end += 1 }
+                if end >= path.count { return nil }
+            }
         }
-        path.append(0)
-        return (path, ends)
+        func text(to end: Int) -> String { String(decoding: path[..<end], as: UTF8.self) }
     }
 
-    /// Why the last step must not be loaded, or nil. The steps, each
-    /// directory followed by one inside it, are the prefixes of
-    /// `chain.path` that `chain.ends` give, then those of `below.path`.
-    static func refusal(along chain: (path: [UInt8], ends: [Int]), then below: (path: [UInt8], ends: [Int])) -> String? {
-        var above = chain.path, inside = below.path
-        let last = { String(decoding: below.path[..<below.ends.last!], as: UTF8.self) }
+    /// The directories above the absolute path `absolute`, from / down
+    /// ("/", "/a", "/a/b" for /a/b/c); none for / itself.
+    static func above(_ absolute: String) -> Steps {
+        var path: [UInt8] = [UInt8(ascii: "/")], parts = 0, last = 0
+        forEachPart(of: absolute) { part in
+            last = path.count  // the directory this part is in ends here
+            if parts > 0 { path.append(UInt8(ascii: "/")) }
+            path.append(contentsOf: part)
+            parts += 1
+        }
+        path.removeSubrange(last...)  // its own part is not above it
+        return Steps(path: path.isEmpty ? [UInt8(ascii: "/")] : path, first: parts == 0 ? -1 : 1)
+    }
+
+    /// Why the last of `inside`'s steps must not be loaded, or nil; the
+    /// steps of `chain` come first.
+    static func refusal(along chain: Steps, then inside: Steps) -> String? {
+        var chainSteps = chain, insideSteps = inside  // their buffers take the NULs; the names come from the originals
         var inStickyDirectory: String? = nil
-        func text(_ path: [UInt8], _ end: Int) -> String { String(decoding: path[..<end], as: UTF8.self) }
+        func last() -> String { inside.text(to: inside.path.count) }  // the file, named only when refused
         // nil: on to the next step; "": gone, the load fails on its own; else the refusal
-        func step(_ path: inout [UInt8], _ end: Int) -> String? {
+        func step(_ steps: Steps, _ path: UnsafePointer<CChar>, _ end: Int) -> String? {
             var st = stat()
-            let kept = path[end]
-            path[end] = 0
-            let found = path.withUnsafeBufferPointer { bytes in
-                bytes.withMemoryRebound(to: CChar.self) { stat($0.baseAddress!, &st) == 0 }
-            }
-            path[end] = kept
-            guard found else { return "" }
+            guard stat(path, &st) == 0 else { return "" }
             if let sticky = inStickyDirectory, st.st_uid != 0 && st.st_uid != geteuid() {
-                return refusal(last(), because: "\(text(path, end)) belongs to another user in \(sticky), "
+                return refusal(last(), because: "\(steps.text(to: end)) belongs to another user in \(sticky), "
                     + "where anyone may create files", fix: "move it to a directory of yours")
             }
             inStickyDirectory = nil
@@ -225,21 +241,15 @@ public struct ScriptPath {
                 let isDirectory = (st.st_mode & S_IFMT) == S_IFDIR
                 guard isDirectory && st.st_mode & S_ISVTX != 0 else {
                     let mode = String(st.st_mode & 0o7777, radix: 8)
-                    return refusal(last(),
-                                   because: "\(text(path, end)) is writable by others than its owner (mode 0\(mode))",
-                                   fix: "chmod go-w \(text(path, end))")
+                    return refusal(last(), because: "\(steps.text(to: end)) is writable by others than its owner (mode 0\(mode))",
+                                   fix: "chmod go-w \(steps.text(to: end))")
                 }
-                inStickyDirectory = text(path, end)
+                inStickyDirectory = steps.text(to: end)
             }
             return nil
         }
-        for end in chain.ends {
-            if let why = step(&above, end) { return why.isEmpty ? nil : why }
-        }
-        for end in below.ends {
-            if let why = step(&inside, end) { return why.isEmpty ? nil : why }
-        }
-        return nil
+        let why = chainSteps.first { step(chain, $0, $1) } ?? insideSteps.first { step(inside, $0, $1) }
+        return why?.isEmpty == false ? why : nil
     }
 
     /// The same rules for an init file (LABSH_INIT=@FILE): its directory and itself.
