@@ -37,7 +37,7 @@ public struct LabPaths {
         }
         let data = under("XDG_DATA_HOME", else: "/.local/share")
         let state = env("LABSH_STATE_DIR") ?? under("XDG_STATE_HOME", else: "/.local/state")
-        let scriptPath = ScriptPath(overrides: env("LABSH_PATH").map { $0.split(separator: ":").map(String.init) } ?? [],
+        let scriptPath = ScriptPath(overrides: env("LABSH_PATH").map(directories(inPathList:)) ?? [],
                                     system: (data.map { [$0] } ?? []) + systemDirectories,
                                     allowUnsafe: env("LABSH_ALLOW_UNSAFE_PATH") == "1",
                                     trust: LibraryTrust(recordPath: state.map { $0 + "/trusted-libraries" } ?? "",
@@ -48,7 +48,32 @@ public struct LabPaths {
                         ignoresEnvironment: ignoreEnvironment)
     }
 
+    /// The directories of a colon-separated list (LABSH_PATH), empty ones
+    /// left out; a byte walk (split's generic code cost 15K instructions
+    /// at every start).
+    static func directories(inPathList list: String) -> [String] {
+        var directories: [String] = []
+        var start = list.utf8.startIndex
+        for index in list.utf8.indices where list.utf8[index] == UInt8(ascii: ":") {
+            if index > start { directories.append(String(list[start..<index])) }
+            start = list.utf8.index(after: index)
+        }
+        if start < list.utf8.endIndex { directories.append(String(list[start...])) }
+        return directories
+    }
+
     /// The paths of this process, set by `Lab.install` (the environment as
-    /// the command line allows it); before that, read with -E off.
-    nonisolated(unsafe) public static var current = LabPaths.fromEnvironment(ignoreEnvironment: false)
+    /// the command line allows it); before that, read with -E off. Read
+    /// from the environment only when asked before being set: the
+    /// setter's start-up did it a second time for nothing.
+    public static var current: LabPaths {
+        get {
+            if let installed { return installed }
+            let paths = LabPaths.fromEnvironment(ignoreEnvironment: false)
+            installed = paths
+            return paths
+        }
+        set { installed = newValue }
+    }
+    nonisolated(unsafe) private static var installed: LabPaths?
 }

@@ -109,6 +109,13 @@ test("lab.sys.locations, labsh.state, lab.inventory and lab.job agree on the env
   lab.process.run { argv = { "rm", "-rf", home, elsewhere } }
 end)
 
+test("LABSH_PATH is split at its colons, empty entries left out", function()
+  local code, out, err = run({ "-e", "print(table.concat(lab.sys.locations().script_path.overrides, '|'))" },
+    { LABSH_PATH = ":/srv/a::/srv/b c:/srv/d:" })
+  assert_eq(code, 0, err)
+  assert_eq(out, "/srv/a|/srv/b c|/srv/d\n")
+end)
+
 test("-E ignores LABSH_* and XDG_* for every path: state, config, data, inventory, script path", function()
   local home, elsewhere = private_dir(), private_dir()
   write_file(elsewhere .. "/inventory.lua", "return {}")
