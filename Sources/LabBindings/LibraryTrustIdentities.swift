@@ -28,12 +28,16 @@ extension LibraryTrust {
     }
 
     static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
-        var divisor: UInt64 = 1
-        while value / divisor >= 10 { divisor *= 10 }
-        repeat {
-            out.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
-            divisor /= 10
-        } while divisor > 0
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes on the stack: UInt64.max has 20 digits
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var value = value, first = buffer.count
+            repeat {
+                first -= 1
+                buffer[first] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+            } while value > 0
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[first...]))
+        }
     }
 
     /// The kinds of line the record file holds (LibraryTrust.readRecords).
@@ -85,30 +89,30 @@ extension LibraryTrust {
     /// it again for each file it loads.
     final class RecordedIdentities {
         /// "IDENTITY FILE\n" for each identity line.
-        private var lines: [UInt8] = []
-        private(set) var count = 0
-        private var lastStart = 0
-        var recorded = false
-        var digests = 0
+        let lines: [UInt8]
+        let count: Int
+        let recorded: Bool
+        let digests: Int
         /// Whether the files are in strictly increasing byte order (labsh
         /// writes them sorted): then a file is found by binary search.
-        private var sorted = true
+        let sorted: Bool
 
         /// The library at the real path `real` in the record file's bytes
         /// `all` (its last part, as `records()` keeps the last).
         init(_ all: UnsafeBufferPointer<UInt8>, name: String, library real: String) throws {
-            var mine = false
+            var mine = false, recorded = false, lines: [UInt8] = [], count = 0, digests = 0, sorted = true
+            var last: UnsafeBufferPointer<UInt8>? = nil  // the last identity line, in `all`
             try LibraryTrust.scanRecords(all, name: name) { kind, start, split, end in
                 switch kind {
                 case .library:
                     mine = LibraryTrust.equal(all, start, end, real)
-                    if mine { (recorded, lines, count, digests, sorted) = (true, [], 0, 0, true) }
+                    if mine { (recorded, lines, count, digests, sorted, last) = (true, [], 0, 0, true, nil) }
                 case .digest where mine:
                     digests += 1
                 case .identity where mine:
                     let line = UnsafeBufferPointer(rebasing: all[start..<end])
-                    if count > 0 && sorted { sorted = compareFile(of: lastStart, with: line) < 0 }
-                    lastStart = lines.count
+                    if let last, sorted { sorted = RecordedIdentities.compareFiles(last, line) < 0 }
+                    last = line
                     lines.append(contentsOf: line)
                     lines.append(UInt8(ascii: "\n"))
                     count += 1
@@ -116,61 +120,57 @@ extension LibraryTrust {
                     break
                 }
             }
+            (self.lines, self.count, self.recorded, self.digests, self.sorted) = (lines, count, recorded, digests, sorted)
         }
 
         /// Is `line` ("IDENTITY FILE\n") one of them?
         func contains(_ line: [UInt8]) -> Bool {
-            line.withUnsafeBufferPointer { line in
-                let line = UnsafeBufferPointer(rebasing: line.dropLast())
-                guard sorted else {
-                    var start = 0
-                    while start < lines.count {
-                        let end = self.end(of: start)
-                        if same(start, end, line) { return true }
-                        start = end + 1
+            let sorted = sorted
+            return lines.withUnsafeBufferPointer { lines in
+                line.withUnsafeBufferPointer { line in
+                    let line = UnsafeBufferPointer(rebasing: line.dropLast())
+                    func end(of start: Int) -> Int {  // of the line that starts at `start`: its "\n"
+                        var end = start
+                        while lines[end] != UInt8(ascii: "\n") { end += 1 }
+                        return end
+                    }
+                    guard sorted else {
+                        var start = 0
+                        while start < lines.count {
+                            let end = end(of: start)
+                            if RecordedIdentities.same(UnsafeBufferPointer(rebasing: lines[start..<end]), line) { return true }
+                            start = end + 1
+                        }
+                        return false
+                    }
+                    // Binary search by FILE in the lines' bytes, as look(1)
+                    // does: `low` and `high` are where lines start.
+                    var low = 0, high = lines.count
+                    while low < high {
+                        var middle = (low + high) / 2
+                        while middle > low && lines[middle - 1] != UInt8(ascii: "\n") { middle -= 1 }
+                        let there = UnsafeBufferPointer(rebasing: lines[middle..<end(of: middle)])
+                        let order = RecordedIdentities.compareFiles(there, line)
+                        if order == 0 { return RecordedIdentities.same(there, line) }
+                        if order < 0 { low = middle + there.count + 1 } else { high = middle }
                     }
                     return false
                 }
-                // Binary search by FILE over the lines' bytes (as look(1)
-                // does): `low` and `high` are where lines start.
-                var low = 0, high = lines.count
-                while low < high {
-                    var middle = (low + high) / 2
-                    while middle > low && lines[middle - 1] != UInt8(ascii: "\n") { middle -= 1 }
-                    let order = compareFile(of: middle, with: line)
-                    if order == 0 { return same(middle, end(of: middle), line) }
-                    if order < 0 { low = end(of: middle) + 1 } else { high = middle }
-                }
-                return false
             }
         }
 
-        /// Where the line that starts at `start` ends (its "\n").
-        private func end(of start: Int) -> Int {
-            var end = start
-            while lines[end] != UInt8(ascii: "\n") { end += 1 }
-            return end
+        static func same(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+            a.count == b.count && memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0
         }
 
-        /// Is the line at start..<end `line`?
-        private func same(_ start: Int, _ end: Int, _ line: UnsafeBufferPointer<UInt8>) -> Bool {
-            end - start == line.count && lines.withUnsafeBufferPointer {
-                memcmp($0.baseAddress! + start, line.baseAddress!, line.count) == 0
+        /// The FILEs of two lines "IDENTITY FILE" in byte order: below 0, 0 or above 0.
+        static func compareFiles(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+            guard let gapA = a.firstIndex(of: UInt8(ascii: " ")), let gapB = b.firstIndex(of: UInt8(ascii: " ")) else {
+                return 1
             }
-        }
-
-        /// The FILE of the line that starts at `start` against the FILE of
-        /// `line` ("IDENTITY FILE"), in byte order: below 0, 0 or above 0.
-        private func compareFile(of start: Int, with line: UnsafeBufferPointer<UInt8>) -> Int {
-            guard let gap = line.firstIndex(of: UInt8(ascii: " ")) else { return 1 }
-            var here = start
-            while lines[here] != UInt8(ascii: " ") { here += 1 }
-            let end = end(of: start)
-            let mine = end - here - 1, theirs = line.count - gap - 1
-            let order = lines.withUnsafeBufferPointer {
-                memcmp($0.baseAddress! + here + 1, line.baseAddress! + gap + 1, min(mine, theirs))
-            }
-            return order != 0 ? Int(order) : mine - theirs
+            let lengthA = a.count - gapA - 1, lengthB = b.count - gapB - 1
+            let order = memcmp(a.baseAddress! + gapA + 1, b.baseAddress! + gapB + 1, min(lengthA, lengthB))
+            return order != 0 ? Int(order) : lengthA - lengthB
         }
     }
 

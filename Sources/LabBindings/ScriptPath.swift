@@ -8,9 +8,12 @@ struct PathBytes {
     var count: Int { bytes.count }
     mutating func start(_ text: String) {
         bytes.removeAll(keepingCapacity: true)
-        bytes.append(contentsOf: text.utf8)
+        append(text)
     }
-    mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
+    mutating func append(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes.append(contentsOf: $0) }  // a copy of contiguous bytes, not a walk of the UTF8View
+    }
     mutating func withCString<R>(_ body: (UnsafePointer<CChar>) -> R) -> R {
         bytes.append(0)
         defer { bytes.removeLast() }

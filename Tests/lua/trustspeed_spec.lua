@@ -189,3 +189,21 @@ test("a script name that climbs out with '..' is not looked for, though the file
   write_file(l.dir .. "/plain/..x.lua", "print('found')\n")
   assert_eq(l.run("-m ..x", l.dir .. "/plain"), "found\n")
 end)
+
+test("a file's identity in the record is as labsh always wrote it: DEV:INO:SIZE:MTIME:CTIME, nanoseconds unpadded", function()
+  -- the quick check compares these lines byte for byte, also those of records
+  -- an earlier labsh wrote: stat(1) says what each must read
+  local l = library(nested)
+  local record = read_file(l.dir .. "/state/trusted-libraries")
+  local lines = 0
+  for file in pairs(nested) do
+    local out = run_shell(("stat -c '%%d:%%i:%%s:%%.9Y:%%.9Z' %s"):format(quote(l.lib .. "/" .. file)))
+    local dev, ino, size, ms, mn, cs, cn = out:match("^(%d+):(%d+):(%d+):(%d+)%.(%d+):(%d+)%.(%d+)\n$")
+    assert(dev, out)
+    local unpadded = function(n) return tostring(math.tointeger(tonumber(n))) end
+    local line = ("identity %s:%s:%s:%s.%s:%s.%s %s\n"):format(dev, ino, size, ms, unpadded(mn), cs, unpadded(cn), file)
+    assert(record:find(line, 1, true), line .. " not in\n" .. record)
+    lines = lines + 1
+  end
+  assert_eq(select(2, record:gsub("\nidentity ", "")), lines + 1)  -- and library.lua's
+end)
