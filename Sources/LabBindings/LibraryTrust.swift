@@ -50,8 +50,7 @@ public final class LibraryTrust {
     public static func isLibrary(_ dir: String) -> Bool {
         var path = PathBytes()
         path.start(dir)
-        path.append("/library.lua")
-        return path.withCString(isManifest)
+        return path.withSuffix("/library.lua", isManifest)
     }
 
     /// Is the file at `path` a library's library.lua (a regular file)?

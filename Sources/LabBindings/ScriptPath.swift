@@ -14,9 +14,12 @@ struct PathBytes {
         var text = text
         text.withUTF8 { bytes.append(contentsOf: $0) }  // a copy of contiguous bytes, not a walk of the UTF8View
     }
-    mutating func withCString<R>(_ body: (UnsafePointer<CChar>) -> R) -> R {
+    /// `body` with the path and `suffix` after it, as a C string; the path stays as it was.
+    mutating func withSuffix<R>(_ suffix: String, _ body: (UnsafePointer<CChar>) -> R) -> R {
+        let count = bytes.count
+        append(suffix)
         bytes.append(0)
-        defer { bytes.removeLast() }
+        defer { bytes.removeSubrange(count...) }
         return bytes.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { body($0.baseAddress!) } }
     }
     func string(from start: Int = 0) -> String { String(decoding: bytes[start...], as: UTF8.self) }
@@ -71,37 +74,37 @@ public struct ScriptPath {
 
     /// The same, where nobody asks where it looked.
     public func find(_ relative: String, embeddedRoot: String) -> Found? {
-        let below = ScriptPath.below(embeddedRoot)
         var path = PathBytes()
-        // `dir`'s NAME.lua or NAME/init.lua (in a library, below `below`)
-        func onDisk(_ dir: String, library: Bool, initFile: Bool) -> Found? {
+        // `dir`'s NAME.lua, else NAME/init.lua (in a library, below scripts/ or lib/)
+        func onDisk(_ dir: String, libraries: Bool) -> Found? {
             path.start(dir)
+            let inDir = path.count + 1
+            let library = libraries && path.withSuffix("/library.lua") { LibraryTrust.isManifest($0) }
             path.append("/")
-            let inDir = path.count
-            if library { path.append(below) }
+            if library { path.append(ScriptPath.below(embeddedRoot)) }
             path.append(relative)
-            path.append(initFile ? "/init.lua" : ".lua")
-            guard path.withCString({ access($0, R_OK) }) == 0 else { return nil }
-            if !allowUnsafe, let why = ScriptPath.refusal(of: path.string(from: inDir), in: dir) { return .refused(why) }
-            guard library else { return .file(path.string()) }
-            if let trust, let why = trust.refusal(of: dir) { return .refused(why) }
-            return .library(file: path.string(), dir: dir)
+            for suffix in 0..<2 {
+                guard path.withSuffix(suffix == 0 ? ".lua" : "/init.lua", { access($0, R_OK) }) == 0 else { continue }
+                path.append(suffix == 0 ? ".lua" : "/init.lua")
+                if !allowUnsafe, let why = ScriptPath.refusal(of: path.string(from: inDir), in: dir) { return .refused(why) }
+                guard library else { return .file(path.string()) }
+                if let trust, let why = trust.refusal(of: dir) { return .refused(why) }
+                return .library(file: path.string(), dir: dir)
+            }
+            return nil
         }
         for dir in overrides {
-            path.start(dir)
-            path.append("/library.lua")
-            let library = path.withCString(LibraryTrust.isManifest)
-            if let found = onDisk(dir, library: library, initFile: false) ?? onDisk(dir, library: library, initFile: true) {
-                return found
-            }
+            if let found = onDisk(dir, libraries: true) { return found }
         }
-        let embedded = embeddedRoot + "/" + relative
-        if EmbeddedFiles.text(embedded + ".lua") != nil { return .embedded(embedded + ".lua") }
-        if EmbeddedFiles.text(embedded + "/init.lua") != nil { return .embedded(embedded + "/init.lua") }
+        path.start(embeddedRoot)
+        path.append("/")
+        path.append(relative)
+        for suffix in 0..<2 {
+            let embedded = path.withSuffix(suffix == 0 ? ".lua" : "/init.lua") { String(cString: $0) }
+            if EmbeddedFiles.text(embedded) != nil { return .embedded(embedded) }
+        }
         for dir in system {
-            if let found = onDisk(dir, library: false, initFile: false) ?? onDisk(dir, library: false, initFile: true) {
-                return found
-            }
+            if let found = onDisk(dir, libraries: false) { return found }
         }
         return nil
     }
