@@ -28,6 +28,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -113,16 +114,25 @@ static void budget_hook(lua_State *S, lua_Debug *ar) {
 }
 
 // ---- Watchdog: code stuck in C (a pattern that backtracks for hours) ---------
+//
+// One thread for the process, started by the first evaluation and parked
+// between evaluations: a thread started and joined for each file cost more
+// than reading a small one (a library script with grants reads two), and on
+// a busy machine the join waited for the scheduler. It blocks every signal,
+// so Ctrl-C and labsh's timers reach the thread that runs Lua.
 
-typedef struct {
+static struct {
     pthread_mutex_t lock;
-    pthread_cond_t wake;
-    int done;
+    pthread_cond_t wake;       // on CLOCK_MONOTONIC (watchdog_init)
+    int started;               // the thread runs
+    int armed;                 // an evaluation is being watched
+    unsigned long evaluation;  // counts evaluations: a stop seen belongs to one
     clockid_t clock;           // the evaluating thread's CPU clock
     struct timespec deadline;  // budget + grace, on that clock
-    const char *name;
+    char name[256];            // the file, for the message
     double seconds;
-} watchdog;
+} wd = {.lock = PTHREAD_MUTEX_INITIALIZER};
+static pthread_once_t wd_once = PTHREAD_ONCE_INIT;
 
 static void forced_exit(const char *name, double seconds, int reason) {
     char msg[512];
@@ -141,50 +151,77 @@ static void forced_exit(const char *name, double seconds, int reason) {
 }
 
 static void *watch(void *arg) {
-    watchdog *w = (watchdog *)arg;
+    (void)arg;
     struct timespec stop_deadline = {0, 0};
     int stop_seen = 0;
-    pthread_mutex_lock(&w->lock);
-    while (!w->done) {
+    unsigned long evaluation = 0;
+    pthread_mutex_lock(&wd.lock);
+    for (;;) {
+        if (!wd.armed) {  // parked until the next evaluation
+            pthread_cond_wait(&wd.wake, &wd.lock);
+            continue;
+        }
+        if (evaluation != wd.evaluation) {  // a new evaluation: no stop seen yet
+            evaluation = wd.evaluation;
+            stop_seen = 0;
+        }
         // Wake every 100 ms to see a stop (Ctrl-C) and the CPU clock.
         struct timespec tick = after(CLOCK_MONOTONIC, 0.1);
-        pthread_cond_timedwait(&w->wake, &w->lock, &tick);
-        if (w->done) break;
+        pthread_cond_timedwait(&wd.wake, &wd.lock, &tick);
+        if (!wd.armed || evaluation != wd.evaluation) continue;
         int reason = lh_stop_reason();
         if (reason != LH_STOP_NONE && !stop_seen) {
             stop_seen = 1;
             stop_deadline = after(CLOCK_MONOTONIC, STOP_GRACE);
         }
-        if (stop_seen && passed(CLOCK_MONOTONIC, &stop_deadline)) forced_exit(w->name, w->seconds, reason);
-        if (passed(w->clock, &w->deadline)) forced_exit(w->name, w->seconds, LH_STOP_NONE);
+        if (stop_seen && passed(CLOCK_MONOTONIC, &stop_deadline)) forced_exit(wd.name, wd.seconds, reason);
+        if (passed(wd.clock, &wd.deadline)) forced_exit(wd.name, wd.seconds, LH_STOP_NONE);
     }
-    pthread_mutex_unlock(&w->lock);
     return NULL;
 }
 
-static int watchdog_start(watchdog *w, pthread_t *thread, clockid_t clock, const char *name, double seconds) {
-    memset(w, 0, sizeof *w);
-    pthread_mutex_init(&w->lock, NULL);
+static void watchdog_init(void) {
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&w->wake, &attr);
+    pthread_cond_init(&wd.wake, &attr);
     pthread_condattr_destroy(&attr);
-    w->clock = clock;
-    w->deadline = after(clock, seconds + WATCHDOG_GRACE);
-    w->name = name;
-    w->seconds = seconds;
-    return pthread_create(thread, NULL, watch, w) == 0;
 }
 
-static void watchdog_stop(watchdog *w, pthread_t thread) {
-    pthread_mutex_lock(&w->lock);
-    w->done = 1;
-    pthread_cond_signal(&w->wake);
-    pthread_mutex_unlock(&w->lock);
-    pthread_join(thread, NULL);
-    pthread_cond_destroy(&w->wake);
-    pthread_mutex_destroy(&w->lock);
+// Watches the evaluation about to run on this thread (its CPU clock `clock`):
+// past `seconds` and the grace, or a stop's grace, labsh ends. 0 when no
+// watchdog could be started.
+static int watchdog_arm(clockid_t clock, const char *name, double seconds) {
+    pthread_once(&wd_once, watchdog_init);
+    pthread_mutex_lock(&wd.lock);
+    if (!wd.started) {
+        sigset_t all, before;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &before);  // the new thread inherits it
+        pthread_t thread;
+        wd.started = pthread_create(&thread, NULL, watch, NULL) == 0;
+        pthread_sigmask(SIG_SETMASK, &before, NULL);
+        if (wd.started) pthread_detach(thread);
+    }
+    if (wd.started) {
+        wd.clock = clock;
+        wd.deadline = after(clock, seconds + WATCHDOG_GRACE);
+        snprintf(wd.name, sizeof wd.name, "%s", name);
+        wd.seconds = seconds;
+        wd.evaluation++;
+        wd.armed = 1;
+        pthread_cond_signal(&wd.wake);
+    }
+    int armed = wd.started;
+    pthread_mutex_unlock(&wd.lock);
+    return armed;
+}
+
+// The evaluation is over: the thread parks at its next look.
+static void watchdog_disarm(void) {
+    pthread_mutex_lock(&wd.lock);
+    wd.armed = 0;
+    pthread_mutex_unlock(&wd.lock);
 }
 
 // ---- The sandbox state ----------------------------------------------------------
@@ -514,17 +551,15 @@ lh_sandbox *lh_sandbox_open(const char *text, size_t length, const char *name, d
     lua_atpanic(S, sandbox_panic);
 
     source src = {text, length, name};
-    watchdog w;
-    pthread_t thread;
     clockid_t cpu;
     if (pthread_getcpuclockid(pthread_self(), &cpu) != 0) cpu = CLOCK_MONOTONIC;
-    int watching = watchdog_start(&w, &thread, cpu, name, seconds);
+    int watching = watchdog_arm(cpu, name, seconds);
     sb->b.seconds = user_seconds() + seconds;
     lua_pushcfunction(S, sandbox_main);
     lua_pushlightuserdata(S, &src);
     int status = lua_pcall(S, 1, 2, 0);
     lua_sethook(S, NULL, 0, 0);
-    if (watching) watchdog_stop(&w, thread);
+    if (watching) watchdog_disarm();
     sb->b.limit = SIZE_MAX;  // what follows needs a little room in S
 
     failure f = {name, seconds, bytes, NULL, NULL};
