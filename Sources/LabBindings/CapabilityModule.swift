@@ -118,8 +118,6 @@ public enum CapabilityModule {
     /// arguments to the shell, by value (ASCII).
     static let shellSyntax: [Bool] = (0..<128).map { ";|&$`<>(){}\n\\\"'*?[]~".utf8.contains(UInt8($0)) }
 
-    /// A host record's name and the facts requires.hosts selects by, read
-    /// raw from the record (table at `index`): only these fields, not a copy.
     /// A host record's name (table at `index`), read raw: what the checks
     /// look the host up by in the validated inventory, once per host.
     static func hostName(_ L: OpaquePointer, _ index: Int32) throws -> String {
@@ -131,6 +129,8 @@ public enum CapabilityModule {
         return name
     }
 
+    /// A host record's name and the facts requires.hosts selects by, read
+    /// raw from the record (table at `index`): only these fields, not a copy.
     static func hostFacts(_ L: OpaquePointer, _ index: Int32) throws -> (String, [String: [String]]) {
         let record = lua_absindex(L, index)
         func text(_ key: String) -> String? {
