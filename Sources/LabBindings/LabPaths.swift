@@ -68,12 +68,19 @@ public struct LabPaths {
     /// setter's start-up did it a second time for nothing.
     public static var current: LabPaths {
         get {
-            if let installed { return installed }
+            if let installed { return installed.paths }
             let paths = LabPaths.fromEnvironment(ignoreEnvironment: false)
-            installed = paths
+            installed = Installed(paths)
             return paths
         }
-        set { installed = newValue }
+        set { installed = Installed(newValue) }
     }
-    nonisolated(unsafe) private static var installed: LabPaths?
+    nonisolated(unsafe) private static var installed: Installed?
+
+    /// `current`, boxed: an Optional of the struct itself took the Swift
+    /// runtime's type metadata to destroy (40K instructions at start).
+    private final class Installed {
+        let paths: LabPaths
+        init(_ paths: LabPaths) { self.paths = paths }
+    }
 }
