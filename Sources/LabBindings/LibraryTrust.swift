@@ -344,7 +344,7 @@ public final class LibraryTrust {
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw SafeFiles.Failure("cannot read \(file): \(SafeFiles.describe(errno))") }
         let bytes = try SafeFiles.readAll(fd, name: file, limit: LibraryTrust.byteLimit)
-        let relative = file.utf8.dropFirst(dir.utf8.count + 1)  // bytes: a Character could span the "/"
+        let relative = file.utf8.dropFirst(dir.utf8.count + 1)  // FILE, as bytes: the record line is compared byte for byte
         var line: [UInt8] = []
         LibraryTrust.appendIdentity(st, to: &line)
         line.append(UInt8(ascii: " "))

@@ -40,7 +40,7 @@ extension LibraryTrust {
         }
     }
 
-    /// The kinds of line the record file holds (LibraryTrust.readRecords).
+    /// The kinds of line the record file holds (see LibraryTrust.records).
     enum RecordLineKind { case library, digest, identity }
 
     /// Reads the record file's lines as bytes, calling `each(kind, start,
