@@ -346,6 +346,7 @@ public final class LibraryTrust {
         let bytes = try SafeFiles.readAll(fd, name: file, limit: LibraryTrust.byteLimit)
         let relative = file.utf8.dropFirst(dir.utf8.count + 1)  // FILE, as bytes: the record line is compared byte for byte
         var line: [UInt8] = []
+        line.reserveCapacity(96 + relative.count)
         LibraryTrust.appendIdentity(st, to: &line)
         line.append(UInt8(ascii: " "))
         line.append(contentsOf: relative)

@@ -57,22 +57,21 @@ extension LibraryTrust {
             for i in 0..<count where all[start + i] != tag.utf8Start[i] { return false }
             return true
         }
-        func firstSpace(after start: Int, before end: Int) -> Int? {
-            var i = start
-            while i < end { if all[i] == space { return i }; i += 1 }
-            return nil
+        // memchr: the record is read before every library script starts
+        func find(_ byte: UInt8, from start: Int, before end: Int) -> Int? {
+            guard start < end, let at = memchr(all.baseAddress! + start, Int32(byte), end - start) else { return nil }
+            return UnsafeRawPointer(at) - UnsafeRawPointer(all.baseAddress!)
         }
         var number = 0, start = 0, inLibrary = false
         while start < all.count {
-            var end = start
-            while end < all.count && all[end] != newline { end += 1 }
+            let end = find(newline, from: start, before: all.count) ?? all.count
             defer { start = end + 1 }
             if end == start { continue }  // empty lines are not counted
             number += 1
             if starts("library ", start, end) {
                 inLibrary = true
                 try each(.library, start + 8, start + 8, end)
-            } else if inLibrary, starts("identity ", start, end), let gap = firstSpace(after: start + 9, before: end) {
+            } else if inLibrary, starts("identity ", start, end), let gap = find(space, from: start + 9, before: end) {
                 try each(.identity, start + 9, gap, end)
             } else if inLibrary, end - start > 65, all[start + 64] == space {
                 try each(.digest, start, start + 64, end)
@@ -201,19 +200,20 @@ extension LibraryTrust {
             while let entry = readdir(stream) {
                 let ok = withUnsafeBytes(of: &entry.pointee.d_name) { raw -> Bool in
                     let name = raw.bindMemory(to: CChar.self)
-                    let length = strlen(name.baseAddress!)
+                    var length = 0
+                    while name[length] != 0 { length += 1 }
                     let bytes = UnsafeRawBufferPointer(rebasing: raw[0..<length])
                     if length <= 2 && bytes.allSatisfy({ $0 == UInt8(ascii: ".") }) { return true }  // . and ..
                     if base == 0 && length == 4 && memcmp(name.baseAddress!, ".git", 4) == 0 { return true }
                     guard !bytes.contains(where: { $0 < 0x20 || $0 == 0x7f }) else { return false }
                     var st = stat()
-                    guard fstatat(dirfd(stream), name.baseAddress!, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return false }
+                    guard fstatat(fd, name.baseAddress!, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return false }
                     relative.removeSubrange(base...)
                     if base > 0 { relative.append(UInt8(ascii: "/")) }
                     relative.append(contentsOf: bytes)
                     switch st.st_mode & S_IFMT {
                     case S_IFDIR:
-                        let child = openat(dirfd(stream), name.baseAddress!, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                        let child = openat(fd, name.baseAddress!, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                         return child >= 0 && visit(child)
                     case S_IFREG:
                         files += 1
