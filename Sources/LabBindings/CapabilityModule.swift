@@ -260,16 +260,17 @@ public enum CapabilityModule {
     }
 
     /// The list of non-empty strings at `index`.
-    static func patterns(_ L: OpaquePointer, _ index: Int32, _ what: String) throws -> [String] {
+    /// (`what` is said only in an error: it is not built for a list that is right)
+    static func patterns(_ L: OpaquePointer, _ index: Int32, _ what: @autoclosure () -> String) throws -> [String] {
         let list = lua_absindex(L, index)
-        let bad = LuaRaise.message("\(what) must be a list of non-empty strings")
-        guard lua_type(L, list) == LUA_TTABLE else { throw bad }
+        func bad() -> LuaRaise { LuaRaise.message("\(what()) must be a list of non-empty strings") }
+        guard lua_type(L, list) == LUA_TTABLE else { throw bad() }
         let count = lua_rawlen(L, list)
         var items: [String] = []
         for i in 0..<count {
             defer { lh_pop(L, 1) }
             guard lua_rawgeti(L, list, lua_Integer(i + 1)) == LUA_TSTRING, let text = LuaState.string(L, -1),
-                  !text.isEmpty, !text.utf8.contains(0) else { throw bad }
+                  !text.isEmpty, !text.utf8.contains(0) else { throw bad() }
             items.append(text)
         }
         var entries = 0  // nothing but the list: as many entries as items
@@ -278,7 +279,7 @@ public enum CapabilityModule {
             lh_pop(L, 1)
             entries += 1
         }
-        guard entries == items.count else { throw bad }
+        guard entries == items.count else { throw bad() }
         return items
     }
 

@@ -137,14 +137,15 @@ extension Capabilities {
 
     /// The concrete patterns `entry` of `kind` stands for (itself when it is
     /// no selector; none when what it names is not there).
-    static func resolve(_ kind: CapabilityKind, _ entry: String, _ context: SelectorContext, _ what: String) throws -> [String] {
+    static func resolve(_ kind: CapabilityKind, _ entry: String, _ context: SelectorContext,
+                        _ what: @autoclosure () -> String) throws -> [String] {
         if entry.hasPrefix("option:") {
             let option = String(entry.dropFirst("option:".count))
             guard option.hasPrefix("--"), option.count > 2, !option.contains("=") else {
-                throw LuaRaise.message("\(what): '\(entry)' must name an option like option:--out")
+                throw LuaRaise.message("\(what()): '\(entry)' must name an option like option:--out")
             }
             guard kind != .proxmox else {
-                throw LuaRaise.message("\(what): option selectors are for hosts, net, commands, secrets and files, not \(kind.name)")
+                throw LuaRaise.message("\(what()): option selectors are for hosts, net, commands, secrets and files, not \(kind.name)")
             }
             return optionValues(option, context.arguments).map { value in
                 switch kind {
@@ -159,7 +160,7 @@ extension Capabilities {
             let known = ["proxmox"] + monitoringEndpoints.map { "monitoring:" + $0 }
             if known.contains(entry) { return (context.inventory?.secrets(entry) ?? []).map(literal) }
             if entry.hasPrefix("env:") || entry.hasPrefix("file:") || entry == "*" { return [entry] }
-            throw unknown(what, entry, known + ["env:NAME", "file:PATH"])
+            throw unknown(what(), entry, known + ["env:NAME", "file:PATH"])
         case .net:
             if entry == "*" { return [entry] }
             if entry == "proxmox" { return (context.inventory?.proxmoxURLs ?? []).map { literal(netTarget($0)) } }
@@ -169,7 +170,7 @@ extension Capabilities {
             if entry.hasPrefix("monitoring:") {
                 let name = String(entry.dropFirst("monitoring:".count))
                 guard monitoringEndpoints.contains(name) else {
-                    throw unknown(what, entry, monitoringEndpoints.map { "monitoring:" + $0 })
+                    throw unknown(what(), entry, monitoringEndpoints.map { "monitoring:" + $0 })
                 }
                 return context.inventory?.endpoint(name).map { [literal(netTarget($0.url))] } ?? []
             }
@@ -177,20 +178,20 @@ extension Capabilities {
             guard let colon = entry.lastIndex(of: ":"), colon != entry.startIndex,
                   entry[entry.index(after: colon)...].allSatisfy({ $0.isNumber || "*?[]".contains($0) }),
                   entry.index(after: colon) != entry.endIndex else {
-                throw unknown(what, entry, ["proxmox", "arguments"] + monitoringEndpoints.map { "monitoring:" + $0 })
+                throw unknown(what(), entry, ["proxmox", "arguments"] + monitoringEndpoints.map { "monitoring:" + $0 })
             }
             return [entry]
         case .hosts:
             if entry.hasPrefix("target:") { return (context.inventory?.targetHosts(String(entry.dropFirst(7))) ?? []).map(literal) }
             if let colon = entry.firstIndex(of: ":"), !hostFacts.contains(String(entry[..<colon])) {
-                throw unknown(what, entry, hostFacts.map { $0 + ":" } + ["target:"])
+                throw unknown(what(), entry, hostFacts.map { $0 + ":" } + ["target:"])
             }
             return [entry]
         case .filesRead, .filesWrite:
             if entry == "monitoring:textfile_dir" { return context.inventory?.inventory.monitoring.textfileDirectory.map { [$0] } ?? [] }
             if entry == "config" { return LabPaths.current.config.map { [$0] } ?? [] }
             if entry == "arguments" { return pathArguments(context.arguments) }
-            if entry.hasPrefix("monitoring:") { throw unknown(what, entry, ["monitoring:textfile_dir", "config", "arguments"]) }
+            if entry.hasPrefix("monitoring:") { throw unknown(what(), entry, ["monitoring:textfile_dir", "config", "arguments"]) }
             return [entry]
         case .commands:
             if entry == "labsh" { return [literal(ownExecutable()), entry] }

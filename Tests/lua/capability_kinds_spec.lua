@@ -194,3 +194,21 @@ return labsh.script { name = "e", version = "1", description = "d", requires = {
     assert(out:find(name .. "\tfalse\tcannot read 'env:" .. name .. "': not in requires.secrets\n", 1, true), name .. ": " .. out)
   end
 end)
+
+test("a mistake in a manifest names the list it is in", function()
+  local function manifest(requires)
+    return ('return labsh.script { name = "b", version = "1", description = "d", requires = %s, run = function() end }\n')
+      :format(requires)
+  end
+  local l = library({
+    list = manifest('{ files = { write = { "/tmp", 1 } } }'),
+    selector = manifest('{ commands = { "true" }, net = { "monitoring:prometheu" } }'),
+    option = manifest('{ hosts = { "option:-x" } }'),
+  })
+  local out, rc = l.run("-m list")
+  assert(rc ~= 0 and out:find("list.lua: labsh.script: requires.files.write must be a list of non-empty strings", 1, true), out)
+  out, rc = l.run("-m selector")
+  assert(rc ~= 0 and out:find("selector.lua: labsh.script: requires.net: unknown selector 'monitoring:prometheu' (did you mean 'monitoring:prometheus'?)", 1, true), out)
+  out, rc = l.run("-m option")
+  assert(rc ~= 0 and out:find("option.lua: labsh.script: requires.hosts: 'option:-x' must name an option like option:--out", 1, true), out)
+end)
