@@ -106,10 +106,9 @@ public enum CapabilityModule {
         state.setFunction("active") { call in call.push(Capabilities.active != nil) }
         // allows(kind, target) -> boolean (true with no manifest)
         state.setFunction("allows") { call in
-            let kind = try call.string(1)
-            try checkKind(kind, "allows")
+            let kind = try checkKind(try call.string(1), "allows")
             guard let active = Capabilities.active else { return call.push(true) }
-            if kind == "mutation" { return call.push(active.mayMutate) }
+            if kind == .mutation { return call.push(active.mayMutate) }
             return call.push(active.refusal(kind, try call.string(2)) == nil)
         }
     }
