@@ -37,31 +37,11 @@ static lh_mem *mem_of(lua_State *L) {
     return (lh_mem *)ud;
 }
 
-// A block's size says where it lives: in the pool up to LH_POOL_LARGEST
-// bytes, else in malloc. A resize across that line moves the block.
-static void *resize(lh_pool *pool, void *ptr, size_t old, size_t nsize) {
-    int was_small = ptr && old <= LH_POOL_LARGEST, small = nsize <= LH_POOL_LARGEST;
-    if (ptr == NULL) return small ? lh_pool_alloc(pool, nsize) : malloc(nsize);
-    if (!was_small && !small) return realloc(ptr, nsize);
-    if (was_small && small && lh_pool_class(old) == lh_pool_class(nsize)) return ptr;
-    void *p = small ? lh_pool_alloc(pool, nsize) : malloc(nsize);
-    if (p == NULL) {
-        // Lua counts on a shrink never failing. Keeping the block is safe:
-        // it is larger than the class it will be freed into.
-        return nsize < old ? ptr : NULL;
-    }
-    memcpy(p, ptr, old < nsize ? old : nsize);
-    if (was_small) lh_pool_free(pool, ptr, old); else free(ptr);
-    return p;
-}
-
 static void *lh_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     lh_mem *m = (lh_mem *)ud;
     size_t old = ptr ? osize : 0;
     if (nsize == 0) {
-        if (ptr && !m->exiting) {
-            if (old <= LH_POOL_LARGEST) lh_pool_free(&m->pool, ptr, old); else free(ptr);
-        }
+        if (!m->exiting) lh_pool_give_back(&m->pool, ptr, old);
         m->used -= old;
         return NULL;
     }
@@ -71,7 +51,7 @@ static void *lh_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         if (m->host_depth > 0) m->mem_pending = 1;
         else return NULL;
     }
-    void *p = resize(&m->pool, ptr, old, nsize);
+    void *p = lh_pool_resize(&m->pool, ptr, old, nsize);
     if (p == NULL) return NULL;
     m->used = m->used - old + nsize;
     return p;

@@ -36,6 +36,13 @@ static inline size_t lh_pool_class(size_t size) { return (size - 1) / LH_POOL_ST
 void *lh_pool_refill(lh_pool *pool, size_t size_class);
 // Gives every chunk back to malloc.
 void lh_pool_release(lh_pool *pool);
+// A Lua allocator's resize of a block of `old` bytes (ptr NULL: a new
+// block) to nsize > 0 bytes: a block's size says where it lives, in the
+// pool up to LH_POOL_LARGEST bytes, else in malloc; a resize across that
+// line moves it. NULL when there is no memory.
+void *lh_pool_resize(lh_pool *pool, void *ptr, size_t old, size_t nsize);
+// Frees a block of `size` bytes from lh_pool_resize (NULL: nothing).
+void lh_pool_give_back(lh_pool *pool, void *ptr, size_t size);
 
 // A block of `size` bytes, 0 < size <= LH_POOL_LARGEST.
 static inline void *lh_pool_alloc(lh_pool *pool, size_t size) {

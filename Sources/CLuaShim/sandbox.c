@@ -25,6 +25,7 @@
 #define _GNU_SOURCE  // RUSAGE_THREAD
 #include "lh_sandbox.h"
 #include "lh.h"
+#include "pool.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -47,6 +48,7 @@
 
 typedef struct {
     size_t used, limit;
+    lh_pool pool;             // small blocks, as labsh's own state has them (pool.h)
     int over;                 // an allocation was refused at the cap
     int expired;              // the time budget ran out
     int stopped;              // labsh was asked to stop (lh_stop_reason)
@@ -57,7 +59,7 @@ static void *budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     budget *b = (budget *)ud;
     size_t old = ptr ? osize : 0;
     if (nsize == 0) {
-        free(ptr);
+        lh_pool_give_back(&b->pool, ptr, old);
         b->used -= old;
         return NULL;
     }
@@ -65,7 +67,7 @@ static void *budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         b->over = 1;
         return NULL;  // Lua raises "not enough memory" in the sandbox
     }
-    void *p = realloc(ptr, nsize);
+    void *p = lh_pool_resize(&b->pool, ptr, old, nsize);
     if (p == NULL) return NULL;
     b->used = b->used - old + nsize;
     return p;
@@ -546,7 +548,11 @@ lh_sandbox *lh_sandbox_open(const char *text, size_t length, const char *name, d
     if (sb == NULL) return NULL;
     sb->b.limit = bytes;
     sb->S = lua_newstate(budget_alloc, &sb->b);
-    if (sb->S == NULL) { free(sb); return NULL; }
+    if (sb->S == NULL) {
+        lh_pool_release(&sb->b.pool);
+        free(sb);
+        return NULL;
+    }
     lua_State *S = sb->S;
     lua_atpanic(S, sandbox_panic);
 
@@ -623,5 +629,6 @@ int lh_sandbox_push_field(lh_sandbox *sb, const char *key, int remove, lua_State
 void lh_sandbox_close(lh_sandbox *sb) {
     if (sb == NULL) return;
     lua_close(sb->S);
+    lh_pool_release(&sb->b.pool);
     free(sb);
 }
