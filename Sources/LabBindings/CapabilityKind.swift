@@ -58,6 +58,14 @@ struct CapabilityKindSet {
     mutating func insert(_ kind: CapabilityKind) { bits |= (1 << kind.rawValue) }
 }
 
+/// A manifest's `requires`, or a section of a grants file, as written:
+/// lists by kind and the mutation flag. (A struct, not a tuple: a tuple
+/// type is one more to set up at run time.)
+struct CapabilityTable {
+    var lists = CapabilityLists()
+    var mutation = false
+}
+
 /// Patterns by kind: what a manifest requires, what an operator grants or
 /// denies. A kind given with an empty list is still given: the audit line
 /// says "net=" for `net = {}`, as written.

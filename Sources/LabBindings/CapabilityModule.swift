@@ -22,7 +22,8 @@ public enum CapabilityModule {
             let version = rawString(L, 1, "version") ?? ""
             lua_rawgetfield(L, 1, "requires")
             let where_ = Capabilities.active?.file ?? Capabilities.scriptPosition(L) ?? name
-            let (requires, mutation) = try manifestError(where_) { try lists(L, -1, "requires") }
+            let table = try manifestError(where_) { try lists(L, -1, "requires") }
+            let requires = table.lists, mutation = table.mutation
             lh_pop(L, 1)
             let capabilities = Capabilities.active ?? Capabilities(
                 script: name, file: Capabilities.scriptPosition(call.L) ?? name, isLibraryScript: false,
@@ -217,9 +218,9 @@ public enum CapabilityModule {
     /// mutation = true }`, nil for none) as lists by kind and the mutation
     /// flag, read raw (a manifest here, a grants file in its sandbox);
     /// anything else is an error naming `what`.
-    static func lists(_ L: OpaquePointer, _ index: Int32, _ what: String) throws -> (CapabilityLists, Bool) {
+    static func lists(_ L: OpaquePointer, _ index: Int32, _ what: String) throws -> CapabilityTable {
         let table = lua_absindex(L, index)
-        if lua_type(L, table) == LUA_TNIL { return (CapabilityLists(), false) }
+        if lua_type(L, table) == LUA_TNIL { return CapabilityTable() }
         guard lua_type(L, table) == LUA_TTABLE, lua_rawlen(L, table) == 0 else {
             throw LuaRaise.message("\(what) must be a table of capability lists, e.g. { commands = { \"restic\" } }")
         }
@@ -255,7 +256,7 @@ public enum CapabilityModule {
                 lists[known] = try patterns(L, -1, "\(what).\(kind)")
             }
         }
-        return (lists, mutation)
+        return CapabilityTable(lists: lists, mutation: mutation)
     }
 
     /// The list of non-empty strings at `index`.
@@ -355,19 +356,17 @@ public enum CapabilityModule {
         let file = config + "/grants/" + name + ".lua"
         guard access(file, F_OK) == 0 else { return grants }
         return try readData(file) { S, top in
-            func section(_ key: String) throws -> (CapabilityLists, Bool) {
+            func section(_ key: String) throws -> CapabilityTable {
                 lua_rawgetfield(S, top, key)
                 defer { lh_pop(S, 1) }
                 return try lists(S, -1, "\(file): [\"\(key)\"]")
             }
-            let (mine, mineMutation) = try section(script)
-            let (every, everyMutation) = try section("*")
-            let (denied, deniesMutation) = try section("deny")
-            grants.granted = mine
-            grants.granted.append(every)
-            grants.mutation = mineMutation || everyMutation
-            grants.denied = denied
-            if deniesMutation { grants.denied[.mutation] = ["*"] }
+            let mine = try section(script), every = try section("*"), denied = try section("deny")
+            grants.granted = mine.lists
+            grants.granted.append(every.lists)
+            grants.mutation = mine.mutation || every.mutation
+            grants.denied = denied.lists
+            if denied.mutation { grants.denied[.mutation] = ["*"] }
             return grants
         }
     }
