@@ -249,53 +249,121 @@ static int safe_setmetatable(lua_State *S) {
     return 1;
 }
 
-// table, math and utf8 open when a file first names them: most data files
-// (a grants file, a library's name) use none, and opening math alone (its
-// random generator seeded) cost more than reading a small file.
-static const luaL_Reg on_first_use[] = {
-    {LUA_TABLIBNAME, luaopen_table}, {LUA_MATHLIBNAME, luaopen_math}, {LUA_UTF8LIBNAME, luaopen_utf8}, {NULL, NULL},
-};
+// The libraries open when the file first needs one: most data files (a
+// grants file, a library's name) are one table constructor that names no
+// global, and opening the libraries cost more than reading the file. The
+// first global the file reads, or a string's first method or arithmetic
+// ("10" + 1 is the string library's in Lua 5.4), opens them all, as they
+// always were: what a file must not have is taken out before the file can
+// see it, and the globals it set before stay its own.
 
-// _G's __index(_G, name): the library `name` of on_first_use, opened now
-// (luaL_requiref sets the global: later lookups find it raw); else nil.
-static int open_on_first_use(lua_State *S) {
-    const char *name = lua_tostring(S, 2);
-    for (const luaL_Reg *lib = on_first_use; name && lib->func; lib++) {
-        if (strcmp(name, lib->name) == 0) {
-            luaL_requiref(S, lib->name, lib->func, 1);
-            return 1;
-        }
+static const char libraries_opened[] = "labsh.libraries";  // registry: true once open
+
+static void open_libraries(lua_State *S) {
+    if (lua_getfield(S, LUA_REGISTRYINDEX, libraries_opened) != LUA_TNIL) {
+        lua_pop(S, 1);
+        return;
     }
-    return 0;
-}
-
-static void open_pure_libraries(lua_State *S) {
-    luaL_requiref(S, LUA_GNAME, luaopen_base, 1);
     lua_pop(S, 1);
-    luaL_requiref(S, LUA_STRLIBNAME, luaopen_string, 1);  // at once: strings' methods need it
-    lua_pop(S, 1);
+    lua_pushboolean(S, 1);
+    lua_setfield(S, LUA_REGISTRYINDEX, libraries_opened);
     lua_pushglobaltable(S);
-    lua_createtable(S, 0, 1);
-    lua_pushcfunction(S, open_on_first_use);
-    lua_setfield(S, -2, "__index");
-    lua_setmetatable(S, -2);
-    lua_pop(S, 1);
+    int g = lua_gettop(S);
+    lua_pushnil(S);
+    lua_setmetatable(S, g);  // _G as it always was: no metatable
+    lua_newtable(S);  // the file's own globals so far (luaopen_base would write over its `next`)
+    int own = g + 1;
+    lua_pushnil(S);
+    while (lua_next(S, g)) {
+        lua_pushvalue(S, -2);
+        lua_insert(S, -2);
+        lua_rawset(S, own);
+    }
+    static const luaL_Reg libs[] = {
+        {LUA_GNAME, luaopen_base},       {LUA_STRLIBNAME, luaopen_string},  // string: strings' metatable too
+        {LUA_TABLIBNAME, luaopen_table}, {LUA_MATHLIBNAME, luaopen_math},
+        {LUA_UTF8LIBNAME, luaopen_utf8}, {NULL, NULL},
+    };
+    for (const luaL_Reg *lib = libs; lib->func; lib++) {
+        luaL_requiref(S, lib->name, lib->func, 1);
+        lua_pop(S, 1);
+    }
     // What reaches files, loads code, prints, or steers the collector.
     static const char *const removed[] = {
         "dofile", "loadfile", "load", "require", "print", "warn", "collectgarbage", NULL,
     };
-    lua_pushglobaltable(S);
     for (const char *const *name = removed; *name; name++) {
         lua_pushnil(S);
-        lua_setfield(S, -2, *name);
+        lua_setfield(S, g, *name);
     }
-    lua_getfield(S, -1, "setmetatable");
+    lua_getfield(S, g, "setmetatable");
     lua_pushcclosure(S, safe_setmetatable, 1);
-    lua_setfield(S, -2, "setmetatable");
-    lua_getfield(S, -1, LUA_STRLIBNAME);
+    lua_setfield(S, g, "setmetatable");
+    lua_getfield(S, g, LUA_STRLIBNAME);
     lua_pushnil(S);
     lua_setfield(S, -2, "dump");
-    lua_pop(S, 2);
+    lua_pop(S, 1);
+    lua_pushnil(S);
+    while (lua_next(S, own)) {
+        lua_pushvalue(S, -2);
+        lua_insert(S, -2);
+        lua_rawset(S, g);
+    }
+    lua_settop(S, g - 1);
+}
+
+// _G's first __index(_G, name): the libraries open, then _G answers.
+static int open_on_global(lua_State *S) {
+    open_libraries(S);
+    lua_settop(S, 2);
+    lua_rawget(S, 1);
+    return 1;
+}
+
+// Strings' first __index(s, key): the libraries open (string's own
+// metatable takes over), then the string answers.
+static int open_on_method(lua_State *S) {
+    open_libraries(S);
+    lua_settop(S, 2);
+    lua_gettable(S, 1);
+    return 1;
+}
+
+// Strings' first arithmetic metamethods; upvalue: the event's name. The
+// libraries open, then string's own metamethod does the arithmetic.
+static int open_on_arithmetic(lua_State *S) {
+    int n = lua_gettop(S);
+    open_libraries(S);
+    lua_pushliteral(S, "");
+    lua_getmetatable(S, -1);
+    lua_getfield(S, -1, lua_tostring(S, lua_upvalueindex(1)));
+    lua_insert(S, 1);
+    lua_settop(S, n + 1);
+    lua_call(S, n, 1);
+    return 1;
+}
+
+static void open_pure_libraries(lua_State *S) {
+    lua_pushglobaltable(S);
+    lua_createtable(S, 0, 1);
+    lua_pushcfunction(S, open_on_global);
+    lua_setfield(S, -2, "__index");
+    lua_setmetatable(S, -2);
+    lua_pop(S, 1);
+    static const char *const arithmetic[] = {
+        "__add", "__sub", "__mul", "__mod", "__pow", "__div", "__idiv", "__unm", NULL,
+    };
+    lua_pushliteral(S, "");
+    lua_createtable(S, 0, 9);
+    lua_pushcfunction(S, open_on_method);
+    lua_setfield(S, -2, "__index");
+    for (const char *const *event = arithmetic; *event; event++) {
+        lua_pushstring(S, *event);
+        lua_pushcclosure(S, open_on_arithmetic, 1);
+        lua_setfield(S, -2, *event);
+    }
+    lua_setmetatable(S, -2);
+    lua_pop(S, 1);
 }
 
 typedef struct {
