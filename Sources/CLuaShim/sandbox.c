@@ -53,6 +53,13 @@ typedef struct {
     int expired;              // the time budget ran out
     int stopped;              // labsh was asked to stop (lh_stop_reason)
     double seconds;           // of user CPU time
+    // The watchdog, armed when the file can first call a library function
+    // (open_libraries): before, all it runs is counted by the hook.
+    int watched;              // armed for this evaluation
+    clockid_t clock;          // the evaluating thread's CPU clock
+    struct timespec deadline; // the budget and its grace, on that clock
+    const char *name;         // the file
+    double budget_seconds;    // the budget as given, for the message
 } budget;
 
 static void *budget_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
@@ -190,10 +197,10 @@ static void watchdog_init(void) {
     pthread_condattr_destroy(&attr);
 }
 
-// Watches the evaluation about to run on this thread (its CPU clock `clock`):
-// past `seconds` and the grace, or a stop's grace, labsh ends. 0 when no
-// watchdog could be started.
-static int watchdog_arm(clockid_t clock, const char *name, double seconds) {
+// Watches the evaluation running on this thread (its CPU clock `clock`):
+// past `deadline` on that clock, or a stop's grace, labsh ends (`seconds`,
+// the budget, for the message). 0 when no watchdog could be started.
+static int watchdog_arm(clockid_t clock, struct timespec deadline, const char *name, double seconds) {
     pthread_once(&wd_once, watchdog_init);
     pthread_mutex_lock(&wd.lock);
     if (!wd.started) {
@@ -207,7 +214,7 @@ static int watchdog_arm(clockid_t clock, const char *name, double seconds) {
     }
     if (wd.started) {
         wd.clock = clock;
-        wd.deadline = after(clock, seconds + WATCHDOG_GRACE);
+        wd.deadline = deadline;
         snprintf(wd.name, sizeof wd.name, "%s", name);
         wd.seconds = seconds;
         wd.evaluation++;
@@ -265,6 +272,10 @@ static void open_libraries(lua_State *S) {
         return;
     }
     lua_pop(S, 1);
+    // From here the file can sit in a library function the hook cannot see
+    // into (a pattern that backtracks for hours): the watchdog looks on.
+    budget *b = budget_of(S);
+    if (!b->watched) b->watched = watchdog_arm(b->clock, b->deadline, b->name, b->budget_seconds);
     lua_pushboolean(S, 1);
     lua_setfield(S, LUA_REGISTRYINDEX, libraries_opened);
     lua_pushglobaltable(S);
@@ -625,15 +636,16 @@ lh_sandbox *lh_sandbox_open(const char *text, size_t length, const char *name, d
     lua_atpanic(S, sandbox_panic);
 
     source src = {text, length, name};
-    clockid_t cpu;
-    if (pthread_getcpuclockid(pthread_self(), &cpu) != 0) cpu = CLOCK_MONOTONIC;
-    int watching = watchdog_arm(cpu, name, seconds);
+    if (pthread_getcpuclockid(pthread_self(), &sb->b.clock) != 0) sb->b.clock = CLOCK_MONOTONIC;
+    sb->b.deadline = after(sb->b.clock, seconds + WATCHDOG_GRACE);
+    sb->b.name = name;
+    sb->b.budget_seconds = seconds;
     sb->b.seconds = user_seconds() + seconds;
     lua_pushcfunction(S, sandbox_main);
     lua_pushlightuserdata(S, &src);
     int status = lua_pcall(S, 1, 2, 0);
     lua_sethook(S, NULL, 0, 0);
-    if (watching) watchdog_disarm();
+    if (sb->b.watched) watchdog_disarm();
     sb->b.limit = SIZE_MAX;  // what follows needs a little room in S
 
     failure f = {name, seconds, bytes, NULL, NULL};
