@@ -155,22 +155,17 @@ public final class Capabilities {
                        granted: String? = nil, denied: String? = nil) {
         guard let state = LabPaths.current.state else { return }
         var w = JSONWriter()
-        func field(_ key: StaticString, _ value: String?) {
-            guard let value else { return }
-            key.withUTF8Buffer { _ = try? w.key(UnsafeRawBufferPointer($0)) }
-            try? w.string(value)
-        }
         w.beginObject()
-        field("action", action)
-        field("denied", denied)
-        field("details", kind)
-        field("granted", granted)
-        field("host", SysModule.hostname())
-        field("outcome", outcome)
-        field("script", file)
-        field("target", target)
-        field("time", Capabilities.utcNow())
-        field("user", Capabilities.auditUser)
+        try? w.member("action", action)
+        try? w.member("denied", denied)
+        try? w.member("details", kind)
+        try? w.member("granted", granted)
+        try? w.member("host", SysModule.hostname())
+        try? w.member("outcome", outcome)
+        try? w.member("script", file)
+        try? w.member("target", target)
+        try? w.member("time", Capabilities.utcNow())
+        try? w.member("user", Capabilities.auditUser)
         w.endObject()
         do {
             var st = stat()  // there already at most starts: one stat, not a mkdir per component

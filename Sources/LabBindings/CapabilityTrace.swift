@@ -54,19 +54,14 @@ extension Capabilities {
                        target: String? = nil, reason: String? = nil) {
         guard let path = Capabilities.tracePath else { return }
         var w = JSONWriter()
-        func field(_ key: StaticString, _ value: String?) {
-            guard let value else { return }
-            key.withUTF8Buffer { _ = try? w.key(UnsafeRawBufferPointer($0)) }
-            try? w.string(value)
-        }
         w.beginObject()
-        field("entry", entry)
-        field("event", event)
-        field("kind", kind)
-        field("reason", reason)
-        field("resolved", resolved)
-        field("script", script)
-        field("target", target)
+        try? w.member("entry", entry)
+        try? w.member("event", event)
+        try? w.member("kind", kind)
+        try? w.member("reason", reason)
+        try? w.member("resolved", resolved)
+        try? w.member("script", script)
+        try? w.member("target", target)
         w.endObject()
         let line = w.bytes + [0x0A]
         guard Capabilities.traced.insert(String(decoding: line, as: UTF8.self)).inserted else { return }

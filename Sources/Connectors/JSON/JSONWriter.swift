@@ -31,6 +31,14 @@ public struct JSONWriter {
         afterKey = true
     }
 
+    /// An object member, `key` and its string `value`; nothing when the
+    /// value is nil (a line's optional fields).
+    public mutating func member(_ key: StaticString, _ value: String?) throws {
+        guard let value else { return }
+        key.withUTF8Buffer { _ = try? self.key(UnsafeRawBufferPointer($0)) }  // a literal: valid UTF-8
+        try string(value)
+    }
+
     public mutating func string(_ s: UnsafeRawBufferPointer) throws {
         separator()
         try appendString(s)
