@@ -61,9 +61,10 @@ deps:
 #   $ORIGIN rpath (no library search beside the binary).
 # - The Swift runtime's command-line file is not linked in: its constructor
 #   parsed /proc/self/maps before main; Sources/CLuaShim/argv.c stands in.
-# - gold writes the binary with write(), not through a memory map: the page
-#   cache then holds it as it holds a copied file, and each start of the
-#   just-built binary was ~0.1 ms slower (~10%) than a copy of it.
+# - gold writes the binary with write(), not through a memory map: written
+#   through the map, the just-built binary started ~0.1 ms (~10%) slower
+#   than a copy of itself, run after run, until its pages left the page
+#   cache (measured; how the kernel keeps mapped writes is the likely cause).
 LINK_DIR := $(abspath $(BUILD_DIR))/link
 RELEASE_FLAGS := --static-swift-stdlib --disable-local-rpath \
 	-Xswiftc -Xclang-linker -Xswiftc -no-pie \
