@@ -61,10 +61,13 @@ deps:
 #   $ORIGIN rpath (no library search beside the binary).
 # - The Swift runtime's command-line file is not linked in: its constructor
 #   parsed /proc/self/maps before main; Sources/CLuaShim/argv.c stands in.
-# - gold writes the binary with write(), not through a memory map: written
-#   through the map, the just-built binary started ~0.1 ms (~10%) slower
-#   than a copy of itself, run after run, until its pages left the page
-#   cache (measured; how the kernel keeps mapped writes is the likely cause).
+# - The linked binary is then replaced by a copy of itself, as installing it
+#   would: the file the linker wrote started 0.1-0.6 ms slower than any
+#   copy of it, run after run, and by a different amount each build (its
+#   pages' state in the page cache is the likely cause; measured with gold
+#   writing through a memory map and with write()). A copy starts the same
+#   every time; read back from disk after the page cache dropped it, it
+#   starts ~0.1 ms slower than the copy as written.
 LINK_DIR := $(abspath $(BUILD_DIR))/link
 RELEASE_FLAGS := --static-swift-stdlib --disable-local-rpath \
 	-Xswiftc -Xclang-linker -Xswiftc -no-pie \
@@ -73,7 +76,6 @@ RELEASE_FLAGS := --static-swift-stdlib --disable-local-rpath \
 	-Xlinker $(LINK_DIR)/lua.o \
 	-Xlinker --no-export-dynamic -Xlinker --dynamic-list=$(LINK_DIR)/lua.dynlist \
 	-Xlinker --section-ordering-file=$(CURDIR)/Benchmarks/startup.order \
-	-Xlinker --no-mmap-output-file \
 	$(if $(LINK_MAP),-Xlinker -Map=$(LINK_MAP))
 
 build: deps
@@ -87,6 +89,7 @@ build: deps
 	@printf 'Name: lua5.4\nDescription: Lua, linked in from lua.o\nVersion: 5.4\nCflags: %s\nLibs: -L%s -llua5.4\n' \
 	  "$$(pkg-config --cflags lua5.4)" "$(LINK_DIR)" > $(LINK_DIR)/lua5.4.pc
 	PKG_CONFIG_PATH=$(LINK_DIR) $(SWIFT) build -c release --scratch-path $(BUILD_DIR) $(RELEASE_FLAGS)
+	@cp -p $(RELEASE_BIN) $(RELEASE_BIN).copy && mv -f $(RELEASE_BIN).copy $(RELEASE_BIN)
 
 run: build
 	$(RELEASE_BIN) -m report
