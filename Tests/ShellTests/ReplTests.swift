@@ -26,7 +26,8 @@ import Testing
         }
 
         /// Runs tmux with posix_spawn and waitpid: the server it starts keeps
-        /// any pipe it inherits open, so the output goes through a file.
+        /// any pipe it inherits open, so the output goes through a file and
+        /// it inherits no descriptor but 0-2.
         @discardableResult
         func tmux(_ args: [String]) throws -> String {
             let outPath = dir.appendingPathComponent("tmux-\(UUID().uuidString).out").path
@@ -37,6 +38,9 @@ import Testing
             posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
             posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
             posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+            // nothing else: tests run side by side, and a server that kept
+            // another test's pipe open left that test waiting for its end
+            _ = closeFrom(&actions, 3)
             let argv = ["/usr/bin/tmux", "-L", socket] + args
             var cArgs = argv.map { strdup($0) } + [nil]
             defer { cArgs.forEach { free($0) } }
@@ -120,3 +124,8 @@ import Testing
         try t.press("C-d")
     }
 }
+
+/// glibc's posix_spawn_file_actions_addclosefrom_np (2.34), which the Glibc
+/// module does not show: the child closes every descriptor from `fd` on.
+@_silgen_name("posix_spawn_file_actions_addclosefrom_np")
+private func closeFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ fd: Int32) -> Int32
