@@ -89,10 +89,16 @@ test("--cert: the expiry of a local TLS endpoint, P2 within 7 days", function()
   local made = lab.process.run { argv = { "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "5",
     "-subj", "/CN=localhost", "-keyout", key, "-out", cert } }
   assert_eq(made.status, 0, made.stderr)
-  local port = 20000 + lab.sys.pid() % 20000
   local pidfile = tmp .. "/s_server.pid"
-  os.execute(("openssl s_server -accept 127.0.0.1:%d -cert %s -key %s -quiet >/dev/null 2>&1 & echo $! > %s")
-    :format(port, cert, key, pidfile))
+  local port
+  for attempt = 0, 9 do  -- a port another program holds: s_server exits at once; try the next
+    port = 20000 + (lab.sys.pid() + attempt * 7919) % 20000
+    os.execute(("openssl s_server -accept 127.0.0.1:%d -cert %s -key %s -quiet >/dev/null 2>&1 & echo $! > %s")
+      :format(port, cert, key, pidfile))
+    os.execute("sleep 0.3")
+    local alive = lab.process.run { argv = { "kill", "-0", read_file(pidfile):match("%d+") } }
+    if alive.status == 0 then break end
+  end
   local ok, err = pcall(function()
     local by
     for _ = 1, 50 do  -- until the server listens
