@@ -266,6 +266,16 @@ static int safe_setmetatable(lua_State *S) {
 
 static const char libraries_opened[] = "labsh.libraries";  // registry: true once open
 
+// Every field of the table at `from` into the table at `to`, raw.
+static void copy_fields(lua_State *S, int from, int to) {
+    lua_pushnil(S);
+    while (lua_next(S, from)) {
+        lua_pushvalue(S, -2);
+        lua_insert(S, -2);
+        lua_rawset(S, to);
+    }
+}
+
 static void open_libraries(lua_State *S) {
     if (lua_getfield(S, LUA_REGISTRYINDEX, libraries_opened) != LUA_TNIL) {
         lua_pop(S, 1);
@@ -284,12 +294,7 @@ static void open_libraries(lua_State *S) {
     lua_setmetatable(S, g);  // _G as it always was: no metatable
     lua_newtable(S);  // the file's own globals so far (luaopen_base would write over its `next`)
     int own = g + 1;
-    lua_pushnil(S);
-    while (lua_next(S, g)) {
-        lua_pushvalue(S, -2);
-        lua_insert(S, -2);
-        lua_rawset(S, own);
-    }
+    copy_fields(S, g, own);
     static const luaL_Reg libs[] = {
         {LUA_GNAME, luaopen_base},       {LUA_STRLIBNAME, luaopen_string},  // string: strings' metatable too
         {LUA_TABLIBNAME, luaopen_table}, {LUA_MATHLIBNAME, luaopen_math},
@@ -314,12 +319,7 @@ static void open_libraries(lua_State *S) {
     lua_pushnil(S);
     lua_setfield(S, -2, "dump");
     lua_pop(S, 1);
-    lua_pushnil(S);
-    while (lua_next(S, own)) {
-        lua_pushvalue(S, -2);
-        lua_insert(S, -2);
-        lua_rawset(S, g);
-    }
+    copy_fields(S, own, g);
     lua_settop(S, g - 1);
 }
 
