@@ -39,8 +39,5 @@ enum OSModule {
 
     /// The effective user's name (its number when it has none), as the
     /// audit log names who acted.
-    static func user() -> String {
-        guard let pw = getpwuid(geteuid()) else { return String(geteuid()) }
-        return String(cString: pw.pointee.pw_name)
-    }
+    static func user() -> String { UserName.effective() }
 }
