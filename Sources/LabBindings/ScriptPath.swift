@@ -75,11 +75,13 @@ public struct ScriptPath {
     /// The same, where nobody asks where it looked.
     public func find(_ relative: String, embeddedRoot: String) -> Found? {
         var path = PathBytes()
+        let labshOwns = ScriptPath.isLabshModule(relative, embeddedRoot: embeddedRoot)
         // `dir`'s NAME.lua, else NAME/init.lua (in a library, below scripts/ or lib/)
         func onDisk(_ dir: String, libraries: Bool) -> Found? {
             path.start(dir)
             let inDir = path.count + 1
             let library = libraries && path.withSuffix("/library.lua") { LibraryTrust.isManifest($0) }
+            if library && labshOwns { return nil }
             path.append("/")
             if library { path.append(ScriptPath.below(embeddedRoot)) }
             path.append(relative)
@@ -109,6 +111,15 @@ public struct ScriptPath {
         return nil
     }
 
+    /// Whether `relative` names one of labsh's own modules ("lab/x",
+    /// "labsh/x"). A library's lib/ does not provide them: a library on the
+    /// path must not replace labsh's code for every script (a plain
+    /// directory of LABSH_PATH still may: the operator's own overrides).
+    static func isLabshModule(_ relative: String, embeddedRoot: String) -> Bool {
+        embeddedRoot != "scripts" && (relative.hasPrefix("lab/") || relative.hasPrefix("labsh/")
+            || relative == "lab" || relative == "labsh")
+    }
+
     /// Where a library keeps what `find` looks for under `embeddedRoot`.
     static func below(_ embeddedRoot: String) -> String {
         embeddedRoot == "scripts" ? "scripts/" : "lib/"
@@ -119,7 +130,9 @@ public struct ScriptPath {
         let candidates = [relative + ".lua", relative + "/init.lua"]
         var places: [String] = []
         for dir in overrides {
-            let inside = LibraryTrust.isLibrary(dir) ? ScriptPath.below(embeddedRoot) : ""
+            let library = LibraryTrust.isLibrary(dir)
+            if library && ScriptPath.isLabshModule(relative, embeddedRoot: embeddedRoot) { continue }
+            let inside = library ? ScriptPath.below(embeddedRoot) : ""
             for c in candidates { places.append("no file '\(dir)/\(inside)\(c)'") }
         }
         places.append("no embedded file '\(embeddedRoot)/\(candidates[0])'")

@@ -207,3 +207,27 @@ test("a file's identity in the record is as labsh always wrote it: DEV:INO:SIZE:
   end
   assert_eq(select(2, record:gsub("\nidentity ", "")), lines + 1)  -- and library.lua's
 end)
+
+test("a library's lib/ does not answer for labsh's own modules: not looked for there, not run, not listed", function()
+  local l = library {
+    ["scripts/s.lua"] = script("print(require('lab.json') == lab.json, (require('mine'))); print(pcall(require, 'labsh.nowhere'))"),
+    ["lib/mine.lua"] = "return 'mine'\n",
+    ["lib/labsh/cli.lua"] = "error('the library replaced labsh.cli')\n",
+    ["lib/labsh/capabilities.lua"] = "error('the library replaced labsh.capabilities')\n",
+    ["lib/lab/json.lua"] = "error('the library replaced lab.json')\n",
+    ["lib/labsh/nowhere.lua"] = "error('the library provided labsh.nowhere')\n",
+  }
+  local out, rc = l.run("-m s")
+  assert_eq(rc, 0, out)
+  assert(out:find("^true\tmine\nfalse\t"), out)
+  assert(not out:find("replaced", 1, true) and not out:find("provided", 1, true), out)
+  assert(out:find("no embedded file 'stdlib/labsh/nowhere.lua'", 1, true), out)
+  assert(not out:find(l.lib .. "/lib/labsh", 1, true), out)  -- not where it looked
+  local trace = opened(l, "-m s")
+  assert(not trace:find("/lib/labsh/", 1, true) and not trace:find("/lib/lab/", 1, true), trace)
+  -- a plain directory on the path is the operator's own: it may still add one
+  assert(os.execute("mkdir -p " .. quote(l.dir .. "/plain/lab")))
+  write_file(l.dir .. "/plain/lab/extra.lua", "return 'extra'\n")
+  assert_eq(run_shell(("cd %s && LABSH_PATH=%s %s -e 'print((require(\"lab.extra\")))' 2>&1"):format(
+    quote(l.dir), quote(l.dir .. "/plain"), labsh)), "extra\n")
+end)
