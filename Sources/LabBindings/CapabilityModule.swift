@@ -28,7 +28,7 @@ public enum CapabilityModule {
             let capabilities = Capabilities.active ?? Capabilities(
                 script: name, file: Capabilities.scriptPosition(call.L) ?? name, isLibraryScript: false,
                 ownDirectories: ownDirectories())
-            let context = selectorContext(call, 1)
+            let context = selectorContext(call, 1, namesInventory: requires.namesInventory)
             try manifestError(where_) {
                 try capabilities.declare(version: version, requires: requires, mutation: mutation, selectors: context)
             }
@@ -158,12 +158,11 @@ public enum CapabilityModule {
     }
 
     /// What the manifest's selectors resolve against: the script's
-    /// arguments as the command line gave them, and, when labsh.script says
-    /// a selector names the inventory (`monitoring` in the declaration at
-    /// `index`), the inventory as Swift validated it. Neither is a table the
-    /// script can change: a changed monitoring.prometheus or `arg` would
-    /// otherwise widen a grant that names them.
-    static func selectorContext(_ call: LuaCall, _ index: Int32) -> Capabilities.SelectorContext {
+    /// arguments as the command line gave them, and, when a selector names
+    /// the inventory, the inventory as Swift validated it. Neither is a
+    /// table the script can change: a changed monitoring.prometheus or `arg`
+    /// would otherwise widen a grant that names them.
+    static func selectorContext(_ call: LuaCall, _ index: Int32, namesInventory: Bool) -> Capabilities.SelectorContext {
         let L = call.L
         var context = Capabilities.SelectorContext()
         let declaration = lua_absindex(L, index)
@@ -181,8 +180,6 @@ public enum CapabilityModule {
             }
             lh_pop(L, 1)
         }
-        let namesInventory = lua_rawgetfield(L, declaration, "monitoring") != LUA_TNIL
-        lh_pop(L, 1)
         // an inventory that cannot be read names nothing: the script says
         // what is wrong with it as it would without a manifest
         guard namesInventory, let inventory = try? PristineInventory.inventory(call) else { return context }

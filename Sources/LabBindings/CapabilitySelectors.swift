@@ -34,10 +34,24 @@ import Spelling
 ///                the operator gave it)
 ///
 /// A value the operator gave is taken literally: its `*` is no glob.
+extension CapabilityLists {
+    /// Whether an entry names a place of the inventory (proxmox,
+    /// monitoring:NAME, target:NAME): only then is the inventory read when
+    /// the script declares, so a script that reaches nothing, or only what
+    /// it names itself, starts without it.
+    var namesInventory: Bool {
+        func names(_ entries: [String]) -> Bool {
+            entries.contains { $0 == "proxmox" || $0.hasPrefix("monitoring:") || $0.hasPrefix("target:") }
+        }
+        return names(self[.net]) || names(self[.secrets]) || names(self[.hosts])
+            || names(self[.filesRead]) || names(self[.filesWrite])
+    }
+}
+
 extension Capabilities {
     /// What selectors resolve against: the script's own arguments and,
-    /// when the manifest names the inventory (labsh.script says so), the
-    /// inventory as Swift validated it.
+    /// when the manifest names the inventory, the inventory as Swift
+    /// validated it.
     public struct SelectorContext {
         var arguments: [String] = []
         var inventory: InventoryPlaces?

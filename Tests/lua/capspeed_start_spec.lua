@@ -231,6 +231,37 @@ test("the parser loads only when there is something to read; what it reads is as
   assert_eq(out, "5\ttrue\n")
 end)
 
+test("with nothing to read or refuse, labsh.cli does not load; anything it could read or refuse loads it", function()
+  local function probe(name, decl)
+    return ('return labsh.script { name = "%s", version = "1.0.0", description = "probe", requires = {},%s\n'):format(name, decl)
+      .. '  run = function(ctx, opts) print(next(opts) == nil, package.loaded["labsh.cli"] ~= nil) end }\n'
+  end
+  local l = library {
+    ["scripts/bare.lua"] = probe("bare", ""),
+    ["scripts/json.lua"] = probe("json", ' formats = { "json" },'),
+    ["scripts/both.lua"] = probe("both", ' formats = { "text", "json" },'),
+  }
+  local function run(args) local out, rc = l.run(args); return out, rc end
+  local out, rc = run("-m bare")
+  assert_eq(rc, 0, out)
+  assert_eq(out, "true\tfalse\n")
+  assert_eq(run("--format text -m bare"), "true\tfalse\n")  -- the default, said
+  out, rc = run("-m bare --format json")  -- asked for what it does not write
+  assert_eq(rc, 2, out)
+  assert(out:find("labsh -m bare: --format json is not supported (it writes text)", 1, true), out)
+  out, rc = run("-m bare --help")
+  assert_eq(rc, 0, out)
+  assert(out:find("usage: labsh -m bare [options]\n  probe\n", 1, true), out)
+  out, rc = run("-m bare extra")
+  assert_eq(rc, 2, out)
+  assert(out:find("labsh -m bare: unexpected argument 'extra'", 1, true), out)
+  out, rc = run("-m json")  -- writes json only: text is refused even when nobody asked for it
+  assert_eq(rc, 2, out)
+  assert(out:find("--format text is not supported (it writes json)", 1, true), out)
+  assert_eq(run("-m json --format json"), "true\ttrue\n")
+  assert_eq(run("-m both"), "true\ttrue\n")
+end)
+
 test("the trust check compares each file's identity under its name: a renamed file is a change", function()
   local l = library { ["scripts/s.lua"] = manifest("print('ran')"), ["lib/a.lua"] = "return 1\n" }
   local out, rc = l.run("-m s")

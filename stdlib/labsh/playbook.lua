@@ -604,8 +604,12 @@ function M.playbook(play)
   -- with a manifest of its own leaves `requires` out
   if play.requires and not declared then
     declared = true
-    require("labsh.declaration")(play.name, play.version, play.requires, table.move(arg or {}, 1, #(arg or {}), 1, {}))
-    if not require("labsh.capabilities").allows("mutation") then lab.options.dry_run = true end
+    local capabilities = require "labsh.capabilities"
+    capabilities.declare {
+      script = play.name, version = play.version, requires = play.requires,
+      arguments = table.move(arg or {}, 1, #(arg or {}), 1, {}), source = lab.options.script,
+    }
+    if not capabilities.allows("mutation") then lab.options.dry_run = true end
   end
   local opts, decl = read_script_flags(play)
   show_diff = opts.diff or false

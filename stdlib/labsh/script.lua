@@ -26,11 +26,10 @@
 -- "own"`: run gets the arguments as given, a runbook reads them itself).
 -- ctx:drop(kind) gives a capability up for the rest of the run; nothing
 -- gives one back. Selectors ("monitoring:prometheus", "target:linux",
--- "option:--out", ...) are resolved by the host: labsh.declaration.
+-- "option:--out", ...) are resolved by the host when the script declares
+-- (Sources/LabBindings/CapabilitySelectors.swift).
 
 local capabilities = require "labsh.capabilities"
-local cli = require "labsh.cli"
-local declare = require "labsh.declaration"
 
 local Context = {}
 Context.__index = Context
@@ -51,7 +50,7 @@ end
 --- A usage error, as the script contract says them (labsh.cli): `why`
 --- and the usage on stderr, exit 2 (3 for a check).
 function Context:usage_error(why)
-  cli.usage_error(self.contract, why)
+  require("labsh.cli").usage_error(self.contract, why)
 end
 
 local function check(manifest)
@@ -80,10 +79,25 @@ local function script_arguments()
   return table.move(arg, 1, #arg, 1, {})
 end
 
+-- The options, read by the script contract (labsh.cli). With no arguments,
+-- nothing declared to read or write and the default --format (text),
+-- there is nothing it could read or refuse: the script starts without it.
+local function options(arguments, contract)
+  if #arguments == 0 and (lab.options.format or "text") == "text"
+    and not (contract.params or contract.args or contract.commands or contract.formats) then
+    return {}
+  end
+  return require("labsh.cli").parse(arguments, contract)
+end
+
 return function(manifest)
   check(manifest)
   local arguments = script_arguments()
-  declare(manifest.name, manifest.version, manifest.requires, arguments)
+  capabilities.declare {
+    script = manifest.name, version = manifest.version, requires = manifest.requires,
+    arguments = arguments,        -- what selectors read when there is no script file (-e, the prompt)
+    source = lab.options.script,  -- labsh's own scripts ("@labsh:scripts/...") add no audit line
+  }
   -- no mutation: check mode, as --dry-run (the host holds to it whatever
   -- lab.options says later)
   if not capabilities.allows("mutation") then lab.options.dry_run = true end
@@ -101,7 +115,7 @@ return function(manifest)
   }
   -- arguments = "own": the script reads them itself (a runbook: lab.runbook
   -- has its own contract) and run gets the list as given
-  local opts = manifest.arguments == "own" and arguments or cli.parse(arguments, contract)
+  local opts = manifest.arguments == "own" and arguments or options(arguments, contract)
   local ctx = setmetatable({ name = manifest.name, version = manifest.version, contract = contract }, Context)
   local status = manifest.run(ctx, opts)
   if math.type(status) == "integer" then os.exit(status, true) end
