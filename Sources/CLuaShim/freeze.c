@@ -94,6 +94,44 @@ int lh_is_frozen(lua_State *L, int idx) {
     return frozen;
 }
 
+// Makes the table at `t` the read-only face of the one at `hidden`, which
+// holds the fields: a new metatable (the hidden table's own metamethods,
+// lab.restic's __call, stay its own).
+static void set_frozen_metatable(lua_State *L, int t, int hidden, int namespace) {
+    lua_createtable(L, 0, 5);
+    int mt = lua_gettop(L);
+    lua_pushvalue(L, hidden);
+    lua_setfield(L, mt, "__index");
+    lua_pushvalue(L, hidden);
+    lua_pushboolean(L, namespace);
+    lua_pushcclosure(L, frozen_newindex, 2);
+    lua_setfield(L, mt, "__newindex");
+    lua_pushvalue(L, hidden);
+    lua_pushcclosure(L, frozen_pairs, 1);
+    lua_setfield(L, mt, "__pairs");
+    lua_pushvalue(L, hidden);
+    lua_pushcclosure(L, frozen_len, 1);
+    lua_setfield(L, mt, "__len");
+    lua_pushstring(L, frozen_mark);
+    lua_setfield(L, mt, "__metatable");
+    if (lua_getmetatable(L, hidden)) {
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+            lua_pushvalue(L, -2);
+            if (lua_rawget(L, mt) == LUA_TNIL) {
+                lua_pop(L, 1);
+                lua_pushvalue(L, -2);
+                lua_insert(L, -2);
+                lua_rawset(L, mt);
+            } else {
+                lua_pop(L, 2);
+            }
+        }
+        lua_pop(L, 1);
+    }
+    lua_setmetatable(L, t);
+}
+
 static int p_freeze(lua_State *L) {
     // 1: the table, 2: namespace?
     if (lua_type(L, 1) != LUA_TTABLE || lh_is_frozen(L, 1)) return 0;
@@ -114,37 +152,7 @@ static int p_freeze(lua_State *L) {
         lua_pushnil(L);
         lua_rawset(L, 1);
     }
-    lua_createtable(L, 0, 5);  // 4: the new metatable
-    lua_pushvalue(L, 3);
-    lua_setfield(L, 4, "__index");
-    lua_pushvalue(L, 3);
-    lua_pushboolean(L, lua_toboolean(L, 2));
-    lua_pushcclosure(L, frozen_newindex, 2);
-    lua_setfield(L, 4, "__newindex");
-    lua_pushvalue(L, 3);
-    lua_pushcclosure(L, frozen_pairs, 1);
-    lua_setfield(L, 4, "__pairs");
-    lua_pushvalue(L, 3);
-    lua_pushcclosure(L, frozen_len, 1);
-    lua_setfield(L, 4, "__len");
-    lua_pushstring(L, frozen_mark);
-    lua_setfield(L, 4, "__metatable");
-    if (lua_getmetatable(L, 3)) {  // the table's other metamethods (lab.restic's __call) stay its own
-        lua_pushnil(L);
-        while (lua_next(L, -2)) {
-            lua_pushvalue(L, -2);
-            if (lua_rawget(L, 4) == LUA_TNIL) {
-                lua_pop(L, 1);
-                lua_pushvalue(L, -2);
-                lua_insert(L, -2);
-                lua_rawset(L, 4);
-            } else {
-                lua_pop(L, 2);
-            }
-        }
-        lua_pop(L, 1);
-    }
-    lua_setmetatable(L, 1);
+    set_frozen_metatable(L, 1, 3, lua_toboolean(L, 2));
     return 0;
 }
 
@@ -180,15 +188,81 @@ static void restore_searchers(lua_State *L) {
     lua_pop(L, 3);
 }
 
-static const char *const libraries[] = {"string", "table", "math", "io", "os", "utf8", "coroutine", "debug", "lab", NULL};
+static const char *const standard[] = {"string", "table", "math", "io", "os", "utf8", "coroutine", "debug", "package", NULL};
+
+// Whether package.loaded holds the standard libraries, _G and lab alone:
+// no module has loaded, so nothing has kept a library table of its own.
+static int only_standard_loaded(lua_State *L, int loaded) {
+    lua_pushnil(L);
+    while (lua_next(L, loaded)) {
+        lua_pop(L, 1);
+        int known = lua_type(L, -1) == LUA_TSTRING &&
+                    (strcmp(lua_tostring(L, -1), LUA_GNAME) == 0 || strcmp(lua_tostring(L, -1), "lab") == 0);
+        for (int i = 0; !known && standard[i]; i++) known = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), standard[i]) == 0;
+        if (!known) {
+            lua_pop(L, 1);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+// The standard library `name` in a state where no Lua code has run: the
+// table the library was opened in becomes the hidden one, and a new empty
+// table, read-only, takes its place everywhere it is: _G, package.loaded
+// and (string) the strings' metatable. Nothing is moved; the only other
+// references are upvalues of package's own C functions, which no script
+// can read. 0 when the library is not as it was opened (freeze it then).
+static int proxy_standard(lua_State *L, const char *name, int loaded) {
+    int top = lua_gettop(L);
+    lua_pushglobaltable(L);
+    int globals = top + 1;
+    lua_pushstring(L, name);
+    int key = top + 2;
+    lua_pushvalue(L, key);
+    lua_rawget(L, globals);
+    int hidden = top + 3;
+    lua_pushvalue(L, key);
+    lua_rawget(L, loaded);
+    int as_opened = lua_type(L, hidden) == LUA_TTABLE && lua_rawequal(L, hidden, -1) && !lua_getmetatable(L, hidden);
+    if (!as_opened) {
+        lua_settop(L, top);
+        return 0;
+    }
+    lua_newtable(L);
+    int proxy = lua_gettop(L);
+    set_frozen_metatable(L, proxy, hidden, 0);
+    lua_pushvalue(L, key);
+    lua_pushvalue(L, proxy);
+    lua_rawset(L, globals);  // _G and package.loaded are frozen after this
+    lua_pushvalue(L, key);
+    lua_pushvalue(L, proxy);
+    lua_rawset(L, loaded);
+    lua_pushliteral(L, "");
+    if (strcmp(name, LUA_STRLIBNAME) == 0 && lua_getmetatable(L, -1)) {  // s:upper() reads string.upper there
+        lua_pushliteral(L, "__index");
+        if (lua_rawget(L, -2) == LUA_TTABLE && lua_rawequal(L, -1, hidden)) {
+            lua_pushliteral(L, "__index");
+            lua_pushvalue(L, proxy);
+            lua_rawset(L, -4);
+        }
+    }
+    lua_settop(L, top);
+    return 1;
+}
 
 static int p_freeze_libraries(lua_State *L) {
-    for (int i = 0; libraries[i]; i++) {
-        lua_getglobal(L, libraries[i]);
-        freeze_top(L, 0);
-    }
+    int fresh = lua_toboolean(L, 1);
     lua_getfield(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
     int loaded = lua_gettop(L);
+    fresh = fresh && only_standard_loaded(L, loaded);
+    for (int i = 0; standard[i]; i++) {
+        if (fresh && proxy_standard(L, standard[i], loaded)) continue;
+        lua_getglobal(L, standard[i]);
+        freeze_top(L, 0);
+    }
+    lua_getglobal(L, "lab");
+    freeze_top(L, 0);
     lua_pushnil(L);
     while (lua_next(L, loaded)) {  // labsh's modules loaded so far (freezing changes no key)
         if (reserved_name(L, -2)) {
@@ -215,9 +289,10 @@ static int p_freeze_libraries(lua_State *L) {
     return 0;
 }
 
-int lh_freeze_libraries(lua_State *L) {
+int lh_freeze_libraries(lua_State *L, int fresh) {
     lua_pushcfunction(L, p_freeze_libraries);
-    return lh_pcall(L, 0, 0, 0);
+    lua_pushboolean(L, fresh);
+    return lh_pcall(L, 1, 0, 0);
 }
 
 // A module of labsh's own already loaded and frozen (or not a table): what

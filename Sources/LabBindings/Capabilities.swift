@@ -64,9 +64,10 @@ public final class Capabilities {
     /// Starts checking: from now on until labsh ends, a refused effect is an
     /// error. The standard functions that reach outside get their guards
     /// now, so a run without a manifest keeps Lua's own functions untouched.
-    public static func begin(_ capabilities: Capabilities, _ L: OpaquePointer) {
+    /// `fresh`: no Lua code has run in L yet.
+    public static func begin(_ capabilities: Capabilities, _ L: OpaquePointer, fresh: Bool = false) {
         active = capabilities
-        CapabilityGuards.install(L)
+        CapabilityGuards.install(L, fresh: fresh)
         lh_activate_guards()
     }
 

@@ -11,11 +11,12 @@ import LuaHost
 /// whoever asks (labsh's own functions read and write for the script), but
 /// labsh's own state is written only by labsh's code.
 enum CapabilityGuards {
-    static func install(_ L: OpaquePointer) {
+    /// `fresh`: no Lua code has run in L yet (lh_freeze_libraries).
+    static func install(_ L: OpaquePointer, fresh: Bool) {
         lh_set_guard_check(check)
         _ = lh_install_guards(L)
         _ = lh_guard_metatables(L)
-        _ = lh_freeze_libraries(L)
+        _ = lh_freeze_libraries(L, fresh ? 1 : 0)
     }
 
     /// Whether the environment variable `name` holds no secret: labsh and

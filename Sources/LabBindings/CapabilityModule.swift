@@ -307,8 +307,9 @@ public enum CapabilityModule {
     /// declares, and then only what the operator granted (the grants file
     /// CONFIG/grants/LIBRARY.lua, LIBRARY as library.lua names it, and
     /// --grant) minus what is denied there. The grants are read when it
-    /// declares something.
-    public static func beginLibraryScript(_ state: LuaState, file: String, library: String, options: LabOptions) throws {
+    /// declares something. `fresh`: no Lua code has run yet (no init, no -e).
+    public static func beginLibraryScript(_ state: LuaState, file: String, library: String, options: LabOptions,
+                                          fresh: Bool) throws {
         let script = scriptName(file)
         let capabilities = Capabilities(script: script, file: file, isLibraryScript: true, ownDirectories: ownDirectories())
         capabilities.loadGrants = {
@@ -323,7 +324,7 @@ public enum CapabilityModule {
             if grants.denied.given.contains(.mutation) { grants.mutation = false }
             return grants
         }
-        Capabilities.begin(capabilities, state.L)
+        Capabilities.begin(capabilities, state.L, fresh: fresh)
     }
 
     /// A library script's name: its file's name without ".lua" (the last

@@ -14,6 +14,9 @@ final class Runner {
     var progname: String?
     /// Whether startCollector ran.
     private var collectorStarted = false
+    /// Whether Lua code ran before the script (an init, -e, -l): what it
+    /// left could hold a library table (lh_freeze_libraries' `fresh`).
+    private var ranCode = false
 
     /// Where labsh keeps and finds things, read from the environment once.
     let paths: LabPaths
@@ -92,6 +95,7 @@ final class Runner {
         for name in ["LABSH_INIT", "LUA_INIT_5_4", "LUA_INIT"] {
             guard let value = getenv(name) else { continue }
             let text = String(cString: value)
+            ranCode = true
             if text.hasPrefix("@") {
                 let file = String(text.dropFirst())
                 if let why = ScriptPath.refusal(ofInitFile: file) { message(why); return false }  // as LABSH_PATH
@@ -107,8 +111,10 @@ final class Runner {
         for action in args.actions {
             switch action {
             case .execute(let code):
+                ranCode = true
                 guard report(dostring(code, chunkname: "=(command line)")) else { return false }
             case .library(let spec):
+                ranCode = true
                 guard report(dolibrary(spec)) else { return false }
             case .warningsOn:
                 lua_warning(L, "@on", 0)
@@ -166,7 +172,8 @@ final class Runner {
         case .library(let file, let library):
             guard let trust = scriptPath.trust else { return lh_loadfile(L, file) }  // only finding files
             do {
-                try CapabilityModule.beginLibraryScript(state, file: file, library: library, options: args.options)
+                try CapabilityModule.beginLibraryScript(state, file: file, library: library, options: args.options,
+                                                        fresh: !ranCode)
                 try trust.loadTrusted(L, file: file, library: library)  // the bytes the trust check saw
                 return LUA_OK
             } catch {

@@ -63,6 +63,48 @@ return labsh.script {
 ]]):format(requires, body)
 end
 
+test("the standard libraries are read-only by every way to them, whether or not Lua code ran before the script", function()
+  -- with nothing run before (no init, no -e) they get read-only stand-ins;
+  -- after an init or -e their fields are moved: the script cannot tell
+  local l = library {
+    probe = script("{}", [[
+    local index = getmetatable("").__index
+    print(rawequal(index, string), rawequal(package.loaded.string, string), rawequal(require "string", string),
+      rawequal(package.loaded.math, math), ("x"):upper(), string.format("%d", 3), next(string) == nil)
+    local n = 0
+    for _ in pairs(string) do n = n + 1 end
+    print("fields", n, #table.pack(1, 2), type(package.path), io.type(io.stdout), math.pi > 3, math.type(os.time()))
+    for _, try in ipairs {
+      function() string.upper = print end, function() index.upper = print end,
+      function() package.loaded.string.upper = print end, function() (require "string").rep = print end,
+      function() package.path = "/tmp/?.lua" end, function() package.loaded.os.exit = print end,
+      function() math.pi = 3 end, function() io.write = print end, function() table.insert = print end,
+      function() coroutine.wrap = print end, function() utf8.char = print end,
+    } do
+      local ok, err = pcall(try)
+      print(ok, (tostring(err):gsub("^.-: ", "")))
+    end
+    print(("x"):upper(), string.upper("y"), math.pi > 3, rawequal(getmetatable("").__index, string))]]),
+  }
+  local fresh, rc = l.run("-m probe")
+  assert_eq(rc, 0, fresh)
+  local lines = {}
+  for line in fresh:gmatch("[^\n]+") do lines[#lines + 1] = line end
+  assert_eq(lines[1], "true\ttrue\ttrue\ttrue\tX\t3\ttrue")
+  assert_eq(lines[2], "fields\t17\t2\tstring\tfile\ttrue\tinteger")
+  assert_eq(#lines, 2 + 11 + 1, fresh)
+  for i = 3, 13 do assert(lines[i]:find("^false\tcannot change '%w+': labsh's libraries are read%-only"), lines[i]) end
+  assert_eq(lines[14], "X\tY\ttrue\ttrue")
+  for _, env in ipairs { "LABSH_INIT='x = 1'", "LUA_INIT='y = 2'" } do
+    local out, status = l.run("-m probe", env)
+    assert_eq(status, 0, out)
+    assert_eq(out, fresh, env)
+  end
+  local out, status = l.run("-e 'z = 3' -m probe")
+  assert_eq(status, 0, out)
+  assert_eq(out, fresh)
+end)
+
 test("a script granted nothing can still read the model and print", function()
   local l = library {
     probe = script("{}", [[print("nodes", #lab.nodes(), lab.node(lab.nodes()[1].name).name ~= nil)]]),

@@ -76,7 +76,10 @@ int lh_install_globals(lua_State *L);  // protected: a LUA_* status
 
 // ---- Read-only libraries (freeze.c) ----------------------------------------
 int lh_freeze(lua_State *L, int idx, int namespace);  // protected
-int lh_freeze_libraries(lua_State *L);                 // protected
+// fresh: no Lua code has run in L yet (nothing can hold a library table but
+// _G, package.loaded and the strings' metatable): the standard libraries get
+// read-only stand-ins instead of having their fields moved
+int lh_freeze_libraries(lua_State *L, int fresh);      // protected
 int lh_is_frozen(lua_State *L, int idx);
 int lh_require_frozen(lua_State *L);                   // require's wrapper (upvalue 1: require)
 // ---- Metatables (metatables.c): under a manifest, getmetatable gives the
