@@ -28,7 +28,7 @@ static void text_only(lua_State *L, const char *what) {
 
 static int guarded(lua_State *L) {
     if (guards_active && guard_check) {
-        const char *what = lua_tostring(L, lua_upvalueindex(2));
+        const char *what = (const char *)lua_touserdata(L, lua_upvalueindex(2));
         char *why = guard_check(L, what);
         if (why && strncmp(what, "package.searchers", 17) == 0) {
             lua_pushfstring(L, "\n\t%s", why);  // a searcher's "not found", so require goes on
@@ -54,10 +54,11 @@ static int guarded(lua_State *L) {
     return lua_gettop(L);
 }
 
-// Replaces t[field] (t at the top) by its guarded self, named `what`.
+// Replaces t[field] (t at the top) by its guarded self, named `what` (a
+// static string: the closure keeps its address, no Lua string is made).
 static void guard_field(lua_State *L, const char *field, const char *what) {
     if (lua_getfield(L, -1, field) != LUA_TFUNCTION) { lua_pop(L, 1); return; }
-    lua_pushstring(L, what);
+    lua_pushlightuserdata(L, (void *)what);
     lua_pushcclosure(L, guarded, 2);
     lua_setfield(L, -2, field);
 }
@@ -112,7 +113,7 @@ static int p_install_guards(lua_State *L) {
         if (lua_getfield(L, -1, "searchers") == LUA_TTABLE) {
             for (int i = 3; i <= 4; i++) {
                 if (lua_rawgeti(L, -1, i) != LUA_TFUNCTION) { lua_pop(L, 1); continue; }
-                lua_pushliteral(L, "package.searchers (C libraries)");
+                lua_pushlightuserdata(L, (void *)"package.searchers (C libraries)");
                 lua_pushcclosure(L, guarded, 2);
                 lua_rawseti(L, -2, i);
             }
