@@ -190,16 +190,20 @@ static void restore_searchers(lua_State *L) {
 
 static const char *const standard[] = {"string", "table", "math", "io", "os", "utf8", "coroutine", "debug", "package", NULL};
 
+static int is_standard(const char *name) {
+    for (int i = 0; standard[i]; i++) {
+        if (strcmp(name, standard[i]) == 0) return 1;
+    }
+    return strcmp(name, LUA_GNAME) == 0 || strcmp(name, "lab") == 0;
+}
+
 // Whether package.loaded holds the standard libraries, _G and lab alone:
 // no module has loaded, so nothing has kept a library table of its own.
 static int only_standard_loaded(lua_State *L, int loaded) {
     lua_pushnil(L);
     while (lua_next(L, loaded)) {
         lua_pop(L, 1);
-        int known = lua_type(L, -1) == LUA_TSTRING &&
-                    (strcmp(lua_tostring(L, -1), LUA_GNAME) == 0 || strcmp(lua_tostring(L, -1), "lab") == 0);
-        for (int i = 0; !known && standard[i]; i++) known = lua_type(L, -1) == LUA_TSTRING && strcmp(lua_tostring(L, -1), standard[i]) == 0;
-        if (!known) {
+        if (lua_type(L, -1) != LUA_TSTRING || !is_standard(lua_tostring(L, -1))) {
             lua_pop(L, 1);
             return 0;
         }
