@@ -37,10 +37,23 @@ static int reserved_name(lua_State *L, int key) {
            strncmp(k, "labsh.", 6) == 0;
 }
 
-// __newindex(t, k, v); upvalues: the hidden table, the kind (1 namespace).
-static int frozen_newindex(lua_State *L) {
-    int hidden = lua_upvalueindex(1);
-    int namespace = lua_toboolean(L, lua_upvalueindex(2));
+// The hidden table of the frozen table at `t` (its metatable's __index),
+// pushed. The metamethods below find it there rather than as an upvalue:
+// freezing a table then makes no closures (a library script freezes ~14).
+static int push_hidden(lua_State *L, int t) {
+    if (!lua_getmetatable(L, t)) return luaL_error(L, "labsh: not a read-only table");
+    lua_pushliteral(L, "__index");
+    if (lua_rawget(L, -2) != LUA_TTABLE) return luaL_error(L, "labsh: not a read-only table");
+    lua_remove(L, -2);
+    return lua_gettop(L);
+}
+
+// __newindex(t, k, v) of a module (string, os, lab.http, labsh.gate...):
+// only labsh's code writes. Of a namespace (_G, package.loaded, preload):
+// the script may add names of its own, not replace or claim labsh's.
+static int frozen_newindex(lua_State *L, int namespace) {
+    lua_settop(L, 3);
+    int hidden = push_hidden(L, 1);
     int allowed = written_by_labsh(L);
     if (!allowed && namespace) {
         lua_pushvalue(L, 2);
@@ -59,29 +72,35 @@ static int frozen_newindex(lua_State *L) {
         const char *key = luaL_tolstring(L, -1, NULL);
         return luaL_error(L, "cannot change '%s': labsh's libraries are read-only to a script under a manifest", key);
     }
-    lua_settop(L, 3);
-    lua_rawset(L, hidden);  // k, v of the call
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, 3);
+    lua_rawset(L, hidden);
     return 0;
 }
 
-// __pairs: the hidden table's fields, without handing the table out.
+static int module_newindex(lua_State *L) { return frozen_newindex(L, 0); }
+static int namespace_newindex(lua_State *L) { return frozen_newindex(L, 1); }
+
+// __pairs: the hidden table's fields, without handing the table out (the
+// iterator's state is the frozen table itself).
 static int frozen_next(lua_State *L) {
     lua_settop(L, 2);
-    if (lua_next(L, lua_upvalueindex(1))) return 2;
+    int hidden = push_hidden(L, 1);
+    lua_pushvalue(L, 2);
+    if (lua_next(L, hidden)) return 2;
     lua_pushnil(L);
     return 1;
 }
 
 static int frozen_pairs(lua_State *L) {
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_pushcclosure(L, frozen_next, 1);
+    lua_pushcfunction(L, frozen_next);
     lua_pushvalue(L, 1);
     lua_pushnil(L);
     return 3;
 }
 
 static int frozen_len(lua_State *L) {
-    lua_pushinteger(L, (lua_Integer)luaL_len(L, lua_upvalueindex(1)));
+    lua_pushinteger(L, (lua_Integer)luaL_len(L, push_hidden(L, 1)));
     return 1;
 }
 
@@ -102,15 +121,11 @@ static void set_frozen_metatable(lua_State *L, int t, int hidden, int namespace)
     int mt = lua_gettop(L);
     lua_pushvalue(L, hidden);
     lua_setfield(L, mt, "__index");
-    lua_pushvalue(L, hidden);
-    lua_pushboolean(L, namespace);
-    lua_pushcclosure(L, frozen_newindex, 2);
+    lua_pushcfunction(L, namespace ? namespace_newindex : module_newindex);
     lua_setfield(L, mt, "__newindex");
-    lua_pushvalue(L, hidden);
-    lua_pushcclosure(L, frozen_pairs, 1);
+    lua_pushcfunction(L, frozen_pairs);
     lua_setfield(L, mt, "__pairs");
-    lua_pushvalue(L, hidden);
-    lua_pushcclosure(L, frozen_len, 1);
+    lua_pushcfunction(L, frozen_len);
     lua_setfield(L, mt, "__len");
     lua_pushstring(L, frozen_mark);
     lua_setfield(L, mt, "__metatable");
