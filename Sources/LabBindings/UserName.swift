@@ -30,10 +30,11 @@ enum UserName {
         forEachLine(conf) { line in
             var at = line.lowerBound
             let end = conf[line].firstIndex(of: UInt8(ascii: "#")) ?? line.upperBound  // a comment ends the line
-            guard word(conf, &at, end) == "passwd:" else { return true }
+            guard word(conf, &at, end, is: "passwd:") else { return true }
             guard answer == nil else { ok = false; return false }  // two passwd lines: glibc's choice, not guessed
-            let service = word(conf, &at, end), next = word(conf, &at, end)
-            answer = service == "files" && !next.hasPrefix("[")
+            let files = word(conf, &at, end, is: "files")
+            while at < end, isBlank(conf[at]) { at += 1 }
+            answer = files && (at == end || conf[at] != UInt8(ascii: "["))
             return true
         }
         return ok && answer == true
@@ -71,12 +72,14 @@ enum UserName {
         }
     }
 
-    /// The next blank-separated word before `end`, from `at` on (moved past it).
-    private static func word(_ bytes: [UInt8], _ at: inout Int, _ end: Int) -> String {
+    /// Whether the next blank-separated word before `end`, from `at` on
+    /// (moved past it), is `expected`. Bytes compared: no String is made.
+    private static func word(_ bytes: [UInt8], _ at: inout Int, _ end: Int, is expected: StaticString) -> Bool {
         while at < end, isBlank(bytes[at]) { at += 1 }
         let start = at
         while at < end, !isBlank(bytes[at]) { at += 1 }
-        return String(decoding: bytes[start..<at], as: UTF8.self)
+        guard at - start == expected.utf8CodeUnitCount else { return false }
+        return expected.withUTF8Buffer { want in (0..<want.count).allSatisfy { bytes[start + $0] == want[$0] } }
     }
 
     private static func isBlank(_ byte: UInt8) -> Bool {
