@@ -70,8 +70,10 @@ printf "%-34s %12s %12s  %-3s %7s   %s\n" "capabilities (medians)" "labsh" "peer
 # step before this one (the drain on the Proxmox VE simulator) mostly
 # waits, and the first millisecond-long command measured after an idle
 # spell ran ~40% slower while the CPU woke up (one warm-up run was not
-# enough: the peer, measured second, was not hit).
-hyperfine -N --style none --warmup 20 --runs "$runs" --export-csv "$tmp/start.csv" \
+# enough: the peer, measured second, was not hit). Ten times the runs of
+# the other rows (a run takes ~1 ms): the median of 30 moved by 0.1 ms
+# between two runs of the same binary, as much as the margin measured.
+hyperfine -N --style none --warmup 20 --runs "$((runs * 10))" --export-csv "$tmp/start.csv" \
     "$labsh -m start" "$labsh -m start_granted" "$lua -e ''" > "$tmp/hyperfine.out" 2>&1 ||
     { cat "$tmp/hyperfine.out" >&2; die "failed: the start-up runs"; }
 set -- $(awk -F, 'NR > 1 { printf "%.3f\n", $4 * 1000 }' "$tmp/start.csv")
