@@ -25,6 +25,34 @@ median_ms_of() {
     awk -F, 'NR > 1 { printf "%.3f\n", $4 * 1000 }' "$tmp/t.csv"
 }
 
+# The median wall times in ms of two commands compared with each other, one
+# a line: $1 runs of each, in five rounds that take turns on which runs first
+# (A B, B A, ...). Measured one block after the other, a drift during the
+# run (ssh's master connections, the page cache) counted against whichever
+# ran second; alternating spreads it over both. Both must succeed every time.
+medians_ms_alternating() {
+    rounds=5
+    per=$(( ($1 + rounds - 1) / rounds ))
+    r=1
+    while [ $r -le $rounds ]; do
+        if [ $((r % 2)) -eq 1 ]; then set -- "$1" "$2" "$3" "$2" "$3"; else set -- "$1" "$2" "$3" "$3" "$2"; fi
+        hyperfine -N --style none --warmup 1 --runs "$per" --export-json "$tmp/round$r.json" "$4" "$5" \
+            > "$tmp/hyperfine.out" 2>&1 || { cat "$tmp/hyperfine.out" >&2; die "failed: $4 / $5"; }
+        r=$((r + 1))
+    done
+    python3 - "$2" "$3" "$tmp"/round*.json <<'PY' || die "cannot read the rounds of $2 / $3"
+import json, statistics, sys
+a, b, files = sys.argv[1], sys.argv[2], sys.argv[3:]
+times = {a: [], b: []}
+for f in files:
+    for result in json.load(open(f))["results"]:
+        times[result["command"]] += result["times"]
+for command in (a, b):
+    print("%.3f" % (statistics.median(times[command]) * 1000))
+PY
+    rm -f "$tmp"/round*.json
+}
+
 # One result line: name, labsh figure, peer figure, unit, target ratio.
 row() {
     positive "$2" "$3"
