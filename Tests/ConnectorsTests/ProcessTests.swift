@@ -79,7 +79,7 @@ import Glibc
 
 // MARK: Fan-out: many children in one poll loop
 
-/// The open descriptors that are pipes, as "fd -> pipe:[inode]".
+/// The pipes this process holds open, as their links read: "pipe:[INODE]".
 private func openPipes() -> Set<String> {
     var pipes: Set<String> = []
     guard let dir = opendir("/proc/self/fd") else { return pipes }
@@ -93,7 +93,7 @@ private func openPipes() -> Set<String> {
         let n = readlink("/proc/self/fd/\(name)", &target, target.count - 1)
         guard n > 0 else { continue }
         let link = String(decoding: target[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        if link.hasPrefix("pipe:") { pipes.insert("\(name) -> \(link)") }
+        if link.hasPrefix("pipe:") { pipes.insert(link) }
     }
     return pipes
 }
@@ -200,22 +200,29 @@ private func exists(_ pid: String) -> Bool { access("/proc/\(pid)", F_OK) == 0 }
     }
 
     @Test func noDescriptorsOrZombiesStay() throws {
-        let before = openPipes()
-        var during: Set<String> = []
+        // Each child names its pid and the pipes it was given (stdin, stdout,
+        // stderr): this process's ends are the same pipes ("pipe:[INODE]").
+        // Only those count: the tests of other suites run beside this one
+        // and open pipes of their own.
+        var theirs: Set<String> = [], seen: Set<String> = []
         var pids: [String] = []
+        let report = "echo $$ $(readlink /proc/$$/fd/0 /proc/$$/fd/1 /proc/$$/fd/2); cat >/dev/null"
         let specs = (0..<20).map { _ in
-            var spec = ProcessSpec(argv: ["/bin/sh", "-c", "echo $$; cat >/dev/null"])
+            var spec = ProcessSpec(argv: ["/bin/sh", "-c", report])
             spec.stdin = Array("x".utf8)
             return spec
         }
         let results = try ProcessRunner.runAll(specs, parallel: 10, onLine: { _, _, line in
-            pids.append(text(line))
-            during.formUnion(openPipes())
+            let words = text(line).split(separator: " ").map(String.init)
+            pids += words.prefix(1)
+            theirs.formUnion(words.dropFirst().filter { $0.hasPrefix("pipe:") })
+            seen.formUnion(openPipes())
         })
         #expect(results.count == 20)
         #expect(pids.count == 20)
-        #expect(during.subtracting(before).count >= 20, "the children's pipes were seen")
-        let left = during.subtracting(before).intersection(openPipes())
+        #expect(theirs.count == 60, "each child's stdin, stdout and stderr is a pipe of its own")
+        #expect(theirs.intersection(seen).count >= 20, "the children's pipes were seen here")
+        let left = theirs.intersection(openPipes())
         #expect(left.isEmpty, "pipes left open: \(left)")
         #expect(pids.filter(exists).isEmpty, "children left (zombies?)")
     }
