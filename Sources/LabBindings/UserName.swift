@@ -14,8 +14,10 @@ import Glibc
 enum UserName {
     static func effective() -> String {
         let uid = geteuid()
-        if let nsswitch = read("/etc/nsswitch.conf"), asksFilesFirst(nsswitch),
-           let passwd = read("/etc/passwd"), let name = name(of: uid, inPasswd: passwd) {
+        if let nsswitch = try? LibraryTrust.readFollowing("/etc/nsswitch.conf", limit: systemFileLimit),
+           asksFilesFirst(nsswitch),
+           let passwd = try? LibraryTrust.readFollowing("/etc/passwd", limit: systemFileLimit),
+           let name = name(of: uid, inPasswd: passwd) {
             return name
         }
         guard let pw = getpwuid(uid) else { return String(uid) }
@@ -96,11 +98,6 @@ enum UserName {
         return value <= UInt64(UInt32.max) ? uid_t(value) : nil
     }
 
-    /// A system file, whole; nil when it cannot be read or is over 4 MB.
-    private static func read(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        return try? SafeFiles.readAll(fd, name: path, limit: 4 << 20)
-    }
+    /// The most read of nsswitch.conf or /etc/passwd: beyond, getpwuid answers.
+    private static var systemFileLimit: Int { 4 << 20 }
 }
