@@ -257,13 +257,15 @@ static int proxy_standard(lua_State *L, const char *name, int loaded) {
     lua_pushvalue(L, key);
     lua_pushvalue(L, proxy);
     lua_rawset(L, loaded);
-    lua_pushliteral(L, "");
-    if (strcmp(name, LUA_STRLIBNAME) == 0 && lua_getmetatable(L, -1)) {  // s:upper() reads string.upper there
-        lua_pushliteral(L, "__index");
-        if (lua_rawget(L, -2) == LUA_TTABLE && lua_rawequal(L, -1, hidden)) {
+    if (strcmp(name, LUA_STRLIBNAME) == 0) {  // s:upper() reads string.upper from the strings' metatable
+        lua_pushliteral(L, "");
+        if (lua_getmetatable(L, -1)) {
             lua_pushliteral(L, "__index");
-            lua_pushvalue(L, proxy);
-            lua_rawset(L, -4);
+            if (lua_rawget(L, -2) == LUA_TTABLE && lua_rawequal(L, -1, hidden)) {
+                lua_pushliteral(L, "__index");
+                lua_pushvalue(L, proxy);
+                lua_rawset(L, -4);
+            }
         }
     }
     lua_settop(L, top);
